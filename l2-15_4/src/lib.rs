@@ -1,0 +1,2 @@
+//! l2-15_4 (being built).
+#![no_std]

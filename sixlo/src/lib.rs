@@ -1,0 +1,2 @@
+//! sixlo (being built).
+#![no_std]
