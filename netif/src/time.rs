@@ -135,7 +135,10 @@ mod tests {
         let t = Instant::from_secs(2);
         assert_eq!((t + Duration::from_millis(1500)).as_micros(), 3_500_000);
         assert_eq!(Instant::ZERO - t, Duration::ZERO);
-        assert_eq!(Instant::from_micros(u64::MAX) + Duration::from_secs(1), Instant::from_micros(u64::MAX));
+        assert_eq!(
+            Instant::from_micros(u64::MAX) + Duration::from_secs(1),
+            Instant::from_micros(u64::MAX)
+        );
         assert_eq!(t.checked_add(Duration::MAX), None);
         assert_eq!(format!("{}", Instant::from_micros(1_000_042)), "1.000042s");
     }

@@ -1,0 +1,195 @@
+//! ICMPv6 pieces the core needs: the error-rate token bucket (RFC 4443 §2.4(f)), in-place
+//! construction of error messages and echo replies, and checksum helpers (smoltcp's).
+//!
+//! Errors are built around the invoking packet in its own buffer: the packet is truncated so
+//! the whole error fits the IPv6 minimum MTU (RFC 4443 §2.4(c)) and the IPv6 + ICMPv6 headers
+//! are written into its headroom. No second buffer is needed, so an exhausted pool never
+//! prevents an error from being sent.
+
+use core::net::Ipv6Addr;
+
+use smoltcp::wire::{Icmpv6Packet, IpProtocol, Ipv6Packet};
+
+use crate::config::IPV6_MIN_MTU;
+use crate::pool::{BufError, PacketHandle, PacketPool};
+use crate::time::Instant;
+
+/// ICMPv6 message types the core itself uses.
+pub mod types {
+    /// Destination Unreachable.
+    pub const DST_UNREACHABLE: u8 = 1;
+    /// Packet Too Big.
+    pub const PKT_TOO_BIG: u8 = 2;
+    /// Time Exceeded.
+    pub const TIME_EXCEEDED: u8 = 3;
+    /// Parameter Problem.
+    pub const PARAM_PROBLEM: u8 = 4;
+    /// Echo Request.
+    pub const ECHO_REQUEST: u8 = 128;
+    /// Echo Reply.
+    pub const ECHO_REPLY: u8 = 129;
+}
+
+/// An ICMPv6 error the core may send (RFC 4443 §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum IcmpError {
+    /// Destination Unreachable with its code (0 no route, 1 prohibited, 2 beyond scope of
+    /// source, 3 address unreachable, 4 port unreachable, 5 source failed ingress policy).
+    DstUnreachable(u8),
+    /// Packet Too Big with the MTU of the next link.
+    PacketTooBig(u32),
+    /// Time Exceeded, code 0 (hop limit) or 1 (reassembly).
+    TimeExceeded(u8),
+    /// Parameter Problem with code and pointer.
+    ParamProblem(u8, u32),
+}
+
+impl IcmpError {
+    /// (type, code, 32-bit field).
+    pub fn wire(self) -> (u8, u8, u32) {
+        match self {
+            IcmpError::DstUnreachable(c) => (types::DST_UNREACHABLE, c, 0),
+            IcmpError::PacketTooBig(mtu) => (types::PKT_TOO_BIG, 0, mtu),
+            IcmpError::TimeExceeded(c) => (types::TIME_EXCEEDED, c, 0),
+            IcmpError::ParamProblem(c, p) => (types::PARAM_PROBLEM, c, p),
+        }
+    }
+    /// May be sent in answer to a multicast destination / link-layer multicast
+    /// (RFC 4443 §2.4(e.3): Packet Too Big, and Parameter Problem code 2).
+    pub fn allowed_for_multicast(self) -> bool {
+        matches!(
+            self,
+            IcmpError::PacketTooBig(_) | IcmpError::ParamProblem(2, _)
+        )
+    }
+}
+
+/// Token bucket limiting the ICMPv6 error rate.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenBucket {
+    per_sec: u32,
+    burst: u32,
+    /// Tokens scaled by 1e6 (token-microseconds), so refill is exact in integers.
+    level: u64,
+    last: Option<Instant>,
+}
+
+impl TokenBucket {
+    /// `per_sec` tokens per second, at most `burst` stored; starts full.
+    pub fn new(per_sec: u32, burst: u32) -> Self {
+        TokenBucket {
+            per_sec,
+            burst,
+            level: u64::from(burst) * 1_000_000,
+            last: None,
+        }
+    }
+    /// Take a token if one is available.
+    pub fn take(&mut self, now: Instant) -> bool {
+        let cap = u64::from(self.burst) * 1_000_000;
+        if let Some(last) = self.last {
+            let dt = now.saturating_since(last).as_micros();
+            self.level = self
+                .level
+                .saturating_add(dt.saturating_mul(u64::from(self.per_sec)))
+                .min(cap);
+        }
+        self.last = Some(now);
+        if self.level >= 1_000_000 {
+            self.level -= 1_000_000;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Fill the ICMPv6 checksum of `icmp` (the whole message) for `src` → `dst`.
+pub fn fill_checksum(icmp: &mut [u8], src: &Ipv6Addr, dst: &Ipv6Addr) {
+    if icmp.len() >= 4 {
+        Icmpv6Packet::new_unchecked(icmp).fill_checksum(src, dst);
+    }
+}
+
+/// True when the checksum of the ICMPv6 message `icmp` is right for `src` → `dst`.
+pub fn checksum_ok(icmp: &[u8], src: &Ipv6Addr, dst: &Ipv6Addr) -> bool {
+    icmp.len() >= 4 && Icmpv6Packet::new_unchecked(icmp).verify_checksum(src, dst)
+}
+
+/// Write a 40-byte IPv6 header (traffic class `tc`, flow label 0).
+pub fn write_ipv6_header(
+    hdr: &mut [u8],
+    tc: u8,
+    payload_len: u16,
+    next: IpProtocol,
+    hop_limit: u8,
+    src: &Ipv6Addr,
+    dst: &Ipv6Addr,
+) {
+    if hdr.len() < 40 {
+        return;
+    }
+    let mut p = Ipv6Packet::new_unchecked(hdr);
+    p.set_version(6);
+    p.set_traffic_class(tc);
+    p.set_flow_label(0);
+    p.set_payload_len(payload_len);
+    p.set_next_header(next);
+    p.set_hop_limit(hop_limit);
+    p.set_src_addr(*src);
+    p.set_dst_addr(*dst);
+}
+
+/// Turn the packet `h` (an invoking IPv6 packet) into the ICMPv6 error `err` from `src` to
+/// `dst`, in place.
+pub fn build_error(
+    pool: &mut PacketPool<'_>,
+    h: &PacketHandle,
+    err: IcmpError,
+    src: &Ipv6Addr,
+    dst: &Ipv6Addr,
+    hop_limit: u8,
+) -> Result<(), BufError> {
+    const HDRS: usize = 40 + 8;
+    pool.truncate(h, IPV6_MIN_MTU - HDRS);
+    pool.ensure_headroom(h, HDRS)?;
+    let quoted = pool.len(h);
+    let (ty, code, field) = err.wire();
+    let icmp_len = (quoted + 8) as u16;
+    {
+        let hdr = pool.push_front(h, HDRS)?;
+        let (ip, icmp) = hdr.split_at_mut(40);
+        write_ipv6_header(ip, 0, icmp_len, IpProtocol::Icmpv6, hop_limit, src, dst);
+        if let Some(b) = icmp.get_mut(..8) {
+            b[0] = ty;
+            b[1] = code;
+            b[2] = 0;
+            b[3] = 0;
+            b[4..8].copy_from_slice(&field.to_be_bytes());
+        }
+    }
+    if let Some(icmp) = pool.data_mut(h).get_mut(40..) {
+        fill_checksum(icmp, src, dst);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_refills_at_rate_and_caps_at_burst() {
+        let mut b = TokenBucket::new(2, 3);
+        let t0 = Instant::from_secs(10);
+        assert!(b.take(t0) && b.take(t0) && b.take(t0));
+        assert!(!b.take(t0));
+        assert!(!b.take(t0 + crate::Duration::from_millis(499)));
+        assert!(b.take(t0 + crate::Duration::from_millis(500)));
+        // A long pause refills only up to the burst.
+        let t1 = t0 + crate::Duration::from_secs(100);
+        assert!(b.take(t1) && b.take(t1) && b.take(t1));
+        assert!(!b.take(t1));
+    }
+}
