@@ -135,7 +135,7 @@ impl Prefix {
         self.addr
     }
     /// The prefix length in bits.
-    pub const fn len(&self) -> u8 {
+    pub const fn prefix_len(&self) -> u8 {
         self.len
     }
     /// True for `::/0`.

@@ -231,11 +231,11 @@ impl<'r> PacketPool<'r> {
 
     /// Give a buffer back.
     pub fn free(&mut self, h: PacketHandle) {
-        if let Some(s) = self.slots.get_mut(h.index()) {
-            if s.in_use {
-                s.in_use = false;
-                self.in_use = self.in_use.saturating_sub(1);
-            }
+        if let Some(s) = self.slots.get_mut(h.index())
+            && s.in_use
+        {
+            s.in_use = false;
+            self.in_use = self.in_use.saturating_sub(1);
         }
     }
 

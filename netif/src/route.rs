@@ -178,8 +178,8 @@ impl<'r> RouteTable<'r> {
             .filter(|r| r.expires.is_none_or(|t| t > now) && r.prefix.contains(dst))
             .max_by(|a, b| {
                 a.prefix
-                    .len()
-                    .cmp(&b.prefix.len())
+                    .prefix_len()
+                    .cmp(&b.prefix.prefix_len())
                     .then(b.metric.cmp(&a.metric))
             })
     }

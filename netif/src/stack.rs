@@ -409,17 +409,11 @@ impl<'r> Stack<'r> {
             iface.join(addr::ALL_ROUTERS);
         }
         self.ifaces.push(iface).map_err(|_| IfaceError::TableFull)?;
-        if cfg.auto_link_local {
-            if let Some(iid) = cfg.ll_addr.to_iid() {
-                self.add_addr(
-                    now,
-                    idx,
-                    addr::link_local(iid),
-                    64,
-                    Lifetimes::INFINITE,
-                    AddrState::Preferred,
-                )?;
-            }
+        if cfg.auto_link_local
+            && let Some(iid) = cfg.ll_addr.to_iid()
+        {
+            let ll = addr::link_local(iid);
+            self.add_addr(now, idx, ll, 64, Lifetimes::INFINITE, AddrState::Preferred)?;
         }
         Ok(idx)
     }
@@ -650,10 +644,10 @@ impl<'r> Stack<'r> {
 
     /// Install (or replace) a route.
     pub fn add_route(&mut self, r: Route) -> Result<(), RouteError> {
-        if let Some(i) = r.iface() {
-            if self.ifaces.get(i.get()).is_none() {
-                return Err(RouteError::NoSuchIface);
-            }
+        if let Some(i) = r.iface()
+            && self.ifaces.get(i.get()).is_none()
+        {
+            return Err(RouteError::NoSuchIface);
         }
         if self.routes.insert(r)? {
             self.events.push(Event::RouteAdded(r.prefix, r.iface()));
@@ -696,10 +690,7 @@ impl<'r> Stack<'r> {
     pub fn poll(&mut self, now: Instant) {
         for idx in 0..self.ifaces.len() {
             let i = IfIndex(idx as u8);
-            loop {
-                let Some(x) = self.ifaces.get_mut(idx) else {
-                    break;
-                };
+            while let Some(x) = self.ifaces.get_mut(idx) {
                 let mut expired = None;
                 for e in x.addrs.iter_mut() {
                     if e.valid_until.is_some_and(|t| t <= now) {
@@ -1218,18 +1209,25 @@ impl<'r> Stack<'r> {
             self.pool.free(pkt);
             return Outcome::Dropped(reason);
         }
-        // Source: the address the packet was sent to if it is ours, else one of the
-        // arrival interface's (RFC 4443 §2.2), else any interface's of the right scope.
+        // A source that failed the ingress policy has no route back: answer on its link.
+        let back_on_link = err == IcmpError::DstUnreachable(5);
+        // Source (RFC 4443 §2.2): the address the packet was sent to if it is one of ours;
+        // else an address of the interface the error leaves by (the arrival interface for a
+        // link-local destination), of the destination's scope.
         let src = if self.iface_of_addr(&h.dst).is_some() {
             Some(h.dst)
         } else {
+            let out = if h.src.is_unicast_link_local() || back_on_link {
+                Some(i)
+            } else {
+                self.routes.lookup(&h.src, now).and_then(|r| r.iface())
+            };
             let want_global = !h.src.is_unicast_link_local();
             let pick = |x: &Iface| {
                 x.select_source(&h.src)
                     .filter(|s| !want_global || !s.is_unicast_link_local())
             };
-            self.ifaces
-                .get(i.get())
+            out.and_then(|o| self.ifaces.get(o.get()))
                 .and_then(pick)
                 .or_else(|| self.ifaces.iter().find_map(pick))
         };
@@ -1259,7 +1257,7 @@ impl<'r> Stack<'r> {
         if let Some(x) = self.ifaces.get_mut(i.get()) {
             x.stats.icmp_errors_sent = x.stats.icmp_errors_sent.wrapping_add(1);
         }
-        let scoped = h.src.is_unicast_link_local().then_some((i, h.src));
+        let scoped = (h.src.is_unicast_link_local() || back_on_link).then_some((i, h.src));
         let _ = self.output(now, pkt, scoped);
         Outcome::Dropped(reason)
     }
@@ -1276,12 +1274,8 @@ impl<'r> Stack<'r> {
             return false;
         }
         let d = self.pool.data(pkt);
-        if let Upper::At(58, off) = walk_to_upper(d, h.next, false) {
-            if d.get(off).is_none_or(|&t| t < 128) {
-                return false;
-            }
-        }
-        true
+        // An ICMPv6 error (type < 128), or one we cannot see the type of, gets no answer.
+        !matches!(walk_to_upper(d, h.next, false), Upper::At(58, off) if d.get(off).is_none_or(|&t| t < 128))
     }
 
     /// The L2 could not resolve the next hop of `pkt`: count it and send Destination
