@@ -1,0 +1,145 @@
+//! Bounds-checked byte reader and writer used by every codec, plus the Internet checksum.
+//! Nothing here can panic: each access is checked and reported as `None` / `Err(())`.
+
+/// A forward-only reader over received (hostile) bytes.
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) const fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+    pub(crate) const fn pos(&self) -> usize {
+        self.pos
+    }
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.buf.get(self.pos..).unwrap_or(&[])
+    }
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let s = self.buf.get(self.pos..end)?;
+        self.pos = end;
+        Some(s)
+    }
+    pub(crate) fn u8(&mut self) -> Option<u8> {
+        let b = *self.buf.get(self.pos)?;
+        self.pos += 1;
+        Some(b)
+    }
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.buf.get(self.pos).copied()
+    }
+    pub(crate) fn u16(&mut self) -> Option<u16> {
+        let s = self.take(2)?;
+        Some(u16::from_be_bytes([*s.first()?, *s.get(1)?]))
+    }
+    pub(crate) fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let s = self.take(N)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Some(a)
+    }
+}
+
+/// A forward-only writer into a caller-provided buffer. In measuring mode it only counts.
+pub(crate) struct Writer<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+    measure: bool,
+}
+
+impl<'a> Writer<'a> {
+    pub(crate) fn new(buf: &'a mut [u8]) -> Self {
+        Writer {
+            buf,
+            pos: 0,
+            measure: false,
+        }
+    }
+    pub(crate) fn measuring() -> Writer<'static> {
+        Writer {
+            buf: &mut [],
+            pos: 0,
+            measure: true,
+        }
+    }
+    pub(crate) const fn pos(&self) -> usize {
+        self.pos
+    }
+    pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), ()> {
+        let end = self.pos.checked_add(bytes.len()).ok_or(())?;
+        if !self.measure {
+            self.buf
+                .get_mut(self.pos..end)
+                .ok_or(())?
+                .copy_from_slice(bytes);
+        }
+        self.pos = end;
+        Ok(())
+    }
+    pub(crate) fn u8(&mut self, b: u8) -> Result<(), ()> {
+        self.put(&[b])
+    }
+}
+
+/// Ones'-complement sum of `data` (big-endian 16-bit words) added to `acc`, not folded.
+pub(crate) fn sum16(mut acc: u32, data: &[u8]) -> u32 {
+    let mut chunks = data.chunks_exact(2);
+    for c in &mut chunks {
+        if let [a, b] = c {
+            acc = acc.wrapping_add(u32::from(u16::from_be_bytes([*a, *b])));
+            acc = (acc & 0xffff) + (acc >> 16);
+        }
+    }
+    if let [last] = chunks.remainder() {
+        acc = acc.wrapping_add(u32::from(*last) << 8);
+    }
+    acc
+}
+
+/// Fold a 32-bit accumulator into a 16-bit ones'-complement sum.
+pub(crate) fn fold(mut acc: u32) -> u16 {
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    acc as u16
+}
+
+/// The UDP checksum over the IPv6 pseudo-header and `udp` (header with a zero checksum field,
+/// plus payload). A computed zero is sent as `0xffff` (RFC 8200 §8.1).
+pub(crate) fn udp_checksum(src: &[u8; 16], dst: &[u8; 16], udp: &[u8]) -> u16 {
+    let len = udp.len() as u32;
+    let mut acc = sum16(0, src);
+    acc = sum16(acc, dst);
+    acc = acc
+        .wrapping_add(len >> 16)
+        .wrapping_add(len & 0xffff)
+        .wrapping_add(17);
+    acc = sum16(acc, udp);
+    match !fold(acc) {
+        0 => 0xffff,
+        c => c,
+    }
+}
+
+impl Writer<'_> {
+    /// The unwritten rest of the buffer (`None` in measuring mode).
+    pub(crate) fn rest_mut(&mut self) -> Option<&mut [u8]> {
+        if self.measure {
+            None
+        } else {
+            self.buf.get_mut(self.pos..)
+        }
+    }
+    /// Count `n` bytes written directly through [`rest_mut`](Self::rest_mut).
+    pub(crate) fn advance(&mut self, n: usize) -> Result<(), ()> {
+        let end = self.pos.checked_add(n).ok_or(())?;
+        if !self.measure && end > self.buf.len() {
+            return Err(());
+        }
+        self.pos = end;
+        Ok(())
+    }
+}

@@ -1,0 +1,243 @@
+//! Compression of an uncompressed IPv6 datagram into IPHC + NHC, into a caller-provided buffer.
+//!
+//! The smallest encoding is chosen automatically from the link-layer addresses and the
+//! compression-enabled contexts. The NHC chain covers UDP, the extension headers hop-by-hop,
+//! routing, fragment, destination options and mobility, and IPv6-in-IPv6 (recursive IPHC). A
+//! header that cannot be represented exactly (e.g. a UDP length that disagrees with the IPv6
+//! payload length, or a fragment header with a non-zero reserved byte) ends the chain and is
+//! carried inline, so decompression always restores the original bytes. The UDP checksum is
+//! elided only when [`CompressOptions::elide_udp_checksum`] is set.
+
+use core::fmt;
+
+use crate::IPV6_HEADER_LEN;
+use crate::buf::Writer;
+use crate::context::ContextTable;
+use crate::iphc::{self, NextHeader};
+use crate::link::LinkAddr;
+use crate::nhc::{ExtHeaderId, ExtRepr, NHC_IPV6, UdpRepr, proto};
+
+/// Caller choices for compression.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct CompressOptions {
+    /// Elide the UDP checksum (RFC 6282 §4.3.2: only when an upper layer, e.g. IPsec, protects
+    /// the payload and explicitly allows it). The receiver recomputes it.
+    pub elide_udp_checksum: bool,
+}
+
+/// Why a datagram could not be compressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum CompressError {
+    /// Not an IPv6 datagram: too short, wrong version, or a payload length that disagrees with
+    /// the datagram's length.
+    Malformed,
+    /// The output buffer is too small.
+    BufferTooSmall,
+}
+
+impl fmt::Display for CompressError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed => f.write_str("not a well-formed IPv6 datagram"),
+            Self::BufferTooSmall => {
+                f.write_str("output buffer too small for the compressed datagram")
+            }
+        }
+    }
+}
+
+impl core::error::Error for CompressError {}
+
+/// Result of [`compress_headers`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Compressed {
+    /// Bytes of the uncompressed datagram covered by the compressed headers; the rest is
+    /// payload, carried as is.
+    pub consumed: usize,
+    /// Bytes of compressed header written.
+    pub written: usize,
+}
+
+/// Compress the headers of `packet` (a whole IPv6 datagram) into `out`.
+pub fn compress_headers(
+    packet: &[u8],
+    ll_src: &LinkAddr,
+    ll_dst: &LinkAddr,
+    contexts: &ContextTable,
+    opts: CompressOptions,
+    out: &mut [u8],
+) -> Result<Compressed, CompressError> {
+    let mut w = Writer::new(out);
+    let consumed = compress_to(packet, ll_src, ll_dst, contexts, opts, &mut w)?;
+    Ok(Compressed {
+        consumed,
+        written: w.pos(),
+    })
+}
+
+/// Compress a whole IPv6 datagram (headers and payload) into `out`; returns the frame payload
+/// length.
+pub fn compress(
+    packet: &[u8],
+    ll_src: &LinkAddr,
+    ll_dst: &LinkAddr,
+    contexts: &ContextTable,
+    opts: CompressOptions,
+    out: &mut [u8],
+) -> Result<usize, CompressError> {
+    let c = compress_headers(packet, ll_src, ll_dst, contexts, opts, out)?;
+    let payload = packet.get(c.consumed..).ok_or(CompressError::Malformed)?;
+    let end = c
+        .written
+        .checked_add(payload.len())
+        .ok_or(CompressError::BufferTooSmall)?;
+    out.get_mut(c.written..end)
+        .ok_or(CompressError::BufferTooSmall)?
+        .copy_from_slice(payload);
+    Ok(end)
+}
+
+pub(crate) fn compress_to(
+    packet: &[u8],
+    ll_src: &LinkAddr,
+    ll_dst: &LinkAddr,
+    contexts: &ContextTable,
+    opts: CompressOptions,
+    w: &mut Writer<'_>,
+) -> Result<usize, CompressError> {
+    if !ipv6_ok(packet) {
+        return Err(CompressError::Malformed);
+    }
+    let cx = Cx {
+        ll_src,
+        ll_dst,
+        contexts,
+        opts,
+    };
+    ipv6(packet, &cx, w, 1)
+}
+
+struct Cx<'a> {
+    ll_src: &'a LinkAddr,
+    ll_dst: &'a LinkAddr,
+    contexts: &'a ContextTable,
+    opts: CompressOptions,
+}
+
+/// A well-formed IPv6 header whose payload length matches `p`.
+fn ipv6_ok(p: &[u8]) -> bool {
+    match p.first_chunk::<IPV6_HEADER_LEN>() {
+        Some(h) => {
+            h[0] >> 4 == 6
+                && usize::from(u16::from_be_bytes([h[4], h[5]])) + IPV6_HEADER_LEN == p.len()
+        }
+        None => false,
+    }
+}
+
+fn arr16(s: Option<&[u8]>) -> [u8; 16] {
+    s.and_then(|s| s.try_into().ok()).unwrap_or([0; 16])
+}
+
+/// Can header `p` (protocol `nh`) at the start of `rest` be NHC-compressed exactly?
+/// Returns its uncompressed length.
+fn nhc_len(nh: u8, rest: &[u8], depth: usize) -> Option<usize> {
+    match nh {
+        proto::UDP => {
+            let h = rest.first_chunk::<8>()?;
+            (usize::from(u16::from_be_bytes([h[4], h[5]])) == rest.len()).then_some(8)
+        }
+        proto::HOP_BY_HOP | proto::ROUTING | proto::DEST_OPTS | proto::MOBILITY => {
+            let len = (usize::from(*rest.get(1)?) + 1) * 8;
+            (len <= rest.len() && len - 2 <= 255).then_some(len)
+        }
+        proto::FRAGMENT => (rest.len() >= 8 && rest.get(1) == Some(&0)).then_some(8),
+        proto::IPV6 => (depth < crate::decompress::MAX_IPV6_HEADERS && ipv6_ok(rest))
+            .then_some(IPV6_HEADER_LEN),
+        _ => None,
+    }
+}
+
+fn wr(r: Result<(), ()>) -> Result<(), CompressError> {
+    r.map_err(|()| CompressError::BufferTooSmall)
+}
+
+/// Compress the IPv6 header at the start of `p` and its chain; returns bytes consumed.
+fn ipv6(p: &[u8], cx: &Cx<'_>, w: &mut Writer<'_>, depth: usize) -> Result<usize, CompressError> {
+    let h = p
+        .first_chunk::<IPV6_HEADER_LEN>()
+        .ok_or(CompressError::Malformed)?;
+    let tc = (h[0] << 4) | (h[1] >> 4);
+    let flow = u32::from_be_bytes([0, h[1] & 0x0f, h[2], h[3]]);
+    let mut nh = h[6];
+    let mut pos = IPV6_HEADER_LEN;
+    let rest = p.get(pos..).unwrap_or(&[]);
+    let mut chained = nhc_len(nh, rest, depth).is_some();
+    let repr = iphc::Repr::compress(
+        tc,
+        flow,
+        if chained {
+            NextHeader::Compressed
+        } else {
+            NextHeader::Inline(nh)
+        },
+        h[7],
+        arr16(h.get(8..24)),
+        arr16(h.get(24..40)),
+        cx.ll_src,
+        cx.ll_dst,
+        cx.contexts,
+    );
+    wr(repr.emit_to(w))?;
+    while chained {
+        let rest = p.get(pos..).unwrap_or(&[]);
+        let len = nhc_len(nh, rest, depth).ok_or(CompressError::Malformed)?;
+        match nh {
+            proto::UDP => {
+                let u = rest.first_chunk::<8>().ok_or(CompressError::Malformed)?;
+                let checksum = if cx.opts.elide_udp_checksum {
+                    None
+                } else {
+                    Some(u16::from_be_bytes([u[6], u[7]]))
+                };
+                let r = UdpRepr {
+                    src_port: u16::from_be_bytes([u[0], u[1]]),
+                    dst_port: u16::from_be_bytes([u[2], u[3]]),
+                    checksum,
+                };
+                wr(r.emit_to(w))?;
+                return Ok(pos + 8);
+            }
+            proto::IPV6 => {
+                wr(w.u8(NHC_IPV6))?;
+                let inner = ipv6(rest, cx, w, depth + 1)?;
+                return Ok(pos + inner);
+            }
+            _ => {
+                let id = ExtHeaderId::from_protocol(nh).ok_or(CompressError::Malformed)?;
+                let next = *rest.first().ok_or(CompressError::Malformed)?;
+                let after = rest.get(len..).unwrap_or(&[]);
+                let next_chained = nhc_len(next, after, depth).is_some();
+                let data = rest.get(2..len).ok_or(CompressError::Malformed)?;
+                let e = ExtRepr {
+                    id,
+                    next_header: if next_chained {
+                        NextHeader::Compressed
+                    } else {
+                        NextHeader::Inline(next)
+                    },
+                    data,
+                };
+                wr(e.emit_to(w))?;
+                pos += len;
+                nh = next;
+                chained = next_chained;
+            }
+        }
+    }
+    Ok(pos)
+}
