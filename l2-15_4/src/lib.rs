@@ -25,6 +25,11 @@ extern crate std;
 #[macro_use]
 mod fmt;
 
+pub mod consts;
 pub mod frame;
+pub mod mac;
+pub mod radio;
 
 pub use frame::{Address, Frame, FrameType, FrameVersion, PanId, Repr};
+pub use mac::{Mac, MacConfig, MacIndication, MacResources, TxReport, TxRequest, TxStatus};
+pub use radio::{Capabilities, Channel, Radio, RadioEvent, RxFrame, TxMode, TxOutcome};

@@ -1,0 +1,621 @@
+//! The soft-MAC driven in virtual time by a scripted fake radio: CSMA/CA backoff bounds and
+//! growth, channel-access failure, ACK wait and retries, late ACKs, ACK generation timing,
+//! duplicate rejection, filtering, IFS and queue limits.
+#![allow(clippy::field_reassign_with_default)]
+
+use std::collections::VecDeque;
+
+use l2_15_4::consts::{airtime, symbols};
+use l2_15_4::frame::fcs;
+use l2_15_4::mac::{EnqueueError, MacResources, TxRequest, TxStatus};
+use l2_15_4::radio::{
+    Capabilities, Channel, Radio, RadioError, RadioEvent, RxFrame, TxMode, TxOutcome,
+};
+use l2_15_4::{Address, FrameType, FrameVersion, Mac, MacConfig, MacIndication, PanId, Repr};
+use netif::time::{Duration, Instant};
+
+const PAN: PanId = PanId(0xabcd);
+const ME: [u8; 8] = [0x02, 0, 0, 0, 0, 0, 0, 0x01];
+const PEER: Address = Address::Short(0x0002);
+const MY_SHORT: u16 = 0x0001;
+
+#[derive(Default)]
+struct FakeRadio {
+    caps: Capabilities,
+    /// CCA answers in order; `true` (idle) once exhausted.
+    cca_script: VecDeque<bool>,
+    ccas: Vec<Instant>,
+    txs: Vec<(Instant, Vec<u8>, TxMode)>,
+    /// End of the transmission in progress and its outcome.
+    on_air: Option<(Instant, TxOutcome)>,
+    /// Outcomes a hardware-CSMA/auto-ACK radio reports, in order; `Sent` once exhausted.
+    hw_outcomes: VecDeque<TxOutcome>,
+    /// Answer each AR frame with an ACK whose last symbol arrives this long after the frame.
+    ack_after: Option<Duration>,
+    /// Frames to deliver: (end of reception, PSDU).
+    rx: VecDeque<(Instant, Vec<u8>)>,
+}
+
+impl Radio for FakeRadio {
+    fn capabilities(&self) -> Capabilities {
+        self.caps
+    }
+    fn set_channel(&mut self, _c: Channel) -> Result<(), RadioError> {
+        Ok(())
+    }
+    fn set_pan_id(&mut self, _p: PanId) {}
+    fn set_short_address(&mut self, _a: u16) {}
+    fn set_extended_address(&mut self, _a: [u8; 8]) {}
+    fn set_pan_coordinator(&mut self, _on: bool) {}
+    fn set_promiscuous(&mut self, _on: bool) -> Result<(), RadioError> {
+        Ok(())
+    }
+    fn energy_detect(&mut self, _now: Instant, _d: Duration) -> Result<(), RadioError> {
+        Err(RadioError::Unsupported)
+    }
+    fn cca(&mut self, now: Instant) -> Result<bool, RadioError> {
+        self.ccas.push(now);
+        Ok(self.cca_script.pop_front().unwrap_or(true))
+    }
+    fn transmit(&mut self, now: Instant, psdu: &[u8], mode: TxMode) -> Result<(), RadioError> {
+        assert!(self.on_air.is_none(), "transmit while on air");
+        let end = now + airtime(psdu.len());
+        let outcome = if mode == TxMode::Csma || self.caps.hw_auto_ack {
+            self.hw_outcomes.pop_front().unwrap_or(TxOutcome::Sent)
+        } else {
+            TxOutcome::Sent
+        };
+        self.txs.push((now, psdu.to_vec(), mode));
+        self.on_air = Some((end, outcome));
+        let ar = psdu.first().is_some_and(|b| b & 0x20 != 0) && psdu[0] & 0x07 != 2;
+        if let (true, Some(d)) = (ar, self.ack_after) {
+            let mut ack = vec![0x02, 0x00, psdu[2], 0, 0];
+            fcs::append(&mut ack);
+            self.rx.push_back((end + d, ack));
+        }
+        Ok(())
+    }
+}
+
+type TestMac = Mac<4, 4, 4>;
+
+struct Sim {
+    mac: TestMac,
+    radio: FakeRadio,
+    now: Instant,
+    delivered: Vec<(Vec<u8>, bool)>,
+}
+
+impl Sim {
+    fn new(cfg: MacConfig, radio: FakeRadio) -> Sim {
+        let mut radio = radio;
+        let mac = Mac::new(cfg, MacResources::new(), &mut radio).unwrap();
+        Sim {
+            mac,
+            radio,
+            now: Instant::from_millis(1),
+            delivered: Vec::new(),
+        }
+    }
+
+    /// Runs the event loop until nothing is left before `end`.
+    fn run_until(&mut self, end: Instant) {
+        for _ in 0..10_000 {
+            let tx_done = self.radio.on_air.map(|(t, _)| t);
+            let rx = self.radio.rx.front().map(|(t, _)| *t);
+            let next = [self.mac.next_deadline(), tx_done, rx]
+                .into_iter()
+                .flatten()
+                .min();
+            let Some(next) = next.filter(|t| *t <= end) else {
+                self.now = self.now.max(end);
+                return;
+            };
+            self.now = self.now.max(next);
+            let now = self.now;
+            if let Some((t, outcome)) = self.radio.on_air.filter(|(t, _)| *t <= now) {
+                self.radio.on_air = None;
+                let ind = self.mac.handle_event(
+                    now,
+                    RadioEvent::TxDone { end: t, outcome },
+                    &mut self.radio,
+                );
+                assert!(ind.is_none());
+            } else if rx.is_some_and(|t| t <= now) {
+                let (t, psdu) = self.radio.rx.pop_front().unwrap();
+                let frame = RxFrame {
+                    psdu: &psdu,
+                    rssi: -60,
+                    lqi: 200,
+                    timestamp: t,
+                    channel: Channel::new(15).unwrap(),
+                    fcs_ok: None,
+                };
+                let ind = self
+                    .mac
+                    .handle_event(now, RadioEvent::Received(frame), &mut self.radio);
+                let copy = ind.map(|i| match i {
+                    MacIndication::Frame(f) => (f.payload.to_vec(), f.secured),
+                    MacIndication::EnergyDetect { .. } => (vec![], false),
+                });
+                if let Some(c) = copy {
+                    self.delivered.push(c);
+                }
+            } else {
+                self.mac.poll(now, &mut self.radio);
+            }
+        }
+        panic!("event loop did not settle");
+    }
+
+    fn enqueue(&mut self, req: TxRequest<'_>) -> l2_15_4::mac::TxHandle {
+        let h = self.mac.enqueue(&req).unwrap();
+        self.mac.poll(self.now, &mut self.radio);
+        h
+    }
+}
+
+fn cfg(seed: u32) -> MacConfig {
+    let mut c = MacConfig::new(Channel::new(15).unwrap(), PAN, ME);
+    c.short_address = MY_SHORT;
+    c.seed = seed;
+    c
+}
+
+/// A data frame from `src` to `dst` in our PAN, with FCS.
+fn data_frame(seq: u8, dst: Address, src: Address, ar: bool, payload: &[u8]) -> Vec<u8> {
+    data_frame_pan(seq, PAN, dst, src, ar, payload)
+}
+
+fn data_frame_pan(
+    seq: u8,
+    pan: PanId,
+    dst: Address,
+    src: Address,
+    ar: bool,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut r = Repr::new(
+        FrameType::Data,
+        FrameVersion::Ieee2006,
+        Some(seq),
+        Some((pan, dst)),
+        Some((pan, src)),
+    )
+    .unwrap();
+    r.ack_request = ar;
+    let mut v = vec![0u8; r.buffer_len() + payload.len() + 2];
+    let n = r.emit_bytes(&mut v).unwrap();
+    v[n..n + payload.len()].copy_from_slice(payload);
+    fcs::append(&mut v);
+    v
+}
+
+const UNIT: u64 = 320;
+const CCA_US: u64 = 128;
+
+#[test]
+fn backoffs_stay_in_bounds_and_channel_access_failure_after_max_plus_one() {
+    let mut max_per_stage = [0u64; 5];
+    for seed in 1..=200u32 {
+        let mut radio = FakeRadio::default();
+        radio.cca_script = VecDeque::from(vec![false; 100]);
+        let mut sim = Sim::new(cfg(seed), radio);
+        let t0 = sim.now;
+        let h = sim.enqueue(TxRequest::data(PEER, b"x"));
+        sim.run_until(Instant::from_secs(1));
+        let ccas = &sim.radio.ccas;
+        assert_eq!(ccas.len(), 5, "macMaxCSMABackoffs + 1 CCAs");
+        assert!(sim.radio.txs.is_empty());
+        let mut start = t0;
+        for (i, c) in ccas.iter().enumerate() {
+            let wait = (*c - start).as_micros();
+            let be = (3 + i as u32).min(5);
+            assert_eq!(wait % UNIT, 0, "backoff is whole unit periods");
+            assert!(
+                wait <= ((1 << be) - 1) * UNIT,
+                "stage {i}: {wait} µs beyond BE {be}"
+            );
+            max_per_stage[i] = max_per_stage[i].max(wait / UNIT);
+            start = *c + Duration::from_micros(CCA_US);
+        }
+        let r = sim.mac.pop_tx_report().unwrap();
+        assert_eq!(
+            (r.handle, r.status, r.transmissions),
+            (h, TxStatus::ChannelAccessFailure, 0)
+        );
+        assert_eq!(sim.mac.counters().tx_channel_access_failures, 1);
+    }
+    // The windows grow with BE: 0..7, 0..15, then 0..31 periods.
+    assert_eq!(max_per_stage[0], 7);
+    assert_eq!(max_per_stage[1], 15);
+    assert!(max_per_stage[2] > 15 && max_per_stage[3] > 15 && max_per_stage[4] > 15);
+}
+
+#[test]
+fn be_zero_skips_backoff() {
+    let mut c = cfg(7);
+    c.min_be = 0;
+    let mut sim = Sim::new(c, FakeRadio::default());
+    let t0 = sim.now;
+    sim.enqueue(TxRequest::data(Address::BROADCAST, b"hi"));
+    sim.run_until(Instant::from_secs(1));
+    assert_eq!(sim.radio.ccas, vec![t0]);
+    // Transmission starts when the CCA window ends.
+    assert_eq!(sim.radio.txs[0].0, t0 + symbols(8));
+}
+
+#[test]
+fn missing_ack_gives_exactly_max_frame_retries_retransmissions() {
+    let mut sim = Sim::new(cfg(3), FakeRadio::default());
+    sim.enqueue(TxRequest::data(PEER, b"hello"));
+    sim.run_until(Instant::from_secs(1));
+    let txs = &sim.radio.txs;
+    assert_eq!(txs.len(), 4, "1 + macMaxFrameRetries transmissions");
+    for w in txs.windows(2) {
+        assert_eq!(w[0].1, w[1].1, "same frame, same sequence number");
+        let end = w[0].0 + airtime(w[0].1.len());
+        assert!(
+            w[1].0 >= end + symbols(54),
+            "retry only after macAckWaitDuration"
+        );
+    }
+    let r = sim.mac.pop_tx_report().unwrap();
+    assert_eq!((r.status, r.transmissions), (TxStatus::NoAck, 4));
+    let c = sim.mac.counters();
+    assert_eq!((c.tx_frames, c.tx_retries, c.tx_no_ack), (4, 3, 1));
+    let n = sim.mac.neighbor(&PEER).unwrap();
+    assert_eq!(
+        (n.tx_attempts, n.tx_no_ack, n.ack_ratio_percent()),
+        (4, 1, Some(0))
+    );
+}
+
+#[test]
+fn ack_inside_window_succeeds_and_at_the_edge_too() {
+    for delay in [symbols(12) + airtime(5), symbols(54)] {
+        let mut radio = FakeRadio::default();
+        radio.ack_after = Some(delay);
+        let mut sim = Sim::new(cfg(9), radio);
+        sim.enqueue(TxRequest::data(PEER, b"hello"));
+        sim.run_until(Instant::from_secs(1));
+        assert_eq!(sim.radio.txs.len(), 1);
+        let r = sim.mac.pop_tx_report().unwrap();
+        assert_eq!(r.status, TxStatus::Success { retries: 0 });
+        let n = sim.mac.neighbor(&PEER).unwrap();
+        assert_eq!(
+            (n.etx_x100(), n.ack_ratio_percent()),
+            (Some(100), Some(100))
+        );
+    }
+}
+
+#[test]
+fn ack_after_the_wait_window_is_ignored() {
+    let mut radio = FakeRadio::default();
+    radio.ack_after = Some(symbols(54) + Duration::from_micros(16));
+    let mut sim = Sim::new(cfg(11), radio);
+    sim.enqueue(TxRequest::data(PEER, b"hello"));
+    sim.run_until(Instant::from_secs(1));
+    assert_eq!(sim.radio.txs.len(), 4);
+    assert_eq!(sim.mac.pop_tx_report().unwrap().status, TxStatus::NoAck);
+}
+
+#[test]
+fn late_ack_delivered_before_timeout_poll_is_still_ignored() {
+    // The driver hands the MAC a late ACK before it got around to polling the timeout.
+    let mut c = cfg(12);
+    c.min_be = 0;
+    let mut sim = Sim::new(c, FakeRadio::default());
+    let t0 = sim.now;
+    sim.enqueue(TxRequest::data(PEER, b"x"));
+    let tx_at = t0 + symbols(8);
+    sim.mac.poll(tx_at, &mut sim.radio);
+    let (end, _) = sim.radio.on_air.take().unwrap();
+    sim.mac.handle_event(
+        end,
+        RadioEvent::TxDone {
+            end,
+            outcome: TxOutcome::Sent,
+        },
+        &mut sim.radio,
+    );
+    let seq = sim.radio.txs[0].1[2];
+    let mut ack = vec![0x02, 0x00, seq, 0, 0];
+    fcs::append(&mut ack);
+    let late = end + symbols(54) + Duration::from_micros(1);
+    let frame = RxFrame {
+        psdu: &ack,
+        rssi: -50,
+        lqi: 255,
+        timestamp: late,
+        channel: Channel::new(15).unwrap(),
+        fcs_ok: None,
+    };
+    sim.mac
+        .handle_event(late, RadioEvent::Received(frame), &mut sim.radio);
+    assert_eq!(sim.mac.counters().rx_acks_late, 1);
+    assert!(sim.mac.pop_tx_report().is_none());
+    assert_eq!(sim.mac.counters().tx_retries, 1, "timed out instead");
+}
+
+#[test]
+fn broadcast_is_never_acknowledged_or_retried() {
+    let mut sim = Sim::new(cfg(5), FakeRadio::default());
+    sim.enqueue(TxRequest::data(Address::BROADCAST, b"all"));
+    sim.run_until(Instant::from_secs(1));
+    assert_eq!(sim.radio.txs.len(), 1);
+    assert_eq!(sim.radio.txs[0].1[0] & 0x20, 0, "no AR bit");
+    assert_eq!(
+        sim.mac.pop_tx_report().unwrap().status,
+        TxStatus::Success { retries: 0 }
+    );
+}
+
+#[test]
+fn ack_sent_12_symbols_after_frame_end() {
+    let mut radio = FakeRadio::default();
+    let t = Instant::from_millis(5);
+    radio.rx.push_back((
+        t,
+        data_frame(0x42, Address::Short(MY_SHORT), PEER, true, b"ping"),
+    ));
+    let mut sim = Sim::new(cfg(1), radio);
+    sim.run_until(Instant::from_secs(1));
+    assert_eq!(sim.radio.txs.len(), 1);
+    let (at, psdu, mode) = &sim.radio.txs[0];
+    assert_eq!(*at, t + Duration::from_micros(192));
+    assert_eq!(*mode, TxMode::Direct);
+    assert_eq!(&psdu[..3], &[0x02, 0x00, 0x42]);
+    assert!(fcs::verify(psdu));
+    assert_eq!(sim.mac.counters().acks_sent, 1);
+    assert_eq!(sim.delivered, vec![(b"ping".to_vec(), false)]);
+    // Broadcast and frames for others are not acknowledged.
+    let mut radio = FakeRadio::default();
+    radio
+        .rx
+        .push_back((t, data_frame(1, Address::BROADCAST, PEER, true, b"b")));
+    radio.rx.push_back((
+        t + Duration::from_millis(1),
+        data_frame(2, Address::Short(9), PEER, true, b"o"),
+    ));
+    let mut sim = Sim::new(cfg(1), radio);
+    sim.run_until(Instant::from_secs(1));
+    assert!(sim.radio.txs.is_empty());
+}
+
+#[test]
+fn duplicates_are_dropped_and_still_acknowledged() {
+    let mut radio = FakeRadio::default();
+    let f = data_frame(7, Address::Short(MY_SHORT), PEER, true, b"once");
+    radio.rx.push_back((Instant::from_millis(5), f.clone()));
+    radio.rx.push_back((Instant::from_millis(10), f));
+    radio.rx.push_back((
+        Instant::from_millis(15),
+        data_frame(8, Address::Short(MY_SHORT), PEER, true, b"twice"),
+    ));
+    let mut sim = Sim::new(cfg(1), radio);
+    sim.run_until(Instant::from_secs(1));
+    assert_eq!(sim.delivered.len(), 2);
+    let c = sim.mac.counters();
+    assert_eq!((c.rx_duplicates, c.acks_sent, c.rx_frames), (1, 3, 3));
+    let n = sim.mac.neighbor(&PEER).unwrap();
+    assert_eq!((n.rx_frames, n.rssi(), n.lqi()), (3, -60, 200));
+}
+
+#[test]
+fn receive_filtering_and_promiscuous_mode() {
+    let t = |ms| Instant::from_millis(ms);
+    let frames = vec![
+        (
+            t(2),
+            data_frame_pan(
+                1,
+                PanId(0x1111),
+                Address::Short(MY_SHORT),
+                PEER,
+                false,
+                b"other pan",
+            ),
+        ),
+        (
+            t(3),
+            data_frame(2, Address::Short(0x0077), PEER, false, b"other node"),
+        ),
+        (
+            t(4),
+            data_frame(3, Address::BROADCAST, PEER, false, b"bcast"),
+        ),
+        (
+            t(5),
+            data_frame_pan(
+                4,
+                PanId::BROADCAST,
+                Address::BROADCAST,
+                PEER,
+                false,
+                b"bcast pan",
+            ),
+        ),
+        (
+            t(6),
+            data_frame(5, Address::Extended(ME), PEER, false, b"ext"),
+        ),
+    ];
+    let mut radio = FakeRadio::default();
+    radio.rx.extend(frames.iter().cloned());
+    // A corrupted frame.
+    let mut bad = data_frame(6, Address::BROADCAST, PEER, false, b"bad");
+    bad[4] ^= 0xff;
+    radio.rx.push_back((t(7), bad.clone()));
+    let mut sim = Sim::new(cfg(1), radio);
+    sim.run_until(Instant::from_secs(1));
+    let got: Vec<_> = sim.delivered.iter().map(|d| d.0.clone()).collect();
+    assert_eq!(
+        got,
+        vec![b"bcast".to_vec(), b"bcast pan".to_vec(), b"ext".to_vec()]
+    );
+    let c = sim.mac.counters();
+    assert_eq!((c.rx_filtered, c.rx_fcs_errors, c.rx_frames), (2, 1, 6));
+
+    let mut c = cfg(1);
+    c.promiscuous = true;
+    let mut radio = FakeRadio::default();
+    radio.rx.extend(frames);
+    let mut sim = Sim::new(c, radio);
+    sim.run_until(Instant::from_secs(1));
+    assert_eq!(sim.delivered.len(), 5);
+    assert!(sim.radio.txs.is_empty(), "no ACKs in promiscuous mode");
+}
+
+#[test]
+fn frames_without_destination_only_reach_the_pan_coordinator() {
+    let mut r = Repr::new(
+        FrameType::Data,
+        FrameVersion::Ieee2006,
+        Some(1),
+        None,
+        Some((PAN, PEER)),
+    )
+    .unwrap();
+    r.ack_request = false;
+    let mut f = vec![0u8; r.buffer_len() + 3];
+    r.emit_bytes(&mut f).unwrap();
+    fcs::append(&mut f);
+    for coord in [false, true] {
+        let mut c = cfg(1);
+        c.pan_coordinator = coord;
+        let mut radio = FakeRadio::default();
+        radio.rx.push_back((Instant::from_millis(2), f.clone()));
+        let mut sim = Sim::new(c, radio);
+        sim.run_until(Instant::from_secs(1));
+        assert_eq!(sim.delivered.len(), usize::from(coord));
+    }
+}
+
+#[test]
+fn secured_frames_are_passed_up_marked() {
+    // Annex C.2.2.1 secured data frame, readdressed to us (PAN 0xabcd, extended ME).
+    let mut f = vec![0x69, 0xdc, 0x84, 0xcd, 0xab];
+    f.extend(ME.iter().rev());
+    f.extend([
+        0x01, 0x00, 0x00, 0x00, 0x00, 0x48, 0xde, 0xac, 0x04, 0x05, 0, 0, 0, 0xd4, 0x3e, 0x02,
+        0x2b, 0, 0,
+    ]);
+    fcs::append(&mut f);
+    let mut radio = FakeRadio::default();
+    radio.rx.push_back((Instant::from_millis(2), f));
+    let mut sim = Sim::new(cfg(1), radio);
+    sim.run_until(Instant::from_secs(1));
+    assert_eq!(sim.delivered, vec![(vec![0xd4, 0x3e, 0x02, 0x2b], true)]);
+}
+
+#[test]
+fn interframe_spacing_between_own_frames() {
+    let mut c = cfg(2);
+    c.min_be = 0;
+    let mut sim = Sim::new(c, FakeRadio::default());
+    sim.enqueue(TxRequest::data(Address::BROADCAST, &[0u8; 40]));
+    sim.enqueue(TxRequest::data(Address::BROADCAST, &[1u8; 2]));
+    sim.run_until(Instant::from_secs(1));
+    let txs = &sim.radio.txs;
+    assert_eq!(txs.len(), 2);
+    let end0 = txs[0].0 + airtime(txs[0].1.len());
+    assert_eq!(
+        sim.radio.ccas[1],
+        end0 + symbols(40),
+        "LIFS after a long frame"
+    );
+    assert_eq!(
+        sim.mac.pop_tx_report().unwrap().status,
+        TxStatus::Success { retries: 0 }
+    );
+    assert_eq!(
+        sim.mac.pop_tx_report().unwrap().status,
+        TxStatus::Success { retries: 0 }
+    );
+}
+
+#[test]
+fn queue_limits_and_invalid_parameters() {
+    let mut sim = Sim::new(cfg(2), FakeRadio::default());
+    for _ in 0..4 {
+        sim.mac.enqueue(&TxRequest::data(PEER, b"q")).unwrap();
+    }
+    assert_eq!(
+        sim.mac.enqueue(&TxRequest::data(PEER, b"q")),
+        Err(EnqueueError::QueueFull)
+    );
+    assert_eq!(sim.mac.counters().tx_queue_full, 1);
+    let mut sim = Sim::new(cfg(2), FakeRadio::default());
+    assert_eq!(
+        sim.mac.enqueue(&TxRequest::data(PEER, &[0; 120])),
+        Err(EnqueueError::InvalidParameter)
+    );
+    // Sequence numbers advance per frame.
+    sim.mac
+        .enqueue(&TxRequest::data(Address::BROADCAST, b"a"))
+        .unwrap();
+    sim.mac
+        .enqueue(&TxRequest::data(Address::BROADCAST, b"b"))
+        .unwrap();
+    sim.mac.poll(sim.now, &mut sim.radio);
+    sim.run_until(Instant::from_secs(1));
+    let s0 = sim.radio.txs[0].1[2];
+    assert_eq!(sim.radio.txs[1].1[2], s0.wrapping_add(1));
+}
+
+#[test]
+fn hardware_csma_and_auto_ack_outcomes() {
+    let mut radio = FakeRadio::default();
+    radio.caps = Capabilities {
+        hw_fcs: true,
+        hw_auto_ack: true,
+        hw_csma: true,
+        ..Capabilities::default()
+    };
+    radio.hw_outcomes = VecDeque::from(vec![
+        TxOutcome::ChannelBusy,
+        TxOutcome::NoAck,
+        TxOutcome::Acked {
+            frame_pending: false,
+        },
+    ]);
+    let mut sim = Sim::new(cfg(4), radio);
+    sim.enqueue(TxRequest::data(PEER, b"a"));
+    sim.enqueue(TxRequest::data(PEER, b"b"));
+    sim.run_until(Instant::from_secs(1));
+    assert!(sim.radio.ccas.is_empty(), "no software CCA");
+    assert!(sim.radio.txs.iter().all(|t| t.2 == TxMode::Csma));
+    assert_eq!(
+        sim.mac.pop_tx_report().unwrap().status,
+        TxStatus::ChannelAccessFailure
+    );
+    assert_eq!(
+        sim.mac.pop_tx_report().unwrap().status,
+        TxStatus::Success { retries: 1 }
+    );
+}
+
+#[test]
+fn duplicate_and_neighbor_tables_evict_when_full() {
+    let mut radio = FakeRadio::default();
+    for i in 0..10u16 {
+        radio.rx.push_back((
+            Instant::from_millis(2 + u64::from(i)),
+            data_frame(
+                1,
+                Address::BROADCAST,
+                Address::Short(0x100 + i),
+                false,
+                b"n",
+            ),
+        ));
+    }
+    let mut sim = Sim::new(cfg(1), radio);
+    sim.run_until(Instant::from_secs(1));
+    assert_eq!(sim.delivered.len(), 10);
+    let c = sim.mac.counters();
+    assert_eq!((c.dup_table_evictions, c.neighbor_evictions), (6, 6));
+    assert_eq!(sim.mac.neighbors().count(), 4);
+}
