@@ -36,6 +36,7 @@ pub mod decompress;
 pub mod frag;
 pub mod iphc;
 pub mod link;
+pub mod nd;
 pub mod nhc;
 pub mod reassembly;
 pub mod stats;
