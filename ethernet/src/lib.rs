@@ -1,0 +1,2 @@
+//! Ethernet L2 (being built).
+#![no_std]

@@ -1,0 +1,1 @@
+//! Radio medium simulator (being built).
