@@ -13,6 +13,7 @@ use core::fmt;
 use crate::IPV6_HEADER_LEN;
 use crate::buf::Writer;
 use crate::context::ContextTable;
+use crate::decompress::{MAX_IPV6_HEADERS, MAX_NHC_CHAIN};
 use crate::iphc::{self, NextHeader};
 use crate::link::LinkAddr;
 use crate::nhc::{ExtHeaderId, ExtRepr, NHC_IPV6, UdpRepr, proto};
@@ -118,7 +119,8 @@ pub(crate) fn compress_to(
         contexts,
         opts,
     };
-    ipv6(packet, &cx, w, 1)
+    let mut chain = 0;
+    ipv6(packet, &cx, w, 1, &mut chain)
 }
 
 struct Cx<'a> {
@@ -156,8 +158,7 @@ fn nhc_len(nh: u8, rest: &[u8], depth: usize) -> Option<usize> {
             (len <= rest.len() && len - 2 <= 255).then_some(len)
         }
         proto::FRAGMENT => (rest.len() >= 8 && rest.get(1) == Some(&0)).then_some(8),
-        proto::IPV6 => (depth < crate::decompress::MAX_IPV6_HEADERS && ipv6_ok(rest))
-            .then_some(IPV6_HEADER_LEN),
+        proto::IPV6 => (depth < MAX_IPV6_HEADERS && ipv6_ok(rest)).then_some(IPV6_HEADER_LEN),
         _ => None,
     }
 }
@@ -167,7 +168,15 @@ fn wr(r: Result<(), ()>) -> Result<(), CompressError> {
 }
 
 /// Compress the IPv6 header at the start of `p` and its chain; returns bytes consumed.
-fn ipv6(p: &[u8], cx: &Cx<'_>, w: &mut Writer<'_>, depth: usize) -> Result<usize, CompressError> {
+/// `chain` counts NHC headers emitted so far: past [`MAX_NHC_CHAIN`] the rest is carried
+/// inline, so the decompressor's limit is never exceeded by our own output.
+fn ipv6(
+    p: &[u8],
+    cx: &Cx<'_>,
+    w: &mut Writer<'_>,
+    depth: usize,
+    chain: &mut usize,
+) -> Result<usize, CompressError> {
     let h = p
         .first_chunk::<IPV6_HEADER_LEN>()
         .ok_or(CompressError::Malformed)?;
@@ -176,7 +185,7 @@ fn ipv6(p: &[u8], cx: &Cx<'_>, w: &mut Writer<'_>, depth: usize) -> Result<usize
     let mut nh = h[6];
     let mut pos = IPV6_HEADER_LEN;
     let rest = p.get(pos..).unwrap_or(&[]);
-    let mut chained = nhc_len(nh, rest, depth).is_some();
+    let mut chained = *chain < MAX_NHC_CHAIN && nhc_len(nh, rest, depth).is_some();
     let repr = iphc::Repr::compress(
         tc,
         flow,
@@ -196,6 +205,7 @@ fn ipv6(p: &[u8], cx: &Cx<'_>, w: &mut Writer<'_>, depth: usize) -> Result<usize
     while chained {
         let rest = p.get(pos..).unwrap_or(&[]);
         let len = nhc_len(nh, rest, depth).ok_or(CompressError::Malformed)?;
+        *chain += 1;
         match nh {
             proto::UDP => {
                 let u = rest.first_chunk::<8>().ok_or(CompressError::Malformed)?;
@@ -214,14 +224,14 @@ fn ipv6(p: &[u8], cx: &Cx<'_>, w: &mut Writer<'_>, depth: usize) -> Result<usize
             }
             proto::IPV6 => {
                 wr(w.u8(NHC_IPV6))?;
-                let inner = ipv6(rest, cx, w, depth + 1)?;
+                let inner = ipv6(rest, cx, w, depth + 1, chain)?;
                 return Ok(pos + inner);
             }
             _ => {
                 let id = ExtHeaderId::from_protocol(nh).ok_or(CompressError::Malformed)?;
                 let next = *rest.first().ok_or(CompressError::Malformed)?;
                 let after = rest.get(len..).unwrap_or(&[]);
-                let next_chained = nhc_len(next, after, depth).is_some();
+                let next_chained = *chain < MAX_NHC_CHAIN && nhc_len(next, after, depth).is_some();
                 let data = rest.get(2..len).ok_or(CompressError::Malformed)?;
                 let e = ExtRepr {
                     id,

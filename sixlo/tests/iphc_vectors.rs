@@ -259,3 +259,27 @@ mod smoltcp_interop {
         }
     }
 }
+
+/// Fuzz regression: a datagram with more extension headers than the NHC chain limit compresses
+/// to a frame that still decompresses (the excess is carried inline).
+#[test]
+fn long_extension_header_chain_round_trips() {
+    let exts: Vec<common::Ext> = (0..24).map(|_| (0u8, vec![0u8; 8])).collect();
+    let p = build(
+        0,
+        0,
+        64,
+        addr("fe80::1"),
+        addr("fe80::2"),
+        &exts,
+        Some((7, 9)),
+        0,
+        b"tail",
+    );
+    roundtrip(
+        &p,
+        &LinkAddr::Short([0, 1]),
+        &LinkAddr::Short([0, 2]),
+        &ContextTable::new(),
+    );
+}
