@@ -4,11 +4,8 @@
 //! free it again.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use netif::dummy::{self, DummyL2};
-use netif::{
-    AddrState, IfIndex, IfaceConfig, Instant, L2Flags, Lifetimes, Outcome, Resources, Stack,
-    StackConfig,
-};
+use netif::dummy::{self, DummyL2, TwoLinkRouter};
+use netif::{IfIndex, Instant, Outcome, Resources, StackConfig};
 use std::hint::black_box;
 
 fn ip(s: &str) -> std::net::Ipv6Addr {
@@ -28,40 +25,13 @@ fn frame() -> Vec<u8> {
 
 fn bench(c: &mut Criterion) {
     let mut res = Resources::<16, { 1280 + 64 + dummy::HEADER_LEN }, 16, 8, 16>::new();
-    let mut st = Stack::new(StackConfig::default(), &mut res);
-    let mut a = DummyL2::new([0, 1]);
-    let mut b = DummyL2::new([0, 2]);
-    let cfg = |name, ll, mtu| IfaceConfig {
-        name,
-        ll_addr: ll,
-        mtu,
-        flags: L2Flags::MULTICAST,
-        forwarding: true,
-        auto_link_local: true,
-    };
+    let TwoLinkRouter {
+        stack: mut st,
+        links: [mut a, mut b],
+        mesh: ia,
+        backbone: ib,
+    } = TwoLinkRouter::new(StackConfig::default(), &mut res, 1500).unwrap();
     let t = Instant::ZERO;
-    let ia = st.add_iface(t, &cfg("wpan0", a.link_addr(), 1500)).unwrap();
-    let ib = st.add_iface(t, &cfg("eth0", b.link_addr(), 1500)).unwrap();
-    st.set_admin(t, ia, &mut a, true).unwrap();
-    st.set_admin(t, ib, &mut b, true).unwrap();
-    st.add_addr(
-        t,
-        ia,
-        ip("2001:db8:1::1"),
-        64,
-        Lifetimes::INFINITE,
-        AddrState::Preferred,
-    )
-    .unwrap();
-    st.add_addr(
-        t,
-        ib,
-        ip("2001:db8:2::1"),
-        64,
-        Lifetimes::INFINITE,
-        AddrState::Preferred,
-    )
-    .unwrap();
     let f = frame();
 
     let mut g = c.benchmark_group("netif");

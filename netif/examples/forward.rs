@@ -8,11 +8,8 @@
 
 use std::net::Ipv6Addr;
 
-use netif::dummy::{self, DummyL2};
-use netif::{
-    AddrState, IfIndex, IfaceConfig, Instant, L2Flags, Lifetimes, Outcome, Resources, Stack,
-    StackConfig,
-};
+use netif::dummy::{self, DummyL2, TwoLinkRouter};
+use netif::{IfIndex, Instant, Outcome, Resources, Stack, StackConfig};
 
 fn ip(s: &str) -> Ipv6Addr {
     s.parse().expect("literal address")
@@ -112,44 +109,13 @@ impl Demo<'_> {
 
 fn main() {
     let mut res: Resources = Resources::new();
-    let mut st = Stack::new(StackConfig::default(), &mut res);
-    let mut links = [DummyL2::new([0, 1]), DummyL2::new([0, 2])];
     let now = Instant::from_secs(1);
-    let mk = |name, ll, mtu| IfaceConfig {
-        name,
-        ll_addr: ll,
-        mtu,
-        flags: L2Flags::MULTICAST,
-        forwarding: true,
-        auto_link_local: true,
-    };
-    let wpan = st
-        .add_iface(now, &mk("wpan0", links[0].link_addr(), 1280))
-        .expect("wpan0");
-    let eth = st
-        .add_iface(now, &mk("eth0", links[1].link_addr(), 1500))
-        .expect("eth0");
-    let [a, b] = &mut links;
-    st.set_admin(now, wpan, a, true).expect("up");
-    st.set_admin(now, eth, b, true).expect("up");
-    st.add_addr(
-        now,
-        wpan,
-        ip("2001:db8:1::1"),
-        64,
-        Lifetimes::INFINITE,
-        AddrState::Preferred,
-    )
-    .expect("addr");
-    st.add_addr(
-        now,
-        eth,
-        ip("2001:db8:2::1"),
-        64,
-        Lifetimes::INFINITE,
-        AddrState::Preferred,
-    )
-    .expect("addr");
+    let TwoLinkRouter {
+        stack: mut st,
+        links,
+        mesh: wpan,
+        backbone: eth,
+    } = TwoLinkRouter::new(StackConfig::default(), &mut res, 1280).expect("router set-up");
 
     println!("sixgate netif demo: two interfaces, one core");
     for i in st.ifaces() {

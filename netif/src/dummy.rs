@@ -158,3 +158,87 @@ impl L2 for DummyL2 {
         L2Flags::MULTICAST
     }
 }
+
+/// A router with two dummy links, the set-up tests, benchmarks, examples and fuzz targets
+/// share: `wpan0` (link address `00:01`, MTU `mesh_mtu`, `2001:db8:1::1/64`) and `eth0`
+/// (`00:02`, MTU 1500, `2001:db8:2::1/64`), both forwarding, up, with link-local addresses.
+pub struct TwoLinkRouter<'r> {
+    /// The core.
+    pub stack: crate::Stack<'r>,
+    /// The links: `[wpan0, eth0]`.
+    pub links: [DummyL2; 2],
+    /// `wpan0`.
+    pub mesh: crate::IfIndex,
+    /// `eth0`.
+    pub backbone: crate::IfIndex,
+}
+
+impl<'r> TwoLinkRouter<'r> {
+    /// Build it over `res`.
+    pub fn new<const P: usize, const B: usize, const R: usize, const Q: usize, const E: usize>(
+        config: crate::StackConfig,
+        res: &'r mut crate::Resources<P, B, R, Q, E>,
+        mesh_mtu: u16,
+    ) -> Result<Self, crate::stack::IfaceError> {
+        use crate::{AddrState, IfaceConfig, Lifetimes};
+        use core::net::Ipv6Addr;
+        let t = crate::Instant::ZERO;
+        let mut stack = crate::Stack::new(config, res);
+        let mut links = [DummyL2::new([0, 1]), DummyL2::new([0, 2])];
+        let mut idx = [crate::IfIndex(0); 2];
+        let setup = [
+            (
+                "wpan0",
+                mesh_mtu,
+                Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 1),
+            ),
+            ("eth0", 1500, Ipv6Addr::new(0x2001, 0xdb8, 2, 0, 0, 0, 0, 1)),
+        ];
+        for ((l2, slot), (name, mtu, addr)) in links.iter_mut().zip(idx.iter_mut()).zip(setup) {
+            let cfg = IfaceConfig {
+                name,
+                ll_addr: l2.link_addr(),
+                mtu,
+                flags: L2Flags::MULTICAST,
+                forwarding: true,
+                auto_link_local: true,
+            };
+            let i = stack.add_iface(t, &cfg)?;
+            stack.set_admin(t, i, l2, true)?;
+            stack.add_addr(t, i, addr, 64, Lifetimes::INFINITE, AddrState::Preferred)?;
+            *slot = i;
+        }
+        Ok(TwoLinkRouter {
+            stack,
+            links,
+            mesh: idx[0],
+            backbone: idx[1],
+        })
+    }
+
+    /// Hand the frame in `frame` (dummy link header included) to interface `on`. `None` when
+    /// the pool has no buffer for it.
+    pub fn receive(
+        &mut self,
+        now: crate::Instant,
+        on: crate::IfIndex,
+        frame: &[u8],
+    ) -> Option<crate::Outcome> {
+        let h = self.stack.pool_mut().alloc_from(frame).ok()?;
+        let l2 = self.links.get_mut(on.get())?;
+        Some(self.stack.receive(now, on, l2, h))
+    }
+
+    /// Transmit everything queued on every interface, pass each frame sent to `f` with its
+    /// interface, and free it.
+    pub fn drain(&mut self, now: crate::Instant, mut f: impl FnMut(crate::IfIndex, &[u8])) {
+        for (n, l2) in self.links.iter_mut().enumerate() {
+            let i = crate::IfIndex(n as u8);
+            self.stack.transmit(now, i, l2);
+            while let Some(h) = l2.take_tx() {
+                f(i, self.stack.pool().data(&h));
+                self.stack.pool_mut().free(h);
+            }
+        }
+    }
+}

@@ -4,11 +4,11 @@
 
 use std::net::Ipv6Addr;
 
-use netif::dummy::{self, DummyL2};
+use netif::dummy::{self, DummyL2, TwoLinkRouter};
 use netif::icmp::IcmpError;
 use netif::{
-    AddrState, DropReason, Event, IfIndex, IfaceConfig, IngressPolicy, Instant, L2Flags, Lifetimes,
-    Match, Outcome, Prefix, Resources, Route, Stack, StackConfig,
+    AddrState, DropReason, Event, IfIndex, IngressPolicy, Instant, Lifetimes, Match, Outcome,
+    Prefix, Resources, Route, Stack, StackConfig,
 };
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{
@@ -42,57 +42,23 @@ struct Router<'r> {
     ib: IfIndex,
 }
 
-fn router(res: &mut Res, cfg: StackConfig) -> Router<'_> {
-    let mut st = Stack::new(cfg, res);
-    let mut a = DummyL2::new(A_LL);
-    let mut b = DummyL2::new(B_LL);
-    let ia = st
-        .add_iface(
-            T0,
-            &IfaceConfig {
-                name: "wpan0",
-                ll_addr: a.link_addr(),
-                mtu: 1280,
-                flags: L2Flags::MULTICAST,
-                forwarding: true,
-                auto_link_local: true,
-            },
-        )
-        .unwrap();
-    let ib = st
-        .add_iface(
-            T0,
-            &IfaceConfig {
-                name: "eth0",
-                ll_addr: b.link_addr(),
-                mtu: 1500,
-                flags: L2Flags::MULTICAST,
-                forwarding: true,
-                auto_link_local: true,
-            },
-        )
-        .unwrap();
-    st.set_admin(T0, ia, &mut a, true).unwrap();
-    st.set_admin(T0, ib, &mut b, true).unwrap();
-    st.add_addr(
-        T0,
-        ia,
-        ip("2001:db8:1::1"),
-        64,
-        Lifetimes::INFINITE,
-        AddrState::Preferred,
-    )
-    .unwrap();
-    st.add_addr(
-        T0,
-        ib,
-        ip("2001:db8:2::1"),
-        64,
-        Lifetimes::INFINITE,
-        AddrState::Preferred,
-    )
-    .unwrap();
-    Router { st, a, b, ia, ib }
+fn router<const P: usize, const B: usize, const R: usize, const Q: usize, const E: usize>(
+    res: &mut Resources<P, B, R, Q, E>,
+    cfg: StackConfig,
+) -> Router<'_> {
+    let TwoLinkRouter {
+        stack,
+        links: [a, b],
+        mesh,
+        backbone,
+    } = TwoLinkRouter::new(cfg, res, 1280).unwrap();
+    Router {
+        st: stack,
+        a,
+        b,
+        ia: mesh,
+        ib: backbone,
+    }
 }
 
 impl Router<'_> {
@@ -490,7 +456,7 @@ fn packet_too_big_toward_the_smaller_mtu() {
     // 1300 bytes whole in the buffer from a larger-MTU link toward wpan0: PTB 1280 too.
     let pkt = udp(host_b(), host_a(), 64, &vec![1; 1300 - 48]);
     let mut res2 = Resources::<4, 1400, 4, 4, 8>::new();
-    let mut r2 = router_with(&mut res2);
+    let mut r2 = router(&mut res2, StackConfig::default());
     assert_eq!(r2.inject(r2.ib, &pkt), Outcome::Dropped(DropReason::TooBig));
     assert_error(
         &r2.sent(r2.ib)[0].1,
@@ -510,43 +476,6 @@ fn packet_too_big_toward_the_smaller_mtu() {
     assert_eq!(r2.sent(r2.ib).len(), 1);
     r.assert_pool_full();
     r2.assert_pool_full();
-}
-
-fn router_with(res: &mut Resources<4, 1400, 4, 4, 8>) -> Router<'_> {
-    let mut st = Stack::new(StackConfig::default(), res);
-    let mut a = DummyL2::new(A_LL);
-    let mut b = DummyL2::new(B_LL);
-    let mk = |name, ll, mtu| IfaceConfig {
-        name,
-        ll_addr: ll,
-        mtu,
-        flags: L2Flags::MULTICAST,
-        forwarding: true,
-        auto_link_local: true,
-    };
-    let ia = st.add_iface(T0, &mk("wpan0", a.link_addr(), 1280)).unwrap();
-    let ib = st.add_iface(T0, &mk("eth0", b.link_addr(), 1500)).unwrap();
-    st.set_admin(T0, ia, &mut a, true).unwrap();
-    st.set_admin(T0, ib, &mut b, true).unwrap();
-    st.add_addr(
-        T0,
-        ia,
-        ip("2001:db8:1::1"),
-        64,
-        Lifetimes::INFINITE,
-        AddrState::Preferred,
-    )
-    .unwrap();
-    st.add_addr(
-        T0,
-        ib,
-        ip("2001:db8:2::1"),
-        64,
-        Lifetimes::INFINITE,
-        AddrState::Preferred,
-    )
-    .unwrap();
-    Router { st, a, b, ia, ib }
 }
 
 #[test]

@@ -1,10 +1,8 @@
 //! Every received byte is hostile: arbitrary frames and mutated valid packets into the core
 //! never panic and never leak a buffer (the pool returns to full once the queues drain).
 
-use netif::dummy::{self, DummyL2};
-use netif::{
-    AddrState, IfaceConfig, Instant, L2Flags, Lifetimes, Resources, Route, Stack, StackConfig,
-};
+use netif::dummy::{self, DummyL2, TwoLinkRouter};
+use netif::{Instant, Resources, Route, StackConfig};
 use proptest::prelude::*;
 
 type Res = Resources<8, { netif::config::DEFAULT_BUF_SIZE }, 8, 4, 8>;
@@ -13,84 +11,46 @@ fn ip(s: &str) -> std::net::Ipv6Addr {
     s.parse().unwrap()
 }
 
-fn setup(res: &mut Res) -> (Stack<'_>, DummyL2, DummyL2) {
-    let mut st = Stack::new(StackConfig::default(), res);
-    let mut a = DummyL2::new([0, 1]);
-    let mut b = DummyL2::new([0, 2]);
-    let cfg = |name, ll, mtu| IfaceConfig {
-        name,
-        ll_addr: ll,
-        mtu,
-        flags: L2Flags::MULTICAST,
-        forwarding: true,
-        auto_link_local: true,
-    };
-    let t = Instant::ZERO;
-    let ia = st.add_iface(t, &cfg("wpan0", a.link_addr(), 1280)).unwrap();
-    let ib = st.add_iface(t, &cfg("eth0", b.link_addr(), 1500)).unwrap();
-    st.set_admin(t, ia, &mut a, true).unwrap();
-    st.set_admin(t, ib, &mut b, true).unwrap();
-    st.add_addr(
-        t,
-        ia,
-        ip("2001:db8:1::1"),
-        64,
-        Lifetimes::INFINITE,
-        AddrState::Preferred,
-    )
-    .unwrap();
-    st.add_addr(
-        t,
-        ib,
-        ip("2001:db8:2::1"),
-        64,
-        Lifetimes::INFINITE,
-        AddrState::Preferred,
-    )
-    .unwrap();
-    st.add_route(Route::new(
-        netif::Prefix::DEFAULT,
-        ib,
-        Some(ip("fe80::ff:fe00:9")),
-    ))
-    .unwrap();
-    let _ = st.register_handler(
+fn setup(res: &mut Res) -> TwoLinkRouter<'_> {
+    let mut r = TwoLinkRouter::new(StackConfig::default(), res, 1280).unwrap();
+    r.stack
+        .add_route(Route::new(
+            netif::Prefix::DEFAULT,
+            r.backbone,
+            Some(ip("fe80::ff:fe00:9")),
+        ))
+        .unwrap();
+    let _ = r.stack.register_handler(
         netif::Match::Icmpv6 {
             first: 133,
             last: 137,
         },
         None,
     );
-    (st, a, b)
+    r
 }
 
 /// Feed `frames` alternately to both interfaces, draining queues as a driver would, and free
 /// whatever a handler got. Returns the pool's free count at the end.
 fn run(frames: &[(bool, Vec<u8>, u16)]) -> (usize, usize) {
     let mut res = Res::new();
-    let (mut st, mut a, mut b) = setup(&mut res);
-    let (ia, ib) = (netif::IfIndex(0), netif::IfIndex(1));
+    let mut r = setup(&mut res);
     for (n, (on_a, bytes, wire_len)) in frames.iter().enumerate() {
         let now = Instant::from_millis(n as u64 * 7);
-        let Ok(h) = st.pool_mut().alloc_from(bytes) else {
+        let Ok(h) = r.stack.pool_mut().alloc_from(bytes) else {
             continue;
         };
         if *wire_len as usize > bytes.len() {
-            st.pool_mut().meta_mut(&h).unwrap().wire_len = *wire_len;
+            r.stack.pool_mut().meta_mut(&h).unwrap().wire_len = *wire_len;
         }
-        let (i, l2) = if *on_a { (ia, &mut a) } else { (ib, &mut b) };
-        if let netif::Outcome::Local(d) = st.receive(now, i, l2, h) {
-            st.pool_mut().free(d.packet);
+        let i = if *on_a { r.mesh } else { r.backbone };
+        if let netif::Outcome::Local(d) = r.stack.receive(now, i, &mut r.links[i.get()], h) {
+            r.stack.pool_mut().free(d.packet);
         }
-        st.poll(now);
-        for (i, l2) in [(ia, &mut a), (ib, &mut b)] {
-            st.transmit(now, i, l2);
-            while let Some(h) = l2.take_tx() {
-                st.pool_mut().free(h);
-            }
-        }
+        r.stack.poll(now);
+        r.drain(now, |_, _| {});
     }
-    (st.pool().available(), st.pool().capacity())
+    (r.stack.pool().available(), r.stack.pool().capacity())
 }
 
 /// A valid packet to mutate: UDP from a mesh host to a backbone host, with a hop-by-hop
