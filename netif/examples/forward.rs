@@ -55,13 +55,18 @@ impl Demo<'_> {
             .map(|i| i.name().to_string())
             .unwrap_or_default();
         println!("\n>> {what}: {} bytes arrive on {name}", ipv6.len());
-        let Ok(h) = self.st.pool_mut().alloc_from(&frame) else {
-            println!(
-                "   (does not fit a {}-byte pool buffer: the L2 would truncate it)",
-                self.st.pool().buf_size()
-            );
+        // Like a real L2, keep what fits a pool buffer and record the length on the wire.
+        let keep = frame.len().min(self.st.pool().max_packet());
+        let Ok(h) = self.st.pool_mut().alloc_from(&frame[..keep]) else {
+            println!("   (no free buffer)");
             return;
         };
+        if keep < frame.len() {
+            println!("   (larger than a pool buffer: {keep} bytes kept, wire length recorded)");
+            if let Some(m) = self.st.pool_mut().meta_mut(&h) {
+                m.wire_len = ipv6.len() as u16;
+            }
+        }
         let outcome = self.st.receive(self.now, on, &mut self.links[on.get()], h);
         match &outcome {
             Outcome::Local(d) => println!("   outcome: for handler {:?}", d.handler),

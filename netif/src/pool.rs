@@ -36,8 +36,8 @@ pub struct PacketMeta {
     pub ll_dst: LinkAddr,
     /// The frame was link-layer broadcast/multicast (ICMPv6 errors are not sent for those).
     pub ll_multicast: bool,
-    /// Length of the packet as it was on the wire, when the L2 had to truncate it to fit the
-    /// buffer (0 when the buffer holds all of it). Such a packet can still earn a Packet Too
+    /// Length of the IPv6 packet (link-layer header excluded) as it was on the wire, when the
+    /// L2 had to truncate it to fit the buffer (0 when the buffer holds all of it). Such a packet can still earn a Packet Too
     /// Big, but is never delivered or forwarded.
     pub wire_len: u16,
     /// IPv6 next hop chosen by the core for transmission (on-link destination or gateway).
