@@ -1,0 +1,356 @@
+//! The node abstraction and the simulator loop.
+//!
+//! A [`SimNode`] owns whatever runs above one attached radio (a MAC and a network stack) and
+//! is driven by [`Simulator`]: radio events are delivered in time order, then the node is
+//! polled when its [`SimNode::next_wake`] is due. smoltcp leaf nodes ([`crate::smol`]) are one
+//! implementation; nodes on our own stack, or the border-router firmware, can be others —
+//! or they can skip the trait and drive a [`Medium`] directly.
+//!
+//! The simulator also runs the fault schedule (links down/up, reboots, loss changes) and,
+//! when [`SimConfig::pace`] is set, sleeps so simulated time tracks the wall clock.
+
+use std::any::Any;
+use std::time::{Duration as WallDuration, Instant as WallInstant};
+
+use netif::time::{Duration, Instant};
+
+use crate::medium::{Medium, MediumConfig, RadioConfig, RadioId, SimEvent, SimRadio};
+use crate::topology::Topology;
+
+/// Index of a node in its [`Simulator`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub usize);
+
+/// Something that runs over one radio of the medium.
+pub trait SimNode {
+    /// The radio this node drives.
+    fn radio_id(&self) -> RadioId;
+    /// A radio event for this node (its time is ≤ `now`).
+    fn on_radio_event(&mut self, now: Instant, ev: &SimEvent, radio: &mut SimRadio<'_>);
+    /// Runs timers and queued work at `now`.
+    fn poll(&mut self, now: Instant, radio: &mut SimRadio<'_>);
+    /// When [`SimNode::poll`] should run next (`None`: only after an event).
+    fn next_wake(&self) -> Option<Instant>;
+    /// Power-cycles the node: all volatile state (queues, caches, sockets) is lost.
+    fn reboot(&mut self, now: Instant, radio: &mut SimRadio<'_>);
+    /// For downcasting to the concrete node type.
+    fn as_any(&self) -> &dyn Any;
+    /// For downcasting to the concrete node type.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+/// A scheduled fault.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fault {
+    /// Link between two radios goes down (both directions).
+    LinkDown(RadioId, RadioId),
+    /// Link comes back.
+    LinkUp(RadioId, RadioId),
+    /// The node reboots.
+    Reboot(NodeId),
+    /// The medium's extra loss probability changes.
+    SetExtraLoss(f64),
+}
+
+/// Every knob of the simulator.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SimConfig {
+    /// The medium.
+    pub medium: MediumConfig,
+    /// Real-time pacing: `Some(f)` makes `f` simulated seconds take one wall second (`1.0`:
+    /// real time, for when a TAP or serial device is attached); `None`: as fast as possible.
+    pub pace: Option<f64>,
+    /// Fault schedule: `(when, what)`, any order.
+    pub faults: Vec<(Instant, Fault)>,
+}
+
+/// Simulator statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SimStats {
+    /// Loop iterations (distinct event instants processed).
+    pub steps: u64,
+    /// Node polls.
+    pub polls: u64,
+    /// Radio events delivered.
+    pub events: u64,
+    /// Faults applied.
+    pub faults: u64,
+    /// Wall time spent sleeping for pacing, µs.
+    pub paced_sleep_us: u64,
+}
+
+struct Slot {
+    node: Box<dyn SimNode>,
+    last_poll: Option<Instant>,
+}
+
+impl Slot {
+    fn wake(&self) -> Option<Instant> {
+        let w = self.node.next_wake()?;
+        match self.last_poll {
+            // Polled at (or after) that instant already: not again before the next µs.
+            Some(lp) if w <= lp => Some(lp + Duration::from_micros(1)),
+            _ => Some(w),
+        }
+    }
+}
+
+/// The medium, its nodes and virtual time.
+pub struct Simulator {
+    medium: Medium,
+    nodes: Vec<Slot>,
+    faults: Vec<(Instant, Fault)>,
+    next_fault: usize,
+    pace: Option<f64>,
+    wall_origin: Option<(WallInstant, Instant)>,
+    now: Instant,
+    stats: SimStats,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("now", &self.now)
+            .field("nodes", &self.nodes.len())
+            .field("medium", &self.medium)
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl Simulator {
+    /// A simulator over `topology`.
+    pub fn new(cfg: SimConfig, topology: Topology) -> Self {
+        let mut faults = cfg.faults;
+        // Stable: faults at the same instant apply in the order given.
+        faults.sort_by_key(|(t, _)| *t);
+        Simulator {
+            medium: Medium::new(cfg.medium, topology),
+            nodes: Vec::new(),
+            faults,
+            next_fault: 0,
+            pace: cfg.pace,
+            wall_origin: None,
+            now: Instant::ZERO,
+            stats: SimStats::default(),
+        }
+    }
+
+    /// The medium (to attach radios driven outside the simulator, read counters, capture).
+    pub fn medium(&mut self) -> &mut Medium {
+        &mut self.medium
+    }
+
+    /// The medium, read-only.
+    pub fn medium_ref(&self) -> &Medium {
+        &self.medium
+    }
+
+    /// Attaches a radio for a node about to be built.
+    pub fn attach(&mut self, cfg: RadioConfig) -> RadioId {
+        self.medium.attach(cfg)
+    }
+
+    /// Adds a node built over a radio from [`Simulator::attach`].
+    pub fn add_node(&mut self, node: Box<dyn SimNode>) -> NodeId {
+        self.nodes.push(Slot {
+            node,
+            last_poll: None,
+        });
+        NodeId(self.nodes.len() - 1)
+    }
+
+    /// Builds a node with `build(radio_id, radio)` on a freshly attached radio and adds it.
+    pub fn spawn<N, E>(
+        &mut self,
+        cfg: RadioConfig,
+        build: impl FnOnce(RadioId, &mut SimRadio<'_>) -> Result<N, E>,
+    ) -> Result<NodeId, E>
+    where
+        N: SimNode + 'static,
+    {
+        let id = self.medium.attach(cfg);
+        let node = build(id, &mut self.medium.radio(id))?;
+        Ok(self.add_node(Box::new(node)))
+    }
+
+    /// The node `id` as its concrete type.
+    pub fn node<N: 'static>(&self, id: NodeId) -> Option<&N> {
+        self.nodes.get(id.0)?.node.as_any().downcast_ref()
+    }
+
+    /// The node `id` as its concrete type, mutably.
+    pub fn node_mut<N: 'static>(&mut self, id: NodeId) -> Option<&mut N> {
+        self.nodes.get_mut(id.0)?.node.as_any_mut().downcast_mut()
+    }
+
+    /// Runs `f` on node `id` with its radio (e.g. to enqueue application traffic), then lets
+    /// the simulator poll it at the current time.
+    pub fn with_node<N: 'static, R>(
+        &mut self,
+        id: NodeId,
+        f: impl FnOnce(&mut N, Instant, &mut SimRadio<'_>) -> R,
+    ) -> Option<R> {
+        let now = self.now;
+        let slot = self.nodes.get_mut(id.0)?;
+        let rid = slot.node.radio_id();
+        let n = slot.node.as_any_mut().downcast_mut::<N>()?;
+        let r = f(n, now, &mut self.medium.radio(rid));
+        slot.last_poll = None;
+        Some(r)
+    }
+
+    /// Number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Current simulated time.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// Statistics.
+    pub fn stats(&self) -> SimStats {
+        self.stats
+    }
+
+    /// Adds a fault at `at` (must not be in the past; past faults apply at once).
+    pub fn schedule_fault(&mut self, at: Instant, fault: Fault) {
+        let pos =
+            self.next_fault + self.faults[self.next_fault..].partition_point(|(t, _)| *t <= at);
+        self.faults.insert(pos, (at, fault));
+    }
+
+    /// Changes real-time pacing (see [`SimConfig::pace`]).
+    pub fn set_pace(&mut self, pace: Option<f64>) {
+        self.pace = pace;
+        self.wall_origin = None;
+    }
+
+    /// When something happens next (medium, node timer, fault).
+    pub fn next_event_time(&self) -> Option<Instant> {
+        let mut t = self.medium.next_event_time();
+        let mut take = |x: Option<Instant>| {
+            if let Some(x) = x {
+                t = Some(t.map_or(x, |y: Instant| y.min(x)));
+            }
+        };
+        if self.medium.has_pending_events() {
+            take(Some(self.now));
+        }
+        for s in &self.nodes {
+            take(s.wake());
+        }
+        take(self.faults.get(self.next_fault).map(|(t, _)| *t));
+        t
+    }
+
+    /// Runs until simulated time `end` (inclusive of events at `end`).
+    pub fn run_until(&mut self, end: Instant) {
+        while let Some(t) = self.next_event_time() {
+            if t > end {
+                break;
+            }
+            self.step_to(t.max(self.now));
+        }
+        self.medium.advance_to(end);
+        self.now = self.now.max(end);
+    }
+
+    /// Runs for `d` of simulated time.
+    pub fn run_for(&mut self, d: Duration) {
+        let end = self.now + d;
+        self.run_until(end);
+    }
+
+    /// Runs until `done(self)` holds (checked after each step) or `end`; returns whether it
+    /// held.
+    pub fn run_until_cond(
+        &mut self,
+        end: Instant,
+        mut done: impl FnMut(&mut Self) -> bool,
+    ) -> bool {
+        loop {
+            if done(self) {
+                return true;
+            }
+            match self.next_event_time() {
+                Some(t) if t <= end => self.step_to(t.max(self.now)),
+                _ => {
+                    self.medium.advance_to(end);
+                    self.now = self.now.max(end);
+                    return done(self);
+                }
+            }
+        }
+    }
+
+    fn pace_to(&mut self, t: Instant) {
+        let Some(f) = self.pace.filter(|f| *f > 0.0 && f.is_finite()) else {
+            return;
+        };
+        let (wall0, sim0) = *self
+            .wall_origin
+            .get_or_insert((WallInstant::now(), self.now));
+        let sim_elapsed = t.saturating_since(sim0).as_micros() as f64 / f;
+        let target = wall0 + WallDuration::from_micros(sim_elapsed as u64);
+        let wall_now = WallInstant::now();
+        if target > wall_now {
+            let d = target - wall_now;
+            self.stats.paced_sleep_us += d.as_micros() as u64;
+            std::thread::sleep(d);
+        }
+    }
+
+    fn step_to(&mut self, t: Instant) {
+        self.pace_to(t);
+        self.stats.steps += 1;
+        self.medium.advance_to(t);
+        self.now = t;
+        while let Some((at, fault)) = self.faults.get(self.next_fault).copied() {
+            if at > t {
+                break;
+            }
+            self.next_fault += 1;
+            self.apply(fault);
+        }
+        for i in 0..self.nodes.len() {
+            let Some(slot) = self.nodes.get_mut(i) else {
+                continue;
+            };
+            let rid = slot.node.radio_id();
+            let mut got = false;
+            while let Some(ev) = self.medium.pop_event(rid) {
+                got = true;
+                self.stats.events += 1;
+                slot.node
+                    .on_radio_event(t, &ev, &mut self.medium.radio(rid));
+            }
+            if got || slot.wake().is_some_and(|w| w <= t) {
+                self.stats.polls += 1;
+                slot.node.poll(t, &mut self.medium.radio(rid));
+                slot.last_poll = Some(t);
+            }
+        }
+    }
+
+    fn apply(&mut self, fault: Fault) {
+        self.stats.faults += 1;
+        match fault {
+            Fault::LinkDown(a, b) => self.medium.set_link_up(a, b, false),
+            Fault::LinkUp(a, b) => self.medium.set_link_up(a, b, true),
+            Fault::SetExtraLoss(p) => self.medium.set_extra_loss(p),
+            Fault::Reboot(n) => {
+                let now = self.now;
+                if let Some(slot) = self.nodes.get_mut(n.0) {
+                    let rid = slot.node.radio_id();
+                    // Events addressed to the old incarnation are lost with it.
+                    let _ = self.medium.take_events(rid);
+                    slot.node.reboot(now, &mut self.medium.radio(rid));
+                    slot.last_poll = None;
+                }
+            }
+        }
+    }
+}
