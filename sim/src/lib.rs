@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod mac_node;
 pub mod medium;
 pub mod node;
 pub mod pcapng;
