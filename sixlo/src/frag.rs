@@ -53,28 +53,35 @@ pub enum Repr {
     },
 }
 
+/// `(is FRAG1, datagram_size, datagram_tag, offset, header length)` of the fragment header at
+/// the start of `data` (primitive values, so the receive path keeps them in registers).
+#[inline]
+pub(crate) fn parse_fields(data: &[u8]) -> Option<(bool, u16, u16, u8, usize)> {
+    let b0 = *data.first()?;
+    let size = u16::from_be_bytes([b0 & 0x07, *data.get(1)?]);
+    let tag = u16::from_be_bytes([*data.get(2)?, *data.get(3)?]);
+    if is_frag1(b0) {
+        Some((true, size, tag, 0, FRAG1_LEN))
+    } else if is_fragn(b0) {
+        Some((false, size, tag, *data.get(4)?, FRAGN_LEN))
+    } else {
+        None
+    }
+}
+
 impl Repr {
     /// Parse a fragment header at the start of `data`; returns it and its length. `None` if the
     /// data is not a fragment header or is shorter than one.
     pub fn parse(data: &[u8]) -> Option<(Repr, usize)> {
-        let b0 = *data.first()?;
-        let size = u16::from_be_bytes([b0 & 0x07, *data.get(1)?]);
-        let tag = u16::from_be_bytes([*data.get(2)?, *data.get(3)?]);
-        if is_frag1(b0) {
-            Some((Repr::First { size, tag }, FRAG1_LEN))
-        } else if is_fragn(b0) {
-            Some((
-                Repr::Next {
-                    size,
-                    tag,
-                    offset: *data.get(4)?,
-                },
-                FRAGN_LEN,
-            ))
+        let (first, size, tag, offset, len) = parse_fields(data)?;
+        let r = if first {
+            Repr::First { size, tag }
         } else {
-            None
-        }
+            Repr::Next { size, tag, offset }
+        };
+        Some((r, len))
     }
+
     /// The uncompressed datagram size.
     pub const fn datagram_size(&self) -> u16 {
         match *self {

@@ -137,7 +137,7 @@ impl fmt::Display for ReceiveError {
 impl core::error::Error for ReceiveError {}
 
 #[derive(Debug)]
-struct Slot<const BUF: usize> {
+struct Slot {
     used: bool,
     src: LinkAddr,
     dst: LinkAddr,
@@ -147,11 +147,11 @@ struct Slot<const BUF: usize> {
     received: usize,
     ranges: [(u16, u16); MAX_FRAGMENTS],
     n_ranges: usize,
+    max_end: u16,
     fixups: HeaderFixups,
-    buf: [u8; BUF],
 }
 
-impl<const BUF: usize> Slot<BUF> {
+impl Slot {
     const fn new() -> Self {
         Slot {
             used: false,
@@ -163,15 +163,21 @@ impl<const BUF: usize> Slot<BUF> {
             received: 0,
             ranges: [(0, 0); MAX_FRAGMENTS],
             n_ranges: 0,
+            max_end: 0,
             fixups: HeaderFixups::EMPTY,
-            buf: [0; BUF],
         }
     }
 
     /// Add the range `[start, end)`; `Ok(false)` for an exact duplicate.
     fn add_range(&mut self, start: usize, end: usize) -> Result<bool, ReceiveError> {
         let (s, e) = (start as u16, end as u16);
-        for (a, b) in self.ranges.iter().take(self.n_ranges) {
+        // In-order arrival (the common case): nothing stored reaches past `start`.
+        let in_order = s >= self.max_end;
+        for (a, b) in self
+            .ranges
+            .iter()
+            .take(if in_order { 0 } else { self.n_ranges })
+        {
             if (*a, *b) == (s, e) {
                 return Ok(false);
             }
@@ -185,6 +191,7 @@ impl<const BUF: usize> Slot<BUF> {
             .ok_or(ReceiveError::TooManyFragments)?;
         *r = (s, e);
         self.n_ranges += 1;
+        self.max_end = self.max_end.max(e);
         self.received += end - start;
         Ok(true)
     }
@@ -194,7 +201,9 @@ impl<const BUF: usize> Slot<BUF> {
 /// datagrams of at most `BUF` bytes each.
 #[derive(Debug)]
 pub struct Reassembler<const SLOTS: usize = 8, const BUF: usize = IPV6_MIN_MTU> {
-    slots: [Slot<BUF>; SLOTS],
+    /// Per-datagram state, kept apart from the buffers so lookups touch few cache lines.
+    slots: [Slot; SLOTS],
+    bufs: [[u8; BUF]; SLOTS],
     config: ReassemblyConfig,
     stats: SixloStats,
 }
@@ -210,6 +219,7 @@ impl<const SLOTS: usize, const BUF: usize> Reassembler<SLOTS, BUF> {
     pub fn new(config: ReassemblyConfig) -> Self {
         Reassembler {
             slots: core::array::from_fn(|_| Slot::new()),
+            bufs: [[0; BUF]; SLOTS],
             config,
             stats: SixloStats::default(),
         }
@@ -327,16 +337,17 @@ impl<const SLOTS: usize, const BUF: usize> Reassembler<SLOTS, BUF> {
         if !frag::is_frag1(b0) && !frag::is_fragn(b0) {
             return Err(ReceiveError::UnsupportedDispatch(b0));
         }
-        let (repr, hlen) = frag::Repr::parse(frame).ok_or(ReceiveError::FrameTooShort)?;
+        let (first, size, tag, offset, hlen) =
+            frag::parse_fields(frame).ok_or(ReceiveError::FrameTooShort)?;
         let rest = frame.get(hlen..).unwrap_or(&[]);
-        let size = usize::from(repr.datagram_size());
+        let size = usize::from(size);
         if size < IPV6_HEADER_LEN {
             return Err(ReceiveError::DatagramSizeTooSmall);
         }
         if size > BUF {
             return Err(ReceiveError::DatagramTooLarge);
         }
-        let existing = self.find(ll_src, ll_dst, repr.tag());
+        let existing = self.find(ll_src, ll_dst, tag);
         if let Some(i) = existing
             && self
                 .slots
@@ -345,19 +356,12 @@ impl<const SLOTS: usize, const BUF: usize> Reassembler<SLOTS, BUF> {
         {
             return Err(self.discard(i, ReceiveError::DatagramSizeMismatch));
         }
-        match repr {
-            frag::Repr::First { .. } => self.first(
-                existing,
-                rest,
-                size,
-                repr.tag(),
-                ll_src,
-                ll_dst,
-                contexts,
-                now,
-                out,
-            ),
-            frag::Repr::Next { offset, .. } => {
+        if first {
+            self.first(
+                existing, rest, size, tag, ll_src, ll_dst, contexts, now, out,
+            )
+        } else {
+            {
                 let i = existing.ok_or(ReceiveError::FragnWithoutFrag1)?;
                 if rest.is_empty() {
                     return Err(ReceiveError::EmptyFragment);
@@ -432,9 +436,10 @@ impl<const SLOTS: usize, const BUF: usize> Reassembler<SLOTS, BUF> {
             .ok_or(ReceiveError::NoFreeSlot)?;
         let timeout = self.config.timeout;
         let slot = self.slots.get_mut(i).ok_or(ReceiveError::NoFreeSlot)?;
-        let dgram = slot
-            .buf
-            .get_mut(..size)
+        let dgram = self
+            .bufs
+            .get_mut(i)
+            .and_then(|b| b.get_mut(..size))
             .ok_or(ReceiveError::DatagramTooLarge)?;
         let h = decompress_headers(rest, ll_src, ll_dst, contexts, dgram).map_err(map)?;
         let payload = rest.get(h.consumed..).unwrap_or(&[]);
@@ -459,6 +464,7 @@ impl<const SLOTS: usize, const BUF: usize> Reassembler<SLOTS, BUF> {
             .unwrap_or(Instant::from_micros(u64::MAX));
         slot.received = 0;
         slot.n_ranges = 0;
+        slot.max_end = 0;
         slot.fixups = h.fixups;
         slot.add_range(0, end)?;
         self.finish_if_complete(i, out)
@@ -481,7 +487,7 @@ impl<const SLOTS: usize, const BUF: usize> Reassembler<SLOTS, BUF> {
             Ok(false) => return Err(ReceiveError::DuplicateFragment),
             Err(e) => return Err(self.discard(i, e)),
         }
-        match slot.buf.get_mut(start..end) {
+        match self.bufs.get_mut(i).and_then(|b| b.get_mut(start..end)) {
             Some(d) => d.copy_from_slice(data),
             None => return Err(self.discard(i, ReceiveError::FragmentPastDatagramSize)),
         }
@@ -498,7 +504,8 @@ impl<const SLOTS: usize, const BUF: usize> Reassembler<SLOTS, BUF> {
         }
         slot.used = false;
         let dst = out.get_mut(..size).ok_or(ReceiveError::OutputTooSmall)?;
-        dst.copy_from_slice(slot.buf.get(..size).ok_or(ReceiveError::OutputTooSmall)?);
+        let src = self.bufs.get(i).and_then(|b| b.get(..size));
+        dst.copy_from_slice(src.ok_or(ReceiveError::OutputTooSmall)?);
         slot.fixups.apply(dst).map_err(ReceiveError::Decompress)?;
         Ok(Received::Complete(size))
     }
