@@ -55,6 +55,8 @@ pub mod nd;
 pub mod ndp;
 pub mod neighbor;
 pub mod stats;
+#[cfg(feature = "std")]
+pub mod tap;
 pub mod wire;
 
 pub use config::{EthConfig, HostConfig, RouterConfig, StaticConfig, VlanMode};
