@@ -10,6 +10,8 @@
 //! - [`node`]: the [`node::SimNode`] abstraction, the [`node::Simulator`] event loop, the fault
 //!   schedule and real-time pacing.
 
+//! - [`smol`]: leaf nodes whose IPv6/6LoWPAN stack is smoltcp, over our soft-MAC; [`mac_node`]:
+//!   raw soft-MAC nodes.
 //! - [`rng`]: the seeded PRNG everything random draws from.
 //!
 //! Identical seeds and inputs give identical runs, captures included, byte for byte.
@@ -21,6 +23,7 @@ pub mod medium;
 pub mod node;
 pub mod pcapng;
 pub mod rng;
+pub mod smol;
 pub mod topology;
 
 pub use medium::{

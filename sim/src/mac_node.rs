@@ -22,10 +22,12 @@ pub const NODE_NBR: usize = 32;
 /// The soft-MAC type simulated nodes run.
 pub type NodeMac = Mac<NODE_TXQ, NODE_DUP, NODE_NBR>;
 
-/// The EUI-64 of simulated node `index`: locally administered, `02:00:00:00:00:00:hi:lo`.
+/// The EUI-64 of simulated node `index`: locally administered, `02:53:47:00:00:00:hi:lo`
+/// (never an all-zero interface identifier, which would be the subnet-router anycast
+/// address).
 pub fn eui64(index: u16) -> [u8; 8] {
     let [hi, lo] = index.to_be_bytes();
-    [0x02, 0, 0, 0, 0, 0, hi, lo]
+    [0x02, 0x53, 0x47, 0, 0, 0, hi, lo]
 }
 
 /// A frame a [`MacNode`] received.

@@ -1,0 +1,687 @@
+//! Leaf nodes whose IPv6/6LoWPAN stack is smoltcp (`Medium::Ieee802154`) — an implementation
+//! we did not write — running over *our* soft-MAC, so they do CSMA/CA, ACK and retry like real
+//! nodes.
+//!
+//! The adapter: smoltcp's `phy::Device` hands out complete 802.15.4 MAC frames without FCS.
+//! Each is parsed with `l2_15_4`'s codec and its payload re-sent through [`MacPort`] (which
+//! requests an ACK for unicast; smoltcp never sets that bit). Frames our MAC delivers go back
+//! to smoltcp as MPDUs without FCS. A TX token is only handed out when the backlog has room.
+//!
+//! Each node has the EUI-64 of its index ([`eui64`]), a link-local address from it and
+//! either a global address from the configured mesh prefix or SLAAC from router
+//! advertisements (smoltcp's `proto-ipv6-slaac`). It answers ping (smoltcp's built-in echo
+//! reply) and runs a small application: periodic UDP sensor readings to a collector, a UDP
+//! echo service, and a UDP sink that logs what arrives.
+//!
+//! smoltcp quirks met here: its 6LoWPAN fragmenter always fits fragments into a 125-byte
+//! MPDU, ignoring `max_transmission_unit`; it holds one fragmented datagram at a time and a
+//! second one overwrites the first mid-way unless the device withholds TX tokens (worked
+//! around in `SmolNode::smoltcp_poll`); it sends every unicast frame without the
+//! ACK-request bit (our MAC sets it).
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::net::Ipv6Addr;
+
+use l2_15_4::frame::Frame;
+use l2_15_4::mac::{ConfigError, SrcAddrMode};
+use l2_15_4::radio::Channel;
+use l2_15_4::{Address, MacConfig, PanId, Repr};
+use netif::time::{Duration, Instant};
+use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+use smoltcp::phy::{self, DeviceCapabilities, Medium};
+use smoltcp::socket::{icmp, udp};
+use smoltcp::wire::{
+    HardwareAddress, Icmpv6Packet, Icmpv6Repr, Ieee802154Address, Ieee802154Pan, IpAddress, IpCidr,
+    IpEndpoint,
+};
+
+use crate::mac_node::{MacPort, eui64};
+use crate::medium::{RadioId, SimEvent, SimRadio};
+use crate::node::SimNode;
+use crate::rng::SimRng;
+
+/// Periodic UDP sensor readings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SensorConfig {
+    /// Where readings go.
+    pub collector: Ipv6Addr,
+    /// Collector UDP port.
+    pub collector_port: u16,
+    /// Our source port.
+    pub local_port: u16,
+    /// Reading period.
+    pub period: Duration,
+    /// Each period is lengthened by a uniform random 0..jitter.
+    pub jitter: Duration,
+    /// Reading size, bytes (≥ 12: node index, sequence number, timestamp).
+    pub payload_len: usize,
+}
+
+/// How the node gets its global address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addressing {
+    /// `prefix::IID` from the configured /64 mesh prefix (first 8 bytes).
+    Static([u8; 8]),
+    /// SLAAC from router advertisements (smoltcp sends router solicitations).
+    Slaac,
+    /// Link-local only.
+    LinkLocalOnly,
+}
+
+/// Every knob of a smoltcp node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmolNodeConfig {
+    /// Node index: EUI-64 ([`eui64`]) and PRNG sub-stream.
+    pub index: u16,
+    /// Seed for the MAC backoffs and application jitter.
+    pub seed: u64,
+    /// Channel.
+    pub channel: Channel,
+    /// PAN ID.
+    pub pan_id: PanId,
+    /// Global address.
+    pub addressing: Addressing,
+    /// Periodic readings, if any.
+    pub sensor: Option<SensorConfig>,
+    /// UDP echo service port, if any.
+    pub echo_port: Option<u16>,
+    /// UDP sink port (logs datagrams, see [`SmolNode::sink_log`]), if any.
+    pub sink_port: Option<u16>,
+    /// Port of the general-purpose socket behind [`SmolNode::send_udp`].
+    pub app_port: u16,
+    /// UDP socket buffers: payload bytes per direction.
+    pub udp_buffer: usize,
+    /// UDP socket buffers: datagrams per direction.
+    pub udp_packets: usize,
+    /// Frames buffered between smoltcp and the MAC queue.
+    pub mac_backlog: usize,
+    /// Entries kept in the sink log (older ones are dropped, and counted).
+    pub sink_log: usize,
+}
+
+impl SmolNodeConfig {
+    /// Defaults for node `index` on `channel` / `pan_id` with a static address in `prefix`.
+    pub fn new(index: u16, channel: Channel, pan_id: PanId, prefix: [u8; 8]) -> Self {
+        SmolNodeConfig {
+            index,
+            seed: 1,
+            channel,
+            pan_id,
+            addressing: Addressing::Static(prefix),
+            sensor: None,
+            echo_port: Some(7),
+            sink_port: None,
+            app_port: 49152,
+            udp_buffer: 4096,
+            udp_packets: 8,
+            mac_backlog: 8,
+            sink_log: 1024,
+        }
+    }
+
+    /// The interface identifier (EUI-64 with the U/L bit flipped).
+    pub fn iid(&self) -> [u8; 8] {
+        let mut iid = eui64(self.index);
+        iid[0] ^= 0x02;
+        iid
+    }
+
+    /// The link-local address.
+    pub fn link_local(&self) -> Ipv6Addr {
+        with_iid([0xfe, 0x80, 0, 0, 0, 0, 0, 0], self.iid())
+    }
+
+    /// The static global address, if configured.
+    pub fn global(&self) -> Option<Ipv6Addr> {
+        match self.addressing {
+            Addressing::Static(p) => Some(with_iid(p, self.iid())),
+            _ => None,
+        }
+    }
+}
+
+fn with_iid(prefix: [u8; 8], iid: [u8; 8]) -> Ipv6Addr {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&prefix);
+    b[8..].copy_from_slice(&iid);
+    Ipv6Addr::from(b)
+}
+
+/// One datagram the sink received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkRecord {
+    /// Sender.
+    pub from: IpEndpoint,
+    /// Length.
+    pub len: usize,
+    /// First up to 12 bytes (sensor readings: index, sequence, timestamp).
+    pub head: Vec<u8>,
+    /// When it was read from the socket.
+    pub at: Instant,
+}
+
+/// Counters of a smoltcp node above the MAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SmolCounters {
+    /// Frames smoltcp emitted.
+    pub frames_out: u64,
+    /// Frames smoltcp emitted that our codec could not parse (counted, dropped).
+    pub frames_out_invalid: u64,
+    /// Frames handed to smoltcp.
+    pub frames_in: u64,
+    /// Frames dropped because smoltcp's receive queue was full.
+    pub frames_in_dropped: u64,
+    /// Sensor readings queued.
+    pub readings_sent: u64,
+    /// Sensor readings that did not fit the socket buffer.
+    pub readings_dropped: u64,
+    /// Datagrams echoed.
+    pub echoed: u64,
+    /// Datagrams received by the sink.
+    pub sink_received: u64,
+    /// Sink payload bytes received.
+    pub sink_bytes: u64,
+    /// Sink log entries dropped to make room.
+    pub sink_log_dropped: u64,
+    /// Echo replies received for [`SmolNode::ping`].
+    pub ping_replies: u64,
+}
+
+/// smoltcp's view of the radio: two frame queues.
+#[derive(Debug, Default)]
+struct Device {
+    rx: VecDeque<Vec<u8>>,
+    tx: VecDeque<Vec<u8>>,
+    tx_cap: usize,
+    /// TX tokens [`phy::Device::transmit`] may still hand out in this egress pass.
+    budget: usize,
+}
+
+struct RxTok(Vec<u8>);
+struct TxTok<'a>(&'a mut VecDeque<Vec<u8>>);
+
+impl phy::RxToken for RxTok {
+    fn consume<R, F>(self, f: F) -> R
+    where
+        F: FnOnce(&[u8]) -> R,
+    {
+        f(&self.0)
+    }
+}
+
+impl phy::TxToken for TxTok<'_> {
+    fn consume<R, F>(self, len: usize, f: F) -> R
+    where
+        F: FnOnce(&mut [u8]) -> R,
+    {
+        let mut buf = vec![0u8; len];
+        let r = f(&mut buf);
+        self.0.push_back(buf);
+        r
+    }
+}
+
+impl phy::Device for Device {
+    type RxToken<'a> = RxTok;
+    type TxToken<'a> = TxTok<'a>;
+
+    fn receive(
+        &mut self,
+        _t: smoltcp::time::Instant,
+    ) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
+        let f = self.rx.pop_front()?;
+        // A reply token even when full: the MAC backlog bounds it and counts overflow.
+        Some((RxTok(f), TxTok(&mut self.tx)))
+    }
+
+    fn transmit(&mut self, _t: smoltcp::time::Instant) -> Option<Self::TxToken<'_>> {
+        if self.tx.len() >= self.tx_cap || self.budget == 0 {
+            return None;
+        }
+        self.budget -= 1;
+        Some(TxTok(&mut self.tx))
+    }
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        let mut c = DeviceCapabilities::default();
+        c.medium = Medium::Ieee802154;
+        c.max_transmission_unit = 125;
+        c
+    }
+}
+
+fn smol_now(t: Instant) -> smoltcp::time::Instant {
+    smoltcp::time::Instant::from_micros(t.as_micros() as i64)
+}
+
+const RX_QUEUE_CAP: usize = 64;
+
+fn ping_ident(index: u16) -> u16 {
+    0x8000 ^ index
+}
+
+/// A simulated leaf node: smoltcp over our soft-MAC.
+pub struct SmolNode {
+    radio: RadioId,
+    cfg: SmolNodeConfig,
+    port: MacPort,
+    dev: Device,
+    iface: Interface,
+    sockets: SocketSet<'static>,
+    app: SocketHandle,
+    echo: Option<SocketHandle>,
+    sink: Option<SocketHandle>,
+    sensor: Option<SocketHandle>,
+    icmp: SocketHandle,
+    next_reading: Option<Instant>,
+    reading_seq: u32,
+    rng: SimRng,
+    sink_log: VecDeque<SinkRecord>,
+    pings: Vec<(u16, Instant, Option<Instant>)>,
+    counters: SmolCounters,
+    wake: Option<Instant>,
+    now: Instant,
+    reboots: u32,
+}
+
+impl std::fmt::Debug for SmolNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmolNode")
+            .field("radio", &self.radio)
+            .field("index", &self.cfg.index)
+            .field("counters", &self.counters)
+            .finish()
+    }
+}
+
+fn udp_socket(cfg: &SmolNodeConfig, port: u16) -> udp::Socket<'static> {
+    let buf = || {
+        udp::PacketBuffer::new(
+            vec![udp::PacketMetadata::EMPTY; cfg.udp_packets],
+            vec![0u8; cfg.udp_buffer],
+        )
+    };
+    let mut s = udp::Socket::new(buf(), buf());
+    // Port 0 is refused by smoltcp; the config type keeps ports non-zero in practice.
+    let _ = s.bind(port);
+    s
+}
+
+impl SmolNode {
+    /// Builds the node over `radio` (programming it through our MAC).
+    pub fn new(
+        radio: RadioId,
+        cfg: SmolNodeConfig,
+        r: &mut SimRadio<'_>,
+    ) -> Result<Self, ConfigError> {
+        let now = r.medium().now();
+        let mut mac = MacConfig::new(cfg.channel, cfg.pan_id, eui64(cfg.index));
+        let mut rng = SimRng::derive(cfg.seed, u64::from(cfg.index));
+        mac.seed = rng.next_u32() | 1;
+        let port = MacPort::new(mac, cfg.mac_backlog, r)?;
+        let mut dev = Device {
+            tx_cap: 4,
+            ..Device::default()
+        };
+        let mut icfg = Config::new(HardwareAddress::Ieee802154(Ieee802154Address::Extended(
+            eui64(cfg.index),
+        )));
+        icfg.pan_id = Some(Ieee802154Pan(cfg.pan_id.0));
+        icfg.slaac = cfg.addressing == Addressing::Slaac;
+        let mut iface = Interface::new(icfg, &mut dev, smol_now(now));
+        let ll = cfg.link_local();
+        let global = cfg.global();
+        iface.update_ip_addrs(|a| {
+            let _ = a.push(IpCidr::new(IpAddress::Ipv6(ll), 64));
+            if let Some(g) = global {
+                let _ = a.push(IpCidr::new(IpAddress::Ipv6(g), 64));
+            }
+        });
+        let mut sockets = SocketSet::new(Vec::new());
+        let app = sockets.add(udp_socket(&cfg, cfg.app_port));
+        let echo = cfg.echo_port.map(|p| sockets.add(udp_socket(&cfg, p)));
+        let sink = cfg.sink_port.map(|p| sockets.add(udp_socket(&cfg, p)));
+        let sensor = cfg
+            .sensor
+            .map(|s| sockets.add(udp_socket(&cfg, s.local_port)));
+        let mut ic = icmp::Socket::new(
+            icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 4], vec![0; 1024]),
+            icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 4], vec![0; 1024]),
+        );
+        // A per-node identifier: smoltcp does not auto-answer echo requests that a local ICMP
+        // socket bound to their identifier accepts.
+        let _ = ic.bind(icmp::Endpoint::Ident(ping_ident(cfg.index)));
+        let icmp = sockets.add(ic);
+        let next_reading = cfg.sensor.map(|s| {
+            now + s.period + Duration::from_micros(rng.below(s.jitter.as_micros().max(1)))
+        });
+        Ok(SmolNode {
+            radio,
+            cfg,
+            port,
+            dev,
+            iface,
+            sockets,
+            app,
+            echo,
+            sink,
+            sensor,
+            icmp,
+            next_reading,
+            reading_seq: 0,
+            rng,
+            sink_log: VecDeque::new(),
+            pings: Vec::new(),
+            counters: SmolCounters::default(),
+            wake: Some(now),
+            now,
+            reboots: 0,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SmolNodeConfig {
+        &self.cfg
+    }
+
+    /// Counters above the MAC.
+    pub fn counters(&self) -> &SmolCounters {
+        &self.counters
+    }
+
+    /// The MAC port (MAC counters, TX reports, neighbours).
+    pub fn port(&self) -> &MacPort {
+        &self.port
+    }
+
+    /// The MAC port, mutably.
+    pub fn port_mut(&mut self) -> &mut MacPort {
+        &mut self.port
+    }
+
+    /// The addresses smoltcp has now.
+    pub fn addresses(&self) -> Vec<Ipv6Addr> {
+        self.iface
+            .ip_addrs()
+            .iter()
+            .map(|c| match c.address() {
+                IpAddress::Ipv6(a) => a,
+            })
+            .collect()
+    }
+
+    /// The sink's log.
+    pub fn sink_log(&self) -> impl Iterator<Item = &SinkRecord> {
+        self.sink_log.iter()
+    }
+
+    /// Pings sent: (sequence, sent at, reply at).
+    pub fn pings(&self) -> &[(u16, Instant, Option<Instant>)] {
+        &self.pings
+    }
+
+    /// Reboots so far.
+    pub fn reboots(&self) -> u32 {
+        self.reboots
+    }
+
+    /// Queues a UDP datagram from the application socket; `false` when its buffer is full.
+    pub fn send_udp(&mut self, dst: Ipv6Addr, port: u16, data: &[u8]) -> bool {
+        let ok = self
+            .sockets
+            .get_mut::<udp::Socket<'_>>(self.app)
+            .send_slice(data, IpEndpoint::new(IpAddress::Ipv6(dst), port))
+            .is_ok();
+        self.wake = Some(self.now);
+        ok
+    }
+
+    /// Free space in the application socket's send buffer, bytes.
+    pub fn udp_send_room(&self) -> usize {
+        let s = self.sockets.get::<udp::Socket<'_>>(self.app);
+        s.payload_send_capacity().saturating_sub(s.send_queue())
+    }
+
+    /// Datagrams waiting in the application socket.
+    pub fn udp_app_received(&mut self) -> Vec<(IpEndpoint, Vec<u8>)> {
+        let s = self.sockets.get_mut::<udp::Socket<'_>>(self.app);
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 2048];
+        while let Ok((n, meta)) = s.recv_slice(&mut buf) {
+            out.push((meta.endpoint, buf.get(..n).unwrap_or(&[]).to_vec()));
+        }
+        out
+    }
+
+    /// Sends (at `now`) an ICMPv6 echo request with sequence `seq` and `len` bytes of data to
+    /// `dst`.
+    pub fn ping(&mut self, now: Instant, dst: Ipv6Addr, seq: u16, len: usize) -> bool {
+        self.now = self.now.max(now);
+        let src = match self.cfg.global() {
+            Some(g) if !dst.is_unicast_link_local() => g,
+            _ => self.cfg.link_local(),
+        };
+        let data = vec![0xa5u8; len];
+        let repr = Icmpv6Repr::EchoRequest {
+            ident: ping_ident(self.cfg.index),
+            seq_no: seq,
+            data: &data,
+        };
+        let s = self.sockets.get_mut::<icmp::Socket<'_>>(self.icmp);
+        let Ok(buf) = s.send(repr.buffer_len(), IpAddress::Ipv6(dst)) else {
+            return false;
+        };
+        let mut pkt = Icmpv6Packet::new_unchecked(buf);
+        repr.emit(
+            &src,
+            &dst,
+            &mut pkt,
+            &smoltcp::phy::ChecksumCapabilities::default(),
+        );
+        self.pings.push((seq, self.now, None));
+        self.wake = Some(self.now);
+        true
+    }
+
+    fn app(&mut self, now: Instant) {
+        let mut buf = vec![0u8; 2048];
+        if let Some(h) = self.echo {
+            let s = self.sockets.get_mut::<udp::Socket<'_>>(h);
+            while s.can_send() {
+                let Ok((n, meta)) = s.recv_slice(&mut buf) else {
+                    break;
+                };
+                if s.send_slice(buf.get(..n).unwrap_or(&[]), meta.endpoint)
+                    .is_ok()
+                {
+                    self.counters.echoed += 1;
+                }
+            }
+        }
+        if let Some(h) = self.sink {
+            let s = self.sockets.get_mut::<udp::Socket<'_>>(h);
+            while let Ok((n, meta)) = s.recv_slice(&mut buf) {
+                self.counters.sink_received += 1;
+                self.counters.sink_bytes += n as u64;
+                if self.sink_log.len() >= self.cfg.sink_log {
+                    self.sink_log.pop_front();
+                    self.counters.sink_log_dropped += 1;
+                }
+                if self.cfg.sink_log > 0 {
+                    self.sink_log.push_back(SinkRecord {
+                        from: meta.endpoint,
+                        len: n,
+                        head: buf.get(..n.min(12)).unwrap_or(&[]).to_vec(),
+                        at: now,
+                    });
+                }
+            }
+        }
+        {
+            let s = self.sockets.get_mut::<icmp::Socket<'_>>(self.icmp);
+            while let Ok((n, _from)) = s.recv_slice(&mut buf) {
+                let Ok(pkt) = Icmpv6Packet::new_checked(buf.get(..n).unwrap_or(&[])) else {
+                    continue;
+                };
+                if pkt.msg_type() == smoltcp::wire::Icmpv6Message::EchoReply {
+                    let seq = pkt.echo_seq_no();
+                    if let Some(p) = self.pings.iter_mut().find(|p| p.0 == seq && p.2.is_none()) {
+                        p.2 = Some(now);
+                        self.counters.ping_replies += 1;
+                    }
+                }
+            }
+        }
+        if let (Some(sc), Some(h), Some(due)) = (self.cfg.sensor, self.sensor, self.next_reading)
+            && now >= due
+        {
+            let mut payload = vec![0u8; sc.payload_len.max(12)];
+            payload[..2].copy_from_slice(&self.cfg.index.to_be_bytes());
+            payload[2..6].copy_from_slice(&self.reading_seq.to_be_bytes());
+            payload[6..12].copy_from_slice(&now.as_micros().to_be_bytes()[2..]);
+            self.reading_seq = self.reading_seq.wrapping_add(1);
+            let ep = IpEndpoint::new(IpAddress::Ipv6(sc.collector), sc.collector_port);
+            let s = self.sockets.get_mut::<udp::Socket<'_>>(h);
+            if s.send_slice(&payload, ep).is_ok() {
+                self.counters.readings_sent += 1;
+            } else {
+                self.counters.readings_dropped += 1;
+            }
+            let j = self.rng.below(sc.jitter.as_micros().max(1));
+            self.next_reading = Some(due + sc.period + Duration::from_micros(j));
+        }
+    }
+
+    /// smoltcp frames → our MAC.
+    fn frames_to_mac(&mut self) {
+        while self.port.has_room() {
+            let Some(f) = self.dev.tx.pop_front() else {
+                break;
+            };
+            self.counters.frames_out += 1;
+            let Ok(repr) = Repr::parse_bytes(&f) else {
+                self.counters.frames_out_invalid += 1;
+                continue;
+            };
+            let hdr = Frame::new_unchecked(&f[..]).header_len();
+            let (Some(dst), Some(hdr)) = (repr.dst_addr, hdr) else {
+                self.counters.frames_out_invalid += 1;
+                continue;
+            };
+            let src = match repr.src_addr {
+                Some(Address::Short(_)) => SrcAddrMode::Short,
+                _ => SrcAddrMode::Extended,
+            };
+            let payload = f.get(hdr..).unwrap_or(&[]);
+            self.port.send(dst, repr.dst_pan_id, src, payload);
+        }
+    }
+
+    /// `Interface::poll`, split up to work around a smoltcp 0.14 bug: `poll_egress` first
+    /// sends the next fragment of the datagram in its fragmenter, then lets sockets dispatch a
+    /// new packet — and a new packet that needs fragmentation overwrites the fragmenter
+    /// mid-datagram, so back-to-back large datagrams are all lost. Handing out one TX token
+    /// per `poll_egress` pass means a socket only gets one when the fragmenter is idle.
+    fn smoltcp_poll(&mut self, t: smoltcp::time::Instant) {
+        use smoltcp::iface::PollIngressSingleResult;
+        self.iface.poll_maintenance(t);
+        for _ in 0..RX_QUEUE_CAP {
+            let r = self
+                .iface
+                .poll_ingress_single(t, &mut self.dev, &mut self.sockets);
+            if matches!(r, PollIngressSingleResult::None) {
+                break;
+            }
+        }
+        for _ in 0..32 {
+            self.dev.budget = 1;
+            let before = self.dev.tx.len();
+            self.iface.poll_egress(t, &mut self.dev, &mut self.sockets);
+            if self.dev.tx.len() == before {
+                break;
+            }
+        }
+        self.dev.budget = 0;
+    }
+
+    fn run(&mut self, now: Instant, radio: &mut SimRadio<'_>) {
+        self.now = now;
+        let t = smol_now(now);
+        for _ in 0..4 {
+            self.app(now);
+            self.smoltcp_poll(t);
+            self.app(now);
+            self.frames_to_mac();
+            self.port.poll(now, radio);
+            if self.dev.rx.is_empty() && (self.dev.tx.is_empty() || !self.port.has_room()) {
+                break;
+            }
+        }
+        let mut w = self.port.next_wake(now);
+        let mut take = |x: Option<Instant>| {
+            if let Some(x) = x {
+                w = Some(w.map_or(x, |y: Instant| y.min(x)));
+            }
+        };
+        take(
+            self.iface
+                .poll_at(t, &self.sockets)
+                .map(|i| Instant::from_micros(i.total_micros().max(0) as u64)),
+        );
+        take(self.next_reading);
+        if !self.dev.rx.is_empty() || (!self.dev.tx.is_empty() && self.port.has_room()) {
+            take(Some(now));
+        }
+        self.wake = w;
+    }
+}
+
+impl SimNode for SmolNode {
+    fn radio_id(&self) -> RadioId {
+        self.radio
+    }
+
+    fn on_radio_event(&mut self, now: Instant, ev: &SimEvent, radio: &mut SimRadio<'_>) {
+        self.now = now;
+        let rx = &mut self.dev.rx;
+        let c = &mut self.counters;
+        self.port.on_event(now, ev, radio, |ind| {
+            if rx.len() >= RX_QUEUE_CAP {
+                c.frames_in_dropped += 1;
+            } else {
+                c.frames_in += 1;
+                rx.push_back(ind.mpdu.to_vec());
+            }
+        });
+    }
+
+    fn poll(&mut self, now: Instant, radio: &mut SimRadio<'_>) {
+        self.run(now, radio);
+    }
+
+    fn next_wake(&self) -> Option<Instant> {
+        self.wake
+    }
+
+    fn reboot(&mut self, now: Instant, radio: &mut SimRadio<'_>) {
+        let mut cfg = self.cfg;
+        cfg.seed = cfg.seed.wrapping_add(u64::from(self.reboots) + 1);
+        let (reboots, counters) = (self.reboots + 1, self.counters);
+        if let Ok(mut n) = SmolNode::new(self.radio, cfg, radio) {
+            n.cfg.seed = self.cfg.seed;
+            n.reboots = reboots;
+            n.counters = counters;
+            n.wake = Some(now);
+            *self = n;
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
