@@ -213,6 +213,15 @@ fn mac_filter_vlan_and_ethertype() {
     assert_eq!((s[0].ty(), s[0].dst, s[0].dst_mac), (135, g, mcast_mac(g)));
     assert_eq!(n.eth.neighbor(&peer_ll()).unwrap().pending, 1);
 
+    // A jumbo frame larger than a pool buffer is kept truncated with its real length.
+    let big = ipv6(peer_ll(), ours(), 64, 17, &[0u8; 1900]);
+    let o = n.rx(&frame(MAC, PEER, 0x86dd, &big));
+    assert_eq!(
+        o,
+        Some(Outcome::Dropped(netif::DropReason::TooBigForBuffer))
+    );
+    assert_eq!(n.eth.stats().rx_truncated, 1);
+
     let mut res2 = Res::new();
     let mut cfg = EthConfig::new(MAC);
     cfg.vlan = VlanMode::Skip;
