@@ -254,6 +254,7 @@ impl Simulator {
             }
             self.step_to(t.max(self.now));
         }
+        self.pace_to(end);
         self.medium.advance_to(end);
         self.now = self.now.max(end);
     }
