@@ -9,12 +9,20 @@
 //!   firmware and host tools.
 //! - [`node`]: the [`node::SimNode`] abstraction, the [`node::Simulator`] event loop, the fault
 //!   schedule and real-time pacing.
-
 //! - [`smol`]: leaf nodes whose IPv6/6LoWPAN stack is smoltcp, over our soft-MAC; [`mac_node`]:
 //!   raw soft-MAC nodes.
 //! - [`rng`]: the seeded PRNG everything random draws from.
 //!
 //! Identical seeds and inputs give identical runs, captures included, byte for byte.
+//!
+//! ## Attaching another radio (e.g. the border router)
+//!
+//! A driver outside the simulator attaches a radio with [`Medium::attach`], builds its own
+//! `l2_15_4::Mac` over `medium.radio(id)` (a [`SimRadio`], which implements `Radio`), and
+//! drives time itself: `medium.next_event_time()` (with its MAC's `next_deadline()`),
+//! `medium.advance_to(t)`, then `medium.take_events(id)` and `mac.handle_event(t,
+//! ev.as_radio_event(), &mut medium.radio(id))`. Inside a [`Simulator`], implement
+//! [`SimNode`] instead and add it with [`Simulator::add_node`] / [`Simulator::spawn`].
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
