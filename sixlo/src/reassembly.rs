@@ -7,8 +7,13 @@
 //! - a FRAG1 starts a datagram in a free slot (its compressed headers are decompressed at once,
 //!   so the header/size checks happen on arrival); a FRAGN adds to it → [`Received::Pending`];
 //! - when the last byte arrives, the datagram is copied into the caller's `out` buffer (the
-//!   border router passes a buffer of its packet pool), its length and elided-checksum fields
-//!   are filled, and the slot is freed → [`Received::Complete`].
+//!   border router passes a buffer of its packet pool; the completing fragment goes there
+//!   straight from the frame), its length and elided-checksum fields are filled, and the slot
+//!   is freed → [`Received::Complete`].
+//!
+//! Per-fragment cost is kept flat: the timeout sweep is skipped until the earliest pending
+//! deadline, the slot of the previous fragment is tried first, and an in-order fragment (nothing
+//! stored past its offset) needs no range comparison.
 //!
 //! Slots are keyed by (link source, link destination, datagram_tag) and checked against
 //! datagram_size. The number of slots and their size are const generics (default 8 × 1280),
@@ -169,20 +174,19 @@ impl Slot {
     }
 
     /// Add the range `[start, end)`; `Ok(false)` for an exact duplicate.
+    #[inline]
     fn add_range(&mut self, start: usize, end: usize) -> Result<bool, ReceiveError> {
         let (s, e) = (start as u16, end as u16);
-        // In-order arrival (the common case): nothing stored reaches past `start`.
-        let in_order = s >= self.max_end;
-        for (a, b) in self
-            .ranges
-            .iter()
-            .take(if in_order { 0 } else { self.n_ranges })
-        {
-            if (*a, *b) == (s, e) {
-                return Ok(false);
-            }
-            if s < *b && *a < e {
-                return Err(ReceiveError::OverlappingFragment);
+        // In-order arrival (the common case): nothing stored reaches past `start`, so there is
+        // nothing to compare against.
+        if s < self.max_end {
+            for (a, b) in self.ranges.iter().take(self.n_ranges) {
+                if (*a, *b) == (s, e) {
+                    return Ok(false);
+                }
+                if s < *b && *a < e {
+                    return Err(ReceiveError::OverlappingFragment);
+                }
             }
         }
         let r = self
@@ -206,7 +210,16 @@ pub struct Reassembler<const SLOTS: usize = 8, const BUF: usize = IPV6_MIN_MTU> 
     bufs: [[u8; BUF]; SLOTS],
     config: ReassemblyConfig,
     stats: SixloStats,
+    /// No used slot's deadline is earlier than this, so [`Self::expire`] has nothing to do
+    /// before it (a lower bound: freeing a slot leaves it alone, a sweep makes it exact).
+    next_deadline: Instant,
+    /// The slot the last fragment went to, tried first by [`Self::find`] (keys are unique among
+    /// used slots, so this only changes the order of the search, never its result).
+    last: usize,
 }
+
+/// Deadline of "no datagram pending".
+const NEVER: Instant = Instant::from_micros(u64::MAX);
 
 impl<const SLOTS: usize, const BUF: usize> Default for Reassembler<SLOTS, BUF> {
     fn default() -> Self {
@@ -222,6 +235,8 @@ impl<const SLOTS: usize, const BUF: usize> Reassembler<SLOTS, BUF> {
             bufs: [[0; BUF]; SLOTS],
             config,
             stats: SixloStats::default(),
+            next_deadline: NEVER,
+            last: 0,
         }
     }
 
@@ -247,13 +262,20 @@ impl<const SLOTS: usize, const BUF: usize> Reassembler<SLOTS, BUF> {
 
     /// Discard every datagram whose timeout passed at `now`; returns how many.
     pub fn expire(&mut self, now: Instant) -> usize {
+        if now < self.next_deadline {
+            return 0;
+        }
         let mut n = 0;
-        for s in self.slots.iter_mut() {
-            if s.used && s.deadline <= now {
+        let mut next = NEVER;
+        for s in self.slots.iter_mut().filter(|s| s.used) {
+            if s.deadline <= now {
                 s.used = false;
                 n += 1;
+            } else {
+                next = next.min(s.deadline);
             }
         }
+        self.next_deadline = next;
         self.stats.reassembly_timeouts = self.stats.reassembly_timeouts.saturating_add(n as u32);
         n
     }
@@ -306,10 +328,13 @@ impl<const SLOTS: usize, const BUF: usize> Reassembler<SLOTS, BUF> {
         r
     }
 
+    #[inline]
     fn find(&self, src: &LinkAddr, dst: &LinkAddr, tag: u16) -> Option<usize> {
-        self.slots
-            .iter()
-            .position(|s| s.used && s.tag == tag && s.src == *src && s.dst == *dst)
+        let is = |s: &Slot| s.used && s.tag == tag && s.src == *src && s.dst == *dst;
+        if self.slots.get(self.last).is_some_and(is) {
+            return Some(self.last);
+        }
+        self.slots.iter().position(is)
     }
 
     fn discard(&mut self, i: usize, e: ReceiveError) -> ReceiveError {
@@ -467,9 +492,12 @@ impl<const SLOTS: usize, const BUF: usize> Reassembler<SLOTS, BUF> {
         slot.max_end = 0;
         slot.fixups = h.fixups;
         slot.add_range(0, end)?;
+        self.next_deadline = self.next_deadline.min(slot.deadline);
+        self.last = i;
         self.finish_if_complete(i, out)
     }
 
+    #[inline]
     fn store(
         &mut self,
         i: usize,
@@ -487,11 +515,36 @@ impl<const SLOTS: usize, const BUF: usize> Reassembler<SLOTS, BUF> {
             Ok(false) => return Err(ReceiveError::DuplicateFragment),
             Err(e) => return Err(self.discard(i, e)),
         }
-        match self.bufs.get_mut(i).and_then(|b| b.get_mut(start..end)) {
-            Some(d) => d.copy_from_slice(data),
-            None => return Err(self.discard(i, ReceiveError::FragmentPastDatagramSize)),
+        self.last = i;
+        let size = usize::from(slot.size);
+        let Some(buf) = self.bufs.get_mut(i).and_then(|b| b.get_mut(..size)) else {
+            return Err(self.discard(i, ReceiveError::FragmentPastDatagramSize));
+        };
+        if slot.received < size {
+            match buf.get_mut(start..end) {
+                Some(d) => d.copy_from_slice(data),
+                None => return Err(self.discard(i, ReceiveError::FragmentPastDatagramSize)),
+            }
+            return Ok(Received::Pending);
         }
-        self.finish_if_complete(i, out)
+        // The last missing piece: assemble straight into `out` (the slot's buffer before and
+        // after it, this fragment from the frame) instead of storing it first.
+        slot.used = false;
+        let dst = out.get_mut(..size).ok_or(ReceiveError::OutputTooSmall)?;
+        let (Some(head), Some(tail)) = (buf.get(..start), buf.get(end..)) else {
+            return Err(ReceiveError::FragmentPastDatagramSize);
+        };
+        let Some((d_head, rest)) = dst.split_at_mut_checked(start) else {
+            return Err(ReceiveError::FragmentPastDatagramSize);
+        };
+        let Some((d_mid, d_tail)) = rest.split_at_mut_checked(data.len()) else {
+            return Err(ReceiveError::FragmentPastDatagramSize);
+        };
+        d_head.copy_from_slice(head);
+        d_mid.copy_from_slice(data);
+        d_tail.copy_from_slice(tail);
+        slot.fixups.apply(dst).map_err(ReceiveError::Decompress)?;
+        Ok(Received::Complete(size))
     }
 
     fn finish_if_complete(&mut self, i: usize, out: &mut [u8]) -> Result<Received, ReceiveError> {
@@ -508,5 +561,131 @@ impl<const SLOTS: usize, const BUF: usize> Reassembler<SLOTS, BUF> {
         dst.copy_from_slice(src.ok_or(ReceiveError::OutputTooSmall)?);
         slot.fixups.apply(dst).map_err(ReceiveError::Decompress)?;
         Ok(Received::Complete(size))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compress::CompressOptions;
+    use crate::frag::Fragmenter;
+
+    const SRC: LinkAddr = LinkAddr::Short([0, 1]);
+    const DST: LinkAddr = LinkAddr::Short([0, 2]);
+
+    /// A `len`-byte IPv6/UDP datagram between the link-derived addresses of SRC and DST.
+    fn datagram(len: usize) -> [u8; 1280] {
+        let mut p = [0u8; 1280];
+        let plen = (len - 40) as u16;
+        p[..8].copy_from_slice(&[0x60, 0, 0, 0, (plen >> 8) as u8, plen as u8, 17, 64]);
+        p[8..24].copy_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xfe, 0, 0, 1]);
+        p[24..40].copy_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xfe, 0, 0, 2]);
+        p[40..48].copy_from_slice(&[0x16, 0x33, 0x16, 0x34, (plen >> 8) as u8, plen as u8, 1, 2]);
+        for (i, b) in p[48..len].iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        p
+    }
+
+    /// The frames of `p`, with their lengths; returns how many.
+    fn frames(p: &[u8], tag: u16, out: &mut [([u8; 127], usize); 20]) -> usize {
+        let ctx = ContextTable::new();
+        let opts = CompressOptions::default();
+        let mut f = Fragmenter::new(p, SRC, DST, &ctx, opts, tag, 116).unwrap();
+        let mut n = 0;
+        while let Some(len) = f.next_frame(&mut out[n].0).unwrap() {
+            out[n].1 = len;
+            n += 1;
+        }
+        n
+    }
+
+    #[test]
+    fn completes_on_a_middle_fragment() {
+        // FRAG1, then the FRAGNs last to first: the datagram completes with its second frame,
+        // which lands between stored data on both sides, straight into `out`.
+        let p = datagram(1280);
+        let mut fs = [([0u8; 127], 0); 20];
+        let n = frames(&p, 3, &mut fs);
+        assert!(n > 3);
+        let ctx = ContextTable::new();
+        let mut r: Reassembler = Reassembler::default();
+        let mut out = [0u8; 1280];
+        let order = core::iter::once(0).chain((1..n).rev());
+        let mut done = None;
+        for (k, i) in order.enumerate() {
+            let (f, len) = &fs[i];
+            match r.receive(&f[..*len], &SRC, &DST, &ctx, Instant::ZERO, &mut out) {
+                Ok(Received::Complete(m)) => done = Some((k, m)),
+                Ok(Received::Pending) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(done, Some((n - 1, 1280)));
+        assert!(out == p);
+        assert_eq!(r.slots_in_use(), 0);
+    }
+
+    #[test]
+    fn staggered_deadlines_expire_one_at_a_time() {
+        let p = datagram(600);
+        let mut fa = [([0u8; 127], 0); 20];
+        let mut fb = [([0u8; 127], 0); 20];
+        frames(&p[..600], 1, &mut fa);
+        frames(&p[..600], 2, &mut fb);
+        let ctx = ContextTable::new();
+        let mut r: Reassembler = Reassembler::default();
+        let mut out = [0u8; 1280];
+        let at = Instant::from_secs;
+        let (f, len) = &fa[0];
+        assert_eq!(
+            r.receive(&f[..*len], &SRC, &DST, &ctx, at(0), &mut out),
+            Ok(Received::Pending)
+        );
+        let (f, len) = &fb[0];
+        assert_eq!(
+            r.receive(&f[..*len], &SRC, &DST, &ctx, at(5), &mut out),
+            Ok(Received::Pending)
+        );
+        assert_eq!(r.expire(at(9)), 0);
+        assert_eq!(r.expire(at(10)), 1);
+        assert_eq!(r.slots_in_use(), 1);
+        assert_eq!(r.expire(at(14)), 0);
+        // B is still alive and still takes fragments.
+        let (f, len) = &fb[1];
+        assert_eq!(
+            r.receive(&f[..*len], &SRC, &DST, &ctx, at(14), &mut out),
+            Ok(Received::Pending)
+        );
+        let (f, len) = &fa[1];
+        assert_eq!(
+            r.receive(&f[..*len], &SRC, &DST, &ctx, at(14), &mut out),
+            Err(ReceiveError::FragnWithoutFrag1)
+        );
+        assert_eq!(r.expire(at(15)), 1);
+        assert_eq!(r.slots_in_use(), 0);
+        assert_eq!(r.stats().reassembly_timeouts, 2);
+    }
+
+    #[test]
+    fn completing_into_a_short_output_discards() {
+        let p = datagram(1280);
+        let mut fs = [([0u8; 127], 0); 20];
+        let n = frames(&p, 4, &mut fs);
+        let ctx = ContextTable::new();
+        let mut r: Reassembler = Reassembler::default();
+        let mut out = [0u8; 1280];
+        for (f, len) in &fs[..n - 1] {
+            let got = r.receive(&f[..*len], &SRC, &DST, &ctx, Instant::ZERO, &mut out);
+            assert_eq!(got, Ok(Received::Pending));
+        }
+        let (f, len) = &fs[n - 1];
+        let mut short = [0u8; 1000];
+        assert_eq!(
+            r.receive(&f[..*len], &SRC, &DST, &ctx, Instant::ZERO, &mut short),
+            Err(ReceiveError::OutputTooSmall)
+        );
+        assert_eq!(r.slots_in_use(), 0);
+        assert_eq!(r.stats().output_too_small, 1);
     }
 }
