@@ -26,9 +26,10 @@
 //!   fe80::ff:fe00:2: smoltcp 0.14 derives no link-layer address from the IID, has no public
 //!   neighbor-cache API and on 802.15.4 only learns 8-byte link-layer addresses from NDISC
 //!   options, so it sends to the neighbor's EUI-64 02:00:00:ff:fe:00:00:02 (15-byte MHR)
-//!   rather than to short 0x0002; the result is 12 frames. Time is frozen at 0, so the cache entry stays fresh. The bench asserts once that
-//!   the captured frames (MHR stripped) reassemble with ours to the datagram. This is more work
-//!   than ours: UDP/IPv6 repr building, socket buffer copy in and out, 802.15.4 MHR emission.
+//!   rather than to short 0x0002; the result is 12 frames. Time is frozen at 0, so the cache
+//!   entry stays fresh. The bench asserts once that the captured frames (MHR stripped)
+//!   reassemble with ours to the datagram. This is more work than ours: UDP/IPv6 repr
+//!   building, socket buffer copy in and out, 802.15.4 MHR emission.
 //!
 //! MAC payload budget: 116 bytes (127-byte PSDU, short addresses, PAN ID compression, no
 //! security: 9-byte MHR + 2-byte FCS). UDP checksums are skipped on both sides: carried inline,
