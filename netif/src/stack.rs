@@ -1330,23 +1330,26 @@ impl<'r> Stack<'r> {
             s.pool.free(pkt);
             Err(r)
         };
+        // Failures before an egress interface is known belong to no interface.
+        let unsent = |s: &mut Self, pkt: PacketHandle, r: DropReason| {
+            s.core_stats.local_unsent = s.core_stats.local_unsent.wrapping_add(1);
+            s.pool.free(pkt);
+            Err(r)
+        };
         let Some(h) = Hdr::parse(self.pool.data(&pkt)) else {
-            let i = scoped.map_or(IfIndex(0), |s| s.0);
-            return fail(self, i, pkt, DropReason::BadHeader);
+            return match scoped {
+                Some((i, _)) => fail(self, i, pkt, DropReason::BadHeader),
+                None => unsent(self, pkt, DropReason::BadHeader),
+            };
         };
         let (egress, next_hop) = match scoped {
             Some(s) => s,
             None if h.dst.is_multicast() || h.dst.is_unicast_link_local() => {
-                self.core_stats.no_iface = self.core_stats.no_iface.wrapping_add(1);
-                self.pool.free(pkt);
-                return Err(DropReason::Scope);
+                return unsent(self, pkt, DropReason::Scope);
             }
             None => match self.routes.lookup(&h.dst, now).map(|r| r.action) {
                 Some(RouteAction::Forward { iface, via }) => (iface, via.unwrap_or(h.dst)),
-                Some(RouteAction::Reject) | None => {
-                    let i = self.ifaces.iter().next().map_or(IfIndex(0), |x| x.index());
-                    return fail(self, i, pkt, DropReason::NoRoute);
-                }
+                Some(RouteAction::Reject) | None => return unsent(self, pkt, DropReason::NoRoute),
             },
         };
         let Some(out) = self.ifaces.get(egress.get()) else {

@@ -141,6 +141,9 @@ pub struct CoreStats {
     pub events_overflowed: u32,
     /// ICMPv6 errors not sent because no suitable source address existed.
     pub icmp_errors_no_source: u32,
+    /// Locally originated packets (replies, errors, handler output) dropped before an egress
+    /// interface was known: no route, or a link-local/multicast destination without one.
+    pub local_unsent: u32,
 }
 
 #[cfg(test)]
