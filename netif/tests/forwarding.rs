@@ -853,6 +853,11 @@ fn handlers_get_their_packets_and_can_answer() {
         r.inject(r.ia, &to_a),
         Outcome::Dropped(DropReason::NoHandler)
     );
+    // A handler's packet with no route is dropped and counted against no interface.
+    let lost = udp(ip("2001:db8:1::1"), ip("2001:db8:99::1"), 64, b"x");
+    let lost = r.st.pool_mut().alloc_from(&lost).unwrap();
+    assert_eq!(r.st.send(T0, lost), Err(DropReason::NoRoute));
+    assert_eq!(r.st.core_stats().local_unsent, 1);
     r.sent(r.ia);
     r.assert_pool_full();
 }
