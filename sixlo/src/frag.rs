@@ -19,6 +19,9 @@ use crate::link::LinkAddr;
 pub const FRAG1_LEN: usize = 4;
 /// Length of a FRAGN header.
 pub const FRAGN_LEN: usize = 5;
+/// Compressed-header bytes a [`Fragmenter`] keeps from planning to the first frame.
+const HDR_CACHE: usize = 64;
+
 /// Largest datagram_size the 11-bit field can express.
 pub const MAX_DATAGRAM_SIZE: usize = 2047;
 
@@ -172,6 +175,10 @@ pub struct Fragmenter<'a> {
     tag: u16,
     budget: usize,
     hdr: Compressed,
+    /// The compressed headers when they fit [`HDR_CACHE`] bytes (the common case: IPHC + UDP
+    /// NHC is at most 48 bytes), so the first frame copies them instead of compressing again;
+    /// longer chains are compressed a second time straight into the frame.
+    cache: [u8; HDR_CACHE],
     fragmented: bool,
     /// Bytes of the uncompressed datagram already sent (`None` before the first frame).
     sent: Option<usize>,
@@ -189,14 +196,25 @@ impl<'a> Fragmenter<'a> {
         tag: u16,
         budget: usize,
     ) -> Result<Self, FragError> {
-        let mut m = Writer::measuring();
-        let consumed = compress_to(packet, &ll_src, &ll_dst, contexts, opts, &mut m)
-            .map_err(FragError::Compress)?;
-        let hdr = Compressed {
-            consumed,
-            written: m.pos(),
+        let mut cache = [0u8; HDR_CACHE];
+        let mut w = Writer::new(&mut cache);
+        let hdr = match compress_to(packet, &ll_src, &ll_dst, contexts, opts, &mut w) {
+            Ok(consumed) => Compressed {
+                consumed,
+                written: w.pos(),
+            },
+            Err(CompressError::BufferTooSmall) => {
+                let mut m = Writer::measuring();
+                let consumed = compress_to(packet, &ll_src, &ll_dst, contexts, opts, &mut m)
+                    .map_err(FragError::Compress)?;
+                Compressed {
+                    consumed,
+                    written: m.pos(),
+                }
+            }
+            Err(e) => return Err(FragError::Compress(e)),
         };
-        let payload = packet.len().saturating_sub(consumed);
+        let payload = packet.len().saturating_sub(hdr.consumed);
         let fragmented = hdr.written.saturating_add(payload) > budget;
         let f = Fragmenter {
             packet,
@@ -207,6 +225,7 @@ impl<'a> Fragmenter<'a> {
             tag,
             budget,
             hdr,
+            cache,
             fragmented,
             sent: None,
         };
@@ -250,16 +269,17 @@ impl<'a> Fragmenter<'a> {
     }
 
     /// Write the next frame payload into `out`; `Ok(None)` once all frames were produced.
+    #[inline]
     pub fn next_frame(&mut self, out: &mut [u8]) -> Result<Option<usize>, FragError> {
         if self.is_done() {
             return Ok(None);
         }
         let total = self.packet.len();
         let size = total as u16;
-        let mut w = Writer::new(out);
         let bts = |r: Result<(), ()>| r.map_err(|()| FragError::BufferTooSmall);
         match self.sent {
             None => {
+                let mut w = Writer::new(out);
                 let end = if self.fragmented {
                     let hdr = Repr::First {
                         size,
@@ -271,33 +291,42 @@ impl<'a> Fragmenter<'a> {
                 } else {
                     total
                 };
-                compress_to(
-                    self.packet,
-                    &self.ll_src,
-                    &self.ll_dst,
-                    self.contexts,
-                    self.opts,
-                    &mut w,
-                )
-                .map_err(FragError::Compress)?;
+                match self.cache.get(..self.hdr.written) {
+                    Some(h) => bts(w.put(h))?,
+                    None => {
+                        compress_to(
+                            self.packet,
+                            &self.ll_src,
+                            &self.ll_dst,
+                            self.contexts,
+                            self.opts,
+                            &mut w,
+                        )
+                        .map_err(FragError::Compress)?;
+                    }
+                }
                 bts(w.put(self.packet.get(self.hdr.consumed..end).unwrap_or(&[])))?;
                 self.sent = Some(end);
+                Ok(Some(w.pos()))
             }
             Some(sent) => {
+                // Hot path (every frame but the first): one header store and one copy.
                 let per = (self.budget - FRAGN_LEN) / 8 * 8;
-                let end = (sent + per).min(total);
-                let hdr = Repr::Next {
-                    size,
-                    tag: self.tag,
-                    offset: (sent / 8) as u8,
-                };
-                let n = hdr.emit(w_rest(&mut w)?).ok_or(FragError::BufferTooSmall)?;
-                skip(&mut w, n)?;
-                bts(w.put(self.packet.get(sent..end).unwrap_or(&[])))?;
+                let end = sent.saturating_add(per).min(total);
+                let chunk = self.packet.get(sent..end).unwrap_or(&[]);
+                let len = FRAGN_LEN + chunk.len();
+                let frame = out.get_mut(..len).ok_or(FragError::BufferTooSmall)?;
+                let (hdr, body) = frame
+                    .split_first_chunk_mut::<FRAGN_LEN>()
+                    .ok_or(FragError::BufferTooSmall)?;
+                let [s0, s1] = size.to_be_bytes();
+                let [t0, t1] = self.tag.to_be_bytes();
+                *hdr = [0xe0 | (s0 & 0x07), s1, t0, t1, (sent / 8) as u8];
+                body.copy_from_slice(chunk);
                 self.sent = Some(end);
+                Ok(Some(len))
             }
         }
-        Ok(Some(w.pos()))
     }
 }
 

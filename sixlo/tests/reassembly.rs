@@ -58,6 +58,47 @@ fn fragn(size: u16, tag: u16, off: u8, body: &[u8]) -> Vec<u8> {
     v
 }
 
+/// Compressed headers longer than the fragmenter keeps between planning and the first frame
+/// (a 64-byte hop-by-hop header plus UDP, with inline global addresses) take the path that
+/// compresses a second time; the frames must still reassemble to the datagram.
+#[test]
+fn long_compressed_headers_fragment_and_reassemble() {
+    let mut hbh = vec![0u8, 7];
+    // One PadN option filling the rest of the 64-byte header.
+    hbh.extend_from_slice(&[1, 60]);
+    hbh.extend(std::iter::repeat_n(0u8, 60));
+    let payload: Vec<u8> = (0..600).map(|i| i as u8).collect();
+    let p = build(
+        0,
+        0,
+        17,
+        addr("2001:db8::1234:5678:9abc:def0"),
+        addr("2001:db8:1::4321"),
+        &[(0, hbh)],
+        Some((1000, 2000)),
+        0,
+        &payload,
+    );
+    let ctx = ContextTable::new();
+    let mut m = [0u8; 256];
+    let c =
+        sixlo::compress::compress_headers(&p, &SRC, &DST, &ctx, CompressOptions::default(), &mut m)
+            .unwrap();
+    assert!(c.written > 64, "compressed headers are {} bytes", c.written);
+    let fs = frames(&p, 116, 9);
+    let mut r: Reassembler = Reassembler::default();
+    let mut out = [0u8; 1280];
+    let mut res = None;
+    for f in &fs {
+        res = Some(
+            r.receive(f, &SRC, &DST, &ctx, Instant::ZERO, &mut out)
+                .unwrap(),
+        );
+    }
+    assert_eq!(res, Some(Received::Complete(p.len())));
+    assert_eq!(&out[..p.len()], &p[..]);
+}
+
 #[test]
 fn whole_1280_datagram_in_minimum_frames() {
     let p = datagram(1280);
