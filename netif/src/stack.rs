@@ -1378,8 +1378,25 @@ impl<'r> Stack<'r> {
 
     /// Hand every queued packet of interface `i` to its L2; returns how many were sent.
     pub fn transmit(&mut self, now: Instant, i: IfIndex, l2: &mut dyn L2) -> usize {
+        self.transmit_some(now, i, l2, usize::MAX)
+    }
+
+    /// Hand at most `max` queued packets of interface `i` (highest class first) to its L2;
+    /// returns how many were sent. An L2 with a shallow queue of its own (e.g. one that
+    /// fragments a datagram over many frames) takes only what it has room for, so the rest
+    /// keeps its traffic-class order in the core's queues.
+    pub fn transmit_some(
+        &mut self,
+        now: Instant,
+        i: IfIndex,
+        l2: &mut dyn L2,
+        max: usize,
+    ) -> usize {
         let mut sent = 0;
-        while let Some(pkt) = self.queues.pop(i) {
+        let mut taken = 0;
+        while taken < max {
+            let Some(pkt) = self.queues.pop(i) else { break };
+            taken += 1;
             let len = self.pool.len(&pkt);
             let Some(iface) = self.ifaces.get(i.get()) else {
                 self.pool.free(pkt);

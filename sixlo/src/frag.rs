@@ -263,6 +263,20 @@ impl<'a> Fragmenter<'a> {
         1 + (self.packet.len() - first_end).div_ceil(per)
     }
 
+    /// Progress so far: bytes of the uncompressed datagram already carried (`None` before the
+    /// first frame). With [`Fragmenter::resume`] a caller that cannot keep the fragmenter (it
+    /// borrows the datagram) continues later where it stopped.
+    pub const fn position(&self) -> Option<usize> {
+        self.sent
+    }
+
+    /// Continue from a [`Fragmenter::position`] of a fragmenter built with the same arguments.
+    /// A position past the datagram ends it; one that is not on a frame boundary of this plan
+    /// still produces valid frames (offsets stay 8-octet aligned only if `position` was).
+    pub fn resume(&mut self, position: Option<usize>) {
+        self.sent = position.map(|p| p.min(self.packet.len()));
+    }
+
     /// Whether every frame has been produced.
     pub fn is_done(&self) -> bool {
         self.sent.is_some_and(|s| s >= self.packet.len())

@@ -1,0 +1,2 @@
+//! `sixgate-sim` (being written).
+fn main() {}
