@@ -1,0 +1,816 @@
+//! The border router's one configuration: mesh prefix, PAN ID, channel, EUI-64, backbone
+//! addressing, Router Advertisement timers; its validation and its persistent encoding.
+//!
+//! # Persistent encoding
+//!
+//! ```text
+//! +------+---------+--------------------+------------------+
+//! | SGCF | version | postcard(Config)   | CRC-32 (LE)      |
+//! | 4 B  | 1 B     | variable           | 4 B              |
+//! +------+---------+--------------------+------------------+
+//! ```
+//!
+//! The CRC is CRC-32/ISO-HDLC (the IEEE 802.3 / zlib CRC) over everything before it. postcard is
+//! not self-describing, so any change to [`Config`]'s fields or their order must bump
+//! [`CONFIG_FORMAT_VERSION`]; [`Config::decode`] refuses other versions with
+//! [`ConfigError::Version`] instead of decoding garbage. At most [`CONFIG_MAX_ENCODED`] bytes.
+//!
+//! Stored bytes are hostile: [`Config::decode`] checks magic, version, CRC, that postcard
+//! consumes the payload exactly, and finally [`Config::validate`]; it never panics.
+#![cfg_attr(
+    not(test),
+    deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)
+)]
+
+use core::fmt;
+use core::net::Ipv6Addr;
+
+use serde::{Deserialize, Serialize};
+
+/// Magic bytes that open an encoded configuration.
+pub const CONFIG_MAGIC: [u8; 4] = *b"SGCF";
+/// Version of the encoding written by [`Config::encode`]; the only one [`Config::decode`] reads.
+pub const CONFIG_FORMAT_VERSION: u8 = 1;
+/// Largest encoded configuration in bytes (header, payload and CRC). The largest possible
+/// payload today is about 100 bytes; the rest is headroom for future fields.
+pub const CONFIG_MAX_ENCODED: usize = 160;
+/// Length of the mesh prefix in bits: RFC 6775 address autoconfiguration needs a /64.
+pub const MESH_PREFIX_LEN: u8 = 64;
+
+/// Magic + version.
+const HEADER_LEN: usize = CONFIG_MAGIC.len() + 1;
+/// CRC-32 trailer.
+const CRC_LEN: usize = 4;
+/// CRC-32/ISO-HDLC (polynomial 0x04C11DB7 reflected, init and xorout 0xFFFFFFFF).
+const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+
+/// CRC-32/ISO-HDLC of `data`: the checksum of the persistent encoding.
+fn crc32(data: &[u8]) -> u32 {
+    CRC32.checksum(data)
+}
+
+/// Why a configuration was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The mesh prefix is not a /64 global or unique-local unicast prefix.
+    BadPrefix,
+    /// The channel is outside 11..=26 (IEEE 802.15.4 O-QPSK 2.4 GHz).
+    BadChannel,
+    /// The PAN ID is the broadcast PAN ID 0xffff.
+    BadPanId,
+    /// The short address is the broadcast address 0xffff.
+    BadShortAddress,
+    /// The EUI-64 is all zeros or all ones.
+    BadEui64,
+    /// The Ethernet MAC address is a group address or all zeros.
+    BadMac,
+    /// The transmit power is outside -40..=8 dBm.
+    BadTxPower,
+    /// The Router Advertisement timers break RFC 4861 §6.2.1 or the lifetimes are inconsistent.
+    BadRaTimers,
+    /// The maximum registration lifetime is zero.
+    BadRegistrationLifetime,
+    /// The static backbone address, prefix length or gateway is unusable.
+    BadBackbone,
+    /// The output buffer is too small (or the configuration could not be serialised).
+    Encoding,
+    /// The stored bytes are not a configuration: bad magic, CRC mismatch, truncated or
+    /// undecodable payload.
+    Corrupt,
+    /// The stored configuration was written in an encoding version this firmware does not read.
+    Version,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConfigError::BadPrefix => {
+                "mesh prefix must be a /64 unicast prefix (not multicast, link-local or ::)"
+            }
+            ConfigError::BadChannel => "channel must be in 11..=26",
+            ConfigError::BadPanId => "PAN ID 0xffff (broadcast) is not allowed",
+            ConfigError::BadShortAddress => "short address 0xffff (broadcast) is not allowed",
+            ConfigError::BadEui64 => "EUI-64 must not be all zeros or all ones",
+            ConfigError::BadMac => "Ethernet MAC must be unicast and not all zeros",
+            ConfigError::BadTxPower => "transmit power must be in -40..=8 dBm",
+            ConfigError::BadRaTimers => "router advertisement timers violate RFC 4861 6.2.1",
+            ConfigError::BadRegistrationLifetime => {
+                "maximum registration lifetime must be non-zero"
+            }
+            ConfigError::BadBackbone => "static backbone address, prefix length or gateway invalid",
+            ConfigError::Encoding => "configuration does not fit the output buffer",
+            ConfigError::Corrupt => "stored configuration is corrupt",
+            ConfigError::Version => "stored configuration has an unsupported format version",
+        })
+    }
+}
+
+impl core::error::Error for ConfigError {}
+
+/// How the border router gets its own address on the backbone (`eth0`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Backbone {
+    /// Autoconfigure (RFC 4862) from the prefixes in the backbone routers' advertisements, and
+    /// use the advertising router as the default gateway.
+    Slaac,
+    /// A fixed address.
+    Static {
+        /// The global (or unique-local) address of `eth0`.
+        addr: [u8; 16],
+        /// On-link prefix length of `addr`, 1..=128.
+        prefix_len: u8,
+        /// Default gateway on the backbone (may be link-local); `None` for no default route.
+        gateway: Option<[u8; 16]>,
+    },
+}
+
+/// Router Advertisement and 6LoWPAN-ND option timers advertised on the mesh.
+///
+/// Defaults:
+/// - `min_interval_s` 200, `max_interval_s` 600: RFC 4861 §6.2.1 defaults (MaxRtrAdvInterval
+///   600 s, MinRtrAdvInterval 0.33 × Max). RFC 6775 §5.5 / §8.1 hosts mostly solicit RAs, so
+///   unsolicited RAs are rare on the mesh;
+/// - `router_lifetime_s` 1800: RFC 4861 AdvDefaultLifetime default, 3 × MaxRtrAdvInterval;
+/// - `prefix_valid_s` 86 400 (1 day), `prefix_preferred_s` 14 400 (4 h): shorter than RFC 4861's
+///   30 d / 7 d defaults so a renumbered mesh converges within a day;
+/// - `context_lifetime_min` 60: 6LoWPAN Context Option valid lifetime (RFC 6775 §4.2, units of
+///   60 s), well above MIN_CONTEXT_CHANGE_DELAY (300 s, RFC 6775 §9);
+/// - `abro_valid_lifetime_min` 10 000: the RFC 6775 §4.3 default of the Authoritative Border
+///   Router Option (units of 60 s; 0 also means 10 000).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RaConfig {
+    /// MinRtrAdvInterval in seconds: at least 3 and at most 0.75 × `max_interval_s`.
+    pub min_interval_s: u16,
+    /// MaxRtrAdvInterval in seconds: 4..=1800.
+    pub max_interval_s: u16,
+    /// AdvDefaultLifetime in seconds: 0 (not a default router) or `max_interval_s..=9000`.
+    pub router_lifetime_s: u16,
+    /// Valid lifetime of the mesh prefix (Prefix Information Option), seconds, non-zero.
+    pub prefix_valid_s: u32,
+    /// Preferred lifetime of the mesh prefix, seconds, at most `prefix_valid_s`.
+    pub prefix_preferred_s: u32,
+    /// Valid lifetime of the 6LoWPAN Context Option for the mesh prefix, units of 60 s,
+    /// non-zero.
+    pub context_lifetime_min: u16,
+    /// Valid lifetime of the Authoritative Border Router Option, units of 60 s.
+    pub abro_valid_lifetime_min: u16,
+}
+
+impl Default for RaConfig {
+    fn default() -> Self {
+        RaConfig {
+            min_interval_s: 200,
+            max_interval_s: 600,
+            router_lifetime_s: 1800,
+            prefix_valid_s: 86_400,
+            prefix_preferred_s: 14_400,
+            context_lifetime_min: 60,
+            abro_valid_lifetime_min: 10_000,
+        }
+    }
+}
+
+impl RaConfig {
+    /// Checks the RFC 4861 §6.2.1 limits and the lifetimes' consistency.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let min = u32::from(self.min_interval_s);
+        let max = u32::from(self.max_interval_s);
+        let rl = self.router_lifetime_s;
+        let ok = (4..=1800).contains(&max)
+            && min >= 3
+            // min <= 0.75 * max, in integers; both are at most 65 535, so no overflow.
+            && min.saturating_mul(4) <= max.saturating_mul(3)
+            && (rl == 0 || (self.max_interval_s..=9000).contains(&rl))
+            && self.prefix_valid_s != 0
+            && self.prefix_preferred_s <= self.prefix_valid_s
+            && self.context_lifetime_min != 0;
+        if ok {
+            Ok(())
+        } else {
+            Err(ConfigError::BadRaTimers)
+        }
+    }
+}
+
+/// The one configuration of the border router.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Config {
+    /// The /64 mesh prefix (upper 64 bits); see [`Config::set_mesh_prefix_from`].
+    pub mesh_prefix: [u8; 8],
+    /// IEEE 802.15.4 PAN ID of the mesh; 0xffff (broadcast) is refused.
+    pub pan_id: u16,
+    /// IEEE 802.15.4 channel, 11..=26 (2.4 GHz O-QPSK).
+    pub channel: u8,
+    /// The border router's extended address on the mesh.
+    pub eui64: [u8; 8],
+    /// The border router's short address on the mesh; 0xfffe means "none, use the EUI-64",
+    /// 0xffff (broadcast) is refused.
+    pub short_address: u16,
+    /// Radio transmit power in dBm, -40..=8.
+    pub tx_power_dbm: i8,
+    /// MAC address of `eth0`: unicast (group bit clear) and not all zeros.
+    pub eth_mac: [u8; 6],
+    /// How `eth0` is addressed.
+    pub backbone: Backbone,
+    /// Router Advertisement timers on the mesh.
+    pub ra: RaConfig,
+    /// ABRO version number (RFC 6775 §4.3): the application bumps it with
+    /// [`Config::bump_abro_version`] whenever the prefix or context information changes, so
+    /// routers in the mesh pick up the new information.
+    pub abro_version: u32,
+    /// Upper bound, in units of 60 s, on the lifetime granted to an Address Registration
+    /// Option (RFC 6775 §4.1 / RFC 8505); longer requested lifetimes are clamped so that a
+    /// node that vanished frees its entry within this time. Non-zero; default 1440 (one day).
+    pub max_registration_lifetime_min: u16,
+}
+
+/// Default mesh prefix 2001:db8:1::/64 (documentation prefix, RFC 3849).
+const DEFAULT_MESH_PREFIX: [u8; 8] = [0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0x00, 0x00];
+/// Default PAN ID.
+const DEFAULT_PAN_ID: u16 = 0xabcd;
+/// Default channel: 26, in the gap above Wi-Fi channel 11 in most regions (channels 15, 20, 25
+/// and 26 fall between Wi-Fi channels 1/6/11).
+const DEFAULT_CHANNEL: u8 = 26;
+/// Default EUI-64 of [`Config::default`]: 02:00:5e:ff:fe:00:00:01, the IANA OUI with the
+/// universal/local bit set, so it is locally administered and cannot clash with a factory
+/// EUI-64. Boards use [`Config::default_for`] with the radio's own EUI-64.
+const DEFAULT_EUI64: [u8; 8] = [0x02, 0x00, 0x5e, 0xff, 0xfe, 0x00, 0x00, 0x01];
+/// Default maximum registration lifetime, units of 60 s (one day).
+const DEFAULT_MAX_REGISTRATION_LIFETIME_MIN: u16 = 24 * 60;
+
+/// True for a /64 prefix usable for the mesh: not ::/64, not multicast (ff00::/8), not
+/// link-local (fe80::/10).
+fn mesh_prefix_ok(p: &[u8; 8]) -> bool {
+    let [b0, b1, ..] = *p;
+    *p != [0; 8] && b0 != 0xff && !(b0 == 0xfe && b1 & 0xc0 == 0x80)
+}
+
+impl Config {
+    /// The default configuration for a border router whose radio has extended address `eui64`:
+    /// mesh prefix 2001:db8:1::/64, PAN ID 0xabcd, channel 26, short address 0x0000, 0 dBm,
+    /// `eth0` MAC 02:xx:xx:xx:xx:xx from the last five bytes of the EUI-64 (locally
+    /// administered unicast), backbone by SLAAC, [`RaConfig::default`] timers, ABRO version 1,
+    /// maximum registration lifetime one day.
+    pub fn default_for(eui64: [u8; 8]) -> Config {
+        let [_, _, _, e3, e4, e5, e6, e7] = eui64;
+        Config {
+            mesh_prefix: DEFAULT_MESH_PREFIX,
+            pan_id: DEFAULT_PAN_ID,
+            channel: DEFAULT_CHANNEL,
+            eui64,
+            short_address: 0x0000,
+            tx_power_dbm: 0,
+            eth_mac: [0x02, e3, e4, e5, e6, e7],
+            backbone: Backbone::Slaac,
+            ra: RaConfig::default(),
+            abro_version: 1,
+            max_registration_lifetime_min: DEFAULT_MAX_REGISTRATION_LIFETIME_MIN,
+        }
+    }
+
+    /// The mesh prefix as an address (lower 64 bits zero).
+    pub fn mesh_prefix_addr(&self) -> Ipv6Addr {
+        let mut a = [0u8; 16];
+        let (hi, _) = a.split_at_mut(8);
+        hi.copy_from_slice(&self.mesh_prefix);
+        Ipv6Addr::from(a)
+    }
+
+    /// Sets the mesh prefix from `addr/len`. Refuses (with [`ConfigError::BadPrefix`], leaving
+    /// the configuration unchanged) a length other than 64 and multicast, link-local or
+    /// unspecified prefixes; bits of `addr` past the first 64 are ignored. Does not bump the
+    /// ABRO version: the caller does, once the change is committed.
+    pub fn set_mesh_prefix_from(&mut self, addr: Ipv6Addr, len: u8) -> Result<(), ConfigError> {
+        if len != MESH_PREFIX_LEN {
+            return Err(ConfigError::BadPrefix);
+        }
+        let [a0, a1, a2, a3, a4, a5, a6, a7, ..] = addr.octets();
+        let hi = [a0, a1, a2, a3, a4, a5, a6, a7];
+        if !mesh_prefix_ok(&hi) {
+            return Err(ConfigError::BadPrefix);
+        }
+        self.mesh_prefix = hi;
+        Ok(())
+    }
+
+    /// Increments the ABRO version number (wrapping), to be called whenever the advertised
+    /// prefix or context information changes.
+    pub fn bump_abro_version(&mut self) {
+        self.abro_version = self.abro_version.wrapping_add(1);
+    }
+
+    /// Checks every field; the first failing rule gives the error.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !mesh_prefix_ok(&self.mesh_prefix) {
+            return Err(ConfigError::BadPrefix);
+        }
+        if self.pan_id == 0xffff {
+            return Err(ConfigError::BadPanId);
+        }
+        if !(11..=26).contains(&self.channel) {
+            return Err(ConfigError::BadChannel);
+        }
+        if self.eui64 == [0; 8] || self.eui64 == [0xff; 8] {
+            return Err(ConfigError::BadEui64);
+        }
+        if self.short_address == 0xffff {
+            return Err(ConfigError::BadShortAddress);
+        }
+        if !(-40..=8).contains(&self.tx_power_dbm) {
+            return Err(ConfigError::BadTxPower);
+        }
+        let [m0, ..] = self.eth_mac;
+        if m0 & 0x01 != 0 || self.eth_mac == [0; 6] {
+            return Err(ConfigError::BadMac);
+        }
+        if let Backbone::Static {
+            addr,
+            prefix_len,
+            gateway,
+        } = &self.backbone
+        {
+            let a = Ipv6Addr::from(*addr);
+            let addr_ok = !a.is_multicast() && !a.is_unspecified() && !a.is_loopback();
+            let gw_ok = gateway.is_none_or(|g| {
+                let g = Ipv6Addr::from(g);
+                !g.is_multicast() && !g.is_unspecified() && !g.is_loopback()
+            });
+            if !addr_ok || !(1..=128).contains(prefix_len) || !gw_ok {
+                return Err(ConfigError::BadBackbone);
+            }
+        }
+        self.ra.validate()?;
+        if self.max_registration_lifetime_min == 0 {
+            return Err(ConfigError::BadRegistrationLifetime);
+        }
+        Ok(())
+    }
+
+    /// Validates, then writes the persistent encoding (see the module docs) into `buf` and
+    /// returns its length (at most [`CONFIG_MAX_ENCODED`]). An invalid configuration is refused
+    /// with its validation error, since [`Config::decode`] could not read it back; a short
+    /// `buf` gives [`ConfigError::Encoding`].
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, ConfigError> {
+        self.validate()?;
+        let (header, rest) = buf
+            .split_first_chunk_mut::<HEADER_LEN>()
+            .ok_or(ConfigError::Encoding)?;
+        let [m0, m1, m2, m3] = CONFIG_MAGIC;
+        *header = [m0, m1, m2, m3, CONFIG_FORMAT_VERSION];
+        let used = postcard::to_slice(self, rest)
+            .map_err(|_| ConfigError::Encoding)?
+            .len();
+        let body_len = HEADER_LEN.checked_add(used).ok_or(ConfigError::Encoding)?;
+        let end = body_len.checked_add(CRC_LEN).ok_or(ConfigError::Encoding)?;
+        let crc = crc32(buf.get(..body_len).ok_or(ConfigError::Encoding)?);
+        buf.get_mut(body_len..end)
+            .ok_or(ConfigError::Encoding)?
+            .copy_from_slice(&crc.to_le_bytes());
+        Ok(end)
+    }
+
+    /// Decodes and validates a stored configuration. Checks, in order: magic
+    /// ([`ConfigError::Corrupt`]), format version ([`ConfigError::Version`]), CRC and postcard
+    /// payload, which must fill the space up to the CRC exactly ([`ConfigError::Corrupt`]), then
+    /// [`Config::validate`]. Never panics, whatever `bytes` holds.
+    pub fn decode(bytes: &[u8]) -> Result<Config, ConfigError> {
+        let (magic, rest) = bytes.split_first_chunk::<4>().ok_or(ConfigError::Corrupt)?;
+        if *magic != CONFIG_MAGIC {
+            return Err(ConfigError::Corrupt);
+        }
+        let (&version, _) = rest.split_first().ok_or(ConfigError::Corrupt)?;
+        if version != CONFIG_FORMAT_VERSION {
+            return Err(ConfigError::Version);
+        }
+        let (body, trailer) = bytes
+            .split_last_chunk::<CRC_LEN>()
+            .ok_or(ConfigError::Corrupt)?;
+        let payload = body.get(HEADER_LEN..).ok_or(ConfigError::Corrupt)?;
+        if crc32(body) != u32::from_le_bytes(*trailer) {
+            return Err(ConfigError::Corrupt);
+        }
+        let (cfg, left) =
+            postcard::take_from_bytes::<Config>(payload).map_err(|_| ConfigError::Corrupt)?;
+        if !left.is_empty() {
+            return Err(ConfigError::Corrupt);
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+impl Default for Config {
+    /// [`Config::default_for`] the fixed, locally administered EUI-64 02:00:5e:ff:fe:00:00:01
+    /// (for the simulator and tests; a board uses its radio's EUI-64).
+    fn default() -> Self {
+        Config::default_for(DEFAULT_EUI64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn encode_vec(cfg: &Config) -> Vec<u8> {
+        let mut buf = [0u8; CONFIG_MAX_ENCODED];
+        let n = cfg.encode(&mut buf).unwrap();
+        buf[..n].to_vec()
+    }
+
+    fn static_cfg() -> Config {
+        let mut c = Config::default_for([0x00, 0x12, 0x4b, 0x00, 0x14, 0x15, 0x92, 0x65]);
+        c.backbone = Backbone::Static {
+            addr: "2001:db8:ffff::1".parse::<Ipv6Addr>().unwrap().octets(),
+            prefix_len: 64,
+            gateway: Some("fe80::1".parse::<Ipv6Addr>().unwrap().octets()),
+        };
+        c
+    }
+
+    fn samples() -> Vec<Config> {
+        let mut v = vec![Config::default(), static_cfg()];
+        let mut c = static_cfg();
+        c.backbone = Backbone::Static {
+            addr: [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7],
+            prefix_len: 128,
+            gateway: None,
+        };
+        c.channel = 11;
+        c.pan_id = 0;
+        c.short_address = 0xfffe;
+        c.tx_power_dbm = -40;
+        c.abro_version = u32::MAX;
+        c.ra.prefix_valid_s = u32::MAX;
+        c.ra.prefix_preferred_s = u32::MAX;
+        v.push(c);
+        v.push(Config {
+            mesh_prefix: [0xfd, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde],
+            tx_power_dbm: 8,
+            ra: RaConfig {
+                min_interval_s: 3,
+                max_interval_s: 4,
+                router_lifetime_s: 0,
+                prefix_valid_s: 1,
+                prefix_preferred_s: 0,
+                context_lifetime_min: 1,
+                abro_valid_lifetime_min: 0,
+            },
+            max_registration_lifetime_min: u16::MAX,
+            ..Config::default()
+        });
+        v
+    }
+
+    #[test]
+    fn defaults_validate() {
+        Config::default().validate().unwrap();
+        static_cfg().validate().unwrap();
+        RaConfig::default().validate().unwrap();
+        let c = Config::default();
+        assert_eq!(c.eui64, DEFAULT_EUI64);
+        assert_eq!(c.eth_mac, [0x02, 0xff, 0xfe, 0x00, 0x00, 0x01]);
+        assert_eq!(
+            c.mesh_prefix_addr(),
+            "2001:db8:1::".parse::<Ipv6Addr>().unwrap()
+        );
+        assert_eq!(c.channel, 26);
+        assert_eq!(c.pan_id, 0xabcd);
+        assert_eq!(c.short_address, 0);
+        assert_eq!(c.backbone, Backbone::Slaac);
+        for s in samples() {
+            s.validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn default_for_derives_local_unicast_mac() {
+        let c = Config::default_for([0xff, 0xff, 0xff, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5]);
+        assert_eq!(c.eth_mac, [0x02, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5]);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn round_trip() {
+        for cfg in samples() {
+            let bytes = encode_vec(&cfg);
+            assert!(bytes.len() <= CONFIG_MAX_ENCODED);
+            assert_eq!(&bytes[..4], b"SGCF");
+            assert_eq!(bytes[4], 1);
+            assert_eq!(Config::decode(&bytes).unwrap(), cfg);
+        }
+    }
+
+    #[test]
+    fn largest_config_fits() {
+        // Every varint at its widest, the largest backbone variant: an upper bound on any
+        // configuration (this one does not validate, so serialise it directly).
+        let worst = Config {
+            mesh_prefix: [0xff; 8],
+            pan_id: u16::MAX,
+            channel: u8::MAX,
+            eui64: [0xff; 8],
+            short_address: u16::MAX,
+            tx_power_dbm: i8::MIN,
+            eth_mac: [0xff; 6],
+            backbone: Backbone::Static {
+                addr: [0xff; 16],
+                prefix_len: u8::MAX,
+                gateway: Some([0xff; 16]),
+            },
+            ra: RaConfig {
+                min_interval_s: u16::MAX,
+                max_interval_s: u16::MAX,
+                router_lifetime_s: u16::MAX,
+                prefix_valid_s: u32::MAX,
+                prefix_preferred_s: u32::MAX,
+                context_lifetime_min: u16::MAX,
+                abro_valid_lifetime_min: u16::MAX,
+            },
+            abro_version: u32::MAX,
+            max_registration_lifetime_min: u16::MAX,
+        };
+        let mut buf = [0u8; 512];
+        let n = postcard::to_slice(&worst, &mut buf).unwrap().len();
+        assert!(HEADER_LEN + n + CRC_LEN <= CONFIG_MAX_ENCODED, "{n}");
+    }
+
+    #[test]
+    fn encode_short_buffer_refused() {
+        let cfg = static_cfg();
+        let n = encode_vec(&cfg).len();
+        for len in 0..n {
+            let mut buf = vec![0u8; len];
+            assert_eq!(
+                cfg.encode(&mut buf),
+                Err(ConfigError::Encoding),
+                "len {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn encode_refuses_invalid() {
+        let cfg = Config {
+            channel: 5,
+            ..Config::default()
+        };
+        let mut buf = [0u8; CONFIG_MAX_ENCODED];
+        assert_eq!(cfg.encode(&mut buf), Err(ConfigError::BadChannel));
+    }
+
+    #[test]
+    fn every_bit_flip_rejected() {
+        for cfg in samples() {
+            let bytes = encode_vec(&cfg);
+            for i in 0..bytes.len() {
+                for bit in 0..8 {
+                    let mut b = bytes.clone();
+                    b[i] ^= 1 << bit;
+                    let r = Config::decode(&b);
+                    match r {
+                        Err(ConfigError::Corrupt) => {}
+                        Err(ConfigError::Version) => assert_eq!(i, 4),
+                        other => panic!("byte {i} bit {bit}: {other:?}"),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_truncation_rejected() {
+        for cfg in samples() {
+            let bytes = encode_vec(&cfg);
+            for len in 0..bytes.len() {
+                assert!(Config::decode(&bytes[..len]).is_err(), "len {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn trailing_bytes_rejected() {
+        // Payload followed by extra bytes, CRC recomputed: postcard must consume exactly.
+        let bytes = encode_vec(&Config::default());
+        let mut body = bytes[..bytes.len() - CRC_LEN].to_vec();
+        body.push(0);
+        let crc = crc32(&body);
+        body.extend_from_slice(&crc.to_le_bytes());
+        assert_eq!(Config::decode(&body), Err(ConfigError::Corrupt));
+    }
+
+    #[test]
+    fn unknown_version_and_magic() {
+        let mut bytes = encode_vec(&Config::default());
+        bytes[4] = 2;
+        // Fix the CRC so that only the version is wrong.
+        let n = bytes.len() - CRC_LEN;
+        let crc = crc32(&bytes[..n]);
+        bytes[n..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(Config::decode(&bytes), Err(ConfigError::Version));
+        let mut bytes = encode_vec(&Config::default());
+        bytes[0] = b'X';
+        assert_eq!(Config::decode(&bytes), Err(ConfigError::Corrupt));
+        assert_eq!(Config::decode(&[]), Err(ConfigError::Corrupt));
+        assert_eq!(Config::decode(b"SGCF"), Err(ConfigError::Corrupt));
+        assert_eq!(Config::decode(b"SGCF\x01"), Err(ConfigError::Corrupt));
+        assert_eq!(Config::decode(b"SGCF\x07"), Err(ConfigError::Version));
+    }
+
+    #[test]
+    fn decode_validates() {
+        // A well-formed encoding (right magic, version, CRC) of an invalid configuration.
+        let cfg = Config {
+            channel: 27,
+            ..Config::default()
+        };
+        let mut buf = [0u8; CONFIG_MAX_ENCODED];
+        buf[..5].copy_from_slice(b"SGCF\x01");
+        let n = 5 + postcard::to_slice(&cfg, &mut buf[5..]).unwrap().len();
+        let crc = crc32(&buf[..n]);
+        buf[n..n + 4].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(Config::decode(&buf[..n + 4]), Err(ConfigError::BadChannel));
+    }
+
+    #[test]
+    fn crc_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        // The trailer is that CRC, little-endian, over header + payload.
+        let bytes = encode_vec(&Config::default());
+        let n = bytes.len() - 4;
+        assert_eq!(bytes[n..], crc32(&bytes[..n]).to_le_bytes());
+    }
+
+    fn refused(f: impl FnOnce(&mut Config), want: ConfigError) {
+        let mut c = Config::default();
+        f(&mut c);
+        assert_eq!(c.validate(), Err(want), "{c:?}");
+    }
+
+    #[test]
+    fn validate_refuses() {
+        use ConfigError::*;
+        refused(|c| c.mesh_prefix = [0; 8], BadPrefix);
+        refused(|c| c.mesh_prefix = [0xff, 2, 0, 0, 0, 0, 0, 0], BadPrefix);
+        refused(
+            |c| c.mesh_prefix = [0xfe, 0x80, 0, 0, 0, 0, 0, 0],
+            BadPrefix,
+        );
+        refused(
+            |c| c.mesh_prefix = [0xfe, 0xbf, 0, 0, 0, 0, 0, 1],
+            BadPrefix,
+        );
+        refused(|c| c.pan_id = 0xffff, BadPanId);
+        refused(|c| c.channel = 10, BadChannel);
+        refused(|c| c.channel = 27, BadChannel);
+        refused(|c| c.channel = 0, BadChannel);
+        refused(|c| c.eui64 = [0; 8], BadEui64);
+        refused(|c| c.eui64 = [0xff; 8], BadEui64);
+        refused(|c| c.short_address = 0xffff, BadShortAddress);
+        refused(|c| c.tx_power_dbm = 9, BadTxPower);
+        refused(|c| c.tx_power_dbm = -41, BadTxPower);
+        refused(|c| c.eth_mac = [0; 6], BadMac);
+        refused(|c| c.eth_mac = [0x01, 0, 0x5e, 0, 0, 1], BadMac);
+        refused(|c| c.eth_mac = [0x33, 0x33, 0, 0, 0, 1], BadMac);
+        refused(|c| c.ra.min_interval_s = 2, BadRaTimers);
+        refused(|c| c.ra.min_interval_s = 451, BadRaTimers); // > 0.75 * 600
+        refused(|c| c.ra.max_interval_s = 1801, BadRaTimers);
+        refused(
+            |c| {
+                c.ra.max_interval_s = 3;
+                c.ra.min_interval_s = 3;
+            },
+            BadRaTimers,
+        );
+        refused(|c| c.ra.router_lifetime_s = 599, BadRaTimers);
+        refused(|c| c.ra.router_lifetime_s = 9001, BadRaTimers);
+        refused(|c| c.ra.prefix_valid_s = 0, BadRaTimers);
+        refused(|c| c.ra.prefix_preferred_s = 86_401, BadRaTimers);
+        refused(|c| c.ra.context_lifetime_min = 0, BadRaTimers);
+        refused(
+            |c| c.max_registration_lifetime_min = 0,
+            BadRegistrationLifetime,
+        );
+        let st = |addr: &str, len: u8, gw: Option<&str>| {
+            let addr = addr.parse::<Ipv6Addr>().unwrap().octets();
+            let gateway = gw.map(|g| g.parse::<Ipv6Addr>().unwrap().octets());
+            move |c: &mut Config| {
+                c.backbone = Backbone::Static {
+                    addr,
+                    prefix_len: len,
+                    gateway,
+                }
+            }
+        };
+        refused(st("ff02::1", 64, None), BadBackbone);
+        refused(st("::", 64, None), BadBackbone);
+        refused(st("::1", 128, None), BadBackbone);
+        refused(st("2001:db8::1", 129, None), BadBackbone);
+        refused(st("2001:db8::1", 0, None), BadBackbone);
+        refused(st("2001:db8::1", 64, Some("ff02::2")), BadBackbone);
+        refused(st("2001:db8::1", 64, Some("::")), BadBackbone);
+        // Accepted edge values.
+        let mut c = Config::default();
+        st("2001:db8::1", 128, Some("2001:db8::ffff"))(&mut c);
+        c.ra.router_lifetime_s = 9000;
+        c.ra.min_interval_s = 450;
+        c.ra.max_interval_s = 600;
+        c.validate().unwrap();
+        c.ra.max_interval_s = 1800;
+        c.ra.router_lifetime_s = 1800;
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn set_mesh_prefix_rules() {
+        let mut c = Config::default();
+        let p = |s: &str| s.parse::<Ipv6Addr>().unwrap();
+        c.set_mesh_prefix_from(p("2001:db8:aa:bb:1:2:3:4"), 64)
+            .unwrap();
+        assert_eq!(c.mesh_prefix_addr(), p("2001:db8:aa:bb::"));
+        assert_eq!(c.mesh_prefix, [0x20, 0x01, 0x0d, 0xb8, 0, 0xaa, 0, 0xbb]);
+        c.set_mesh_prefix_from(p("fd00:1::"), 64).unwrap();
+        assert_eq!(c.mesh_prefix_addr(), p("fd00:1::"));
+        let before = c.clone();
+        for (a, len) in [
+            ("2001:db8::", 48),
+            ("2001:db8::", 128),
+            ("2001:db8::", 0),
+            ("ff02::", 64),
+            ("ff3e:40:2001:db8::", 64),
+            ("fe80::", 64),
+            ("febf:1::", 64),
+            ("::", 64),
+            ("::1", 64),
+            ("::ffff:192.0.2.1", 64),
+        ] {
+            assert_eq!(
+                c.set_mesh_prefix_from(p(a), len),
+                Err(ConfigError::BadPrefix),
+                "{a}/{len}"
+            );
+            assert_eq!(c, before);
+        }
+        // fec0::/10 (deprecated site-local) is not link-local.
+        c.set_mesh_prefix_from(p("fec0::"), 64).unwrap();
+    }
+
+    #[test]
+    fn bump_wraps() {
+        let mut c = Config::default();
+        let v = c.abro_version;
+        c.bump_abro_version();
+        assert_eq!(c.abro_version, v + 1);
+        c.abro_version = u32::MAX;
+        c.bump_abro_version();
+        assert_eq!(c.abro_version, 0);
+    }
+
+    #[test]
+    fn errors_display() {
+        let e = ConfigError::BadChannel;
+        assert_eq!(format!("{e}"), "channel must be in 11..=26");
+        let _: &dyn core::error::Error = &e;
+    }
+
+    proptest! {
+        #[test]
+        fn decode_arbitrary_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            let _ = Config::decode(&bytes);
+        }
+
+        #[test]
+        fn decode_framed_arbitrary_never_panics(
+            payload in prop::collection::vec(any::<u8>(), 0..200),
+        ) {
+            // Right magic, version and CRC around random bytes: exercises postcard and validate.
+            let mut b = b"SGCF\x01".to_vec();
+            b.extend_from_slice(&payload);
+            let crc = crc32(&b);
+            b.extend_from_slice(&crc.to_le_bytes());
+            if let Ok(cfg) = Config::decode(&b) {
+                prop_assert!(cfg.validate().is_ok());
+                prop_assert_eq!(Config::decode(&encode_vec(&cfg)).unwrap(), cfg);
+            }
+        }
+
+        #[test]
+        fn valid_mutations_round_trip(
+            ch in 11u8..=26, pan in 0u16..0xffff, tx in -40i8..=8, v in any::<u32>(),
+            short in 0u16..0xffff,
+        ) {
+            let mut c = static_cfg();
+            c.channel = ch;
+            c.pan_id = pan;
+            c.tx_power_dbm = tx;
+            c.abro_version = v;
+            c.short_address = short;
+            prop_assert_eq!(Config::decode(&encode_vec(&c)).unwrap(), c);
+        }
+    }
+}
