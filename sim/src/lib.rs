@@ -12,6 +12,9 @@
 //! - [`smol`]: leaf nodes whose IPv6/6LoWPAN stack is smoltcp, over our soft-MAC; [`mac_node`]:
 //!   raw soft-MAC nodes.
 //! - [`rng`]: the seeded PRNG everything random draws from.
+//! - [`backbone`]: the Ethernet side: an in-memory cable ([`EthLink`], whose ends implement
+//!   `ethernet::Driver`) and a smoltcp host on it ([`BackboneHost`]: collector, echo, ping,
+//!   ICMPv6 log).
 //!
 //! Identical seeds and inputs give identical runs, captures included, byte for byte.
 //!
@@ -26,6 +29,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod backbone;
 pub mod mac_node;
 pub mod medium;
 pub mod node;
@@ -34,6 +38,9 @@ pub mod rng;
 pub mod smol;
 pub mod topology;
 
+pub use backbone::{
+    BackboneHost, BackboneHostConfig, End, EthFrame, EthLink, EthLinkConfig, EthPort, Reading,
+};
 pub use medium::{
     CaptureMode, Medium, MediumConfig, RadioConfig, RadioCounters, RadioId, SimEvent, SimRadio,
 };

@@ -11,7 +11,9 @@
 //! either a global address from the configured mesh prefix or SLAAC from router
 //! advertisements (smoltcp's `proto-ipv6-slaac`). It answers ping (smoltcp's built-in echo
 //! reply) and runs a small application: periodic UDP sensor readings to a collector, a UDP
-//! echo service, and a UDP sink that logs what arrives.
+//! echo service, and a UDP sink that logs what arrives. Datagrams that come back to the
+//! sensor's source port (the collector's replies) are counted and logged
+//! ([`SmolNode::reply_log`]).
 //!
 //! smoltcp quirks met here: its 6LoWPAN fragmenter always fits fragments into a 125-byte
 //! MPDU, ignoring `max_transmission_unit`; it holds one fragmented datagram at a time and a
@@ -186,6 +188,9 @@ pub struct SmolCounters {
     pub sink_log_dropped: u64,
     /// Echo replies received for [`SmolNode::ping`].
     pub ping_replies: u64,
+    /// Datagrams received on the sensor socket ([`SensorConfig::local_port`]), e.g. a
+    /// collector's replies to readings.
+    pub replies_received: u64,
 }
 
 /// smoltcp's view of the radio: two frame queues.
@@ -278,6 +283,7 @@ pub struct SmolNode {
     reading_seq: u32,
     rng: SimRng,
     sink_log: VecDeque<SinkRecord>,
+    reply_log: VecDeque<SinkRecord>,
     pings: Vec<(u16, Instant, Option<Instant>)>,
     counters: SmolCounters,
     wake: Option<Instant>,
@@ -372,6 +378,7 @@ impl SmolNode {
             reading_seq: 0,
             rng,
             sink_log: VecDeque::new(),
+            reply_log: VecDeque::new(),
             pings: Vec::new(),
             counters: SmolCounters::default(),
             wake: Some(now),
@@ -414,6 +421,13 @@ impl SmolNode {
     /// The sink's log.
     pub fn sink_log(&self) -> impl Iterator<Item = &SinkRecord> {
         self.sink_log.iter()
+    }
+
+    /// Datagrams received on the sensor socket (replies to readings), oldest first; as long
+    /// as the sink log ([`SmolNodeConfig::sink_log`] entries, older ones dropped and counted
+    /// in [`SmolCounters::sink_log_dropped`]).
+    pub fn reply_log(&self) -> impl Iterator<Item = &SinkRecord> {
+        self.reply_log.iter()
     }
 
     /// Pings sent: (sequence, sent at, reply at).
@@ -530,6 +544,24 @@ impl SmolNode {
                         p.2 = Some(now);
                         self.counters.ping_replies += 1;
                     }
+                }
+            }
+        }
+        if let Some(h) = self.sensor {
+            let s = self.sockets.get_mut::<udp::Socket<'_>>(h);
+            while let Ok((n, meta)) = s.recv_slice(&mut buf) {
+                self.counters.replies_received += 1;
+                if self.reply_log.len() >= self.cfg.sink_log {
+                    self.reply_log.pop_front();
+                    self.counters.sink_log_dropped += 1;
+                }
+                if self.cfg.sink_log > 0 {
+                    self.reply_log.push_back(SinkRecord {
+                        from: meta.endpoint,
+                        len: n,
+                        head: buf.get(..n.min(12)).unwrap_or(&[]).to_vec(),
+                        at: now,
+                    });
                 }
             }
         }

@@ -1,0 +1,1264 @@
+//! The simulated backbone: an Ethernet cable ([`EthLink`]) and a host on it
+//! ([`BackboneHost`]), all in memory and in virtual time.
+//!
+//! ## The cable
+//!
+//! [`EthLink`] is a lossless, point-to-point Ethernet cable with two ends, [`End::A`] and
+//! [`End::B`] (by convention A is the border router's `eth0` and B the backbone host). Each
+//! end is an [`EthPort`], which implements [`ethernet::Driver`], so the border router's
+//! Ethernet L2 drives it exactly as it drives the Linux TAP device. Frames are whole Ethernet
+//! frames without FCS. Each direction has a bounded queue ([`EthLinkConfig::queue_cap`],
+//! [`DEFAULT_QUEUE_CAP`] by default): a full queue makes `transmit` answer `Ok(false)` (busy,
+//! counted in [`EthDirCounters::busy`]) and the frame stays with the sender.
+//!
+//! Nothing runs on its own: there are no threads and no clock. The link keeps a virtual
+//! "now" that the driver loop moves forward with [`EthLink::advance_to`] (a [`BackboneHost`]
+//! does it in its [`BackboneHost::poll`]); [`ethernet::Driver::transmit`], which takes no
+//! time argument, stamps frames with it. An optional one-way latency
+//! ([`EthLinkConfig::latency`]) holds each frame back until `sent + latency`;
+//! [`EthLink::next_delivery`] says when to wake for it.
+//!
+//! Every frame that enters the cable can be observed: per-direction counters
+//! ([`EthLink::counters`]), an in-memory log ([`EthLink::set_capture`],
+//! [`EthLink::take_captured`]) and a callback ([`EthLink::set_tap`]). `sixgate-sim` records
+//! `eth0` in pcapng through either, with [`crate::pcapng::PcapngWriter::write_packet`] on
+//! interface LINKTYPE_ETHERNET.
+//!
+//! The ends share the cable through an `Rc<RefCell<…>>`: an [`EthPort`] is an owned value
+//! (`'static`), so the border router can keep its end for as long as it likes while the host
+//! and the driver loop hold clones of the [`EthLink`]. Single-threaded by design.
+//!
+//! ## The host
+//!
+//! [`BackboneHost`] is a smoltcp 0.14 `Interface` (`Medium::Ethernet`) on one end of the
+//! cable — an IPv6 stack we did not write, standing for a server on the backbone. It has a
+//! link-local address (modified EUI-64 of its MAC) and the configured address, an optional
+//! default route and static routes (e.g. the mesh prefix via the border router), and runs:
+//! - a UDP **collector** ([`BackboneHostConfig::collector_port`]) that logs every datagram
+//!   as a [`Reading`], counts them per source ([`BackboneHost::readings_by_source`]) and,
+//!   with [`BackboneHostConfig::reply_to_readings`], answers each with `b"ack"` followed by
+//!   the datagram's first 12 bytes, to the sender's address and port;
+//! - an optional UDP echo service;
+//! - ping ([`BackboneHost::ping`]) and a general UDP socket ([`BackboneHost::send_udp`],
+//!   [`BackboneHost::udp_received`]) whose hop limit can be set
+//!   ([`BackboneHost::set_hop_limit`]);
+//! - a log of every ICMPv6 message addressed to it ([`BackboneHost::icmp_log`]).
+//!
+//! ### What ICMPv6 errors can be observed (smoltcp 0.14)
+//!
+//! smoltcp never reports an ICMPv6 error to the UDP socket that caused it. An `icmp::Socket`
+//! bound to `Endpoint::Ident(id)` receives only echo requests and replies carrying `id`; one
+//! bound to `Endpoint::Udp(port)` receives Destination Unreachable and Time Exceeded whose
+//! quoted packet is UDP from `port` — and only when the quoted UDP header parses with a valid
+//! checksum, which a quote truncated by the router never has for a large datagram. Packet Too
+//! Big and Parameter Problem reach no `icmp::Socket` at all. So the host listens with a
+//! **raw socket** (`socket-raw`, IPv6, next header ICMPv6): smoltcp hands every ICMPv6 packet
+//! addressed to one of the host's addresses to raw sockets before its own processing (which
+//! still runs: echo replies, neighbor discovery), so Packet Too Big (with its MTU), Time
+//! Exceeded, Destination Unreachable, Parameter Problem, echo and ND messages are all logged
+//! as [`IcmpRecord`]s, with the quoted packet's addresses and ports ([`Invoking`]). Not
+//! observable: ICMPv6 carried after IPv6 extension headers (the raw socket matches the first
+//! next header only), and anything smoltcp drops before that point (a destination that is not
+//! one of the host's addresses, a malformed IPv6 header). smoltcp does no path-MTU discovery:
+//! a Packet Too Big is logged but later datagrams are not made smaller.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::convert::Infallible;
+use std::fmt;
+use std::net::Ipv6Addr;
+use std::rc::Rc;
+
+use netif::time::{Duration, Instant};
+use smoltcp::iface::{Config, Interface, Route, SocketHandle, SocketSet};
+use smoltcp::phy::{self, ChecksumCapabilities, DeviceCapabilities, Medium};
+use smoltcp::socket::{icmp, raw, udp};
+use smoltcp::wire::{
+    EthernetAddress, HardwareAddress, Icmpv6Message, Icmpv6Packet, Icmpv6Repr, IpAddress, IpCidr,
+    IpEndpoint, IpProtocol, IpVersion, Ipv6Packet,
+};
+
+// ============================================================================================
+// The cable
+// ============================================================================================
+
+/// Default frames queued per direction of an [`EthLink`].
+pub const DEFAULT_QUEUE_CAP: usize = 64;
+
+/// Default largest frame an [`EthLink`] carries, bytes without FCS: 14-byte header, 4-byte
+/// 802.1Q tag, 1500-byte payload.
+pub const DEFAULT_MAX_FRAME: usize = 1518;
+
+/// One end of an [`EthLink`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum End {
+    /// End A (by convention the border router's `eth0`).
+    A,
+    /// End B (by convention the backbone host).
+    B,
+}
+
+impl End {
+    /// The other end.
+    pub const fn peer(self) -> End {
+        match self {
+            End::A => End::B,
+            End::B => End::A,
+        }
+    }
+
+    const fn idx(self) -> usize {
+        match self {
+            End::A => 0,
+            End::B => 1,
+        }
+    }
+}
+
+/// The knobs of an [`EthLink`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EthLinkConfig {
+    /// Frames queued per direction; a full queue makes the sender's `transmit` busy.
+    pub queue_cap: usize,
+    /// Larger frames are taken and dropped (counted in [`EthDirCounters::oversize`]).
+    pub max_frame: usize,
+    /// One-way delay: a frame sent at `t` can be received from `t + latency` on.
+    pub latency: Duration,
+}
+
+impl Default for EthLinkConfig {
+    fn default() -> Self {
+        EthLinkConfig {
+            queue_cap: DEFAULT_QUEUE_CAP,
+            max_frame: DEFAULT_MAX_FRAME,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+/// A frame on the cable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EthFrame {
+    /// The end that sent it.
+    pub from: End,
+    /// When it was sent (the link's virtual time).
+    pub at: Instant,
+    /// The Ethernet frame, without FCS.
+    pub data: Vec<u8>,
+}
+
+/// Counters of one direction of an [`EthLink`] (indexed by the sending end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EthDirCounters {
+    /// Frames that entered the cable (and were tapped).
+    pub sent: u64,
+    /// Bytes of those frames.
+    pub bytes: u64,
+    /// Transmit attempts refused because the queue was full (`Ok(false)`).
+    pub busy: u64,
+    /// Frames taken but dropped for exceeding [`EthLinkConfig::max_frame`].
+    pub oversize: u64,
+    /// Frames lost because the link was down (sent while down, or queued when it went down).
+    pub lost_link_down: u64,
+    /// Frames the receiving end read.
+    pub delivered: u64,
+    /// Of those, frames read into a buffer too small for them ([`ethernet::Driver::receive`]
+    /// then reports the real length).
+    pub truncated: u64,
+}
+
+/// A callback that sees every frame entering the cable.
+pub type EthTap = Box<dyn FnMut(&EthFrame)>;
+
+struct LinkInner {
+    cfg: EthLinkConfig,
+    now: Instant,
+    up: bool,
+    /// Indexed by the receiving end.
+    queues: [VecDeque<EthFrame>; 2],
+    /// Indexed by the sending end.
+    counters: [EthDirCounters; 2],
+    capture: Option<Vec<EthFrame>>,
+    tap: Option<EthTap>,
+}
+
+/// A point-to-point Ethernet cable in memory (see the [module docs](self)). Cloning gives
+/// another handle to the same cable.
+#[derive(Clone)]
+pub struct EthLink {
+    inner: Rc<RefCell<LinkInner>>,
+}
+
+impl fmt::Debug for EthLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = self.inner.borrow();
+        f.debug_struct("EthLink")
+            .field("cfg", &i.cfg)
+            .field("now", &i.now)
+            .field("up", &i.up)
+            .field("queued", &[i.queues[0].len(), i.queues[1].len()])
+            .field("counters", &i.counters)
+            .finish()
+    }
+}
+
+/// What became of a frame handed to the cable.
+enum SendOutcome {
+    Queued,
+    Busy,
+    Lost,
+}
+
+impl EthLink {
+    /// A new cable, link up, virtual time zero.
+    pub fn new(cfg: EthLinkConfig) -> Self {
+        EthLink {
+            inner: Rc::new(RefCell::new(LinkInner {
+                cfg,
+                now: Instant::ZERO,
+                up: true,
+                queues: [VecDeque::new(), VecDeque::new()],
+                counters: [EthDirCounters::default(); 2],
+                capture: None,
+                tap: None,
+            })),
+        }
+    }
+
+    /// A handle on `end` with MAC address `mac` (what [`ethernet::Driver::mac`] returns).
+    /// Several handles on one end share its receive queue.
+    pub fn port(&self, end: End, mac: [u8; 6]) -> EthPort {
+        EthPort {
+            link: self.clone(),
+            end,
+            mac,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> EthLinkConfig {
+        self.inner.borrow().cfg
+    }
+
+    /// Moves the link's virtual time forward to `now` (never backward).
+    pub fn advance_to(&self, now: Instant) {
+        let mut i = self.inner.borrow_mut();
+        i.now = i.now.max(now);
+    }
+
+    /// The link's virtual time.
+    pub fn now(&self) -> Instant {
+        self.inner.borrow().now
+    }
+
+    /// Carrier state.
+    pub fn is_up(&self) -> bool {
+        self.inner.borrow().up
+    }
+
+    /// Plugs (`true`) or unplugs the cable. Unplugging loses the frames in flight (counted in
+    /// [`EthDirCounters::lost_link_down`]); while down, sent frames are taken and lost.
+    pub fn set_link_up(&self, up: bool) {
+        let mut i = self.inner.borrow_mut();
+        i.up = up;
+        if !up {
+            for to in [End::A, End::B] {
+                let n = i.queues[to.idx()].len() as u64;
+                i.queues[to.idx()].clear();
+                i.counters[to.peer().idx()].lost_link_down += n;
+            }
+        }
+    }
+
+    /// Counters of the direction whose sender is `from`.
+    pub fn counters(&self, from: End) -> EthDirCounters {
+        self.inner.borrow().counters[from.idx()]
+    }
+
+    /// Frames that entered the cable, both directions.
+    pub fn frames_sent(&self) -> u64 {
+        let i = self.inner.borrow();
+        i.counters[0].sent + i.counters[1].sent
+    }
+
+    /// Frames waiting for `to` to read them (delivered or still in flight).
+    pub fn queued(&self, to: End) -> usize {
+        self.inner.borrow().queues[to.idx()].len()
+    }
+
+    /// When the next frame for `to` can be read (`None`: nothing queued). May be in the past.
+    pub fn next_delivery(&self, to: End) -> Option<Instant> {
+        let i = self.inner.borrow();
+        i.queues[to.idx()].front().map(|f| f.at + i.cfg.latency)
+    }
+
+    /// The earliest [`EthLink::next_delivery`] of both ends.
+    pub fn next_event(&self) -> Option<Instant> {
+        match (self.next_delivery(End::A), self.next_delivery(End::B)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Starts (`true`) or stops and discards (`false`) the in-memory log of every frame that
+    /// enters the cable.
+    pub fn set_capture(&self, on: bool) {
+        let mut i = self.inner.borrow_mut();
+        match (on, i.capture.is_some()) {
+            (true, false) => i.capture = Some(Vec::new()),
+            (false, _) => i.capture = None,
+            (true, true) => {}
+        }
+    }
+
+    /// Takes the frames logged since the last call (the log keeps running).
+    pub fn take_captured(&self) -> Vec<EthFrame> {
+        self.inner
+            .borrow_mut()
+            .capture
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Installs (or removes, with `None`) the callback that sees every frame entering the
+    /// cable; returns the previous one. The callback may use the link (it is called with no
+    /// borrow held).
+    pub fn set_tap(&self, tap: Option<EthTap>) -> Option<EthTap> {
+        std::mem::replace(&mut self.inner.borrow_mut().tap, tap)
+    }
+
+    fn send(&self, from: End, at: Option<Instant>, data: &[u8]) -> SendOutcome {
+        let (frame, tap) = {
+            let mut i = self.inner.borrow_mut();
+            let at = at.map_or(i.now, |t| t.max(i.now));
+            i.now = at;
+            let (cap, max) = (i.cfg.queue_cap, i.cfg.max_frame);
+            let to = from.peer().idx();
+            if data.len() > max {
+                i.counters[from.idx()].oversize += 1;
+                return SendOutcome::Lost;
+            }
+            if !i.up {
+                i.counters[from.idx()].lost_link_down += 1;
+                return SendOutcome::Lost;
+            }
+            if i.queues[to].len() >= cap {
+                i.counters[from.idx()].busy += 1;
+                return SendOutcome::Busy;
+            }
+            let c = &mut i.counters[from.idx()];
+            c.sent += 1;
+            c.bytes += data.len() as u64;
+            let frame = EthFrame {
+                from,
+                at,
+                data: data.to_vec(),
+            };
+            if let Some(log) = i.capture.as_mut() {
+                log.push(frame.clone());
+            }
+            let tap = i.tap.take();
+            let copy = tap.as_ref().map(|_| frame.clone());
+            i.queues[to].push_back(frame);
+            (copy, tap)
+        };
+        if let (Some(frame), Some(mut tap)) = (frame, tap) {
+            tap(&frame);
+            let mut i = self.inner.borrow_mut();
+            if i.tap.is_none() {
+                i.tap = Some(tap);
+            }
+        }
+        SendOutcome::Queued
+    }
+
+    fn has_room(&self, from: End) -> bool {
+        let i = self.inner.borrow();
+        i.queues[from.peer().idx()].len() < i.cfg.queue_cap
+    }
+
+    /// Pops the next frame for `to` if it has arrived.
+    fn recv(&self, to: End) -> Option<EthFrame> {
+        let mut i = self.inner.borrow_mut();
+        let (now, latency) = (i.now, i.cfg.latency);
+        let q = &mut i.queues[to.idx()];
+        if q.front().is_none_or(|f| f.at + latency > now) {
+            return None;
+        }
+        let f = q.pop_front()?;
+        i.counters[to.peer().idx()].delivered += 1;
+        Some(f)
+    }
+
+    fn count_truncated(&self, to: End) {
+        self.inner.borrow_mut().counters[to.peer().idx()].truncated += 1;
+    }
+}
+
+/// One end of an [`EthLink`]: an [`ethernet::Driver`] for the border router, or the
+/// backbone host's device.
+#[derive(Debug, Clone)]
+pub struct EthPort {
+    link: EthLink,
+    end: End,
+    mac: [u8; 6],
+}
+
+impl EthPort {
+    /// Which end this is.
+    pub fn end(&self) -> End {
+        self.end
+    }
+
+    /// The MAC address given to [`EthLink::port`].
+    pub fn mac(&self) -> [u8; 6] {
+        self.mac
+    }
+
+    /// The cable.
+    pub fn link(&self) -> &EthLink {
+        &self.link
+    }
+
+    /// Sends `frame` at `now` (moving the link's time forward to it). `false`: the queue is
+    /// full, try later. `true`: the cable took it (delivered in time, or lost and counted if
+    /// the link is down or the frame too large).
+    pub fn send(&mut self, now: Instant, frame: &[u8]) -> bool {
+        !matches!(
+            self.link.send(self.end, Some(now), frame),
+            SendOutcome::Busy
+        )
+    }
+
+    /// Whether a frame sent now would be queued rather than refused.
+    pub fn has_room(&self) -> bool {
+        self.link.has_room(self.end)
+    }
+
+    /// The next frame that has arrived at this end, whole.
+    pub fn recv(&mut self) -> Option<EthFrame> {
+        self.link.recv(self.end)
+    }
+
+    /// Frames waiting for this end (arrived or still in flight).
+    pub fn pending(&self) -> usize {
+        self.link.queued(self.end)
+    }
+
+    /// When the next frame for this end can be read (`None`: nothing queued).
+    pub fn next_delivery(&self) -> Option<Instant> {
+        self.link.next_delivery(self.end)
+    }
+}
+
+impl ethernet::Driver for EthPort {
+    type Error = Infallible;
+
+    fn mac(&self) -> [u8; 6] {
+        self.mac
+    }
+
+    fn receive(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Self::Error> {
+        let Some(f) = self.link.recv(self.end) else {
+            return Ok(None);
+        };
+        let n = f.data.len().min(buf.len());
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), f.data.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        if n < f.data.len() {
+            self.link.count_truncated(self.end);
+        }
+        Ok(Some(f.data.len()))
+    }
+
+    fn transmit(&mut self, frame: &[u8]) -> Result<bool, Self::Error> {
+        Ok(!matches!(
+            self.link.send(self.end, None, frame),
+            SendOutcome::Busy
+        ))
+    }
+
+    fn link_up(&mut self) -> bool {
+        self.link.is_up()
+    }
+}
+
+// ============================================================================================
+// The host
+// ============================================================================================
+
+/// Every knob of a [`BackboneHost`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackboneHostConfig {
+    /// MAC address.
+    pub mac: [u8; 6],
+    /// The host's address (a link-local one from the MAC is added).
+    pub addr: Ipv6Addr,
+    /// Its on-link prefix length.
+    pub prefix_len: u8,
+    /// Default route gateway, e.g. the border router's backbone address.
+    pub router: Option<Ipv6Addr>,
+    /// Static routes (prefix, prefix length, via), e.g. the mesh prefix via the border router.
+    /// smoltcp holds [`MAX_ROUTES`] routes, the default route included.
+    pub routes: Vec<(Ipv6Addr, u8, Ipv6Addr)>,
+    /// UDP port of the collector.
+    pub collector_port: u16,
+    /// UDP echo service port, if any.
+    pub echo_port: Option<u16>,
+    /// Answer each reading with `b"ack"` + its first 12 bytes.
+    pub reply_to_readings: bool,
+    /// Port of the general-purpose socket behind [`BackboneHost::send_udp`].
+    pub app_port: u16,
+    /// ICMPv6 echo identifier of [`BackboneHost::ping`].
+    pub ping_ident: u16,
+    /// UDP socket buffers: payload bytes per direction.
+    pub udp_buffer: usize,
+    /// UDP socket buffers: datagrams per direction.
+    pub udp_packets: usize,
+    /// Entries kept in each log (readings, UDP, ICMPv6); older ones are dropped and counted.
+    pub log_cap: usize,
+}
+
+/// Default collector port of [`BackboneHostConfig::new`].
+pub const DEFAULT_COLLECTOR_PORT: u16 = 4000;
+
+/// Routes a [`BackboneHost`] can hold, the default route included (smoltcp's
+/// `IFACE_MAX_ROUTE_COUNT`).
+pub const MAX_ROUTES: usize = smoltcp::config::IFACE_MAX_ROUTE_COUNT;
+
+impl BackboneHostConfig {
+    /// Defaults for a host with `mac` and `addr`/`prefix_len`: no routes, collector on
+    /// [`DEFAULT_COLLECTOR_PORT`] without replies, echo on port 7, general socket on 49153.
+    pub fn new(mac: [u8; 6], addr: Ipv6Addr, prefix_len: u8) -> Self {
+        BackboneHostConfig {
+            mac,
+            addr,
+            prefix_len,
+            router: None,
+            routes: Vec::new(),
+            collector_port: DEFAULT_COLLECTOR_PORT,
+            echo_port: Some(7),
+            reply_to_readings: false,
+            app_port: 49153,
+            ping_ident: 0x6b62,
+            udp_buffer: 16 * 1024,
+            udp_packets: 16,
+            log_cap: 4096,
+        }
+    }
+
+    /// The link-local address: `fe80::/64` with the modified EUI-64 of the MAC.
+    pub fn link_local(&self) -> Ipv6Addr {
+        let m = self.mac;
+        Ipv6Addr::from([
+            0xfe,
+            0x80,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            m[0] ^ 0x02,
+            m[1],
+            m[2],
+            0xff,
+            0xfe,
+            m[3],
+            m[4],
+            m[5],
+        ])
+    }
+}
+
+/// Why a [`BackboneHostConfig`] was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HostConfigError {
+    /// A prefix length above 128.
+    PrefixLen(u8),
+    /// More routes than smoltcp holds ([`MAX_ROUTES`], default route included).
+    TooManyRoutes,
+    /// A UDP port that is zero or used by two services.
+    Port(u16),
+}
+
+impl fmt::Display for HostConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostConfigError::PrefixLen(l) => write!(f, "prefix length {l} is above 128"),
+            HostConfigError::TooManyRoutes => write!(
+                f,
+                "more than {MAX_ROUTES} routes (default route included); drop some"
+            ),
+            HostConfigError::Port(p) => {
+                write!(f, "UDP port {p} is zero or used by two services")
+            }
+        }
+    }
+}
+
+impl core::error::Error for HostConfigError {}
+
+/// One datagram the collector received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reading {
+    /// Sender address and port.
+    pub from: IpEndpoint,
+    /// Payload length.
+    pub len: usize,
+    /// First up to 12 bytes (sensor readings: node index, sequence number, timestamp).
+    pub head: Vec<u8>,
+    /// When it was read from the socket.
+    pub at: Instant,
+}
+
+/// A datagram that arrived on the general-purpose socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Datagram {
+    /// Sender address and port.
+    pub from: IpEndpoint,
+    /// Payload.
+    pub data: Vec<u8>,
+    /// When it was read from the socket.
+    pub at: Instant,
+}
+
+/// The packet an ICMPv6 error quotes, as far as the quote goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invoking {
+    /// Its source.
+    pub src: Ipv6Addr,
+    /// Its destination.
+    pub dst: Ipv6Addr,
+    /// Its next header (17: UDP).
+    pub next_header: u8,
+    /// Its hop limit as the reporting node saw it.
+    pub hop_limit: u8,
+    /// UDP/TCP source and destination ports, when quoted.
+    pub ports: Option<(u16, u16)>,
+}
+
+/// One ICMPv6 message the host received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcmpRecord {
+    /// Type (`Icmpv6Message::PktTooBig`, `TimeExceeded`, `DstUnreachable`, …).
+    pub msg: Icmpv6Message,
+    /// Code.
+    pub code: u8,
+    /// Sender.
+    pub from: Ipv6Addr,
+    /// Destination (one of the host's addresses or a multicast group).
+    pub to: Ipv6Addr,
+    /// ICMPv6 message length.
+    pub len: usize,
+    /// Bytes 4..8 of the message: the MTU of a Packet Too Big, the pointer of a Parameter
+    /// Problem, identifier and sequence number of an echo.
+    pub param: u32,
+    /// For errors: the quoted packet, when at least its IPv6 header is quoted.
+    pub invoking: Option<Invoking>,
+    /// When it was read from the socket.
+    pub at: Instant,
+}
+
+/// Counters of a [`BackboneHost`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HostCounters {
+    /// Frames read from the cable.
+    pub frames_in: u64,
+    /// Frames written to the cable.
+    pub frames_out: u64,
+    /// Frames smoltcp sent in answer to a received one while the cable was full (lost).
+    pub frames_out_dropped: u64,
+    /// Datagrams the collector received.
+    pub readings: u64,
+    /// Their payload bytes.
+    pub reading_bytes: u64,
+    /// Replies the collector queued.
+    pub replies_sent: u64,
+    /// Replies that did not fit the socket buffer.
+    pub replies_dropped: u64,
+    /// Datagrams echoed.
+    pub echoed: u64,
+    /// Datagrams received on the general-purpose socket.
+    pub udp_received: u64,
+    /// ICMPv6 messages logged.
+    pub icmp_received: u64,
+    /// Echo replies matched to [`BackboneHost::ping`]s.
+    pub ping_replies: u64,
+    /// Log entries dropped to make room (all logs).
+    pub log_dropped: u64,
+}
+
+/// smoltcp's view of the cable.
+#[derive(Debug)]
+struct HostDev {
+    port: EthPort,
+    now: Instant,
+    frames_in: u64,
+    frames_out: u64,
+    frames_out_dropped: u64,
+}
+
+struct HostRx(Vec<u8>);
+
+struct HostTx<'a>(&'a mut HostDev);
+
+impl phy::RxToken for HostRx {
+    fn consume<R, F>(self, f: F) -> R
+    where
+        F: FnOnce(&[u8]) -> R,
+    {
+        f(&self.0)
+    }
+}
+
+impl phy::TxToken for HostTx<'_> {
+    fn consume<R, F>(self, len: usize, f: F) -> R
+    where
+        F: FnOnce(&mut [u8]) -> R,
+    {
+        let mut buf = vec![0u8; len];
+        let r = f(&mut buf);
+        let d = self.0;
+        if d.port.send(d.now, &buf) {
+            d.frames_out += 1;
+        } else {
+            d.frames_out_dropped += 1;
+        }
+        r
+    }
+}
+
+impl phy::Device for HostDev {
+    type RxToken<'a> = HostRx;
+    type TxToken<'a> = HostTx<'a>;
+
+    fn receive(
+        &mut self,
+        _t: smoltcp::time::Instant,
+    ) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
+        let f = self.port.recv()?;
+        self.frames_in += 1;
+        // A reply token even when the cable is full: the loss is counted.
+        Some((HostRx(f.data), HostTx(self)))
+    }
+
+    fn transmit(&mut self, _t: smoltcp::time::Instant) -> Option<Self::TxToken<'_>> {
+        self.port.has_room().then_some(HostTx(self))
+    }
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        let mut c = DeviceCapabilities::default();
+        c.medium = Medium::Ethernet;
+        // smoltcp counts the Ethernet header in the MTU of an Ethernet device.
+        c.max_transmission_unit = 1514;
+        c
+    }
+}
+
+fn smol_now(t: Instant) -> smoltcp::time::Instant {
+    smoltcp::time::Instant::from_micros(i64::try_from(t.as_micros()).unwrap_or(i64::MAX))
+}
+
+fn from_smol(t: smoltcp::time::Instant) -> Instant {
+    Instant::from_micros(u64::try_from(t.total_micros()).unwrap_or(0))
+}
+
+fn push_bounded<T>(log: &mut VecDeque<T>, cap: usize, item: T, dropped: &mut u64) {
+    if cap == 0 {
+        *dropped += 1;
+        return;
+    }
+    if log.len() >= cap {
+        log.pop_front();
+        *dropped += 1;
+    }
+    log.push_back(item);
+}
+
+/// Rounds of "let the application run, then poll smoltcp" per [`BackboneHost::poll`].
+const POLL_ROUNDS: usize = 8;
+
+/// A simulated host on the backbone: smoltcp over one end of an [`EthLink`] (see the
+/// [module docs](self)).
+pub struct BackboneHost {
+    cfg: BackboneHostConfig,
+    dev: HostDev,
+    iface: Interface,
+    sockets: SocketSet<'static>,
+    collector: SocketHandle,
+    echo: Option<SocketHandle>,
+    app: SocketHandle,
+    ping: SocketHandle,
+    icmp_raw: SocketHandle,
+    readings: VecDeque<Reading>,
+    by_source: BTreeMap<Ipv6Addr, u64>,
+    udp_log: VecDeque<Datagram>,
+    icmp_log: VecDeque<IcmpRecord>,
+    pings: Vec<(u16, Instant, Option<Instant>)>,
+    counters: HostCounters,
+    wake: Option<Instant>,
+    now: Instant,
+}
+
+impl fmt::Debug for BackboneHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackboneHost")
+            .field("addr", &self.cfg.addr)
+            .field("end", &self.dev.port.end())
+            .field("counters", &self.counters())
+            .finish()
+    }
+}
+
+fn udp_socket(
+    cfg: &BackboneHostConfig,
+    port: u16,
+) -> Result<udp::Socket<'static>, HostConfigError> {
+    let buf = || {
+        udp::PacketBuffer::new(
+            vec![udp::PacketMetadata::EMPTY; cfg.udp_packets],
+            vec![0u8; cfg.udp_buffer],
+        )
+    };
+    let mut s = udp::Socket::new(buf(), buf());
+    s.bind(port).map_err(|_| HostConfigError::Port(port))?;
+    Ok(s)
+}
+
+impl BackboneHost {
+    /// Builds the host on `end` of `link` (its port gets `cfg.mac`) at time `now`.
+    pub fn new(
+        cfg: BackboneHostConfig,
+        link: &EthLink,
+        end: End,
+        now: Instant,
+    ) -> Result<Self, HostConfigError> {
+        if cfg.prefix_len > 128 {
+            return Err(HostConfigError::PrefixLen(cfg.prefix_len));
+        }
+        if let Some(&(_, l, _)) = cfg.routes.iter().find(|r| r.1 > 128) {
+            return Err(HostConfigError::PrefixLen(l));
+        }
+        if cfg.routes.len() + usize::from(cfg.router.is_some()) > MAX_ROUTES {
+            return Err(HostConfigError::TooManyRoutes);
+        }
+        let mut ports = vec![cfg.collector_port, cfg.app_port];
+        ports.extend(cfg.echo_port);
+        for (i, p) in ports.iter().enumerate() {
+            if *p == 0 || ports.get(..i).is_some_and(|s| s.contains(p)) {
+                return Err(HostConfigError::Port(*p));
+            }
+        }
+
+        link.advance_to(now);
+        let mut dev = HostDev {
+            port: link.port(end, cfg.mac),
+            now,
+            frames_in: 0,
+            frames_out: 0,
+            frames_out_dropped: 0,
+        };
+        let icfg = Config::new(HardwareAddress::Ethernet(EthernetAddress(cfg.mac)));
+        let mut iface = Interface::new(icfg, &mut dev, smol_now(now));
+        let ll = cfg.link_local();
+        let (addr, plen) = (cfg.addr, cfg.prefix_len);
+        iface.update_ip_addrs(|a| {
+            let _ = a.push(IpCidr::new(IpAddress::Ipv6(ll), 64));
+            if addr != ll {
+                let _ = a.push(IpCidr::new(IpAddress::Ipv6(addr), plen));
+            }
+        });
+        if let Some(gw) = cfg.router {
+            iface
+                .routes_mut()
+                .add_default_ipv6_route(gw)
+                .map_err(|_| HostConfigError::TooManyRoutes)?;
+        }
+        let mut full = false;
+        iface.routes_mut().update(|r| {
+            for &(p, l, via) in &cfg.routes {
+                full |= r
+                    .push(Route {
+                        cidr: IpCidr::new(IpAddress::Ipv6(p), l),
+                        via_router: IpAddress::Ipv6(via),
+                        preferred_until: None,
+                        expires_at: None,
+                    })
+                    .is_err();
+            }
+        });
+        if full {
+            return Err(HostConfigError::TooManyRoutes);
+        }
+
+        let mut sockets = SocketSet::new(Vec::new());
+        let collector = sockets.add(udp_socket(&cfg, cfg.collector_port)?);
+        let echo = match cfg.echo_port {
+            Some(p) => Some(sockets.add(udp_socket(&cfg, p)?)),
+            None => None,
+        };
+        let app = sockets.add(udp_socket(&cfg, cfg.app_port)?);
+        let icmp_buf =
+            || icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 8], vec![0u8; 12 * 1024]);
+        let mut ping = icmp::Socket::new(icmp_buf(), icmp_buf());
+        // Binding an identifier cannot fail (only `Unspecified` or port 0 is refused).
+        let _ = ping.bind(icmp::Endpoint::Ident(cfg.ping_ident));
+        let ping = sockets.add(ping);
+        let raw_buf =
+            || raw::PacketBuffer::new(vec![raw::PacketMetadata::EMPTY; 16], vec![0u8; 24 * 1024]);
+        let icmp_raw = sockets.add(raw::Socket::new(
+            Some(IpVersion::Ipv6),
+            Some(IpProtocol::Icmpv6),
+            raw_buf(),
+            raw_buf(),
+        ));
+        Ok(BackboneHost {
+            cfg,
+            dev,
+            iface,
+            sockets,
+            collector,
+            echo,
+            app,
+            ping,
+            icmp_raw,
+            readings: VecDeque::new(),
+            by_source: BTreeMap::new(),
+            udp_log: VecDeque::new(),
+            icmp_log: VecDeque::new(),
+            pings: Vec::new(),
+            counters: HostCounters::default(),
+            wake: Some(now),
+            now,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &BackboneHostConfig {
+        &self.cfg
+    }
+
+    /// This host's end of the cable.
+    pub fn port(&self) -> &EthPort {
+        &self.dev.port
+    }
+
+    /// The addresses smoltcp has (link-local first).
+    pub fn addresses(&self) -> Vec<Ipv6Addr> {
+        self.iface
+            .ip_addrs()
+            .iter()
+            .map(|c| match c.address() {
+                IpAddress::Ipv6(a) => a,
+            })
+            .collect()
+    }
+
+    /// Counters.
+    pub fn counters(&self) -> HostCounters {
+        HostCounters {
+            frames_in: self.dev.frames_in,
+            frames_out: self.dev.frames_out,
+            frames_out_dropped: self.dev.frames_out_dropped,
+            ..self.counters
+        }
+    }
+
+    /// The collector's log, oldest first.
+    pub fn readings(&self) -> impl Iterator<Item = &Reading> {
+        self.readings.iter()
+    }
+
+    /// Datagrams the collector received, per source address (not bounded by the log).
+    pub fn readings_by_source(&self) -> &BTreeMap<Ipv6Addr, u64> {
+        &self.by_source
+    }
+
+    /// Every ICMPv6 message received, oldest first (neighbor discovery included; see
+    /// [`BackboneHost::icmp_errors`]).
+    pub fn icmp_log(&self) -> impl Iterator<Item = &IcmpRecord> {
+        self.icmp_log.iter()
+    }
+
+    /// The ICMPv6 error messages (types below 128) received, oldest first.
+    pub fn icmp_errors(&self) -> impl Iterator<Item = &IcmpRecord> {
+        self.icmp_log.iter().filter(|r| r.msg.is_error())
+    }
+
+    /// Pings sent: (sequence, sent at, reply at).
+    pub fn pings(&self) -> &[(u16, Instant, Option<Instant>)] {
+        &self.pings
+    }
+
+    /// Hop limit of what the general-purpose socket and ping send (`None`: smoltcp's 64).
+    pub fn set_hop_limit(&mut self, hop_limit: Option<u8>) {
+        // smoltcp refuses 0 (it would panic); 0 is sent as 1, the smallest that leaves.
+        let h = hop_limit.map(|h| h.max(1));
+        self.sockets
+            .get_mut::<udp::Socket<'_>>(self.app)
+            .set_hop_limit(h);
+        self.sockets
+            .get_mut::<icmp::Socket<'_>>(self.ping)
+            .set_hop_limit(h);
+    }
+
+    /// Queues a UDP datagram from the general-purpose socket; `false` when its buffer is full
+    /// (or the datagram is larger than the buffer).
+    pub fn send_udp(&mut self, dst: Ipv6Addr, port: u16, data: &[u8]) -> bool {
+        let ok = self
+            .sockets
+            .get_mut::<udp::Socket<'_>>(self.app)
+            .send_slice(data, IpEndpoint::new(IpAddress::Ipv6(dst), port))
+            .is_ok();
+        self.wake = Some(self.now);
+        ok
+    }
+
+    /// Takes the datagrams that arrived on the general-purpose socket.
+    pub fn udp_received(&mut self) -> Vec<Datagram> {
+        self.udp_log.drain(..).collect()
+    }
+
+    /// Sends (at `now`) an ICMPv6 echo request with sequence `seq` and `len` bytes of data to
+    /// `dst`; `false` when the socket buffer is full.
+    pub fn ping(&mut self, now: Instant, dst: Ipv6Addr, seq: u16, len: usize) -> bool {
+        self.now = self.now.max(now);
+        let data = vec![0x5au8; len];
+        let repr = Icmpv6Repr::EchoRequest {
+            ident: self.cfg.ping_ident,
+            seq_no: seq,
+            data: &data,
+        };
+        let s = self.sockets.get_mut::<icmp::Socket<'_>>(self.ping);
+        let Ok(buf) = s.send(repr.buffer_len(), IpAddress::Ipv6(dst)) else {
+            return false;
+        };
+        // smoltcp picks the source address and recomputes the checksum when it sends.
+        let unspec = Ipv6Addr::UNSPECIFIED;
+        repr.emit(
+            &unspec,
+            &dst,
+            &mut Icmpv6Packet::new_unchecked(buf),
+            &ChecksumCapabilities::ignored(),
+        );
+        self.pings.push((seq, self.now, None));
+        self.wake = Some(self.now);
+        true
+    }
+
+    /// Runs the host at `now`: moves the link's time forward, reads what the cable delivered,
+    /// runs the services and sends what is queued.
+    pub fn poll(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        let now = self.now;
+        self.dev.port.link().advance_to(now);
+        self.dev.now = now;
+        let t = smol_now(now);
+        for _ in 0..POLL_ROUNDS {
+            self.iface.poll(t, &mut self.dev, &mut self.sockets);
+            if !self.services(now) {
+                break;
+            }
+        }
+        let mut w = self.iface.poll_at(t, &self.sockets).map(from_smol);
+        if let Some(d) = self.dev.port.next_delivery() {
+            w = Some(w.map_or(d, |x| x.min(d)));
+        }
+        self.wake = w.map(|x| x.max(now));
+    }
+
+    /// When [`BackboneHost::poll`] wants to run next (`None`: only when something arrives,
+    /// which [`EthLink::next_delivery`] of this end reports).
+    pub fn next_wake(&self) -> Option<Instant> {
+        let d = self.dev.port.next_delivery();
+        match (self.wake, d) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Drains the sockets; `true` when something was queued for sending.
+    fn services(&mut self, now: Instant) -> bool {
+        let mut queued = false;
+        let mut buf = vec![0u8; 2048];
+        let cap = self.cfg.log_cap;
+        let c = &mut self.counters;
+
+        let s = self.sockets.get_mut::<udp::Socket<'_>>(self.collector);
+        while let Ok((n, meta)) = s.recv_slice(&mut buf) {
+            let data = buf.get(..n).unwrap_or(&[]);
+            c.readings += 1;
+            c.reading_bytes += n as u64;
+            let IpAddress::Ipv6(src) = meta.endpoint.addr;
+            *self.by_source.entry(src).or_insert(0) += 1;
+            let head = data.get(..n.min(12)).unwrap_or(&[]).to_vec();
+            if self.cfg.reply_to_readings {
+                let mut reply = b"ack".to_vec();
+                reply.extend_from_slice(&head);
+                let mut to: udp::UdpMetadata = meta.endpoint.into();
+                to.local_address = meta.local_address;
+                if s.send_slice(&reply, to).is_ok() {
+                    c.replies_sent += 1;
+                    queued = true;
+                } else {
+                    c.replies_dropped += 1;
+                }
+            }
+            let r = Reading {
+                from: meta.endpoint,
+                len: n,
+                head,
+                at: now,
+            };
+            push_bounded(&mut self.readings, cap, r, &mut c.log_dropped);
+        }
+
+        if let Some(h) = self.echo {
+            let s = self.sockets.get_mut::<udp::Socket<'_>>(h);
+            while s.can_send() {
+                let Ok((n, meta)) = s.recv_slice(&mut buf) else {
+                    break;
+                };
+                let mut to: udp::UdpMetadata = meta.endpoint.into();
+                to.local_address = meta.local_address;
+                if s.send_slice(buf.get(..n).unwrap_or(&[]), to).is_ok() {
+                    c.echoed += 1;
+                    queued = true;
+                }
+            }
+        }
+
+        let s = self.sockets.get_mut::<udp::Socket<'_>>(self.app);
+        while let Ok((n, meta)) = s.recv_slice(&mut buf) {
+            c.udp_received += 1;
+            let d = Datagram {
+                from: meta.endpoint,
+                data: buf.get(..n).unwrap_or(&[]).to_vec(),
+                at: now,
+            };
+            push_bounded(&mut self.udp_log, cap, d, &mut c.log_dropped);
+        }
+
+        let s = self.sockets.get_mut::<icmp::Socket<'_>>(self.ping);
+        while let Ok((n, _from)) = s.recv_slice(&mut buf) {
+            let Ok(pkt) = Icmpv6Packet::new_checked(buf.get(..n).unwrap_or(&[])) else {
+                continue;
+            };
+            if pkt.msg_type() == Icmpv6Message::EchoReply {
+                let seq = pkt.echo_seq_no();
+                if let Some(p) = self.pings.iter_mut().find(|p| p.0 == seq && p.2.is_none()) {
+                    p.2 = Some(now);
+                    c.ping_replies += 1;
+                }
+            }
+        }
+
+        let s = self.sockets.get_mut::<raw::Socket<'_>>(self.icmp_raw);
+        let mut raw = vec![0u8; 2048];
+        while let Ok(n) = s.recv_slice(&mut raw) {
+            if let Some(r) = parse_icmp(raw.get(..n).unwrap_or(&[]), now) {
+                c.icmp_received += 1;
+                push_bounded(&mut self.icmp_log, cap, r, &mut c.log_dropped);
+            }
+        }
+        queued
+    }
+}
+
+/// Parses an IPv6 packet carrying ICMPv6 (as a raw socket hands it over) into a record.
+/// Never panics; `None` when it is not IPv6 + ICMPv6 with a whole ICMPv6 header.
+fn parse_icmp(ip: &[u8], at: Instant) -> Option<IcmpRecord> {
+    let pkt = Ipv6Packet::new_checked(ip).ok()?;
+    if pkt.next_header() != IpProtocol::Icmpv6 {
+        return None;
+    }
+    let payload = pkt.payload();
+    let icmp = Icmpv6Packet::new_checked(payload).ok()?;
+    let msg = icmp.msg_type();
+    let param = payload
+        .get(4..8)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, u32::from_be_bytes);
+    let invoking = if msg.is_error() {
+        payload.get(8..).and_then(parse_invoking)
+    } else {
+        None
+    };
+    Some(IcmpRecord {
+        msg,
+        code: icmp.msg_code(),
+        from: pkt.src_addr(),
+        to: pkt.dst_addr(),
+        len: payload.len(),
+        param,
+        invoking,
+        at,
+    })
+}
+
+/// The quoted packet of an ICMPv6 error: at least its 40-byte IPv6 header (the quote is
+/// usually truncated, so no length check against its payload length).
+fn parse_invoking(q: &[u8]) -> Option<Invoking> {
+    let addr = |r: std::ops::Range<usize>| {
+        q.get(r)
+            .and_then(|b| <[u8; 16]>::try_from(b).ok())
+            .map(Ipv6Addr::from)
+    };
+    let next_header = *q.get(6)?;
+    let hop_limit = *q.get(7)?;
+    let src = addr(8..24)?;
+    let dst = addr(24..40)?;
+    let ports = match next_header {
+        6 | 17 => q.get(40..44).map(|p| {
+            (
+                u16::from_be_bytes([p[0], p[1]]),
+                u16::from_be_bytes([p[2], p[3]]),
+            )
+        }),
+        _ => None,
+    };
+    Some(Invoking {
+        src,
+        dst,
+        next_header,
+        hop_limit,
+        ports,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invoking_quotes_are_parsed_without_panics() {
+        // An IPv6 header quoting UDP 49153 → 7, hop limit 1.
+        let mut q = vec![0x60, 0, 0, 0, 0, 16, 17, 1];
+        q.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+        q.extend_from_slice(&Ipv6Addr::UNSPECIFIED.octets());
+        q.extend_from_slice(&[0xc0, 0x01, 0x00, 0x07]);
+        let i = parse_invoking(&q).unwrap();
+        assert_eq!((i.next_header, i.hop_limit), (17, 1));
+        assert_eq!(i.ports, Some((49153, 7)));
+        for n in 0..q.len() {
+            let r = parse_invoking(&q[..n]);
+            assert_eq!(r.is_some(), n >= 40, "{n}");
+        }
+        for n in 0..80 {
+            assert!(parse_icmp(&vec![0x60; n], Instant::ZERO).is_none());
+        }
+    }
+
+    #[test]
+    fn link_local_is_modified_eui64() {
+        let c = BackboneHostConfig::new([0x02, 0, 0, 0, 0, 0x0b], Ipv6Addr::LOCALHOST, 64);
+        assert_eq!(
+            c.link_local(),
+            "fe80::ff:fe00:b".parse::<Ipv6Addr>().unwrap()
+        );
+    }
+}
