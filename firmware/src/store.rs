@@ -1,0 +1,599 @@
+//! Where the encoded [`Config`] lives: a tiny [`ConfigStore`] trait (flash on the board, a file
+//! on the simulator, memory in tests), and [`load_config`] / [`save_config`] on top of it.
+//!
+//! A store holds opaque bytes; the encoding, its CRC and its validation are
+//! [`Config::encode`] / [`Config::decode`]'s business. Loading never fails: a missing, corrupt
+//! or unreadable configuration gives the caller's fallback and a [`LoadOutcome`] that says why.
+#![cfg_attr(
+    not(test),
+    deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)
+)]
+
+use core::fmt;
+
+use crate::config::{CONFIG_MAX_ENCODED, Config, ConfigError};
+
+/// Persistent storage for one encoded configuration.
+pub trait ConfigStore {
+    /// What went wrong in the storage itself.
+    type Error: core::fmt::Debug;
+
+    /// Copies the stored bytes into `buf` and returns their length, or `None` when nothing is
+    /// stored. Stored data longer than `buf` is an error (never silently truncated).
+    fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Self::Error>;
+
+    /// Replaces the stored bytes with `data`. Implementations should be atomic: after a power
+    /// cut, `load` returns either the old or the new bytes.
+    fn save(&mut self, data: &[u8]) -> Result<(), Self::Error>;
+
+    /// Removes the stored bytes, so that `load` returns `None`. Erasing an empty store is fine.
+    fn erase(&mut self) -> Result<(), Self::Error>;
+}
+
+/// Error of [`MemStore`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum MemStoreError {
+    /// `save` got more than [`CONFIG_MAX_ENCODED`] bytes.
+    TooLarge,
+    /// `load`'s buffer is shorter than the stored bytes.
+    BufferTooSmall,
+}
+
+impl fmt::Display for MemStoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MemStoreError::TooLarge => "data larger than the memory store",
+            MemStoreError::BufferTooSmall => "load buffer shorter than the stored data",
+        })
+    }
+}
+
+impl core::error::Error for MemStoreError {}
+
+/// A [`ConfigStore`] in RAM (`no_std`, no heap): for tests and for boards without flash, where
+/// the configuration lives until the next reset.
+#[derive(Clone, Debug)]
+pub struct MemStore {
+    data: [u8; CONFIG_MAX_ENCODED],
+    /// Length of the stored bytes; `None` when empty. Always at most `CONFIG_MAX_ENCODED`.
+    len: Option<usize>,
+}
+
+impl MemStore {
+    /// An empty store.
+    pub const fn new() -> Self {
+        MemStore {
+            data: [0; CONFIG_MAX_ENCODED],
+            len: None,
+        }
+    }
+
+    /// The stored bytes, or `None` when empty.
+    pub fn contents(&self) -> Option<&[u8]> {
+        self.len.and_then(|n| self.data.get(..n))
+    }
+}
+
+impl Default for MemStore {
+    fn default() -> Self {
+        MemStore::new()
+    }
+}
+
+impl ConfigStore for MemStore {
+    type Error = MemStoreError;
+
+    fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>, MemStoreError> {
+        let Some(stored) = self.contents() else {
+            return Ok(None);
+        };
+        let dst = buf
+            .get_mut(..stored.len())
+            .ok_or(MemStoreError::BufferTooSmall)?;
+        dst.copy_from_slice(stored);
+        Ok(Some(stored.len()))
+    }
+
+    fn save(&mut self, data: &[u8]) -> Result<(), MemStoreError> {
+        let dst = self
+            .data
+            .get_mut(..data.len())
+            .ok_or(MemStoreError::TooLarge)?;
+        dst.copy_from_slice(data);
+        self.len = Some(data.len());
+        Ok(())
+    }
+
+    fn erase(&mut self) -> Result<(), MemStoreError> {
+        self.len = None;
+        Ok(())
+    }
+}
+
+/// What [`load_config`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum LoadOutcome {
+    /// The stored configuration was read and is valid.
+    Loaded,
+    /// Nothing is stored; the fallback is in use.
+    Missing,
+    /// Something is stored but it is not a valid configuration (corrupt, another format
+    /// version, or failing validation); the fallback is in use.
+    Invalid(ConfigError),
+    /// The store itself failed (see the store's own logs); the fallback is in use.
+    StoreError,
+}
+
+/// Loads the stored configuration, or returns `fallback` and why it was needed. Never panics,
+/// whatever the store returns.
+pub fn load_config<S: ConfigStore>(store: &mut S, fallback: Config) -> (Config, LoadOutcome) {
+    let mut buf = [0u8; CONFIG_MAX_ENCODED];
+    match store.load(&mut buf) {
+        Err(_) => {
+            warn!("config store: load failed, using the fallback configuration");
+            (fallback, LoadOutcome::StoreError)
+        }
+        Ok(None) => {
+            debug!("config store: empty, using the fallback configuration");
+            (fallback, LoadOutcome::Missing)
+        }
+        Ok(Some(n)) => {
+            // A misbehaving store could claim more bytes than the buffer holds.
+            let decoded = buf
+                .get(..n)
+                .ok_or(ConfigError::Corrupt)
+                .and_then(Config::decode);
+            match decoded {
+                Ok(cfg) => (cfg, LoadOutcome::Loaded),
+                Err(e) => {
+                    warn!(
+                        "config store: stored configuration invalid ({}), using the fallback",
+                        e
+                    );
+                    (fallback, LoadOutcome::Invalid(e))
+                }
+            }
+        }
+    }
+}
+
+/// Why [`save_config`] failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum SaveError<E> {
+    /// The configuration is invalid (it would not load back) or could not be encoded.
+    Config(ConfigError),
+    /// The store failed.
+    Store(E),
+}
+
+impl<E: fmt::Debug> fmt::Display for SaveError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SaveError::Config(e) => write!(f, "configuration not saved: {e}"),
+            SaveError::Store(e) => write!(f, "configuration store failed: {e:?}"),
+        }
+    }
+}
+
+impl<E: fmt::Debug> core::error::Error for SaveError<E> {}
+
+/// Validates and encodes `cfg`, then saves it to `store`.
+pub fn save_config<S: ConfigStore>(store: &mut S, cfg: &Config) -> Result<(), SaveError<S::Error>> {
+    let mut buf = [0u8; CONFIG_MAX_ENCODED];
+    let n = cfg.encode(&mut buf).map_err(SaveError::Config)?;
+    let data = buf
+        .get(..n)
+        .ok_or(SaveError::Config(ConfigError::Encoding))?;
+    store.save(data).map_err(SaveError::Store)
+}
+
+#[cfg(feature = "std")]
+pub use file::{FileStore, FileStoreError};
+
+#[cfg(feature = "std")]
+mod file {
+    use super::ConfigStore;
+    use std::fs;
+    use std::io::{self, Read, Write};
+    use std::path::{Path, PathBuf};
+
+    /// Error of [`FileStore`].
+    #[derive(Debug)]
+    #[non_exhaustive]
+    pub enum FileStoreError {
+        /// Reading, writing, syncing, renaming or removing failed.
+        Io(io::Error),
+        /// The file is longer than the load buffer (it cannot be a configuration).
+        TooLarge {
+            /// Capacity of the load buffer in bytes.
+            capacity: usize,
+        },
+    }
+
+    impl core::fmt::Display for FileStoreError {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            match self {
+                FileStoreError::Io(e) => write!(f, "configuration file: {e}"),
+                FileStoreError::TooLarge { capacity } => write!(
+                    f,
+                    "configuration file is larger than {capacity} bytes; remove or replace it"
+                ),
+            }
+        }
+    }
+
+    impl std::error::Error for FileStoreError {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            match self {
+                FileStoreError::Io(e) => Some(e),
+                FileStoreError::TooLarge { .. } => None,
+            }
+        }
+    }
+
+    impl From<io::Error> for FileStoreError {
+        fn from(e: io::Error) -> Self {
+            FileStoreError::Io(e)
+        }
+    }
+
+    /// A [`ConfigStore`] in one file (the simulator's flash). `save` writes `<path>.tmp`,
+    /// fsyncs it, renames it over `path` and fsyncs the directory, so a crash leaves either
+    /// the old or the new file.
+    #[derive(Clone, Debug)]
+    pub struct FileStore {
+        path: PathBuf,
+    }
+
+    impl FileStore {
+        /// A store in the file at `path` (created by the first `save`).
+        pub fn new(path: impl Into<PathBuf>) -> Self {
+            FileStore { path: path.into() }
+        }
+
+        /// The file's path.
+        pub fn path(&self) -> &Path {
+            &self.path
+        }
+
+        fn tmp_path(&self) -> PathBuf {
+            let mut p = self.path.clone().into_os_string();
+            p.push(".tmp");
+            PathBuf::from(p)
+        }
+    }
+
+    impl ConfigStore for FileStore {
+        type Error = FileStoreError;
+
+        fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>, FileStoreError> {
+            let file = match fs::File::open(&self.path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            // Read at most one byte more than fits, to tell "fits exactly" from "too long".
+            let capacity = buf.len();
+            let limit = u64::try_from(capacity)
+                .unwrap_or(u64::MAX)
+                .saturating_add(1);
+            let mut data = Vec::new();
+            file.take(limit).read_to_end(&mut data)?;
+            let dst = buf
+                .get_mut(..data.len())
+                .ok_or(FileStoreError::TooLarge { capacity })?;
+            dst.copy_from_slice(&data);
+            Ok(Some(data.len()))
+        }
+
+        fn save(&mut self, data: &[u8]) -> Result<(), FileStoreError> {
+            let tmp = self.tmp_path();
+            {
+                let mut f = fs::File::create(&tmp)?;
+                f.write_all(data)?;
+                f.sync_all()?;
+            }
+            if let Err(e) = fs::rename(&tmp, &self.path) {
+                let _ = fs::remove_file(&tmp);
+                return Err(e.into());
+            }
+            // Make the rename itself durable. Not every platform can open a directory; the
+            // data is already safe in the renamed file there, so this is best effort.
+            let dir = match self.path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            if let Ok(d) = fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        }
+
+        fn erase(&mut self) -> Result<(), FileStoreError> {
+            match fs::remove_file(&self.path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(not(feature = "std"))]
+    extern crate std;
+    use std::format;
+
+    use super::*;
+    use crate::config::Backbone;
+
+    fn custom() -> Config {
+        let mut c = Config::default_for([0x00, 0x12, 0x4b, 0, 1, 2, 3, 4]);
+        c.channel = 15;
+        c.pan_id = 0x1234;
+        c.backbone = Backbone::Static {
+            addr: [0x20, 1, 0x0d, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            prefix_len: 64,
+            gateway: None,
+        };
+        c
+    }
+
+    /// A store whose every operation fails.
+    struct Broken;
+    impl ConfigStore for Broken {
+        type Error = ();
+        fn load(&mut self, _: &mut [u8]) -> Result<Option<usize>, ()> {
+            Err(())
+        }
+        fn save(&mut self, _: &[u8]) -> Result<(), ()> {
+            Err(())
+        }
+        fn erase(&mut self) -> Result<(), ()> {
+            Err(())
+        }
+    }
+
+    /// A store that claims more bytes than the buffer holds.
+    struct Liar;
+    impl ConfigStore for Liar {
+        type Error = ();
+        fn load(&mut self, _: &mut [u8]) -> Result<Option<usize>, ()> {
+            Ok(Some(usize::MAX))
+        }
+        fn save(&mut self, _: &[u8]) -> Result<(), ()> {
+            Ok(())
+        }
+        fn erase(&mut self) -> Result<(), ()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn mem_round_trip() {
+        let mut s = MemStore::new();
+        assert_eq!(
+            load_config(&mut s, Config::default()),
+            (Config::default(), LoadOutcome::Missing)
+        );
+        save_config(&mut s, &custom()).unwrap();
+        assert_eq!(
+            load_config(&mut s, Config::default()),
+            (custom(), LoadOutcome::Loaded)
+        );
+        s.erase().unwrap();
+        s.erase().unwrap();
+        assert_eq!(s.contents(), None);
+        assert_eq!(
+            load_config(&mut s, Config::default()).1,
+            LoadOutcome::Missing
+        );
+    }
+
+    #[test]
+    fn mem_limits() {
+        let mut s = MemStore::default();
+        assert_eq!(
+            s.save(&[0; CONFIG_MAX_ENCODED + 1]),
+            Err(MemStoreError::TooLarge)
+        );
+        s.save(&[7; CONFIG_MAX_ENCODED]).unwrap();
+        let mut small = [0u8; 10];
+        assert_eq!(s.load(&mut small), Err(MemStoreError::BufferTooSmall));
+        s.save(&[]).unwrap();
+        assert_eq!(s.load(&mut small), Ok(Some(0)));
+        assert_eq!(
+            load_config(&mut s, Config::default()).1,
+            LoadOutcome::Invalid(ConfigError::Corrupt)
+        );
+    }
+
+    #[test]
+    fn corrupt_falls_back() {
+        let mut s = MemStore::new();
+        save_config(&mut s, &custom()).unwrap();
+        let mut bytes = s.contents().unwrap().to_vec();
+        for i in 0..bytes.len() {
+            bytes[i] ^= 0x10;
+            s.save(&bytes).unwrap();
+            let (cfg, why) = load_config(&mut s, Config::default());
+            assert_eq!(cfg, Config::default());
+            assert!(
+                matches!(
+                    why,
+                    LoadOutcome::Invalid(ConfigError::Corrupt | ConfigError::Version)
+                ),
+                "{why:?}"
+            );
+            bytes[i] ^= 0x10;
+        }
+    }
+
+    #[test]
+    fn store_errors_fall_back() {
+        assert_eq!(
+            load_config(&mut Broken, custom()),
+            (custom(), LoadOutcome::StoreError)
+        );
+        assert_eq!(
+            save_config(&mut Broken, &custom()),
+            Err(SaveError::Store(()))
+        );
+        assert_eq!(
+            load_config(&mut Liar, custom()),
+            (custom(), LoadOutcome::Invalid(ConfigError::Corrupt))
+        );
+    }
+
+    #[test]
+    fn save_refuses_invalid() {
+        let mut s = MemStore::new();
+        let mut c = custom();
+        c.pan_id = 0xffff;
+        assert_eq!(
+            save_config(&mut s, &c),
+            Err(SaveError::Config(ConfigError::BadPanId))
+        );
+        assert_eq!(s.contents(), None);
+        let e: SaveError<MemStoreError> = SaveError::Store(MemStoreError::TooLarge);
+        assert!(format!("{e}").contains("TooLarge"));
+    }
+
+    #[cfg(feature = "std")]
+    mod file {
+        use super::*;
+        use std::path::PathBuf;
+        use std::sync::atomic::{AtomicU32, Ordering};
+
+        /// A fresh directory under the system temp dir, removed on drop.
+        struct TempDir(PathBuf);
+        impl TempDir {
+            fn new() -> Self {
+                static N: AtomicU32 = AtomicU32::new(0);
+                let p = std::env::temp_dir().join(format!(
+                    "sixgate-store-test-{}-{}",
+                    std::process::id(),
+                    N.fetch_add(1, Ordering::Relaxed)
+                ));
+                let _ = std::fs::remove_dir_all(&p);
+                std::fs::create_dir_all(&p).unwrap();
+                TempDir(p)
+            }
+        }
+        impl Drop for TempDir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+
+        #[test]
+        fn survives_reboot() {
+            let dir = TempDir::new();
+            let path = dir.0.join("config.bin");
+            let mut s = FileStore::new(&path);
+            assert_eq!(s.path(), path);
+            save_config(&mut s, &custom()).unwrap();
+            assert!(!dir.0.join("config.bin.tmp").exists());
+            drop(s);
+            // "Reboot": a new instance on the same file.
+            let mut s = FileStore::new(&path);
+            assert_eq!(
+                load_config(&mut s, Config::default()),
+                (custom(), LoadOutcome::Loaded)
+            );
+            // Overwrite with another configuration.
+            save_config(&mut s, &Config::default()).unwrap();
+            let mut s = FileStore::new(&path);
+            assert_eq!(
+                load_config(&mut s, custom()),
+                (Config::default(), LoadOutcome::Loaded)
+            );
+            s.erase().unwrap();
+            assert!(!path.exists());
+            s.erase().unwrap();
+            assert_eq!(load_config(&mut s, custom()).1, LoadOutcome::Missing);
+        }
+
+        #[test]
+        fn missing_file() {
+            let dir = TempDir::new();
+            let mut s = FileStore::new(dir.0.join("nothing-here"));
+            let mut buf = [0u8; 16];
+            assert_eq!(s.load(&mut buf).unwrap(), None);
+            assert_eq!(
+                load_config(&mut s, custom()),
+                (custom(), LoadOutcome::Missing)
+            );
+        }
+
+        #[test]
+        fn corrupt_file_falls_back() {
+            let dir = TempDir::new();
+            let path = dir.0.join("config.bin");
+            let mut s = FileStore::new(&path);
+            save_config(&mut s, &custom()).unwrap();
+            let mut bytes = std::fs::read(&path).unwrap();
+            let last = bytes.len() - 1;
+            bytes[last] ^= 1;
+            std::fs::write(&path, &bytes).unwrap();
+            let mut s = FileStore::new(&path);
+            assert_eq!(
+                load_config(&mut s, Config::default()),
+                (
+                    Config::default(),
+                    LoadOutcome::Invalid(ConfigError::Corrupt)
+                )
+            );
+            std::fs::write(&path, b"hello").unwrap();
+            assert_eq!(
+                load_config(&mut s, Config::default()).1,
+                LoadOutcome::Invalid(ConfigError::Corrupt)
+            );
+        }
+
+        #[test]
+        fn oversized_file_is_an_error() {
+            let dir = TempDir::new();
+            let path = dir.0.join("config.bin");
+            std::fs::write(&path, vec![0u8; CONFIG_MAX_ENCODED + 1]).unwrap();
+            let mut s = FileStore::new(&path);
+            let mut buf = [0u8; CONFIG_MAX_ENCODED];
+            let e = s.load(&mut buf).unwrap_err();
+            assert!(
+                matches!(e, FileStoreError::TooLarge { capacity } if capacity == CONFIG_MAX_ENCODED)
+            );
+            assert!(e.to_string().contains("larger than"));
+            assert_eq!(
+                load_config(&mut s, custom()),
+                (custom(), LoadOutcome::StoreError)
+            );
+            // Exactly the buffer size is fine.
+            std::fs::write(&path, vec![9u8; CONFIG_MAX_ENCODED]).unwrap();
+            assert_eq!(s.load(&mut buf).unwrap(), Some(CONFIG_MAX_ENCODED));
+            assert_eq!(buf, [9u8; CONFIG_MAX_ENCODED]);
+        }
+
+        #[test]
+        fn unreadable_path_is_an_error() {
+            let dir = TempDir::new();
+            // A directory where the file should be: open succeeds on Linux but reading fails,
+            // or open fails; either way an error, not a panic, and saving fails too.
+            let sub = dir.0.join("sub");
+            std::fs::create_dir(&sub).unwrap();
+            let mut s = FileStore::new(&sub);
+            let mut buf = [0u8; 16];
+            assert!(s.load(&mut buf).is_err());
+            assert!(matches!(
+                save_config(&mut s, &custom()),
+                Err(SaveError::Store(FileStoreError::Io(_)))
+            ));
+            assert!(!dir.0.join("sub.tmp").exists());
+        }
+    }
+}
