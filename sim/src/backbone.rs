@@ -44,14 +44,19 @@
 //!   ([`BackboneHost::set_hop_limit`]);
 //! - a log of every ICMPv6 message addressed to it ([`BackboneHost::icmp_log`]).
 //!
+//! smoltcp quirk met here: its neighbor cache rate-limits solicitations globally, not per
+//! address — after resolving one neighbor, the first packet to a second unknown neighbor
+//! waits up to 1 s (virtual time; [`BackboneHost::next_wake`] reports it).
+//!
 //! ### What ICMPv6 errors can be observed (smoltcp 0.14)
 //!
 //! smoltcp never reports an ICMPv6 error to the UDP socket that caused it. An `icmp::Socket`
 //! bound to `Endpoint::Ident(id)` receives only echo requests and replies carrying `id`; one
 //! bound to `Endpoint::Udp(port)` receives Destination Unreachable and Time Exceeded whose
-//! quoted packet is UDP from `port` — and only when the quoted UDP header parses with a valid
-//! checksum, which a quote truncated by the router never has for a large datagram. Packet Too
-//! Big and Parameter Problem reach no `icmp::Socket` at all. So the host listens with a
+//! quoted packet is UDP from `port` — and only when the quote holds the whole datagram with
+//! a valid UDP checksum, so an error about a datagram too large to quote whole (e.g. a
+//! 1280-byte one) is never matched. Packet Too Big and Parameter Problem reach no
+//! `icmp::Socket` at all. So the host listens with a
 //! **raw socket** (`socket-raw`, IPv6, next header ICMPv6): smoltcp hands every ICMPv6 packet
 //! addressed to one of the host's addresses to raw sockets before its own processing (which
 //! still runs: echo replies, neighbor discovery), so Packet Too Big (with its MTU), Time

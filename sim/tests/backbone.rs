@@ -421,3 +421,40 @@ fn a_mesh_node_logs_datagrams_arriving_on_its_sensor_port() {
     assert_eq!((r[0].len, &r[0].head[..]), (15, &b"ack012345678"[..]));
     assert_eq!(r[0].from.port, app_port);
 }
+
+#[test]
+fn the_tap_records_every_frame_to_pcapng() {
+    use sim::pcapng::{InterfaceDesc, LINKTYPE_ETHERNET, PcapngWriter, SharedBuf};
+    let mut n = Net::new(cfg_a(), cfg_b());
+    let buf = SharedBuf::default();
+    let eth0 = InterfaceDesc {
+        linktype: LINKTYPE_ETHERNET,
+        name: "eth0".into(),
+        snaplen: 0,
+    };
+    let w = Rc::new(RefCell::new(
+        PcapngWriter::new(buf.clone(), &[eth0]).unwrap(),
+    ));
+    let tap = w.clone();
+    n.link.set_tap(Some(Box::new(move |f| {
+        tap.borrow_mut()
+            .write_packet(0, f.at.as_micros(), &f.data)
+            .unwrap()
+    })));
+    let b = n.b.config().addr;
+    assert!(n.a.ping(n.now, b, 1, 100));
+    assert!(n.run(Duration::from_secs(3), |n| n.a.pings()[0].2.is_some()));
+    // Walk the blocks: (type, total length) little-endian; count Enhanced Packet Blocks.
+    let bytes = buf.bytes();
+    let (mut at, mut epbs) = (0, 0);
+    while at + 8 <= bytes.len() {
+        let ty = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        epbs += usize::from(ty == 6);
+        at += len;
+    }
+    assert_eq!(at, bytes.len());
+    // NS, NA, echo request, echo reply.
+    assert_eq!(epbs as u64, n.link.frames_sent());
+    assert_eq!(epbs, 4);
+}
