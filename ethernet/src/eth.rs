@@ -108,6 +108,22 @@ impl EthernetL2 {
         l2
     }
 
+    /// Replace the router role (e.g. the announced mesh prefix changed): the new RAs start
+    /// over with the initial burst, right away when the interface is up.
+    pub fn set_router(&mut self, router: Option<crate::config::RouterConfig>, now: Instant) {
+        self.cfg.router = router;
+        self.ras_sent = 0;
+        self.last_ra = None;
+        self.next_ra = (self.up && self.cfg.router.is_some()).then_some(now);
+    }
+
+    /// Packet buffers this L2 holds (outbox, packets awaiting resolution, packets to return
+    /// as unreachable); they all go back to the pool eventually.
+    pub fn held_buffers(&self) -> usize {
+        let pending: usize = self.cache.entries.iter().map(|n| n.pending.len()).sum();
+        self.outbox.len() + self.unreachable.len() + pending
+    }
+
     /// Our MAC.
     pub fn mac(&self) -> [u8; 6] {
         self.mac.0

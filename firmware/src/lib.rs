@@ -22,6 +22,14 @@
 #[macro_use]
 mod fmt;
 
+pub mod app;
 pub mod capture;
 pub mod config;
+pub mod lbr;
+#[cfg(feature = "sim")]
+pub mod pcapread;
+pub mod registry;
+#[cfg(feature = "sim")]
+pub mod simnet;
 pub mod store;
+pub mod wpan;

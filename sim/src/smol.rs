@@ -100,6 +100,10 @@ pub struct SmolNodeConfig {
     pub mac_backlog: usize,
     /// Entries kept in the sink log (older ones are dropped, and counted).
     pub sink_log: usize,
+    /// 6LoWPAN compression context 0 (a 64-bit prefix), as a node that processes the
+    /// 6LoWPAN Context Option of router advertisements would hold it: smoltcp ignores 6CO,
+    /// so it is provisioned here.
+    pub context0: Option<[u8; 8]>,
 }
 
 impl SmolNodeConfig {
@@ -119,6 +123,7 @@ impl SmolNodeConfig {
             udp_packets: 8,
             mac_backlog: 8,
             sink_log: 1024,
+            context0: None,
         }
     }
 
@@ -336,6 +341,11 @@ impl SmolNode {
         icfg.pan_id = Some(Ieee802154Pan(cfg.pan_id.0));
         icfg.slaac = cfg.addressing == Addressing::Slaac;
         let mut iface = Interface::new(icfg, &mut dev, smol_now(now));
+        if let Some(c) = cfg.context0 {
+            let _ = iface
+                .sixlowpan_address_context_mut()
+                .push(smoltcp::wire::SixlowpanAddressContext(c));
+        }
         let ll = cfg.link_local();
         let global = cfg.global();
         iface.update_ip_addrs(|a| {

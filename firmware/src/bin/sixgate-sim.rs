@@ -1,2 +1,490 @@
-//! `sixgate-sim` (being written).
-fn main() {}
+//! `sixgate-sim`: the sixgate border router as a Linux process, with a simulated 802.15.4
+//! mesh of smoltcp nodes and a simulated (or TAP) backbone. See `--help` and
+//! `docs/user-guide.md`.
+
+use std::io::{IsTerminal, Write};
+use std::net::Ipv6Addr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant as WallInstant;
+
+use clap::{Parser, ValueEnum};
+use firmware::app::App;
+use firmware::config::Config;
+use firmware::pcapread;
+use firmware::simnet::{BrNode, EthMode, TopologyKind, World, WorldOpts};
+use l2_15_4::radio::{Channel, RadioEvent, RxFrame};
+use netif::{Duration, Instant};
+use serde_json::json;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Topo {
+    Star,
+    Line,
+    Grid,
+    Random,
+}
+
+/// The sixgate border router with a simulated 802.15.4 mesh.
+///
+/// With no arguments: 8 smoltcp nodes in a star around the border router send UDP readings
+/// to a collector on a simulated backbone host; a live status is shown until Ctrl-C.
+#[derive(Parser, Debug)]
+#[command(name = "sixgate-sim", version)]
+struct Args {
+    /// Number of simulated mesh nodes (0..=250).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(0..=250))]
+    nodes: u16,
+    /// Mesh shape (nodes have no mesh routing: only those in radio range of the border
+    /// router are reachable; every node is in a star).
+    #[arg(long, value_enum, default_value = "star")]
+    topology: Topo,
+    /// Extra frame loss probability on every link, 0.0..=1.0.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_loss)]
+    loss: f64,
+    /// Seed of everything random (same seed, same run).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Mesh prefix (a /64), e.g. 2001:db8:1::/64.
+    #[arg(long, value_parser = parse_prefix)]
+    prefix: Option<(Ipv6Addr, u8)>,
+    /// IEEE 802.15.4 channel, 11..=26.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(11..=26))]
+    channel: Option<u8>,
+    /// PAN ID, e.g. 0xabcd.
+    #[arg(long, value_parser = parse_pan)]
+    pan_id: Option<u16>,
+    /// Backbone: `sim` (a simulated host, default) or `tap:NAME` (a Linux TAP device; needs
+    /// root or CAP_NET_ADMIN; runs in real time).
+    #[arg(long, default_value = "sim", value_parser = parse_eth)]
+    eth: EthArg,
+    /// Record both interfaces for the whole run (pcapng: wpan0 as 802.15.4 TAP, eth0 as
+    /// Ethernet; interface statistics carry capture drops).
+    #[arg(long, value_name = "FILE.pcapng")]
+    capture: Option<PathBuf>,
+    /// Replay the 802.15.4 frames of a capture (pcap or pcapng; link types 195, 230, 283)
+    /// into the border router's radio as if received, at their relative timestamps from the
+    /// start of the run.
+    #[arg(long, value_name = "FILE.pcap")]
+    inject: Option<PathBuf>,
+    /// Run this long (simulated seconds with `--eth sim`, as fast as possible; wall seconds
+    /// with a TAP), then print a summary and exit 0.
+    #[arg(long, value_name = "SECS")]
+    duration: Option<f64>,
+    /// Write the summary as JSON (per-node delivery, per-interface counters, drops by reason).
+    #[arg(long, value_name = "FILE")]
+    summary_json: Option<PathBuf>,
+    /// Where the configuration persists (loaded at start if valid; run-time changes are
+    /// saved there).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Create a pseudo-terminal for the management protocol and symlink it at PATH.
+    #[arg(long, value_name = "PATH")]
+    serial_pty: Option<PathBuf>,
+    /// Seconds between readings of each node.
+    #[arg(long, default_value_t = 10.0)]
+    reading_period: f64,
+}
+
+#[derive(Clone, Debug)]
+enum EthArg {
+    Sim,
+    Tap(String),
+}
+
+fn parse_loss(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("loss must be between 0.0 and 1.0".into())
+    }
+}
+
+fn parse_prefix(s: &str) -> Result<(Ipv6Addr, u8), String> {
+    let (a, l) = s
+        .split_once('/')
+        .ok_or("expected ADDRESS/64, e.g. 2001:db8:1::/64")?;
+    let a: Ipv6Addr = a
+        .parse()
+        .map_err(|_| format!("`{a}` is not an IPv6 address"))?;
+    let l: u8 = l
+        .parse()
+        .map_err(|_| format!("`{l}` is not a prefix length"))?;
+    let mut c = Config::default();
+    c.set_mesh_prefix_from(a, l).map_err(|e| e.to_string())?;
+    Ok((a, l))
+}
+
+fn parse_pan(s: &str) -> Result<u16, String> {
+    let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u16::from_str_radix(h, 16),
+        None => s.parse(),
+    }
+    .map_err(|_| format!("`{s}` is not a PAN ID (e.g. 0xabcd)"))?;
+    if v == 0xffff {
+        return Err("0xffff is the broadcast PAN ID".into());
+    }
+    Ok(v)
+}
+
+fn parse_eth(s: &str) -> Result<EthArg, String> {
+    match s {
+        "sim" => Ok(EthArg::Sim),
+        _ => match s.strip_prefix("tap:") {
+            Some(n) if !n.is_empty() && n.len() < 16 => Ok(EthArg::Tap(n.to_string())),
+            _ => Err("expected `sim` or `tap:NAME` (NAME at most 15 characters)".into()),
+        },
+    }
+}
+
+fn usage_error(msg: &str) -> ExitCode {
+    eprintln!("sixgate-sim: {msg}");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    if args.serial_pty.is_some() {
+        return usage_error(
+            "--serial-pty: the management protocol is not part of this build yet (issue 8)",
+        );
+    }
+    if args.duration.is_some_and(|d| !(d.is_finite() && d > 0.0)) {
+        return usage_error("--duration must be a positive number of seconds");
+    }
+    if !(args.reading_period.is_finite() && args.reading_period >= 0.1) {
+        return usage_error("--reading-period must be at least 0.1 s");
+    }
+    let injected = match &args.inject {
+        Some(p) => match std::fs::read(p) {
+            Ok(b) => match pcapread::read(&b) {
+                Ok(c) => Some(c),
+                Err(e) => return usage_error(&format!("--inject {}: {e}", p.display())),
+            },
+            Err(e) => return usage_error(&format!("--inject {}: {e}", p.display())),
+        },
+        None => None,
+    };
+    let mut o = WorldOpts::new();
+    o.nodes = usize::from(args.nodes);
+    o.topology = match args.topology {
+        Topo::Star => TopologyKind::Star,
+        Topo::Line => TopologyKind::Line,
+        Topo::Grid => TopologyKind::Grid,
+        Topo::Random => TopologyKind::Random,
+    };
+    o.loss = args.loss;
+    o.seed = args.seed;
+    if let Some((a, l)) = args.prefix
+        && o.config.set_mesh_prefix_from(a, l).is_err()
+    {
+        return usage_error("bad --prefix");
+    }
+    if let Some(c) = args.channel {
+        o.config.channel = c;
+    }
+    if let Some(p) = args.pan_id {
+        o.config.pan_id = p;
+    }
+    o.eth = match &args.eth {
+        EthArg::Sim => EthMode::Sim,
+        EthArg::Tap(n) => EthMode::Tap(n.clone()),
+    };
+    o.config_file = args.config.clone();
+    o.reading_period = Duration::from_micros((args.reading_period * 1e6) as u64);
+    let mut w = match World::build(&o) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("sixgate-sim: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Some(br) = w.br() {
+        if br.load_outcome() != "loaded" && args.config.is_some() {
+            eprintln!(
+                "sixgate-sim: no valid stored configuration ({}); using the command line and defaults",
+                br.load_outcome()
+            );
+        }
+    }
+    if let Some(p) = &args.capture
+        && let Some(br) = w.br_mut()
+        && let Err(e) = br.record_to(p.clone())
+    {
+        eprintln!("sixgate-sim: --capture {}: {e}", p.display());
+        return ExitCode::from(1);
+    }
+    let realtime = matches!(args.eth, EthArg::Tap(_)) || args.duration.is_none();
+    if realtime {
+        w.sim.set_pace(Some(1.0));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let s = stop.clone();
+        let _ = ctrlc::set_handler(move || s.store(true, Ordering::SeqCst));
+    }
+    let end = args
+        .duration
+        .map(|d| Instant::ZERO + Duration::from_micros((d * 1e6) as u64));
+    let tty = std::io::stdout().is_terminal();
+    let live = args.duration.is_none();
+    let frames = injected
+        .as_ref()
+        .map(|c| c.frames.clone())
+        .unwrap_or_default();
+    let t0 = frames.first().map_or(0, |f| f.ts_us);
+    let mut next_frame = 0usize;
+    let mut last_print = WallInstant::now();
+    let step = Duration::from_millis(100);
+    let wall0 = WallInstant::now();
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let now = w.sim.now();
+        if let Some(e) = end {
+            let done = if realtime {
+                wall0.elapsed().as_micros() as u64 >= e.as_micros()
+            } else {
+                now >= e
+            };
+            if done {
+                break;
+            }
+        }
+        let mut target = now + step;
+        if let Some(f) = frames.get(next_frame) {
+            let at = Instant::from_micros(f.ts_us.saturating_sub(t0));
+            target = target.min(at.max(now));
+        }
+        if let Some(e) = end
+            && !realtime
+        {
+            target = target.min(e);
+        }
+        w.sim.run_until(target);
+        let now = w.sim.now();
+        while let Some(f) = frames.get(next_frame) {
+            if Instant::from_micros(f.ts_us.saturating_sub(t0)) > now {
+                break;
+            }
+            next_frame += 1;
+            let br = w.br;
+            let channel = w
+                .br()
+                .and_then(|b| b.app())
+                .and_then(|a| Channel::new(a.config().channel));
+            if let Some(channel) = channel {
+                w.sim.with_node(br, |n: &mut BrNode, now, radio| {
+                    if let Some(app) = n.app_mut() {
+                        let ev = RadioEvent::Received(RxFrame {
+                            psdu: &f.psdu,
+                            rssi: -40,
+                            lqi: 255,
+                            timestamp: now,
+                            channel,
+                            fcs_ok: None,
+                        });
+                        app.on_radio_event(now, ev, radio);
+                    }
+                });
+            }
+        }
+        if live && last_print.elapsed().as_millis() >= 1000 {
+            last_print = WallInstant::now();
+            print_status(&w, tty);
+        }
+    }
+    let mut code = ExitCode::SUCCESS;
+    if let Some(br) = w.br_mut()
+        && let Err(e) = br.finish_recording()
+    {
+        eprintln!("sixgate-sim: capture: {e}");
+        code = ExitCode::from(1);
+    }
+    let summary = summary(&w, injected.as_ref());
+    println!("{}", human_summary(&summary));
+    if let Some(p) = &args.summary_json {
+        let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
+        if let Err(e) = std::fs::write(p, text + "\n") {
+            eprintln!("sixgate-sim: --summary-json {}: {e}", p.display());
+            code = ExitCode::from(1);
+        }
+    }
+    code
+}
+
+fn app(w: &World) -> Option<&App<'static>> {
+    w.br().and_then(|b| b.app())
+}
+
+fn print_status(w: &World, tty: bool) {
+    let mut out = String::new();
+    if tty {
+        out.push_str("\x1b[H\x1b[2J");
+    }
+    let Some(a) = app(w) else {
+        println!("border router rebooting");
+        return;
+    };
+    let s = a.status();
+    let c = a.config();
+    out.push_str(&format!(
+        "sixgate-sim  t={:.1}s  channel {}  PAN 0x{:04x}  prefix {}/64\n",
+        w.sim.now().as_micros() as f64 / 1e6,
+        c.channel,
+        c.pan_id,
+        c.mesh_prefix_addr()
+    ));
+    for (name, i) in [("wpan0", a.wpan_index()), ("eth0", a.eth_index())] {
+        let up = a.stack().iface(i).is_some_and(|x| x.is_up());
+        let st = a.iface_stats(i).unwrap_or_default();
+        out.push_str(&format!(
+            "  {name:<6} {:<4} rx {:>7}  tx {:>7}  forwarded out {:>7}  drops {:>5}\n",
+            if up { "UP" } else { "DOWN" },
+            st.rx_packets,
+            st.tx_packets,
+            st.forwarded,
+            st.dropped_total()
+        ));
+    }
+    let readings: u64 = w
+        .br()
+        .and_then(|b| b.host())
+        .map_or(0, |h| h.counters().readings);
+    out.push_str(&format!(
+        "  nodes: {} registered, {} gleaned (of {} simulated)   readings at collector: {}\n",
+        s.registered,
+        s.gleaned,
+        w.nodes.len(),
+        readings
+    ));
+    out.push_str(&format!(
+        "  forwarded mesh→backbone {}  backbone→mesh {}  drops {}  pool {}/{} free\n",
+        s.forwarded_up, s.forwarded_down, s.drops, s.pool_free, s.pool_size
+    ));
+    out.push_str("  Ctrl-C to stop\n");
+    print!("{out}");
+    let _ = std::io::stdout().flush();
+}
+
+fn summary(w: &World, injected: Option<&pcapread::CaptureContents>) -> serde_json::Value {
+    let host = w.br().and_then(|b| b.host());
+    let mut nodes = Vec::new();
+    for k in 0..w.nodes.len() {
+        let Some(n) = w.node(k) else { continue };
+        let addrs: Vec<String> = n.addresses().iter().map(|a| a.to_string()).collect();
+        let global = n
+            .addresses()
+            .into_iter()
+            .find(|a| !a.is_unicast_link_local());
+        let delivered = match (host, global) {
+            (Some(h), Some(g)) => h.readings_by_source().get(&g).copied().unwrap_or(0),
+            _ => 0,
+        };
+        let c = n.counters();
+        nodes.push(json!({
+            "index": n.config().index,
+            "addresses": addrs,
+            "readings_sent": c.readings_sent,
+            "readings_delivered": delivered,
+            "replies_received": c.replies_received,
+        }));
+    }
+    let mut ifaces = serde_json::Map::new();
+    let mut br = json!(null);
+    if let Some(a) = app(w) {
+        for (name, i) in [("wpan0", a.wpan_index()), ("eth0", a.eth_index())] {
+            let st = a.iface_stats(i).unwrap_or_default();
+            let drops: serde_json::Map<String, serde_json::Value> = st
+                .drops_by_reason()
+                .filter(|(_, n)| *n > 0)
+                .map(|(r, n)| (r.label().to_string(), json!(n)))
+                .collect();
+            ifaces.insert(
+                name.into(),
+                json!({
+                    "rx_packets": st.rx_packets,
+                    "tx_packets": st.tx_packets,
+                    "forwarded": st.forwarded,
+                    "delivered": st.delivered,
+                    "icmp_errors_sent": st.icmp_errors_sent,
+                    "drops": drops,
+                }),
+            );
+        }
+        let s = a.status();
+        let ws = a.wpan().stats();
+        let mc = a.wpan().mac().counters();
+        let sx = a.wpan().reassembler().stats();
+        let lb = a.lbr().stats();
+        br = json!({
+            "uptime_s": s.uptime.as_micros() as f64 / 1e6,
+            "registered": s.registered,
+            "gleaned": s.gleaned,
+            "pool_free": s.pool_free,
+            "pool_size": s.pool_size,
+            "pool_accounted": a.pool_accounted(),
+            "boots": w.br().map_or(0, |b| b.boots()),
+            "mac": format!("{mc:?}"),
+            "wpan": format!("{ws:?}"),
+            "sixlowpan": format!("{sx:?}"),
+            "lbr": format!("{lb:?}"),
+            "app": format!("{:?}", a.stats()),
+        });
+    }
+    let hostj = host.map(|h| {
+        json!({
+            "readings": h.counters().readings,
+            "replies_sent": h.counters().replies_sent,
+            "icmp_errors": h.icmp_errors().count(),
+        })
+    });
+    json!({
+        "simulated_seconds": w.sim.now().as_micros() as f64 / 1e6,
+        "nodes": nodes,
+        "interfaces": ifaces,
+        "border_router": br,
+        "backbone_host": hostj,
+        "injected": injected.map(|c| json!({
+            "frames": c.frames.len(),
+            "skipped_other_linktype": c.other_linktype,
+            "malformed_records": c.malformed,
+        })),
+    })
+}
+
+fn human_summary(s: &serde_json::Value) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "summary after {:.1} simulated seconds\n",
+        s["simulated_seconds"].as_f64().unwrap_or(0.0)
+    ));
+    if let Some(nodes) = s["nodes"].as_array() {
+        for n in nodes {
+            out.push_str(&format!(
+                "  node {:>3}: readings sent {:>5}, delivered {:>5}, replies {:>5}\n",
+                n["index"], n["readings_sent"], n["readings_delivered"], n["replies_received"]
+            ));
+        }
+    }
+    if let Some(i) = s["interfaces"].as_object() {
+        for (name, v) in i {
+            out.push_str(&format!(
+                "  {name}: rx {} tx {} forwarded {} drops {}\n",
+                v["rx_packets"], v["tx_packets"], v["forwarded"], v["drops"]
+            ));
+        }
+    }
+    out
+}

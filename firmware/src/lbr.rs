@@ -1,0 +1,735 @@
+//! The 6LoWPAN border router (6LBR) role on `wpan0` (RFC 6775, RFC 8505, RFC 4861).
+//!
+//! - **Router Solicitation** → a unicast Router Advertisement to the soliciting node (to
+//!   all-nodes when it had no address), carrying SLLAO (our EUI-64), PIO (the mesh prefix,
+//!   A=1, L=0: 6LoWPAN-ND hosts do not assume on-link prefixes, RFC 6775 §5.4), 6CO (context
+//!   0 = the mesh prefix, C=1) and ABRO (version, lifetime, our mesh address).
+//! - **Periodic multicast RAs**: [`MAX_INITIAL_RTR_ADVERTISEMENTS`] at most
+//!   [`MAX_INITIAL_RTR_ADVERT_INTERVAL`] apart after start or a prefix change, then at a
+//!   uniformly drawn interval in the configured `[min, max]`, never closer than
+//!   [`MIN_DELAY_BETWEEN_RAS`] (10 s, RFC 6775 §9, which raises RFC 4861's 3 s).
+//! - **Neighbor Solicitation with ARO/EARO** → the registration table: success, duplicate
+//!   (another owner's ROVR), table full (status 2), topologically incorrect (an address
+//!   outside the mesh prefix and not link-local, RFC 8505 status 8), removal (lifetime 0);
+//!   answered with an NA carrying the ARO and the status, sent to the registrant's link-layer
+//!   address from its SLLAO (so a duplicate is told even though its address is not ours to
+//!   resolve). The Registered Address is the NS target (RFC 8505 §5.5; RFC 6775 hosts use
+//!   their address as source and target); lifetimes above the configured maximum are
+//!   clamped and the NA says so.
+//! - **Plain Neighbor Solicitation** for one of our `wpan0` addresses (hosts without
+//!   6LoWPAN-ND resolving their router) → a solicited NA with TLLAO.
+//! - **Duplicate Address Request** from a 6LR → the same registration logic, answered with
+//!   a Duplicate Address Confirmation.
+//!
+//! Every message is validated (hop limit 255, code 0, length, option lengths, checksum) and
+//! every rejection is counted in [`LbrStats`].
+
+use core::net::Ipv6Addr;
+
+use heapless::Deque;
+use l2_15_4::Address;
+use netif::addr::ALL_NODES;
+use netif::icmp;
+use netif::pool::PacketPool;
+use netif::stack::IfaceError;
+use netif::{Duration, HandlerId, IfIndex, Instant, LocalDelivery, Match, Stack};
+use sixlo::nd::{AbroRepr, AroRepr, DaKind, DaRepr, SixCoRepr, Status};
+use smoltcp::wire::IpProtocol;
+
+use crate::config::Config;
+use crate::registry::RegisterOutcome;
+use crate::wpan::{Wpan, to_link};
+
+/// RFC 4861 §10 MAX_INITIAL_RTR_ADVERTISEMENTS.
+pub const MAX_INITIAL_RTR_ADVERTISEMENTS: u32 = 3;
+/// RFC 4861 §10 MAX_INITIAL_RTR_ADVERT_INTERVAL.
+pub const MAX_INITIAL_RTR_ADVERT_INTERVAL: Duration = Duration::from_secs(16);
+/// RFC 6775 §9 MIN_DELAY_BETWEEN_RAS.
+pub const MIN_DELAY_BETWEEN_RAS: Duration = Duration::from_secs(10);
+/// Solicited RAs waiting to be sent.
+pub const PENDING_RAS: usize = 8;
+/// Solicited RAs allowed per second (burst of the same size), against RS floods.
+pub const SOLICITED_RA_RATE: u32 = 10;
+
+const ICMP_RS: u8 = 133;
+const ICMP_RA: u8 = 134;
+const ICMP_NS: u8 = 135;
+const ICMP_NA: u8 = 136;
+const OPT_SLLAO: u8 = 1;
+const OPT_TLLAO: u8 = 2;
+const OPT_PIO: u8 = 3;
+
+/// Counters of the 6LBR role.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct LbrStats {
+    /// Router Solicitations received.
+    pub rx_rs: u64,
+    /// Neighbor Solicitations received (with and without ARO).
+    pub rx_ns: u64,
+    /// Neighbor Solicitations carrying an ARO/EARO.
+    pub rx_ns_aro: u64,
+    /// Duplicate Address Requests received.
+    pub rx_dar: u64,
+    /// Messages dropped as invalid (hop limit, code, length, options, checksum).
+    pub rx_invalid: u64,
+    /// NS for an address that is not ours and carries no ARO (ignored).
+    pub rx_ns_not_ours: u64,
+    /// Multicast RAs sent.
+    pub tx_ra_multicast: u64,
+    /// Solicited (unicast) RAs sent.
+    pub tx_ra_solicited: u64,
+    /// Solicited RAs refused by the rate limit or a full pending queue.
+    pub ra_rate_limited: u64,
+    /// NAs sent.
+    pub tx_na: u64,
+    /// DACs sent.
+    pub tx_dac: u64,
+    /// Registrations accepted (new or refreshed).
+    pub reg_success: u64,
+    /// Registrations refused as duplicates.
+    pub reg_duplicate: u64,
+    /// Registrations refused because the table is full.
+    pub reg_full: u64,
+    /// Registrations refused as topologically incorrect.
+    pub reg_topology: u64,
+    /// Deregistrations (lifetime 0).
+    pub reg_removed: u64,
+    /// Messages we could not build (pool empty).
+    pub no_buffer: u64,
+    /// Messages the core refused to send.
+    pub send_failed: u64,
+}
+
+/// Something the 6LBR did that the management side reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum LbrEvent {
+    /// A node registered (or re-registered after expiry) this address.
+    Registered(Ipv6Addr),
+    /// A registration was refused with this status.
+    Refused(Ipv6Addr, u8),
+    /// A node removed its registration.
+    Deregistered(Ipv6Addr),
+}
+
+/// Events kept until taken.
+pub const LBR_EVENTS: usize = 8;
+
+/// The 6LBR state.
+#[derive(Debug)]
+pub struct Lbr {
+    iface: Option<IfIndex>,
+    handlers: Option<(HandlerId, HandlerId)>,
+    next_ra: Option<Instant>,
+    last_multicast_ra: Option<Instant>,
+    initial_left: u32,
+    pending: Deque<(Ipv6Addr, Address), PENDING_RAS>,
+    bucket: icmp::TokenBucket,
+    rng: u32,
+    stats: LbrStats,
+    events: Deque<LbrEvent, LBR_EVENTS>,
+    events_lost: u64,
+}
+
+/// A parsed ND option set (only what the 6LBR uses).
+#[derive(Default)]
+struct Opts {
+    sllao: Option<Address>,
+    aro: Option<AroRepr>,
+}
+
+fn parse_opts(mut o: &[u8]) -> Option<Opts> {
+    let mut out = Opts::default();
+    while !o.is_empty() {
+        let ty = *o.first()?;
+        let len = usize::from(*o.get(1)?) * 8;
+        if len == 0 {
+            return None;
+        }
+        let opt = o.get(..len)?;
+        match ty {
+            OPT_SLLAO => {
+                out.sllao = match opt.get(2..) {
+                    // 802.15.4 SLLAO (RFC 4944 §8): 8-byte EUI-64 in a 16-byte option, or a
+                    // 2-byte short address in an 8-byte option.
+                    Some(b) if len == 16 => {
+                        <[u8; 8]>::try_from(b.get(..8)?).ok().map(Address::Extended)
+                    }
+                    Some([a, b, ..]) if len == 8 => {
+                        Some(Address::Short(u16::from_be_bytes([*a, *b])))
+                    }
+                    _ => return None,
+                };
+            }
+            sixlo::nd::OPT_ARO => out.aro = Some(AroRepr::parse(opt).ok()?),
+            _ => {}
+        }
+        o = o.get(len..)?;
+    }
+    Some(out)
+}
+
+fn addr16(b: &[u8]) -> Option<Ipv6Addr> {
+    Some(Ipv6Addr::from(<[u8; 16]>::try_from(b.get(..16)?).ok()?))
+}
+
+/// Link-layer address option bytes for `a` (RFC 4944 §8), `ty` = SLLAO or TLLAO.
+fn lla_option(ty: u8, a: &Address) -> ([u8; 16], usize) {
+    let mut o = [0u8; 16];
+    o[0] = ty;
+    match a {
+        Address::Extended(e) => {
+            o[1] = 2;
+            o[2..10].copy_from_slice(e);
+            (o, 16)
+        }
+        Address::Short(s) => {
+            o[1] = 1;
+            o[2..4].copy_from_slice(&s.to_be_bytes());
+            (o, 8)
+        }
+    }
+}
+
+impl Default for Lbr {
+    fn default() -> Self {
+        Self::new(0x6c62_7231)
+    }
+}
+
+impl Lbr {
+    /// A 6LBR whose RA jitter is drawn from `seed`.
+    pub fn new(seed: u32) -> Self {
+        Lbr {
+            iface: None,
+            handlers: None,
+            next_ra: None,
+            last_multicast_ra: None,
+            initial_left: MAX_INITIAL_RTR_ADVERTISEMENTS,
+            pending: Deque::new(),
+            bucket: icmp::TokenBucket::new(SOLICITED_RA_RATE, SOLICITED_RA_RATE),
+            rng: seed | 1,
+            stats: LbrStats::default(),
+            events: Deque::new(),
+            events_lost: 0,
+        }
+    }
+
+    /// Register the ND handler (RS..NA and DAR) on `wpan0` and schedule the first RA.
+    pub fn attach(
+        &mut self,
+        stack: &mut Stack<'_>,
+        i: IfIndex,
+        now: Instant,
+    ) -> Result<(), IfaceError> {
+        let h = stack.register_handler(
+            Match::Icmpv6 {
+                first: ICMP_RS,
+                last: ICMP_NA,
+            },
+            Some(i),
+        )?;
+        let dar = stack.register_handler(
+            Match::Icmpv6 {
+                first: sixlo::nd::ICMPV6_DAR,
+                last: sixlo::nd::ICMPV6_DAR,
+            },
+            Some(i),
+        )?;
+        self.iface = Some(i);
+        self.handlers = Some((h, dar));
+        self.restart(now);
+        Ok(())
+    }
+
+    /// Start the initial RA burst again (start-up, prefix or PAN change).
+    pub fn restart(&mut self, now: Instant) {
+        self.initial_left = MAX_INITIAL_RTR_ADVERTISEMENTS;
+        self.last_multicast_ra = None;
+        self.next_ra = Some(now);
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> LbrStats {
+        self.stats
+    }
+    /// Zero the counters.
+    pub fn reset_stats(&mut self) {
+        self.stats = LbrStats::default();
+    }
+    /// The next event, if any.
+    pub fn pop_event(&mut self) -> Option<LbrEvent> {
+        self.events.pop_front()
+    }
+    /// Events dropped because nobody took them.
+    pub fn events_lost(&self) -> u64 {
+        self.events_lost
+    }
+    /// When the next multicast RA is due.
+    pub fn next_ra(&self) -> Option<Instant> {
+        self.next_ra
+    }
+    /// When [`Lbr::poll`] has work.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        if self.pending.is_empty() {
+            self.next_ra
+        } else {
+            Some(Instant::ZERO)
+        }
+    }
+
+    fn event(&mut self, e: LbrEvent) {
+        if self.events.push_back(e).is_err() {
+            self.events.pop_front();
+            let _ = self.events.push_back(e);
+            self.events_lost += 1;
+        }
+    }
+
+    fn rand(&mut self) -> u32 {
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng = x;
+        x
+    }
+
+    /// Whether `d` is for the 6LBR (else it is given back).
+    pub fn owns(&self, d: &LocalDelivery) -> bool {
+        self.handlers
+            .is_some_and(|(a, b)| d.handler == a || d.handler == b)
+    }
+
+    /// Handle an ND message delivered by the core (the packet is freed).
+    pub fn handle(
+        &mut self,
+        stack: &mut Stack<'_>,
+        wpan: &mut Wpan<'_>,
+        cfg: &Config,
+        now: Instant,
+        d: LocalDelivery,
+    ) {
+        let mut copy = [0u8; 256];
+        let parsed = {
+            let data = stack.pool().data(&d.packet);
+            let meta = stack.pool().meta(&d.packet);
+            let hdr = (
+                data.get(7).copied(),
+                data.get(8..24).and_then(addr16),
+                data.get(24..40).and_then(addr16),
+            );
+            let body = data.get(d.upper_offset..).unwrap_or(&[]);
+            let n = body.len().min(copy.len());
+            let fits = body.len() <= copy.len();
+            if let (Some(c), Some(b)) = (copy.get_mut(..n), body.get(..n)) {
+                c.copy_from_slice(b);
+            }
+            (hdr, n, fits, meta.ll_src)
+        };
+        stack.pool_mut().free(d.packet);
+        let ((Some(hl), Some(src), Some(dst)), n, true, ll_src) = parsed else {
+            self.stats.rx_invalid += 1;
+            return;
+        };
+        let Some(icmp) = copy.get(..n) else {
+            self.stats.rx_invalid += 1;
+            return;
+        };
+        let (Some(&ty), Some(&code)) = (icmp.first(), icmp.get(1)) else {
+            self.stats.rx_invalid += 1;
+            return;
+        };
+        if !icmp::checksum_ok(icmp, &src, &dst) {
+            self.stats.rx_invalid += 1;
+            return;
+        }
+        let frame_src = crate::wpan::from_link(&ll_src);
+        match ty {
+            ICMP_RS => {
+                self.stats.rx_rs += 1;
+                let opts = icmp.get(8..).and_then(parse_opts);
+                let (true, 0, Some(opts)) = (hl == 255, code, opts) else {
+                    self.stats.rx_invalid += 1;
+                    return;
+                };
+                if src.is_unspecified() && opts.sllao.is_some() {
+                    self.stats.rx_invalid += 1;
+                    return;
+                }
+                let ll = opts.sllao.or(frame_src);
+                let to = if src.is_unspecified() { ALL_NODES } else { src };
+                match ll {
+                    Some(ll)
+                        if self.bucket.take(now) && self.pending.push_back((to, ll)).is_ok() => {}
+                    _ => self.stats.ra_rate_limited += 1,
+                }
+            }
+            ICMP_NS => {
+                self.stats.rx_ns += 1;
+                let target = icmp.get(8..24).and_then(addr16);
+                let opts = icmp.get(24..).and_then(parse_opts);
+                let (true, 0, Some(target), Some(opts)) = (hl == 255, code, target, opts) else {
+                    self.stats.rx_invalid += 1;
+                    return;
+                };
+                if target.is_multicast() || (src.is_unspecified() && opts.sllao.is_some()) {
+                    self.stats.rx_invalid += 1;
+                    return;
+                }
+                if let Some(aro) = opts.aro {
+                    self.stats.rx_ns_aro += 1;
+                    // RFC 6775 §6.5: an ARO needs a SLLAO and a real source.
+                    let Some(ll) = opts.sllao else {
+                        self.stats.rx_invalid += 1;
+                        return;
+                    };
+                    if src.is_unspecified() {
+                        self.stats.rx_invalid += 1;
+                        return;
+                    }
+                    let own = stack.iface_of_addr(&target).is_some();
+                    let registered = if own { src } else { target };
+                    let (status, lifetime) = self.register(wpan, cfg, now, registered, ll, &aro);
+                    let reply = AroRepr {
+                        status,
+                        lifetime,
+                        ..aro
+                    };
+                    self.send_na(stack, now, src, ll, registered, Some(&reply), false);
+                } else if stack.iface(d.iface).is_some_and(|x| x.has_addr(&target)) {
+                    let ll = opts.sllao.or(frame_src);
+                    let (to, ll) = if src.is_unspecified() {
+                        (ALL_NODES, Address::BROADCAST)
+                    } else {
+                        match ll {
+                            Some(ll) => (src, ll),
+                            None => (src, crate::wpan::derive_link(&src)),
+                        }
+                    };
+                    self.send_na(stack, now, to, ll, target, None, true);
+                } else {
+                    self.stats.rx_ns_not_ours += 1;
+                }
+            }
+            sixlo::nd::ICMPV6_DAR => {
+                self.stats.rx_dar += 1;
+                let Ok(dar) = DaRepr::parse(icmp) else {
+                    self.stats.rx_invalid += 1;
+                    return;
+                };
+                if dar.kind != DaKind::Request || src.is_unspecified() || src.is_multicast() {
+                    self.stats.rx_invalid += 1;
+                    return;
+                }
+                let registered = Ipv6Addr::from(dar.registered);
+                let ll = frame_src.unwrap_or_else(|| crate::wpan::derive_link(&src));
+                let aro = AroRepr {
+                    status: Status::Success,
+                    opaque: 0,
+                    i: 0,
+                    r: false,
+                    t: dar.tid != 0,
+                    tid: dar.tid,
+                    lifetime: dar.lifetime,
+                    rovr: dar.rovr,
+                };
+                let (status, lifetime) = self.register(wpan, cfg, now, registered, ll, &aro);
+                let dac = DaRepr {
+                    kind: DaKind::Confirmation,
+                    checksum: 0,
+                    status,
+                    lifetime,
+                    ..dar
+                };
+                self.send_dac(stack, now, src, ll, &dac);
+            }
+            // RA and NA from other routers/nodes: nothing to do for a 6LBR.
+            _ => {}
+        }
+    }
+
+    /// The registration decision; returns the status and lifetime for the reply.
+    fn register(
+        &mut self,
+        wpan: &mut Wpan<'_>,
+        cfg: &Config,
+        now: Instant,
+        addr: Ipv6Addr,
+        ll: Address,
+        aro: &AroRepr,
+    ) -> (Status, u16) {
+        let mesh = cfg.mesh_prefix_addr();
+        let in_mesh = addr.octets()[..8] == mesh.octets()[..8];
+        if !(in_mesh || addr.is_unicast_link_local()) || addr.is_multicast() {
+            self.stats.reg_topology += 1;
+            self.event(LbrEvent::Refused(addr, 8));
+            return (Status::TopologicallyIncorrect, aro.lifetime);
+        }
+        let lifetime = aro.lifetime.min(cfg.max_registration_lifetime_min);
+        let tid = aro.t.then_some(aro.tid);
+        let out = wpan.registry_mut().register(
+            now,
+            addr,
+            ll,
+            aro.rovr.as_bytes(),
+            tid,
+            sixlo::nd::minutes(lifetime),
+        );
+        match out {
+            RegisterOutcome::Registered | RegisterOutcome::Refreshed => {
+                self.stats.reg_success += 1;
+                if out == RegisterOutcome::Registered {
+                    debug!("6LBR: registered a node");
+                    self.event(LbrEvent::Registered(addr));
+                }
+                (Status::Success, lifetime)
+            }
+            RegisterOutcome::StaleTid => (Status::Success, lifetime),
+            RegisterOutcome::Removed => {
+                self.stats.reg_removed += 1;
+                self.event(LbrEvent::Deregistered(addr));
+                (Status::Success, 0)
+            }
+            RegisterOutcome::Duplicate => {
+                self.stats.reg_duplicate += 1;
+                self.event(LbrEvent::Refused(addr, 1));
+                (Status::DuplicateAddress, aro.lifetime)
+            }
+            RegisterOutcome::Full => {
+                self.stats.reg_full += 1;
+                self.event(LbrEvent::Refused(addr, 2));
+                (Status::NeighborCacheFull, aro.lifetime)
+            }
+        }
+    }
+
+    /// Send due RAs: solicited ones first, then the periodic multicast one.
+    pub fn poll(&mut self, stack: &mut Stack<'_>, wpan: &Wpan<'_>, cfg: &Config, now: Instant) {
+        while let Some((to, ll)) = self.pending.pop_front() {
+            self.send_ra(stack, wpan, cfg, now, to, ll);
+            self.stats.tx_ra_solicited += 1;
+        }
+        let Some(due) = self.next_ra else { return };
+        if due > now {
+            return;
+        }
+        if let Some(last) = self.last_multicast_ra
+            && now < last + MIN_DELAY_BETWEEN_RAS
+        {
+            self.next_ra = Some(last + MIN_DELAY_BETWEEN_RAS);
+            return;
+        }
+        self.send_ra(stack, wpan, cfg, now, ALL_NODES, Address::BROADCAST);
+        self.stats.tx_ra_multicast += 1;
+        self.last_multicast_ra = Some(now);
+        let lo = u64::from(cfg.ra.min_interval_s) * 1_000_000;
+        let hi = u64::from(cfg.ra.max_interval_s) * 1_000_000;
+        let span = hi.saturating_sub(lo);
+        let r = u64::from(self.rand());
+        let mut next = Duration::from_micros(
+            lo + (u128::from(span) * u128::from(r) / u128::from(u32::MAX)) as u64,
+        );
+        if self.initial_left > 0 {
+            self.initial_left -= 1;
+            if next > MAX_INITIAL_RTR_ADVERT_INTERVAL {
+                next = MAX_INITIAL_RTR_ADVERT_INTERVAL;
+            }
+        }
+        self.next_ra = Some(now + next);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        &mut self,
+        stack: &mut Stack<'_>,
+        now: Instant,
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        ll: Address,
+        write: impl FnOnce(&mut [u8]) -> Option<usize>,
+        icmp_max: usize,
+    ) -> bool {
+        let Some(i) = self.iface else { return false };
+        let Some(h) = build(stack.pool_mut(), &src, &dst, icmp_max, write) else {
+            self.stats.no_buffer += 1;
+            return false;
+        };
+        if let Some(m) = stack.pool_mut().meta_mut(&h) {
+            m.ll_dst = to_link(&ll);
+        }
+        if stack.send_on(now, i, dst, h).is_err() {
+            self.stats.send_failed += 1;
+            return false;
+        }
+        true
+    }
+
+    fn our_ll(stack: &Stack<'_>, i: IfIndex) -> Option<Ipv6Addr> {
+        stack.iface(i).and_then(|x| x.link_local())
+    }
+
+    fn send_ra(
+        &mut self,
+        stack: &mut Stack<'_>,
+        wpan: &Wpan<'_>,
+        cfg: &Config,
+        now: Instant,
+        to: Ipv6Addr,
+        ll: Address,
+    ) {
+        let Some(i) = self.iface else { return };
+        let Some(src) = Self::our_ll(stack, i) else {
+            return;
+        };
+        let our = Address::Extended(wpan.mac().config().extended_address);
+        let prefix = cfg.mesh_prefix_addr();
+        let br = netif::addr::with_iid(prefix, iid_of(&cfg.eui64));
+        let ra = &cfg.ra;
+        let write = |b: &mut [u8]| -> Option<usize> {
+            let [l0, l1] = ra.router_lifetime_s.to_be_bytes();
+            b.get_mut(..16)?
+                .copy_from_slice(&[ICMP_RA, 0, 0, 0, 64, 0, l0, l1, 0, 0, 0, 0, 0, 0, 0, 0]);
+            let mut off = 16;
+            let (o, n) = lla_option(OPT_SLLAO, &our);
+            b.get_mut(off..off + n)?.copy_from_slice(o.get(..n)?);
+            off += n;
+            let pio = b.get_mut(off..off + 32)?;
+            pio.fill(0);
+            pio[0] = OPT_PIO;
+            pio[1] = 4;
+            pio[2] = 64;
+            pio[3] = 0x40; // A=1, L=0
+            pio[4..8].copy_from_slice(&ra.prefix_valid_s.to_be_bytes());
+            pio[8..12].copy_from_slice(&ra.prefix_preferred_s.to_be_bytes());
+            pio[16..32].copy_from_slice(&prefix.octets());
+            off += 32;
+            let co = SixCoRepr {
+                context_len: 64,
+                compress: true,
+                cid: 0,
+                lifetime: ra.context_lifetime_min,
+                prefix: prefix.octets(),
+            };
+            off += co.emit(b.get_mut(off..)?).ok()?;
+            let abro = AbroRepr {
+                version: cfg.abro_version,
+                lifetime: ra.abro_valid_lifetime_min,
+                address: br.octets(),
+            };
+            off += abro.emit(b.get_mut(off..)?).ok()?;
+            Some(off)
+        };
+        self.send(stack, now, src, to, ll, write, 16 + 16 + 32 + 24 + 24);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn send_na(
+        &mut self,
+        stack: &mut Stack<'_>,
+        now: Instant,
+        to: Ipv6Addr,
+        ll: Address,
+        target: Ipv6Addr,
+        aro: Option<&AroRepr>,
+        tllao: bool,
+    ) {
+        let Some(i) = self.iface else { return };
+        // Our address on the link: the link-local one (the NA's source for registrations,
+        // RFC 6775 §6.5.2), or the target itself when it is ours.
+        let src = if stack.iface(i).is_some_and(|x| x.has_addr(&target)) {
+            target
+        } else {
+            match Self::our_ll(stack, i) {
+                Some(a) => a,
+                None => return,
+            }
+        };
+        let our = stack
+            .iface(i)
+            .and_then(|x| crate::wpan::from_link(&x.ll_addr()));
+        let solicited = !to.is_multicast();
+        let write = |b: &mut [u8]| -> Option<usize> {
+            // R=1 (we route), S when answering a unicast solicitation, O=1.
+            let flags = 0x80 | if solicited { 0x40 } else { 0 } | 0x20;
+            b.get_mut(..8)?
+                .copy_from_slice(&[ICMP_NA, 0, 0, 0, flags, 0, 0, 0]);
+            b.get_mut(8..24)?.copy_from_slice(&target.octets());
+            let mut off = 24;
+            if tllao && let Some(our) = our {
+                let (o, n) = lla_option(OPT_TLLAO, &our);
+                b.get_mut(off..off + n)?.copy_from_slice(o.get(..n)?);
+                off += n;
+            }
+            if let Some(a) = aro {
+                off += a.emit(b.get_mut(off..)?).ok()?;
+            }
+            Some(off)
+        };
+        if self.send(stack, now, src, to, ll, write, 24 + 16 + 40) {
+            self.stats.tx_na += 1;
+        }
+    }
+
+    fn send_dac(
+        &mut self,
+        stack: &mut Stack<'_>,
+        now: Instant,
+        to: Ipv6Addr,
+        ll: Address,
+        dac: &DaRepr,
+    ) {
+        let Some(i) = self.iface else { return };
+        let mesh_src = stack.iface(i).and_then(|x| {
+            x.addrs()
+                .iter()
+                .find(|a| !a.addr.is_unicast_link_local())
+                .map(|a| a.addr)
+        });
+        let Some(src) = mesh_src.or_else(|| Self::our_ll(stack, i)) else {
+            return;
+        };
+        let write = |b: &mut [u8]| dac.emit(b).ok();
+        if self.send(stack, now, src, to, ll, write, dac.buffer_len()) {
+            self.stats.tx_dac += 1;
+        }
+    }
+}
+
+/// The IID of an EUI-64 (U/L bit flipped).
+pub fn iid_of(eui64: &[u8; 8]) -> [u8; 8] {
+    let mut i = *eui64;
+    i[0] ^= 0x02;
+    i
+}
+
+/// Build `src → dst` (hop limit 255, ICMPv6) with a message `write` fills (at most
+/// `icmp_max` bytes); checksum filled. `None` when the pool is empty or `write` fails.
+fn build(
+    pool: &mut PacketPool<'_>,
+    src: &Ipv6Addr,
+    dst: &Ipv6Addr,
+    icmp_max: usize,
+    write: impl FnOnce(&mut [u8]) -> Option<usize>,
+) -> Option<netif::PacketHandle> {
+    let h = pool.alloc().ok()?;
+    let ok = (|| {
+        let buf = pool.append(&h, 40 + icmp_max).ok()?;
+        buf.fill(0);
+        let (_, icmp) = buf.split_at_mut_checked(40)?;
+        let n = write(icmp)?;
+        let icmp = icmp.get_mut(..n)?;
+        icmp::fill_checksum(icmp, src, dst);
+        let ip = pool.data_mut(&h).get_mut(..40)?;
+        icmp::write_ipv6_header(ip, 0, n as u16, IpProtocol::Icmpv6, 255, src, dst);
+        pool.truncate(&h, 40 + n);
+        Some(())
+    })();
+    if ok.is_some() {
+        Some(h)
+    } else {
+        pool.free(h);
+        None
+    }
+}

@@ -1,0 +1,566 @@
+//! The border router inside the simulator (feature `sim`): [`BrNode`] runs [`App`] as a
+//! [`SimNode`] over a simulated radio, with `eth0` on a simulated backbone cable to a
+//! [`BackboneHost`] (or on a Linux TAP device), its configuration persisted in a file or in
+//! memory, and an optional pcapng recording of both interfaces; [`World`] builds a whole
+//! scenario (border router, smoltcp mesh nodes sending readings to the collector on the
+//! backbone) from [`WorldOpts`]. `sixgate-sim` and the end-to-end tests are thin layers over
+//! it.
+//!
+//! Leaf nodes are smoltcp's IPv6/6LoWPAN stack over our soft-MAC. smoltcp speaks RFC 4861
+//! (no 6LoWPAN-ND registration), so the border router gleans them; it ignores the 6CO of our
+//! RAs, so each node is provisioned with context 0 = the mesh prefix, as a 6CO-aware node
+//! would learn it; and it has no mesh routing, so only nodes within radio range of the
+//! border router (every node in a star) are reachable.
+
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::net::Ipv6Addr;
+use std::path::PathBuf;
+
+use l2_15_4::PanId;
+use l2_15_4::radio::Channel;
+use netif::{Duration, Instant};
+use sim::backbone::{BackboneHost, BackboneHostConfig, End, EthLink, EthLinkConfig, EthPort};
+use sim::pcapng::{
+    InterfaceDesc, LINKTYPE_ETHERNET, LINKTYPE_IEEE802_15_4_TAP, PcapngWriter, TapInfo,
+};
+use sim::smol::{Addressing, SensorConfig, SmolNode, SmolNodeConfig};
+use sim::{
+    Link, NodeId, PathLoss, RadioConfig, RadioId, SimConfig, SimEvent, SimNode, SimRadio,
+    Simulator, Topology,
+};
+
+use crate::app::{App, AppResources};
+use crate::capture::{CaptureFilter, CaptureIface, Direction};
+use crate::config::{Backbone, Config};
+use crate::store::{ConfigStore, FileStore, LoadOutcome, MemStore, load_config, save_config};
+
+/// Where the border router keeps its configuration.
+#[derive(Debug)]
+pub enum Store {
+    /// A file (`--config FILE`).
+    File(FileStore),
+    /// Memory (survives a simulated reboot, not the process).
+    Mem(MemStore),
+}
+
+impl Store {
+    fn load(&mut self, fallback: Config) -> (Config, String) {
+        let (c, o) = match self {
+            Store::File(s) => load_config(s, fallback),
+            Store::Mem(s) => load_config(s, fallback),
+        };
+        let why = match o {
+            LoadOutcome::Loaded => "loaded".to_string(),
+            other => format!("{other:?}"),
+        };
+        (c, why)
+    }
+    fn save(&mut self, cfg: &Config) -> Result<(), String> {
+        match self {
+            Store::File(s) => save_config(s, cfg).map_err(|e| format!("{e:?}")),
+            Store::Mem(s) => save_config(s, cfg).map_err(|e| format!("{e:?}")),
+        }
+    }
+    fn erase(&mut self) {
+        let _ = match self {
+            Store::File(s) => s.erase().map_err(|_| ()),
+            Store::Mem(s) => s.erase().map_err(|_| ()),
+        };
+    }
+}
+
+/// The backbone side of the border router.
+pub enum EthSide {
+    /// The simulated cable and host.
+    Sim {
+        /// The cable.
+        link: EthLink,
+        /// Our end.
+        port: EthPort,
+        /// The host on the other end.
+        host: Box<BackboneHost>,
+    },
+    /// A Linux TAP device.
+    Tap(ethernet::tap::Tap),
+}
+
+/// The border router as a simulator node.
+pub struct BrNode {
+    radio: RadioId,
+    app: Option<App<'static>>,
+    eth: EthSide,
+    store: Store,
+    fallback: Config,
+    boots: u32,
+    load_outcome: String,
+    pcap: Option<PcapngWriter<BufWriter<File>>>,
+    pcap_error: Option<String>,
+    save_errors: u64,
+    now: Instant,
+}
+
+impl std::fmt::Debug for BrNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrNode")
+            .field("radio", &self.radio)
+            .field("boots", &self.boots)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Storage of one boot. Leaked: a simulated reboot builds the application afresh over new
+/// storage (about 70 KiB per boot), as the hardware reuses its static RAM.
+fn resources() -> &'static mut AppResources {
+    Box::leak(Box::new(AppResources::new()))
+}
+
+impl BrNode {
+    /// Boot the border router on `radio`: the stored configuration if there is a valid one,
+    /// else `fallback` (which is then stored).
+    pub fn new(
+        radio: RadioId,
+        r: &mut SimRadio<'_>,
+        fallback: Config,
+        mut store: Store,
+        eth: EthSide,
+    ) -> Result<Self, String> {
+        let now = r.medium().now();
+        let (cfg, why) = store.load(fallback.clone());
+        if why != "loaded" {
+            store.save(&cfg)?;
+        }
+        let app = App::new(cfg, resources(), now, r).map_err(|e| e.to_string())?;
+        Ok(BrNode {
+            radio,
+            app: Some(app),
+            eth,
+            store,
+            fallback,
+            boots: 1,
+            load_outcome: why,
+            pcap: None,
+            pcap_error: None,
+            save_errors: 0,
+            now,
+        })
+    }
+
+    /// Record both interfaces into `path` (pcapng: wpan0 as LINKTYPE_IEEE802_15_4_TAP with
+    /// channel, RSSI and LQI, eth0 as Ethernet).
+    pub fn record_to(&mut self, path: PathBuf) -> io::Result<()> {
+        let f = BufWriter::new(File::create(&path)?);
+        let w = PcapngWriter::new(
+            f,
+            &[
+                InterfaceDesc {
+                    linktype: LINKTYPE_IEEE802_15_4_TAP,
+                    name: "wpan0".into(),
+                    snaplen: 0,
+                },
+                InterfaceDesc {
+                    linktype: LINKTYPE_ETHERNET,
+                    name: "eth0".into(),
+                    snaplen: 0,
+                },
+            ],
+        )?;
+        self.pcap = Some(w);
+        if let Some(app) = self.app.as_mut() {
+            app.capture_mut().start(CaptureFilter {
+                wpan0: true,
+                eth0: true,
+                promiscuous: false,
+                snaplen: 2048,
+            });
+        }
+        Ok(())
+    }
+
+    /// Write the interface statistics blocks (capture drops) and close the recording.
+    pub fn finish_recording(&mut self) -> io::Result<()> {
+        self.drain_capture();
+        if let Some(mut w) = self.pcap.take() {
+            let drops = self.app.as_ref().map_or(0, |a| a.capture().stats().dropped);
+            let end = self.now.as_micros();
+            let (rx_w, rx_e) = self.app.as_ref().map_or((0, 0), |a| {
+                let w = a.iface_stats(a.wpan_index()).unwrap_or_default();
+                let e = a.iface_stats(a.eth_index()).unwrap_or_default();
+                (u64::from(w.rx_packets), u64::from(e.rx_packets))
+            });
+            w.write_stats(0, 0, end, rx_w, drops)?;
+            w.write_stats(1, 0, end, rx_e, drops)?;
+            w.finish()?;
+        }
+        match self.pcap_error.take() {
+            Some(e) => Err(io::Error::other(e)),
+            None => Ok(()),
+        }
+    }
+
+    fn drain_capture(&mut self) {
+        let (Some(app), Some(w)) = (self.app.as_mut(), self.pcap.as_mut()) else {
+            return;
+        };
+        let mut buf = [0u8; 2048];
+        while let Some((meta, n)) = app.capture_mut().pop(&mut buf) {
+            let data = buf.get(..n).unwrap_or(&[]);
+            let r = match meta.iface {
+                CaptureIface::Wpan0 => {
+                    let info = TapInfo {
+                        channel: meta.channel,
+                        rssi_dbm: (meta.direction != Direction::Tx).then_some(meta.rssi),
+                        lqi: (meta.direction != Direction::Tx).then_some(meta.lqi),
+                        start_us: meta
+                            .timestamp_us
+                            .saturating_sub(u64::from(meta.orig_len + 6) * 32),
+                        end_us: meta.timestamp_us,
+                    };
+                    w.write_15_4(0, data, &info)
+                }
+                CaptureIface::Eth0 => w.write_packet(1, meta.timestamp_us, data),
+            };
+            if let Err(e) = r {
+                self.pcap_error.get_or_insert(e.to_string());
+            }
+        }
+    }
+
+    /// The running application (`None` only while rebooting).
+    pub fn app(&self) -> Option<&App<'static>> {
+        self.app.as_ref()
+    }
+    /// The running application, mutably.
+    pub fn app_mut(&mut self) -> Option<&mut App<'static>> {
+        self.app.as_mut()
+    }
+    /// The backbone side.
+    pub fn eth(&self) -> &EthSide {
+        &self.eth
+    }
+    /// The backbone host, when simulated.
+    pub fn host(&self) -> Option<&BackboneHost> {
+        match &self.eth {
+            EthSide::Sim { host, .. } => Some(host),
+            EthSide::Tap(_) => None,
+        }
+    }
+    /// The backbone host, mutably.
+    pub fn host_mut(&mut self) -> Option<&mut BackboneHost> {
+        match &mut self.eth {
+            EthSide::Sim { host, .. } => Some(host),
+            EthSide::Tap(_) => None,
+        }
+    }
+    /// Boots so far (1 + reboots).
+    pub fn boots(&self) -> u32 {
+        self.boots
+    }
+    /// What the last boot found in the store (`loaded`, or why it fell back).
+    pub fn load_outcome(&self) -> &str {
+        &self.load_outcome
+    }
+    /// Configuration saves that failed.
+    pub fn save_errors(&self) -> u64 {
+        self.save_errors
+    }
+    /// Forget the stored configuration (the next boot uses the fallback).
+    pub fn erase_config(&mut self) {
+        self.store.erase();
+    }
+
+    fn persist(&mut self) {
+        let dirty = self.app.as_mut().and_then(|a| a.take_dirty_config());
+        if let Some(c) = dirty
+            && self.store.save(&c).is_err()
+        {
+            self.save_errors += 1;
+        }
+    }
+
+    fn run(&mut self, now: Instant, radio: &mut SimRadio<'_>) {
+        let Some(app) = self.app.as_mut() else { return };
+        match &mut self.eth {
+            EthSide::Sim { link, port, host } => {
+                link.advance_to(now);
+                host.poll(now);
+                app.poll(now, radio, port);
+                host.poll(now);
+            }
+            EthSide::Tap(t) => app.poll(now, radio, t),
+        }
+        self.persist();
+        self.drain_capture();
+    }
+}
+
+impl SimNode for BrNode {
+    fn radio_id(&self) -> RadioId {
+        self.radio
+    }
+
+    fn on_radio_event(&mut self, now: Instant, ev: &SimEvent, radio: &mut SimRadio<'_>) {
+        self.now = now;
+        if let Some(app) = self.app.as_mut() {
+            app.on_radio_event(now, ev.as_radio_event(), radio);
+        }
+        self.drain_capture();
+    }
+
+    fn poll(&mut self, now: Instant, radio: &mut SimRadio<'_>) {
+        self.now = now;
+        self.run(now, radio);
+    }
+
+    fn next_wake(&self) -> Option<Instant> {
+        let mut t = self.app.as_ref().and_then(|a| a.next_deadline());
+        let mut take = |x: Option<Instant>| {
+            if let Some(x) = x {
+                t = Some(t.map_or(x, |y: Instant| y.min(x)));
+            }
+        };
+        match &self.eth {
+            EthSide::Sim { link, host, .. } => {
+                take(host.next_wake());
+                take(link.next_delivery(End::A));
+            }
+            // Frames arrive from the kernel at any time: look every millisecond.
+            EthSide::Tap(_) => take(Some(self.now + Duration::from_millis(1))),
+        }
+        t
+    }
+
+    fn reboot(&mut self, now: Instant, radio: &mut SimRadio<'_>) {
+        self.now = now;
+        self.persist();
+        self.app = None;
+        let (cfg, why) = self.store.load(self.fallback.clone());
+        self.load_outcome = why;
+        self.app = App::new(cfg, resources(), now, radio).ok();
+        self.boots += 1;
+        if self.pcap.is_some()
+            && let Some(app) = self.app.as_mut()
+        {
+            app.capture_mut().start(CaptureFilter {
+                wpan0: true,
+                eth0: true,
+                promiscuous: false,
+                snaplen: 2048,
+            });
+        }
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}
+
+/// Mesh shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopologyKind {
+    /// Every node one hop from the border router.
+    Star,
+    /// A chain starting at the border router.
+    Line,
+    /// A square-ish grid with the border router in a corner.
+    Grid,
+    /// Random positions around the border router (path-loss model).
+    Random,
+}
+
+/// The backbone of a [`World`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EthMode {
+    /// The simulated host.
+    Sim,
+    /// A Linux TAP device of this name (needs CAP_NET_ADMIN).
+    Tap(String),
+}
+
+/// Everything a scenario needs.
+#[derive(Debug, Clone)]
+pub struct WorldOpts {
+    /// Mesh nodes (besides the border router).
+    pub nodes: usize,
+    /// Shape.
+    pub topology: TopologyKind,
+    /// Extra frame loss probability on every link.
+    pub loss: f64,
+    /// Seed of everything random.
+    pub seed: u64,
+    /// The border router's configuration when none is stored.
+    pub config: Config,
+    /// Backbone.
+    pub eth: EthMode,
+    /// Configuration file (`None`: memory).
+    pub config_file: Option<PathBuf>,
+    /// Reading period of each node.
+    pub reading_period: Duration,
+    /// Collector replies to each reading.
+    pub collector_replies: bool,
+}
+
+/// The simulated backbone host's address.
+pub const HOST_ADDR: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
+/// The border router's static backbone address in simulated scenarios.
+pub const BR_BACKBONE_ADDR: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+/// The collector's UDP port.
+pub const COLLECTOR_PORT: u16 = 4000;
+/// The nodes' reading source port.
+pub const READING_PORT: u16 = 5000;
+/// The nodes' UDP echo port.
+pub const ECHO_PORT: u16 = 7;
+
+impl WorldOpts {
+    /// Defaults: 8 nodes in a star, no extra loss, seed 1, the default configuration with
+    /// a static backbone address, simulated backbone, readings every 10 s with replies.
+    pub fn new() -> Self {
+        let mut config = Config::default();
+        config.backbone = Backbone::Static {
+            addr: BR_BACKBONE_ADDR.octets(),
+            prefix_len: 64,
+            gateway: None,
+        };
+        WorldOpts {
+            nodes: 8,
+            topology: TopologyKind::Star,
+            loss: 0.0,
+            seed: 1,
+            config,
+            eth: EthMode::Sim,
+            config_file: None,
+            reading_period: Duration::from_secs(10),
+            collector_replies: true,
+        }
+    }
+}
+
+impl Default for WorldOpts {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A running scenario.
+pub struct World {
+    /// The simulator (medium and every node).
+    pub sim: Simulator,
+    /// The border router.
+    pub br: NodeId,
+    /// The mesh nodes, in index order (node `k` has EUI-64 index `k + 1`).
+    pub nodes: Vec<NodeId>,
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("nodes", &self.nodes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn topology(o: &WorldOpts) -> Topology {
+    let n = o.nodes + 1;
+    let good = Link::good();
+    match o.topology {
+        TopologyKind::Star => Topology::star(n, good),
+        TopologyKind::Line => Topology::line(n, good),
+        TopologyKind::Grid => {
+            let w = (n as f64).sqrt().ceil().max(1.0) as usize;
+            let h = n.div_ceil(w);
+            let mut t = Topology::grid(w, h, good);
+            t.resize(n);
+            t
+        }
+        TopologyKind::Random => Topology::random(n, 60.0, o.seed, &PathLoss::default()),
+    }
+}
+
+impl World {
+    /// Build the scenario: the border router first (radio 0), then the nodes.
+    pub fn build(o: &WorldOpts) -> Result<World, String> {
+        o.config
+            .validate()
+            .map_err(|e| format!("invalid configuration: {e}"))?;
+        let mut scfg = SimConfig::default();
+        scfg.medium.seed = o.seed;
+        scfg.medium.extra_loss = o.loss;
+        let mut sim = Simulator::new(scfg, topology(o));
+        let channel = Channel::new(o.config.channel).ok_or("bad channel")?;
+        let store = match &o.config_file {
+            Some(p) => Store::File(FileStore::new(p.clone())),
+            None => Store::Mem(MemStore::new()),
+        };
+        let now = sim.now();
+        let eth = match &o.eth {
+            EthMode::Sim => {
+                let link = EthLink::new(EthLinkConfig::default());
+                let port = link.port(End::A, o.config.eth_mac);
+                let mesh = o.config.mesh_prefix_addr();
+                let mut hc = BackboneHostConfig::new([0x02, 0x00, 0x5e, 0, 0, 2], HOST_ADDR, 64);
+                hc.routes.push((mesh, 64, BR_BACKBONE_ADDR));
+                hc.reply_to_readings = o.collector_replies;
+                hc.collector_port = COLLECTOR_PORT;
+                let host = BackboneHost::new(hc, &link, End::B, now).map_err(|e| e.to_string())?;
+                EthSide::Sim {
+                    link,
+                    port,
+                    host: Box::new(host),
+                }
+            }
+            EthMode::Tap(name) => {
+                let t = ethernet::tap::Tap::open(name, o.config.eth_mac).map_err(|e| {
+                    format!("cannot open TAP device {name}: {e} (this needs root or CAP_NET_ADMIN)")
+                })?;
+                EthSide::Tap(t)
+            }
+        };
+        let rc = RadioConfig { channel };
+        let cfg = o.config.clone();
+        let br = sim.spawn(rc, |id, r| BrNode::new(id, r, cfg, store, eth))?;
+        let mut nodes = Vec::new();
+        let pan = PanId(o.config.pan_id);
+        for k in 0..o.nodes {
+            let index = u16::try_from(k + 1).map_err(|_| "too many nodes")?;
+            let mut c = SmolNodeConfig::new(index, channel, pan, o.config.mesh_prefix);
+            c.seed = o.seed;
+            c.addressing = Addressing::Slaac;
+            c.echo_port = Some(ECHO_PORT);
+            c.context0 = Some(o.config.mesh_prefix);
+            c.sensor = Some(SensorConfig {
+                collector: HOST_ADDR,
+                collector_port: COLLECTOR_PORT,
+                local_port: READING_PORT,
+                period: o.reading_period,
+                jitter: Duration::from_secs(2),
+                payload_len: 24,
+            });
+            let id = sim
+                .spawn(rc, |id, r| SmolNode::new(id, c, r))
+                .map_err(|e| format!("node {index}: {e:?}"))?;
+            nodes.push(id);
+        }
+        Ok(World { sim, br, nodes })
+    }
+
+    /// The border router.
+    pub fn br(&self) -> Option<&BrNode> {
+        self.sim.node::<BrNode>(self.br)
+    }
+    /// The border router, mutably.
+    pub fn br_mut(&mut self) -> Option<&mut BrNode> {
+        self.sim.node_mut::<BrNode>(self.br)
+    }
+    /// Mesh node `k` (0-based).
+    pub fn node(&self, k: usize) -> Option<&SmolNode> {
+        self.sim.node::<SmolNode>(*self.nodes.get(k)?)
+    }
+    /// Mesh node `k`, mutably.
+    pub fn node_mut(&mut self, k: usize) -> Option<&mut SmolNode> {
+        let id = *self.nodes.get(k)?;
+        self.sim.node_mut::<SmolNode>(id)
+    }
+}

@@ -1,0 +1,553 @@
+//! `wpan0`: the IEEE 802.15.4 interface as a netif [`L2`] — the soft-MAC of `l2-15_4` below,
+//! 6LoWPAN (`sixlo`) inside, and the border router's registration table for next-hop
+//! resolution.
+//!
+//! Receive: the application copies each MPDU the MAC accepted into a pool buffer and calls
+//! [`netif::Stack::receive`]; [`Wpan::recv`] parses the MAC header, feeds the payload to the
+//! reassembler (which also takes unfragmented frames) and, when a datagram is complete, hands
+//! it to the core in a fresh buffer (`Continue`), a fragment kept for later being `Ok`. The
+//! sender's IPv6 source and link-layer address are gleaned into the registration table.
+//!
+//! Transmit: [`Wpan::send`] resolves the next hop's link-layer address without multicast
+//! address resolution (RFC 6775): the frame's explicit link-layer destination for a packet the
+//! border router originated (e.g. an NA to a registrant), the registration table, an IID that
+//! embeds a short address (`::ff:fe00:XXXX`), or the EUI-64 an IID is derived from. Multicast
+//! goes to the broadcast address. Datagrams wait in a shallow queue ([`WPAN_TXQ`]) and
+//! [`Wpan::pump`] cuts them into frames only as fast as the MAC queue drains, so a 13-frame
+//! datagram never needs 13 MAC queue entries; the core keeps the rest in its per-class queues
+//! ([`netif::Stack::transmit_some`]). A fragment the MAC could not deliver (no ACK after
+//! retries, channel busy) aborts the rest of its datagram — the receiver could never complete
+//! it — and is counted.
+
+use core::net::Ipv6Addr;
+
+use heapless::Deque;
+use l2_15_4::frame::Frame;
+use l2_15_4::mac::{EnqueueError, SrcAddrMode, TxRequest, TxStatus};
+use l2_15_4::radio::Radio;
+use l2_15_4::{Address, FrameType, Mac};
+use netif::l2::{EnableError, L2, L2Context, L2Flags, SendError, Verdict};
+use netif::pool::{PacketHandle, PacketPool};
+use netif::{Duration, Instant, LinkAddr};
+use sixlo::{CompressOptions, ContextTable, Fragmenter, LinkAddr as SixLink, Received};
+
+use crate::registry::Registry;
+
+/// Datagrams accepted from the core and waiting for the MAC (the one being fragmented
+/// included).
+pub const WPAN_TXQ: usize = 4;
+/// MAC transmit queue (frames).
+pub const MAC_TXQ: usize = 8;
+/// MAC duplicate-filter entries.
+pub const MAC_DUP: usize = 32;
+/// MAC neighbours with link statistics.
+pub const MAC_NBR: usize = 32;
+/// Concurrent reassemblies.
+pub const REASSEMBLY_SLOTS: usize = 8;
+/// Registration-table entries.
+pub const REGISTRATIONS: usize = 256;
+/// Registration-table index slots (a power of two ≥ 2 × [`REGISTRATIONS`]).
+pub const REGISTRY_INDEX: usize = 512;
+/// How long a gleaned (unregistered) node stays resolvable after its last frame.
+pub const GLEAN_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// The soft-MAC type of `wpan0`.
+pub type WpanMac = Mac<MAC_TXQ, MAC_DUP, MAC_NBR>;
+/// The reassembler of `wpan0` (1280-byte datagrams).
+pub type WpanReassembler = sixlo::Reassembler<REASSEMBLY_SLOTS, 1280>;
+/// The registration table type.
+pub type WpanRegistry = Registry<REGISTRATIONS, REGISTRY_INDEX>;
+
+/// Largest PSDU.
+const PSDU_MAX: usize = 127;
+/// FCS bytes.
+const FCS_LEN: usize = 2;
+
+/// Counters of the adaptation between the MAC and the core (the MAC and `sixlo` have their
+/// own).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct WpanStats {
+    /// Frames handed to [`Wpan::recv`].
+    pub rx_frames: u64,
+    /// Datagrams completed and handed to the core.
+    pub rx_datagrams: u64,
+    /// Frames whose MAC header did not parse.
+    pub rx_bad_frame: u64,
+    /// Secured frames (no keys configured: dropped).
+    pub rx_secured: u64,
+    /// Non-data frames (MAC commands, beacons) reaching the IPv6 layer.
+    pub rx_not_data: u64,
+    /// Frames the 6LoWPAN layer dropped (reasons in `sixlo`'s statistics).
+    pub rx_6lowpan_drop: u64,
+    /// No pool buffer for a completed datagram.
+    pub rx_no_buffer: u64,
+    /// Datagrams accepted for transmission.
+    pub tx_datagrams: u64,
+    /// Datagrams whose every frame was handed to the MAC.
+    pub tx_datagrams_done: u64,
+    /// Frames handed to the MAC.
+    pub tx_frames: u64,
+    /// Frames the MAC reported delivered (acknowledged, or broadcast sent).
+    pub tx_frames_ok: u64,
+    /// Frames the MAC reported failed (no ACK, channel busy, radio error).
+    pub tx_frames_failed: u64,
+    /// Datagrams whose remaining fragments were dropped after a failed fragment.
+    pub tx_aborted: u64,
+    /// Datagrams refused because [`WPAN_TXQ`] was full.
+    pub tx_queue_full: u64,
+    /// Datagrams that could not be compressed or fragmented.
+    pub tx_adapt_error: u64,
+    /// Datagrams refused while the interface was down.
+    pub tx_down: u64,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    pkt: PacketHandle,
+    dst: Address,
+    tag: u16,
+    position: Option<usize>,
+    first_handle: Option<u16>,
+}
+
+/// The `wpan0` L2. Generic parameters are fixed by the crate's capacity constants.
+#[derive(Debug)]
+pub struct Wpan<'r> {
+    mac: WpanMac,
+    reassembler: &'r mut WpanReassembler,
+    contexts: ContextTable,
+    registry: &'r mut WpanRegistry,
+    queue: Deque<(PacketHandle, Address), WPAN_TXQ>,
+    current: Option<InFlight>,
+    next_tag: u16,
+    up: bool,
+    stats: WpanStats,
+}
+
+/// netif link address of an 802.15.4 address.
+pub fn to_link(a: &Address) -> LinkAddr {
+    match *a {
+        Address::Short(s) => LinkAddr::ieee802154_short(s.to_be_bytes()),
+        Address::Extended(e) => LinkAddr::ieee802154_extended(e),
+    }
+}
+
+/// 802.15.4 address of a netif link address (2 or 8 bytes).
+pub fn from_link(l: &LinkAddr) -> Option<Address> {
+    match l.as_bytes() {
+        [a, b] => Some(Address::Short(u16::from_be_bytes([*a, *b]))),
+        b => <[u8; 8]>::try_from(b).ok().map(Address::Extended),
+    }
+}
+
+/// The `sixlo` view of an 802.15.4 address.
+pub const fn to_sixlo(a: &Address) -> SixLink {
+    match *a {
+        Address::Short(s) => SixLink::Short(s.to_be_bytes()),
+        Address::Extended(e) => SixLink::Extended(e),
+    }
+}
+
+/// The link-layer address an IPv6 address's IID was derived from (RFC 4944 §6 / RFC 6282
+/// §3.2.2): `::ff:fe00:XXXX` is short address XXXX; any other IID is an EUI-64 with the U/L
+/// bit flipped.
+pub fn derive_link(a: &Ipv6Addr) -> Address {
+    let o = a.octets();
+    let iid: [u8; 8] = [o[8], o[9], o[10], o[11], o[12], o[13], o[14], o[15]];
+    if iid[..6] == [0, 0, 0, 0xff, 0xfe, 0] {
+        Address::Short(u16::from_be_bytes([iid[6], iid[7]]))
+    } else {
+        let mut e = iid;
+        e[0] ^= 0x02;
+        Address::Extended(e)
+    }
+}
+
+/// The 802.15.4 MAC payload room for a 2006 data frame from our extended address to `dst`
+/// in our PAN (PAN ID compressed), no security.
+pub const fn payload_budget(dst: &Address) -> usize {
+    let dst_len = match dst {
+        Address::Short(_) => 2,
+        Address::Extended(_) => 8,
+    };
+    // Frame control 2 + sequence number 1 + destination PAN 2 + destination + source 8.
+    PSDU_MAX - FCS_LEN - 5 - dst_len - 8
+}
+
+fn ipv6_src(d: &[u8]) -> Option<Ipv6Addr> {
+    let s: [u8; 16] = d.get(8..24)?.try_into().ok()?;
+    Some(Ipv6Addr::from(s))
+}
+
+impl<'r> Wpan<'r> {
+    /// `wpan0` over `mac`, with its reassembly buffers and registration table in `res`
+    /// storage (large: kept out of the stack frame that builds the interface).
+    pub fn new(
+        mac: WpanMac,
+        reassembler: &'r mut WpanReassembler,
+        registry: &'r mut WpanRegistry,
+    ) -> Self {
+        Wpan {
+            mac,
+            reassembler,
+            contexts: ContextTable::new(),
+            registry,
+            queue: Deque::new(),
+            current: None,
+            next_tag: 1,
+            up: true,
+            stats: WpanStats::default(),
+        }
+    }
+
+    /// The MAC.
+    pub fn mac(&self) -> &WpanMac {
+        &self.mac
+    }
+    /// The MAC, mutably (channel changes, event handling).
+    pub fn mac_mut(&mut self) -> &mut WpanMac {
+        &mut self.mac
+    }
+    /// Replace the MAC (PAN ID change); frames queued in the old one are lost (counted by
+    /// the caller).
+    pub fn replace_mac(&mut self, mac: WpanMac) {
+        self.mac = mac;
+    }
+    /// The compression contexts (fed by the 6LBR's prefix configuration).
+    pub fn contexts(&self) -> &ContextTable {
+        &self.contexts
+    }
+    /// The compression contexts, mutably.
+    pub fn contexts_mut(&mut self) -> &mut ContextTable {
+        &mut self.contexts
+    }
+    /// The registration table.
+    pub fn registry(&self) -> &WpanRegistry {
+        self.registry
+    }
+    /// The registration table, mutably.
+    pub fn registry_mut(&mut self) -> &mut WpanRegistry {
+        self.registry
+    }
+    /// The reassembler (its statistics are the 6LoWPAN counters).
+    pub fn reassembler(&self) -> &WpanReassembler {
+        self.reassembler
+    }
+    /// The reassembler, mutably (statistics reset).
+    pub fn reassembler_mut(&mut self) -> &mut WpanReassembler {
+        self.reassembler
+    }
+    /// Adaptation counters.
+    pub fn stats(&self) -> WpanStats {
+        self.stats
+    }
+    /// Zero the adaptation counters.
+    pub fn reset_stats(&mut self) {
+        self.stats = WpanStats::default();
+    }
+    /// Datagrams waiting (the one in flight included).
+    pub fn backlog(&self) -> usize {
+        self.queue.len() + usize::from(self.current.is_some())
+    }
+    /// Room for more datagrams from the core.
+    pub fn room(&self) -> usize {
+        WPAN_TXQ.saturating_sub(self.backlog())
+    }
+    /// Packet buffers held (queue, datagram in flight): they return to the pool when sent.
+    pub fn held_buffers(&self) -> usize {
+        self.backlog()
+    }
+
+    /// Our source address in frames we build.
+    fn our_link(&self) -> Address {
+        Address::Extended(self.mac.config().extended_address)
+    }
+
+    /// Resolve the link-layer destination of a packet leaving on this link.
+    fn resolve(&self, pool: &PacketPool<'_>, pkt: &PacketHandle) -> Address {
+        let meta = pool.meta(pkt);
+        if meta.next_hop.is_multicast() {
+            return Address::BROADCAST;
+        }
+        // A packet we originated may name its link-layer destination (an NA answering a
+        // registration whose address is not, or not yet, in the table).
+        if meta.rx_iface.is_none()
+            && let Some(a) = from_link(&meta.ll_dst)
+        {
+            return a;
+        }
+        if let Some(e) = self.registry.lookup(&meta.next_hop) {
+            return e.ll;
+        }
+        derive_link(&meta.next_hop)
+    }
+
+    /// Free every queued datagram (interface down, reset). Returns how many.
+    pub fn flush(&mut self, pool: &mut PacketPool<'_>) -> usize {
+        let mut n = 0;
+        while let Some((p, _)) = self.queue.pop_front() {
+            pool.free(p);
+            n += 1;
+        }
+        if let Some(c) = self.current.take() {
+            pool.free(c.pkt);
+            n += 1;
+        }
+        n
+    }
+
+    /// Move frames of waiting datagrams into the MAC while it has room, run the MAC, and
+    /// account its transmit reports.
+    pub fn pump(&mut self, now: Instant, pool: &mut PacketPool<'_>, radio: &mut impl Radio) {
+        self.fill_mac(pool);
+        self.mac.poll(now, radio);
+        self.take_reports(pool);
+        // A failure may have freed the in-flight slot.
+        self.fill_mac(pool);
+    }
+
+    /// Account MAC transmit reports (call after [`Mac::handle_event`] too).
+    pub fn take_reports(&mut self, pool: &mut PacketPool<'_>) {
+        while let Some(r) = self.mac.pop_tx_report() {
+            let ok = matches!(r.status, TxStatus::Success { .. });
+            if ok {
+                self.stats.tx_frames_ok += 1;
+                continue;
+            }
+            self.stats.tx_frames_failed += 1;
+            let abort = self.current.as_ref().is_some_and(|c| {
+                c.first_handle
+                    .is_some_and(|f| r.handle.0.wrapping_sub(f) < 0x8000 && c.dst == r.dst)
+            });
+            if abort && let Some(c) = self.current.take() {
+                debug!("wpan0: fragment lost, datagram aborted");
+                self.stats.tx_aborted += 1;
+                pool.free(c.pkt);
+            }
+        }
+    }
+
+    fn fill_mac(&mut self, pool: &mut PacketPool<'_>) {
+        let src = to_sixlo(&self.our_link());
+        loop {
+            if self.current.is_none() {
+                let Some((pkt, dst)) = self.queue.pop_front() else {
+                    return;
+                };
+                let tag = self.next_tag;
+                self.next_tag = self.next_tag.wrapping_add(1);
+                self.current = Some(InFlight {
+                    pkt,
+                    dst,
+                    tag,
+                    position: None,
+                    first_handle: None,
+                });
+            }
+            if self.mac.queue_len() >= MAC_TXQ {
+                return;
+            }
+            let Some(c) = self.current.as_mut() else {
+                return;
+            };
+            let mut frame = [0u8; PSDU_MAX];
+            let step = {
+                let data = pool.data(&c.pkt);
+                let dst = to_sixlo(&c.dst);
+                match Fragmenter::new(
+                    data,
+                    src,
+                    dst,
+                    &self.contexts,
+                    CompressOptions::default(),
+                    c.tag,
+                    payload_budget(&c.dst),
+                ) {
+                    Ok(mut f) => {
+                        f.resume(c.position);
+                        match f.next_frame(&mut frame) {
+                            Ok(Some(n)) => Ok(Some((n, f.position(), f.is_done()))),
+                            Ok(None) => Ok(None),
+                            Err(_) => Err(()),
+                        }
+                    }
+                    Err(_) => Err(()),
+                }
+            };
+            match step {
+                Ok(Some((n, pos, done))) => {
+                    let req = TxRequest {
+                        dst: c.dst,
+                        dst_pan: None,
+                        src: SrcAddrMode::Extended,
+                        frame_type: FrameType::Data,
+                        payload: frame.get(..n).unwrap_or(&[]),
+                    };
+                    match self.mac.enqueue(&req) {
+                        Ok(h) => {
+                            self.stats.tx_frames += 1;
+                            c.position = pos;
+                            c.first_handle.get_or_insert(h.0);
+                            if done {
+                                self.stats.tx_datagrams_done += 1;
+                                if let Some(c) = self.current.take() {
+                                    pool.free(c.pkt);
+                                }
+                            }
+                        }
+                        Err(EnqueueError::QueueFull) => return,
+                        Err(_) => {
+                            self.stats.tx_adapt_error += 1;
+                            if let Some(c) = self.current.take() {
+                                pool.free(c.pkt);
+                            }
+                        }
+                    }
+                }
+                Ok(None) => {
+                    self.stats.tx_datagrams_done += 1;
+                    if let Some(c) = self.current.take() {
+                        pool.free(c.pkt);
+                    }
+                }
+                Err(()) => {
+                    self.stats.tx_adapt_error += 1;
+                    if let Some(c) = self.current.take() {
+                        pool.free(c.pkt);
+                    }
+                }
+            }
+        }
+    }
+
+    /// When [`Wpan::pump`] has timed work (MAC timers; reassembly timeouts are checked on
+    /// every received frame and by [`Wpan::expire`]).
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.mac.next_deadline()
+    }
+
+    /// Expire reassemblies, compression contexts and registrations.
+    pub fn expire(&mut self, now: Instant) {
+        self.reassembler.expire(now);
+        self.contexts.expire(now);
+        self.registry.expire(now);
+    }
+}
+
+impl L2 for Wpan<'_> {
+    fn recv(&mut self, cx: &mut L2Context<'_, '_>, pkt: PacketHandle) -> Verdict {
+        self.stats.rx_frames += 1;
+        // Copy the MPDU out so the datagram can be written into a second pool buffer.
+        let mut mpdu = [0u8; PSDU_MAX];
+        let n = {
+            let d = cx.pool.data(&pkt);
+            let n = d.len().min(PSDU_MAX);
+            if let (Some(dst), Some(src)) = (mpdu.get_mut(..n), d.get(..n)) {
+                dst.copy_from_slice(src);
+            }
+            n
+        };
+        let Some(mpdu) = mpdu.get(..n) else {
+            return Verdict::Drop(pkt);
+        };
+        let Ok(frame) = Frame::new_checked(mpdu) else {
+            self.stats.rx_bad_frame += 1;
+            return Verdict::Drop(pkt);
+        };
+        if frame.security_enabled() {
+            self.stats.rx_secured += 1;
+            return Verdict::Drop(pkt);
+        }
+        if frame.frame_type() != FrameType::Data {
+            self.stats.rx_not_data += 1;
+            return Verdict::Drop(pkt);
+        }
+        let (Some(src), Some(payload)) = (frame.src_addr(), frame.payload()) else {
+            self.stats.rx_bad_frame += 1;
+            return Verdict::Drop(pkt);
+        };
+        let dst = frame.dst_addr();
+        let ll_src = to_sixlo(&src);
+        let ll_dst = dst.as_ref().map_or(SixLink::Absent, to_sixlo);
+        let multicast = dst.is_none_or(|d| d.is_broadcast());
+        // The datagram goes into a fresh buffer; the frame's buffer is reused for it.
+        // Headroom stays for the link-layer header of the egress interface (Ethernet).
+        let headroom = cx.pool.headroom();
+        cx.pool.reset(&pkt, headroom);
+        let cap = cx.pool.buf_size().saturating_sub(headroom);
+        let Ok(out) = cx.pool.append(&pkt, cap) else {
+            self.stats.rx_no_buffer += 1;
+            return Verdict::Drop(pkt);
+        };
+        let r = self
+            .reassembler
+            .receive(payload, &ll_src, &ll_dst, &self.contexts, cx.now, out);
+        match r {
+            Ok(Received::Pending) => {
+                cx.pool.free(pkt);
+                Verdict::Ok
+            }
+            Ok(Received::Complete(len)) => {
+                cx.pool.truncate(&pkt, len);
+                if let Some(m) = cx.pool.meta_mut(&pkt) {
+                    m.ll_src = to_link(&src);
+                    m.ll_dst = dst.as_ref().map_or(LinkAddr::NONE, to_link);
+                    m.ll_multicast = multicast;
+                }
+                self.stats.rx_datagrams += 1;
+                if let Some(s) = ipv6_src(cx.pool.data(&pkt))
+                    && !s.is_unspecified()
+                    && !s.is_multicast()
+                {
+                    self.registry.glean(cx.now, s, src, GLEAN_LIFETIME);
+                }
+                Verdict::Continue(pkt)
+            }
+            Err(e) => {
+                trace!("wpan0: 6LoWPAN drop {:?}", e);
+                self.stats.rx_6lowpan_drop += 1;
+                Verdict::Drop(pkt)
+            }
+        }
+    }
+
+    fn send(&mut self, cx: &mut L2Context<'_, '_>, pkt: PacketHandle) -> Result<usize, SendError> {
+        if !self.up {
+            self.stats.tx_down += 1;
+            cx.pool.free(pkt);
+            return Err(SendError::Down);
+        }
+        let len = cx.pool.len(&pkt);
+        let dst = self.resolve(cx.pool, &pkt);
+        let next_hop = cx.pool.meta(&pkt).next_hop;
+        match self.queue.push_back((pkt, dst)) {
+            Ok(()) => {
+                self.stats.tx_datagrams += 1;
+                if let Some(e) = self.registry.lookup_mut(&next_hop) {
+                    e.tx_frames = e.tx_frames.wrapping_add(1);
+                }
+                Ok(len)
+            }
+            Err((p, _)) => {
+                self.stats.tx_queue_full += 1;
+                cx.pool.free(p);
+                Err(SendError::QueueFull)
+            }
+        }
+    }
+
+    fn enable(&mut self, cx: &mut L2Context<'_, '_>, up: bool) -> Result<(), EnableError> {
+        self.up = up;
+        if !up {
+            self.flush(cx.pool);
+        }
+        Ok(())
+    }
+
+    fn flags(&self) -> L2Flags {
+        // Solicited-node groups are joined: hosts that do not speak 6LoWPAN-ND (RFC 4861
+        // only, e.g. smoltcp) resolve the router with multicast NS, and are answered.
+        L2Flags::MULTICAST
+    }
+}
