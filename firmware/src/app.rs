@@ -892,6 +892,15 @@ impl<'r> App<'r> {
         self.push_event(AppEvent::Config(item));
     }
 
+    /// Interoperability: name context 0 explicitly in IPHC headers sent to the mesh (one
+    /// byte more per frame that uses it), for nodes whose decompressor only accepts explicit
+    /// context IDs (smoltcp 0.14). Not persisted.
+    pub fn set_explicit_context_id(&mut self, on: bool) {
+        let mut o = self.wpan.compress_options();
+        o.explicit_context_id = on;
+        self.wpan.set_compress_options(o);
+    }
+
     /// Start an energy-detect measurement on the current channel (result as an
     /// [`AppEvent::Energy`]).
     pub fn energy_detect(

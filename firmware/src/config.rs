@@ -414,6 +414,10 @@ impl Default for Config {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(not(feature = "std"))]
+    extern crate std;
+    use std::{format, vec, vec::Vec};
+
     use super::*;
     use proptest::prelude::*;
 

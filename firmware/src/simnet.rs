@@ -9,7 +9,9 @@
 //! Leaf nodes are smoltcp's IPv6/6LoWPAN stack over our soft-MAC. smoltcp speaks RFC 4861
 //! (no 6LoWPAN-ND registration), so the border router gleans them; it ignores the 6CO of our
 //! RAs, so each node is provisioned with context 0 = the mesh prefix, as a 6CO-aware node
-//! would learn it; and it has no mesh routing, so only nodes within radio range of the
+//! would learn it; it rejects stateful addresses without an explicit context ID (RFC 6282
+//! makes context 0 implicit), so the border router names the context
+//! ([`App::set_explicit_context_id`]); and it has no mesh routing, so only nodes within radio range of the
 //! border router (every node in a star) are reachable.
 
 use std::fs::File;
@@ -130,7 +132,8 @@ impl BrNode {
         if why != "loaded" {
             store.save(&cfg)?;
         }
-        let app = App::new(cfg, resources(), now, r).map_err(|e| e.to_string())?;
+        let mut app = App::new(cfg, resources(), now, r).map_err(|e| e.to_string())?;
+        app.set_explicit_context_id(true);
         Ok(BrNode {
             radio,
             app: Some(app),
@@ -337,6 +340,9 @@ impl SimNode for BrNode {
         let (cfg, why) = self.store.load(self.fallback.clone());
         self.load_outcome = why;
         self.app = App::new(cfg, resources(), now, radio).ok();
+        if let Some(a) = self.app.as_mut() {
+            a.set_explicit_context_id(true);
+        }
         self.boots += 1;
         if self.pcap.is_some()
             && let Some(app) = self.app.as_mut()

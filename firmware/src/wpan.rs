@@ -122,6 +122,7 @@ pub struct Wpan<'r> {
     current: Option<InFlight>,
     next_tag: u16,
     up: bool,
+    opts: CompressOptions,
     stats: WpanStats,
 }
 
@@ -197,6 +198,7 @@ impl<'r> Wpan<'r> {
             current: None,
             next_tag: 1,
             up: true,
+            opts: CompressOptions::default(),
             stats: WpanStats::default(),
         }
     }
@@ -214,6 +216,16 @@ impl<'r> Wpan<'r> {
     pub fn replace_mac(&mut self, mac: WpanMac) {
         self.mac = mac;
     }
+    /// Compression choices for frames we send (e.g. explicit context IDs for peers that
+    /// need them).
+    pub fn set_compress_options(&mut self, opts: CompressOptions) {
+        self.opts = opts;
+    }
+    /// The compression choices in use.
+    pub fn compress_options(&self) -> CompressOptions {
+        self.opts
+    }
+
     /// The compression contexts (fed by the 6LBR's prefix configuration).
     pub fn contexts(&self) -> &ContextTable {
         &self.contexts
@@ -330,6 +342,7 @@ impl<'r> Wpan<'r> {
 
     fn fill_mac(&mut self, pool: &mut PacketPool<'_>) {
         let src = to_sixlo(&self.our_link());
+        let opts = self.opts;
         loop {
             if self.current.is_none() {
                 let Some((pkt, dst)) = self.queue.pop_front() else {
@@ -360,7 +373,7 @@ impl<'r> Wpan<'r> {
                     src,
                     dst,
                     &self.contexts,
-                    CompressOptions::default(),
+                    opts,
                     c.tag,
                     payload_budget(&c.dst),
                 ) {

@@ -25,6 +25,11 @@ pub struct CompressOptions {
     /// Elide the UDP checksum (RFC 6282 §4.3.2: only when an upper layer, e.g. IPsec, protects
     /// the payload and explicitly allows it). The receiver recomputes it.
     pub elide_udp_checksum: bool,
+    /// Carry the Context Identifier Extension (with SCI/DCI 0) whenever a context is used,
+    /// although RFC 6282 §3.1.1 makes context 0 implicit without it. One byte more, for
+    /// decompressors that only accept explicit context IDs (smoltcp 0.14 rejects stateful
+    /// addresses when CID=0).
+    pub explicit_context_id: bool,
 }
 
 /// Why a datagram could not be compressed.
@@ -186,7 +191,7 @@ fn ipv6(
     let mut pos = IPV6_HEADER_LEN;
     let rest = p.get(pos..).unwrap_or(&[]);
     let mut chained = *chain < MAX_NHC_CHAIN && nhc_len(nh, rest, depth).is_some();
-    let repr = iphc::Repr::compress(
+    let mut repr = iphc::Repr::compress(
         tc,
         flow,
         if chained {
@@ -201,6 +206,10 @@ fn ipv6(
         cx.ll_dst,
         cx.contexts,
     );
+    let e = &mut repr.encoding;
+    if cx.opts.explicit_context_id && ((e.sac && e.sam != 0) || e.dac) {
+        e.cid = true;
+    }
     wr(repr.emit_to(w))?;
     while chained {
         let rest = p.get(pos..).unwrap_or(&[]);

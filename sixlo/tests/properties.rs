@@ -171,7 +171,24 @@ proptest! {
     #[test]
     fn checksum_elision_round_trip(d in datagram(200)) {
         let mut frame = vec![0u8; 2048];
-        let n = compress(&d.bytes, &d.src_ll, &d.dst_ll, &d.ctx, CompressOptions { elide_udp_checksum: true }, &mut frame).unwrap();
+        let n = compress(&d.bytes, &d.src_ll, &d.dst_ll, &d.ctx, CompressOptions { elide_udp_checksum: true, ..Default::default() }, &mut frame).unwrap();
+        let mut out = vec![0u8; 2048];
+        let m = decompress(&frame[..n], &d.src_ll, &d.dst_ll, &d.ctx, &mut out).unwrap();
+        prop_assert_eq!(&out[..m], &d.bytes[..]);
+    }
+
+    #[test]
+    fn explicit_context_id_round_trips(d in datagram(200)) {
+        let opts = CompressOptions { explicit_context_id: true, ..Default::default() };
+        let mut frame = vec![0u8; 2048];
+        let n = compress(&d.bytes, &d.src_ll, &d.dst_ll, &d.ctx, opts, &mut frame).unwrap();
+        // A context in use is always named: the CID bit is set whenever SAC (with an
+        // address) or DAC is.
+        let b1 = frame[1];
+        let (cid, sac, sam, dac) = (b1 & 0x80 != 0, b1 & 0x40 != 0, (b1 >> 4) & 3, b1 & 0x04 != 0);
+        if frame[0] >> 5 == 0b011 && ((sac && sam != 0) || dac) {
+            prop_assert!(cid);
+        }
         let mut out = vec![0u8; 2048];
         let m = decompress(&frame[..n], &d.src_ll, &d.dst_ll, &d.ctx, &mut out).unwrap();
         prop_assert_eq!(&out[..m], &d.bytes[..]);
