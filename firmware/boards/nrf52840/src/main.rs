@@ -1,0 +1,233 @@
+//! sixgate on the nRF52840: the border-router application ([`firmware::app::App`]) driven by
+//! embassy.
+//!
+//! Tasks:
+//! - `main` (this file): boot, then the application loop — it owns the app, the radio and the
+//!   Ethernet device half, and sleeps in one `select` until a radio event, a received Ethernet
+//!   frame, the app's next deadline, or bytes from the management UART;
+//! - `eth_task`: the W5500 runner (all SPI traffic, INT pin, link polling);
+//! - `uart::rx_task`, `uart::tx_task`: UARTE0 ↔ byte pipes.
+//!
+//! The radio's time-critical work happens in its interrupt handler (see `radio.rs`).
+#![no_std]
+#![no_main]
+
+mod board;
+mod eth;
+mod ids;
+mod radio;
+mod store;
+mod uart;
+
+use core::convert::Infallible;
+
+use defmt::{error, info, warn};
+use embassy_embedded_hal::shared_bus::asynch::spi::SpiDevice;
+use embassy_executor::Spawner;
+use embassy_futures::select::{Either4, select4};
+use embassy_nrf::buffered_uarte::BufferedUarte;
+use embassy_nrf::config::{HfclkSource, LfclkSource};
+use embassy_nrf::gpio::{Input, Level, Output, OutputDrive, Pull};
+use embassy_nrf::nvmc::Nvmc;
+use embassy_nrf::spim::Spim;
+use embassy_nrf::{bind_interrupts, buffered_uarte, peripherals, spim, uarte};
+use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+use embassy_sync::mutex::Mutex;
+use embassy_time::Timer;
+use firmware::app::{App, AppResources};
+use firmware::config::Config;
+use firmware::store::{load_config, save_config};
+use netif::time::Instant;
+use static_cell::StaticCell;
+
+use defmt_rtt as _;
+use panic_probe as _;
+
+use crate::eth::{W5500Eth, W5500Runner, W5500State};
+use crate::radio::NrfRadio;
+use crate::store::FlashStore;
+
+bind_interrupts!(struct Irqs {
+    RADIO => radio::RadioIrq;
+    SPIM3 => spim::InterruptHandler<peripherals::SPI3>;
+    UARTE0 => buffered_uarte::InterruptHandler<peripherals::UARTE0>;
+});
+
+/// The W5500 runner: all SPI traffic with the chip.
+#[embassy_executor::task]
+async fn eth_task(runner: W5500Runner) -> ! {
+    runner.run().await
+}
+
+/// The Ethernet port as the app sees it: the W5500, or nothing when the chip did not answer
+/// at boot (the router then serves the mesh alone, with `eth0` down).
+enum EthPort {
+    W5500(W5500Eth),
+    Absent([u8; 6]),
+}
+
+impl EthPort {
+    async fn wait_rx(&mut self) {
+        match self {
+            EthPort::W5500(e) => e.wait_rx().await,
+            EthPort::Absent(_) => core::future::pending().await,
+        }
+    }
+}
+
+impl ethernet::Driver for EthPort {
+    type Error = Infallible;
+
+    fn mac(&self) -> [u8; 6] {
+        match self {
+            EthPort::W5500(e) => e.mac(),
+            EthPort::Absent(mac) => *mac,
+        }
+    }
+
+    fn receive(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Infallible> {
+        match self {
+            EthPort::W5500(e) => e.receive(buf),
+            EthPort::Absent(_) => Ok(None),
+        }
+    }
+
+    fn transmit(&mut self, frame: &[u8]) -> Result<bool, Infallible> {
+        match self {
+            EthPort::W5500(e) => e.transmit(frame),
+            // Nowhere to send: consumed (and lost), so nothing queues up behind it.
+            EthPort::Absent(_) => Ok(true),
+        }
+    }
+
+    fn link_up(&mut self) -> bool {
+        match self {
+            EthPort::W5500(e) => e.link_up(),
+            EthPort::Absent(_) => false,
+        }
+    }
+}
+
+/// `t` as an embassy instant, rounded up to the next RTC tick so a timer never fires before
+/// the deadline it stands for.
+fn to_embassy(t: Instant) -> embassy_time::Instant {
+    let us = u128::from(t.as_micros());
+    let hz = u128::from(embassy_time::TICK_HZ);
+    let ticks = (us * hz).div_ceil(1_000_000);
+    embassy_time::Instant::from_ticks(u64::try_from(ticks).unwrap_or(u64::MAX))
+}
+
+#[embassy_executor::main]
+async fn main(spawner: Spawner) {
+    let mut hal = embassy_nrf::config::Config::default();
+    // The radio needs the crystal; the DK has a 32.768 kHz crystal for RTC1 as well.
+    hal.hfclk_source = HfclkSource::ExternalXtal;
+    hal.lfclk_source = LfclkSource::ExternalXtal;
+    let b = board::Board::new(embassy_nrf::init(hal));
+
+    let dev_addr = ids::device_addr();
+    let eui64 = ids::eui64(dev_addr);
+    let mac = ids::mac48(dev_addr);
+    info!("sixgate nrf52840: EUI-64 {:02x}, MAC {:02x}", eui64, mac);
+
+    // Configuration: flash, or the defaults for this chip.
+    let mut store = FlashStore::new(Nvmc::new(b.nvmc));
+    let (config, outcome) = load_config(&mut store, Config::default_for(eui64));
+    info!("config: {}", outcome);
+
+    let mut radio = NrfRadio::new(b.radio, Irqs);
+
+    // Management UART.
+    static UART_RX_RING: StaticCell<[u8; uart::UART_RX_RING]> = StaticCell::new();
+    static UART_TX_RING: StaticCell<[u8; uart::UART_TX_RING]> = StaticCell::new();
+    let mut ucfg = uarte::Config::default();
+    ucfg.baudrate = board::UART_BAUD;
+    let u = b.uart;
+    let serial = BufferedUarte::new(
+        u.uarte,
+        u.timer,
+        u.ppi_ch1,
+        u.ppi_ch2,
+        u.ppi_group,
+        u.rx,
+        u.tx,
+        Irqs,
+        ucfg,
+        UART_RX_RING.init([0; uart::UART_RX_RING]),
+        UART_TX_RING.init([0; uart::UART_TX_RING]),
+    );
+    let (urx, utx) = serial.split();
+    spawner.spawn(uart::rx_task(urx).expect("uart rx task spawns once"));
+    spawner.spawn(uart::tx_task(utx).expect("uart tx task spawns once"));
+
+    // Ethernet: W5500 on SPIM3.
+    let w = b.w5500;
+    let mut scfg = spim::Config::default();
+    scfg.frequency = board::W5500_SPI_FREQ;
+    let bus = Spim::new(w.spim, Irqs, w.sck, w.miso, w.mosi, scfg);
+    static SPI_BUS: StaticCell<Mutex<NoopRawMutex, Spim<'static>>> = StaticCell::new();
+    let bus = SPI_BUS.init(Mutex::new(bus));
+    let cs = Output::new(w.cs, Level::High, OutputDrive::Standard);
+    let int = Input::new(w.int, Pull::Up);
+    let rst = Output::new(w.rst, Level::High, OutputDrive::Standard);
+    static ETH_STATE: StaticCell<W5500State> = StaticCell::new();
+    let state = ETH_STATE.init(W5500State::new());
+    let mut eth = match embassy_net_wiznet::new(mac, state, SpiDevice::new(bus, cs), int, rst).await
+    {
+        Ok((dev, runner)) => {
+            spawner.spawn(eth_task(runner).expect("eth task spawns once"));
+            EthPort::W5500(W5500Eth::new(dev, mac))
+        }
+        Err(e) => {
+            error!("W5500 not answering ({}); running without eth0", e);
+            EthPort::Absent(mac)
+        }
+    };
+
+    // The application.
+    static RESOURCES: StaticCell<AppResources> = StaticCell::new();
+    let res = RESOURCES.init_with(AppResources::new);
+    let mut app = match App::new(config, res, radio::now(), &mut radio) {
+        Ok(app) => app,
+        Err(e) => defmt::panic!("application refused its configuration: {}", e),
+    };
+    info!("running");
+
+    let mut host_bytes = [0u8; 64];
+    let mut host_rx_total: u32 = 0;
+    loop {
+        let deadline = app.next_deadline();
+        let timer = async {
+            match deadline {
+                Some(d) => Timer::at(to_embassy(d)).await,
+                None => core::future::pending().await,
+            }
+        };
+        let woke = select4(
+            NrfRadio::wait(),
+            eth.wait_rx(),
+            timer,
+            uart::read(&mut host_bytes),
+        )
+        .await;
+        if let Either4::Fourth(n) = woke {
+            // No management protocol yet (the mgmt crate will decode these frames): count
+            // and drop.
+            host_rx_total = host_rx_total.wrapping_add(n as u32);
+            defmt::debug!("uart: {} bytes from the host ({} in all)", n, host_rx_total);
+        }
+
+        // Radio events first (ACK timing), each stamped with the time it is handled.
+        while let Some(ev) = radio.try_event() {
+            app.on_radio_event(radio::now(), ev.event(), &mut radio);
+        }
+        app.poll(radio::now(), &mut radio, &mut eth);
+
+        if let Some(cfg) = app.take_dirty_config() {
+            match save_config(&mut store, &cfg) {
+                Ok(()) => info!("config saved"),
+                Err(e) => warn!("config not saved: {}", e),
+            }
+        }
+    }
+}

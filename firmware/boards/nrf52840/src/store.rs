@@ -1,0 +1,242 @@
+//! The configuration in flash: [`firmware::store::ConfigStore`] over the nRF52840 NVMC.
+//!
+//! # Layout
+//!
+//! Two 4 KiB pages at the end of the 128 KiB application budget (memory.x keeps code below
+//! them):
+//!
+//! | page | address range         |
+//! | ---- | --------------------- |
+//! | A    | 0x0001_E000..0x0001_F000 |
+//! | B    | 0x0001_F000..0x0002_0000 |
+//!
+//! Each page holds one record: a 16-byte header, then the data (padded with 0xff to a whole
+//! 32-bit word, the NVMC's write unit):
+//!
+//! | offset | field    | value |
+//! | ------ | -------- | ----- |
+//! | 0      | magic    | `"SGST"`; written last |
+//! | 4      | sequence | u32 LE, +1 per save (wrapping) |
+//! | 8      | length   | u32 LE, data bytes |
+//! | 12     | crc      | CRC-32 (ISO-HDLC) of sequence, length and data |
+//!
+//! # Atomicity
+//!
+//! `save` erases the page that does *not* hold the newest valid record, writes data, then
+//! sequence/length/crc, and the magic word last. A power cut at any point leaves that page
+//! without a valid record (erased magic, or a CRC that does not match), so `load` still finds
+//! the previous record in the other page. `load` takes the valid record with the newer
+//! sequence number (serial-number arithmetic, so wrapping is fine). `erase` erases both pages.
+//!
+//! Erasing a page takes up to 85 ms, during which the CPU stalls (it executes from the same
+//! flash) and the radio interrupt waits: saving is a management action, not a data-path one.
+
+use embassy_nrf::nvmc::Nvmc;
+use embedded_storage::nor_flash::{NorFlash, ReadNorFlash};
+use firmware::store::ConfigStore;
+
+/// Start of page A.
+pub const PAGE_A: u32 = 0x0001_e000;
+/// Start of page B.
+pub const PAGE_B: u32 = 0x0001_f000;
+/// Flash page size of the nRF52840.
+pub const PAGE_SIZE: u32 = 4096;
+
+const MAGIC: [u8; 4] = *b"SGST";
+const HEADER_LEN: usize = 16;
+/// Largest record payload.
+pub const MAX_DATA: usize = PAGE_SIZE as usize - HEADER_LEN;
+const WORD: usize = 4;
+
+const CRC: crc::Crc<u32, crc::NoTable> = crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
+
+/// What went wrong in the flash store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, defmt::Format)]
+#[non_exhaustive]
+pub enum FlashStoreError {
+    /// The NVMC refused an operation (address or alignment; a bug here).
+    Flash,
+    /// `save` got more than [`MAX_DATA`] bytes.
+    TooLarge,
+    /// `load`'s buffer is shorter than the stored record.
+    BufferTooSmall,
+    /// Reading back what was just written gave different bytes.
+    Verify,
+}
+
+impl core::fmt::Display for FlashStoreError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            FlashStoreError::Flash => "flash controller error",
+            FlashStoreError::TooLarge => "configuration larger than a flash page",
+            FlashStoreError::BufferTooSmall => "load buffer shorter than the stored record",
+            FlashStoreError::Verify => "flash read-back differs from what was written",
+        })
+    }
+}
+
+impl core::error::Error for FlashStoreError {}
+
+/// A valid record's header.
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    page: u32,
+    seq: u32,
+    len: usize,
+}
+
+/// The configuration store in the two flash pages.
+pub struct FlashStore<'d> {
+    flash: Nvmc<'d>,
+}
+
+impl<'d> FlashStore<'d> {
+    /// A store on the NVMC.
+    pub fn new(flash: Nvmc<'d>) -> Self {
+        FlashStore { flash }
+    }
+
+    fn read(&mut self, addr: u32, buf: &mut [u8]) -> Result<(), FlashStoreError> {
+        self.flash
+            .read(addr, buf)
+            .map_err(|_| FlashStoreError::Flash)
+    }
+
+    /// The page's record if it is complete and its CRC matches.
+    fn record(&mut self, page: u32) -> Result<Option<Record>, FlashStoreError> {
+        let mut h = [0u8; HEADER_LEN];
+        self.read(page, &mut h)?;
+        let [
+            m0,
+            m1,
+            m2,
+            m3,
+            s0,
+            s1,
+            s2,
+            s3,
+            l0,
+            l1,
+            l2,
+            l3,
+            c0,
+            c1,
+            c2,
+            c3,
+        ] = h;
+        if [m0, m1, m2, m3] != MAGIC {
+            return Ok(None);
+        }
+        let seq = u32::from_le_bytes([s0, s1, s2, s3]);
+        let len = u32::from_le_bytes([l0, l1, l2, l3]) as usize;
+        if len > MAX_DATA {
+            return Ok(None);
+        }
+        let mut digest = CRC.digest();
+        digest.update(&[s0, s1, s2, s3, l0, l1, l2, l3]);
+        // Stream the data through the CRC in small chunks (no page-sized buffer on the stack).
+        let mut chunk = [0u8; 64];
+        let mut off = 0usize;
+        while off < len {
+            let n = (len - off).min(chunk.len());
+            let c = &mut chunk[..n];
+            self.read(page + (HEADER_LEN + off) as u32, c)?;
+            digest.update(c);
+            off += n;
+        }
+        if digest.finalize() != u32::from_le_bytes([c0, c1, c2, c3]) {
+            return Ok(None);
+        }
+        Ok(Some(Record { page, seq, len }))
+    }
+
+    /// The newest valid record of the two pages.
+    fn newest(&mut self) -> Result<Option<Record>, FlashStoreError> {
+        let a = self.record(PAGE_A)?;
+        let b = self.record(PAGE_B)?;
+        Ok(match (a, b) {
+            (Some(a), Some(b)) => Some(if newer(b.seq, a.seq) { b } else { a }),
+            (a, b) => a.or(b),
+        })
+    }
+
+    fn write(&mut self, addr: u32, data: &[u8]) -> Result<(), FlashStoreError> {
+        self.flash
+            .write(addr, data)
+            .map_err(|_| FlashStoreError::Flash)
+    }
+}
+
+/// Serial-number comparison: `a` is newer than `b`.
+fn newer(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) > 0
+}
+
+impl ConfigStore for FlashStore<'_> {
+    type Error = FlashStoreError;
+
+    fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>, FlashStoreError> {
+        let Some(rec) = self.newest()? else {
+            return Ok(None);
+        };
+        let dst = buf
+            .get_mut(..rec.len)
+            .ok_or(FlashStoreError::BufferTooSmall)?;
+        self.read(rec.page + HEADER_LEN as u32, dst)?;
+        Ok(Some(rec.len))
+    }
+
+    fn save(&mut self, data: &[u8]) -> Result<(), FlashStoreError> {
+        if data.len() > MAX_DATA {
+            return Err(FlashStoreError::TooLarge);
+        }
+        let current = self.newest()?;
+        let (page, seq) = match current {
+            Some(r) if r.page == PAGE_A => (PAGE_B, r.seq.wrapping_add(1)),
+            Some(r) => (PAGE_A, r.seq.wrapping_add(1)),
+            None => (PAGE_A, 1),
+        };
+        self.flash
+            .erase(page, page + PAGE_SIZE)
+            .map_err(|_| FlashStoreError::Flash)?;
+
+        // Data, whole words (the tail padded with the erased value).
+        let body = page + HEADER_LEN as u32;
+        let whole = data.len() - data.len() % WORD;
+        let (head, tail) = data.split_at(whole);
+        if !head.is_empty() {
+            self.write(body, head)?;
+        }
+        if !tail.is_empty() {
+            let mut w = [0xffu8; WORD];
+            w[..tail.len()].copy_from_slice(tail);
+            self.write(body + whole as u32, &w)?;
+        }
+
+        let len = (data.len() as u32).to_le_bytes();
+        let seq_b = seq.to_le_bytes();
+        let mut digest = CRC.digest();
+        digest.update(&seq_b);
+        digest.update(&len);
+        digest.update(data);
+        let crc = digest.finalize().to_le_bytes();
+        let mut meta = [0u8; 12];
+        meta[..4].copy_from_slice(&seq_b);
+        meta[4..8].copy_from_slice(&len);
+        meta[8..].copy_from_slice(&crc);
+        self.write(page + 4, &meta)?;
+        // The commit point.
+        self.write(page, &MAGIC)?;
+
+        match self.record(page)? {
+            Some(r) if r.seq == seq && r.len == data.len() => Ok(()),
+            _ => Err(FlashStoreError::Verify),
+        }
+    }
+
+    fn erase(&mut self) -> Result<(), FlashStoreError> {
+        self.flash
+            .erase(PAGE_A, PAGE_B + PAGE_SIZE)
+            .map_err(|_| FlashStoreError::Flash)
+    }
+}
