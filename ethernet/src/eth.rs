@@ -330,6 +330,11 @@ impl EthernetL2 {
             vlan_tci: None,
             ethertype: ETHERTYPE_IPV6,
         };
+        // A packet built in place in a received buffer (an ICMPv6 error quoting a full-size
+        // frame) may have no headroom left: make room by moving the data back, if it fits.
+        if pool.headroom_of(&pkt) < wire::HEADER_LEN {
+            let _ = pool.ensure_headroom(&pkt, wire::HEADER_LEN);
+        }
         match pool.push_front(&pkt, wire::HEADER_LEN) {
             Ok(b) => {
                 let _ = hdr.emit(b);

@@ -107,7 +107,7 @@ fn to_frame(linktype: u32, data: &[u8], ts_us: u64) -> Option<CapturedFrame> {
                 return None;
             }
             let hlen = usize::from(u16::from_le_bytes([*data.get(2)?, *data.get(3)?]));
-            if hlen < 4 || hlen % 4 != 0 {
+            if hlen < 4 || !hlen.is_multiple_of(4) {
                 return None;
             }
             let mut fcs_len = 2u8; // the default when no FCS-type TLV is present
@@ -228,7 +228,7 @@ fn read_pcapng(b: &[u8]) -> Result<CaptureContents, PcapError> {
         let r = Rd { b, le };
         let ty = r.u32(off).ok_or(PcapError::Truncated)?;
         let len = r.u32(off + 4).ok_or(PcapError::Truncated)? as usize;
-        if len < 12 || len % 4 != 0 || off.checked_add(len).is_none_or(|e| e > b.len()) {
+        if len < 12 || !len.is_multiple_of(4) || off.checked_add(len).is_none_or(|e| e > b.len()) {
             out.malformed += 1;
             break;
         }

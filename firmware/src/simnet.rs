@@ -424,11 +424,13 @@ impl WorldOpts {
     /// Defaults: 8 nodes in a star, no extra loss, seed 1, the default configuration with
     /// a static backbone address, simulated backbone, readings every 10 s with replies.
     pub fn new() -> Self {
-        let mut config = Config::default();
-        config.backbone = Backbone::Static {
-            addr: BR_BACKBONE_ADDR.octets(),
-            prefix_len: 64,
-            gateway: None,
+        let config = Config {
+            backbone: Backbone::Static {
+                addr: BR_BACKBONE_ADDR.octets(),
+                prefix_len: 64,
+                gateway: None,
+            },
+            ..Config::default()
         };
         WorldOpts {
             nodes: 8,

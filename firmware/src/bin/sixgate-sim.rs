@@ -209,13 +209,14 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Some(br) = w.br() {
-        if br.load_outcome() != "loaded" && args.config.is_some() {
-            eprintln!(
-                "sixgate-sim: no valid stored configuration ({}); using the command line and defaults",
-                br.load_outcome()
-            );
-        }
+    if let Some(br) = w.br()
+        && br.load_outcome() != "loaded"
+        && args.config.is_some()
+    {
+        eprintln!(
+            "sixgate-sim: no valid stored configuration ({}); using the command line and defaults",
+            br.load_outcome()
+        );
     }
     if let Some(p) = &args.capture
         && let Some(br) = w.br_mut()
