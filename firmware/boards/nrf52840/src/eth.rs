@@ -34,10 +34,11 @@ use embassy_nrf::gpio::{Input, Output};
 use embassy_nrf::spim::Spim;
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 
-/// Frames buffered between the W5500 runner and the app, each way. Two receive slots let the
-/// runner fetch the next frame while the app handles one; one transmit slot is enough because
-/// `transmit` returning `Ok(false)` leaves the frame queued in `ethernet::EthernetL2`.
-pub const RX_SLOTS: usize = 2;
+/// Frames buffered between the W5500 runner and the app, each way (1514 bytes each). One is
+/// enough: the W5500 itself buffers 16 KiB of received frames and the runner fetches the next
+/// one as soon as the app has taken the last; on transmit, `Ok(false)` leaves the frame queued
+/// in `ethernet::EthernetL2` until the slot is free.
+pub const RX_SLOTS: usize = 1;
 /// See [`RX_SLOTS`].
 pub const TX_SLOTS: usize = 1;
 

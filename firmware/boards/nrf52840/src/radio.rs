@@ -244,6 +244,8 @@ fn on_radio_interrupt() {
             let dbm = clamp_i8(ED_RSSI_OFFSET + i16::from(level));
             let channel = CHANNEL.load(Ordering::Relaxed);
             MODE.store(MODE_RX, Ordering::Relaxed);
+            r.events_end().write_value(0);
+            r.events_framestart().write_value(0);
             r.tasks_start().write_value(1);
             push(PendingEvent::new(Kind::Energy { channel, dbm }, at));
         }
@@ -412,6 +414,12 @@ impl<'d> NrfRadio<'d> {
         r.power().write(|w| w.set_power(true));
         r.mode()
             .write(|w| w.set_mode(vals::Mode::Ieee802154250kbit));
+        // Fast ramp-up (40 µs) keeps TX→RX well inside the 192 µs turnaround; the carrier is
+        // the centre frequency between packets (Nordic's 802.15.4 settings).
+        r.modecnf0().write(|w| {
+            w.set_ru(vals::Ru::Fast);
+            w.set_dtx(vals::Dtx::Center);
+        });
         // 802.15.4 PHY: 8-bit length (the PHR), 32-bit zero preamble, length includes the
         // two CRC bytes, which the hardware computes (ITU-T, init 0) over the PSDU.
         r.pcnf0().write(|w| {
@@ -575,7 +583,9 @@ impl Radio for NrfRadio<'_> {
             return Ok(());
         }
         critical_section::with(|_| {
-            if MODE.load(Ordering::Relaxed) == MODE_TX {
+            // Not in the middle of a transmission or a measurement (whose completion the
+            // MAC waits for).
+            if matches!(MODE.load(Ordering::Relaxed), MODE_TX | MODE_ED) {
                 return Err(RadioError::Busy);
             }
             // The synthesizer takes the new frequency at the next ramp-up.
@@ -618,6 +628,8 @@ impl Radio for NrfRadio<'_> {
                 start_rx();
                 return Err(RadioError::Hardware);
             }
+            // A frame cut off by the STOP must not look like one still arriving.
+            r.events_framestart().write_value(0);
             r.edcnt().write(|w| w.set_edcnt(edcnt));
             r.events_edend().write_value(0);
             MODE.store(MODE_ED, Ordering::Relaxed);
@@ -643,10 +655,8 @@ impl Radio for NrfRadio<'_> {
             return Err(RadioError::Unsupported);
         }
         critical_section::with(|_| {
-            match MODE.load(Ordering::Relaxed) {
-                MODE_RX => {}
-                MODE_TX => return Err(RadioError::Busy),
-                _ => return Err(RadioError::Busy),
+            if MODE.load(Ordering::Relaxed) != MODE_RX {
+                return Err(RadioError::Busy);
             }
             if mode == TxMode::Cca && !Self::cca_locked()? {
                 push(PendingEvent::new(Kind::TxDone(TxOutcome::ChannelBusy), now));
