@@ -110,7 +110,8 @@ fn to_frame(linktype: u32, data: &[u8], ts_us: u64) -> Option<CapturedFrame> {
             if hlen < 4 || !hlen.is_multiple_of(4) {
                 return None;
             }
-            let mut fcs_len = 2u8; // the default when no FCS-type TLV is present
+            // FCS type TLV (type 0): 0 none, 1 16-bit CRC, 2 32-bit CRC; 16-bit when absent.
+            let mut fcs_type = 1u8;
             let mut off = 4;
             while off < hlen {
                 let t = u16::from_le_bytes([*data.get(off)?, *data.get(off + 1)?]);
@@ -119,7 +120,7 @@ fn to_frame(linktype: u32, data: &[u8], ts_us: u64) -> Option<CapturedFrame> {
                     *data.get(off + 3)?,
                 ]));
                 if t == 0 && l == 1 {
-                    fcs_len = *data.get(off + 4)?;
+                    fcs_type = *data.get(off + 4)?;
                 }
                 off = off.checked_add(4 + l.div_ceil(4) * 4)?;
             }
@@ -127,9 +128,9 @@ fn to_frame(linktype: u32, data: &[u8], ts_us: u64) -> Option<CapturedFrame> {
                 return None;
             }
             let body = data.get(hlen..)?;
-            match fcs_len {
+            match fcs_type {
                 0 => (body.to_vec(), false),
-                2 => (body.to_vec(), true),
+                1 => (body.to_vec(), true),
                 _ => return None,
             }
         }
