@@ -62,10 +62,15 @@ use l2_15_4::radio::{
 };
 use netif::time::{Duration, Instant};
 
+/// Received frames the queue holds for the main loop; beyond that frames are dropped and
+/// counted in [`RadioStats::rx_overruns`].
+const RX_QUEUE: usize = 4;
+/// Queue slots that received frames may not take, so a completion always finds room: at most
+/// one `TxDone` (the radio takes no new transmission before the MAC has seen the last one's)
+/// and one `EnergyDetect` are outstanding. A lost completion would leave the MAC waiting.
+const RESERVED: usize = 2;
 /// Events queued by the interrupt handler (and by `transmit` in CCA mode) for the main loop.
-/// Four frames cover a burst that arrives while the app is busy; beyond that frames are
-/// dropped and counted in [`RadioStats::rx_overruns`].
-const EVENT_QUEUE: usize = 4;
+const EVENT_QUEUE: usize = RX_QUEUE + RESERVED;
 
 /// CCA: busy when a carrier is seen OR the energy is above −72 dBm (EDSAMPLE 20 above the
 /// −92 dBm floor), with Nordic's correlator defaults (threshold 45, two peaks).
@@ -290,7 +295,11 @@ fn take_rx() -> bool {
         if !crc_ok {
             RX_CRC_ERRORS.fetch_add(1, Ordering::Relaxed);
         }
-        push(ev);
+        if EVENTS.free_capacity() > RESERVED {
+            push(ev);
+        } else {
+            RX_OVERRUNS.fetch_add(1, Ordering::Relaxed);
+        }
     }
     true
 }
