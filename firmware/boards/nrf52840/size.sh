@@ -45,16 +45,22 @@ read -r text data bss _ < <(echo "$out" | sed -n 2p)
 flash=$((text + data))
 ram=$((data + bss))
 
+# RAM_ENFORCE=0 reports a static-RAM overrun without failing (CI uses it while the overrun is
+# an open item of the firmware issue); flash is always enforced.
+RAM_ENFORCE="${RAM_ENFORCE:-1}"
 fail=0
-report() { # name used budget
+report() { # name used budget enforce
   local pct=$(($2 * 100 / $3))
   local verdict=ok
-  if [ "$2" -gt "$3" ]; then verdict="OVER BUDGET by $(($2 - $3)) bytes"; fail=1; fi
+  if [ "$2" -gt "$3" ]; then
+    verdict="OVER BUDGET by $(($2 - $3)) bytes"
+    if [ "$4" = 1 ]; then fail=1; else verdict="$verdict (reported, not enforced)"; fi
+  fi
   local kib
   kib=$(awk -v n="$2" 'BEGIN { printf "%.1f", n / 1024 }')
   printf '%-11s %7d bytes (%5s KiB) of %7d (%3d KiB): %3d%%  %s\n' \
     "$1" "$2" "$kib" "$3" $(($3 / 1024)) "$pct" "$verdict"
 }
-report "flash" "$flash" "$FLASH_BUDGET"
-report "static RAM" "$ram" "$RAM_BUDGET"
+report "flash" "$flash" "$FLASH_BUDGET" 1
+report "static RAM" "$ram" "$RAM_BUDGET" "$RAM_ENFORCE"
 exit "$fail"
