@@ -531,9 +531,11 @@ impl Lbr {
         let mut next = Duration::from_micros(
             lo + (u128::from(span) * u128::from(r) / u128::from(u32::MAX)) as u64,
         );
+        // The first MAX_INITIAL_RTR_ADVERTISEMENTS RAs are at most 16 s apart; the interval
+        // after the last of them is an ordinary one (RFC 4861 §6.2.4).
         if self.initial_left > 0 {
             self.initial_left -= 1;
-            if next > MAX_INITIAL_RTR_ADVERT_INTERVAL {
+            if self.initial_left > 0 && next > MAX_INITIAL_RTR_ADVERT_INTERVAL {
                 next = MAX_INITIAL_RTR_ADVERT_INTERVAL;
             }
         }

@@ -509,9 +509,12 @@ impl L2 for Wpan<'_> {
                     m.ll_multicast = multicast;
                 }
                 self.stats.rx_datagrams += 1;
+                // Glean only sources the ingress policy will accept (link-local or the mesh
+                // prefix, which is context 0): a spoofed foreign source must not take a
+                // registration-table slot.
                 if let Some(s) = ipv6_src(cx.pool.data(&pkt))
-                    && !s.is_unspecified()
-                    && !s.is_multicast()
+                    && (s.is_unicast_link_local()
+                        || self.contexts.get(0).is_some_and(|c| c.matches(&s.octets())))
                 {
                     self.registry.glean(cx.now, s, src, GLEAN_LIFETIME);
                 }

@@ -447,7 +447,6 @@ fn hostile_frames_are_counted_and_traffic_flows() {
 }
 
 #[test]
-#[ignore = "bug: wpan0 gleans the IPv6 source of every datagram into the registry before the ingress policy runs, so a frame the policy drops (source outside the mesh prefix) still creates a gleaned entry; a spoofer can fill the 256-entry table and evict real gleaned nodes"]
 fn policy_dropped_source_is_not_gleaned() {
     let (mut w, mut evil) = world();
     w.sim.run_until(Instant::from_secs(5));

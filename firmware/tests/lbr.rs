@@ -748,7 +748,6 @@ fn rs_gets_a_unicast_ra_with_pio_6co_abro() {
 }
 
 #[test]
-#[ignore = "bug: Lbr::poll clamps the interval after MAX_INITIAL_RTR_ADVERTISEMENTS (3) RAs, so 4 RAs go out at the initial rate (0, 16, 32, 48 s); RFC 4861 §6.2.4 (and KAME rtadvd, which counts the RA before re-arming the timer) send 3"]
 fn periodic_multicast_ras_follow_rfc4861_and_rfc6775() {
     let mut h = Harness::new();
     h.run_until(at(60_000));
