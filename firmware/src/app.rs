@@ -506,16 +506,13 @@ impl<'r> App<'r> {
             RadioEvent::Received(f) => Some(f),
             _ => None,
         };
-        let ind = {
-            let mut tap = Tap {
-                radio,
-                capture: self.capture,
-                channel,
-            };
-            let ind = self.wpan.mac_mut().handle_event(now, ev, &mut tap);
-            // Frames queued by the MAC (ACK timing) go out through the same tap.
-            ind
+        // The MAC may answer at once (an ACK): through the tap, so the capture sees it.
+        let mut tap = Tap {
+            radio: &mut *radio,
+            capture: &mut *self.capture,
+            channel,
         };
+        let ind = self.wpan.mac_mut().handle_event(now, ev, &mut tap);
         match ind {
             Some(MacIndication::Frame(f)) => {
                 if let Some(r) = raw {
