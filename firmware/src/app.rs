@@ -33,7 +33,7 @@ use sixlo::Context;
 
 use crate::capture::{CaptureIface, CaptureMeta, DefaultCaptureRing, Direction};
 use crate::config::{Backbone, Config, ConfigError};
-use crate::lbr::{Lbr, LbrEvent, iid_of};
+use crate::lbr::{Lbr, LbrEvent, our_iid};
 use crate::wpan::{Wpan, WpanReassembler, WpanRegistry};
 
 /// Packet buffers.
@@ -291,15 +291,7 @@ impl<D: Driver> Driver for EthTap<'_, D> {
         let r = self.drv.receive(buf)?;
         if let Some(n) = r {
             let have = n.min(buf.len());
-            let frame = buf.get(..have).unwrap_or(&[]);
-            if self.capture.wants(CaptureIface::Eth0, Direction::Rx) {
-                let mut copy = [0u8; 1518];
-                let m = have.min(copy.len());
-                if let (Some(c), Some(f)) = (copy.get_mut(..m), frame.get(..m)) {
-                    c.copy_from_slice(f);
-                }
-                self.record(Direction::Rx, copy.get(..m).unwrap_or(&[]), n);
-            }
+            self.record(Direction::Rx, buf.get(..have).unwrap_or(&[]), n);
         }
         Ok(r)
     }
@@ -438,7 +430,7 @@ impl<'r> App<'r> {
     /// on the backbone. `old` is the previous prefix to withdraw.
     fn apply_prefix(&mut self, now: Instant, old: Option<[u8; 8]>) -> Result<(), AppError> {
         let core = |_| AppError::Core;
-        let iid = iid_of(&self.cfg.eui64);
+        let iid = our_iid(&self.cfg);
         if let Some(old) = old {
             let mut o = [0u8; 16];
             o[..8].copy_from_slice(&old);
@@ -813,8 +805,7 @@ impl<'r> App<'r> {
                     .sum::<usize>()
             })
             .sum();
-        pool.available() + queued + self.wpan.held_buffers() + self.eth.held_buffers()
-            == pool.capacity()
+        pool.available() + queued + self.wpan.backlog() + self.eth.held_buffers() == pool.capacity()
     }
 
     // ----- run-time configuration --------------------------------------------------------

@@ -587,7 +587,7 @@ impl Lbr {
         };
         let our = Address::Extended(wpan.mac().config().extended_address);
         let prefix = cfg.mesh_prefix_addr();
-        let br = netif::addr::with_iid(prefix, iid_of(&cfg.eui64));
+        let br = netif::addr::with_iid(prefix, our_iid(cfg));
         let ra = &cfg.ra;
         let write = |b: &mut [u8]| -> Option<usize> {
             let [l0, l1] = ra.router_lifetime_s.to_be_bytes();
@@ -699,11 +699,12 @@ impl Lbr {
     }
 }
 
-/// The IID of an EUI-64 (U/L bit flipped).
-pub fn iid_of(eui64: &[u8; 8]) -> [u8; 8] {
-    let mut i = *eui64;
-    i[0] ^= 0x02;
-    i
+/// Our interface identifier on the mesh: netif's 802.15.4 mapping of the EUI-64 (U/L bit
+/// flipped, RFC 4944 §6).
+pub fn our_iid(cfg: &Config) -> [u8; 8] {
+    netif::LinkAddr::ieee802154_extended(cfg.eui64)
+        .to_iid()
+        .unwrap_or(cfg.eui64)
 }
 
 /// Build `src → dst` (hop limit 255, ICMPv6) with a message `write` fills (at most

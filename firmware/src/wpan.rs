@@ -258,17 +258,13 @@ impl<'r> Wpan<'r> {
     pub fn reset_stats(&mut self) {
         self.stats = WpanStats::default();
     }
-    /// Datagrams waiting (the one in flight included).
+    /// Datagrams waiting (the one in flight included); each holds a pool buffer until sent.
     pub fn backlog(&self) -> usize {
         self.queue.len() + usize::from(self.current.is_some())
     }
     /// Room for more datagrams from the core.
     pub fn room(&self) -> usize {
         WPAN_TXQ.saturating_sub(self.backlog())
-    }
-    /// Packet buffers held (queue, datagram in flight): they return to the pool when sent.
-    pub fn held_buffers(&self) -> usize {
-        self.backlog()
     }
 
     /// Our source address in frames we build.
