@@ -1,0 +1,3 @@
+//! `sixgate`: manage a sixgate border router over its serial line.
+
+fn main() {}

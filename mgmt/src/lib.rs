@@ -1,0 +1,2 @@
+//! # mgmt — sixgate's management protocol
+#![no_std]
