@@ -1,2 +1,575 @@
 //! # mgmt — sixgate's management protocol
+//!
+//! The one protocol between the `sixgate` CLI (host) and the border router (device), shared by
+//! both so they cannot disagree about bytes. `no_std`, no heap. The full specification, with
+//! byte layouts and versioning rules, is `docs/protocol.md`.
+//!
+//! - [`frame`]: COBS-delimited frames with a CRC-32 trailer, and a resynchronising decoder;
+//! - a frame's payload is a 4-byte [`Header`] (protocol version, [`Kind`], request id) and a
+//!   postcard body: [`Request`], [`Response`], [`Event`], [`Log`] or [`Capture`] ([`msg`]);
+//! - [`encode`] builds a whole frame from a header and a body; [`decode`] splits a payload
+//!   into its header and body, keeping the header when the body does not decode so the device
+//!   can still answer with the request's id;
+//! - [`schema_fingerprint`] changes whenever any message's encoding changes; peers exchange
+//!   it in the `Hello` handshake.
 #![no_std]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod frame;
+pub mod msg;
+
+pub use frame::{FrameDecoder, FrameError, MAX_FRAME, MAX_PAYLOAD, encode_frame};
+pub use msg::*;
+
+use serde::Serialize;
+
+/// The protocol version. Bumped on every change that makes old peers decode differently; the
+/// `Hello` exchange makes a mismatched pair fail with a message instead of garbage.
+pub const PROTOCOL_VERSION: u8 = 1;
+
+/// Bytes of the [`Header`] at the start of every payload.
+pub const HEADER_LEN: usize = 4;
+
+/// The kind of a message, the second header byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
+pub enum Kind {
+    /// Host → device [`Request`].
+    Request = 0,
+    /// Device → host [`Response`] to the request with the same id.
+    Response = 1,
+    /// Device → host unsolicited [`Event`] (id 0).
+    Event = 2,
+    /// Device → host [`Log`] line (id 0).
+    Log = 3,
+    /// Device → host [`Capture`] record (id 0).
+    Capture = 4,
+}
+
+impl Kind {
+    fn from_u8(b: u8) -> Option<Kind> {
+        Some(match b {
+            0 => Kind::Request,
+            1 => Kind::Response,
+            2 => Kind::Event,
+            3 => Kind::Log,
+            4 => Kind::Capture,
+            _ => return None,
+        })
+    }
+}
+
+/// The fixed header of every payload: `[version, kind, id_lo, id_hi]`. Its layout never
+/// changes between protocol versions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Header {
+    /// Sender's [`PROTOCOL_VERSION`].
+    pub version: u8,
+    /// Message kind.
+    pub kind: Kind,
+    /// Request id (responses echo it; unsolicited messages use 0).
+    pub id: u16,
+}
+
+impl Header {
+    /// A header of this crate's version.
+    pub const fn new(kind: Kind, id: u16) -> Header {
+        Header {
+            version: PROTOCOL_VERSION,
+            kind,
+            id,
+        }
+    }
+
+    /// The 4 header bytes.
+    pub fn to_bytes(self) -> [u8; HEADER_LEN] {
+        let [lo, hi] = self.id.to_le_bytes();
+        [self.version, self.kind as u8, lo, hi]
+    }
+}
+
+/// Why a payload could not be decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Shorter than the header.
+    TooShort,
+    /// The kind byte is not a known [`Kind`]; carries the raw byte.
+    UnknownKind(u8),
+    /// The sender speaks another protocol version (and the body is not a frozen `Hello`).
+    Version(u8),
+    /// The body does not decode as the kind's type (unknown variant, truncated, trailing
+    /// bytes).
+    Body,
+}
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DecodeError::TooShort => f.write_str("message shorter than its header"),
+            DecodeError::UnknownKind(k) => write!(f, "unknown message kind {k}"),
+            DecodeError::Version(v) => write!(
+                f,
+                "peer speaks protocol version {v}, this side speaks {PROTOCOL_VERSION}"
+            ),
+            DecodeError::Body => f.write_str("message body does not decode"),
+        }
+    }
+}
+
+impl core::error::Error for DecodeError {}
+
+/// Why a message could not be encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The body does not fit [`MAX_PAYLOAD`] (or the scratch buffer).
+    TooLarge,
+    /// The output buffer is too small for the frame.
+    BufferTooSmall,
+}
+
+impl core::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            EncodeError::TooLarge => "message larger than the maximum payload",
+            EncodeError::BufferTooSmall => "output buffer too small",
+        })
+    }
+}
+
+impl core::error::Error for EncodeError {}
+
+/// A decoded message body.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Message<'a> {
+    /// [`Kind::Request`].
+    Request(Request<'a>),
+    /// [`Kind::Response`].
+    Response(Response<'a>),
+    /// [`Kind::Event`].
+    Event(Event<'a>),
+    /// [`Kind::Log`].
+    Log(Log<'a>),
+    /// [`Kind::Capture`].
+    Capture(Capture<'a>),
+}
+
+/// Encodes `header` + postcard(`body`) as one complete frame (delimiter included) into `out`,
+/// using `scratch` (at least [`MAX_PAYLOAD`] bytes for the largest messages) for the payload.
+pub fn encode<T: Serialize + ?Sized>(
+    header: Header,
+    body: &T,
+    scratch: &mut [u8],
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    let limit = scratch.len().min(MAX_PAYLOAD);
+    let scratch = scratch.get_mut(..limit).ok_or(EncodeError::TooLarge)?;
+    let (head, rest) = scratch
+        .split_at_mut_checked(HEADER_LEN)
+        .ok_or(EncodeError::TooLarge)?;
+    head.copy_from_slice(&header.to_bytes());
+    let body_len = postcard::to_slice(body, rest)
+        .map_err(|_| EncodeError::TooLarge)?
+        .len();
+    let payload = scratch
+        .get(..HEADER_LEN + body_len)
+        .ok_or(EncodeError::TooLarge)?;
+    encode_frame(payload, out).map_err(|_| EncodeError::BufferTooSmall)
+}
+
+/// Reads the header of a payload.
+pub fn decode_header(payload: &[u8]) -> Result<(Header, &[u8]), DecodeError> {
+    let Some((&[version, kind, lo, hi], body)) = payload.split_first_chunk::<HEADER_LEN>() else {
+        return Err(DecodeError::TooShort);
+    };
+    let kind = Kind::from_u8(kind).ok_or(DecodeError::UnknownKind(kind))?;
+    Ok((
+        Header {
+            version,
+            kind,
+            id: u16::from_le_bytes([lo, hi]),
+        },
+        body,
+    ))
+}
+
+/// Splits a frame payload into its header and body. The header is returned even when the
+/// body fails, so a device can answer an undecodable request with an error carrying its id.
+/// A message of another protocol version decodes only if it is a `Hello` (request or
+/// response) or an `Error` response, whose encodings are frozen; otherwise
+/// [`DecodeError::Version`].
+pub fn decode(payload: &[u8]) -> Result<(Header, Result<Message<'_>, DecodeError>), DecodeError> {
+    let (h, body) = decode_header(payload)?;
+    let msg = decode_body(h, body);
+    let msg = match msg {
+        Ok(m) if h.version != PROTOCOL_VERSION && !frozen(&m) => {
+            Err(DecodeError::Version(h.version))
+        }
+        Err(_) if h.version != PROTOCOL_VERSION => Err(DecodeError::Version(h.version)),
+        other => other,
+    };
+    Ok((h, msg))
+}
+
+fn frozen(m: &Message<'_>) -> bool {
+    matches!(
+        m,
+        Message::Request(Request::Hello { .. })
+            | Message::Response(Response::Hello { .. } | Response::Error { .. })
+    )
+}
+
+fn decode_body(h: Header, body: &[u8]) -> Result<Message<'_>, DecodeError> {
+    fn whole<'a, T: serde::Deserialize<'a>>(b: &'a [u8]) -> Result<T, DecodeError> {
+        match postcard::take_from_bytes::<T>(b) {
+            Ok((v, [])) => Ok(v),
+            _ => Err(DecodeError::Body),
+        }
+    }
+    Ok(match h.kind {
+        Kind::Request => Message::Request(whole(body)?),
+        Kind::Response => Message::Response(whole(body)?),
+        Kind::Event => Message::Event(whole(body)?),
+        Kind::Log => Message::Log(whole(body)?),
+        Kind::Capture => Message::Capture(whole(body)?),
+    })
+}
+
+/// A fingerprint of the whole message schema: CRC-32 over the encodings of one sample of
+/// every message variant (see [`for_each_sample`]). Any change to a field, a type, or the
+/// order or number of variants changes it; renaming does not (names are not on the wire).
+pub fn schema_fingerprint() -> u32 {
+    let mut digest = frame::CRC32.digest();
+    let mut scratch = [0u8; 256];
+    for_each_sample(&mut |kind, body| {
+        let n = body(&mut scratch);
+        digest.update(&[kind as u8]);
+        digest.update(scratch.get(..n).unwrap_or_default());
+    });
+    digest.finalize()
+}
+
+/// Calls `f` with a sample of every message variant (its kind and an encoder into a buffer
+/// returning the length). Used by [`schema_fingerprint`] and the round-trip tests; a new
+/// variant must get a sample here (the tests check that every variant index is present).
+pub fn for_each_sample(f: &mut dyn FnMut(Kind, &dyn Fn(&mut [u8]) -> usize)) {
+    fn enc<T: Serialize>(v: &T, b: &mut [u8]) -> usize {
+        postcard::to_slice(v, b).map_or(0, |s| s.len())
+    }
+    for r in samples::requests() {
+        f(Kind::Request, &|b| enc(&r, b));
+    }
+    for r in samples::responses() {
+        f(Kind::Response, &|b| enc(&r, b));
+    }
+    for e in samples::events() {
+        f(Kind::Event, &|b| enc(&e, b));
+    }
+    let l = samples::log();
+    f(Kind::Log, &|b| enc(&l, b));
+    let c = samples::capture();
+    f(Kind::Capture, &|b| enc(&c, b));
+}
+
+/// One sample of every message variant, with every optional field present.
+pub mod samples {
+    use super::*;
+    use heapless::Vec;
+
+    const A: Ip6 = [0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7];
+
+    fn one<T, const N: usize>(t: T) -> Vec<T, N> {
+        let mut v = Vec::new();
+        let _ = v.push(t);
+        v
+    }
+
+    /// Every [`Request`] variant, in variant order.
+    pub fn requests() -> [Request<'static>; 27] {
+        [
+            Request::Hello {
+                version: PROTOCOL_VERSION,
+                schema: 0x1234_5678,
+                client: "sixgate 0.1.0",
+            },
+            Request::Info,
+            Request::IfaceList,
+            Request::IfaceAdmin {
+                iface: "wpan0",
+                up: true,
+            },
+            Request::IfaceSet {
+                iface: "wpan0",
+                setting: IfaceSetting::Channel(15),
+            },
+            Request::AddrList,
+            Request::AddrAdd {
+                iface: "eth0",
+                addr: A,
+                prefix_len: 64,
+            },
+            Request::AddrDel {
+                iface: "eth0",
+                addr: A,
+            },
+            Request::RouteList,
+            Request::RouteAdd {
+                prefix: A,
+                len: 48,
+                iface: "eth0",
+                via: Some(A),
+                metric: 10,
+            },
+            Request::RouteDel { prefix: A, len: 48 },
+            Request::NeighList,
+            Request::NodesList { start: 8 },
+            Request::PrefixShow,
+            Request::PrefixSet { prefix: A, len: 64 },
+            Request::Stats {
+                iface: Some("wpan0"),
+                start: 24,
+            },
+            Request::StatsReset {
+                iface: Some("eth0"),
+            },
+            Request::Ping {
+                dst: A,
+                size: 56,
+                seq: 3,
+                timeout_ms: 2000,
+            },
+            Request::ScanEnergy {
+                channels: 0x07ff_f800,
+                duration_ms: 10,
+            },
+            Request::CaptureStart {
+                ifaces: 3,
+                promiscuous: true,
+            },
+            Request::CaptureStop,
+            Request::Subscribe {
+                events: true,
+                logs: false,
+            },
+            Request::ConfigShow,
+            Request::ConfigSave,
+            Request::ConfigReset,
+            Request::Reboot,
+            Request::IfaceSet {
+                iface: "wpan0",
+                setting: IfaceSetting::TxPower(-4),
+            },
+        ]
+    }
+
+    /// Every [`Response`] variant, in variant order.
+    pub fn responses() -> [Response<'static>; 17] {
+        let iface = IfaceInfo {
+            name: "wpan0",
+            kind: IfaceKind::Wpan,
+            admin_up: true,
+            link_up: true,
+            mtu: 1280,
+            forwarding: true,
+            ll_addr: &[2, 0, 0x5e, 0xff, 0xfe, 0, 0, 1],
+            wpan: Some(WpanInfo {
+                channel: 26,
+                pan_id: 0xabcd,
+                short_addr: 0,
+                tx_power: 0,
+            }),
+            rx_packets: 1,
+            tx_packets: 2,
+            forwarded: 3,
+            drops: 4,
+        };
+        [
+            Response::Hello {
+                version: PROTOCOL_VERSION,
+                schema: 0x1234_5678,
+                firmware: "sixgate 0.1.0",
+                board: "sim",
+            },
+            Response::Error {
+                code: ErrorCode::NoSuchIface,
+                message: "no interface wlan9",
+            },
+            Response::Ok,
+            Response::Info(Info {
+                firmware: "sixgate 0.1.0",
+                board: "sim",
+                protocol: PROTOCOL_VERSION,
+                uptime_ms: 123_456,
+                eui64: [2, 0, 0x5e, 0xff, 0xfe, 0, 0, 1],
+                short_addr: 0,
+                channel: 26,
+                pan_id: 0xabcd,
+                tx_power: 0,
+                prefix: A,
+                prefix_len: 64,
+                registered: 5,
+                gleaned: 3,
+                pool_free: 15,
+                pool_size: 16,
+            }),
+            Response::Ifaces(one(iface)),
+            Response::Addrs(one(AddrInfo {
+                iface: "eth0",
+                addr: A,
+                prefix_len: 64,
+                state: AddrState::Preferred,
+                valid_s: Some(3600),
+            })),
+            Response::Routes(one(RouteInfo {
+                prefix: A,
+                len: 64,
+                iface: Some("wpan0"),
+                via: Some(A),
+                metric: 1,
+                origin: RouteOrigin::Learned,
+                expires_s: Some(1800),
+            })),
+            Response::Neighbors(one(NeighborInfo {
+                addr: A,
+                mac: Some([2, 0, 0, 0, 0, 2]),
+                state: NeighState::Reachable,
+                router: true,
+            })),
+            Response::Nodes {
+                total: 9,
+                start: 8,
+                nodes: one(NodeInfo {
+                    addr: A,
+                    eui64: Some([2, 0, 0, 0, 0, 0, 0, 7]),
+                    short_addr: Some(7),
+                    registered: true,
+                    lifetime_s: 86_000,
+                    last_heard_ms: Some(1500),
+                    rssi: Some(-61),
+                    lqi: Some(200),
+                    etx_x100: Some(125),
+                    rx_frames: 40,
+                    tx_frames: 12,
+                }),
+            },
+            Response::Prefix {
+                prefix: A,
+                len: 64,
+                context_id: 0,
+                abro_version: 2,
+            },
+            Response::Stats {
+                total: 60,
+                start: 24,
+                counters: one(Counter {
+                    layer: Layer::Mac,
+                    iface: Some("wpan0"),
+                    name: "tx_frames",
+                    value: 99,
+                }),
+            },
+            Response::Ping(PingOutcome::Reply {
+                rtt_us: 15_000,
+                hop_limit: 64,
+                size: 56,
+            }),
+            Response::Energy(one(ChannelEnergy {
+                channel: 11,
+                dbm: -90,
+            })),
+            Response::CaptureStats(CaptureStats {
+                recorded: 10,
+                sent: 9,
+                dropped: [1, 0],
+            }),
+            Response::Config(ConfigInfo {
+                prefix: A,
+                prefix_len: 64,
+                pan_id: 0xabcd,
+                channel: 26,
+                eui64: [2, 0, 0x5e, 0xff, 0xfe, 0, 0, 1],
+                short_addr: 0,
+                tx_power: 0,
+                eth_mac: [2, 0x5e, 0xff, 0xfe, 0, 1],
+                backbone_static: Some((A, 64)),
+                backbone_gateway: Some(A),
+                ra_interval_s: (200, 600),
+                router_lifetime_s: 1800,
+                prefix_lifetimes_s: (86_400, 14_400),
+                abro_version: 1,
+                max_registration_min: 1440,
+                unsaved: true,
+            }),
+            Response::Ping(PingOutcome::Error {
+                icmp_type: 1,
+                code: 3,
+                from: A,
+            }),
+            Response::Ping(PingOutcome::Timeout),
+        ]
+    }
+
+    /// Every [`EventKind`] variant, in variant order.
+    pub fn events() -> [Event<'static>; 21] {
+        let k = [
+            EventKind::IfaceUp("eth0"),
+            EventKind::IfaceDown("eth0"),
+            EventKind::AddrAdded("eth0", A),
+            EventKind::AddrRemoved("eth0", A),
+            EventKind::AddrDeprecated("eth0", A),
+            EventKind::RouteAdded(A, 64, Some("wpan0")),
+            EventKind::RouteRemoved(A, 64, None),
+            EventKind::NodeRegistered(A),
+            EventKind::NodeRefused(A, 1),
+            EventKind::NodeDeregistered(A),
+            EventKind::DadSucceeded(A),
+            EventKind::DadFailed(A),
+            EventKind::ResolutionFailed(A),
+            EventKind::AddressFormed(A),
+            EventKind::RouterLearned(A),
+            EventKind::ChannelChanged(15),
+            EventKind::PanIdChanged(0x1234),
+            EventKind::PrefixChanged(A),
+            EventKind::TxPowerChanged(-8),
+            EventKind::Energy(11, -85),
+            EventKind::Lost(3),
+        ];
+        k.map(|kind| Event { ts_ms: 42, kind })
+    }
+
+    /// A [`Log`] line.
+    pub fn log() -> Log<'static> {
+        Log {
+            ts_ms: 42,
+            level: Level::Warn,
+            target: "firmware::lbr",
+            text: "registration table full",
+        }
+    }
+
+    /// A [`Capture`] record.
+    pub fn capture() -> Capture<'static> {
+        Capture {
+            ts_us: 42_000_001,
+            iface: CaptureIface::Wpan0,
+            tx: false,
+            channel: 26,
+            rssi: -50,
+            lqi: 255,
+            orig_len: 5,
+            dropped: [1, 2],
+            data: &[0x02, 0x00, 0x07, 0xaa, 0xbb],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

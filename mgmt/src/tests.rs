@@ -1,0 +1,233 @@
+extern crate std;
+
+use std::collections::BTreeSet;
+use std::vec::Vec;
+
+use super::*;
+
+fn frame_of<T: Serialize>(h: Header, body: &T) -> Vec<u8> {
+    let mut scratch = [0u8; MAX_PAYLOAD];
+    let mut out = [0u8; MAX_FRAME];
+    let n = encode(h, body, &mut scratch, &mut out).unwrap();
+    out[..n].to_vec()
+}
+
+fn payload_of(frame: &[u8]) -> Vec<u8> {
+    let mut d = FrameDecoder::new();
+    let (n, r) = d.feed(frame);
+    assert_eq!(n, frame.len());
+    r.unwrap().unwrap().to_vec()
+}
+
+#[test]
+fn every_sample_round_trips_through_a_frame() {
+    for (i, r) in samples::requests().into_iter().enumerate() {
+        let h = Header::new(Kind::Request, i as u16 + 1);
+        let p = payload_of(&frame_of(h, &r));
+        let (h2, m) = decode(&p).unwrap();
+        assert_eq!(h2, h);
+        assert_eq!(m.unwrap(), Message::Request(r));
+    }
+    for r in samples::responses() {
+        let h = Header::new(Kind::Response, 7);
+        let p = payload_of(&frame_of(h, &r));
+        assert_eq!(decode(&p).unwrap().1.unwrap(), Message::Response(r));
+    }
+    for e in samples::events() {
+        let p = payload_of(&frame_of(Header::new(Kind::Event, 0), &e));
+        assert_eq!(decode(&p).unwrap().1.unwrap(), Message::Event(e));
+    }
+    let l = samples::log();
+    let p = payload_of(&frame_of(Header::new(Kind::Log, 0), &l));
+    assert_eq!(decode(&p).unwrap().1.unwrap(), Message::Log(l));
+    let c = samples::capture();
+    let p = payload_of(&frame_of(Header::new(Kind::Capture, 0), &c));
+    assert_eq!(decode(&p).unwrap().1.unwrap(), Message::Capture(c));
+}
+
+/// The first body byte is the variant index (postcard varint, one byte below 128): every
+/// index from 0 to the highest must have a sample, so a new variant cannot be forgotten.
+fn variant_indices<T: Serialize>(items: &[T]) -> BTreeSet<u8> {
+    items
+        .iter()
+        .map(|r| {
+            let mut b = [0u8; 1024];
+            postcard::to_slice(r, &mut b).unwrap()[0]
+        })
+        .collect()
+}
+
+#[test]
+fn samples_cover_every_variant() {
+    let r = variant_indices(&samples::requests());
+    assert_eq!(r, (0..=25).collect(), "requests");
+    let r = variant_indices(&samples::responses());
+    assert_eq!(r, (0..=14).collect(), "responses");
+    let e: Vec<EventKind<'_>> = samples::events().into_iter().map(|e| e.kind).collect();
+    assert_eq!(variant_indices(&e), (0..=20).collect(), "events");
+    let p = [
+        PingOutcome::Reply {
+            rtt_us: 1,
+            hop_limit: 1,
+            size: 1,
+        },
+        PingOutcome::Timeout,
+        PingOutcome::Error {
+            icmp_type: 1,
+            code: 0,
+            from: [0; 16],
+        },
+        PingOutcome::NotSent,
+    ];
+    assert_eq!(variant_indices(&p), (0..=3).collect());
+}
+
+#[test]
+fn frozen_hello_and_error_bytes() {
+    // These bytes must never change (docs/protocol.md §Versioning).
+    let hello = Request::Hello {
+        version: 1,
+        schema: 0x0102_0304,
+        client: "ab",
+    };
+    let mut b = [0u8; 64];
+    let n = postcard::to_slice(&hello, &mut b).unwrap().len();
+    // variant 0 | version 1 | schema varint(0x01020304) = 84 86 88 08 | len 2 | "ab"
+    assert_eq!(
+        &b[..n],
+        &[0x00, 0x01, 0x84, 0x86, 0x88, 0x08, 0x02, b'a', b'b']
+    );
+    let hello = Response::Hello {
+        version: 2,
+        schema: 5,
+        firmware: "f",
+        board: "b",
+    };
+    let n = postcard::to_slice(&hello, &mut b).unwrap().len();
+    assert_eq!(&b[..n], &[0x00, 0x02, 0x05, 0x01, b'f', 0x01, b'b']);
+    let err = Response::Error {
+        code: ErrorCode::UnknownRequest,
+        message: "x",
+    };
+    let n = postcard::to_slice(&err, &mut b).unwrap().len();
+    assert_eq!(&b[..n], &[0x01, 0x00, 0x01, b'x']);
+    assert_eq!(
+        Header::new(Kind::Response, 0x1234).to_bytes(),
+        [1, 1, 0x34, 0x12]
+    );
+}
+
+#[test]
+fn other_versions_decode_only_frozen_messages() {
+    let mut h = Header::new(Kind::Request, 9);
+    h.version = 7;
+    let p = payload_of(&frame_of(h, &Request::Info));
+    let (h2, m) = decode(&p).unwrap();
+    assert_eq!(h2.id, 9);
+    assert_eq!(m, Err(DecodeError::Version(7)));
+    let p = payload_of(&frame_of(
+        h,
+        &Request::Hello {
+            version: 7,
+            schema: 1,
+            client: "future",
+        },
+    ));
+    assert!(matches!(
+        decode(&p).unwrap().1,
+        Ok(Message::Request(Request::Hello { version: 7, .. }))
+    ));
+    // An undecodable body of another version is a version error, not garbage.
+    let mut p = std::vec![7, 0, 1, 0];
+    p.extend_from_slice(&[200, 1, 2, 3]);
+    assert_eq!(decode(&p).unwrap().1, Err(DecodeError::Version(7)));
+}
+
+#[test]
+fn unknown_variant_keeps_the_id() {
+    let p = [PROTOCOL_VERSION, 0, 0x34, 0x12, 99];
+    let (h, m) = decode(&p).unwrap();
+    assert_eq!(h.id, 0x1234);
+    assert_eq!(m, Err(DecodeError::Body));
+    // Trailing bytes are an error too.
+    let p = [PROTOCOL_VERSION, 0, 1, 0, 1, 0];
+    assert_eq!(decode(&p).unwrap().1, Err(DecodeError::Body));
+    assert_eq!(
+        decode(&[1, 9, 0, 0]).map(|_| ()),
+        Err(DecodeError::UnknownKind(9))
+    );
+    assert_eq!(decode(&[1, 0, 0]).map(|_| ()), Err(DecodeError::TooShort));
+}
+
+#[test]
+fn fingerprint_is_stable_and_sensitive() {
+    assert_eq!(schema_fingerprint(), schema_fingerprint());
+    assert_ne!(schema_fingerprint(), 0);
+}
+
+#[test]
+fn largest_capture_fits() {
+    let data = [0x5au8; 1514];
+    let c = Capture {
+        data: &data,
+        ..samples::capture()
+    };
+    let f = frame_of(Header::new(Kind::Capture, 0), &c);
+    assert!(f.len() <= MAX_FRAME);
+    let p = payload_of(&f);
+    assert_eq!(decode(&p).unwrap().1.unwrap(), Message::Capture(c));
+}
+
+#[test]
+fn full_pages_fit() {
+    let mut counters = heapless::Vec::new();
+    for _ in 0..COUNTERS_PER_PAGE {
+        counters
+            .push(Counter {
+                layer: Layer::SixLowpan,
+                iface: Some("wpan0"),
+                name: "reassembly_timeout_datagrams_x",
+                value: u64::MAX,
+            })
+            .unwrap();
+    }
+    let _ = frame_of(
+        Header::new(Kind::Response, 1),
+        &Response::Stats {
+            total: 100,
+            start: 0,
+            counters,
+        },
+    );
+    let n = samples::responses()[8].clone();
+    let Response::Nodes { nodes, .. } = n else {
+        panic!()
+    };
+    let mut full = heapless::Vec::<NodeInfo, NODES_PER_PAGE>::new();
+    while full.push(nodes[0]).is_ok() {}
+    let _ = frame_of(
+        Header::new(Kind::Response, 1),
+        &Response::Nodes {
+            total: 256,
+            start: 0,
+            nodes: full,
+        },
+    );
+}
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000)) {
+        let mut d = FrameDecoder::new();
+        let mut rest = &bytes[..];
+        while !rest.is_empty() {
+            let (n, r) = d.feed(rest);
+            proptest::prop_assert!(n >= 1 && n <= rest.len());
+            if let Some(Ok(p)) = r {
+                let _ = decode(p);
+            }
+            rest = &rest[n..];
+        }
+        let _ = decode(&bytes);
+    }
+}
