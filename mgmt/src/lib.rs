@@ -148,6 +148,7 @@ impl core::fmt::Display for EncodeError {
 impl core::error::Error for EncodeError {}
 
 /// A decoded message body.
+#[allow(clippy::large_enum_variant)] // no heap to box into; short-lived
 #[derive(Clone, Debug, PartialEq)]
 pub enum Message<'a> {
     /// [`Kind::Request`].
@@ -257,10 +258,13 @@ pub fn schema_fingerprint() -> u32 {
     digest.finalize()
 }
 
+/// Encodes one sample into a buffer, returning the length.
+pub type SampleEncoder<'a> = dyn Fn(&mut [u8]) -> usize + 'a;
+
 /// Calls `f` with a sample of every message variant (its kind and an encoder into a buffer
 /// returning the length). Used by [`schema_fingerprint`] and the round-trip tests; a new
 /// variant must get a sample here (the tests check that every variant index is present).
-pub fn for_each_sample(f: &mut dyn FnMut(Kind, &dyn Fn(&mut [u8]) -> usize)) {
+pub fn for_each_sample(f: &mut dyn FnMut(Kind, &SampleEncoder<'_>)) {
     fn enc<T: Serialize>(v: &T, b: &mut [u8]) -> usize {
         postcard::to_slice(v, b).map_or(0, |s| s.len())
     }

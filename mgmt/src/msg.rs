@@ -189,6 +189,8 @@ pub enum IfaceSetting {
 }
 
 /// A response to the request with the same id.
+// No heap to box the large variants into; a response lives briefly on the stack.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Response<'a> {
     /// Variant 0, frozen: the device's half of the handshake.
