@@ -144,6 +144,8 @@ pub struct CaptureStats {
     /// Frames that passed the filter but found no room (or could never fit), since the last
     /// reset.
     pub dropped: u64,
+    /// [`CaptureStats::dropped`] by interface, indexed by [`CaptureIface`] (`wpan0`, `eth0`).
+    pub dropped_by_iface: [u64; 2],
     /// Frame bytes stored (after snapping, without headers) since the last reset.
     pub bytes: u64,
     /// Records waiting in the ring now.
@@ -167,6 +169,7 @@ pub struct CaptureRing<const BYTES: usize> {
     filter: CaptureFilter,
     captured: u64,
     dropped: u64,
+    dropped_by_iface: [u64; 2],
     bytes: u64,
 }
 
@@ -188,6 +191,7 @@ impl<const BYTES: usize> CaptureRing<BYTES> {
             filter: CaptureFilter::DEFAULT,
             captured: 0,
             dropped: 0,
+            dropped_by_iface: [0; 2],
             bytes: 0,
         }
     }
@@ -243,6 +247,9 @@ impl<const BYTES: usize> CaptureRing<BYTES> {
         let need = RECORD_HEADER_LEN.saturating_add(cap_len);
         let (Some(snapped), true) = (data.get(..cap_len), need <= self.free()) else {
             self.dropped = self.dropped.saturating_add(1);
+            if let Some(d) = self.dropped_by_iface.get_mut(meta.iface as usize) {
+                *d = d.saturating_add(1);
+            }
             return false;
         };
         let orig_len = meta
@@ -296,6 +303,7 @@ impl<const BYTES: usize> CaptureRing<BYTES> {
         CaptureStats {
             captured: self.captured,
             dropped: self.dropped,
+            dropped_by_iface: self.dropped_by_iface,
             bytes: self.bytes,
             pending_records: u32::try_from(self.records).unwrap_or(u32::MAX),
             pending_bytes: u32::try_from(self.used).unwrap_or(u32::MAX),
@@ -306,6 +314,7 @@ impl<const BYTES: usize> CaptureRing<BYTES> {
     pub fn reset_stats(&mut self) {
         self.captured = 0;
         self.dropped = 0;
+        self.dropped_by_iface = [0; 2];
         self.bytes = 0;
     }
 
@@ -829,9 +838,11 @@ mod tests {
                 }
                 let s = r.stats();
                 let used: usize = model.iter().map(|(_, d)| H + d.len()).sum();
+                prop_assert_eq!(s.dropped_by_iface.iter().sum::<u64>(), s.dropped);
                 prop_assert_eq!(s, CaptureStats {
                     captured,
                     dropped,
+                    dropped_by_iface: s.dropped_by_iface,
                     bytes,
                     pending_records: model.len() as u32,
                     pending_bytes: used as u32,
