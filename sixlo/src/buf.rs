@@ -68,6 +68,21 @@ impl<'a> Writer<'a> {
     pub(crate) const fn pos(&self) -> usize {
         self.pos
     }
+    /// Whether this writer only counts (see [`Writer::measuring`]).
+    pub(crate) const fn is_measuring(&self) -> bool {
+        self.measure
+    }
+    /// Count `n` bytes without producing them (a measuring writer told a length the caller
+    /// computed instead of emitting); refused on a real buffer.
+    #[inline]
+    pub(crate) fn count(&mut self, n: usize) -> Result<(), ()> {
+        if !self.measure {
+            return Err(());
+        }
+        self.pos = self.pos.checked_add(n).ok_or(())?;
+        Ok(())
+    }
+    #[inline]
     pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), ()> {
         let end = self.pos.checked_add(bytes.len()).ok_or(())?;
         if !self.measure {
@@ -79,6 +94,7 @@ impl<'a> Writer<'a> {
         self.pos = end;
         Ok(())
     }
+    #[inline]
     pub(crate) fn u8(&mut self, b: u8) -> Result<(), ()> {
         self.put(&[b])
     }
@@ -121,25 +137,5 @@ pub(crate) fn udp_checksum(src: &[u8; 16], dst: &[u8; 16], udp: &[u8]) -> u16 {
     match !fold(acc) {
         0 => 0xffff,
         c => c,
-    }
-}
-
-impl Writer<'_> {
-    /// The unwritten rest of the buffer (`None` in measuring mode).
-    pub(crate) fn rest_mut(&mut self) -> Option<&mut [u8]> {
-        if self.measure {
-            None
-        } else {
-            self.buf.get_mut(self.pos..)
-        }
-    }
-    /// Count `n` bytes written directly through [`rest_mut`](Self::rest_mut).
-    pub(crate) fn advance(&mut self, n: usize) -> Result<(), ()> {
-        let end = self.pos.checked_add(n).ok_or(())?;
-        if !self.measure && end > self.buf.len() {
-            return Err(());
-        }
-        self.pos = end;
-        Ok(())
     }
 }

@@ -14,7 +14,7 @@ use crate::IPV6_HEADER_LEN;
 use crate::buf::Writer;
 use crate::context::ContextTable;
 use crate::decompress::{MAX_IPV6_HEADERS, MAX_NHC_CHAIN};
-use crate::iphc::{self, NextHeader};
+use crate::iphc::{self, Encoding, NextHeader};
 use crate::link::LinkAddr;
 use crate::nhc::{ExtHeaderId, ExtRepr, NHC_IPV6, UdpRepr, proto};
 
@@ -115,22 +115,42 @@ pub(crate) fn compress_to(
     opts: CompressOptions,
     w: &mut Writer<'_>,
 ) -> Result<usize, CompressError> {
+    compress_planned(packet, ll_src, ll_dst, contexts, opts, w, None).map(|(n, _)| n)
+}
+
+/// [`compress_to`] that also returns the encoding chosen for the outer IPHC header
+/// ([`Encoding::pack`]ed), and that
+/// takes one chosen before (`outer`, from an earlier call with the same arguments) instead of
+/// choosing again: a [`Fragmenter`](crate::Fragmenter) plans with a measuring writer and emits
+/// into the first frame without repeating the choice.
+#[inline]
+pub(crate) fn compress_planned(
+    packet: &[u8],
+    ll_src: &LinkAddr,
+    ll_dst: &LinkAddr,
+    contexts: &ContextTable,
+    opts: CompressOptions,
+    w: &mut Writer<'_>,
+    outer: Option<u32>,
+) -> Result<(usize, u32), CompressError> {
     if !ipv6_ok(packet) {
         return Err(CompressError::Malformed);
     }
     let cx = Cx {
-        ll_src,
-        ll_dst,
+        ll_src: *ll_src,
+        ll_dst: *ll_dst,
         contexts,
         opts,
     };
     let mut chain = 0;
-    ipv6(packet, &cx, w, 1, &mut chain)
+    ipv6_level(packet, &cx, w, 1, &mut chain, outer)
 }
 
+/// Compression arguments shared by every level of the chain (link addresses by value: they are
+/// a few bytes and this keeps the hot loads local).
 struct Cx<'a> {
-    ll_src: &'a LinkAddr,
-    ll_dst: &'a LinkAddr,
+    ll_src: LinkAddr,
+    ll_dst: LinkAddr,
     contexts: &'a ContextTable,
     opts: CompressOptions,
 }
@@ -144,10 +164,6 @@ fn ipv6_ok(p: &[u8]) -> bool {
         }
         None => false,
     }
-}
-
-fn arr16(s: Option<&[u8]>) -> [u8; 16] {
-    s.and_then(|s| s.try_into().ok()).unwrap_or([0; 16])
 }
 
 /// Can header `p` (protocol `nh`) at the start of `rest` be NHC-compressed exactly?
@@ -172,45 +188,65 @@ fn wr(r: Result<(), ()>) -> Result<(), CompressError> {
     r.map_err(|()| CompressError::BufferTooSmall)
 }
 
-/// Compress the IPv6 header at the start of `p` and its chain; returns bytes consumed.
+/// Compress the IPv6 header at the start of `p` and its chain; returns bytes consumed and the
+/// IPHC encoding used for this header (`pre` if given, else the smallest one), packed.
 /// `chain` counts NHC headers emitted so far: past [`MAX_NHC_CHAIN`] the rest is carried
 /// inline, so the decompressor's limit is never exceeded by our own output.
-fn ipv6(
+/// Inlined into the entry points, so the outer level works on registers; nested IPv6 headers
+/// go through the out-of-line [`ipv6`].
+#[inline(always)]
+fn ipv6_level(
     p: &[u8],
     cx: &Cx<'_>,
     w: &mut Writer<'_>,
     depth: usize,
     chain: &mut usize,
-) -> Result<usize, CompressError> {
-    let h = p
-        .first_chunk::<IPV6_HEADER_LEN>()
+    pre: Option<u32>,
+) -> Result<(usize, u32), CompressError> {
+    let (h, rest) = p
+        .split_first_chunk::<IPV6_HEADER_LEN>()
         .ok_or(CompressError::Malformed)?;
-    let tc = (h[0] << 4) | (h[1] >> 4);
-    let flow = u32::from_be_bytes([0, h[1] & 0x0f, h[2], h[3]]);
-    let mut nh = h[6];
+    let (fixed, addrs) = h.split_first_chunk::<8>().ok_or(CompressError::Malformed)?;
+    let (src, dst) = addrs
+        .split_first_chunk::<16>()
+        .ok_or(CompressError::Malformed)?;
+    let dst: &[u8; 16] = dst.try_into().map_err(|_| CompressError::Malformed)?;
+    let [v_tc, tc_fl, fl1, fl2, _, _, mut nh, hop] = *fixed;
+    let tc = (v_tc << 4) | (tc_fl >> 4);
+    let flow = u32::from_be_bytes([0, tc_fl & 0x0f, fl1, fl2]);
     let mut pos = IPV6_HEADER_LEN;
-    let rest = p.get(pos..).unwrap_or(&[]);
     let mut chained = *chain < MAX_NHC_CHAIN && nhc_len(nh, rest, depth).is_some();
-    let mut repr = iphc::Repr::compress(
-        tc,
-        flow,
-        if chained {
-            NextHeader::Compressed
-        } else {
-            NextHeader::Inline(nh)
-        },
-        h[7],
-        arr16(h.get(8..24)),
-        arr16(h.get(24..40)),
-        cx.ll_src,
-        cx.ll_dst,
-        cx.contexts,
-    );
-    let e = &mut repr.encoding;
-    if cx.opts.explicit_context_id && ((e.sac && e.sam != 0) || e.dac) {
-        e.cid = true;
+    let enc = match pre {
+        Some(e) => e,
+        None => {
+            let e = iphc::choose(tc, flow, hop, src, dst, &cx.ll_src, &cx.ll_dst, cx.contexts);
+            let mut u = Encoding::unpack(e);
+            if cx.opts.explicit_context_id && ((u.sac && u.sam != 0) || u.dac) {
+                u.cid = true;
+            }
+            u.pack()
+        }
+    };
+    let next = if chained {
+        NextHeader::Compressed
+    } else {
+        NextHeader::Inline(nh)
+    };
+    if w.is_measuring() {
+        // Planning: the length follows from the encoding (`emit_fields` writes exactly it).
+        wr(w.count(Encoding::unpack(enc).header_len(!chained)))?;
+    } else {
+        wr(iphc::emit_fields(
+            enc,
+            tc,
+            flow & 0x000f_ffff,
+            next,
+            hop,
+            src,
+            dst,
+            w,
+        ))?;
     }
-    wr(repr.emit_to(w))?;
     while chained {
         let rest = p.get(pos..).unwrap_or(&[]);
         let len = nhc_len(nh, rest, depth).ok_or(CompressError::Malformed)?;
@@ -228,13 +264,17 @@ fn ipv6(
                     dst_port: u16::from_be_bytes([u[2], u[3]]),
                     checksum,
                 };
-                wr(r.emit_to(w))?;
-                return Ok(pos + 8);
+                if w.is_measuring() {
+                    wr(w.count(r.buffer_len()))?;
+                } else {
+                    wr(r.emit_to(w))?;
+                }
+                return Ok((pos + 8, enc));
             }
             proto::IPV6 => {
                 wr(w.u8(NHC_IPV6))?;
-                let inner = ipv6(rest, cx, w, depth + 1, chain)?;
-                return Ok(pos + inner);
+                let (inner, _) = ipv6(rest, cx, w, depth + 1, chain)?;
+                return Ok((pos + inner, enc));
             }
             _ => {
                 let id = ExtHeaderId::from_protocol(nh).ok_or(CompressError::Malformed)?;
@@ -258,5 +298,17 @@ fn ipv6(
             }
         }
     }
-    Ok(pos)
+    Ok((pos, enc))
+}
+
+/// [`ipv6_level`] for an inner (IPv6-in-IPv6) header.
+#[inline(never)]
+fn ipv6(
+    p: &[u8],
+    cx: &Cx<'_>,
+    w: &mut Writer<'_>,
+    depth: usize,
+    chain: &mut usize,
+) -> Result<(usize, u32), CompressError> {
+    ipv6_level(p, cx, w, depth, chain, None)
 }

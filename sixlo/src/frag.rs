@@ -11,7 +11,7 @@
 use core::fmt;
 
 use crate::buf::Writer;
-use crate::compress::{CompressError, CompressOptions, Compressed, compress_to};
+use crate::compress::{CompressError, CompressOptions, Compressed, compress_planned};
 use crate::context::ContextTable;
 use crate::link::LinkAddr;
 
@@ -19,8 +19,6 @@ use crate::link::LinkAddr;
 pub const FRAG1_LEN: usize = 4;
 /// Length of a FRAGN header.
 pub const FRAGN_LEN: usize = 5;
-/// Compressed-header bytes a [`Fragmenter`] keeps from planning to the first frame.
-const HDR_CACHE: usize = 64;
 
 /// Largest datagram_size the 11-bit field can express.
 pub const MAX_DATAGRAM_SIZE: usize = 2047;
@@ -165,6 +163,10 @@ impl core::error::Error for FragError {}
 /// offset a multiple of 8 octets; each FRAGN carries the largest multiple of 8 octets that fits
 /// (the last one the remainder). Every frame but the last is as full as the rules allow, so the
 /// frame count is the minimum.
+///
+/// [`Fragmenter::new`] plans: it chooses the encoding and measures the compressed headers
+/// without writing them. The first frame emits them once, straight into the caller's buffer,
+/// with the encoding chosen at planning; every later frame is one header store and one copy.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Fragmenter<'a> {
     packet: &'a [u8],
@@ -175,18 +177,27 @@ pub struct Fragmenter<'a> {
     tag: u16,
     budget: usize,
     hdr: Compressed,
-    /// The compressed headers when they fit [`HDR_CACHE`] bytes (the common case: IPHC + UDP
-    /// NHC is at most 48 bytes), so the first frame copies them instead of compressing again;
-    /// longer chains are compressed a second time straight into the frame.
-    cache: [u8; HDR_CACHE],
+    /// The outer IPHC encoding chosen at planning (packed, see `iphc::Encoding::pack`),
+    /// reused when the first frame is written.
+    enc: u32,
     fragmented: bool,
+    /// End (in the uncompressed datagram) of the first frame's payload.
+    first_end: usize,
+    /// Payload bytes of a FRAGN frame (but the last): the budget after the FRAGN header,
+    /// rounded down to 8 octets.
+    per: usize,
+    /// The first four FRAGN header bytes (dispatch + datagram_size, datagram_tag).
+    fragn: [u8; 4],
     /// Bytes of the uncompressed datagram already sent (`None` before the first frame).
     sent: Option<usize>,
 }
 
 impl<'a> Fragmenter<'a> {
     /// Plan the frames of `packet` (a whole IPv6 datagram) for a MAC payload `budget`.
+    ///
+    /// Inlined so the fragmenter is built in the caller's frame rather than moved there.
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     pub fn new(
         packet: &'a [u8],
         ll_src: LinkAddr,
@@ -196,27 +207,10 @@ impl<'a> Fragmenter<'a> {
         tag: u16,
         budget: usize,
     ) -> Result<Self, FragError> {
-        let mut cache = [0u8; HDR_CACHE];
-        let mut w = Writer::new(&mut cache);
-        let hdr = match compress_to(packet, &ll_src, &ll_dst, contexts, opts, &mut w) {
-            Ok(consumed) => Compressed {
-                consumed,
-                written: w.pos(),
-            },
-            Err(CompressError::BufferTooSmall) => {
-                let mut m = Writer::measuring();
-                let consumed = compress_to(packet, &ll_src, &ll_dst, contexts, opts, &mut m)
-                    .map_err(FragError::Compress)?;
-                Compressed {
-                    consumed,
-                    written: m.pos(),
-                }
-            }
-            Err(e) => return Err(FragError::Compress(e)),
-        };
-        let payload = packet.len().saturating_sub(hdr.consumed);
-        let fragmented = hdr.written.saturating_add(payload) > budget;
-        let f = Fragmenter {
+        let plan = plan(packet, &ll_src, &ll_dst, contexts, opts, budget)?;
+        let [s0, s1] = (packet.len() as u16).to_be_bytes();
+        let [t0, t1] = tag.to_be_bytes();
+        Ok(Fragmenter {
             packet,
             ll_src,
             ll_dst,
@@ -224,28 +218,14 @@ impl<'a> Fragmenter<'a> {
             opts,
             tag,
             budget,
-            hdr,
-            cache,
-            fragmented,
+            hdr: plan.hdr,
+            enc: plan.enc,
+            fragmented: plan.fragmented,
+            first_end: plan.first_end,
+            per: budget.saturating_sub(FRAGN_LEN) / 8 * 8,
+            fragn: [0xe0 | (s0 & 0x07), s1, t0, t1],
             sent: None,
-        };
-        if fragmented {
-            if packet.len() > MAX_DATAGRAM_SIZE {
-                return Err(FragError::TooLarge);
-            }
-            if budget < FRAGN_LEN + 8 || f.first_payload().is_none() {
-                return Err(FragError::BudgetTooSmall);
-            }
-        }
-        Ok(f)
-    }
-
-    /// Payload bytes (after the compressed headers) carried by FRAG1.
-    fn first_payload(&self) -> Option<usize> {
-        let room = self.budget.checked_sub(FRAG1_LEN + self.hdr.written)?;
-        let end = (self.hdr.consumed + room) / 8 * 8;
-        let n = end.checked_sub(self.hdr.consumed)?;
-        Some(n.min(self.packet.len() - self.hdr.consumed))
+        })
     }
 
     /// Whether the datagram needs fragment headers.
@@ -258,9 +238,8 @@ impl<'a> Fragmenter<'a> {
         if !self.fragmented {
             return 1;
         }
-        let first_end = self.hdr.consumed + self.first_payload().unwrap_or(0);
-        let per = (self.budget - FRAGN_LEN) / 8 * 8;
-        1 + (self.packet.len() - first_end).div_ceil(per)
+        // `per` is at least 8 here: `new` refuses a smaller budget for a fragmented datagram.
+        1 + (self.packet.len() - self.first_end).div_ceil(self.per.max(8))
     }
 
     /// Progress so far: bytes of the uncompressed datagram already carried (`None` before the
@@ -285,69 +264,126 @@ impl<'a> Fragmenter<'a> {
     /// Write the next frame payload into `out`; `Ok(None)` once all frames were produced.
     #[inline]
     pub fn next_frame(&mut self, out: &mut [u8]) -> Result<Option<usize>, FragError> {
-        if self.is_done() {
-            return Ok(None);
+        let Some(sent) = self.sent else {
+            return self.first_frame(out);
+        };
+        // Hot path (every frame but the first): one header store and one copy.
+        let rest = match self.packet.get(sent..) {
+            Some(r) if !r.is_empty() => r,
+            _ => return Ok(None),
+        };
+        if self.per == 0 {
+            // Only reachable by resuming an unfragmented plan whose budget cannot hold a FRAGN
+            // header and 8 octets.
+            return Err(FragError::BudgetTooSmall);
         }
-        let total = self.packet.len();
-        let size = total as u16;
-        let bts = |r: Result<(), ()>| r.map_err(|()| FragError::BufferTooSmall);
-        match self.sent {
-            None => {
-                let mut w = Writer::new(out);
-                let end = if self.fragmented {
-                    let hdr = Repr::First {
-                        size,
-                        tag: self.tag,
-                    };
-                    let n = hdr.emit(w_rest(&mut w)?).ok_or(FragError::BufferTooSmall)?;
-                    skip(&mut w, n)?;
-                    self.hdr.consumed + self.first_payload().unwrap_or(0)
-                } else {
-                    total
-                };
-                match self.cache.get(..self.hdr.written) {
-                    Some(h) => bts(w.put(h))?,
-                    None => {
-                        compress_to(
-                            self.packet,
-                            &self.ll_src,
-                            &self.ll_dst,
-                            self.contexts,
-                            self.opts,
-                            &mut w,
-                        )
-                        .map_err(FragError::Compress)?;
-                    }
-                }
-                bts(w.put(self.packet.get(self.hdr.consumed..end).unwrap_or(&[])))?;
-                self.sent = Some(end);
-                Ok(Some(w.pos()))
-            }
-            Some(sent) => {
-                // Hot path (every frame but the first): one header store and one copy.
-                let per = (self.budget - FRAGN_LEN) / 8 * 8;
-                let end = sent.saturating_add(per).min(total);
-                let chunk = self.packet.get(sent..end).unwrap_or(&[]);
-                let len = FRAGN_LEN + chunk.len();
-                let frame = out.get_mut(..len).ok_or(FragError::BufferTooSmall)?;
-                let (hdr, body) = frame
-                    .split_first_chunk_mut::<FRAGN_LEN>()
-                    .ok_or(FragError::BufferTooSmall)?;
-                let [s0, s1] = size.to_be_bytes();
-                let [t0, t1] = self.tag.to_be_bytes();
-                *hdr = [0xe0 | (s0 & 0x07), s1, t0, t1, (sent / 8) as u8];
-                body.copy_from_slice(chunk);
-                self.sent = Some(end);
-                Ok(Some(len))
-            }
-        }
+        let chunk = rest.get(..self.per).unwrap_or(rest);
+        let (hdr, body) = out
+            .split_first_chunk_mut::<FRAGN_LEN>()
+            .ok_or(FragError::BufferTooSmall)?;
+        let body = body
+            .get_mut(..chunk.len())
+            .ok_or(FragError::BufferTooSmall)?;
+        let [f0, f1, f2, f3] = self.fragn;
+        *hdr = [f0, f1, f2, f3, (sent / 8) as u8];
+        body.copy_from_slice(chunk);
+        self.sent = Some(sent + chunk.len());
+        Ok(Some(FRAGN_LEN + chunk.len()))
+    }
+
+    /// The first frame: FRAG1 (if fragmented), the compressed headers emitted with the planned
+    /// encoding, and the payload up to `first_end`.
+    #[inline(never)]
+    fn first_frame(&mut self, out: &mut [u8]) -> Result<Option<usize>, FragError> {
+        let (start, body) = if self.fragmented {
+            let (h, body) = out
+                .split_first_chunk_mut::<FRAG1_LEN>()
+                .ok_or(FragError::BufferTooSmall)?;
+            let [f0, f1, f2, f3] = self.fragn;
+            *h = [0xc0 | (f0 & 0x07), f1, f2, f3];
+            (FRAG1_LEN, body)
+        } else {
+            (0, out)
+        };
+        let mut w = Writer::new(body);
+        compress_planned(
+            self.packet,
+            &self.ll_src,
+            &self.ll_dst,
+            self.contexts,
+            self.opts,
+            &mut w,
+            Some(self.enc),
+        )
+        .map_err(|e| match e {
+            CompressError::BufferTooSmall => FragError::BufferTooSmall,
+            e => FragError::Compress(e),
+        })?;
+        let payload = self
+            .packet
+            .get(self.hdr.consumed..self.first_end)
+            .unwrap_or(&[]);
+        w.put(payload).map_err(|()| FragError::BufferTooSmall)?;
+        self.sent = Some(self.first_end);
+        Ok(Some(start + w.pos()))
     }
 }
 
-fn w_rest<'w>(w: &'w mut Writer<'_>) -> Result<&'w mut [u8], FragError> {
-    w.rest_mut().ok_or(FragError::BufferTooSmall)
+/// Payload bytes (after the compressed headers `hdr`) carried by FRAG1 of a `total`-byte
+/// datagram at this budget.
+fn first_payload(budget: usize, hdr: Compressed, total: usize) -> Option<usize> {
+    let room = budget.checked_sub(FRAG1_LEN + hdr.written)?;
+    let end = hdr.consumed.checked_add(room)? / 8 * 8;
+    let n = end.checked_sub(hdr.consumed)?;
+    Some(n.min(total.saturating_sub(hdr.consumed)))
 }
 
-fn skip(w: &mut Writer<'_>, n: usize) -> Result<(), FragError> {
-    w.advance(n).map_err(|()| FragError::BufferTooSmall)
+/// What [`Fragmenter::new`] learns before the first frame.
+struct Plan {
+    hdr: Compressed,
+    enc: u32,
+    fragmented: bool,
+    first_end: usize,
+}
+
+/// Choose the encoding, measure the compressed headers (nothing is written) and check that the
+/// datagram can be cut for this budget. Out of line: [`Fragmenter::new`] is inlined into its
+/// caller and only copies these few fields.
+#[inline(never)]
+fn plan(
+    packet: &[u8],
+    ll_src: &LinkAddr,
+    ll_dst: &LinkAddr,
+    contexts: &ContextTable,
+    opts: CompressOptions,
+    budget: usize,
+) -> Result<Plan, FragError> {
+    let mut m = Writer::measuring();
+    let (consumed, enc) = compress_planned(packet, ll_src, ll_dst, contexts, opts, &mut m, None)
+        .map_err(FragError::Compress)?;
+    let hdr = Compressed {
+        consumed,
+        written: m.pos(),
+    };
+    let total = packet.len();
+    let payload = total.saturating_sub(consumed);
+    let fragmented = hdr.written.saturating_add(payload) > budget;
+    let first_end = if fragmented {
+        if total > MAX_DATAGRAM_SIZE {
+            return Err(FragError::TooLarge);
+        }
+        if budget < FRAGN_LEN + 8 {
+            return Err(FragError::BudgetTooSmall);
+        }
+        let n = first_payload(budget, hdr, total).ok_or(FragError::BudgetTooSmall)?;
+        consumed + n
+    } else {
+        total
+    };
+    Ok(Plan {
+        hdr,
+        enc,
+        fragmented,
+        first_end,
+    })
 }

@@ -179,6 +179,38 @@ pub struct Encoding {
 }
 
 impl Encoding {
+    /// The encoding in one word: byte 0 `TF << 3 | HLIM`, byte 1 the second IPHC base byte
+    /// (CID, SAC, SAM, M, DAC, DAM), byte 2 `SCI << 4 | DCI`. For keeping an encoding in a
+    /// struct that is handed between functions: one store and one load instead of ten.
+    pub(crate) const fn pack(&self) -> u32 {
+        let b0 = (self.tf & 3) << 3 | (self.hlim & 3);
+        let b1 = (self.cid as u8) << 7
+            | (self.sac as u8) << 6
+            | (self.sam & 3) << 4
+            | (self.m as u8) << 3
+            | (self.dac as u8) << 2
+            | (self.dam & 3);
+        let b2 = (self.sci & 0x0f) << 4 | (self.dci & 0x0f);
+        u32::from_le_bytes([b0, b1, b2, 0])
+    }
+
+    /// The inverse of [`pack`](Self::pack) (for encodings whose fields are in range).
+    pub(crate) const fn unpack(w: u32) -> Encoding {
+        let [b0, b1, b2, _] = w.to_le_bytes();
+        Encoding {
+            tf: (b0 >> 3) & 3,
+            hlim: b0 & 3,
+            cid: b1 & 0x80 != 0,
+            sci: b2 >> 4,
+            dci: b2 & 0x0f,
+            sac: b1 & 0x40 != 0,
+            sam: (b1 >> 4) & 3,
+            m: b1 & 0x08 != 0,
+            dac: b1 & 0x04 != 0,
+            dam: b1 & 3,
+        }
+    }
+
     /// Length of the header with these choices: base, CID, TF, NH, HLIM and address bytes.
     pub const fn header_len(&self, nh_inline: bool) -> usize {
         let tf = match self.tf {
@@ -452,131 +484,19 @@ impl Repr {
         ll_dst: &LinkAddr,
         contexts: &ContextTable,
     ) -> Repr {
-        let flow_label = flow_label & 0x000f_ffff;
-        let tf = match (traffic_class, flow_label) {
-            (0, 0) => 3,
-            (_, 0) => 2,
-            (tc, _) if tc >> 2 == 0 => 1,
-            _ => 0,
-        };
-        let hlim = match hop_limit {
-            1 => 1,
-            64 => 2,
-            255 => 3,
-            _ => 0,
-        };
-        // Source: (cost, cid, sac, sam) for the stateless choice and the best stateful one.
-        let src_free = if src_addr == [0u8; 16] {
-            (true, 0)
-        } else {
-            stateless_unicast(&src_addr, ll_src)
-        };
-        let src_free = Choice {
-            cost: src_inline_len(src_free.0, src_free.1),
-            cid: 0,
-            stateful: src_free.0,
-            mode: src_free.1,
-        };
-        let mut src_ctx: Option<Choice> = None;
-        let mut dst_ctx: Option<Choice> = None;
-        let is_mc = dst_addr[0] == 0xff;
-        let dst_free = if is_mc {
-            let m = stateless_multicast(&dst_addr);
-            Choice {
-                cost: dst_inline_len(true, false, m).unwrap_or(16),
-                cid: 0,
-                stateful: false,
-                mode: m,
-            }
-        } else {
-            let (_, m) = stateless_unicast(&dst_addr, ll_dst);
-            Choice {
-                cost: src_inline_len(false, m),
-                cid: 0,
-                stateful: false,
-                mode: m,
-            }
-        };
-        if src_free.cost > 0 || dst_free.cost > 0 {
-            for (cid, c) in contexts.compressible() {
-                if src_free.cost > 0
-                    && !(src_free.stateful && src_free.mode == 0)
-                    && let Some(mode) = stateful_unicast(&src_addr, ll_src, c)
-                {
-                    let ch = Choice {
-                        cost: src_inline_len(true, mode),
-                        cid,
-                        stateful: true,
-                        mode,
-                    };
-                    if src_ctx.is_none_or(|b| ch.better(&b)) {
-                        src_ctx = Some(ch);
-                    }
-                }
-                if dst_free.cost > 0 {
-                    let found = if is_mc {
-                        stateful_multicast(&dst_addr, c).then_some(Choice {
-                            cost: 6,
-                            cid,
-                            stateful: true,
-                            mode: 0,
-                        })
-                    } else {
-                        stateful_unicast(&dst_addr, ll_dst, c).map(|mode| Choice {
-                            cost: src_inline_len(true, mode),
-                            cid,
-                            stateful: true,
-                            mode,
-                        })
-                    };
-                    if let Some(ch) = found
-                        && dst_ctx.is_none_or(|b| ch.better(&b))
-                    {
-                        dst_ctx = Some(ch);
-                    }
-                }
-            }
-        }
-        // Best without a CID byte (stateless or context 0), and best overall.
-        let zero = |free: Choice, ctx: Option<Choice>| match ctx {
-            Some(c) if c.cid == 0 && c.cost < free.cost => c,
-            _ => free,
-        };
-        let any = |free: Choice, ctx: Option<Choice>| match ctx {
-            Some(c) if c.cost < free.cost => c,
-            _ => free,
-        };
-        let (s0, d0) = (zero(src_free, src_ctx), zero(dst_free, dst_ctx));
-        let (sa, da) = (any(src_free, src_ctx), any(dst_free, dst_ctx));
-        let needs_cid = |s: &Choice, d: &Choice| {
-            (s.stateful && s.mode != 0 && s.cid != 0) || (d.stateful && d.cid != 0)
-        };
-        let cost_any = sa.cost + da.cost + usize::from(needs_cid(&sa, &da));
-        let (s, d) = if cost_any < s0.cost + d0.cost {
-            (sa, da)
-        } else {
-            (s0, d0)
-        };
-        let cid = needs_cid(&s, &d);
-        let encoding = Encoding {
-            tf,
-            hlim,
-            cid,
-            sci: if cid && s.stateful && s.mode != 0 {
-                s.cid
-            } else {
-                0
-            },
-            dci: if cid && d.stateful { d.cid } else { 0 },
-            sac: s.stateful,
-            sam: s.mode,
-            m: is_mc,
-            dac: d.stateful,
-            dam: d.mode,
-        };
-        Repr {
+        let encoding = Encoding::unpack(choose(
             traffic_class,
             flow_label,
+            hop_limit,
+            &src_addr,
+            &dst_addr,
+            ll_src,
+            ll_dst,
+            contexts,
+        ));
+        Repr {
+            traffic_class,
+            flow_label: flow_label & 0x000f_ffff,
             next_header,
             hop_limit,
             src_addr,
@@ -600,63 +520,244 @@ impl Repr {
     }
 
     pub(crate) fn emit_to(&self, w: &mut Writer<'_>) -> Result<(), ()> {
-        let e = &self.encoding;
-        dst_inline_len(e.m, e.dac, e.dam).ok_or(())?;
-        let nh = matches!(self.next_header, NextHeader::Compressed);
-        w.u8(0b0110_0000 | (e.tf & 3) << 3 | u8::from(nh) << 2 | (e.hlim & 3))?;
-        w.u8(u8::from(e.cid) << 7
-            | u8::from(e.sac) << 6
-            | (e.sam & 3) << 4
-            | u8::from(e.m) << 3
-            | u8::from(e.dac) << 2
-            | (e.dam & 3))?;
-        if e.cid {
-            w.u8((e.sci & 0x0f) << 4 | (e.dci & 0x0f))?;
-        }
-        let ecn = self.traffic_class & 0b11;
-        let dscp = self.traffic_class >> 2;
-        let fl = self.flow_label.to_be_bytes();
-        match e.tf {
-            0 => w.put(&[ecn << 6 | dscp, fl[1] & 0x0f, fl[2], fl[3]])?,
-            1 => w.put(&[ecn << 6 | (fl[1] & 0x0f), fl[2], fl[3]])?,
-            2 => w.u8(ecn << 6 | dscp)?,
-            _ => {}
-        }
-        if let NextHeader::Inline(n) = self.next_header {
-            w.u8(n)?;
-        }
-        if e.hlim == 0 {
-            w.u8(self.hop_limit)?;
-        }
-        let s = &self.src_addr;
-        match (e.sac, e.sam) {
-            (false, 0) => w.put(s)?,
-            (_, 1) => w.put(s.get(8..).ok_or(())?)?,
-            (_, 2) => w.put(s.get(14..).ok_or(())?)?,
-            _ => {}
-        }
-        let d = &self.dst_addr;
-        match (e.m, e.dac, e.dam) {
-            (_, false, 0) => w.put(d)?,
-            (false, _, 1) => w.put(d.get(8..).ok_or(())?)?,
-            (false, _, 2) => w.put(d.get(14..).ok_or(())?)?,
-            (false, _, _) => {}
-            (true, false, 1) => {
-                w.u8(d[1])?;
-                w.put(d.get(11..).ok_or(())?)?
-            }
-            (true, false, 2) => {
-                w.u8(d[1])?;
-                w.put(d.get(13..).ok_or(())?)?
-            }
-            (true, false, _) => w.u8(d[15])?,
-            (true, true, _) => {
-                w.put(d.get(1..3).ok_or(())?)?;
-                w.put(d.get(12..).ok_or(())?)?
-            }
-        }
-        Ok(())
+        emit_fields(
+            self.encoding.pack(),
+            self.traffic_class,
+            self.flow_label,
+            self.next_header,
+            self.hop_limit,
+            &self.src_addr,
+            &self.dst_addr,
+            w,
+        )
     }
+}
+
+/// The smallest encoding of these IPv6 fields given the link-layer addresses and the contexts
+/// allowed for compression (the choice behind [`Repr::compress`]; the compressor calls it
+/// with the addresses borrowed straight from the datagram), [`Encoding::pack`]ed: a word
+/// crosses function boundaries in a register, where a ten-field struct goes through memory
+/// byte by byte and stalls the wide load that reads it back.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn choose(
+    traffic_class: u8,
+    flow_label: u32,
+    hop_limit: u8,
+    src_addr: &[u8; 16],
+    dst_addr: &[u8; 16],
+    ll_src: &LinkAddr,
+    ll_dst: &LinkAddr,
+    contexts: &ContextTable,
+) -> u32 {
+    let flow_label = flow_label & 0x000f_ffff;
+    let tf = match (traffic_class, flow_label) {
+        (0, 0) => 3,
+        (_, 0) => 2,
+        (tc, _) if tc >> 2 == 0 => 1,
+        _ => 0,
+    };
+    let hlim = match hop_limit {
+        1 => 1,
+        64 => 2,
+        255 => 3,
+        _ => 0,
+    };
+    // Source: (cost, cid, sac, sam) for the stateless choice and the best stateful one.
+    let src_free = if *src_addr == [0u8; 16] {
+        (true, 0)
+    } else {
+        stateless_unicast(src_addr, ll_src)
+    };
+    let src_free = Choice {
+        cost: src_inline_len(src_free.0, src_free.1),
+        cid: 0,
+        stateful: src_free.0,
+        mode: src_free.1,
+    };
+    let mut src_ctx: Option<Choice> = None;
+    let mut dst_ctx: Option<Choice> = None;
+    let is_mc = dst_addr[0] == 0xff;
+    let dst_free = if is_mc {
+        let m = stateless_multicast(dst_addr);
+        Choice {
+            cost: dst_inline_len(true, false, m).unwrap_or(16),
+            cid: 0,
+            stateful: false,
+            mode: m,
+        }
+    } else {
+        let (_, m) = stateless_unicast(dst_addr, ll_dst);
+        Choice {
+            cost: src_inline_len(false, m),
+            cid: 0,
+            stateful: false,
+            mode: m,
+        }
+    };
+    if src_free.cost > 0 || dst_free.cost > 0 {
+        for (cid, c) in contexts.compressible() {
+            if src_free.cost > 0
+                && !(src_free.stateful && src_free.mode == 0)
+                && let Some(mode) = stateful_unicast(src_addr, ll_src, c)
+            {
+                let ch = Choice {
+                    cost: src_inline_len(true, mode),
+                    cid,
+                    stateful: true,
+                    mode,
+                };
+                if src_ctx.is_none_or(|b| ch.better(&b)) {
+                    src_ctx = Some(ch);
+                }
+            }
+            if dst_free.cost > 0 {
+                let found = if is_mc {
+                    stateful_multicast(dst_addr, c).then_some(Choice {
+                        cost: 6,
+                        cid,
+                        stateful: true,
+                        mode: 0,
+                    })
+                } else {
+                    stateful_unicast(dst_addr, ll_dst, c).map(|mode| Choice {
+                        cost: src_inline_len(true, mode),
+                        cid,
+                        stateful: true,
+                        mode,
+                    })
+                };
+                if let Some(ch) = found
+                    && dst_ctx.is_none_or(|b| ch.better(&b))
+                {
+                    dst_ctx = Some(ch);
+                }
+            }
+        }
+    }
+    if src_ctx.is_none() && dst_ctx.is_none() {
+        // No context helps (the usual case): the stateless choices, no CID byte.
+        return Encoding {
+            tf,
+            hlim,
+            cid: false,
+            sci: 0,
+            dci: 0,
+            sac: src_free.stateful,
+            sam: src_free.mode,
+            m: is_mc,
+            dac: false,
+            dam: dst_free.mode,
+        }
+        .pack();
+    }
+    // Best without a CID byte (stateless or context 0), and best overall.
+    let zero = |free: Choice, ctx: Option<Choice>| match ctx {
+        Some(c) if c.cid == 0 && c.cost < free.cost => c,
+        _ => free,
+    };
+    let any = |free: Choice, ctx: Option<Choice>| match ctx {
+        Some(c) if c.cost < free.cost => c,
+        _ => free,
+    };
+    let (s0, d0) = (zero(src_free, src_ctx), zero(dst_free, dst_ctx));
+    let (sa, da) = (any(src_free, src_ctx), any(dst_free, dst_ctx));
+    let needs_cid = |s: &Choice, d: &Choice| {
+        (s.stateful && s.mode != 0 && s.cid != 0) || (d.stateful && d.cid != 0)
+    };
+    let cost_any = sa.cost + da.cost + usize::from(needs_cid(&sa, &da));
+    let (s, d) = if cost_any < s0.cost + d0.cost {
+        (sa, da)
+    } else {
+        (s0, d0)
+    };
+    let cid = needs_cid(&s, &d);
+    Encoding {
+        tf,
+        hlim,
+        cid,
+        sci: if cid && s.stateful && s.mode != 0 {
+            s.cid
+        } else {
+            0
+        },
+        dci: if cid && d.stateful { d.cid } else { 0 },
+        sac: s.stateful,
+        sam: s.mode,
+        m: is_mc,
+        dac: d.stateful,
+        dam: d.mode,
+    }
+    .pack()
+}
+
+/// Write an IPHC header with the [`Encoding::pack`]ed encoding `e` for these fields (what
+/// [`Repr::emit`] writes).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub(crate) fn emit_fields(
+    e: u32,
+    traffic_class: u8,
+    flow_label: u32,
+    next_header: NextHeader,
+    hop_limit: u8,
+    s: &[u8; 16],
+    d: &[u8; 16],
+    w: &mut Writer<'_>,
+) -> Result<(), ()> {
+    let e = &Encoding::unpack(e);
+    dst_inline_len(e.m, e.dac, e.dam).ok_or(())?;
+    let nh = matches!(next_header, NextHeader::Compressed);
+    w.u8(0b0110_0000 | (e.tf & 3) << 3 | u8::from(nh) << 2 | (e.hlim & 3))?;
+    w.u8(u8::from(e.cid) << 7
+        | u8::from(e.sac) << 6
+        | (e.sam & 3) << 4
+        | u8::from(e.m) << 3
+        | u8::from(e.dac) << 2
+        | (e.dam & 3))?;
+    if e.cid {
+        w.u8((e.sci & 0x0f) << 4 | (e.dci & 0x0f))?;
+    }
+    let ecn = traffic_class & 0b11;
+    let dscp = traffic_class >> 2;
+    let fl = flow_label.to_be_bytes();
+    match e.tf {
+        0 => w.put(&[ecn << 6 | dscp, fl[1] & 0x0f, fl[2], fl[3]])?,
+        1 => w.put(&[ecn << 6 | (fl[1] & 0x0f), fl[2], fl[3]])?,
+        2 => w.u8(ecn << 6 | dscp)?,
+        _ => {}
+    }
+    if let NextHeader::Inline(n) = next_header {
+        w.u8(n)?;
+    }
+    if e.hlim == 0 {
+        w.u8(hop_limit)?;
+    }
+    match (e.sac, e.sam) {
+        (false, 0) => w.put(s)?,
+        (_, 1) => w.put(s.get(8..).ok_or(())?)?,
+        (_, 2) => w.put(s.get(14..).ok_or(())?)?,
+        _ => {}
+    }
+    match (e.m, e.dac, e.dam) {
+        (_, false, 0) => w.put(d)?,
+        (false, _, 1) => w.put(d.get(8..).ok_or(())?)?,
+        (false, _, 2) => w.put(d.get(14..).ok_or(())?)?,
+        (false, _, _) => {}
+        (true, false, 1) => {
+            w.u8(d[1])?;
+            w.put(d.get(11..).ok_or(())?)?
+        }
+        (true, false, 2) => {
+            w.u8(d[1])?;
+            w.put(d.get(13..).ok_or(())?)?
+        }
+        (true, false, _) => w.u8(d[15])?,
+        (true, true, _) => {
+            w.put(d.get(1..3).ok_or(())?)?;
+            w.put(d.get(12..).ok_or(())?)?
+        }
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy, Debug)]
