@@ -34,6 +34,7 @@ use sixlo::Context;
 use crate::capture::{CaptureIface, CaptureMeta, DefaultCaptureRing, Direction};
 use crate::config::{Backbone, Config, ConfigError};
 use crate::lbr::{Lbr, LbrEvent, our_iid};
+use crate::ping::{PingError, PingReply, PingStats, Pinger};
 use crate::wpan::{Wpan, WpanReassembler, WpanRegistry};
 
 /// Packet buffers.
@@ -314,6 +315,7 @@ pub struct App<'r> {
     wpan: Wpan<'r>,
     eth: EthernetL2,
     lbr: Lbr,
+    ping: Pinger,
     capture: &'r mut DefaultCaptureRing,
     wpan_i: IfIndex,
     eth_i: IfIndex,
@@ -397,12 +399,15 @@ impl<'r> App<'r> {
             cfg.eui64[7],
         ]));
         lbr.attach(&mut stack, wpan_i, now).map_err(core)?;
+        let mut ping = Pinger::default();
+        ping.attach(&mut stack).map_err(core)?;
         let mut app = App {
             cfg,
             stack,
             wpan,
             eth,
             lbr,
+            ping,
             capture: &mut res.capture,
             wpan_i,
             eth_i,
@@ -563,6 +568,8 @@ impl<'r> App<'r> {
             if self.lbr.owns(&d) {
                 self.lbr
                     .handle(&mut self.stack, &mut self.wpan, &self.cfg, now, d);
+            } else if self.ping.owns(&d) {
+                self.ping.handle(self.stack.pool_mut(), now, d);
             } else if let Some(d) = self.eth.handle_local(&mut self.stack, now, d) {
                 self.stats.unhandled_local += 1;
                 self.stack.pool_mut().free(d.packet);
@@ -792,7 +799,8 @@ impl<'r> App<'r> {
     }
 
     /// Whether every packet buffer is back in the pool, counting those `wpan0` holds by
-    /// design (its queue and the datagram in flight) and the ones Ethernet ND keeps.
+    /// design (its queue, the datagram in flight, reassemblies in progress) and the ones
+    /// Ethernet ND keeps.
     pub fn pool_accounted(&self) -> bool {
         let pool = self.stack.pool();
         let queued: usize = [self.wpan_i, self.eth_i]
@@ -900,5 +908,98 @@ impl<'r> App<'r> {
         radio
             .energy_detect(now, duration)
             .map_err(|_| AppError::Radio)
+    }
+
+    // ----- management control ------------------------------------------------------------
+
+    /// Mutable access to the interface core's tables for the management server's
+    /// operator commands (addresses, routes, counters). Interfaces are brought up and down
+    /// with [`App::set_iface_admin`], which also tells the L2.
+    pub fn stack_mut(&mut self) -> &mut Stack<'r> {
+        &mut self.stack
+    }
+
+    /// Bring interface `i` administratively up or down.
+    pub fn set_iface_admin(&mut self, now: Instant, i: IfIndex, up: bool) -> Result<(), AppError> {
+        let r = if i == self.wpan_i {
+            self.stack.set_admin(now, i, &mut self.wpan, up)
+        } else if i == self.eth_i {
+            self.stack.set_admin(now, i, &mut self.eth, up)
+        } else {
+            return Err(AppError::NoSuchIface);
+        };
+        r.map_err(|_| AppError::Core)
+    }
+
+    /// Send an ICMPv6 echo request from the border router (see [`crate::ping`]).
+    pub fn ping_send(
+        &mut self,
+        now: Instant,
+        dst: Ipv6Addr,
+        iface: Option<IfIndex>,
+        seq: u16,
+        size: u16,
+    ) -> Result<IfIndex, PingError> {
+        self.ping.send(&mut self.stack, now, dst, iface, seq, size)
+    }
+
+    /// The next echo reply or error for our echo requests.
+    pub fn pop_ping(&mut self) -> Option<PingReply> {
+        self.ping.pop()
+    }
+
+    /// Forget echo replies not taken yet.
+    pub fn clear_pings(&mut self) {
+        self.ping.clear();
+    }
+
+    /// Echo counters.
+    pub fn ping_stats(&self) -> PingStats {
+        self.ping.stats()
+    }
+
+    /// Switch radio promiscuous mode (frames the MAC filters out reach the capture ring as
+    /// [`Direction::Promisc`] while a capture asks for them).
+    pub fn set_promiscuous(&mut self, radio: &mut impl Radio, on: bool) -> Result<(), AppError> {
+        self.wpan
+            .mac_mut()
+            .set_promiscuous(radio, on)
+            .map_err(|_| AppError::Radio)
+    }
+
+    /// Tune the radio to `channel` (without changing the configured channel) and start an
+    /// energy measurement there; [`App::restore_channel`] returns to the configured channel.
+    /// Frames sent or arriving meanwhile are lost and retried by the MAC.
+    pub fn energy_detect_on(
+        &mut self,
+        now: Instant,
+        radio: &mut impl Radio,
+        channel: u8,
+        duration: Duration,
+    ) -> Result<(), AppError> {
+        let ch = Channel::new(channel).ok_or(AppError::Config(ConfigError::BadChannel))?;
+        radio.set_channel(ch).map_err(|_| AppError::Radio)?;
+        self.energy_detect(now, radio, duration)
+    }
+
+    /// Tune the radio back to the configured channel.
+    pub fn restore_channel(&mut self, radio: &mut impl Radio) -> Result<(), AppError> {
+        let ch = Channel::new(self.cfg.channel).ok_or(AppError::Config(ConfigError::BadChannel))?;
+        radio.set_channel(ch).map_err(|_| AppError::Radio)
+    }
+
+    /// The time of the last call into the application.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// Time since boot.
+    pub fn uptime(&self) -> Duration {
+        self.now.saturating_since(self.boot)
+    }
+
+    /// Whether a run-time change is waiting to be persisted.
+    pub fn config_dirty(&self) -> bool {
+        self.dirty
     }
 }

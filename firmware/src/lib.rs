@@ -26,8 +26,12 @@ pub mod app;
 pub mod capture;
 pub mod config;
 pub mod lbr;
+pub mod mgmt;
 #[cfg(feature = "sim")]
 pub mod pcapread;
+pub mod ping;
+#[cfg(feature = "sim")]
+pub mod pty;
 pub mod registry;
 #[cfg(feature = "sim")]
 pub mod simnet;

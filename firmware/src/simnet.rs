@@ -271,6 +271,21 @@ impl BrNode {
     pub fn erase_config(&mut self) {
         self.store.erase();
     }
+    /// Persist the running configuration now.
+    pub fn save_config(&mut self) -> bool {
+        let Some(c) = self.app.as_ref().map(|a| a.config().clone()) else {
+            return false;
+        };
+        let ok = self.store.save(&c).is_ok();
+        if !ok {
+            self.save_errors += 1;
+        }
+        ok
+    }
+    /// Whether `--capture` is recording the capture ring to a file.
+    pub fn is_recording(&self) -> bool {
+        self.pcap.is_some()
+    }
 
     fn persist(&mut self) {
         let dirty = self.app.as_mut().and_then(|a| a.take_dirty_config());

@@ -19,6 +19,10 @@ pub const CRC_LEN: usize = 4;
 /// Largest encoded frame on the wire, delimiter included.
 pub const MAX_FRAME: usize = cobs::max_encoding_length(MAX_PAYLOAD + CRC_LEN) + 1;
 
+/// Largest encoded request frame a device must accept: every [`Request`](crate::Request) is
+/// far smaller (the largest, `RouteAdd`, is under 60 bytes).
+pub const MAX_REQUEST_FRAME: usize = 256;
+
 /// CRC-32 as in Ethernet, zlib and PNG (polynomial 0x04C11DB7, reflected, init and xorout
 /// 0xFFFFFFFF; check value 0xCBF43926).
 pub const CRC32: Crc<u32> = Crc::<u32>::new(&CRC_32_ISO_HDLC);
@@ -96,27 +100,29 @@ impl DecoderStats {
     }
 }
 
-/// Reassembles frames from a byte stream, any chunking; see the module docs.
+/// Reassembles frames from a byte stream, any chunking; see the module docs. `N` is the
+/// largest encoded frame accepted (delimiter excluded): [`MAX_FRAME`] on the host; a device,
+/// which only receives small requests, may use [`MAX_REQUEST_FRAME`].
 #[derive(Debug)]
-pub struct FrameDecoder {
-    buf: [u8; MAX_FRAME],
+pub struct FrameDecoder<const N: usize = MAX_FRAME> {
+    buf: [u8; N],
     len: usize,
     /// Skipping an oversized frame until the next delimiter.
     skipping: bool,
     stats: DecoderStats,
 }
 
-impl Default for FrameDecoder {
+impl<const N: usize> Default for FrameDecoder<N> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl FrameDecoder {
+impl<const N: usize> FrameDecoder<N> {
     /// An empty decoder.
     pub const fn new() -> Self {
         FrameDecoder {
-            buf: [0; MAX_FRAME],
+            buf: [0; N],
             len: 0,
             skipping: false,
             stats: DecoderStats {
@@ -216,7 +222,7 @@ mod tests {
         std::vec::Vec<Result<std::vec::Vec<u8>, FrameError>>,
         DecoderStats,
     ) {
-        let mut d = FrameDecoder::new();
+        let mut d = FrameDecoder::<MAX_FRAME>::new();
         let mut out = std::vec::Vec::new();
         let mut rest = stream;
         while !rest.is_empty() {
@@ -279,7 +285,7 @@ mod tests {
         assert!(f.iter().all(|r| r.is_ok()));
         assert_eq!(s.frames, 7);
         // One byte at a time gives the same frames.
-        let mut d = FrameDecoder::new();
+        let mut d = FrameDecoder::<MAX_FRAME>::new();
         let mut got = 0;
         for b in &stream {
             let (n, r) = d.feed(core::slice::from_ref(b));

@@ -21,7 +21,9 @@
 pub mod frame;
 pub mod msg;
 
-pub use frame::{FrameDecoder, FrameError, MAX_FRAME, MAX_PAYLOAD, encode_frame};
+pub use frame::{
+    FrameDecoder, FrameError, MAX_FRAME, MAX_PAYLOAD, MAX_REQUEST_FRAME, encode_frame,
+};
 pub use msg::*;
 
 use serde::Serialize;
@@ -349,6 +351,7 @@ pub mod samples {
                 size: 56,
                 seq: 3,
                 timeout_ms: 2000,
+                iface: Some("wpan0"),
             },
             Request::ScanEnergy {
                 channels: 0x07ff_f800,

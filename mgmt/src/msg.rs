@@ -142,6 +142,9 @@ pub enum Request<'a> {
         seq: u16,
         /// How long to wait for the reply.
         timeout_ms: u32,
+        /// Egress interface (required for link-local destinations).
+        #[serde(borrow)]
+        iface: Option<&'a str>,
     },
     /// Energy detection on each channel set in `channels` (bit N = channel N, 11..=26) →
     /// [`Response::Energy`].

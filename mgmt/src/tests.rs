@@ -13,7 +13,7 @@ fn frame_of<T: Serialize>(h: Header, body: &T) -> Vec<u8> {
 }
 
 fn payload_of(frame: &[u8]) -> Vec<u8> {
-    let mut d = FrameDecoder::new();
+    let mut d = FrameDecoder::<MAX_FRAME>::new();
     let (n, r) = d.feed(frame);
     assert_eq!(n, frame.len());
     r.unwrap().unwrap().to_vec()
@@ -218,7 +218,7 @@ fn full_pages_fit() {
 proptest::proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000)) {
-        let mut d = FrameDecoder::new();
+        let mut d = FrameDecoder::<MAX_FRAME>::new();
         let mut rest = &bytes[..];
         while !rest.is_empty() {
             let (n, r) = d.feed(rest);

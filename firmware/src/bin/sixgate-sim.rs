@@ -13,11 +13,14 @@ use std::time::Instant as WallInstant;
 use clap::{Parser, ValueEnum};
 use firmware::app::App;
 use firmware::config::Config;
+use firmware::mgmt::{Action, DEFAULT_TX_BYTES, MgmtServer};
 use firmware::pcapread;
+use firmware::pty::Pty;
 use firmware::simnet::{BrNode, EthMode, TopologyKind, World, WorldOpts};
 use l2_15_4::radio::{Channel, RadioEvent, RxFrame};
 use netif::{Duration, Instant};
 use serde_json::json;
+use sim::SimNode;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Topo {
@@ -80,9 +83,15 @@ struct Args {
     /// saved there).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Create a pseudo-terminal for the management protocol and symlink it at PATH.
+    /// Create a pseudo-terminal for the management protocol and symlink it at PATH; the
+    /// `sixgate` CLI opens it like a serial port (`sixgate --port PATH info`). Runs in real
+    /// time.
     #[arg(long, value_name = "PATH")]
     serial_pty: Option<PathBuf>,
+    /// Testing: make the management server claim this protocol version, to see how the CLI
+    /// handles a mismatched device.
+    #[arg(long, value_name = "N")]
+    mgmt_protocol_version: Option<u8>,
     /// Seconds between readings of each node.
     #[arg(long, default_value_t = 10.0)]
     reading_period: f64,
@@ -154,11 +163,6 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    if args.serial_pty.is_some() {
-        return usage_error(
-            "--serial-pty: the management protocol is not part of this build yet (issue 8)",
-        );
-    }
     if args.duration.is_some_and(|d| !(d.is_finite() && d > 0.0)) {
         return usage_error("--duration must be a positive number of seconds");
     }
@@ -225,7 +229,41 @@ fn main() -> ExitCode {
         eprintln!("sixgate-sim: --capture {}: {e}", p.display());
         return ExitCode::from(1);
     }
-    let realtime = matches!(args.eth, EthArg::Tap(_)) || args.duration.is_none();
+    let mut mgmt = match &args.serial_pty {
+        Some(p) => match Pty::open(p) {
+            Ok(pty) => {
+                let mut server: Box<MgmtServer<DEFAULT_TX_BYTES>> =
+                    Box::new(MgmtServer::new("sixgate-sim"));
+                if let Some(v) = args.mgmt_protocol_version {
+                    server.override_version(v);
+                }
+                if args.capture.is_some() {
+                    server.set_capture_unavailable(Some(
+                        "the simulator records the capture ring to its --capture file",
+                    ));
+                }
+                eprintln!(
+                    "sixgate-sim: management on {} -> {}",
+                    p.display(),
+                    pty.device().display()
+                );
+                let _ = log::set_logger(&LOGGER);
+                log::set_max_level(log::LevelFilter::Debug);
+                Some(Mgmt {
+                    pty,
+                    server,
+                    boots: w.br().map_or(0, |b| b.boots()),
+                    was_connected: false,
+                })
+            }
+            Err(e) => {
+                eprintln!("sixgate-sim: --serial-pty {}: {e}", p.display());
+                return ExitCode::from(1);
+            }
+        },
+        None => None,
+    };
+    let realtime = matches!(args.eth, EthArg::Tap(_)) || args.duration.is_none() || mgmt.is_some();
     if realtime {
         w.sim.set_pace(Some(1.0));
     }
@@ -246,7 +284,7 @@ fn main() -> ExitCode {
     let t0 = frames.first().map_or(0, |f| f.ts_us);
     let mut next_frame = 0usize;
     let mut last_print = WallInstant::now();
-    let step = Duration::from_millis(100);
+    let step = Duration::from_millis(if mgmt.is_some() { 5 } else { 100 });
     let wall0 = WallInstant::now();
     loop {
         if stop.load(Ordering::SeqCst) {
@@ -301,6 +339,12 @@ fn main() -> ExitCode {
                 });
             }
         }
+        if let Some(m) = mgmt.as_mut()
+            && let Err(e) = m.service(&mut w)
+        {
+            eprintln!("sixgate-sim: management line: {e}");
+            return ExitCode::from(1);
+        }
         if live && last_print.elapsed().as_millis() >= 1000 {
             last_print = WallInstant::now();
             print_status(&w, tty);
@@ -323,6 +367,119 @@ fn main() -> ExitCode {
         }
     }
     code
+}
+
+/// The management line: the PTY and the server behind it.
+struct Mgmt {
+    pty: Pty,
+    server: Box<MgmtServer<DEFAULT_TX_BYTES>>,
+    boots: u32,
+    was_connected: bool,
+}
+
+impl Mgmt {
+    /// Move bytes both ways and run the server inside the border router's node.
+    fn service(&mut self, w: &mut World) -> std::io::Result<()> {
+        let mut buf = [0u8; 4096];
+        let mut input = Vec::new();
+        loop {
+            let n = self.pty.read_some(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            input.extend_from_slice(buf.get(..n).unwrap_or_default());
+            if input.len() > 64 * 1024 {
+                break;
+            }
+        }
+        let hung_up = self.was_connected && !self.pty.connected();
+        self.was_connected = self.pty.connected();
+        let logs: Vec<LogLine> = LOG_QUEUE
+            .lock()
+            .map(|mut q| q.drain(..).collect())
+            .unwrap_or_default();
+        let server = &mut self.server;
+        let boots = &mut self.boots;
+        let br = w.br;
+        w.sim.with_node(br, |n: &mut BrNode, now, radio| {
+            if n.boots() != *boots {
+                *boots = n.boots();
+                server.rebooted();
+            }
+            let Some(app) = n.app_mut() else { return };
+            if hung_up {
+                server.hangup(app, radio);
+            }
+            for l in &logs {
+                server.log(now, l.level, &l.target, &l.text);
+            }
+            server.receive(&input, app, now, radio);
+            server.poll(app, now, radio);
+            match server.take_action() {
+                Some(Action::SaveConfig) => {
+                    n.save_config();
+                }
+                Some(Action::ResetConfig) => n.erase_config(),
+                Some(Action::Reboot) => {
+                    SimNode::reboot(n, now, radio);
+                    *boots = n.boots();
+                    server.rebooted();
+                }
+                None => {}
+            }
+        });
+        let mut guard = 0;
+        while !self.server.pending().is_empty() && guard < 64 {
+            guard += 1;
+            let n = self.pty.write_some(self.server.pending())?;
+            if n == 0 {
+                break;
+            }
+            self.server.consumed(n);
+        }
+        Ok(())
+    }
+}
+
+/// A log record waiting for the management server.
+struct LogLine {
+    level: mgmt::Level,
+    target: String,
+    text: String,
+}
+
+/// Log records from every crate of the firmware (feature `log`), queued for the management
+/// server (`sixgate log`); at most 256 wait, older ones are dropped.
+static LOG_QUEUE: std::sync::Mutex<std::collections::VecDeque<LogLine>> =
+    std::sync::Mutex::new(std::collections::VecDeque::new());
+
+struct QueueLogger;
+static LOGGER: QueueLogger = QueueLogger;
+
+impl log::Log for QueueLogger {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        let level = match r.level() {
+            log::Level::Error => mgmt::Level::Error,
+            log::Level::Warn => mgmt::Level::Warn,
+            log::Level::Info => mgmt::Level::Info,
+            log::Level::Debug => mgmt::Level::Debug,
+            log::Level::Trace => mgmt::Level::Trace,
+        };
+        if let Ok(mut q) = LOG_QUEUE.lock() {
+            if q.len() >= 256 {
+                q.pop_front();
+            }
+            q.push_back(LogLine {
+                level,
+                target: r.target().to_string(),
+                text: r.args().to_string(),
+            });
+        }
+    }
+    fn flush(&self) {}
 }
 
 fn app(w: &World) -> Option<&App<'static>> {
