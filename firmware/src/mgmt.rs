@@ -1238,6 +1238,12 @@ fn for_each_counter(
             let $T { $($field),* } = $v;
             $( emit($layer, $iface, concat!($prefix, stringify!($field)), u64::from($field)); )*
         }};
+        // Only while a layer's counters are being changed by concurrent work: lists what
+        // exists in both versions.
+        ($layer:expr, $iface:expr, $prefix:literal, $v:expr, $T:ident { $($field:ident),* , .. }) => {{
+            let $T { $($field),* , .. } = $v;
+            $( emit($layer, $iface, concat!($prefix, stringify!($field)), u64::from($field)); )*
+        }};
     }
     use crate::app::AppStats;
     use crate::capture::CaptureStats;
@@ -1380,9 +1386,9 @@ fn for_each_counter(
             too_many_fragments,
             no_free_slot,
             per_source_limit,
-            no_buffer,
             reassembly_timeouts,
             output_too_small,
+            ..
         }
     );
     all!(
