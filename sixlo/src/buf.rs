@@ -51,6 +51,7 @@ pub(crate) struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
+    #[inline]
     pub(crate) fn new(buf: &'a mut [u8]) -> Self {
         Writer {
             buf,
@@ -58,6 +59,7 @@ impl<'a> Writer<'a> {
             measure: false,
         }
     }
+    #[inline]
     pub(crate) fn measuring() -> Writer<'static> {
         Writer {
             buf: &mut [],

@@ -14,7 +14,7 @@ use crate::IPV6_HEADER_LEN;
 use crate::buf::Writer;
 use crate::context::ContextTable;
 use crate::decompress::{MAX_IPV6_HEADERS, MAX_NHC_CHAIN};
-use crate::iphc::{self, Encoding, NextHeader};
+use crate::iphc::{self, NextHeader};
 use crate::link::LinkAddr;
 use crate::nhc::{ExtHeaderId, ExtRepr, NHC_IPV6, UdpRepr, proto};
 
@@ -119,11 +119,12 @@ pub(crate) fn compress_to(
 }
 
 /// [`compress_to`] that also returns the encoding chosen for the outer IPHC header
-/// ([`Encoding::pack`]ed), and that
+/// (packed, see `iphc::Encoding::pack`), and that
 /// takes one chosen before (`outer`, from an earlier call with the same arguments) instead of
 /// choosing again: a [`Fragmenter`](crate::Fragmenter) plans with a measuring writer and emits
-/// into the first frame without repeating the choice.
-#[inline]
+/// into the first frame without repeating the choice. Always inlined: each caller's writer
+/// mode (measuring or emitting) is then known, and the other mode's code drops out.
+#[inline(always)]
 pub(crate) fn compress_planned(
     packet: &[u8],
     ll_src: &LinkAddr,
@@ -137,8 +138,8 @@ pub(crate) fn compress_planned(
         return Err(CompressError::Malformed);
     }
     let cx = Cx {
-        ll_src: *ll_src,
-        ll_dst: *ll_dst,
+        ll_src,
+        ll_dst,
         contexts,
         opts,
     };
@@ -146,11 +147,10 @@ pub(crate) fn compress_planned(
     ipv6_level(packet, &cx, w, 1, &mut chain, outer)
 }
 
-/// Compression arguments shared by every level of the chain (link addresses by value: they are
-/// a few bytes and this keeps the hot loads local).
+/// Compression arguments shared by every level of the chain.
 struct Cx<'a> {
-    ll_src: LinkAddr,
-    ll_dst: LinkAddr,
+    ll_src: &'a LinkAddr,
+    ll_dst: &'a LinkAddr,
     contexts: &'a ContextTable,
     opts: CompressOptions,
 }
@@ -219,12 +219,12 @@ fn ipv6_level(
     let enc = match pre {
         Some(e) => e,
         None => {
-            let e = iphc::choose(tc, flow, hop, src, dst, &cx.ll_src, &cx.ll_dst, cx.contexts);
-            let mut u = Encoding::unpack(e);
-            if cx.opts.explicit_context_id && ((u.sac && u.sam != 0) || u.dac) {
-                u.cid = true;
+            let e = iphc::choose(tc, flow, hop, src, dst, cx.ll_src, cx.ll_dst, cx.contexts);
+            if cx.opts.explicit_context_id && iphc::packed_uses_context(e) {
+                e | iphc::PACKED_CID
+            } else {
+                e
             }
-            u.pack()
         }
     };
     let next = if chained {
@@ -234,7 +234,7 @@ fn ipv6_level(
     };
     if w.is_measuring() {
         // Planning: the length follows from the encoding (`emit_fields` writes exactly it).
-        wr(w.count(Encoding::unpack(enc).header_len(!chained)))?;
+        wr(w.count(iphc::packed_header_len(enc, !chained)))?;
     } else {
         wr(iphc::emit_fields(
             enc,

@@ -231,6 +231,37 @@ impl Encoding {
     }
 }
 
+/// Inline TF bytes by TF mode.
+const TF_LEN: [u8; 4] = [4, 3, 1, 0];
+/// Inline source-address bytes by `SAC << 2 | SAM` (bits 6–4 of the second base byte).
+const SRC_LEN: [u8; 8] = [16, 8, 2, 0, 0, 8, 2, 0];
+/// Inline destination-address bytes by `M << 3 | DAC << 2 | DAM` (bits 3–0 of the second base
+/// byte); 0 for the reserved combinations, as [`Encoding::header_len`] counts them.
+const DST_LEN: [u8; 16] = [16, 8, 2, 0, 0, 8, 2, 0, 16, 6, 4, 1, 6, 0, 0, 0];
+
+/// The CID flag of a packed encoding (see [`Encoding::pack`]).
+pub(crate) const PACKED_CID: u32 = 0x80 << 8;
+
+/// Whether a packed encoding compresses an address through a context (stateful SAM 1–3 or
+/// DAC): with `explicit_context_id` such a header carries the CID byte.
+pub(crate) const fn packed_uses_context(e: u32) -> bool {
+    let b1 = (e >> 8) as u8;
+    (b1 & 0x40 != 0 && b1 & 0x30 != 0) || b1 & 0x04 != 0
+}
+
+/// [`Encoding::header_len`] of a packed encoding, from three small tables.
+#[inline]
+pub(crate) fn packed_header_len(e: u32, nh_inline: bool) -> usize {
+    let [b0, b1, _, _] = e.to_le_bytes();
+    let at = |t: &[u8], i: u8| usize::from(t.get(usize::from(i)).copied().unwrap_or(0));
+    2 + usize::from(b1 >> 7)
+        + at(&TF_LEN, (b0 >> 3) & 3)
+        + usize::from(nh_inline)
+        + usize::from(b0 & 3 == 0)
+        + at(&SRC_LEN, (b1 >> 4) & 7)
+        + at(&DST_LEN, b1 & 0x0f)
+}
+
 const fn src_inline_len(sac: bool, sam: u8) -> usize {
     match (sac, sam) {
         (false, 0) => 16,
@@ -704,23 +735,23 @@ pub(crate) fn emit_fields(
     d: &[u8; 16],
     w: &mut Writer<'_>,
 ) -> Result<(), ()> {
-    let e = &Encoding::unpack(e);
-    dst_inline_len(e.m, e.dac, e.dam).ok_or(())?;
+    // Byte 1 of the packed form is the second base byte and byte 2 the CID byte as sent.
+    let [b0, b1, b2, _] = e.to_le_bytes();
+    let (tf, hlim) = ((b0 >> 3) & 3, b0 & 3);
+    let (sac, sam) = (b1 & 0x40 != 0, (b1 >> 4) & 3);
+    let (m, dac, dam) = (b1 & 0x08 != 0, b1 & 0x04 != 0, b1 & 3);
+    dst_inline_len(m, dac, dam).ok_or(())?;
     let nh = matches!(next_header, NextHeader::Compressed);
-    w.u8(0b0110_0000 | (e.tf & 3) << 3 | u8::from(nh) << 2 | (e.hlim & 3))?;
-    w.u8(u8::from(e.cid) << 7
-        | u8::from(e.sac) << 6
-        | (e.sam & 3) << 4
-        | u8::from(e.m) << 3
-        | u8::from(e.dac) << 2
-        | (e.dam & 3))?;
-    if e.cid {
-        w.u8((e.sci & 0x0f) << 4 | (e.dci & 0x0f))?;
+    let b0 = 0b0110_0000 | tf << 3 | u8::from(nh) << 2 | hlim;
+    if b1 & 0x80 != 0 {
+        w.put(&[b0, b1, b2])?;
+    } else {
+        w.put(&[b0, b1])?;
     }
     let ecn = traffic_class & 0b11;
     let dscp = traffic_class >> 2;
     let fl = flow_label.to_be_bytes();
-    match e.tf {
+    match tf {
         0 => w.put(&[ecn << 6 | dscp, fl[1] & 0x0f, fl[2], fl[3]])?,
         1 => w.put(&[ecn << 6 | (fl[1] & 0x0f), fl[2], fl[3]])?,
         2 => w.u8(ecn << 6 | dscp)?,
@@ -729,16 +760,16 @@ pub(crate) fn emit_fields(
     if let NextHeader::Inline(n) = next_header {
         w.u8(n)?;
     }
-    if e.hlim == 0 {
+    if hlim == 0 {
         w.u8(hop_limit)?;
     }
-    match (e.sac, e.sam) {
+    match (sac, sam) {
         (false, 0) => w.put(s)?,
         (_, 1) => w.put(s.get(8..).ok_or(())?)?,
         (_, 2) => w.put(s.get(14..).ok_or(())?)?,
         _ => {}
     }
-    match (e.m, e.dac, e.dam) {
+    match (m, dac, dam) {
         (_, false, 0) => w.put(d)?,
         (false, _, 1) => w.put(d.get(8..).ok_or(())?)?,
         (false, _, 2) => w.put(d.get(14..).ok_or(())?)?,
@@ -823,4 +854,28 @@ fn stateless_multicast(a: &[u8; 16]) -> u8 {
 
 fn stateful_multicast(a: &[u8; 16], c: &Context) -> bool {
     c.prefix_len <= 64 && a[3] == c.prefix_len && a.get(4..12) == Some(&multicast_prefix(c)[..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_encoding_round_trips_and_measures_alike() {
+        for tf in 0..4u8 {
+            for hlim in 0..4u8 {
+                for b1 in 0..=255u8 {
+                    for b2 in [0u8, 0x12, 0xf0, 0x0f] {
+                        let w = u32::from_le_bytes([tf << 3 | hlim, b1, b2, 0]);
+                        let e = Encoding::unpack(w);
+                        assert_eq!(e.pack(), w);
+                        for nh_inline in [false, true] {
+                            assert_eq!(packed_header_len(w, nh_inline), e.header_len(nh_inline));
+                        }
+                        assert_eq!(packed_uses_context(w), (e.sac && e.sam != 0) || e.dac);
+                    }
+                }
+            }
+        }
+    }
 }

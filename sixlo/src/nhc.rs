@@ -187,6 +187,7 @@ impl UdpRepr {
         ))
     }
 
+    #[inline]
     fn ports_mode(&self) -> u8 {
         let short = |p: u16| p & 0xfff0 == 0xf0b0;
         let byte = |p: u16| p & 0xff00 == 0xf000;
@@ -202,9 +203,14 @@ impl UdpRepr {
     }
 
     /// Bytes [`emit`](Self::emit) writes.
+    #[inline]
     pub fn buffer_len(&self) -> usize {
-        1 + [4, 3, 3, 1][usize::from(self.ports_mode() & 3)]
-            + if self.checksum.is_some() { 2 } else { 0 }
+        let ports = match self.ports_mode() {
+            0 => 4,
+            1 | 2 => 3,
+            _ => 1,
+        };
+        1 + ports + if self.checksum.is_some() { 2 } else { 0 }
     }
 
     /// Write the header with the smallest port encoding; `None` if `buf` is too short.
@@ -214,20 +220,21 @@ impl UdpRepr {
         Some(w.pos())
     }
 
+    #[inline]
     pub(crate) fn emit_to(&self, w: &mut Writer<'_>) -> Result<(), ()> {
         let mode = self.ports_mode();
-        w.u8(0xf0 | if self.checksum.is_none() { 0b100 } else { 0 } | mode)?;
         let (s, d) = (self.src_port.to_be_bytes(), self.dst_port.to_be_bytes());
-        match mode {
-            0 => w.put(&[s[0], s[1], d[0], d[1]])?,
-            1 => w.put(&[s[0], s[1], d[1]])?,
-            2 => w.put(&[s[1], d[0], d[1]])?,
-            _ => w.u8((s[1] & 0x0f) << 4 | (d[1] & 0x0f))?,
+        // One store per shape (port mode × checksum carried or elided).
+        match (mode, self.checksum.map(u16::to_be_bytes)) {
+            (0, Some(c)) => w.put(&[0xf0, s[0], s[1], d[0], d[1], c[0], c[1]]),
+            (0, None) => w.put(&[0xf4, s[0], s[1], d[0], d[1]]),
+            (1, Some(c)) => w.put(&[0xf1, s[0], s[1], d[1], c[0], c[1]]),
+            (1, None) => w.put(&[0xf5, s[0], s[1], d[1]]),
+            (2, Some(c)) => w.put(&[0xf2, s[1], d[0], d[1], c[0], c[1]]),
+            (2, None) => w.put(&[0xf6, s[1], d[0], d[1]]),
+            (_, Some(c)) => w.put(&[0xf3, (s[1] & 0x0f) << 4 | (d[1] & 0x0f), c[0], c[1]]),
+            (_, None) => w.put(&[0xf7, (s[1] & 0x0f) << 4 | (d[1] & 0x0f)]),
         }
-        if let Some(c) = self.checksum {
-            w.put(&c.to_be_bytes())?;
-        }
-        Ok(())
     }
 }
 
