@@ -677,6 +677,12 @@ impl<'r> App<'r> {
         if self.wpan.backlog() > 0 && self.wpan.mac().queue_len() == 0 {
             t = Some(self.now);
         }
+        // Packets queued in the core from outside a poll (a management ping, an ND reply)
+        // go out at once when their interface can take them.
+        let queued = |i: IfIndex| self.stack.queue_lens(i).iter().any(|n| *n > 0);
+        if (queued(self.eth_i) && self.link_up) || (queued(self.wpan_i) && self.wpan.room() > 0) {
+            t = Some(self.now);
+        }
         t
     }
 

@@ -1,3 +1,564 @@
-//! `sixgate`: manage a sixgate border router over its serial line.
+//! `sixgate`: manage a sixgate border router over its serial line. See `sixgate --help`,
+//! `docs/user-guide.md` and `docs/protocol.md`.
 
-fn main() {}
+use std::net::Ipv6Addr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use host_bridge::cmd::{self, Out};
+use host_bridge::device;
+use host_bridge::error::CliError;
+use host_bridge::pcap_decode;
+
+/// Manage a sixgate 6LoWPAN border router over its serial line.
+///
+/// Exit codes: 0 ok; 1 the device reported an error (or the command failed); 2 usage;
+/// 3 no device, no answer, or an incompatible device (the port is named).
+#[derive(Parser, Debug)]
+#[command(name = "sixgate", version)]
+struct Cli {
+    /// Serial port of the border router (or the PTY symlink of `sixgate-sim --serial-pty`).
+    #[arg(long, short = 'p', env = "SIXGATE_PORT", global = true)]
+    port: Option<String>,
+    /// Baud rate.
+    #[arg(long, default_value_t = 115_200, global = true)]
+    baud: u32,
+    /// Seconds to wait for each answer.
+    #[arg(long, default_value_t = 3.0, global = true, value_parser = parse_secs)]
+    timeout: f64,
+    /// One JSON document per command instead of human text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Firmware and protocol version, board, uptime, EUI-64, configuration summary.
+    Info,
+    /// Interfaces: list, show NAME, up NAME, down NAME, set wpan0 channel|pan-id|tx-power V.
+    #[command(subcommand)]
+    Iface(IfaceCmd),
+    /// Addresses: list, add IFACE ADDR/LEN, del IFACE ADDR.
+    #[command(subcommand)]
+    Addr(AddrCmd),
+    /// Routes: list, add PREFIX/LEN dev IFACE [via ADDR] [metric N], del PREFIX/LEN.
+    #[command(subcommand)]
+    Route(RouteCmd),
+    /// Backbone neighbor cache.
+    #[command(subcommand)]
+    Neigh(ListOnly),
+    /// Mesh nodes (registered and gleaned).
+    #[command(subcommand)]
+    Nodes(ListOnly),
+    /// The mesh prefix: show, set PREFIX/LEN (updates contexts and RAs).
+    #[command(subcommand)]
+    Prefix(PrefixCmd),
+    /// Every counter, grouped by layer.
+    Stats {
+        /// Only this interface's counters.
+        iface: Option<String>,
+        /// Zero the counters after showing them.
+        #[arg(long)]
+        reset: bool,
+    },
+    /// ICMPv6 echo sent by the border router (ADDR or ADDR%IFACE for link-local).
+    Ping {
+        /// Destination.
+        addr: String,
+        /// Echo requests to send.
+        #[arg(short = 'c', default_value_t = 4)]
+        count: u16,
+        /// Data bytes per request.
+        #[arg(short = 's', default_value_t = 56)]
+        size: u16,
+        /// Seconds between requests.
+        #[arg(short = 'i', default_value_t = 1.0, value_parser = parse_secs)]
+        interval: f64,
+        /// Seconds to wait for each reply.
+        #[arg(short = 'W', default_value_t = 2.0, value_parser = parse_secs)]
+        wait: f64,
+    },
+    /// Channel scans.
+    #[command(subcommand)]
+    Scan(ScanCmd),
+    /// Live capture to pcapng (`-w -` streams to stdout: `sixgate capture -w - | wireshark -k -i -`).
+    Capture {
+        /// Interfaces, comma-separated.
+        #[arg(short = 'i', default_value = "wpan0,eth0")]
+        ifaces: String,
+        /// Stop after this many frames.
+        #[arg(short = 'c')]
+        count: Option<u64>,
+        /// Stop after this many seconds.
+        #[arg(long, value_parser = parse_secs)]
+        duration: Option<f64>,
+        /// Also frames not addressed to the border router (radio promiscuous mode).
+        #[arg(long)]
+        promiscuous: bool,
+        /// Output file, or `-` for stdout.
+        #[arg(short = 'w', value_name = "FILE.pcapng|-")]
+        write: String,
+    },
+    /// Follow device events until Ctrl-C.
+    Events {
+        /// Stop after this many events.
+        #[arg(short = 'c')]
+        count: Option<u64>,
+        /// Stop after this many seconds.
+        #[arg(long, value_parser = parse_secs)]
+        duration: Option<f64>,
+    },
+    /// Follow device logs until Ctrl-C.
+    Log {
+        /// Stop after this many lines.
+        #[arg(short = 'c')]
+        count: Option<u64>,
+        /// Stop after this many seconds.
+        #[arg(long, value_parser = parse_secs)]
+        duration: Option<f64>,
+    },
+    /// Configuration: show, save, reset.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Restart the border router.
+    Reboot,
+    /// Offline capture tools (no device).
+    #[command(subcommand)]
+    Pcap(PcapCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum IfaceCmd {
+    /// Every interface.
+    List,
+    /// One interface in detail.
+    Show { name: String },
+    /// Bring an interface up.
+    Up { name: String },
+    /// Bring an interface down.
+    Down { name: String },
+    /// Change a radio setting: `set wpan0 channel 15`, `pan-id 0xabcd`, `tx-power -4`.
+    Set {
+        name: String,
+        /// channel | pan-id | tx-power
+        setting: String,
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AddrCmd {
+    /// Every address.
+    List,
+    /// Add ADDR/LEN to IFACE.
+    Add { iface: String, addr: String },
+    /// Remove ADDR from IFACE.
+    Del { iface: String, addr: Ipv6Addr },
+}
+
+#[derive(Subcommand, Debug)]
+enum RouteCmd {
+    /// The routing table.
+    List,
+    /// Add a route: `add 2001:db8:9::/48 dev eth0 via fe80::1 metric 10`.
+    Add {
+        prefix: String,
+        #[arg(num_args = 1.., trailing_var_arg = true)]
+        rest: Vec<String>,
+    },
+    /// Remove the route to PREFIX/LEN.
+    Del { prefix: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum ListOnly {
+    /// The table.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum PrefixCmd {
+    /// The mesh prefix.
+    Show,
+    /// Change the mesh prefix (a /64).
+    Set { prefix: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum ScanCmd {
+    /// Energy detection per channel, as a bar chart.
+    Energy {
+        /// Channels, e.g. 11-26 or 11,15,20-22.
+        #[arg(long, default_value = "11-26")]
+        channels: String,
+        /// Milliseconds per channel.
+        #[arg(long, default_value_t = 20)]
+        duration_ms: u16,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCmd {
+    /// The running configuration.
+    Show,
+    /// Persist the running configuration.
+    Save,
+    /// Erase the stored configuration (defaults at the next reboot).
+    Reset,
+}
+
+#[derive(Subcommand, Debug)]
+enum PcapCmd {
+    /// Reassemble and decompress the 6LoWPAN in an 802.15.4 capture (pcap or pcapng, link
+    /// types 195, 230, 283) into raw IPv6 packets (pcap, LINKTYPE_IPV6 229).
+    Decode {
+        /// Input capture.
+        input: PathBuf,
+        /// Output pcap.
+        output: PathBuf,
+        /// 6LoWPAN context, e.g. `--context 0=2001:db8:1::/64` (repeatable).
+        #[arg(long = "context", value_parser = pcap_decode::parse_context_arg)]
+        contexts: Vec<(u8, Ipv6Addr, u8)>,
+    },
+}
+
+fn parse_secs(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+        Ok(v)
+    } else {
+        Err("must be more than 0 and at most 86400 seconds".into())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sixgate: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn usage(m: impl Into<String>) -> CliError {
+    CliError::Usage(m.into())
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    let out = Out { json: cli.json };
+    // Offline commands first: no device.
+    if let Cmd::Pcap(PcapCmd::Decode {
+        input,
+        output,
+        contexts,
+    }) = &cli.cmd
+    {
+        return pcap_decode_cmd(out, input, output, contexts);
+    }
+    let port = cli.port.clone().ok_or_else(|| {
+        usage("no device port: pass --port PATH or set SIXGATE_PORT (e.g. the --serial-pty path of sixgate-sim)")
+    })?;
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let s = stop.clone();
+        let _ = ctrlc::set_handler(move || s.store(true, Ordering::SeqCst));
+    }
+    let stopped = move || stop.load(Ordering::SeqCst);
+    // Arguments are checked before the device is opened, so usage errors never wait.
+    let plan = plan(&cli.cmd)?;
+    let mut dev = device::open(&port, cli.baud, Duration::from_secs_f64(cli.timeout))?;
+    let d = &mut dev;
+    match plan {
+        Plan::Info => cmd::info::run(d, out),
+        Plan::IfaceList => cmd::iface::list(d, out),
+        Plan::IfaceShow(n) => cmd::iface::show(d, out, &n),
+        Plan::IfaceAdmin(n, up) => cmd::iface::admin(d, out, &n, up),
+        Plan::IfaceSet(n, s) => cmd::iface::set(d, out, &n, s),
+        Plan::AddrList => cmd::tables::addr_list(d, out),
+        Plan::AddrAdd(i, a, l) => cmd::tables::addr_add(d, out, &i, a, l),
+        Plan::AddrDel(i, a) => cmd::tables::addr_del(d, out, &i, a),
+        Plan::RouteList => cmd::tables::route_list(d, out),
+        Plan::RouteAdd(p, i, via, m) => cmd::tables::route_add(d, out, p, &i, via, m),
+        Plan::RouteDel(p) => cmd::tables::route_del(d, out, p),
+        Plan::Neigh => cmd::tables::neigh_list(d, out),
+        Plan::Nodes => cmd::nodes::list(d, out),
+        Plan::PrefixShow => cmd::tables::prefix_show(d, out),
+        Plan::PrefixSet(p) => cmd::tables::prefix_set(d, out, p),
+        Plan::Stats(i, r) => cmd::stats::run(d, out, i.as_deref(), r),
+        Plan::Ping(o) => cmd::ping::run(d, out, &o, &stopped),
+        Plan::Scan(m, ms) => cmd::scan::run(d, out, m, ms),
+        Plan::Capture(o, w) => {
+            let sink: Box<dyn std::io::Write> = if w == "-" {
+                Box::new(std::io::stdout())
+            } else {
+                Box::new(
+                    std::fs::File::create(&w)
+                        .map_err(|e| CliError::Other(format!("cannot create {w}: {e}")))?,
+                )
+            };
+            cmd::capture::run(d, out, &o, sink, w == "-", &stopped)
+        }
+        Plan::Follow(which, c, dur) => cmd::follow::run(d, out, which, c, dur, &stopped),
+        Plan::ConfigShow => cmd::config::show(d, out),
+        Plan::ConfigSave => cmd::config::save(d, out),
+        Plan::ConfigReset => cmd::config::reset(d, out),
+        Plan::Reboot => cmd::config::reboot(d, out),
+    }
+}
+
+/// A command with its arguments checked.
+enum Plan {
+    Info,
+    IfaceList,
+    IfaceShow(String),
+    IfaceAdmin(String, bool),
+    IfaceSet(String, cmd::iface::Setting),
+    AddrList,
+    AddrAdd(String, Ipv6Addr, u8),
+    AddrDel(String, Ipv6Addr),
+    RouteList,
+    RouteAdd((Ipv6Addr, u8), String, Option<Ipv6Addr>, u16),
+    RouteDel((Ipv6Addr, u8)),
+    Neigh,
+    Nodes,
+    PrefixShow,
+    PrefixSet((Ipv6Addr, u8)),
+    Stats(Option<String>, bool),
+    Ping(cmd::ping::PingOpts),
+    Scan(u32, u16),
+    Capture(cmd::capture::CaptureOpts, String),
+    Follow(cmd::follow::Stream, Option<u64>, Option<Duration>),
+    ConfigShow,
+    ConfigSave,
+    ConfigReset,
+    Reboot,
+}
+
+fn plan(c: &Cmd) -> Result<Plan, CliError> {
+    Ok(match c {
+        Cmd::Info => Plan::Info,
+        Cmd::Iface(IfaceCmd::List) => Plan::IfaceList,
+        Cmd::Iface(IfaceCmd::Show { name }) => Plan::IfaceShow(name.clone()),
+        Cmd::Iface(IfaceCmd::Up { name }) => Plan::IfaceAdmin(name.clone(), true),
+        Cmd::Iface(IfaceCmd::Down { name }) => Plan::IfaceAdmin(name.clone(), false),
+        Cmd::Iface(IfaceCmd::Set {
+            name,
+            setting,
+            value,
+        }) => {
+            use cmd::iface::Setting;
+            let s =
+                match setting.as_str() {
+                    "channel" => Setting::Channel(
+                        value
+                            .parse()
+                            .ok()
+                            .filter(|c| (11..=26).contains(c))
+                            .ok_or_else(|| usage(format!("channel `{value}`: expected 11..=26")))?,
+                    ),
+                    "pan-id" => Setting::PanId(cmd::parse_u16(value).map_err(usage)?),
+                    "tx-power" => Setting::TxPower(value.parse().map_err(|_| {
+                        usage(format!("tx-power `{value}`: expected dBm, e.g. -4"))
+                    })?),
+                    other => {
+                        return Err(usage(format!(
+                            "unknown setting `{other}`: expected channel, pan-id or tx-power"
+                        )));
+                    }
+                };
+            Plan::IfaceSet(name.clone(), s)
+        }
+        Cmd::Addr(AddrCmd::List) => Plan::AddrList,
+        Cmd::Addr(AddrCmd::Add { iface, addr }) => {
+            let (a, l) = cmd::parse_prefix(addr).map_err(usage)?;
+            Plan::AddrAdd(iface.clone(), a, l)
+        }
+        Cmd::Addr(AddrCmd::Del { iface, addr }) => Plan::AddrDel(iface.clone(), *addr),
+        Cmd::Route(RouteCmd::List) => Plan::RouteList,
+        Cmd::Route(RouteCmd::Add { prefix, rest }) => {
+            let p = cmd::parse_prefix(prefix).map_err(usage)?;
+            let mut dev = None;
+            let mut via = None;
+            let mut metric = 0u16;
+            let mut it = rest.iter();
+            while let Some(k) = it.next() {
+                let v = it
+                    .next()
+                    .ok_or_else(|| usage(format!("`{k}` needs a value")))?;
+                match k.as_str() {
+                    "dev" => dev = Some(v.clone()),
+                    "via" => {
+                        via = Some(
+                            v.parse::<Ipv6Addr>()
+                                .map_err(|_| usage(format!("`{v}` is not an IPv6 address")))?,
+                        )
+                    }
+                    "metric" => {
+                        metric = v
+                            .parse()
+                            .map_err(|_| usage(format!("metric `{v}`: expected 0..=65535")))?
+                    }
+                    other => {
+                        return Err(usage(format!(
+                            "unexpected `{other}`: expected dev IFACE, via ADDR, metric N"
+                        )));
+                    }
+                }
+            }
+            let dev = dev.ok_or_else(|| usage("route add needs `dev IFACE`"))?;
+            Plan::RouteAdd(p, dev, via, metric)
+        }
+        Cmd::Route(RouteCmd::Del { prefix }) => {
+            Plan::RouteDel(cmd::parse_prefix(prefix).map_err(usage)?)
+        }
+        Cmd::Neigh(ListOnly::List) => Plan::Neigh,
+        Cmd::Nodes(ListOnly::List) => Plan::Nodes,
+        Cmd::Prefix(PrefixCmd::Show) => Plan::PrefixShow,
+        Cmd::Prefix(PrefixCmd::Set { prefix }) => {
+            Plan::PrefixSet(cmd::parse_prefix(prefix).map_err(usage)?)
+        }
+        Cmd::Stats { iface, reset } => Plan::Stats(iface.clone(), *reset),
+        Cmd::Ping {
+            addr,
+            count,
+            size,
+            interval,
+            wait,
+        } => {
+            let (a, iface) = match addr.split_once('%') {
+                Some((a, i)) => (a, Some(i.to_string())),
+                None => (addr.as_str(), None),
+            };
+            let dst: Ipv6Addr = a
+                .parse()
+                .map_err(|_| usage(format!("`{a}` is not an IPv6 address")))?;
+            if *count == 0 {
+                return Err(usage("-c must be at least 1"));
+            }
+            if *size > 1452 {
+                return Err(usage("-s: at most 1452 data bytes"));
+            }
+            Plan::Ping(cmd::ping::PingOpts {
+                dst,
+                iface,
+                count: *count,
+                size: *size,
+                interval: Duration::from_secs_f64(*interval),
+                wait: Duration::from_secs_f64(*wait),
+            })
+        }
+        Cmd::Scan(ScanCmd::Energy {
+            channels,
+            duration_ms,
+        }) => {
+            let m = cmd::scan::parse_channels(channels).map_err(usage)?;
+            if *duration_ms == 0 || *duration_ms > 1000 {
+                return Err(usage("--duration-ms must be 1..=1000"));
+            }
+            Plan::Scan(m, *duration_ms)
+        }
+        Cmd::Capture {
+            ifaces,
+            count,
+            duration,
+            promiscuous,
+            write,
+        } => {
+            let mut o = cmd::capture::CaptureOpts {
+                wpan0: false,
+                eth0: false,
+                promiscuous: *promiscuous,
+                count: *count,
+                duration: duration.map(Duration::from_secs_f64),
+            };
+            for i in ifaces.split(',') {
+                match i.trim() {
+                    "wpan0" => o.wpan0 = true,
+                    "eth0" => o.eth0 = true,
+                    other => {
+                        return Err(usage(format!(
+                            "-i: unknown interface `{other}` (wpan0, eth0)"
+                        )));
+                    }
+                }
+            }
+            if count == &Some(0) {
+                return Err(usage("-c must be at least 1"));
+            }
+            Plan::Capture(o, write.clone())
+        }
+        Cmd::Events { count, duration } => Plan::Follow(
+            cmd::follow::Stream::Events,
+            *count,
+            duration.map(Duration::from_secs_f64),
+        ),
+        Cmd::Log { count, duration } => Plan::Follow(
+            cmd::follow::Stream::Logs,
+            *count,
+            duration.map(Duration::from_secs_f64),
+        ),
+        Cmd::Config(ConfigCmd::Show) => Plan::ConfigShow,
+        Cmd::Config(ConfigCmd::Save) => Plan::ConfigSave,
+        Cmd::Config(ConfigCmd::Reset) => Plan::ConfigReset,
+        Cmd::Reboot => Plan::Reboot,
+        Cmd::Pcap(_) => return Err(usage("pcap commands need no device")),
+    })
+}
+
+fn pcap_decode_cmd(
+    out: Out,
+    input: &std::path::Path,
+    output: &std::path::Path,
+    contexts: &[(u8, Ipv6Addr, u8)],
+) -> Result<(), CliError> {
+    match pcap_decode::decode_file(input, output, contexts) {
+        Ok(report) => {
+            if out.json {
+                out.json(&report.to_json());
+            } else {
+                println!("{report}");
+            }
+            Ok(())
+        }
+        Err(pcap_decode::DecodeError::Damaged {
+            offset,
+            problem,
+            partial,
+            written_to,
+        }) => {
+            if out.json {
+                out.json(&partial.report.to_json());
+            } else {
+                println!("{}", partial.report);
+            }
+            let kept = match written_to {
+                Some(p) => format!("; the intact part was decoded to {}", p.display()),
+                None => String::new(),
+            };
+            Err(CliError::Other(format!(
+                "{}: damaged at byte {offset}: {problem}{kept}",
+                input.display()
+            )))
+        }
+        Err(pcap_decode::DecodeError::BadContext(m)) => Err(CliError::Usage(m)),
+        Err(e) => Err(CliError::Other(e.to_string())),
+    }
+}

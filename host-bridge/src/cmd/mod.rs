@@ -1,0 +1,131 @@
+//! One module per command (the device ones take an open [`Device`]); shared formatting here.
+
+pub mod capture;
+pub mod config;
+pub mod follow;
+pub mod iface;
+pub mod info;
+pub mod nodes;
+pub mod ping;
+pub mod scan;
+pub mod stats;
+pub mod tables;
+
+use std::net::Ipv6Addr;
+
+use crate::device::Device;
+use crate::error::CliError;
+
+/// Output mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Out {
+    /// One JSON document per command instead of human text.
+    pub json: bool,
+}
+
+impl Out {
+    /// Prints a JSON document.
+    pub fn json(&self, v: &serde_json::Value) {
+        println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    }
+}
+
+/// An IPv6 address from bytes.
+pub fn ip(a: &[u8; 16]) -> Ipv6Addr {
+    Ipv6Addr::from(*a)
+}
+
+/// Colon-separated hex (EUI-64, MAC).
+pub fn hex_colon(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Aligned columns; the last column is not padded.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let cols = headers.len();
+    let mut w: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (k, c) in r.iter().enumerate().take(cols) {
+            if let Some(x) = w.get_mut(k) {
+                *x = (*x).max(c.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (k, c) in cells.iter().enumerate() {
+            if k + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                let pad = w.get(k).copied().unwrap_or(0);
+                s.push_str(&format!("{c:<pad$}  "));
+            }
+        }
+        s.trim_end().to_string()
+    };
+    let mut out = line(headers.to_vec());
+    out.push('\n');
+    for r in rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+        out.push('\n');
+    }
+    out
+}
+
+/// Parses `ADDR/LEN`.
+pub fn parse_prefix(s: &str) -> Result<(Ipv6Addr, u8), String> {
+    let (a, l) = s
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}`: expected ADDRESS/LENGTH, e.g. 2001:db8:1::/64"))?;
+    let a: Ipv6Addr = a
+        .parse()
+        .map_err(|_| format!("`{a}` is not an IPv6 address"))?;
+    let l: u8 = l
+        .parse()
+        .ok()
+        .filter(|l| *l <= 128)
+        .ok_or_else(|| format!("`{l}` is not a prefix length (0..=128)"))?;
+    Ok((a, l))
+}
+
+/// Parses a number in decimal or `0x` hex.
+pub fn parse_u16(s: &str) -> Result<u16, String> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u16::from_str_radix(h, 16),
+        None => s.parse(),
+    }
+    .map_err(|_| format!("`{s}` is not a number (decimal or 0x hex, up to 0xffff)"))
+}
+
+/// Human duration from milliseconds.
+pub fn dur_ms(ms: u64) -> String {
+    let s = ms / 1000;
+    if s >= 86_400 {
+        format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600)
+    } else if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{}.{}s", s, (ms % 1000) / 100)
+    }
+}
+
+/// `Ok` when the response is `Ok`.
+pub fn simple(
+    dev: &mut Device,
+    out: Out,
+    req: &mgmt::Request<'_>,
+    done: &str,
+) -> Result<(), CliError> {
+    dev.request_ok(req)?;
+    if out.json {
+        out.json(&serde_json::json!({ "ok": true }));
+    } else if !done.is_empty() {
+        println!("{done}");
+    }
+    Ok(())
+}

@@ -1,0 +1,266 @@
+//! `sixgate addr`, `route`, `neigh`, `prefix`.
+
+use std::net::Ipv6Addr;
+
+use mgmt::{AddrState, NeighState, Request, Response, RouteOrigin};
+use serde_json::{Value, json};
+
+use super::{Out, hex_colon, ip, table};
+use crate::device::Device;
+use crate::error::CliError;
+
+fn unexpected<T>(r: Response<'_>) -> Result<T, CliError> {
+    Err(CliError::Other(format!("unexpected answer: {r:?}")))
+}
+
+/// `addr list`.
+pub fn addr_list(dev: &mut Device, out: Out) -> Result<(), CliError> {
+    let v: Vec<Value> = dev.request(&Request::AddrList, |r| match r {
+        Response::Addrs(v) => Ok(v
+            .iter()
+            .map(|a| {
+                json!({
+                    "iface": a.iface,
+                    "addr": ip(&a.addr).to_string(),
+                    "prefix_len": a.prefix_len,
+                    "state": match a.state {
+                        AddrState::Tentative => "tentative",
+                        AddrState::Preferred => "preferred",
+                        AddrState::Deprecated => "deprecated",
+                    },
+                    "valid_s": a.valid_s,
+                })
+            })
+            .collect()),
+        r => unexpected(r),
+    })??;
+    if out.json {
+        out.json(&json!(v));
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = v
+        .iter()
+        .map(|a| {
+            vec![
+                a["iface"].as_str().unwrap_or("").into(),
+                format!("{}/{}", a["addr"].as_str().unwrap_or(""), a["prefix_len"]),
+                a["state"].as_str().unwrap_or("").into(),
+                a["valid_s"]
+                    .as_u64()
+                    .map_or("forever".into(), |s| format!("{s}s")),
+            ]
+        })
+        .collect();
+    print!("{}", table(&["IFACE", "ADDRESS", "STATE", "VALID"], &rows));
+    Ok(())
+}
+
+/// `addr add IFACE ADDR/LEN`.
+pub fn addr_add(
+    dev: &mut Device,
+    out: Out,
+    iface: &str,
+    a: Ipv6Addr,
+    len: u8,
+) -> Result<(), CliError> {
+    super::simple(
+        dev,
+        out,
+        &Request::AddrAdd {
+            iface,
+            addr: a.octets(),
+            prefix_len: len,
+        },
+        &format!("added {a}/{len} to {iface}"),
+    )
+}
+
+/// `addr del IFACE ADDR`.
+pub fn addr_del(dev: &mut Device, out: Out, iface: &str, a: Ipv6Addr) -> Result<(), CliError> {
+    super::simple(
+        dev,
+        out,
+        &Request::AddrDel {
+            iface,
+            addr: a.octets(),
+        },
+        &format!("removed {a} from {iface}"),
+    )
+}
+
+/// `route list`.
+pub fn route_list(dev: &mut Device, out: Out) -> Result<(), CliError> {
+    let v: Vec<Value> = dev.request(&Request::RouteList, |r| match r {
+        Response::Routes(v) => Ok(v
+            .iter()
+            .map(|r| {
+                json!({
+                    "prefix": format!("{}/{}", ip(&r.prefix), r.len),
+                    "iface": r.iface,
+                    "via": r.via.map(|v| ip(&v).to_string()),
+                    "metric": r.metric,
+                    "origin": match r.origin {
+                        RouteOrigin::Connected => "connected",
+                        RouteOrigin::Static => "static",
+                        RouteOrigin::Learned => "learned",
+                    },
+                    "expires_s": r.expires_s,
+                })
+            })
+            .collect()),
+        r => unexpected(r),
+    })??;
+    if out.json {
+        out.json(&json!(v));
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = v
+        .iter()
+        .map(|r| {
+            vec![
+                r["prefix"].as_str().unwrap_or("").into(),
+                r["iface"].as_str().unwrap_or("reject").into(),
+                r["via"].as_str().unwrap_or("on-link").into(),
+                r["metric"].to_string(),
+                r["origin"].as_str().unwrap_or("").into(),
+                r["expires_s"]
+                    .as_u64()
+                    .map_or("never".into(), |s| format!("{s}s")),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table(
+            &["PREFIX", "IFACE", "VIA", "METRIC", "ORIGIN", "EXPIRES"],
+            &rows
+        )
+    );
+    Ok(())
+}
+
+/// `route add PREFIX/LEN dev IFACE [via ADDR] [metric N]`.
+pub fn route_add(
+    dev: &mut Device,
+    out: Out,
+    prefix: (Ipv6Addr, u8),
+    iface: &str,
+    via: Option<Ipv6Addr>,
+    metric: u16,
+) -> Result<(), CliError> {
+    super::simple(
+        dev,
+        out,
+        &Request::RouteAdd {
+            prefix: prefix.0.octets(),
+            len: prefix.1,
+            iface,
+            via: via.map(|v| v.octets()),
+            metric,
+        },
+        &format!("route {}/{} added", prefix.0, prefix.1),
+    )
+}
+
+/// `route del PREFIX/LEN`.
+pub fn route_del(dev: &mut Device, out: Out, prefix: (Ipv6Addr, u8)) -> Result<(), CliError> {
+    super::simple(
+        dev,
+        out,
+        &Request::RouteDel {
+            prefix: prefix.0.octets(),
+            len: prefix.1,
+        },
+        &format!("route {}/{} removed", prefix.0, prefix.1),
+    )
+}
+
+/// `neigh list`.
+pub fn neigh_list(dev: &mut Device, out: Out) -> Result<(), CliError> {
+    let v: Vec<Value> = dev.request(&Request::NeighList, |r| match r {
+        Response::Neighbors(v) => Ok(v
+            .iter()
+            .map(|n| {
+                json!({
+                    "addr": ip(&n.addr).to_string(),
+                    "mac": n.mac.map(|m| hex_colon(&m)),
+                    "state": match n.state {
+                        NeighState::Incomplete => "INCOMPLETE",
+                        NeighState::Reachable => "REACHABLE",
+                        NeighState::Stale => "STALE",
+                        NeighState::Delay => "DELAY",
+                        NeighState::Probe => "PROBE",
+                    },
+                    "router": n.router,
+                })
+            })
+            .collect()),
+        r => unexpected(r),
+    })??;
+    if out.json {
+        out.json(&json!(v));
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = v
+        .iter()
+        .map(|n| {
+            vec![
+                n["addr"].as_str().unwrap_or("").into(),
+                "eth0".into(),
+                n["mac"].as_str().unwrap_or("-").into(),
+                n["state"].as_str().unwrap_or("").into(),
+                if n["router"] == true {
+                    "router".into()
+                } else {
+                    String::new()
+                },
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table(&["ADDRESS", "IFACE", "LLADDR", "STATE", ""], &rows)
+    );
+    Ok(())
+}
+
+/// `prefix show`.
+pub fn prefix_show(dev: &mut Device, out: Out) -> Result<(), CliError> {
+    let v = dev.request(&Request::PrefixShow, |r| match r {
+        Response::Prefix {
+            prefix,
+            len,
+            context_id,
+            abro_version,
+        } => Ok(json!({
+            "prefix": format!("{}/{}", ip(&prefix), len),
+            "context_id": context_id,
+            "abro_version": abro_version,
+        })),
+        r => unexpected(r),
+    })??;
+    if out.json {
+        out.json(&v);
+    } else {
+        println!(
+            "{}  (6LoWPAN context {}, ABRO version {})",
+            v["prefix"].as_str().unwrap_or(""),
+            v["context_id"],
+            v["abro_version"]
+        );
+    }
+    Ok(())
+}
+
+/// `prefix set PREFIX/LEN`.
+pub fn prefix_set(dev: &mut Device, out: Out, p: (Ipv6Addr, u8)) -> Result<(), CliError> {
+    super::simple(
+        dev,
+        out,
+        &Request::PrefixSet {
+            prefix: p.0.octets(),
+            len: p.1,
+        },
+        &format!("mesh prefix is now {}/{}", p.0, p.1),
+    )
+}

@@ -1,0 +1,70 @@
+//! CLI errors and their exit codes: 0 ok, 1 the device reported an error (or the command
+//! failed on the host), 2 usage, 3 no, unresponsive or incompatible device.
+
+use std::fmt;
+
+use mgmt::ErrorCode;
+
+/// Why a command failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CliError {
+    /// Bad command line (exit 2).
+    Usage(String),
+    /// The device answered with an error (exit 1).
+    Device {
+        /// Its code.
+        code: ErrorCode,
+        /// Its message.
+        message: String,
+    },
+    /// No device, or it stopped answering (exit 3).
+    NoDevice {
+        /// The port.
+        port: String,
+        /// What happened.
+        why: String,
+    },
+    /// The device speaks another protocol version or schema (exit 3).
+    Incompatible {
+        /// The port.
+        port: String,
+        /// What differs and what to do.
+        why: String,
+    },
+    /// Anything else (exit 1): files, unexpected answers.
+    Other(String),
+}
+
+impl CliError {
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            CliError::Device { .. } | CliError::Other(_) => 1,
+            CliError::NoDevice { .. } | CliError::Incompatible { .. } => 3,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Usage(m) => write!(f, "{m}"),
+            CliError::Device { code, message } => {
+                write!(f, "device: {} ({message})", crate::device::code_text(*code))
+            }
+            CliError::NoDevice { port, why } => write!(f, "{port}: {why}"),
+            CliError::Incompatible { port, why } => write!(f, "{port}: incompatible device: {why}"),
+            CliError::Other(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::Other(e.to_string())
+    }
+}
