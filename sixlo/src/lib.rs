@@ -46,7 +46,10 @@ pub use context::{Context, ContextTable};
 pub use decompress::{DecompressError, HeaderFixups, Headers, decompress, decompress_headers};
 pub use frag::{FragError, Fragmenter};
 pub use link::LinkAddr;
-pub use reassembly::{Reassembler, ReassemblyConfig, ReceiveError, Received};
+pub use reassembly::{
+    Assembled, DatagramStore, PooledReassembler, Reassembler, ReassemblyConfig, ReceiveError,
+    Received,
+};
 pub use stats::SixloStats;
 
 /// The IPv6 minimum MTU, the default reassembly buffer size.

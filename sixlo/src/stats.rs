@@ -61,6 +61,8 @@ pub struct SixloStats {
     pub no_free_slot: u32,
     /// Sender already holds its share of reassembly slots.
     pub per_source_limit: u32,
+    /// No buffer for a datagram (the packet pool lending them was exhausted).
+    pub no_buffer: u32,
     /// Datagrams discarded by the reassembly timeout.
     pub reassembly_timeouts: u32,
     /// Caller's output buffer too small for the datagram.
@@ -112,6 +114,7 @@ impl SixloStats {
             self.too_many_fragments,
             self.no_free_slot,
             self.per_source_limit,
+            self.no_buffer,
             self.reassembly_timeouts,
             self.output_too_small,
         ]
