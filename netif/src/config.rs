@@ -9,8 +9,11 @@ use crate::pool::{PacketHandle, Slot};
 use crate::route::Route;
 use crate::tc::DscpMap;
 
-/// Interfaces in the table.
-pub const MAX_IFACES: usize = 4;
+/// Interfaces in the table. Two: the border router has exactly `wpan0` and `eth0`, and each
+/// slot costs RAM whether used or not (an interface's address and group tables, plus
+/// [`MAX_CLASSES`] queues of `QUEUE_DEPTH` handles in [`Resources`]). Raise it for a product
+/// with more links; adding one more is refused with [`crate::stack::IfaceError::TableFull`].
+pub const MAX_IFACES: usize = 2;
 /// Unicast addresses per interface.
 pub const MAX_UNICAST_PER_IFACE: usize = 6;
 /// Multicast groups per interface (all-nodes, all-routers, one solicited-node per address…).
