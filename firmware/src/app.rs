@@ -617,7 +617,7 @@ impl<'r> App<'r> {
         self.lbr.poll(&mut self.stack, &self.wpan, &self.cfg, now);
         if now >= self.next_housekeeping {
             self.stack.poll(now);
-            self.wpan.expire(now);
+            self.wpan.expire(now, self.stack.pool_mut());
             self.next_housekeeping = now + HOUSEKEEPING;
         }
         self.stack.transmit(now, self.eth_i, &mut self.eth);
@@ -819,7 +819,8 @@ impl<'r> App<'r> {
                     .sum::<usize>()
             })
             .sum();
-        pool.available() + queued + self.wpan.backlog() + self.eth.held_buffers() == pool.capacity()
+        pool.available() + queued + self.wpan.held_buffers() + self.eth.held_buffers()
+            == pool.capacity()
     }
 
     // ----- run-time configuration --------------------------------------------------------

@@ -11,9 +11,10 @@
 //!
 //! A [`Registry<N, I>`](Registry) holds, inline and without heap:
 //!
-//! - `entries: [Entry; N]`, dense: the first [`len`](Registry::len) slots are in use. Removing
+//! - `entries: [Stored; N]`, dense: the first [`len`](Registry::len) slots are in use. Removing
 //!   an entry moves the last one into its place, so inserting is O(1) and a sweep visits only
-//!   the slots in use;
+//!   the slots in use. A stored entry is the packed form (56 bytes) of the [`Entry`] the
+//!   methods hand out by value (64 bytes);
 //! - `index: [u16; I]`, an open-addressing hash index from the IPv6 address to the position in
 //!   `entries` (`u16::MAX` marks an empty slot). `I` is a power of two and at least `2 * N`, so
 //!   the load factor never exceeds ½. Lookups probe linearly from the address's home slot;
@@ -29,7 +30,7 @@
 //!
 //! Stable Rust cannot write `[u16; 2 * N]`, hence the second const generic; `new` checks
 //! `N < u16::MAX`, `I >= 2 * N` and `I.is_power_of_two()` at compile time. [`DefaultRegistry`]
-//! is the product's size: 256 entries of 64 bytes plus 512 index slots of 2 bytes, about 17 KiB.
+//! is the product's size: 256 entries of 56 bytes plus 512 index slots of 2 bytes, 15.4 KiB.
 //!
 //! | operation | cost |
 //! |---|---|
@@ -80,7 +81,9 @@
 //! ## Time
 //!
 //! Every call that takes `now` advances the registry's clock (to the latest `now` seen; a
-//! `now` that goes backwards is treated as the latest). An entry whose `expires <= clock` is
+//! `now` that goes backwards is treated as the latest). `expires` is kept exactly;
+//! `last_heard` to the second (rounded down), which is all eviction and the management view
+//! need. An entry whose `expires <= clock` is
 //! dead even before [`expire`](Registry::expire) reclaims it: [`lookup`](Registry::lookup),
 //! [`iter`](Registry::iter) and [`remove_where`](Registry::remove_where) skip it, and
 //! `register`/`glean` treat its slot as free. Reclaiming an entry, lazily or in `expire`,
@@ -119,15 +122,13 @@ pub enum Origin {
     Gleaned,
 }
 
-/// One registered (or gleaned) address. 64 bytes.
+/// One registered (or gleaned) address, as [`Registry`] hands it out (by value; the table
+/// stores it packed in 56 bytes).
 ///
 /// Sized for a 256-entry table: an 8-byte ROVR is kept in `rovr` itself (so the EUI-64 is a
 /// method, [`eui64`](Entry::eui64), not a second field), and there is no registration
-/// timestamp, which would take the entry to 72 bytes (the lifetime left is
-/// `expires - now`).
-///
-/// The fields are public for reading; through [`Registry::lookup_mut`] the counters and
-/// timestamps may be updated, but `addr` must not change (it is the index key).
+/// timestamp (the lifetime left is `expires - now`). The data path counts frames sent with
+/// [`Registry::note_tx`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Entry {
@@ -150,31 +151,17 @@ pub struct Entry {
     /// When the registration (or the gleaned entry) lapses; the entry is dead from this
     /// instant on.
     pub expires: Instant,
-    /// Last registration or frame from the node; chooses which gleaned entry to evict.
+    /// Last registration or frame from the node, to the second (rounded down); chooses which
+    /// gleaned entry to evict.
     pub last_heard: Instant,
-    /// Frames received from the address (counted by [`Registry::glean`]; the data path may add
-    /// more through [`Registry::lookup_mut`]). Wraps.
+    /// Frames received from the address (counted by [`Registry::glean`]). Wraps.
     pub rx_frames: u32,
-    /// Frames sent to the address (maintained by the data path through
-    /// [`Registry::lookup_mut`]). Wraps.
+    /// Frames sent to the address (counted by the data path with [`Registry::note_tx`]).
+    /// Wraps.
     pub tx_frames: u32,
 }
 
 impl Entry {
-    /// The slot filler of an empty registry (never visible).
-    const VACANT: Entry = Entry {
-        addr: Ipv6Addr::UNSPECIFIED,
-        ll: Address::Short(0),
-        rovr: 0,
-        rovr_is_eui64: false,
-        origin: Origin::Gleaned,
-        tid: None,
-        expires: Instant::ZERO,
-        last_heard: Instant::ZERO,
-        rx_frames: 0,
-        tx_frames: 0,
-    };
-
     /// The EUI-64 the node registered with, when its ROVR was 8 bytes (every RFC 6775 ARO,
     /// and EAROs with a 64-bit ROVR); `None` for longer ROVRs and for gleaned entries.
     pub fn eui64(&self) -> Option<[u8; 8]> {
@@ -192,6 +179,114 @@ impl Entry {
             value: self.rovr,
             eui64: self.rovr_is_eui64,
         }
+    }
+}
+
+/// [`Stored::flags`]: the node registered (else gleaned).
+const F_REGISTERED: u8 = 1 << 0;
+/// [`Stored::flags`]: `rovr` is an 8-byte ROVR kept verbatim.
+const F_ROVR_EUI64: u8 = 1 << 1;
+/// [`Stored::flags`]: `ll` holds a short address (its first two bytes).
+const F_LL_SHORT: u8 = 1 << 2;
+/// [`Stored::flags`]: `tid` is present.
+const F_TID: u8 = 1 << 3;
+
+/// An [`Entry`] as the table keeps it: 56 bytes instead of 64 (a 256-entry table saves 2 KiB
+/// of static RAM). The link-layer address is 8 bytes plus a flag instead of a 10-byte enum,
+/// `last_heard` is whole seconds, and the origin, ROVR kind and TID presence share one byte.
+#[derive(Clone, Copy)]
+struct Stored {
+    addr: Ipv6Addr,
+    expires: Instant,
+    rovr: u64,
+    ll: [u8; 8],
+    /// Seconds since time zero, rounded down.
+    last_heard: u32,
+    rx_frames: u32,
+    tx_frames: u32,
+    flags: u8,
+    tid: u8,
+}
+
+const _: () = assert!(core::mem::size_of::<Stored>() <= 56);
+
+/// `t` in whole seconds (rounded down, saturating at `u32::MAX`, 136 years).
+fn to_secs(t: Instant) -> u32 {
+    u32::try_from(t.as_micros() / 1_000_000).unwrap_or(u32::MAX)
+}
+
+impl Stored {
+    /// The slot filler of an empty registry (never visible).
+    const VACANT: Stored = Stored {
+        addr: Ipv6Addr::UNSPECIFIED,
+        expires: Instant::ZERO,
+        rovr: 0,
+        ll: [0; 8],
+        last_heard: 0,
+        rx_frames: 0,
+        tx_frames: 0,
+        flags: 0,
+        tid: 0,
+    };
+
+    fn pack(e: &Entry) -> Stored {
+        let mut flags = 0;
+        if e.origin == Origin::Registered {
+            flags |= F_REGISTERED;
+        }
+        if e.rovr_is_eui64 {
+            flags |= F_ROVR_EUI64;
+        }
+        if e.tid.is_some() {
+            flags |= F_TID;
+        }
+        let ll = match e.ll {
+            Address::Short(a) => {
+                flags |= F_LL_SHORT;
+                let [b0, b1] = a.to_be_bytes();
+                [b0, b1, 0, 0, 0, 0, 0, 0]
+            }
+            Address::Extended(x) => x,
+        };
+        Stored {
+            addr: e.addr,
+            expires: e.expires,
+            rovr: e.rovr,
+            ll,
+            last_heard: to_secs(e.last_heard),
+            rx_frames: e.rx_frames,
+            tx_frames: e.tx_frames,
+            flags,
+            tid: e.tid.unwrap_or(0),
+        }
+    }
+
+    fn view(&self) -> Entry {
+        let [b0, b1, ..] = self.ll;
+        Entry {
+            addr: self.addr,
+            ll: if self.flags & F_LL_SHORT != 0 {
+                Address::Short(u16::from_be_bytes([b0, b1]))
+            } else {
+                Address::Extended(self.ll)
+            },
+            rovr: self.rovr,
+            rovr_is_eui64: self.flags & F_ROVR_EUI64 != 0,
+            origin: if self.flags & F_REGISTERED != 0 {
+                Origin::Registered
+            } else {
+                Origin::Gleaned
+            },
+            tid: (self.flags & F_TID != 0).then_some(self.tid),
+            expires: self.expires,
+            last_heard: Instant::from_secs(u64::from(self.last_heard)),
+            rx_frames: self.rx_frames,
+            tx_frames: self.tx_frames,
+        }
+    }
+
+    fn is_gleaned(&self) -> bool {
+        self.flags & F_REGISTERED == 0
     }
 }
 
@@ -359,7 +454,7 @@ enum Probe {
 /// The registration table: at most `N` entries, an index of `I` slots (a power of two
 /// `>= 2 * N`). See the [module documentation](self) for the structure and the rules.
 pub struct Registry<const N: usize, const I: usize> {
-    entries: [Entry; N],
+    entries: [Stored; N],
     len: usize,
     index: [u16; I],
     clock: Instant,
@@ -394,7 +489,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
             assert!(I.is_power_of_two(), "Registry: I must be a power of two");
         }
         Registry {
-            entries: [Entry::VACANT; N],
+            entries: [Stored::VACANT; N],
             len: 0,
             index: [EMPTY; I],
             clock: Instant::ZERO,
@@ -421,21 +516,30 @@ impl<const N: usize, const I: usize> Registry<N, I> {
     /// The live entry for `addr`. O(1) expected.
     ///
     /// An entry that expired by the latest `now` passed to the registry is not returned.
-    pub fn lookup(&self, addr: &Ipv6Addr) -> Option<&Entry> {
+    pub fn lookup(&self, addr: &Ipv6Addr) -> Option<Entry> {
         match self.probe(addr)? {
-            Probe::Found { pos } => self.entries.get(pos).filter(|e| e.expires > self.clock),
+            Probe::Found { pos } => self
+                .entries
+                .get(pos)
+                .filter(|e| e.expires > self.clock)
+                .map(Stored::view),
             Probe::Vacant { .. } => None,
         }
     }
 
-    /// The live entry for `addr`, mutable (for the data path's counters). Must not change
-    /// `addr`: the entry would become unreachable by lookup (the rest of the table stays
-    /// consistent). Setting `expires` at or before the clock hides the entry at once.
-    pub fn lookup_mut(&mut self, addr: &Ipv6Addr) -> Option<&mut Entry> {
+    /// Counts a frame sent to `addr` ([`Entry::tx_frames`]); false when it has no live entry.
+    /// O(1) expected.
+    pub fn note_tx(&mut self, addr: &Ipv6Addr) -> bool {
         let clock = self.clock;
-        match self.probe(addr)? {
-            Probe::Found { pos } => self.entries.get_mut(pos).filter(|e| e.expires > clock),
-            Probe::Vacant { .. } => None,
+        let Some(Probe::Found { pos }) = self.probe(addr) else {
+            return false;
+        };
+        match self.entries.get_mut(pos).filter(|e| e.expires > clock) {
+            Some(e) => {
+                e.tx_frames = e.tx_frames.wrapping_add(1);
+                true
+            }
+            None => false,
         }
     }
 
@@ -482,9 +586,10 @@ impl<const N: usize, const I: usize> Registry<N, I> {
         lifetime: Duration,
     ) -> RegisterOutcome {
         if let Some(pos) = self.live_position(&addr) {
-            let Some(e) = self.entries.get_mut(pos) else {
+            let Some(stored) = self.entries.get(pos) else {
                 return RegisterOutcome::Full;
             };
+            let mut e = stored.view();
             let take_over = match e.origin {
                 Origin::Gleaned => true,
                 Origin::Registered if e.rovr_key() != key => return RegisterOutcome::Duplicate,
@@ -508,6 +613,9 @@ impl<const N: usize, const I: usize> Registry<N, I> {
             e.tid = tid;
             e.expires = now + lifetime;
             e.last_heard = now;
+            if let Some(slot) = self.entries.get_mut(pos) {
+                *slot = Stored::pack(&e);
+            }
             return if take_over {
                 RegisterOutcome::Registered
             } else {
@@ -551,15 +659,17 @@ impl<const N: usize, const I: usize> Registry<N, I> {
     pub fn glean(&mut self, now: Instant, addr: Ipv6Addr, ll: Address, lifetime: Duration) -> bool {
         let now = self.advance(now);
         if let Some(pos) = self.live_position(&addr) {
-            let Some(e) = self.entries.get_mut(pos) else {
+            let Some(stored) = self.entries.get_mut(pos) else {
                 return false;
             };
+            let mut e = stored.view();
             e.last_heard = now;
             e.rx_frames = e.rx_frames.wrapping_add(1);
             if e.origin == Origin::Gleaned {
                 e.ll = ll;
                 e.expires = e.expires.max(now + lifetime);
             }
+            *stored = Stored::pack(&e);
             return true;
         }
         if lifetime == Duration::ZERO {
@@ -595,7 +705,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
         };
         let removed = self.remove_at(pos)?;
         if removed.expires > self.clock {
-            Some(removed)
+            Some(removed.view())
         } else {
             self.stats.expired = self.stats.expired.wrapping_add(1);
             None
@@ -619,16 +729,19 @@ impl<const N: usize, const I: usize> Registry<N, I> {
     }
 
     /// The live entries, in storage order (which changes as entries come and go).
-    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+    pub fn iter(&self) -> impl Iterator<Item = Entry> + '_ {
         let clock = self.clock;
-        self.stored().iter().filter(move |e| e.expires > clock)
+        self.stored()
+            .iter()
+            .filter(move |e| e.expires > clock)
+            .map(Stored::view)
     }
 
     /// Removes every live entry for which `f` returns true (e.g. entries outside a new mesh
     /// prefix) and returns how many; not counted in the stats. O(N).
     pub fn remove_where(&mut self, mut f: impl FnMut(&Entry) -> bool) -> usize {
         let clock = self.clock;
-        self.retain(|e| e.expires <= clock || !f(e))
+        self.retain(|e| e.expires <= clock || !f(&e.view()))
     }
 
     /// The counters.
@@ -664,7 +777,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
         self.clock
     }
 
-    fn stored(&self) -> &[Entry] {
+    fn stored(&self) -> &[Stored] {
         self.entries.get(..self.len).unwrap_or(&[])
     }
 
@@ -762,7 +875,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
     }
 
     /// Deletes the entry at `pos`: unlinks it and moves the last entry into its place.
-    fn remove_at(&mut self, pos: usize) -> Option<Entry> {
+    fn remove_at(&mut self, pos: usize) -> Option<Stored> {
         let last = self.len.checked_sub(1)?;
         let removed = *self.stored().get(pos)?;
         let slot = self.slot_of(pos)?;
@@ -778,7 +891,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
     }
 
     /// Deletes every entry for which `keep` is false; returns how many.
-    fn retain(&mut self, mut keep: impl FnMut(&Entry) -> bool) -> usize {
+    fn retain(&mut self, mut keep: impl FnMut(&Stored) -> bool) -> usize {
         let mut removed = 0;
         let mut pos = 0;
         while let Some(e) = self.stored().get(pos) {
@@ -798,7 +911,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
         self.stored()
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.origin == Origin::Gleaned)
+            .filter(|(_, e)| e.is_gleaned())
             .min_by_key(|(_, e)| (e.last_heard, e.addr))
             .map(|(pos, _)| pos)
     }
@@ -830,7 +943,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
             return false;
         };
         *s = p;
-        *e = entry;
+        *e = Stored::pack(&entry);
         self.len = pos.wrapping_add(1);
         true
     }
@@ -892,7 +1005,7 @@ mod tests {
             r.register(t(0), a(1), ll(1), &R1, None, d(60)),
             RegisterOutcome::Registered
         );
-        let e = *r.lookup(&a(1)).unwrap();
+        let e = r.lookup(&a(1)).unwrap();
         assert_eq!(e.origin, Origin::Registered);
         assert_eq!(e.eui64(), Some(R1));
         assert!(e.is_owned_by(&R1) && !e.is_owned_by(&R2));
@@ -903,7 +1016,7 @@ mod tests {
             r.register(t(10), a(1), ll(9), &R1, Some(3), d(100)),
             RegisterOutcome::Refreshed
         );
-        let e = *r.lookup(&a(1)).unwrap();
+        let e = r.lookup(&a(1)).unwrap();
         assert_eq!(
             (e.ll, e.tid, e.expires, e.last_heard),
             (ll(9), Some(3), t(110), t(10))
@@ -918,7 +1031,7 @@ mod tests {
             r.register(t(11), a(1), ll(2), &R2, None, Duration::ZERO),
             RegisterOutcome::Duplicate
         );
-        assert_eq!(*r.lookup(&a(1)).unwrap(), e);
+        assert_eq!(r.lookup(&a(1)).unwrap(), e);
 
         // The owner deregisters.
         assert_eq!(
@@ -946,7 +1059,7 @@ mod tests {
     fn long_rovr_is_hashed() {
         let mut r = Small::new();
         r.register(t(0), a(1), ll(1), &LONG, Some(240), d(60));
-        let e = *r.lookup(&a(1)).unwrap();
+        let e = r.lookup(&a(1)).unwrap();
         assert_eq!(e.rovr, rovr_hash(&LONG));
         assert_eq!(e.eui64(), None);
         assert!(e.is_owned_by(&LONG));
@@ -1036,7 +1149,7 @@ mod tests {
             r.register(t(0), a(1), ll(1), &R1, Some(250), d(60)),
             RegisterOutcome::Registered
         );
-        let stored = *r.lookup(&a(1)).unwrap();
+        let stored = r.lookup(&a(1)).unwrap();
         for old in [249, 240, 234] {
             assert_eq!(
                 r.register(t(1), a(1), ll(7), &R1, Some(old), d(600)),
@@ -1049,7 +1162,7 @@ mod tests {
             r.register(t(1), a(1), ll(7), &R1, Some(249), Duration::ZERO),
             RegisterOutcome::StaleTid
         );
-        assert_eq!(*r.lookup(&a(1)).unwrap(), stored);
+        assert_eq!(r.lookup(&a(1)).unwrap(), stored);
         let accepted: &[(Option<u8>, &str)] = &[
             (Some(250), "equal: retransmission"),
             (Some(2), "wrapped into the circular region"),
@@ -1073,9 +1186,9 @@ mod tests {
     fn glean_never_overrides_a_registration() {
         let mut r = Small::new();
         r.register(t(0), a(1), ll(1), &R1, Some(5), d(60));
-        let before = *r.lookup(&a(1)).unwrap();
+        let before = r.lookup(&a(1)).unwrap();
         assert!(r.glean(t(5), a(1), ll(66), d(600)));
-        let after = *r.lookup(&a(1)).unwrap();
+        let after = r.lookup(&a(1)).unwrap();
         assert_eq!(after.origin, Origin::Registered);
         assert_eq!(
             (after.ll, after.expires, after.tid),
@@ -1092,7 +1205,7 @@ mod tests {
     fn registration_takes_over_a_gleaned_entry() {
         let mut r = Small::new();
         assert!(r.glean(t(0), a(1), ll(1), d(30)));
-        let g = *r.lookup(&a(1)).unwrap();
+        let g = r.lookup(&a(1)).unwrap();
         assert_eq!(
             (g.origin, g.rx_frames, g.eui64()),
             (Origin::Gleaned, 1, None)
@@ -1100,7 +1213,7 @@ mod tests {
         assert!(!g.is_owned_by(&[0; 8]));
         // A gleaned entry follows the node's link-layer address and extends, never shortens.
         assert!(r.glean(t(10), a(1), ll(2), d(5)));
-        let g = *r.lookup(&a(1)).unwrap();
+        let g = r.lookup(&a(1)).unwrap();
         assert_eq!(
             (g.ll, g.expires, g.rx_frames, g.last_heard),
             (ll(2), t(30), 2, t(10))
@@ -1112,7 +1225,7 @@ mod tests {
             r.register(t(12), a(1), ll(3), &R2, Some(1), d(60)),
             RegisterOutcome::Registered
         );
-        let e = *r.lookup(&a(1)).unwrap();
+        let e = r.lookup(&a(1)).unwrap();
         assert_eq!(
             (e.origin, e.ll, e.tid, e.expires),
             (Origin::Registered, ll(3), Some(1), t(72))
@@ -1209,7 +1322,7 @@ mod tests {
         // even though nothing reclaimed it yet.
         r.glean(t(10), a(9), ll(9), d(100));
         assert!(r.lookup(&a(1)).is_none());
-        assert!(r.lookup_mut(&a(1)).is_none());
+        assert!(!r.note_tx(&a(1)));
         assert_eq!(r.iter().count(), 3);
         assert_eq!(r.len(), 4, "stored until reclaimed");
         assert_eq!(r.next_expiry(), Some(t(10)), "overdue: expire() now");
@@ -1261,9 +1374,10 @@ mod tests {
             0,
             "administrative removals are not deregistrations"
         );
-        if let Some(e) = r.lookup_mut(&a(5)) {
-            e.tx_frames += 3;
+        for _ in 0..3 {
+            assert!(r.note_tx(&a(5)));
         }
+        assert!(!r.note_tx(&a(3)), "removed");
         assert_eq!(r.lookup(&a(5)).unwrap().tx_frames, 3);
         r.reset_stats();
         assert_eq!(r.stats(), RegistryStats::default());
@@ -1271,12 +1385,17 @@ mod tests {
     }
 
     #[test]
-    fn changed_key_through_lookup_mut_keeps_the_table_consistent() {
+    fn a_corrupted_key_keeps_the_table_consistent() {
+        // Defence in depth: the API cannot change a stored address any more, but should one
+        // change (a bug), removal still finds its index slot by a scan.
         let mut r = Registry::<8, 16>::new();
         for i in 1..=8 {
             r.register(t(0), a(i), ll(i), &R1, None, d(100));
         }
-        r.lookup_mut(&a(2)).unwrap().addr = a(200);
+        let Some(Probe::Found { pos }) = r.probe(&a(2)) else {
+            panic!("a(2) stored");
+        };
+        r.entries[pos].addr = a(200);
         // a(2)'s entry can no longer be found by address, but everything else works, and the
         // sweeps still reclaim it.
         assert!(r.lookup(&a(2)).is_none());
@@ -1379,6 +1498,33 @@ mod tests {
             worst = worst.max(probe);
         }
         std::eprintln!("max probe over one-byte families: {worst}");
+    }
+
+    #[test]
+    fn entries_are_stored_packed_and_read_back_exactly() {
+        assert_eq!(core::mem::size_of::<Stored>(), 56);
+        let mut r = Small::new();
+        let ext = Address::Extended([0x02, 0x12, 0x4b, 0, 1, 2, 3, 4]);
+        let at = Instant::from_micros(5_750_001);
+        r.register(at, a(1), ext, &LONG, Some(240), d(60));
+        r.register(at, a(2), ll(0xabcd), &R1, None, d(60));
+        r.glean(at, a(3), ll(7), d(60));
+        let e = r.lookup(&a(1)).unwrap();
+        assert_eq!(
+            (e.ll, e.tid, e.origin),
+            (ext, Some(240), Origin::Registered)
+        );
+        assert_eq!((e.rovr, e.eui64()), (rovr_hash(&LONG), None));
+        assert_eq!(e.expires, at + d(60), "expiry is exact");
+        assert_eq!(e.last_heard, t(5), "last heard to the second, rounded down");
+        let e = r.lookup(&a(2)).unwrap();
+        assert_eq!((e.ll, e.tid, e.eui64()), (ll(0xabcd), None, Some(R1)));
+        let e = r.lookup(&a(3)).unwrap();
+        assert_eq!(
+            (e.ll, e.origin, e.rovr, e.rx_frames),
+            (ll(7), Origin::Gleaned, 0, 1)
+        );
+        assert_eq!(to_secs(Instant::from_secs(u64::MAX / 2_000_000)), u32::MAX);
     }
 
     // ---- model-based test ----
@@ -1688,16 +1834,14 @@ mod tests {
                     }
                     Op::CountTx { addr } => {
                         let clock = m.clock;
-                        if let Some(e) = r.lookup_mut(&pool(addr)) {
-                            e.tx_frames += 1;
-                        }
+                        r.note_tx(&pool(addr));
                         if let Some(e) = m.map.get_mut(&pool(addr)).filter(|e| e.expires > clock) {
                             e.tx_frames += 1;
                         }
                     }
                 }
                 check_invariants(&r);
-                let mut live: Vec<Entry> = r.iter().copied().collect();
+                let mut live: Vec<Entry> = r.iter().collect();
                 live.sort_by_key(|e| e.addr);
                 proptest::prop_assert_eq!(&live, &m.live());
                 proptest::prop_assert_eq!(r.len(), m.map.len());
@@ -1705,7 +1849,7 @@ mod tests {
                 proptest::prop_assert_eq!(r.next_expiry(), m.map.values().map(|e| e.expires).min());
                 for i in 0..POOL {
                     let want = m.map.get(&pool(i)).filter(|e| e.expires > m.clock);
-                    proptest::prop_assert_eq!(r.lookup(&pool(i)), want);
+                    proptest::prop_assert_eq!(r.lookup(&pool(i)), want.copied());
                 }
             }
         }

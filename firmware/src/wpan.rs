@@ -3,9 +3,12 @@
 //! resolution.
 //!
 //! Receive: the application copies each MPDU the MAC accepted into a pool buffer and calls
-//! [`netif::Stack::receive`]; [`Wpan::recv`] parses the MAC header, feeds the payload to the
-//! reassembler (which also takes unfragmented frames) and, when a datagram is complete, hands
-//! it to the core in a fresh buffer (`Continue`), a fragment kept for later being `Ok`. The
+//! [`netif::Stack::receive`]; [`Wpan::recv`] copies the MPDU out, parses the MAC header and
+//! feeds the payload to the reassembler (which also takes unfragmented frames) with the pool
+//! as its buffer store ([`PoolStore`]): the frame's own buffer is the first one it gets. A
+//! datagram is decompressed or assembled in a pool buffer (a FRAG1 keeps the buffer until its
+//! datagram completes, times out or is discarded — at most [`REASSEMBLY_SLOTS`] at once) and
+//! handed to the core in that buffer (`Continue`), a fragment kept for later being `Ok`. The
 //! sender's IPv6 source and link-layer address are gleaned into the registration table.
 //!
 //! Transmit: [`Wpan::send`] resolves the next hop's link-layer address without multicast
@@ -29,7 +32,10 @@ use l2_15_4::{Address, FrameType, Mac};
 use netif::l2::{EnableError, L2, L2Context, L2Flags, SendError, Verdict};
 use netif::pool::{PacketHandle, PacketPool};
 use netif::{Duration, Instant, LinkAddr};
-use sixlo::{CompressOptions, ContextTable, Fragmenter, LinkAddr as SixLink, Received};
+use sixlo::{
+    Assembled, CompressOptions, ContextTable, DatagramStore, Fragmenter, LinkAddr as SixLink,
+    ReceiveError,
+};
 
 use crate::registry::Registry;
 
@@ -42,8 +48,10 @@ pub const MAC_TXQ: usize = 8;
 pub const MAC_DUP: usize = 32;
 /// MAC neighbours with link statistics.
 pub const MAC_NBR: usize = 32;
-/// Concurrent reassemblies.
+/// Concurrent reassemblies; each holds one packet-pool buffer while it is in progress.
 pub const REASSEMBLY_SLOTS: usize = 8;
+/// Largest datagram reassembled (the mesh MTU; the pool buffers hold it after their headroom).
+pub const REASSEMBLY_MAX: usize = sixlo::IPV6_MIN_MTU;
 /// Registration-table entries.
 pub const REGISTRATIONS: usize = 256;
 /// Registration-table index slots (a power of two ≥ 2 × [`REGISTRATIONS`]).
@@ -53,8 +61,9 @@ pub const GLEAN_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
 /// The soft-MAC type of `wpan0`.
 pub type WpanMac = Mac<MAC_TXQ, MAC_DUP, MAC_NBR>;
-/// The reassembler of `wpan0` (1280-byte datagrams).
-pub type WpanReassembler = sixlo::Reassembler<REASSEMBLY_SLOTS, 1280>;
+/// The reassembler of `wpan0`: [`REASSEMBLY_SLOTS`] datagrams assembled in packet-pool
+/// buffers (its own state is about 2 KiB; the buffers are the pool's).
+pub type WpanReassembler = sixlo::PooledReassembler<PacketHandle, REASSEMBLY_SLOTS>;
 /// The registration table type.
 pub type WpanRegistry = Registry<REGISTRATIONS, REGISTRY_INDEX>;
 
@@ -80,7 +89,8 @@ pub struct WpanStats {
     pub rx_not_data: u64,
     /// Frames the 6LoWPAN layer dropped (reasons in `sixlo`'s statistics).
     pub rx_6lowpan_drop: u64,
-    /// No pool buffer for a completed datagram.
+    /// Frames dropped because the pool had no buffer for their datagram (also counted by
+    /// `sixlo` as `no_buffer`).
     pub rx_no_buffer: u64,
     /// Datagrams accepted for transmission.
     pub tx_datagrams: u64,
@@ -176,6 +186,71 @@ pub const fn payload_budget(dst: &Address) -> usize {
     PSDU_MAX - FCS_LEN - 5 - dst_len - 8
 }
 
+/// The packet pool as the reassembler's [`DatagramStore`]: every datagram is decompressed or
+/// assembled in a pool buffer after the pool's headroom (kept for the egress link header). The
+/// buffer of the frame being received (its MPDU already copied out) is used first, so a frame
+/// never needs a second buffer; a buffer given back is that frame's buffer again or returns
+/// to the pool.
+struct PoolStore<'a, 'p> {
+    pool: &'a mut PacketPool<'p>,
+    spare: Option<PacketHandle>,
+    spare_index: Option<usize>,
+}
+
+impl<'a, 'p> PoolStore<'a, 'p> {
+    /// A store whose first buffer is `frame`'s.
+    fn with_frame(pool: &'a mut PacketPool<'p>, frame: PacketHandle) -> Self {
+        PoolStore {
+            pool,
+            spare_index: Some(frame.index()),
+            spare: Some(frame),
+        }
+    }
+    /// A store that only takes buffers back (timeout sweeps).
+    fn pool_only(pool: &'a mut PacketPool<'p>) -> Self {
+        PoolStore {
+            pool,
+            spare: None,
+            spare_index: None,
+        }
+    }
+}
+
+impl DatagramStore for PoolStore<'_, '_> {
+    type Buf = PacketHandle;
+
+    fn capacity(&self) -> usize {
+        self.pool.max_packet().min(REASSEMBLY_MAX)
+    }
+
+    fn take(&mut self, _slot: Option<usize>) -> Option<PacketHandle> {
+        let h = match self.spare.take() {
+            Some(h) => h,
+            None => self.pool.alloc().ok()?,
+        };
+        let headroom = self.pool.headroom();
+        self.pool.reset(&h, headroom);
+        let cap = self.pool.buf_size().saturating_sub(headroom);
+        if self.pool.append(&h, cap).is_err() {
+            self.give_back(h);
+            return None;
+        }
+        Some(h)
+    }
+
+    fn bytes(&mut self, buf: &PacketHandle) -> &mut [u8] {
+        self.pool.data_mut(buf)
+    }
+
+    fn give_back(&mut self, buf: PacketHandle) {
+        if self.spare.is_none() && self.spare_index == Some(buf.index()) {
+            self.spare = Some(buf);
+        } else {
+            self.pool.free(buf);
+        }
+    }
+}
+
 fn ipv6_src(d: &[u8]) -> Option<Ipv6Addr> {
     let s: [u8; 16] = d.get(8..24)?.try_into().ok()?;
     Some(Ipv6Addr::from(s))
@@ -261,6 +336,11 @@ impl<'r> Wpan<'r> {
     /// Datagrams waiting (the one in flight included); each holds a pool buffer until sent.
     pub fn backlog(&self) -> usize {
         self.queue.len() + usize::from(self.current.is_some())
+    }
+    /// Pool buffers this interface holds: the [`Wpan::backlog`] and one per reassembly in
+    /// progress (released on completion, discard, or timeout by [`Wpan::expire`]).
+    pub fn held_buffers(&self) -> usize {
+        self.backlog() + self.reassembler.slots_in_use()
     }
     /// Room for more datagrams from the core.
     pub fn room(&self) -> usize {
@@ -436,9 +516,11 @@ impl<'r> Wpan<'r> {
         self.mac.next_deadline()
     }
 
-    /// Expire reassemblies, compression contexts and registrations.
-    pub fn expire(&mut self, now: Instant) {
-        self.reassembler.expire(now);
+    /// Expire reassemblies (their buffers go back to `pool`), compression contexts and
+    /// registrations.
+    pub fn expire(&mut self, now: Instant, pool: &mut PacketPool<'_>) {
+        self.reassembler
+            .expire(now, &mut PoolStore::pool_only(pool));
         self.contexts.expire(now);
         self.registry.expire(now);
     }
@@ -447,7 +529,8 @@ impl<'r> Wpan<'r> {
 impl L2 for Wpan<'_> {
     fn recv(&mut self, cx: &mut L2Context<'_, '_>, pkt: PacketHandle) -> Verdict {
         self.stats.rx_frames += 1;
-        // Copy the MPDU out so the datagram can be written into a second pool buffer.
+        // Copy the MPDU out so its buffer can take the datagram (decompressed in place would
+        // overwrite the frame while it is read).
         let mut mpdu = [0u8; PSDU_MAX];
         let n = {
             let d = cx.pool.data(&pkt);
@@ -480,46 +563,56 @@ impl L2 for Wpan<'_> {
         let ll_src = to_sixlo(&src);
         let ll_dst = dst.as_ref().map_or(SixLink::Absent, to_sixlo);
         let multicast = dst.is_none_or(|d| d.is_broadcast());
-        // The datagram goes into a fresh buffer; the frame's buffer is reused for it.
-        // Headroom stays for the link-layer header of the egress interface (Ethernet).
-        let headroom = cx.pool.headroom();
-        cx.pool.reset(&pkt, headroom);
-        let cap = cx.pool.buf_size().saturating_sub(headroom);
-        let Ok(out) = cx.pool.append(&pkt, cap) else {
-            self.stats.rx_no_buffer += 1;
-            return Verdict::Drop(pkt);
-        };
-        let r = self
-            .reassembler
-            .receive(payload, &ll_src, &ll_dst, &self.contexts, cx.now, out);
+        let mut store = PoolStore::with_frame(cx.pool, pkt);
+        let r = self.reassembler.receive(
+            &mut store,
+            payload,
+            &ll_src,
+            &ll_dst,
+            &self.contexts,
+            cx.now,
+        );
+        // The frame's buffer, unless a datagram kept it.
+        let spare = store.spare.take();
         match r {
-            Ok(Received::Pending) => {
-                cx.pool.free(pkt);
+            Ok(Assembled::Pending) => {
+                if let Some(s) = spare {
+                    cx.pool.free(s);
+                }
                 Verdict::Ok
             }
-            Ok(Received::Complete(len)) => {
-                cx.pool.truncate(&pkt, len);
-                if let Some(m) = cx.pool.meta_mut(&pkt) {
+            Ok(Assembled::Datagram { buf, len }) => {
+                if let Some(s) = spare {
+                    cx.pool.free(s);
+                }
+                cx.pool.truncate(&buf, len);
+                if let Some(m) = cx.pool.meta_mut(&buf) {
                     m.ll_src = to_link(&src);
                     m.ll_dst = dst.as_ref().map_or(LinkAddr::NONE, to_link);
                     m.ll_multicast = multicast;
+                    m.wire_len = 0;
                 }
                 self.stats.rx_datagrams += 1;
                 // Glean only sources the ingress policy will accept (link-local or the mesh
                 // prefix, which is context 0): a spoofed foreign source must not take a
                 // registration-table slot.
-                if let Some(s) = ipv6_src(cx.pool.data(&pkt))
+                if let Some(s) = ipv6_src(cx.pool.data(&buf))
                     && (s.is_unicast_link_local()
                         || self.contexts.get(0).is_some_and(|c| c.matches(&s.octets())))
                 {
                     self.registry.glean(cx.now, s, src, GLEAN_LIFETIME);
                 }
-                Verdict::Continue(pkt)
+                Verdict::Continue(buf)
             }
             Err(e) => {
                 trace!("wpan0: 6LoWPAN drop {:?}", e);
-                self.stats.rx_6lowpan_drop += 1;
-                Verdict::Drop(pkt)
+                if e == ReceiveError::NoBuffer {
+                    self.stats.rx_no_buffer += 1;
+                } else {
+                    self.stats.rx_6lowpan_drop += 1;
+                }
+                // Every buffer taken for a refused frame was given back: the frame's is here.
+                spare.map_or(Verdict::Ok, Verdict::Drop)
             }
         }
     }
@@ -536,9 +629,7 @@ impl L2 for Wpan<'_> {
         match self.queue.push_back((pkt, dst)) {
             Ok(()) => {
                 self.stats.tx_datagrams += 1;
-                if let Some(e) = self.registry.lookup_mut(&next_hop) {
-                    e.tx_frames = e.tx_frames.wrapping_add(1);
-                }
+                self.registry.note_tx(&next_hop);
                 Ok(len)
             }
             Err((p, _)) => {
