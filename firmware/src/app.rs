@@ -891,6 +891,7 @@ impl<'r> App<'r> {
     }
 
     fn changed(&mut self, item: ConfigItem) {
+        info!("configuration changed: {:?}", item);
         self.dirty = true;
         self.push_event(AppEvent::Config(item));
     }

@@ -27,6 +27,17 @@ macro_rules! debug {
     }};
 }
 
+macro_rules! info {
+    ($($t:tt)*) => {{
+        #[cfg(feature = "defmt")]
+        ::defmt::info!($($t)*);
+        #[cfg(feature = "log")]
+        ::log::info!($($t)*);
+        #[cfg(not(any(feature = "defmt", feature = "log")))]
+        { let _ = ($crate::fmt::Ignore, $($t)*); }
+    }};
+}
+
 macro_rules! warn {
     ($($t:tt)*) => {{
         #[cfg(feature = "defmt")]

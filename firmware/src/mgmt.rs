@@ -373,8 +373,9 @@ impl<const TX: usize> MgmtServer<TX> {
     fn request<R: Radio>(&mut self, id: u16, r: Request<'_>, cx: &mut Ctx<'_, '_, R>) {
         let (app, now, radio) = (&mut *cx.0, cx.1, &mut *cx.2);
         match r {
-            Request::Hello { .. } => {
+            Request::Hello { client, .. } => {
                 self.end_session(app, radio);
+                debug!("management: session from {}", client);
                 self.respond(
                     id,
                     &Response::Hello {
@@ -841,6 +842,9 @@ impl<const TX: usize> MgmtServer<TX> {
                 self.respond(id, &Response::CaptureStats(s));
             }
             Request::Subscribe { events, logs } => {
+                if logs && !self.logs {
+                    info!("management: log stream started");
+                }
                 self.events = events;
                 self.logs = logs;
                 self.respond(id, &Response::Ok);
@@ -1238,12 +1242,6 @@ fn for_each_counter(
             let $T { $($field),* } = $v;
             $( emit($layer, $iface, concat!($prefix, stringify!($field)), u64::from($field)); )*
         }};
-        // Only while a layer's counters are being changed by concurrent work: lists what
-        // exists in both versions.
-        ($layer:expr, $iface:expr, $prefix:literal, $v:expr, $T:ident { $($field:ident),* , .. }) => {{
-            let $T { $($field),* , .. } = $v;
-            $( emit($layer, $iface, concat!($prefix, stringify!($field)), u64::from($field)); )*
-        }};
     }
     use crate::app::AppStats;
     use crate::capture::CaptureStats;
@@ -1260,9 +1258,6 @@ fn for_each_counter(
     const E: Option<&str> = Some("eth0");
     for (i, name) in [(app.wpan_index(), W), (app.eth_index(), E)] {
         let st = app.iface_stats(i).unwrap_or_default();
-        for (r, n) in st.drops_by_reason() {
-            emit(Layer::Ipv6, name, r.label(), u64::from(n));
-        }
         let netif::stats::IfaceStats {
             rx_packets,
             rx_bytes,
@@ -1288,6 +1283,10 @@ fn for_each_counter(
             ),
         ] {
             emit(Layer::Ipv6, name, n, v);
+        }
+        // Then one counter per drop reason (netif's snake_case labels).
+        for (r, n) in st.drops_by_reason() {
+            emit(Layer::Ipv6, name, r.label(), u64::from(n));
         }
     }
     all!(
@@ -1386,9 +1385,9 @@ fn for_each_counter(
             too_many_fragments,
             no_free_slot,
             per_source_limit,
+            no_buffer,
             reassembly_timeouts,
             output_too_small,
-            ..
         }
     );
     all!(

@@ -1,0 +1,594 @@
+//! The `sixgate` CLI against a running `sixgate-sim --serial-pty` through a real
+//! pseudo-terminal and the `serialport` crate: every command, human and `--json` output,
+//! exit codes, a stopped device (timeout), a protocol-version mismatch, and the capture file
+//! checked by tshark when it is installed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The simulator binary next to this test's target directory (built on demand).
+fn sim_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    let bin = dir.join("sixgate-sim");
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let st = Command::new(cargo)
+            .args(["build", "-p", "firmware", "--bin", "sixgate-sim"])
+            .status()
+            .unwrap();
+        assert!(st.success(), "building sixgate-sim failed");
+    }
+    assert!(bin.exists(), "no {}", bin.display());
+    bin
+}
+
+struct Sim {
+    child: Child,
+    pty: PathBuf,
+    dir: PathBuf,
+}
+
+impl Sim {
+    fn start(name: &str, extra: &[&str]) -> Sim {
+        let dir = std::env::temp_dir().join(format!("sixgate-cli-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let pty = dir.join("pty");
+        let mut args: Vec<String> = vec![
+            "--serial-pty".into(),
+            pty.display().to_string(),
+            "--reading-period".into(),
+            "3".into(),
+            "--config".into(),
+            dir.join("config.bin").display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let child = Command::new(sim_bin())
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = Instant::now();
+        while !pty.exists() {
+            assert!(t0.elapsed() < Duration::from_secs(20), "no PTY symlink");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Sim { child, pty, dir }
+    }
+
+    fn port(&self) -> &Path {
+        &self.pty
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs `sixgate` with `args` against `port`, killing it after 60 s.
+fn sixgate(port: &Path, args: &[&str]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sixgate"))
+        .arg("--port")
+        .arg(port)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    loop {
+        if c.try_wait().unwrap().is_some() {
+            return c.wait_with_output().unwrap();
+        }
+        if t0.elapsed() > Duration::from_secs(60) {
+            let _ = c.kill();
+            panic!("sixgate {args:?} hung");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn ok(port: &Path, args: &[&str]) -> String {
+    let o = sixgate(port, args);
+    assert!(
+        o.status.success(),
+        "sixgate {args:?} failed: {:?}\n{}\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn json(port: &Path, args: &[&str]) -> Value {
+    let mut a = vec!["--json"];
+    a.extend_from_slice(args);
+    let s = ok(port, &a);
+    serde_json::from_str(&s).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {s}"))
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Every command against one simulated border router.
+#[test]
+fn every_command_against_the_simulator() {
+    let sim = Sim::start("all", &[]);
+    let p = sim.port();
+
+    // info
+    let h = ok(p, &["info"]);
+    assert!(h.contains("firmware   sixgate"), "{h}");
+    assert!(h.contains("prefix     2001:db8:1::/64"), "{h}");
+    let j = json(p, &["info"]);
+    assert_eq!(j["channel"], 26);
+    assert_eq!(j["pan_id"], "0xabcd");
+    assert_eq!(j["board"], "sixgate-sim");
+
+    // iface
+    let h = ok(p, &["iface", "list"]);
+    assert!(h.starts_with("NAME"), "{h}");
+    assert!(h.contains("wpan0") && h.contains("eth0"), "{h}");
+    let j = json(p, &["iface", "list"]);
+    assert_eq!(j.as_array().unwrap().len(), 2);
+    let j = json(p, &["iface", "show", "wpan0"]);
+    assert_eq!(j["kind"], "ieee802154");
+    assert_eq!(j["mtu"], 1280);
+    let h = ok(p, &["iface", "show", "eth0"]);
+    assert!(h.starts_with("eth0: ethernet UP mtu 1500"), "{h}");
+    let o = sixgate(p, &["iface", "show", "wlan9"]);
+    assert_eq!(code(&o), 1, "unknown interface is a device error");
+    assert_eq!(code(&sixgate(p, &["iface", "up", "wlan9"])), 1);
+    ok(p, &["iface", "set", "wpan0", "tx-power", "-4"]);
+    assert_eq!(json(p, &["config", "show"])["tx_power_dbm"], -4);
+    assert_eq!(
+        code(&sixgate(p, &["iface", "set", "wpan0", "channel", "30"])),
+        2,
+        "out-of-range channel is a usage error"
+    );
+    assert_eq!(
+        code(&sixgate(p, &["iface", "set", "wpan0", "tx-power", "40"])),
+        1
+    );
+    assert_eq!(
+        code(&sixgate(p, &["iface", "set", "eth0", "channel", "15"])),
+        1,
+        "eth0 has no radio"
+    );
+    ok(p, &["iface", "down", "eth0"]);
+    assert_eq!(json(p, &["iface", "show", "eth0"])["admin_up"], false);
+    ok(p, &["iface", "up", "eth0"]);
+    assert_eq!(json(p, &["iface", "show", "eth0"])["admin_up"], true);
+
+    // addr
+    ok(p, &["addr", "add", "eth0", "2001:db8:77::1/64"]);
+    let j = json(p, &["addr", "list"]);
+    assert!(
+        j.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["addr"] == "2001:db8:77::1" && a["iface"] == "eth0")
+    );
+    assert!(ok(p, &["addr", "list"]).contains("2001:db8:77::1/64"));
+    ok(p, &["addr", "del", "eth0", "2001:db8:77::1"]);
+    assert!(!ok(p, &["addr", "list"]).contains("2001:db8:77::1/"));
+    assert_eq!(code(&sixgate(p, &["addr", "add", "eth0", "nonsense"])), 2);
+
+    // route
+    ok(
+        p,
+        &[
+            "route",
+            "add",
+            "2001:db8:99::/48",
+            "dev",
+            "eth0",
+            "via",
+            "2001:db8::2",
+            "metric",
+            "5",
+        ],
+    );
+    let j = json(p, &["route", "list"]);
+    let r = j
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["prefix"] == "2001:db8:99::/48")
+        .expect("route listed")
+        .clone();
+    assert_eq!(r["via"], "2001:db8::2");
+    assert_eq!(r["metric"], 5);
+    assert_eq!(r["origin"], "static");
+    assert!(ok(p, &["route", "list"]).contains("2001:db8:99::/48"));
+    ok(p, &["route", "del", "2001:db8:99::/48"]);
+    assert!(!ok(p, &["route", "list"]).contains("2001:db8:99::/48"));
+    assert_eq!(code(&sixgate(p, &["route", "del", "2001:db8:99::/48"])), 1);
+    assert_eq!(code(&sixgate(p, &["route", "add", "2001:db8:99::/48"])), 2);
+
+    // nodes: wait until the 8 simulated nodes have been heard.
+    let t0 = Instant::now();
+    let nodes = loop {
+        let j = json(p, &["nodes", "list"]);
+        let globals: Vec<String> = j
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n["addr"].as_str())
+            .filter(|a| a.starts_with("2001:db8:1:"))
+            .map(str::to_string)
+            .collect();
+        if globals.len() >= 8 {
+            break globals;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(40), "nodes: {j}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let h = ok(p, &["nodes", "list"]);
+    assert!(h.starts_with("ADDRESS"), "{h}");
+    assert!(h.contains("nodes"), "{h}");
+
+    // ping: the backbone host, then a mesh node with a fragmented 1200-byte payload.
+    let j = json(p, &["ping", "2001:db8::2", "-c", "3", "-i", "0.1"]);
+    assert_eq!(j["received"], 3, "{j}");
+    assert!(j["rtt_ms"]["avg"].as_f64().unwrap() < 500.0, "{j}");
+    let h = ok(p, &["ping", "2001:db8::2", "-c", "2", "-i", "0.1"]);
+    assert!(h.contains("bytes from 2001:db8::2: icmp_seq=1"), "{h}");
+    assert!(h.contains("2 packets transmitted, 2 received"), "{h}");
+    let node = &nodes[0];
+    let j = json(p, &["ping", node, "-c", "6", "-s", "1200", "-i", "0.2"]);
+    // smoltcp drops the echoes that arrive while it resolves the border router's address
+    // (it does not queue them); after that every echo comes back.
+    assert!(j["received"].as_u64().unwrap() >= 3, "{j}");
+    assert_eq!(j["replies"][5]["reply"], true, "{j}");
+    assert_eq!(j["replies"][5]["size"], 1200, "{j}");
+    let o = sixgate(p, &["ping", "2001:db8:dead::1", "-c", "1", "-W", "0.5"]);
+    assert_eq!(code(&o), 1, "no reply is exit 1");
+    assert_eq!(code(&sixgate(p, &["ping", "fe80::1", "-c", "1"])), 1);
+    assert_eq!(code(&sixgate(p, &["ping", "not-an-address"])), 2);
+
+    // neigh: the host is in the cache after the pings.
+    let j = json(p, &["neigh", "list"]);
+    assert!(
+        j.as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["addr"] == "2001:db8::2" && n["mac"].is_string()),
+        "{j}"
+    );
+    assert!(ok(p, &["neigh", "list"]).contains("2001:db8::2"));
+
+    // stats: grouped by layer, per interface, resettable.
+    let j = json(p, &["stats"]);
+    assert!(j["wpan0"]["mac"]["tx_frames"].as_u64().unwrap() > 0, "{j}");
+    assert!(j["wpan0"]["6lowpan"]["rx_frames"].is_u64(), "{j}");
+    assert!(
+        j["eth0"]["ethernet"]["rx_frames"].as_u64().unwrap() > 0,
+        "{j}"
+    );
+    assert!(j["eth0"]["nd"]["tx_na"].is_u64() || j["eth0"]["nd"]["rx_na"].is_u64());
+    assert!(
+        j["device"]["device"]["ping_sent"].as_u64().unwrap() >= 9,
+        "{j}"
+    );
+    let h = ok(p, &["stats", "wpan0"]);
+    assert!(h.contains("wpan0 mac:") && !h.contains("eth0 "), "{h}");
+    let before = j["eth0"]["ipv6"]["rx_packets"].as_u64().unwrap();
+    assert!(before > 0);
+    ok(p, &["stats", "eth0", "--reset"]);
+    let after = json(p, &["stats", "eth0"]);
+    assert!(
+        after["eth0"]["ipv6"]["rx_packets"].as_u64().unwrap() < before,
+        "{after}"
+    );
+    assert!(after.get("wpan0").is_none());
+    assert_eq!(code(&sixgate(p, &["stats", "wlan9"])), 1);
+
+    // scan energy
+    let j = json(p, &["scan", "energy", "--channels", "11-13"]);
+    assert_eq!(j.as_array().unwrap().len(), 3, "{j}");
+    assert_eq!(j[0]["channel"], 11);
+    let h = ok(p, &["scan", "energy", "--channels", "25,26"]);
+    assert!(h.contains("channel  energy"), "{h}");
+    assert_eq!(
+        code(&sixgate(p, &["scan", "energy", "--channels", "5-9"])),
+        2
+    );
+    // Traffic resumes on the configured channel after the scan.
+    let j = json(p, &["ping", "2001:db8::2", "-c", "1"]);
+    assert_eq!(j["received"], 1);
+
+    // capture to a file, checked by tshark when available.
+    let file = sim.dir.join("cap.pcapng");
+    let f = file.display().to_string();
+    let o = sixgate(p, &["capture", "-c", "30", "-w", &f]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("30 frames"), "progress line: {err}");
+    let bytes = std::fs::read(&file).unwrap();
+    check_pcapng(&bytes);
+    if have("tshark") {
+        tshark_check(&file);
+    }
+    // Streaming to stdout.
+    let o = sixgate(p, &["capture", "-i", "wpan0", "-c", "5", "-w", "-"]);
+    assert!(o.status.success());
+    assert_eq!(
+        &o.stdout[..4],
+        &[0x0a, 0x0d, 0x0d, 0x0a],
+        "pcapng on stdout"
+    );
+    check_pcapng(&o.stdout);
+    let o = sixgate(p, &["--json", "capture", "-i", "eth0", "-c", "2", "-w", &f]);
+    assert!(o.status.success());
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["frames"], 2);
+    assert_eq!(j["eth0"], 2);
+    assert_eq!(code(&sixgate(p, &["capture", "-i", "wlan9", "-w", "-"])), 2);
+
+    // events and log
+    let o = sixgate(p, &["events", "--duration", "0.5"]);
+    assert!(o.status.success());
+    let h = ok(p, &["log", "-c", "1", "--duration", "10"]);
+    assert!(
+        h.contains("INFO") && h.contains("log stream started"),
+        "{h}"
+    );
+    let o = sixgate(p, &["--json", "log", "-c", "1", "--duration", "10"]);
+    let line: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(line["level"], "INFO");
+
+    // prefix
+    let j = json(p, &["prefix", "show"]);
+    assert_eq!(j["prefix"], "2001:db8:1::/64");
+    assert_eq!(j["context_id"], 0);
+    let v0 = j["abro_version"].as_u64().unwrap();
+    ok(p, &["prefix", "set", "2001:db8:5::/64"]);
+    let j = json(p, &["prefix", "show"]);
+    assert_eq!(j["prefix"], "2001:db8:5::/64");
+    assert!(j["abro_version"].as_u64().unwrap() > v0);
+    assert!(ok(p, &["prefix", "show"]).starts_with("2001:db8:5::/64"));
+    assert_eq!(code(&sixgate(p, &["prefix", "set", "fe80::/64"])), 1);
+
+    // config save, reboot keeps it, reset brings the defaults back at the next boot.
+    assert!(ok(p, &["config", "show"]).contains("prefix"));
+    ok(p, &["config", "save"]);
+    assert!(ok(p, &["reboot"]).contains("rebooting"));
+    std::thread::sleep(Duration::from_millis(300));
+    let j = json(p, &["info"]);
+    assert_eq!(
+        j["prefix"], "2001:db8:5::/64",
+        "saved configuration survives reboot"
+    );
+    assert!(j["uptime_ms"].as_u64().unwrap() < 30_000);
+    assert_eq!(j["tx_power_dbm"], -4);
+    ok(p, &["config", "reset"]);
+    ok(p, &["reboot"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let j = json(p, &["info"]);
+    assert_eq!(
+        j["prefix"], "2001:db8:1::/64",
+        "defaults after reset + reboot"
+    );
+    assert_eq!(j["tx_power_dbm"], 0);
+}
+
+/// The pcapng has a section header, interface blocks, packets and interface statistics
+/// blocks with a drop counter (isb_ifdrop) for every interface.
+fn check_pcapng(b: &[u8]) {
+    let mut off = 0usize;
+    let (mut idbs, mut epbs, mut isbs_with_drop) = (0, 0, 0);
+    while off + 12 <= b.len() {
+        let ty = u32::from_le_bytes(b[off..off + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(b[off + 4..off + 8].try_into().unwrap()) as usize;
+        assert!(len >= 12 && off + len <= b.len(), "block at {off}");
+        let body = &b[off + 8..off + len - 4];
+        match ty {
+            1 => idbs += 1,
+            6 => epbs += 1,
+            5 => {
+                // Options after interface id and timestamp (12 bytes).
+                let mut o = 12;
+                while o + 4 <= body.len() {
+                    let code = u16::from_le_bytes([body[o], body[o + 1]]);
+                    let l = u16::from_le_bytes([body[o + 2], body[o + 3]]) as usize;
+                    if code == 5 && l == 8 {
+                        isbs_with_drop += 1;
+                    }
+                    if code == 0 {
+                        break;
+                    }
+                    o += 4 + l.div_ceil(4) * 4;
+                }
+            }
+            _ => {}
+        }
+        off += len;
+    }
+    assert_eq!(off, b.len(), "whole blocks");
+    assert!(idbs >= 1 && epbs >= 1, "idb {idbs} epb {epbs}");
+    assert_eq!(isbs_with_drop, idbs, "every interface has its drop counter");
+}
+
+/// Wireshark's TAPA heuristic claims the simulated nodes' UDP readings (port 5000 → 4000,
+/// arbitrary text) as TAPA tunnel packets and then calls them malformed; our bytes are plain
+/// UDP, so that heuristic is switched off.
+const TSHARK_QUIRKS: &[&str] = &["--disable-protocol", "tapa"];
+
+/// tshark decodes every frame (802.15.4 / 6LoWPAN / IPv6 / Ethernet), with good FCS and no
+/// malformed packets.
+fn tshark_check(file: &Path) {
+    let f = file.display().to_string();
+    let out = Command::new("tshark")
+        .args(TSHARK_QUIRKS)
+        .args([
+            "-r",
+            &f,
+            "-T",
+            "fields",
+            "-e",
+            "frame.protocols",
+            "-e",
+            "wpan.fcs_ok",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let protos = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = protos.lines().collect();
+    assert!(!lines.is_empty());
+    let mut sixlo = 0;
+    for l in &lines {
+        let (stack, fcs_ok) = l.split_once('\t').unwrap_or((l, ""));
+        if stack.starts_with("wpan-tap") {
+            assert_eq!(fcs_ok, "1", "802.15.4 FCS good: {l}");
+        } else {
+            assert!(
+                stack.starts_with("eth:ethertype:ipv6"),
+                "unexpected stack {l}"
+            );
+        }
+        if stack.contains("6lowpan:ipv6") {
+            sixlo += 1;
+        }
+        assert!(!stack.contains("_ws.malformed"), "malformed: {l}");
+    }
+    assert!(sixlo > 0, "some 6LoWPAN frames: {protos}");
+    let out = Command::new("tshark")
+        .args(TSHARK_QUIRKS)
+        .args([
+            "-r",
+            &f,
+            "-Y",
+            "_ws.malformed || wpan.fcs.bad || _ws.expert.severity >= error",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bad = String::from_utf8_lossy(&out.stdout);
+    assert!(bad.trim().is_empty(), "tshark flags: {bad}");
+}
+
+/// A stopped device: exit 3 after the timeout, naming the port.
+#[test]
+fn stopped_device_times_out() {
+    let sim = Sim::start("stopped", &[]);
+    let p = sim.port();
+    ok(p, &["info"]);
+    let st = Command::new("kill")
+        .args(["-STOP", &sim.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let t0 = Instant::now();
+    let o = sixgate(p, &["--timeout", "1", "info"]);
+    assert_eq!(code(&o), 3);
+    assert!(t0.elapsed() < Duration::from_secs(10));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&p.display().to_string()), "{err}");
+    assert!(err.contains("no answer"), "{err}");
+}
+
+/// A device speaking another protocol version: exit 3 with a clear message.
+#[test]
+fn protocol_version_mismatch() {
+    let sim = Sim::start("mismatch", &["--mgmt-protocol-version", "9"]);
+    let o = sixgate(sim.port(), &["info"]);
+    assert_eq!(code(&o), 3);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("incompatible device"), "{err}");
+    assert!(err.contains("version 9"), "{err}");
+}
+
+/// No device at all, and usage errors.
+#[test]
+fn no_device_and_usage() {
+    let o = sixgate(Path::new("/nonexistent/tty"), &["info"]);
+    assert_eq!(code(&o), 3);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/tty"));
+    let o = Command::new(env!("CARGO_BIN_EXE_sixgate"))
+        .arg("info")
+        .env_remove("SIXGATE_PORT")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--port"));
+    let o = sixgate(Path::new("/nonexistent/tty"), &["frobnicate"]);
+    assert_eq!(code(&o), 2);
+    let o = Command::new(env!("CARGO_BIN_EXE_sixgate"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0);
+    let help = String::from_utf8_lossy(&o.stdout);
+    for c in [
+        "info", "iface", "addr", "route", "neigh", "nodes", "prefix", "stats", "ping", "scan",
+        "capture", "events", "log", "config", "reboot", "pcap",
+    ] {
+        assert!(help.contains(c), "--help lists {c}");
+    }
+}
+
+/// Events over the same PTY and transport the CLI uses: a run-time change made in the session
+/// arrives as an event.
+#[test]
+fn events_follow_changes() {
+    use host_bridge::device;
+    use mgmt::{EventKind, IfaceSetting, Message, Request};
+    let sim = Sim::start("events", &[]);
+    let port = sim.port().display().to_string();
+    let mut d = device::open(&port, 115_200, Duration::from_secs(3)).unwrap();
+    d.request_ok(&Request::Subscribe {
+        events: true,
+        logs: false,
+    })
+    .unwrap();
+    d.request_ok(&Request::IfaceSet {
+        iface: "wpan0",
+        setting: IfaceSetting::Channel(15),
+    })
+    .unwrap();
+    let mut got = None;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while got.is_none() && Instant::now() < deadline {
+        d.next_frame(deadline, &mut |_, m| {
+            if let Ok(Message::Event(e)) = m
+                && let EventKind::ChannelChanged(c) = e.kind
+            {
+                got = Some(c);
+            }
+        })
+        .unwrap();
+    }
+    assert_eq!(got, Some(15));
+}
