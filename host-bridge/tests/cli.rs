@@ -592,3 +592,59 @@ fn events_follow_changes() {
     }
     assert_eq!(got, Some(15));
 }
+
+/// `sixgate pcap decode` (no device): scapy-built 802.15.4 frames to the IPv6 packets scapy
+/// started from, human and `--json`, and its usage errors.
+#[test]
+fn pcap_decode_command() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let dir = std::env::temp_dir().join(format!("sixgate-cli-{}-decode", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("out.pcap");
+    let run = |json: bool, ctx: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_sixgate"));
+        if json {
+            c.arg("--json");
+        }
+        c.args(["pcap", "decode"])
+            .arg(data.join("scapy_15_4.pcap"))
+            .arg(&out)
+            .args(ctx)
+            .env_remove("SIXGATE_PORT")
+            .output()
+            .unwrap()
+    };
+    let ctx = [
+        "--context",
+        "0=2001:db8:1::/64",
+        "--context",
+        "5=2001:db8:cafe::/48",
+    ];
+    let o = run(false, &ctx);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("decoded"), "{text}");
+    assert!(
+        std::fs::read(&out).unwrap()
+            == std::fs::read(data.join("scapy_expected_ipv6.pcap")).unwrap(),
+        "byte-identical to scapy's packets"
+    );
+    let o = run(true, &ctx);
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(j.is_object(), "{j}");
+    // Without the contexts, context-compressed frames are malformed, not guessed.
+    let o = run(true, &[]);
+    assert!(o.status.success());
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(j.to_string().contains("unknown context"), "{j}");
+    let o = run(false, &["--context", "16=2001:db8::/64"]);
+    assert_eq!(code(&o), 2);
+    let o = Command::new(env!("CARGO_BIN_EXE_sixgate"))
+        .args(["pcap", "decode", "/nonexistent.pcap"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent.pcap"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
