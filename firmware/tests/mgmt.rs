@@ -1,0 +1,343 @@
+//! The management server driven with bytes, in simulated time, against the border router of a
+//! seeded simulated mesh: handshake, every counter page, answers to unknown, malformed and
+//! mismatched requests (never silence), frame corruption counted and resynchronised, device
+//! ping to a mesh node, energy scan, and capture streaming with a small transmit buffer whose
+//! drops are counted and reported.
+
+use firmware::mgmt::{Action, MAX_COUNTERS, MgmtServer};
+use firmware::simnet::{BrNode, HOST_ADDR, World, WorldOpts};
+use mgmt::{
+    ErrorCode, FrameDecoder, Header, Kind, MAX_FRAME, MAX_PAYLOAD, Message, PingOutcome, Request,
+    Response,
+};
+use netif::{Duration, Instant};
+
+fn secs(s: u64) -> Instant {
+    Instant::ZERO + Duration::from_secs(s)
+}
+
+fn frame(id: u16, r: &Request<'_>) -> Vec<u8> {
+    let mut scratch = vec![0u8; MAX_PAYLOAD];
+    let mut out = vec![0u8; MAX_FRAME];
+    let n = mgmt::encode(Header::new(Kind::Request, id), r, &mut scratch, &mut out).unwrap();
+    out.truncate(n);
+    out
+}
+
+/// What came back: (header, message debug text) plus owned copies of interesting parts.
+#[derive(Debug, Default)]
+struct Host {
+    dec: FrameDecoder,
+    got: Vec<(Header, String)>,
+    captures: Vec<(bool, [u32; 2], usize)>,
+    counters: Vec<(u16, u16, usize)>,
+    pings: Vec<PingOutcome>,
+}
+
+impl Host {
+    fn take(&mut self, bytes: &[u8]) {
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let (n, f) = self.dec.feed(rest);
+            rest = &rest[n..];
+            let Some(Ok(p)) = f else { continue };
+            let (h, m) = mgmt::decode(p).unwrap();
+            let m = m.unwrap();
+            match &m {
+                Message::Capture(c) => self.captures.push((c.tx, c.dropped, c.data.len())),
+                Message::Response(Response::Stats {
+                    total,
+                    start,
+                    counters,
+                }) => self.counters.push((*total, *start, counters.len())),
+                Message::Response(Response::Ping(p)) => self.pings.push(*p),
+                _ => {}
+            }
+            self.got.push((h, format!("{m:?}")));
+        }
+    }
+    fn response(&self, id: u16) -> Option<&str> {
+        self.got
+            .iter()
+            .find(|(h, _)| h.kind == Kind::Response && h.id == id)
+            .map(|(_, s)| s.as_str())
+    }
+}
+
+/// Feeds `bytes` to the server inside the border router's node and collects its output.
+fn exchange<const TX: usize>(
+    w: &mut World,
+    s: &mut MgmtServer<TX>,
+    host: &mut Host,
+    bytes: &[u8],
+) -> Option<Action> {
+    let br = w.br;
+    let mut out = Vec::new();
+    let action = w
+        .sim
+        .with_node(br, |n: &mut BrNode, now, radio| {
+            let app = n.app_mut().unwrap();
+            s.receive(bytes, app, now, radio);
+            s.poll(app, now, radio);
+            out.extend_from_slice(s.pending());
+            let k = s.pending().len();
+            s.consumed(k);
+            s.take_action()
+        })
+        .unwrap();
+    host.take(&out);
+    action
+}
+
+/// Runs the world for `d`, servicing the server every 10 ms.
+fn run<const TX: usize>(w: &mut World, s: &mut MgmtServer<TX>, host: &mut Host, d: Duration) {
+    let end = w.sim.now() + d;
+    while w.sim.now() < end {
+        let t = (w.sim.now() + Duration::from_millis(10)).min(end);
+        w.sim.run_until(t);
+        exchange(w, s, host, &[]);
+    }
+}
+
+#[test]
+fn requests_answers_and_errors() {
+    let mut w = World::build(&WorldOpts::new()).unwrap();
+    w.sim.run_until(secs(30));
+    let mut s: Box<MgmtServer<8192>> = Box::new(MgmtServer::new("test"));
+    let mut h = Host::default();
+
+    // Handshake.
+    let hello = frame(
+        1,
+        &Request::Hello {
+            version: mgmt::PROTOCOL_VERSION,
+            schema: mgmt::schema_fingerprint(),
+            client: "test",
+        },
+    );
+    exchange(&mut w, &mut s, &mut h, &hello);
+    let r = h.response(1).unwrap();
+    assert!(r.starts_with("Response(Hello"), "{r}");
+    assert!(
+        r.contains(&format!("schema: {}", mgmt::schema_fingerprint())),
+        "{r}"
+    );
+
+    // Every counter page: totals agree, pages tile, all fit the reset baselines.
+    let mut start = 0u16;
+    let mut id = 10;
+    loop {
+        exchange(
+            &mut w,
+            &mut s,
+            &mut h,
+            &frame(id, &Request::Stats { iface: None, start }),
+        );
+        let (total, st, n) = *h.counters.last().unwrap();
+        assert_eq!(st, start);
+        start += n as u16;
+        id += 1;
+        if usize::from(start) >= usize::from(total) {
+            assert_eq!(start, total);
+            assert!(
+                usize::from(total) <= MAX_COUNTERS,
+                "{total} counters, {MAX_COUNTERS} resettable"
+            );
+            assert!(total > 150, "every layer's counters: {total}");
+            break;
+        }
+    }
+
+    // An unknown request variant: an error with its id, not silence.
+    let p = [mgmt::PROTOCOL_VERSION, 0, 0x34, 0x12, 120];
+    let mut enc = vec![0u8; 64];
+    let n = mgmt::encode_frame(&p, &mut enc).unwrap();
+    enc.truncate(n);
+    exchange(&mut w, &mut s, &mut h, &enc);
+    let r = h.response(0x1234).unwrap();
+    assert!(r.contains("UnknownRequest"), "{r}");
+
+    // Another protocol version: VersionMismatch.
+    let mut scratch = vec![0u8; MAX_PAYLOAD];
+    let mut out = vec![0u8; MAX_FRAME];
+    let n = mgmt::encode(
+        Header {
+            version: 7,
+            kind: Kind::Request,
+            id: 77,
+        },
+        &Request::Info,
+        &mut scratch,
+        &mut out,
+    )
+    .unwrap();
+    exchange(&mut w, &mut s, &mut h, &out[..n]);
+    assert!(h.response(77).unwrap().contains("VersionMismatch"));
+
+    // Corrupted and truncated frames are counted; the next good one is answered.
+    let good = frame(80, &Request::Info);
+    let mut bad = good.clone();
+    bad[3] ^= 0x40;
+    let mut stream = bad;
+    stream.extend_from_slice(&good[..good.len() / 2]);
+    stream.push(0);
+    stream.extend_from_slice(&good);
+    exchange(&mut w, &mut s, &mut h, &stream);
+    assert!(h.response(80).unwrap().starts_with("Response(Info"));
+    assert!(s.frame_stats().discarded() >= 2, "{:?}", s.frame_stats());
+
+    // Errors carry codes.
+    exchange(
+        &mut w,
+        &mut s,
+        &mut h,
+        &frame(
+            90,
+            &Request::IfaceAdmin {
+                iface: "nope",
+                up: true,
+            },
+        ),
+    );
+    assert!(
+        h.response(90)
+            .unwrap()
+            .contains(&format!("{:?}", ErrorCode::NoSuchIface))
+    );
+
+    // Reboot and config actions go to the shell.
+    assert_eq!(
+        exchange(&mut w, &mut s, &mut h, &frame(91, &Request::ConfigSave)),
+        Some(Action::SaveConfig)
+    );
+    assert_eq!(
+        exchange(&mut w, &mut s, &mut h, &frame(92, &Request::Reboot)),
+        Some(Action::Reboot)
+    );
+    assert!(h.response(92).unwrap().contains("Ok"));
+}
+
+#[test]
+fn device_ping_scan_and_capture_flow_control() {
+    let mut w = World::build(&WorldOpts::new()).unwrap();
+    w.sim.run_until(secs(60));
+    // A small transmit buffer: room for responses plus about one capture record.
+    let mut s: Box<MgmtServer<4096>> = Box::new(MgmtServer::new("test"));
+    let mut h = Host::default();
+    let node = w
+        .node(0)
+        .unwrap()
+        .addresses()
+        .into_iter()
+        .find(|a| !a.is_unicast_link_local())
+        .unwrap();
+
+    // Ping the backbone host and a mesh node (1200 bytes, fragmented both ways).
+    for (id, dst, size) in [(1, HOST_ADDR, 56), (2, node, 1200), (3, node, 1200)] {
+        exchange(
+            &mut w,
+            &mut s,
+            &mut h,
+            &frame(
+                id,
+                &Request::Ping {
+                    dst: dst.octets(),
+                    size,
+                    seq: id,
+                    timeout_ms: 2000,
+                    iface: None,
+                },
+            ),
+        );
+        run(&mut w, &mut s, &mut h, Duration::from_millis(2100));
+        assert!(h.response(id).is_some(), "ping {id} answered");
+    }
+    assert!(
+        matches!(h.pings[0], PingOutcome::Reply { size: 56, .. }),
+        "{:?}",
+        h.pings
+    );
+    assert!(
+        h.pings[1..]
+            .iter()
+            .any(|p| matches!(p, PingOutcome::Reply { size: 1200, .. })),
+        "{:?}",
+        h.pings
+    );
+    // A second ping while one is in flight is refused as busy.
+    let p = |id, seq| {
+        frame(
+            id,
+            &Request::Ping {
+                dst: HOST_ADDR.octets(),
+                size: 8,
+                seq,
+                timeout_ms: 1000,
+                iface: None,
+            },
+        )
+    };
+    let mut two = p(10, 10);
+    two.extend_from_slice(&p(11, 11));
+    exchange(&mut w, &mut s, &mut h, &two);
+    assert!(h.response(11).unwrap().contains("Busy"));
+    run(&mut w, &mut s, &mut h, Duration::from_millis(1100));
+    assert!(h.response(10).is_some());
+
+    // Energy scan of three channels, then traffic continues on the configured channel.
+    exchange(
+        &mut w,
+        &mut s,
+        &mut h,
+        &frame(
+            20,
+            &Request::ScanEnergy {
+                channels: (1 << 11) | (1 << 12) | (1 << 26),
+                duration_ms: 5,
+            },
+        ),
+    );
+    run(&mut w, &mut s, &mut h, Duration::from_secs(2));
+    let r = h.response(20).unwrap();
+    assert!(r.starts_with("Response(Energy"), "{r}");
+    assert_eq!(r.matches("channel:").count(), 3, "{r}");
+
+    // Capture: streamed while the host keeps reading; drops counted and reported when not.
+    exchange(
+        &mut w,
+        &mut s,
+        &mut h,
+        &frame(
+            30,
+            &Request::CaptureStart {
+                ifaces: 3,
+                promiscuous: false,
+            },
+        ),
+    );
+    assert!(h.response(30).unwrap().contains("Ok"));
+    run(&mut w, &mut s, &mut h, Duration::from_secs(20));
+    assert!(
+        h.captures.iter().all(|c| c.1 == [0, 0]),
+        "no drops while drained"
+    );
+    // Now the host stops reading for 30 s: the device's ring fills, and when the line
+    // is read again the records that did not fit are counted and reported.
+    let t = w.sim.now() + Duration::from_secs(30);
+    w.sim.run_until(t);
+    exchange(&mut w, &mut s, &mut h, &[]);
+    run(&mut w, &mut s, &mut h, Duration::from_secs(2));
+    let last = h.captures.last().unwrap().1;
+    assert!(last[0] > 0, "wpan0 drops reported in the records: {last:?}");
+    exchange(&mut w, &mut s, &mut h, &frame(31, &Request::CaptureStop));
+    let r = h.response(31).unwrap().to_string();
+    assert!(r.starts_with("Response(CaptureStats"), "{r}");
+    assert!(!r.contains("dropped: [0, 0]"), "{r}");
+    assert!(h.captures.len() > 20, "{} records", h.captures.len());
+    assert!(h.captures.iter().any(|c| c.0), "transmitted frames too");
+    // After stopping, nothing more is streamed.
+    let before = h.captures.len();
+    run(&mut w, &mut s, &mut h, Duration::from_secs(5));
+    assert_eq!(h.captures.len(), before);
+    assert!(s.stats().capture_sent as usize >= before);
+}
