@@ -37,7 +37,8 @@
 //! `ChecksumCapabilities::ignored()`, so its Interface neither verifies on receive nor computes
 //! on transmit (it sends 0); the datagram's checksum field is a dummy value).
 //!
-//! Run: `CARGO_TARGET_DIR=/work/target-sixlo-bench cargo bench -p sixlo`
+//! Run: `CARGO_TARGET_DIR=/work/target-sixlo-bench cargo bench -p sixlo` (transmit group only:
+//! append `-- "fragment 1280B"`). Figures and ratios: docs/sixlo.md.
 
 use std::hint::black_box;
 
