@@ -37,8 +37,9 @@ use crate::ping::PingReply;
 
 /// Firmware name and version reported in `Hello` and `Info`.
 pub const FIRMWARE: &str = concat!("sixgate ", env!("CARGO_PKG_VERSION"));
-/// Transmit-buffer bytes always kept for responses.
-pub const RESPONSE_RESERVE: usize = 1024;
+/// Transmit-buffer bytes always kept for responses: one whole frame, so even the largest
+/// response fits after the line filled up with records.
+pub const RESPONSE_RESERVE: usize = mgmt::MAX_FRAME;
 /// Counters the server can reset (baseline slots); more are reported but not resettable.
 pub const MAX_COUNTERS: usize = 256;
 /// Longest log line sent (longer ones are cut).
@@ -70,7 +71,8 @@ pub struct MgmtStats {
     pub bad_messages: u64,
     /// Responses that found no room (should stay 0).
     pub responses_lost: u64,
-    /// Events not sent (no room or not subscribed while queued).
+    /// Events not sent for lack of room while subscribed (events while nobody is subscribed
+    /// are discarded, not counted); the host learns of them from an `EventKind::Lost`.
     pub events_lost: u64,
     /// Log lines not sent for lack of room.
     pub logs_lost: u64,
@@ -124,6 +126,8 @@ pub struct MgmtServer<const TX: usize> {
     baseline: [u64; MAX_COUNTERS],
     action: Option<Action>,
     capture_unavailable: Option<&'static str>,
+    /// Events lost since the last one sent (reported as `EventKind::Lost` first).
+    lost_events: u32,
     stats: MgmtStats,
 }
 
@@ -157,6 +161,7 @@ impl<const TX: usize> MgmtServer<TX> {
             baseline: [0; MAX_COUNTERS],
             action: None,
             capture_unavailable: None,
+            lost_events: 0,
             stats: MgmtStats::default(),
         }
     }
@@ -281,7 +286,7 @@ impl<const TX: usize> MgmtServer<TX> {
             }
             Ok((h, Err(DecodeError::Version(v)))) => {
                 self.stats.bad_messages += 1;
-                let mut m: String<96> = String::new();
+                let mut m: String<128> = String::new();
                 let _ = write!(
                     m,
                     "protocol version {v} not supported (device speaks {}); send Hello",
@@ -291,11 +296,16 @@ impl<const TX: usize> MgmtServer<TX> {
             }
             Ok((h, Err(_))) => {
                 self.stats.bad_messages += 1;
-                self.error(
-                    h.id,
-                    ErrorCode::UnknownRequest,
-                    "unknown or malformed request",
-                );
+                // The first body byte is the variant index: past the last request, the
+                // request is unknown (a newer host); otherwise its fields did not decode.
+                let known = p
+                    .get(mgmt::HEADER_LEN)
+                    .is_some_and(|&v| usize::from(v) < mgmt::REQUEST_VARIANTS);
+                if known {
+                    self.error(h.id, ErrorCode::Malformed, "malformed request");
+                } else {
+                    self.error(h.id, ErrorCode::UnknownRequest, "unknown request");
+                }
             }
             Ok((h, Ok(Message::Request(r)))) => {
                 if h.version != self.version && !matches!(r, Request::Hello { .. }) {
@@ -905,7 +915,7 @@ impl<const TX: usize> MgmtServer<TX> {
     }
 
     fn app_error(&mut self, id: u16, e: crate::app::AppError) {
-        let mut m: String<96> = String::new();
+        let mut m: String<192> = String::new();
         let _ = write!(m, "{e}");
         let code = match e {
             crate::app::AppError::Config(_) => ErrorCode::InvalidArgument,
@@ -917,9 +927,16 @@ impl<const TX: usize> MgmtServer<TX> {
     }
 
     fn core_error(&mut self, id: u16, e: netif::stack::IfaceError) {
-        let mut m: String<96> = String::new();
-        let _ = write!(m, "{e:?}");
-        self.error(id, ErrorCode::InvalidArgument, &m);
+        use netif::stack::IfaceError as E;
+        let mut m: String<192> = String::new();
+        let _ = write!(m, "{e}");
+        let code = match e {
+            E::NoSuchIface => ErrorCode::NoSuchIface,
+            E::NoSuchAddr => ErrorCode::NotFound,
+            E::TableFull | E::AddrTableFull | E::HandlerTableFull => ErrorCode::Full,
+            _ => ErrorCode::InvalidArgument,
+        };
+        self.error(id, code, &m);
     }
 
     /// A new host session (Hello) or a reboot: stop streaming, cancel subscriptions and
@@ -930,6 +947,7 @@ impl<const TX: usize> MgmtServer<TX> {
         }
         self.events = false;
         self.logs = false;
+        self.lost_events = 0;
         self.ping = None;
         if self.scan.take().is_some() {
             let _ = app.restore_channel(radio);
@@ -1128,11 +1146,19 @@ impl<const TX: usize> MgmtServer<TX> {
                 },
                 AppEvent::Energy { channel, dbm } => EventKind::Energy(channel, dbm),
             };
+            if self.lost_events > 0 {
+                let lost = mgmt::Event {
+                    ts_ms,
+                    kind: EventKind::Lost(self.lost_events),
+                };
+                if self.send_unsolicited(Kind::Event, &lost) {
+                    self.lost_events = 0;
+                }
+            }
             let ev = mgmt::Event { ts_ms, kind };
-            if self.free() < RESPONSE_RESERVE + mgmt::MAX_FRAME
-                || !self.push(self.header(Kind::Event, 0), &ev)
-            {
+            if self.lost_events > 0 || !self.send_unsolicited(Kind::Event, &ev) {
                 self.stats.events_lost += 1;
+                self.lost_events = self.lost_events.saturating_add(1);
             }
         }
     }

@@ -157,6 +157,13 @@ fn requests_answers_and_errors() {
     let r = h.response(0x1234).unwrap();
     assert!(r.contains("UnknownRequest"), "{r}");
 
+    // A known request with bytes that do not decode: Malformed.
+    let p = [mgmt::PROTOCOL_VERSION, 0, 0x35, 0x12, 3, 0xff];
+    let mut enc = vec![0u8; 64];
+    let n = mgmt::encode_frame(&p, &mut enc).unwrap();
+    exchange(&mut w, &mut s, &mut h, &enc[..n]);
+    assert!(h.response(0x1235).unwrap().contains("Malformed"));
+
     // Another protocol version: VersionMismatch.
     let mut scratch = vec![0u8; MAX_PAYLOAD];
     let mut out = vec![0u8; MAX_FRAME];

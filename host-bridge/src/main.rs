@@ -453,8 +453,10 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
             if *count == 0 {
                 return Err(usage("-c must be at least 1"));
             }
-            if *size > 1452 {
-                return Err(usage("-s: at most 1452 data bytes"));
+            // The device holds an echo in one 1344-byte packet buffer: 1296 data bytes at
+            // most (it refuses more itself too).
+            if *size > 1296 {
+                return Err(usage("-s: at most 1296 data bytes"));
             }
             Plan::Ping(cmd::ping::PingOpts {
                 dst,

@@ -35,6 +35,10 @@ pub const PROTOCOL_VERSION: u8 = 1;
 /// Bytes of the [`Header`] at the start of every payload.
 pub const HEADER_LEN: usize = 4;
 
+/// Number of [`Request`] variants: a body whose first byte (the variant index) is at least
+/// this is an unknown request rather than a malformed one.
+pub const REQUEST_VARIANTS: usize = 26;
+
 /// The kind of a message, the second header byte.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -251,6 +255,21 @@ fn decode_body(h: Header, body: &[u8]) -> Result<Message<'_>, DecodeError> {
 /// order or number of variants changes it; renaming does not (names are not on the wire).
 pub fn schema_fingerprint() -> u32 {
     let mut digest = frame::CRC32.digest();
+    // The list capacities are part of the schema too: a peer with larger pages would send
+    // lists this side cannot hold.
+    for cap in [
+        MAX_IFACES,
+        MAX_ADDRS,
+        MAX_ROUTES,
+        MAX_NEIGHBORS,
+        NODES_PER_PAGE,
+        COUNTERS_PER_PAGE,
+        MAX_CHANNELS,
+        MAX_PAYLOAD,
+        REQUEST_VARIANTS,
+    ] {
+        digest.update(&(cap as u32).to_le_bytes());
+    }
     let mut scratch = [0u8; 256];
     for_each_sample(&mut |kind, body| {
         let n = body(&mut scratch);
@@ -299,7 +318,7 @@ pub mod samples {
     }
 
     /// Every [`Request`] variant, in variant order.
-    pub fn requests() -> [Request<'static>; 27] {
+    pub fn requests() -> [Request<'static>; 28] {
         [
             Request::Hello {
                 version: PROTOCOL_VERSION,
@@ -374,11 +393,15 @@ pub mod samples {
                 iface: "wpan0",
                 setting: IfaceSetting::TxPower(-4),
             },
+            Request::IfaceSet {
+                iface: "wpan0",
+                setting: IfaceSetting::PanId(0x1234),
+            },
         ]
     }
 
     /// Every [`Response`] variant, in variant order.
-    pub fn responses() -> [Response<'static>; 17] {
+    pub fn responses() -> [Response<'static>; 18] {
         let iface = IfaceInfo {
             name: "wpan0",
             kind: IfaceKind::Wpan,
@@ -521,6 +544,7 @@ pub mod samples {
                 from: A,
             }),
             Response::Ping(PingOutcome::Timeout),
+            Response::Ping(PingOutcome::NotSent),
         ]
     }
 

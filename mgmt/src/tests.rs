@@ -60,7 +60,7 @@ fn variant_indices<T: Serialize>(items: &[T]) -> BTreeSet<u8> {
 #[test]
 fn samples_cover_every_variant() {
     let r = variant_indices(&samples::requests());
-    assert_eq!(r, (0..=25).collect(), "requests");
+    assert_eq!(r, (0..REQUEST_VARIANTS as u8).collect(), "requests");
     let r = variant_indices(&samples::responses());
     assert_eq!(r, (0..=14).collect(), "responses");
     let e: Vec<EventKind<'_>> = samples::events().into_iter().map(|e| e.kind).collect();
