@@ -337,6 +337,11 @@ impl<const TX: usize> MgmtServer<TX> {
         TX.saturating_sub(self.tx_len)
     }
 
+    /// Room for one more unsolicited message with a response's worth kept back.
+    fn stream_room(&self) -> bool {
+        self.free() >= RESPONSE_RESERVE + mgmt::MAX_FRAME
+    }
+
     fn push<T: serde::Serialize + ?Sized>(&mut self, h: Header, body: &T) -> bool {
         let Some(out) = self.tx.get_mut(self.tx_len..) else {
             return false;
@@ -372,7 +377,7 @@ impl<const TX: usize> MgmtServer<TX> {
     }
 
     fn send_unsolicited<T: serde::Serialize + ?Sized>(&mut self, kind: Kind, body: &T) -> bool {
-        if self.free() < RESPONSE_RESERVE + mgmt::MAX_FRAME {
+        if !self.stream_room() {
             return false;
         }
         self.push(self.header(kind, 0), body)
@@ -1169,7 +1174,7 @@ impl<const TX: usize> MgmtServer<TX> {
         };
         let mut data = [0u8; 1536];
         loop {
-            let room = self.free() >= RESPONSE_RESERVE + mgmt::MAX_FRAME;
+            let room = self.stream_room();
             let ring = app.capture_mut();
             let Some((meta, n)) = ring.pop(&mut data) else {
                 break;

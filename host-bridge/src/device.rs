@@ -192,6 +192,7 @@ impl Device {
         f: impl FnOnce(Response<'_>) -> T,
     ) -> Result<T, CliError> {
         let id = self.send(req)?;
+        let port = self.port.clone();
         let deadline = Instant::now() + wait.unwrap_or(self.timeout);
         let mut f = Some(f);
         let mut result: Option<Result<T, CliError>> = None;
@@ -211,7 +212,7 @@ impl Device {
                 }
                 Err(DecodeError::Version(v)) if h.id == id => {
                     result = Some(Err(CliError::Incompatible {
-                        port: String::new(),
+                        port: port.clone(),
                         why: format!("the device answered in protocol version {v}"),
                     }));
                 }
@@ -226,14 +227,7 @@ impl Device {
                 )));
             }
         }
-        match result {
-            Some(Err(CliError::Incompatible { why, .. })) => Err(CliError::Incompatible {
-                port: self.port.clone(),
-                why,
-            }),
-            Some(r) => r,
-            None => Err(CliError::Other("no result".into())),
-        }
+        result.unwrap_or_else(|| Err(CliError::Other("no result".into())))
     }
 
     /// [`Device::request_with`] with the default timeout, ignoring unsolicited messages.
@@ -249,7 +243,7 @@ impl Device {
     pub fn request_ok(&mut self, req: &Request<'_>) -> Result<(), CliError> {
         self.request(req, |r| match r {
             Response::Ok => Ok(()),
-            other => Err(CliError::Other(format!("unexpected answer: {other:?}"))),
+            other => crate::cmd::unexpected(other),
         })?
     }
 

@@ -153,7 +153,7 @@ pub fn run(
     }
     let stats = dev.request(&Request::CaptureStop, |r| match r {
         Response::CaptureStats(s) => Ok(s),
-        other => Err(CliError::Other(format!("unexpected answer: {other:?}"))),
+        other => super::unexpected(other),
     })??;
     let end_wall = now_us();
     // Records that arrived between our last read and the stop are not written; the device's

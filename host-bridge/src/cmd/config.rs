@@ -31,7 +31,7 @@ pub fn show(dev: &mut Device, out: Out) -> Result<(), CliError> {
             "max_registration_min": c.max_registration_min,
             "unsaved": c.unsaved,
         })),
-        other => Err(CliError::Other(format!("unexpected answer: {other:?}"))),
+        other => super::unexpected(other),
     })??;
     if out.json {
         out.json(&v);

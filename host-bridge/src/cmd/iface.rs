@@ -3,7 +3,7 @@
 use mgmt::{IfaceKind, IfaceSetting, Request, Response};
 use serde_json::{Value, json};
 
-use super::{Out, hex_colon, table};
+use super::{Out, hex_colon, text};
 use crate::device::Device;
 use crate::error::CliError;
 
@@ -38,7 +38,7 @@ fn list_json(dev: &mut Device) -> Result<Vec<Value>, CliError> {
                 j
             })
             .collect()),
-        other => Err(CliError::Other(format!("unexpected answer: {other:?}"))),
+        other => super::unexpected(other),
     })?
 }
 
@@ -53,41 +53,28 @@ fn state(i: &Value) -> &'static str {
 /// `iface list`.
 pub fn list(dev: &mut Device, out: Out) -> Result<(), CliError> {
     let v = list_json(dev)?;
-    if out.json {
-        out.json(&json!(v));
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = v
-        .iter()
-        .map(|i| {
-            vec![
-                i["name"].as_str().unwrap_or("").to_string(),
-                i["kind"].as_str().unwrap_or("").to_string(),
-                state(i).to_string(),
-                i["mtu"].to_string(),
-                i["ll_addr"].as_str().unwrap_or("").to_string(),
-                i["rx_packets"].to_string(),
-                i["tx_packets"].to_string(),
-                i["drops"].to_string(),
-            ]
-        })
-        .collect();
-    print!(
-        "{}",
-        table(
-            &[
-                "NAME",
-                "TYPE",
-                "STATE",
-                "MTU",
-                "LINK-ADDR",
-                "RX",
-                "TX",
-                "DROPS"
-            ],
-            &rows
-        )
-    );
+    let headers = [
+        "NAME",
+        "TYPE",
+        "STATE",
+        "MTU",
+        "LINK-ADDR",
+        "RX",
+        "TX",
+        "DROPS",
+    ];
+    out.list(&v, &headers, |i| {
+        vec![
+            text(&i["name"], ""),
+            text(&i["kind"], ""),
+            state(i).to_string(),
+            text(&i["mtu"], ""),
+            text(&i["ll_addr"], ""),
+            text(&i["rx_packets"], ""),
+            text(&i["tx_packets"], ""),
+            text(&i["drops"], ""),
+        ]
+    });
     Ok(())
 }
 

@@ -26,7 +26,7 @@ pub fn run(dev: &mut Device, out: Out) -> Result<(), CliError> {
             "pool_free": i.pool_free,
             "pool_size": i.pool_size,
         })),
-        other => Err(CliError::Other(format!("unexpected answer: {other:?}"))),
+        other => super::unexpected(other),
     })??;
     if out.json {
         out.json(&v);

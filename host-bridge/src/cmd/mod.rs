@@ -114,6 +114,57 @@ pub fn dur_ms(ms: u64) -> String {
     }
 }
 
+/// The error for a response of the wrong kind.
+pub fn unexpected<T>(r: mgmt::Response<'_>) -> Result<T, CliError> {
+    Err(CliError::Other(format!("unexpected answer: {r:?}")))
+}
+
+/// A JSON value as table text: strings bare, `null` as `none`, anything else as JSON.
+pub fn text(v: &serde_json::Value, none: &str) -> String {
+    match v {
+        serde_json::Value::Null => none.to_string(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Every page of a paged list (nodes, counters): `req(start)` asks for the page at `start`,
+/// `take` returns the total and the page's items.
+pub fn pages<'a, T>(
+    dev: &mut Device,
+    req: impl Fn(u16) -> mgmt::Request<'a>,
+    take: impl Fn(mgmt::Response<'_>) -> Result<(u16, Vec<T>), CliError>,
+) -> Result<Vec<T>, CliError> {
+    let mut all = Vec::new();
+    let mut start: u16 = 0;
+    loop {
+        let (total, got) = dev.request(&req(start), &take)??;
+        let n = got.len();
+        all.extend(got);
+        start = start.saturating_add(u16::try_from(n).unwrap_or(u16::MAX));
+        if n == 0 || start >= total {
+            return Ok(all);
+        }
+    }
+}
+
+impl Out {
+    /// A list: the JSON array, or a table with one row per item.
+    pub fn list(
+        &self,
+        items: &[serde_json::Value],
+        headers: &[&str],
+        row: impl Fn(&serde_json::Value) -> Vec<String>,
+    ) {
+        if self.json {
+            self.json(&serde_json::Value::Array(items.to_vec()));
+        } else {
+            let rows: Vec<Vec<String>> = items.iter().map(row).collect();
+            print!("{}", table(headers, &rows));
+        }
+    }
+}
+
 /// `Ok` when the response is `Ok`.
 pub fn simple(
     dev: &mut Device,

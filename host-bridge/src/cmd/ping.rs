@@ -64,7 +64,7 @@ pub fn run(
             &mut |_| {},
             |r| match r {
                 Response::Ping(p) => Ok(p),
-                other => Err(CliError::Other(format!("unexpected answer: {other:?}"))),
+                other => super::unexpected(other),
             },
         )??;
         match r {

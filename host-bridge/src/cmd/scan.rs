@@ -47,7 +47,7 @@ pub fn run(dev: &mut Device, out: Out, mask: u32, per_channel_ms: u16) -> Result
         &mut |_| {},
         |r| match r {
             Response::Energy(v) => Ok(v.iter().map(|c| (c.channel, c.dbm)).collect::<Vec<_>>()),
-            other => Err(CliError::Other(format!("unexpected answer: {other:?}"))),
+            other => super::unexpected(other),
         },
     )??;
     if out.json {

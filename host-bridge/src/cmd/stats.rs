@@ -3,7 +3,7 @@
 use mgmt::{Layer, Request, Response};
 use serde_json::{Map, Value, json};
 
-use super::Out;
+use super::{Out, pages, unexpected};
 use crate::device::Device;
 use crate::error::CliError;
 
@@ -20,10 +20,10 @@ fn layer_name(l: Layer) -> &'static str {
 
 /// Every counter grouped by layer (and interface); `--reset` zeroes them afterwards.
 pub fn run(dev: &mut Device, out: Out, iface: Option<&str>, reset: bool) -> Result<(), CliError> {
-    let mut all: Vec<(String, Option<String>, String, u64)> = Vec::new();
-    let mut start: u16 = 0;
-    loop {
-        let (total, got) = dev.request(&Request::Stats { iface, start }, |r| match r {
+    let all = pages(
+        dev,
+        |start| Request::Stats { iface, start },
+        |r| match r {
             Response::Stats {
                 total, counters, ..
             } => Ok((
@@ -38,17 +38,11 @@ pub fn run(dev: &mut Device, out: Out, iface: Option<&str>, reset: bool) -> Resu
                             c.value,
                         )
                     })
-                    .collect::<Vec<_>>(),
+                    .collect(),
             )),
-            other => Err(CliError::Other(format!("unexpected answer: {other:?}"))),
-        })??;
-        let n = got.len();
-        all.extend(got);
-        start = start.saturating_add(n as u16);
-        if n == 0 || usize::from(start) >= usize::from(total) {
-            break;
-        }
-    }
+            other => unexpected(other),
+        },
+    )?;
     if reset {
         dev.request_ok(&Request::StatsReset { iface })?;
     }

@@ -5,13 +5,9 @@ use std::net::Ipv6Addr;
 use mgmt::{AddrState, NeighState, Request, Response, RouteOrigin};
 use serde_json::{Value, json};
 
-use super::{Out, hex_colon, ip, table};
+use super::{Out, hex_colon, ip, text, unexpected};
 use crate::device::Device;
 use crate::error::CliError;
-
-fn unexpected<T>(r: Response<'_>) -> Result<T, CliError> {
-    Err(CliError::Other(format!("unexpected answer: {r:?}")))
-}
 
 /// `addr list`.
 pub fn addr_list(dev: &mut Device, out: Out) -> Result<(), CliError> {
@@ -34,24 +30,16 @@ pub fn addr_list(dev: &mut Device, out: Out) -> Result<(), CliError> {
             .collect()),
         r => unexpected(r),
     })??;
-    if out.json {
-        out.json(&json!(v));
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = v
-        .iter()
-        .map(|a| {
-            vec![
-                a["iface"].as_str().unwrap_or("").into(),
-                format!("{}/{}", a["addr"].as_str().unwrap_or(""), a["prefix_len"]),
-                a["state"].as_str().unwrap_or("").into(),
-                a["valid_s"]
-                    .as_u64()
-                    .map_or("forever".into(), |s| format!("{s}s")),
-            ]
-        })
-        .collect();
-    print!("{}", table(&["IFACE", "ADDRESS", "STATE", "VALID"], &rows));
+    out.list(&v, &["IFACE", "ADDRESS", "STATE", "VALID"], |a| {
+        vec![
+            text(&a["iface"], ""),
+            format!("{}/{}", text(&a["addr"], ""), a["prefix_len"]),
+            text(&a["state"], ""),
+            a["valid_s"]
+                .as_u64()
+                .map_or("forever".into(), |s| format!("{s}s")),
+        ]
+    });
     Ok(())
 }
 
@@ -110,32 +98,19 @@ pub fn route_list(dev: &mut Device, out: Out) -> Result<(), CliError> {
             .collect()),
         r => unexpected(r),
     })??;
-    if out.json {
-        out.json(&json!(v));
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = v
-        .iter()
-        .map(|r| {
-            vec![
-                r["prefix"].as_str().unwrap_or("").into(),
-                r["iface"].as_str().unwrap_or("reject").into(),
-                r["via"].as_str().unwrap_or("on-link").into(),
-                r["metric"].to_string(),
-                r["origin"].as_str().unwrap_or("").into(),
-                r["expires_s"]
-                    .as_u64()
-                    .map_or("never".into(), |s| format!("{s}s")),
-            ]
-        })
-        .collect();
-    print!(
-        "{}",
-        table(
-            &["PREFIX", "IFACE", "VIA", "METRIC", "ORIGIN", "EXPIRES"],
-            &rows
-        )
-    );
+    let headers = ["PREFIX", "IFACE", "VIA", "METRIC", "ORIGIN", "EXPIRES"];
+    out.list(&v, &headers, |r| {
+        vec![
+            text(&r["prefix"], ""),
+            text(&r["iface"], "reject"),
+            text(&r["via"], "on-link"),
+            text(&r["metric"], ""),
+            text(&r["origin"], ""),
+            r["expires_s"]
+                .as_u64()
+                .map_or("never".into(), |s| format!("{s}s")),
+        ]
+    });
     Ok(())
 }
 
@@ -197,30 +172,19 @@ pub fn neigh_list(dev: &mut Device, out: Out) -> Result<(), CliError> {
             .collect()),
         r => unexpected(r),
     })??;
-    if out.json {
-        out.json(&json!(v));
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = v
-        .iter()
-        .map(|n| {
-            vec![
-                n["addr"].as_str().unwrap_or("").into(),
-                "eth0".into(),
-                n["mac"].as_str().unwrap_or("-").into(),
-                n["state"].as_str().unwrap_or("").into(),
-                if n["router"] == true {
-                    "router".into()
-                } else {
-                    String::new()
-                },
-            ]
-        })
-        .collect();
-    print!(
-        "{}",
-        table(&["ADDRESS", "IFACE", "LLADDR", "STATE", ""], &rows)
-    );
+    out.list(&v, &["ADDRESS", "IFACE", "LLADDR", "STATE", ""], |n| {
+        vec![
+            text(&n["addr"], ""),
+            "eth0".into(),
+            text(&n["mac"], "-"),
+            text(&n["state"], ""),
+            if n["router"] == true {
+                "router".into()
+            } else {
+                String::new()
+            },
+        ]
+    });
     Ok(())
 }
 
