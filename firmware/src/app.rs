@@ -31,7 +31,9 @@ use netif::{
 };
 use sixlo::Context;
 
-use crate::capture::{CaptureIface, CaptureMeta, DefaultCaptureRing, Direction};
+use crate::capture::{
+    CaptureIface, CaptureMeta, CaptureRing, CaptureStorage, DEFAULT_CAPTURE_BYTES, Direction,
+};
 use crate::config::{Backbone, Config, ConfigError};
 use crate::lbr::{Lbr, LbrEvent, our_iid};
 use crate::ping::{PingError, PingReply, PingStats, Pinger};
@@ -55,28 +57,30 @@ pub const HOUSEKEEPING: Duration = Duration::from_secs(1);
 /// The netif storage type.
 pub type NetResources = netif::Resources<PACKETS, PACKET_BUF, ROUTES, QUEUE_DEPTH, CORE_EVENTS>;
 
-/// All storage of the application, in one place (a `static` on the board).
-pub struct AppResources {
+/// All storage of the application, in one place (a `static` on the board). `CAPTURE` is the
+/// capture ring's size in bytes; it must hold the largest frame to be captured (1514-byte
+/// Ethernet frames + a 17-byte record header), or such frames are counted as capture drops.
+pub struct AppResources<const CAPTURE: usize = DEFAULT_CAPTURE_BYTES> {
     net: NetResources,
     registry: WpanRegistry,
     reassembler: WpanReassembler,
-    capture: DefaultCaptureRing,
+    capture: CaptureStorage<CAPTURE>,
 }
 
-impl Default for AppResources {
+impl<const CAPTURE: usize> Default for AppResources<CAPTURE> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl AppResources {
+impl<const CAPTURE: usize> AppResources<CAPTURE> {
     /// Empty storage.
     pub fn new() -> Self {
         AppResources {
             net: NetResources::new(),
             registry: WpanRegistry::new(),
             reassembler: WpanReassembler::default(),
-            capture: DefaultCaptureRing::new(),
+            capture: CaptureStorage::new(),
         }
     }
 }
@@ -210,7 +214,7 @@ pub struct NodeInfo {
 /// Radio wrapper that records every PSDU we transmit (ACKs included) into the capture ring.
 struct Tap<'a, R: Radio> {
     radio: &'a mut R,
-    capture: &'a mut DefaultCaptureRing,
+    capture: &'a mut CaptureRing,
     channel: u8,
 }
 
@@ -262,7 +266,7 @@ impl<R: Radio> Radio for Tap<'_, R> {
 /// Ethernet driver wrapper that records frames in both directions.
 struct EthTap<'a, D: Driver> {
     drv: &'a mut D,
-    capture: &'a mut DefaultCaptureRing,
+    capture: &'a mut CaptureRing,
     now: Instant,
 }
 
@@ -316,7 +320,7 @@ pub struct App<'r> {
     eth: EthernetL2,
     lbr: Lbr,
     ping: Pinger,
-    capture: &'r mut DefaultCaptureRing,
+    capture: &'r mut CaptureRing,
     wpan_i: IfIndex,
     eth_i: IfIndex,
     boot: Instant,
@@ -353,9 +357,9 @@ fn mac_config(cfg: &Config) -> Result<MacConfig, AppError> {
 
 impl<'r> App<'r> {
     /// Start the border router with `cfg` over `res`, programming `radio`.
-    pub fn new(
+    pub fn new<const CAPTURE: usize>(
         cfg: Config,
-        res: &'r mut AppResources,
+        res: &'r mut AppResources<CAPTURE>,
         now: Instant,
         radio: &mut impl Radio,
     ) -> Result<Self, AppError> {
@@ -786,11 +790,11 @@ impl<'r> App<'r> {
     }
 
     /// The capture ring (start/stop, drain records).
-    pub fn capture_mut(&mut self) -> &mut DefaultCaptureRing {
+    pub fn capture_mut(&mut self) -> &mut CaptureRing {
         self.capture
     }
     /// The capture ring.
-    pub fn capture(&self) -> &DefaultCaptureRing {
+    pub fn capture(&self) -> &CaptureRing {
         self.capture
     }
 
@@ -949,6 +953,11 @@ impl<'r> App<'r> {
         size: u16,
     ) -> Result<IfIndex, PingError> {
         self.ping.send(&mut self.stack, now, dst, iface, seq, size)
+    }
+
+    /// Whether an echo reply or error is waiting in [`App::pop_ping`].
+    pub fn has_ping_reply(&self) -> bool {
+        self.ping.has_reply()
     }
 
     /// The next echo reply or error for our echo requests.

@@ -1,7 +1,10 @@
 //! The capture ring: frames seen at both L2 boundaries (`wpan0` PSDUs, `eth0` Ethernet frames),
 //! kept with their metadata until the host drains them (for pcapng export).
 //!
-//! `no_std`, no heap: a [`CaptureRing`] is one `[u8; BYTES]` holding records back to back.
+//! `no_std`, no heap: a ring is one byte array holding records back to back. Its size is a
+//! resource choice ([`CaptureStorage<BYTES>`](CaptureStorage), e.g. [`DefaultCaptureRing`]);
+//! everything else works on the size-erased [`CaptureRing`] (`&mut CaptureStorage<N>`
+//! coerces to `&mut CaptureRing`), so the application does not depend on the size.
 //!
 //! # Record layout
 //!
@@ -42,8 +45,11 @@
 /// Size of the capture ring the application uses, in bytes.
 pub const DEFAULT_CAPTURE_BYTES: usize = 4096;
 
-/// The capture ring the application uses.
-pub type DefaultCaptureRing = CaptureRing<DEFAULT_CAPTURE_BYTES>;
+/// A capture ring with `BYTES` bytes of storage.
+pub type CaptureStorage<const BYTES: usize> = CaptureRing<[u8; BYTES]>;
+
+/// The capture ring of the default resources.
+pub type DefaultCaptureRing = CaptureStorage<DEFAULT_CAPTURE_BYTES>;
 
 /// Bytes of ring storage taken by each record's header (see the module docs).
 pub const RECORD_HEADER_LEN: usize = 17;
@@ -156,12 +162,14 @@ pub struct CaptureStats {
 
 /// A bounded, allocation-free ring of captured frames; see the module docs for layout and
 /// overflow behaviour.
+///
+/// `B` is the storage: `[u8; N]` where the ring is owned ([`CaptureStorage`]), `[u8]` (the
+/// default) where it is used.
 #[derive(Clone, Debug)]
-pub struct CaptureRing<const BYTES: usize> {
-    buf: [u8; BYTES],
-    /// Offset of the oldest record; `< BYTES` (0 when `BYTES` is 0).
+pub struct CaptureRing<B: ?Sized = [u8]> {
+    /// Offset of the oldest record; `< capacity` (0 when the capacity is 0).
     head: usize,
-    /// Bytes in use; `<= BYTES`.
+    /// Bytes in use; `<= capacity`.
     used: usize,
     /// Records in use.
     records: usize,
@@ -171,15 +179,31 @@ pub struct CaptureRing<const BYTES: usize> {
     dropped: u64,
     dropped_by_iface: [u64; 2],
     bytes: u64,
+    /// Last, so the ring can be unsized.
+    buf: B,
 }
 
-impl<const BYTES: usize> Default for CaptureRing<BYTES> {
+impl<const BYTES: usize> Default for CaptureStorage<BYTES> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<const BYTES: usize> CaptureRing<BYTES> {
+impl<const BYTES: usize> core::ops::Deref for CaptureStorage<BYTES> {
+    type Target = CaptureRing;
+
+    fn deref(&self) -> &CaptureRing {
+        self
+    }
+}
+
+impl<const BYTES: usize> core::ops::DerefMut for CaptureStorage<BYTES> {
+    fn deref_mut(&mut self) -> &mut CaptureRing {
+        self
+    }
+}
+
+impl<const BYTES: usize> CaptureStorage<BYTES> {
     /// An empty, stopped ring with [`CaptureFilter::DEFAULT`].
     pub const fn new() -> Self {
         CaptureRing {
@@ -195,10 +219,12 @@ impl<const BYTES: usize> CaptureRing<BYTES> {
             bytes: 0,
         }
     }
+}
 
-    /// Storage size in bytes (`BYTES`).
+impl CaptureRing {
+    /// Storage size in bytes.
     pub const fn capacity(&self) -> usize {
-        BYTES
+        self.buf.len()
     }
 
     /// Starts (or restarts with a new filter) recording. Pending records and counters are kept;
@@ -320,12 +346,12 @@ impl<const BYTES: usize> CaptureRing<BYTES> {
 
     /// Free bytes.
     fn free(&self) -> usize {
-        BYTES.saturating_sub(self.used)
+        self.capacity().saturating_sub(self.used)
     }
 
-    /// `pos` modulo `BYTES` (0 when `BYTES` is 0).
+    /// `pos` modulo the capacity (0 when the capacity is 0).
     fn wrap(&self, pos: usize) -> usize {
-        pos.checked_rem(BYTES).unwrap_or(0)
+        pos.checked_rem(self.capacity()).unwrap_or(0)
     }
 
     /// Header and captured length of the oldest record.
@@ -338,10 +364,10 @@ impl<const BYTES: usize> CaptureRing<BYTES> {
         Some(decode_header(&h))
     }
 
-    /// Copies `data` into the ring at `pos` (`< BYTES`), wrapping at the end. The caller has
-    /// checked that `data.len() <= BYTES`; anything that would not fit is silently cut.
+    /// Copies `data` into the ring at `pos` (`< capacity`), wrapping at the end. The caller
+    /// has checked that `data.len() <= capacity`; anything that would not fit is silently cut.
     fn copy_in(&mut self, pos: usize, data: &[u8]) {
-        let first = BYTES.saturating_sub(pos).min(data.len());
+        let first = self.capacity().saturating_sub(pos).min(data.len());
         let Some((a, b)) = data.split_at_checked(first) else {
             return;
         };
@@ -353,10 +379,10 @@ impl<const BYTES: usize> CaptureRing<BYTES> {
         }
     }
 
-    /// Copies `out.len()` bytes from the ring at `pos` (`< BYTES`) into `out`, wrapping at the
-    /// end.
+    /// Copies `out.len()` bytes from the ring at `pos` (`< capacity`) into `out`, wrapping at
+    /// the end.
     fn copy_out(&self, pos: usize, out: &mut [u8]) {
-        let first = BYTES.saturating_sub(pos).min(out.len());
+        let first = self.capacity().saturating_sub(pos).min(out.len());
         let Some((a, b)) = out.split_at_mut_checked(first) else {
             return;
         };
@@ -466,8 +492,8 @@ mod tests {
         (0..len).map(|k| (i as usize * 31 + k * 7) as u8).collect()
     }
 
-    fn running<const B: usize>() -> CaptureRing<B> {
-        let mut r = CaptureRing::<B>::new();
+    fn running<const B: usize>() -> CaptureStorage<B> {
+        let mut r = CaptureStorage::<B>::new();
         r.start(CaptureFilter {
             promiscuous: true,
             ..CaptureFilter::DEFAULT
@@ -583,7 +609,7 @@ mod tests {
 
     #[test]
     fn snaplen_truncates() {
-        let mut r = CaptureRing::<256>::new();
+        let mut r = CaptureStorage::<256>::new();
         r.start(CaptureFilter {
             snaplen: 10,
             ..CaptureFilter::DEFAULT
@@ -643,7 +669,7 @@ mod tests {
 
     #[test]
     fn stop_start_and_filter() {
-        let mut r = CaptureRing::<256>::new();
+        let mut r = CaptureStorage::<256>::new();
         let m = meta(1, CaptureIface::Wpan0, Direction::Rx, 4);
         assert!(!r.record(m, &[1, 2, 3, 4]));
         assert_eq!(r.stats(), CaptureStats::default());

@@ -7,11 +7,19 @@
 //! with [`MgmtServer::consumed`]. Actions the application cannot do itself (persist or erase
 //! the configuration, reboot) come out of [`MgmtServer::take_action`].
 //!
-//! Flow control: responses always have room (the transmit buffer keeps [`RESPONSE_RESERVE`]
-//! bytes for them); events, log lines and capture records are only encoded while more than
-//! that is free, so a slow serial line costs capture records (counted, and reported to the
-//! host in every record) rather than answers. Ping and energy scan answer later: one of each
-//! may be in flight; a second gets [`ErrorCode::Busy`].
+//! Messages are encoded straight into the transmit buffer (postcard's output goes through the
+//! CRC and COBS as it is produced), so the transmit buffer is the server's only large buffer;
+//! it can be as small as one frame ([`mgmt::MAX_FRAME`], the board's choice).
+//!
+//! Flow control: answers are never dropped for lack of room, they wait for it. A request is
+//! only taken from the line while [`RESPONSE_RESERVE`] bytes (one whole frame) are free;
+//! until then [`MgmtServer::receive`] leaves the bytes with the shell, which offers them again
+//! once it has written some out. Likewise a ping or scan result waits in the server. While an
+//! answer waits, nothing else is queued; otherwise events, log lines and capture records fill
+//! whatever room there is, and what does not fit is dropped and counted (capture drops are
+//! reported to the host in every record, lost events by an `EventKind::Lost`). So a slow
+//! serial line costs capture records rather than answers. Ping and energy scan answer later:
+//! one of each may be in flight; a second gets [`ErrorCode::Busy`].
 
 use core::fmt::Write as _;
 use core::net::Ipv6Addr;
@@ -21,9 +29,8 @@ use l2_15_4::radio::Radio;
 use mgmt::{
     AddrInfo, AddrState as MAddrState, CaptureIface as MCaptureIface, ChannelEnergy, ConfigInfo,
     Counter, DecodeError, ErrorCode, EventKind, FrameDecoder, Header, IfaceInfo, IfaceKind,
-    IfaceSetting, Info, Kind, Layer, Level, MAX_PAYLOAD, MAX_REQUEST_FRAME, Message, NeighState,
-    NeighborInfo, NodeInfo as MNode, PingOutcome, Request, Response, RouteInfo,
-    RouteOrigin as MOrigin, WpanInfo,
+    IfaceSetting, Info, Kind, Layer, Level, MAX_REQUEST_FRAME, NeighState, NeighborInfo,
+    NodeInfo as MNode, PingOutcome, Request, Response, RouteInfo, RouteOrigin as MOrigin, WpanInfo,
 };
 use netif::{
     AddrState, Duration, IfIndex, Instant, Lifetimes, Prefix, Route, RouteAction, RouteOrigin,
@@ -37,13 +44,17 @@ use crate::ping::PingReply;
 
 /// Firmware name and version reported in `Hello` and `Info`.
 pub const FIRMWARE: &str = concat!("sixgate ", env!("CARGO_PKG_VERSION"));
-/// Transmit-buffer bytes always kept for responses: one whole frame, so even the largest
-/// response fits after the line filled up with records.
+/// Free transmit-buffer bytes a request (or a deferred answer) waits for: one whole frame,
+/// so even the largest response fits.
 pub const RESPONSE_RESERVE: usize = mgmt::MAX_FRAME;
-/// Counters the server can reset (baseline slots); more are reported but not resettable.
-pub const MAX_COUNTERS: usize = 256;
+/// Counters the server can reset (baseline slots, 8 bytes each); more would be reported but
+/// not resettable. A test checks every counter of the device has a slot.
+pub const MAX_COUNTERS: usize = 240;
 /// Longest log line sent (longer ones are cut).
 pub const LOG_LINE: usize = 160;
+/// Most bytes a capture record's payload adds to its frame data: the message header and every
+/// other field of [`mgmt::Capture`] at its longest varint.
+const CAPTURE_PAYLOAD_OVERHEAD: usize = mgmt::HEADER_LEN + 10 + 1 + 1 + 1 + 1 + 1 + 3 + 2 * 5 + 3;
 /// Default transmit buffer of the simulator's server (the board uses a smaller one).
 pub const DEFAULT_TX_BYTES: usize = 8192;
 
@@ -78,7 +89,8 @@ pub struct MgmtStats {
     pub logs_lost: u64,
     /// Capture records sent.
     pub capture_sent: u64,
-    /// Capture records dropped for lack of room on the line.
+    /// Capture records that no frame could carry (longer than the largest payload). Records
+    /// waiting for a slow line stay in the capture ring, which counts what it has to drop.
     pub capture_link_drops: u64,
 }
 
@@ -97,6 +109,8 @@ struct Scan {
     current: Option<(u8, Instant)>,
     duration: Duration,
     results: Vec<ChannelEnergy, { mgmt::MAX_CHANNELS }>,
+    /// Every channel measured and the radio back on its own.
+    restored: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -109,12 +123,16 @@ struct CaptureSession {
 }
 
 /// The device side of the management protocol; see the module docs. `TX` is the transmit
-/// buffer size (at least [`mgmt::MAX_FRAME`] + [`RESPONSE_RESERVE`]).
+/// buffer size, at least [`RESPONSE_RESERVE`] (checked at compile time); more lets records
+/// queue up while the line is busy.
 pub struct MgmtServer<const TX: usize> {
     rx: FrameDecoder<MAX_REQUEST_FRAME>,
     tx: [u8; TX],
     tx_len: usize,
-    scratch: [u8; MAX_PAYLOAD],
+    /// A request is waiting on the line for transmit room (see [`MgmtServer::receive`]).
+    rx_waiting: bool,
+    /// A ping or scan answer is ready and waiting for transmit room.
+    answer_waiting: bool,
     board: &'static str,
     version: u8,
     schema: u32,
@@ -126,6 +144,7 @@ pub struct MgmtServer<const TX: usize> {
     baseline: [u64; MAX_COUNTERS],
     action: Option<Action>,
     capture_unavailable: Option<&'static str>,
+    logs_unavailable: Option<&'static str>,
     /// Events lost since the last one sent (reported as `EventKind::Lost` first).
     lost_events: u32,
     stats: MgmtStats,
@@ -143,16 +162,20 @@ impl<const TX: usize> core::fmt::Debug for MgmtServer<TX> {
 type Ctx<'a, 'r, R> = (&'a mut App<'r>, Instant, &'a mut R);
 
 impl<const TX: usize> MgmtServer<TX> {
+    const TX_HOLDS_A_FRAME: () = assert!(TX >= RESPONSE_RESERVE, "TX must hold one frame");
+
     /// A server for a board called `board`.
     pub fn new(board: &'static str) -> Self {
+        let () = Self::TX_HOLDS_A_FRAME;
         MgmtServer {
             rx: FrameDecoder::new(),
             tx: [0; TX],
             tx_len: 0,
-            scratch: [0; MAX_PAYLOAD],
+            rx_waiting: false,
+            answer_waiting: false,
             board,
             version: mgmt::PROTOCOL_VERSION,
-            schema: mgmt::schema_fingerprint(),
+            schema: mgmt::SCHEMA_FINGERPRINT,
             events: false,
             logs: false,
             capture: None,
@@ -161,6 +184,7 @@ impl<const TX: usize> MgmtServer<TX> {
             baseline: [0; MAX_COUNTERS],
             action: None,
             capture_unavailable: None,
+            logs_unavailable: None,
             lost_events: 0,
             stats: MgmtStats::default(),
         }
@@ -177,12 +201,20 @@ impl<const TX: usize> MgmtServer<TX> {
         self.capture_unavailable = why;
     }
 
+    /// Refuses log subscriptions with `why` (`Unsupported`), for a shell whose logs go
+    /// elsewhere (the board's defmt over RTT); `None` accepts them again.
+    pub fn set_logs_unavailable(&mut self, why: Option<&'static str>) {
+        self.logs_unavailable = why;
+    }
+
     /// The host went away (the line hung up): end its session as a new `Hello` would, and
     /// drop what was queued for it.
     pub fn hangup<R: Radio>(&mut self, app: &mut App<'_>, radio: &mut R) {
         self.end_session(app, radio);
         self.rx.reset();
         self.tx_len = 0;
+        self.rx_waiting = false;
+        self.answer_waiting = false;
     }
 
     /// The application was rebuilt (reboot): forget everything tied to the old one.
@@ -242,19 +274,30 @@ impl<const TX: usize> MgmtServer<TX> {
         }
     }
 
-    /// Bytes from the line. Complete requests are answered into the transmit buffer.
+    /// Bytes from the line; returns how many were taken. Complete requests are answered into
+    /// the transmit buffer. Bytes are only taken while [`RESPONSE_RESERVE`] bytes are free
+    /// for the answer: the shell keeps the rest and offers it again (before the next
+    /// [`MgmtServer::poll`]) after writing some of [`MgmtServer::pending`] out; while bytes
+    /// wait, no events or records are queued, so the answer gets the room.
     pub fn receive<R: Radio>(
         &mut self,
         bytes: &[u8],
         app: &mut App<'_>,
         now: Instant,
         radio: &mut R,
-    ) {
-        let mut rest = bytes;
-        while !rest.is_empty() {
+    ) -> usize {
+        let mut taken = 0usize;
+        self.rx_waiting = false;
+        while let Some(rest) = bytes.get(taken..)
+            && !rest.is_empty()
+        {
+            if !self.response_room() {
+                self.rx_waiting = true;
+                break;
+            }
             let mut req = [0u8; MAX_REQUEST_FRAME];
             let (n, frame) = self.rx.feed(rest);
-            rest = rest.get(n..).unwrap_or_default();
+            taken += n;
             let len = match frame {
                 Some(Ok(p)) => match req.get_mut(..p.len()) {
                     Some(dst) => {
@@ -269,10 +312,17 @@ impl<const TX: usize> MgmtServer<TX> {
                 self.handle_payload(p, &mut (app, now, radio));
             }
         }
+        taken
+    }
+
+    /// Whether [`MgmtServer::receive`] would take bytes now; a shell that reads the line only
+    /// when this holds leaves unread requests in its UART buffer instead of its own.
+    pub fn wants_input(&self) -> bool {
+        self.response_room()
     }
 
     fn handle_payload<R: Radio>(&mut self, p: &[u8], cx: &mut Ctx<'_, '_, R>) {
-        match mgmt::decode(p) {
+        match mgmt::decode_request(p) {
             Err(_) => {
                 self.stats.bad_messages += 1;
                 // Still answer when the id is readable.
@@ -294,6 +344,14 @@ impl<const TX: usize> MgmtServer<TX> {
                 );
                 self.error(h.id, ErrorCode::VersionMismatch, &m);
             }
+            Ok((h, Err(_))) if h.kind != Kind::Request => {
+                self.stats.bad_messages += 1;
+                self.error(
+                    h.id,
+                    ErrorCode::UnknownRequest,
+                    "only requests go to the device",
+                );
+            }
             Ok((h, Err(_))) => {
                 self.stats.bad_messages += 1;
                 // The first body byte is the variant index: past the last request, the
@@ -307,7 +365,7 @@ impl<const TX: usize> MgmtServer<TX> {
                     self.error(h.id, ErrorCode::UnknownRequest, "unknown request");
                 }
             }
-            Ok((h, Ok(Message::Request(r)))) => {
+            Ok((h, Ok(r))) => {
                 if h.version != self.version && !matches!(r, Request::Hello { .. }) {
                     self.stats.bad_messages += 1;
                     self.error(
@@ -320,14 +378,6 @@ impl<const TX: usize> MgmtServer<TX> {
                 self.stats.requests += 1;
                 self.request(h.id, r, cx);
             }
-            Ok((h, Ok(_))) => {
-                self.stats.bad_messages += 1;
-                self.error(
-                    h.id,
-                    ErrorCode::UnknownRequest,
-                    "only requests go to the device",
-                );
-            }
         }
     }
 
@@ -337,16 +387,21 @@ impl<const TX: usize> MgmtServer<TX> {
         TX.saturating_sub(self.tx_len)
     }
 
-    /// Room for one more unsolicited message with a response's worth kept back.
-    fn stream_room(&self) -> bool {
-        self.free() >= RESPONSE_RESERVE + mgmt::MAX_FRAME
+    /// Room for the largest answer.
+    fn response_room(&self) -> bool {
+        self.free() >= RESPONSE_RESERVE
+    }
+
+    /// Whether unsolicited messages may be queued: not while an answer waits for room.
+    fn stream_open(&self) -> bool {
+        !self.rx_waiting && !self.answer_waiting
     }
 
     fn push<T: serde::Serialize + ?Sized>(&mut self, h: Header, body: &T) -> bool {
         let Some(out) = self.tx.get_mut(self.tx_len..) else {
             return false;
         };
-        match mgmt::encode(h, body, &mut self.scratch, out) {
+        match mgmt::encode(h, body, out) {
             Ok(n) => {
                 self.tx_len += n;
                 true
@@ -377,14 +432,13 @@ impl<const TX: usize> MgmtServer<TX> {
     }
 
     fn send_unsolicited<T: serde::Serialize + ?Sized>(&mut self, kind: Kind, body: &T) -> bool {
-        if !self.stream_room() {
-            return false;
-        }
-        self.push(self.header(kind, 0), body)
+        self.stream_open() && self.push(self.header(kind, 0), body)
     }
 
     // ----- requests ----------------------------------------------------------------------
 
+    // Not inlined into the shell's loop: one copy, and a visible entry in size reports.
+    #[inline(never)]
     fn request<R: Radio>(&mut self, id: u16, r: Request<'_>, cx: &mut Ctx<'_, '_, R>) {
         let (app, now, radio) = (&mut *cx.0, cx.1, &mut *cx.2);
         match r {
@@ -810,6 +864,7 @@ impl<const TX: usize> MgmtServer<TX> {
                     current: None,
                     duration: Duration::from_millis(u64::from(duration_ms.clamp(1, 1000))),
                     results: Vec::new(),
+                    restored: false,
                 });
             }
             Request::CaptureStart {
@@ -857,6 +912,9 @@ impl<const TX: usize> MgmtServer<TX> {
                 self.respond(id, &Response::CaptureStats(s));
             }
             Request::Subscribe { events, logs } => {
+                if logs && let Some(why) = self.logs_unavailable {
+                    return self.error(id, ErrorCode::Unsupported, why);
+                }
                 if logs && !self.logs {
                     info!("management: log stream started");
                 }
@@ -985,7 +1043,9 @@ impl<const TX: usize> MgmtServer<TX> {
 
     /// Deferred answers (ping, energy scan), events, capture records. Call after every
     /// [`App::poll`] and radio event batch.
+    #[inline(never)] // see `request`
     pub fn poll<R: Radio>(&mut self, app: &mut App<'_>, now: Instant, radio: &mut R) {
+        self.answer_waiting = false;
         self.poll_ping(app, now);
         self.poll_scan(app, now, radio);
         self.poll_events(app, now);
@@ -1007,6 +1067,11 @@ impl<const TX: usize> MgmtServer<TX> {
             while app.pop_ping().is_some() {}
             return;
         };
+        if !self.response_room() {
+            // Leave the replies queued until the answer fits.
+            self.answer_waiting |= app.has_ping_reply() || now >= p.deadline;
+            return;
+        }
         while let Some(r) = app.pop_ping() {
             let outcome = match r {
                 PingReply::Reply {
@@ -1061,7 +1126,16 @@ impl<const TX: usize> MgmtServer<TX> {
             s.current = None;
         }
         if s.left == 0 {
-            let _ = app.restore_channel(radio);
+            if !s.restored {
+                // Back to the configured channel at once, even if the answer must wait.
+                let _ = app.restore_channel(radio);
+                s.restored = true;
+            }
+            if !self.response_room() {
+                self.answer_waiting = true;
+                self.scan = Some(s);
+                return;
+            }
             let id = s.id;
             self.respond(id, &Response::Energy(s.results));
             return;
@@ -1173,22 +1247,21 @@ impl<const TX: usize> MgmtServer<TX> {
             return;
         };
         let mut data = [0u8; 1536];
-        loop {
-            let room = self.stream_room();
+        while self.stream_open() {
             let ring = app.capture_mut();
+            // A record stays in the ring until its frame surely fits: a line slower than the
+            // traffic fills the ring, which then drops (and counts) what it cannot keep.
+            let Some(len) = ring.peek_len() else {
+                break;
+            };
+            if self.free() < mgmt::frame::frame_len_bound(CAPTURE_PAYLOAD_OVERHEAD + len) {
+                break;
+            }
             let Some((meta, n)) = ring.pop(&mut data) else {
                 break;
             };
             c.recorded += 1;
             let slot = meta.iface as usize;
-            if !room {
-                // The line is slower than the traffic: drop the oldest record, counted.
-                if let Some(d) = c.link_drops.get_mut(slot) {
-                    *d += 1;
-                }
-                self.stats.capture_link_drops += 1;
-                continue;
-            }
             let rd = ring.stats().dropped_by_iface;
             let dropped = [0usize, 1].map(|k| {
                 let ring_d = rd
@@ -1216,8 +1289,12 @@ impl<const TX: usize> MgmtServer<TX> {
             if self.push(self.header(Kind::Capture, 0), &rec) {
                 c.sent += 1;
                 self.stats.capture_sent += 1;
-            } else if let Some(d) = c.link_drops.get_mut(slot) {
-                *d += 1;
+            } else {
+                // Only a frame longer than the largest payload gets here.
+                if let Some(d) = c.link_drops.get_mut(slot) {
+                    *d += 1;
+                }
+                self.stats.capture_link_drops += 1;
             }
         }
         self.capture = Some(c);

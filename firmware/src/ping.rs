@@ -112,7 +112,12 @@ impl Pinger {
         self.stats
     }
 
-    /// The next reply or error.
+    /// Whether a reply or error is waiting.
+    pub fn has_reply(&self) -> bool {
+        !self.replies.is_empty()
+    }
+
+    /// The oldest echo reply or error not taken yet.
     pub fn pop(&mut self) -> Option<PingReply> {
         self.replies.pop_front()
     }

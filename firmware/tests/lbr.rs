@@ -421,7 +421,7 @@ impl Harness {
     }
 
     fn with_config(cfg: Config) -> Harness {
-        let res = Box::leak(Box::new(AppResources::new()));
+        let res: &mut AppResources = Box::leak(Box::new(AppResources::new()));
         let mut radio = TestRadio::default();
         let eth = NullEth(cfg.eth_mac);
         let app = App::new(cfg, res, Instant::ZERO, &mut radio).unwrap();

@@ -7,8 +7,7 @@
 use firmware::mgmt::{Action, MAX_COUNTERS, MgmtServer};
 use firmware::simnet::{BrNode, HOST_ADDR, World, WorldOpts};
 use mgmt::{
-    ErrorCode, FrameDecoder, Header, Kind, MAX_FRAME, MAX_PAYLOAD, Message, PingOutcome, Request,
-    Response,
+    ErrorCode, FrameDecoder, Header, Kind, MAX_FRAME, Message, PingOutcome, Request, Response,
 };
 use netif::{Duration, Instant};
 
@@ -17,9 +16,8 @@ fn secs(s: u64) -> Instant {
 }
 
 fn frame(id: u16, r: &Request<'_>) -> Vec<u8> {
-    let mut scratch = vec![0u8; MAX_PAYLOAD];
     let mut out = vec![0u8; MAX_FRAME];
-    let n = mgmt::encode(Header::new(Kind::Request, id), r, &mut scratch, &mut out).unwrap();
+    let n = mgmt::encode(Header::new(Kind::Request, id), r, &mut out).unwrap();
     out.truncate(n);
     out
 }
@@ -165,7 +163,6 @@ fn requests_answers_and_errors() {
     assert!(h.response(0x1235).unwrap().contains("Malformed"));
 
     // Another protocol version: VersionMismatch.
-    let mut scratch = vec![0u8; MAX_PAYLOAD];
     let mut out = vec![0u8; MAX_FRAME];
     let n = mgmt::encode(
         Header {
@@ -174,7 +171,6 @@ fn requests_answers_and_errors() {
             id: 77,
         },
         &Request::Info,
-        &mut scratch,
         &mut out,
     )
     .unwrap();
@@ -347,4 +343,104 @@ fn device_ping_scan_and_capture_flow_control() {
     run(&mut w, &mut s, &mut h, Duration::from_secs(5));
     assert_eq!(h.captures.len(), before);
     assert!(s.stats().capture_sent as usize >= before);
+}
+
+/// The board's configuration: a transmit buffer of exactly one frame behind a slow line
+/// (115 200 baud, about 115 bytes per 10 ms), with capture and events streaming. A burst of
+/// requests sent in one write is answered completely and in order: each request waits on the
+/// line until its answer has room, and the streams yield to it (and carry on afterwards).
+#[test]
+fn one_frame_transmit_buffer_answers_every_request() {
+    let mut w = World::build(&WorldOpts::new()).unwrap();
+    w.sim.run_until(secs(30));
+    let mut s: Box<MgmtServer<MAX_FRAME>> = Box::new(MgmtServer::new("test"));
+    let mut h = Host::default();
+    let mut line_in: Vec<u8> = Vec::new();
+    let mut service = |w: &mut World, s: &mut MgmtServer<MAX_FRAME>, h: &mut Host, add: &[u8]| {
+        line_in.extend_from_slice(add);
+        let br = w.br;
+        let mut out = Vec::new();
+        w.sim
+            .with_node(br, |n: &mut BrNode, now, radio| {
+                let app = n.app_mut().unwrap();
+                let taken = s.receive(&line_in, app, now, radio);
+                line_in.drain(..taken);
+                s.poll(app, now, radio);
+                let k = s.pending().len().min(115);
+                out.extend_from_slice(&s.pending()[..k]);
+                s.consumed(k);
+            })
+            .unwrap();
+        h.take(&out);
+    };
+    let mut burst = frame(
+        1,
+        &Request::Hello {
+            version: mgmt::PROTOCOL_VERSION,
+            schema: mgmt::schema_fingerprint(),
+            client: "test",
+        },
+    );
+    burst.extend(frame(
+        2,
+        &Request::CaptureStart {
+            ifaces: 3,
+            promiscuous: false,
+        },
+    ));
+    burst.extend(frame(
+        3,
+        &Request::Subscribe {
+            events: true,
+            logs: false,
+        },
+    ));
+    service(&mut w, &mut s, &mut h, &burst);
+    // Let the capture fill the line, then send 40 requests at once, the counter pages among
+    // them (the largest answers).
+    let mut t = w.sim.now();
+    for _ in 0..200 {
+        t += Duration::from_millis(10);
+        w.sim.run_until(t);
+        service(&mut w, &mut s, &mut h, &[]);
+    }
+    let mut burst = Vec::new();
+    for id in 10..50u16 {
+        let r = match id % 4 {
+            0 => Request::Stats {
+                iface: None,
+                start: 0,
+            },
+            1 => Request::Info,
+            2 => Request::NodesList { start: 0 },
+            _ => Request::Stats {
+                iface: Some("wpan0"),
+                start: 20,
+            },
+        };
+        burst.extend(frame(id, &r));
+    }
+    service(&mut w, &mut s, &mut h, &burst);
+    for _ in 0..3000 {
+        t += Duration::from_millis(10);
+        w.sim.run_until(t);
+        service(&mut w, &mut s, &mut h, &[]);
+    }
+    let answered: Vec<u16> = h
+        .got
+        .iter()
+        .filter(|(hd, _)| hd.kind == Kind::Response)
+        .map(|(hd, _)| hd.id)
+        .collect();
+    let want: Vec<u16> = [1, 2, 3].into_iter().chain(10..50).collect();
+    assert_eq!(answered, want, "every request answered once, in order");
+    for id in 10..50u16 {
+        assert!(
+            !h.response(id).unwrap().contains("Error"),
+            "{id}: {}",
+            h.response(id).unwrap()
+        );
+    }
+    assert_eq!(s.stats().responses_lost, 0);
+    assert!(h.captures.len() > 50, "{} records", h.captures.len());
 }

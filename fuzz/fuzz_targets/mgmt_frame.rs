@@ -70,13 +70,12 @@ fn chunks(stream: &[u8], mut seed: u32, max: u32) -> Vec<&[u8]> {
 }
 
 fn emit(h: Header, m: &Message<'_>, out: &mut [u8]) -> Result<usize, EncodeError> {
-    let mut scratch = [0u8; MAX_PAYLOAD];
     match m {
-        Message::Request(b) => mgmt::encode(h, b, &mut scratch, out),
-        Message::Response(b) => mgmt::encode(h, b, &mut scratch, out),
-        Message::Event(b) => mgmt::encode(h, b, &mut scratch, out),
-        Message::Log(b) => mgmt::encode(h, b, &mut scratch, out),
-        Message::Capture(b) => mgmt::encode(h, b, &mut scratch, out),
+        Message::Request(b) => mgmt::encode(h, b, out),
+        Message::Response(b) => mgmt::encode(h, b, out),
+        Message::Event(b) => mgmt::encode(h, b, out),
+        Message::Log(b) => mgmt::encode(h, b, out),
+        Message::Capture(b) => mgmt::encode(h, b, out),
     }
 }
 

@@ -5,8 +5,8 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use mgmt::{
-    DecodeError, ErrorCode, FrameDecoder, Header, Kind, MAX_FRAME, MAX_PAYLOAD, Message,
-    PROTOCOL_VERSION, Request, Response,
+    DecodeError, ErrorCode, FrameDecoder, Header, Kind, MAX_FRAME, Message, PROTOCOL_VERSION,
+    Request, Response,
 };
 
 use crate::error::CliError;
@@ -172,9 +172,8 @@ impl Device {
     pub fn send(&mut self, req: &Request<'_>) -> Result<u16, CliError> {
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1).max(1);
-        let mut scratch = vec![0u8; MAX_PAYLOAD];
         let mut out = vec![0u8; MAX_FRAME];
-        let n = mgmt::encode(Header::new(Kind::Request, id), req, &mut scratch, &mut out)
+        let n = mgmt::encode(Header::new(Kind::Request, id), req, &mut out)
             .map_err(|e| CliError::Other(format!("cannot encode the request: {e}")))?;
         self.write_raw(out.get(..n).unwrap_or_default())?;
         Ok(id)

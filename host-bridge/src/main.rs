@@ -536,7 +536,7 @@ fn pcap_decode_cmd(
             if out.json {
                 out.json(&report.to_json());
             } else {
-                println!("{report}");
+                host_bridge::outln!("{report}");
             }
             Ok(())
         }
@@ -549,7 +549,7 @@ fn pcap_decode_cmd(
             if out.json {
                 out.json(&partial.report.to_json());
             } else {
-                println!("{}", partial.report);
+                host_bridge::outln!("{}", partial.report);
             }
             let kept = match written_to {
                 Some(p) => format!("; the intact part was decoded to {}", p.display()),

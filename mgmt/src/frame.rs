@@ -17,7 +17,13 @@ pub const MAX_PAYLOAD: usize = 1600;
 /// Bytes of the CRC-32 trailer.
 pub const CRC_LEN: usize = 4;
 /// Largest encoded frame on the wire, delimiter included.
-pub const MAX_FRAME: usize = cobs::max_encoding_length(MAX_PAYLOAD + CRC_LEN) + 1;
+pub const MAX_FRAME: usize = frame_len_bound(MAX_PAYLOAD);
+
+/// Bytes on the wire of a frame whose payload is at most `payload` bytes (COBS worst case,
+/// CRC trailer and delimiter included).
+pub const fn frame_len_bound(payload: usize) -> usize {
+    cobs::max_encoding_length(payload + CRC_LEN) + 1
+}
 
 /// Largest encoded request frame a device must accept: every [`Request`](crate::Request) is
 /// far smaller (the largest, `RouteAdd`, is under 60 bytes).
@@ -72,6 +78,61 @@ pub fn encode_frame(payload: &[u8], out: &mut [u8]) -> Result<usize, FrameError>
     let delim = out.get_mut(n).ok_or(FrameError::BufferTooSmall)?;
     *delim = 0;
     Ok(n + 1)
+}
+
+/// Writes one frame straight into an output buffer while the payload is produced, with no
+/// intermediate copy of the payload: bytes go through the CRC and the streaming COBS encoder
+/// as they come. [`crate::encode`] feeds it the header and postcard's serializer output, so a
+/// device needs no scratch buffer the size of the largest payload.
+pub(crate) struct FrameWriter<'a> {
+    enc: cobs::CobsEncoder<'a>,
+    crc: crc::Digest<'static, u32>,
+    len: usize,
+    /// Why the last push failed: the payload outgrew [`MAX_PAYLOAD`] (`true`) or the output
+    /// buffer (`false`).
+    too_large: bool,
+}
+
+impl<'a> FrameWriter<'a> {
+    pub(crate) fn new(out: &'a mut [u8]) -> Self {
+        FrameWriter {
+            enc: cobs::CobsEncoder::new(out),
+            crc: CRC32.digest(),
+            len: 0,
+            too_large: false,
+        }
+    }
+
+    /// Appends payload bytes. Never inlined: postcard calls it for every field of every
+    /// message, and one shared copy keeps a device's code small.
+    #[inline(never)]
+    pub(crate) fn push(&mut self, bytes: &[u8]) -> Result<(), FrameError> {
+        let len = self.len.saturating_add(bytes.len());
+        if len > MAX_PAYLOAD {
+            self.too_large = true;
+            return Err(FrameError::BufferTooSmall);
+        }
+        self.enc
+            .push(bytes)
+            .map_err(|_| FrameError::BufferTooSmall)?;
+        self.crc.update(bytes);
+        self.len = len;
+        Ok(())
+    }
+
+    /// Whether the last failed push was over [`MAX_PAYLOAD`] rather than out of output room.
+    pub(crate) fn too_large(&self) -> bool {
+        self.too_large
+    }
+
+    /// Appends the CRC trailer and ends the COBS encoding; returns the encoded length. The
+    /// caller writes the `0x00` delimiter after it.
+    pub(crate) fn finish(self) -> Result<usize, FrameError> {
+        let FrameWriter { mut enc, crc, .. } = self;
+        enc.push(&crc.finalize().to_le_bytes())
+            .map_err(|_| FrameError::BufferTooSmall)?;
+        Ok(enc.finalize())
+    }
 }
 
 /// Counters of a [`FrameDecoder`].

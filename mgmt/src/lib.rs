@@ -136,7 +136,7 @@ impl core::error::Error for DecodeError {}
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum EncodeError {
-    /// The body does not fit [`MAX_PAYLOAD`] (or the scratch buffer).
+    /// The payload (header and body) is longer than [`MAX_PAYLOAD`].
     TooLarge,
     /// The output buffer is too small for the frame.
     BufferTooSmall,
@@ -169,27 +169,54 @@ pub enum Message<'a> {
     Capture(Capture<'a>),
 }
 
-/// Encodes `header` + postcard(`body`) as one complete frame (delimiter included) into `out`,
-/// using `scratch` (at least [`MAX_PAYLOAD`] bytes for the largest messages) for the payload.
+/// Encodes `header` + postcard(`body`) as one complete frame (delimiter included) into `out`;
+/// returns its length. The payload is COBS-encoded as postcard produces it, so no buffer for
+/// the payload is needed (a device's transmit buffer is the only copy).
 pub fn encode<T: Serialize + ?Sized>(
     header: Header,
     body: &T,
-    scratch: &mut [u8],
     out: &mut [u8],
 ) -> Result<usize, EncodeError> {
-    let limit = scratch.len().min(MAX_PAYLOAD);
-    let scratch = scratch.get_mut(..limit).ok_or(EncodeError::TooLarge)?;
-    let (head, rest) = scratch
-        .split_at_mut_checked(HEADER_LEN)
-        .ok_or(EncodeError::TooLarge)?;
-    head.copy_from_slice(&header.to_bytes());
-    let body_len = postcard::to_slice(body, rest)
-        .map_err(|_| EncodeError::TooLarge)?
-        .len();
-    let payload = scratch
-        .get(..HEADER_LEN + body_len)
-        .ok_or(EncodeError::TooLarge)?;
-    encode_frame(payload, out).map_err(|_| EncodeError::BufferTooSmall)
+    let mut w = frame::FrameWriter::new(&mut *out);
+    let fail = |w: &frame::FrameWriter<'_>| {
+        if w.too_large() {
+            EncodeError::TooLarge
+        } else {
+            EncodeError::BufferTooSmall
+        }
+    };
+    if w.push(&header.to_bytes()).is_err() {
+        return Err(fail(&w));
+    }
+    if postcard::serialize_with_flavor(body, PayloadSink(&mut w)).is_err() {
+        return Err(fail(&w));
+    }
+    let n = w.finish().map_err(|_| EncodeError::BufferTooSmall)?;
+    *out.get_mut(n).ok_or(EncodeError::BufferTooSmall)? = 0;
+    Ok(n + 1)
+}
+
+/// postcard's output, fed to a [`frame::FrameWriter`].
+struct PayloadSink<'w, 'a>(&'w mut frame::FrameWriter<'a>);
+
+impl postcard::ser_flavors::Flavor for PayloadSink<'_, '_> {
+    type Output = ();
+
+    #[inline(never)]
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.try_extend(&[data])
+    }
+
+    #[inline(never)]
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0
+            .push(data)
+            .map_err(|_| postcard::Error::SerializeBufferFull)
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
 }
 
 /// Reads the header of a payload.
@@ -226,6 +253,35 @@ pub fn decode(payload: &[u8]) -> Result<(Header, Result<Message<'_>, DecodeError
     Ok((h, msg))
 }
 
+/// [`decode`] for a device, which only ever receives requests: the body is decoded only when
+/// the header says [`Kind::Request`] (anything else is [`DecodeError::Body`] with the header
+/// still returned). Same version rules as [`decode`]. A device links just the request
+/// decoder this way, not those of every response, event and record.
+pub fn decode_request(
+    payload: &[u8],
+) -> Result<(Header, Result<Request<'_>, DecodeError>), DecodeError> {
+    let (h, body) = decode_header(payload)?;
+    let req = match h.kind {
+        Kind::Request => whole::<Request<'_>>(body),
+        _ => Err(DecodeError::Body),
+    };
+    let req = match req {
+        Ok(r) if h.version != PROTOCOL_VERSION && !matches!(r, Request::Hello { .. }) => {
+            Err(DecodeError::Version(h.version))
+        }
+        Err(_) if h.version != PROTOCOL_VERSION => Err(DecodeError::Version(h.version)),
+        other => other,
+    };
+    Ok((h, req))
+}
+
+fn whole<'a, T: serde::Deserialize<'a>>(b: &'a [u8]) -> Result<T, DecodeError> {
+    match postcard::take_from_bytes::<T>(b) {
+        Ok((v, [])) => Ok(v),
+        _ => Err(DecodeError::Body),
+    }
+}
+
 fn frozen(m: &Message<'_>) -> bool {
     matches!(
         m,
@@ -235,12 +291,6 @@ fn frozen(m: &Message<'_>) -> bool {
 }
 
 fn decode_body(h: Header, body: &[u8]) -> Result<Message<'_>, DecodeError> {
-    fn whole<'a, T: serde::Deserialize<'a>>(b: &'a [u8]) -> Result<T, DecodeError> {
-        match postcard::take_from_bytes::<T>(b) {
-            Ok((v, [])) => Ok(v),
-            _ => Err(DecodeError::Body),
-        }
-    }
     Ok(match h.kind {
         Kind::Request => Message::Request(whole(body)?),
         Kind::Response => Message::Response(whole(body)?),
@@ -249,6 +299,12 @@ fn decode_body(h: Header, body: &[u8]) -> Result<Message<'_>, DecodeError> {
         Kind::Capture => Message::Capture(whole(body)?),
     })
 }
+
+/// [`schema_fingerprint`] of this build as a constant, for devices: computing it links the
+/// encoder of every message, which a device that only answers requests does not otherwise
+/// need. A test checks that the two agree, so a schema change fails the tests until this
+/// constant (and, for an incompatible change, [`PROTOCOL_VERSION`]) is updated.
+pub const SCHEMA_FINGERPRINT: u32 = 0xdb05_43fb;
 
 /// A fingerprint of the whole message schema: CRC-32 over the encodings of one sample of
 /// every message variant (see [`for_each_sample`]). Any change to a field, a type, or the

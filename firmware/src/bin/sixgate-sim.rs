@@ -254,6 +254,7 @@ fn main() -> ExitCode {
                     server,
                     boots: w.br().map_or(0, |b| b.boots()),
                     was_connected: false,
+                    input: Vec::new(),
                 })
             }
             Err(e) => {
@@ -375,22 +376,24 @@ struct Mgmt {
     server: Box<MgmtServer<DEFAULT_TX_BYTES>>,
     boots: u32,
     was_connected: bool,
+    /// Bytes read from the line that the server has not taken yet (it takes a request only
+    /// when its answer has room).
+    input: Vec<u8>,
 }
 
 impl Mgmt {
     /// Move bytes both ways and run the server inside the border router's node.
     fn service(&mut self, w: &mut World) -> std::io::Result<()> {
         let mut buf = [0u8; 4096];
-        let mut input = Vec::new();
-        loop {
+        let input = &mut self.input;
+        // Like a UART's receive buffer: what the server has not taken stays; reading stops
+        // while 64 KiB wait (the PTY then holds the rest).
+        while input.len() < 64 * 1024 {
             let n = self.pty.read_some(&mut buf)?;
             if n == 0 {
                 break;
             }
             input.extend_from_slice(buf.get(..n).unwrap_or_default());
-            if input.len() > 64 * 1024 {
-                break;
-            }
         }
         let hung_up = self.was_connected && !self.pty.connected();
         self.was_connected = self.pty.connected();
@@ -413,7 +416,8 @@ impl Mgmt {
             for l in &logs {
                 server.log(now, l.level, &l.target, &l.text);
             }
-            server.receive(&input, app, now, radio);
+            let taken = server.receive(input, app, now, radio);
+            input.drain(..taken.min(input.len()));
             server.poll(app, now, radio);
             match server.take_action() {
                 Some(Action::SaveConfig) => {

@@ -40,7 +40,7 @@ pub fn show(dev: &mut Device, out: Out) -> Result<(), CliError> {
     if let Some(m) = v.as_object() {
         for (k, x) in m {
             let s = x.as_str().map_or_else(|| x.to_string(), str::to_string);
-            println!("{k:<22} {s}");
+            crate::outln!("{k:<22} {s}");
         }
     }
     Ok(())

@@ -100,20 +100,20 @@ pub fn run(
                 seen += 1;
                 let (name, text) = event_text(&e.kind);
                 if out.json {
-                    println!("{}", json!({"ts_ms": e.ts_ms, "event": name, "text": text}));
+                    crate::outln!("{}", json!({"ts_ms": e.ts_ms, "event": name, "text": text}));
                 } else {
-                    println!("{:>10.3}  {text}", e.ts_ms as f64 / 1000.0);
+                    crate::outln!("{:>10.3}  {text}", e.ts_ms as f64 / 1000.0);
                 }
             }
             (Stream::Logs, Ok(Message::Log(l))) => {
                 seen += 1;
                 if out.json {
-                    println!(
+                    crate::outln!(
                         "{}",
                         json!({"ts_ms": l.ts_ms, "level": level_text(l.level), "target": l.target, "text": l.text})
                     );
                 } else {
-                    println!(
+                    crate::outln!(
                         "{:>10.3}  {:<5} {}: {}",
                         l.ts_ms as f64 / 1000.0,
                         level_text(l.level),

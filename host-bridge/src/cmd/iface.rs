@@ -91,7 +91,7 @@ pub fn show(dev: &mut Device, out: Out, name: &str) -> Result<(), CliError> {
         out.json(i);
         return Ok(());
     }
-    println!(
+    crate::outln!(
         "{}: {} {} mtu {}{}",
         name,
         i["kind"].as_str().unwrap_or(""),
@@ -103,9 +103,9 @@ pub fn show(dev: &mut Device, out: Out, name: &str) -> Result<(), CliError> {
             ""
         }
     );
-    println!("    link-addr {}", i["ll_addr"].as_str().unwrap_or(""));
+    crate::outln!("    link-addr {}", i["ll_addr"].as_str().unwrap_or(""));
     if i.get("channel").is_some() {
-        println!(
+        crate::outln!(
             "    channel {}  pan-id {}  short {}  tx-power {} dBm",
             i["channel"],
             i["pan_id"].as_str().unwrap_or(""),
@@ -113,9 +113,12 @@ pub fn show(dev: &mut Device, out: Out, name: &str) -> Result<(), CliError> {
             i["tx_power_dbm"]
         );
     }
-    println!(
+    crate::outln!(
         "    rx {} packets  tx {} packets  forwarded out {}  drops {}",
-        i["rx_packets"], i["tx_packets"], i["forwarded"], i["drops"]
+        i["rx_packets"],
+        i["tx_packets"],
+        i["forwarded"],
+        i["drops"]
     );
     Ok(())
 }

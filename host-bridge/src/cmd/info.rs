@@ -37,29 +37,29 @@ pub fn run(dev: &mut Device, out: Out) -> Result<(), CliError> {
             .map(str::to_string)
             .unwrap_or_else(|| v[k].to_string())
     };
-    println!(
+    crate::outln!(
         "firmware   {}  (board {}, protocol {})",
         s("firmware"),
         s("board"),
         s("protocol")
     );
-    println!(
+    crate::outln!(
         "uptime     {}",
         dur_ms(v["uptime_ms"].as_u64().unwrap_or(0))
     );
-    println!("eui64      {}  short {}", s("eui64"), s("short_addr"));
-    println!(
+    crate::outln!("eui64      {}  short {}", s("eui64"), s("short_addr"));
+    crate::outln!(
         "radio      channel {}  PAN {}  tx power {} dBm",
         s("channel"),
         s("pan_id"),
         s("tx_power_dbm")
     );
-    println!("prefix     {}", s("prefix"));
-    println!(
+    crate::outln!("prefix     {}", s("prefix"));
+    crate::outln!(
         "nodes      {} registered, {} gleaned",
         s("nodes_registered"),
         s("nodes_gleaned")
     );
-    println!("buffers    {}/{} free", s("pool_free"), s("pool_size"));
+    crate::outln!("buffers    {}/{} free", s("pool_free"), s("pool_size"));
     Ok(())
 }

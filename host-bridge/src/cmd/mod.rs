@@ -26,7 +26,7 @@ pub struct Out {
 impl Out {
     /// Prints a JSON document.
     pub fn json(&self, v: &serde_json::Value) {
-        println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+        crate::outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
     }
 }
 
@@ -160,7 +160,7 @@ impl Out {
             self.json(&serde_json::Value::Array(items.to_vec()));
         } else {
             let rows: Vec<Vec<String>> = items.iter().map(row).collect();
-            print!("{}", table(headers, &rows));
+            crate::out!("{}", table(headers, &rows));
         }
     }
 }
@@ -176,7 +176,7 @@ pub fn simple(
     if out.json {
         out.json(&serde_json::json!({ "ok": true }));
     } else if !done.is_empty() {
-        println!("{done}");
+        crate::outln!("{done}");
     }
     Ok(())
 }

@@ -64,7 +64,7 @@ pub fn list(dev: &mut Device, out: Out) -> Result<(), CliError> {
         ]
     });
     if !out.json {
-        println!("{} nodes", all.len());
+        crate::outln!("{} nodes", all.len());
     }
     Ok(())
 }

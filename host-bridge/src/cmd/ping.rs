@@ -40,9 +40,10 @@ pub fn run(
     let mut sent = 0u32;
     let mut errors = 0u32;
     if !out.json {
-        println!(
+        crate::outln!(
             "PING {} from the border router: {} data bytes",
-            o.dst, o.size
+            o.dst,
+            o.size
         );
     }
     let wait_ms = u32::try_from(o.wait.as_millis()).unwrap_or(u32::MAX);
@@ -77,7 +78,7 @@ pub fn run(
                 rtts.push(ms);
                 results.push(json!({"seq": seq, "reply": true, "rtt_ms": ms, "hop_limit": hop_limit, "size": size}));
                 if !out.json {
-                    println!(
+                    crate::outln!(
                         "{} bytes from {}: icmp_seq={} hlim={} time={:.2} ms",
                         u32::from(size) + 8,
                         o.dst,
@@ -90,7 +91,7 @@ pub fn run(
             PingOutcome::Timeout => {
                 results.push(json!({"seq": seq, "reply": false, "outcome": "timeout"}));
                 if !out.json {
-                    println!(
+                    crate::outln!(
                         "no reply for icmp_seq={seq} within {:.1} s",
                         o.wait.as_secs_f64()
                     );
@@ -105,13 +106,13 @@ pub fn run(
                 let what = icmp_text(icmp_type, code);
                 results.push(json!({"seq": seq, "reply": false, "outcome": what, "from": ip(&from).to_string()}));
                 if !out.json {
-                    println!("from {}: icmp_seq={} {}", ip(&from), seq, what);
+                    crate::outln!("from {}: icmp_seq={} {}", ip(&from), seq, what);
                 }
             }
             PingOutcome::NotSent => {
                 results.push(json!({"seq": seq, "reply": false, "outcome": "not sent"}));
                 if !out.json {
-                    println!(
+                    crate::outln!(
                         "icmp_seq={seq}: the device could not send it (no route or no buffer)"
                     );
                 }
@@ -154,8 +155,8 @@ pub fn run(
             "replies": results,
         }));
     } else {
-        println!("--- {} ping statistics ---", o.dst);
-        println!(
+        crate::outln!("--- {} ping statistics ---", o.dst);
+        crate::outln!(
             "{sent} packets transmitted, {received} received, {}{loss:.0}% packet loss",
             if errors > 0 {
                 format!("+{errors} errors, ")
@@ -164,7 +165,7 @@ pub fn run(
             }
         );
         if !rtts.is_empty() {
-            println!("rtt min/avg/max/mdev = {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms");
+            crate::outln!("rtt min/avg/max/mdev = {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms");
         }
     }
     if received == 0 && sent > 0 {

@@ -58,14 +58,14 @@ pub fn run(dev: &mut Device, out: Out, mask: u32, per_channel_ms: u16) -> Result
         ));
         return Ok(());
     }
-    println!("channel  energy (dBm)");
+    crate::outln!("channel  energy (dBm)");
     for (c, d) in v {
         if d == i8::MIN {
-            println!("{c:>7}  (no measurement)");
+            crate::outln!("{c:>7}  (no measurement)");
             continue;
         }
         let width = ((i32::from(d) + 100).clamp(0, 80) / 2) as usize;
-        println!("{c:>7}  {:>4} {}", d, "#".repeat(width.max(1)));
+        crate::outln!("{c:>7}  {:>4} {}", d, "#".repeat(width.max(1)));
     }
     Ok(())
 }

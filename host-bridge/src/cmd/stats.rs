@@ -74,15 +74,15 @@ pub fn run(dev: &mut Device, out: Out, iface: Option<&str>, reset: bool) -> Resu
         let key = (layer.clone(), ifc.clone());
         if last.as_ref() != Some(&key) {
             match ifc {
-                Some(i) => println!("{i} {layer}:"),
-                None => println!("{layer}:"),
+                Some(i) => crate::outln!("{i} {layer}:"),
+                None => crate::outln!("{layer}:"),
             }
             last = Some(key);
         }
-        println!("    {name:<34} {v}");
+        crate::outln!("    {name:<34} {v}");
     }
     if reset {
-        println!("counters reset");
+        crate::outln!("counters reset");
     }
     Ok(())
 }

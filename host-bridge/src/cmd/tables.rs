@@ -206,7 +206,7 @@ pub fn prefix_show(dev: &mut Device, out: Out) -> Result<(), CliError> {
     if out.json {
         out.json(&v);
     } else {
-        println!(
+        crate::outln!(
             "{}  (6LoWPAN context {}, ABRO version {})",
             v["prefix"].as_str().unwrap_or(""),
             v["context_id"],

@@ -29,6 +29,17 @@ use embassy_nrf::peripherals;
 /// Baud rate of the management UART.
 pub const UART_BAUD: embassy_nrf::uarte::Baudrate = embassy_nrf::uarte::Baudrate::Baud115200;
 
+/// Capture ring of this board, in bytes: one full Ethernet frame (1514 + 17-byte record
+/// header) or about ten 802.15.4 frames. Smaller than the simulator's
+/// ([`firmware::capture::DEFAULT_CAPTURE_BYTES`]) to keep static RAM within 64 KiB: the ring
+/// only has to cover the management line's latency, and what it cannot hold is counted.
+pub const CAPTURE_BYTES: usize = 1600;
+
+#[cfg(feature = "mgmt")]
+/// Management transmit buffer: exactly one frame, the least the server takes (answers wait
+/// for it to drain; records fill it meanwhile). Messages are encoded straight into it.
+pub const MGMT_TX_BYTES: usize = firmware::mgmt::RESPONSE_RESERVE;
+
 /// SPI clock of the W5500.
 pub const W5500_SPI_FREQ: embassy_nrf::spim::Frequency = embassy_nrf::spim::Frequency::M16;
 

@@ -2,11 +2,16 @@
 //! embassy.
 //!
 //! Tasks:
-//! - `main` (this file): boot, then the application loop — it owns the app, the radio and the
-//!   Ethernet device half, and sleeps in one `select` until a radio event, a received Ethernet
-//!   frame, the app's next deadline, or bytes from the management UART;
-//! - `eth_task`: the W5500 runner (all SPI traffic, INT pin, link polling);
-//! - `uart::rx_task`, `uart::tx_task`: UARTE0 ↔ byte pipes.
+//! - `main` (this file): boot, then the application loop — it owns the app, the management
+//!   server, the radio, the Ethernet device half and the management UART, and sleeps in one
+//!   `select` until a radio event, a received Ethernet frame, the next deadline (the app's or
+//!   the server's), bytes from the host, or room to send the server's output;
+//! - `eth_task`: the W5500 runner (all SPI traffic, INT pin, link polling).
+//!
+//! With the `mgmt` feature the management protocol (`sixgate` CLI) runs on UARTE0 at
+//! [`board::UART_BAUD`]; logs go to defmt over RTT (`probe-rs`), so `sixgate log` is refused
+//! with a pointer there. Without it (the default, see the package README: the server does not
+//! fit the flash budget yet) bytes from the host are read and dropped.
 //!
 //! The radio's time-critical work happens in its interrupt handler (see `radio.rs`).
 #![no_std]
@@ -27,6 +32,8 @@ use embassy_embedded_hal::shared_bus::asynch::spi::SpiDevice;
 use embassy_executor::Spawner;
 use embassy_futures::select::{Either4, select4};
 use embassy_nrf::buffered_uarte::BufferedUarte;
+#[cfg(feature = "mgmt")]
+use embassy_nrf::buffered_uarte::BufferedUarteTx;
 use embassy_nrf::config::{HfclkSource, LfclkSource};
 use embassy_nrf::gpio::{Input, Level, Output, OutputDrive, Pull};
 use embassy_nrf::nvmc::Nvmc;
@@ -37,6 +44,10 @@ use embassy_sync::mutex::Mutex;
 use embassy_time::Timer;
 use firmware::app::{App, AppResources};
 use firmware::config::Config;
+#[cfg(feature = "mgmt")]
+use firmware::mgmt::{Action, MgmtServer};
+#[cfg(feature = "mgmt")]
+use firmware::store::ConfigStore as _;
 use firmware::store::{load_config, save_config};
 use netif::time::Instant;
 use static_cell::StaticCell;
@@ -157,9 +168,7 @@ async fn main(spawner: Spawner) {
         UART_RX_RING.init([0; uart::UART_RX_RING]),
         UART_TX_RING.init([0; uart::UART_TX_RING]),
     );
-    let (urx, utx) = serial.split();
-    spawner.spawn(uart::rx_task(urx).expect("uart rx task spawns once"));
-    spawner.spawn(uart::tx_task(utx).expect("uart tx task spawns once"));
+    let (mut urx, mut utx) = serial.split();
 
     // Ethernet: W5500 on SPIM3.
     let w = b.w5500;
@@ -186,7 +195,7 @@ async fn main(spawner: Spawner) {
     };
 
     // The application.
-    static RESOURCES: StaticCell<AppResources> = StaticCell::new();
+    static RESOURCES: StaticCell<AppResources<{ board::CAPTURE_BYTES }>> = StaticCell::new();
     let res = RESOURCES.init_with(AppResources::new);
     let mut app = match App::new(config, res, radio::now(), &mut radio) {
         Ok(app) => app,
@@ -194,10 +203,27 @@ async fn main(spawner: Spawner) {
     };
     info!("running");
 
-    let mut host_bytes = [0u8; 64];
+    #[cfg(feature = "mgmt")]
+    let mut server: MgmtServer<{ board::MGMT_TX_BYTES }> = MgmtServer::new("nrf52840-dk");
+    #[cfg(feature = "mgmt")]
+    server.set_logs_unavailable(Some(
+        "this board logs with defmt over RTT: use probe-rs (e.g. `probe-rs attach`)",
+    ));
+    #[cfg(not(feature = "mgmt"))]
     let mut host_rx_total: u32 = 0;
     loop {
-        let deadline = app.next_deadline();
+        #[cfg(feature = "mgmt")]
+        let (pending, want_rx, mgmt_deadline) = (
+            server.pending(),
+            server.wants_input(),
+            server.next_deadline(),
+        );
+        #[cfg(not(feature = "mgmt"))]
+        let (pending, want_rx, mgmt_deadline): (&[u8], bool, Option<Instant>) = (&[], true, None);
+        let deadline = match (app.next_deadline(), mgmt_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let timer = async {
             match deadline {
                 Some(d) => Timer::at(to_embassy(d)).await,
@@ -208,14 +234,25 @@ async fn main(spawner: Spawner) {
             NrfRadio::wait(),
             eth.wait_rx(),
             timer,
-            uart::read(&mut host_bytes),
+            uart::io(&mut urx, &mut utx, pending, want_rx),
         )
         .await;
-        if let Either4::Fourth(n) = woke {
-            // No management protocol yet (the mgmt crate will decode these frames): count
-            // and drop.
-            host_rx_total = host_rx_total.wrapping_add(n as u32);
-            defmt::debug!("uart: {} bytes from the host ({} in all)", n, host_rx_total);
+        match woke {
+            Either4::Fourth(uart::Io::Rx(Ok(bytes))) => {
+                #[cfg(feature = "mgmt")]
+                let taken = server.receive(bytes, &mut app, radio::now(), &mut radio);
+                #[cfg(not(feature = "mgmt"))]
+                let taken = {
+                    host_rx_total = host_rx_total.wrapping_add(bytes.len() as u32);
+                    defmt::debug!("uart: {} bytes dropped (no mgmt feature)", host_rx_total);
+                    bytes.len()
+                };
+                urx.consume(taken);
+            }
+            Either4::Fourth(uart::Io::Rx(Err(e))) => warn!("uart: {}", e),
+            #[cfg(feature = "mgmt")]
+            Either4::Fourth(uart::Io::Tx(n)) => server.consumed(n),
+            _ => {}
         }
 
         // Radio events first (ACK timing), each stamped with the time it is handled.
@@ -223,12 +260,61 @@ async fn main(spawner: Spawner) {
             app.on_radio_event(radio::now(), ev.event(), &mut radio);
         }
         app.poll(radio::now(), &mut radio, &mut eth);
-
+        #[cfg(feature = "mgmt")]
+        {
+            server.poll(&mut app, radio::now(), &mut radio);
+            flush_now(&mut utx, &mut server);
+            mgmt_action(&mut server, &app, &mut store, &mut utx).await;
+        }
         if let Some(cfg) = app.take_dirty_config() {
             match save_config(&mut store, &cfg) {
                 Ok(()) => info!("config saved"),
                 Err(e) => warn!("config not saved: {}", e),
             }
         }
+    }
+}
+
+/// Carries out what the management server asked for (save, erase, reboot).
+#[cfg(feature = "mgmt")]
+async fn mgmt_action<const TX: usize>(
+    server: &mut MgmtServer<TX>,
+    app: &App<'_>,
+    store: &mut FlashStore<'_>,
+    utx: &mut BufferedUarteTx<'static>,
+) {
+    match server.take_action() {
+        Some(Action::SaveConfig) => match save_config(store, app.config()) {
+            Ok(()) => info!("config saved (requested)"),
+            Err(e) => warn!("config not saved: {}", e),
+        },
+        Some(Action::ResetConfig) => match store.erase() {
+            Ok(()) => info!("stored config erased; defaults at the next boot"),
+            Err(e) => warn!("config not erased: {}", e),
+        },
+        Some(Action::Reboot) => {
+            // Let the answer reach the host first.
+            while !server.pending().is_empty() {
+                let n = utx.write(server.pending()).await.unwrap_or(0);
+                server.consumed(n);
+            }
+            let _ = utx.flush().await;
+            info!("rebooting (requested)");
+            cortex_m::peripheral::SCB::sys_reset();
+        }
+        None => {}
+    }
+}
+
+#[cfg(feature = "mgmt")]
+/// Queues as much of the server's output as the UART's transmit ring takes now (the ring
+/// wraps, so a second write may take more).
+fn flush_now<const TX: usize>(utx: &mut BufferedUarteTx<'static>, server: &mut MgmtServer<TX>) {
+    for _ in 0..2 {
+        let n = uart::write_now(utx, server.pending());
+        if n == 0 {
+            break;
+        }
+        server.consumed(n);
     }
 }

@@ -36,9 +36,9 @@ use embedded_storage::nor_flash::{NorFlash, ReadNorFlash};
 use firmware::store::ConfigStore;
 
 /// Start of page A.
-pub const PAGE_A: u32 = 0x0001_e000;
+pub const PAGE_A: u32 = 0x000f_e000;
 /// Start of page B.
-pub const PAGE_B: u32 = 0x0001_f000;
+pub const PAGE_B: u32 = 0x000f_f000;
 /// Flash page size of the nRF52840.
 pub const PAGE_SIZE: u32 = 4096;
 

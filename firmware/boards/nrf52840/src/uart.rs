@@ -1,94 +1,71 @@
-//! The management UART (UARTE0): a byte pipe each way between the UART and the app.
+//! The management UART (UARTE0) as the main loop sees it: the HAL's buffered driver, read and
+//! written in place.
 //!
-//! No protocol yet: the `mgmt` crate (COBS + CRC frames, versioned messages) will sit on these
-//! pipes. Until then received bytes are drained and counted by the main loop, and nothing is
-//! written except what the app hands to [`UartWriter`].
+//! There are no byte pipes or extra tasks in between. The main loop awaits [`io`] together
+//! with the radio, Ethernet and timer. It resolves when the host has sent bytes, which the
+//! loop offers to the management server: the server takes whole requests only while their
+//! answer has room, and the rest stays in the driver's receive ring. It also resolves when
+//! part of the server's pending output moved into the driver's transmit ring. Both halves
+//! are cancel-safe: nothing is taken from the receive ring until `consume`, and a write that
+//! has not resolved has copied nothing.
 //!
-//! - [`rx_task`] moves bytes from the buffered UART into [`RX`] (back-pressure: when the app
-//!   does not read, the UART's own ring fills and further bytes are lost there, counted by
-//!   the HAL as overruns).
-//! - [`tx_task`] moves bytes from [`TX`] to the UART.
-//! - The main loop awaits [`read`]; the app writes through
-//!   [`UartWriter`], which never blocks: what does not fit in the pipe is refused (the caller
-//!   counts it).
+//! When the host sends faster than the server takes (it shouldn't: the CLI waits for each
+//! answer), the receive ring fills and the HAL counts overruns, which [`io`] reports as an
+//! error; the frame decoder then resynchronises at the next delimiter.
 
-use embassy_nrf::buffered_uarte::{BufferedUarteRx, BufferedUarteTx};
-use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
-use embassy_sync::pipe::Pipe;
+use embassy_futures::select::{Either, select};
+use embassy_nrf::buffered_uarte::{BufferedUarteRx, BufferedUarteTx, Error};
 
-/// Bytes buffered from the host toward the app.
-pub const RX_PIPE: usize = 256;
-/// Bytes buffered from the app toward the host.
-pub const TX_PIPE: usize = 512;
-/// Ring buffers inside the HAL's buffered UART driver (RX must be even).
+/// Receive ring inside the HAL's buffered UART driver (must be even). The CLI sends one
+/// request (tens of bytes) and waits for its answer, so this only has to hold one request
+/// while the server waits for transmit room.
 pub const UART_RX_RING: usize = 128;
-/// See [`UART_RX_RING`].
+/// Transmit ring inside the HAL's driver (DMA source); the server's own buffer is the queue.
 pub const UART_TX_RING: usize = 128;
 
-/// Host → app bytes.
-pub static RX: Pipe<CriticalSectionRawMutex, RX_PIPE> = Pipe::new();
-/// App → host bytes.
-pub static TX: Pipe<CriticalSectionRawMutex, TX_PIPE> = Pipe::new();
+/// What [`io`] saw.
+#[cfg_attr(not(feature = "mgmt"), allow(dead_code))] // nothing to send without the server
+pub enum Io<'a> {
+    /// Bytes from the host, still in the driver's ring: `consume` what was taken.
+    Rx(Result<&'a [u8], Error>),
+    /// This many bytes of the pending output went to the driver.
+    Tx(usize),
+}
 
-/// Moves received bytes into [`RX`].
-#[embassy_executor::task]
-pub async fn rx_task(mut rx: BufferedUarteRx<'static>) -> ! {
-    let mut buf = [0u8; 32];
-    loop {
-        match rx.read(&mut buf).await {
-            Ok(n) => {
-                let mut rest = buf.get(..n).unwrap_or(&[]);
-                while !rest.is_empty() {
-                    let w = RX.write(rest).await;
-                    rest = rest.get(w..).unwrap_or(&[]);
-                }
-            }
-            Err(e) => defmt::warn!("uart: rx error {}", e),
+/// Waits until the host sent bytes (only when `want_rx`) or some of `pending` could be queued
+/// for transmission. Cancel-safe.
+pub async fn io<'a>(
+    rx: &'a mut BufferedUarteRx<'static>,
+    tx: &mut BufferedUarteTx<'static>,
+    pending: &[u8],
+    want_rx: bool,
+) -> Io<'a> {
+    let read = async {
+        if want_rx {
+            rx.fill_buf().await
+        } else {
+            core::future::pending().await
         }
-    }
-}
-
-/// Moves [`TX`] bytes out of the UART.
-#[embassy_executor::task]
-pub async fn tx_task(mut tx: BufferedUarteTx<'static>) -> ! {
-    let mut buf = [0u8; 32];
-    loop {
-        let n = TX.read(&mut buf).await;
-        let mut rest = buf.get(..n).unwrap_or(&[]);
-        while !rest.is_empty() {
-            match tx.write(rest).await {
-                Ok(w) => rest = rest.get(w..).unwrap_or(&[]),
-                Err(e) => {
-                    defmt::warn!("uart: tx error {}", e);
-                    break;
-                }
-            }
+    };
+    let write = async {
+        if pending.is_empty() {
+            core::future::pending().await
+        } else {
+            // The driver's write never fails; a 0 would only mean "nothing to write".
+            tx.write(pending).await.unwrap_or(0)
         }
+    };
+    match select(read, write).await {
+        Either::First(r) => Io::Rx(r),
+        Either::Second(n) => Io::Tx(n),
     }
 }
 
-/// Waits for host bytes and copies them into `buf` (at least one). Cancel-safe: dropped
-/// before it resolves, it takes nothing, so the main loop can `select` on it.
-pub async fn read(buf: &mut [u8]) -> usize {
-    RX.read(buf).await
-}
-
-/// The app's non-blocking writer to the host.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct UartWriter;
-
-#[expect(
-    dead_code,
-    reason = "the management server (mgmt crate) will write through it"
-)]
-impl UartWriter {
-    /// Queues as much of `bytes` as fits; returns how many were taken.
-    pub fn write(&mut self, bytes: &[u8]) -> usize {
-        TX.try_write(bytes).unwrap_or(0)
+#[cfg(feature = "mgmt")]
+/// Moves as much of `pending` into the driver's transmit ring as fits now; returns how much.
+pub fn write_now(tx: &mut BufferedUarteTx<'static>, pending: &[u8]) -> usize {
+    if pending.is_empty() {
+        return 0;
     }
-
-    /// Free space in the pipe, so a caller can write a whole frame or nothing.
-    pub fn free(&self) -> usize {
-        TX.free_capacity()
-    }
+    tx.try_write(pending).unwrap_or(0)
 }
