@@ -315,10 +315,12 @@ impl<const TX: usize> MgmtServer<TX> {
         taken
     }
 
-    /// Whether [`MgmtServer::receive`] would take bytes now; a shell that reads the line only
-    /// when this holds leaves unread requests in its UART buffer instead of its own.
+    /// Whether the shell should offer bytes now: false only while bytes it offered wait for
+    /// transmit room (offering them again before that would just spin). A shell that reads
+    /// its line only when this holds leaves the waiting request in its UART buffer; the
+    /// server, knowing one waits, queues no records until the answer fits.
     pub fn wants_input(&self) -> bool {
-        self.response_room()
+        !self.rx_waiting || self.response_room()
     }
 
     fn handle_payload<R: Radio>(&mut self, p: &[u8], cx: &mut Ctx<'_, '_, R>) {
