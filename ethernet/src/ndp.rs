@@ -480,7 +480,9 @@ impl EthernetL2 {
     /// When [`EthernetL2::poll`] next has work (a timer), if ever.
     pub fn poll_at(&self) -> Option<Instant> {
         let mut t = self.cache.next_deadline();
-        for d in self.dad.iter() {
+        // DAD waits while the interface is down (`poll` runs no timers then): a probe due
+        // before it went down must not be reported as due, or the shell polls in a loop.
+        for d in self.dad.iter().filter(|_| self.up) {
             t = Some(t.map_or(d.next, |x| x.min(d.next)));
         }
         for x in [self.next_ra, self.next_rs].into_iter().flatten() {

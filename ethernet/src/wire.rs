@@ -103,8 +103,10 @@ impl EthHeader {
     pub fn emit(&self, out: &mut [u8]) -> Result<(), WireError> {
         let len = self.buffer_len();
         let out = out.get_mut(..len).ok_or(WireError::BufferTooSmall)?;
-        if self.ethertype == ETHERTYPE_VLAN {
-            // A tag inside a tag (Q-in-Q) would not parse back as this header.
+        if self.vlan_tci.is_none() && self.ethertype == ETHERTYPE_VLAN {
+            // An untagged header naming the 802.1Q TPID would parse back as a tagged one. A
+            // tagged header whose inner EtherType is the TPID (Q-in-Q) is fine: parsing reads
+            // one tag only, so it comes back unchanged.
             return Err(WireError::Malformed);
         }
         let mut f = EthernetFrame::new_unchecked(&mut *out);
@@ -299,6 +301,29 @@ mod tests {
         assert_eq!(EthHeader::parse(&tagged[..16]), Err(WireError::Truncated));
         assert_eq!(EthHeader::parse(&tagged[..13]), Err(WireError::Truncated));
         assert_eq!(h.emit(&mut [0u8; 17]), Err(WireError::BufferTooSmall));
+
+        // Q-in-Q: the outer tag is read, the inner TPID is the EtherType; it re-emits as read.
+        let qinq = [
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // dst broadcast
+            0x52, 0x54, 0, 0x12, 0x34, 0x56, // src
+            0x81, 0x00, // 802.1Q TPID
+            0x00, 0x74, // PCP 0, VLAN 116
+            0x81, 0x00, // inner EtherType: another tag
+        ];
+        let h = EthHeader::parse(&qinq).unwrap();
+        assert_eq!((h.vlan_tci, h.ethertype), (Some(0x0074), ETHERTYPE_VLAN));
+        let mut out = [0u8; 18];
+        h.emit(&mut out).unwrap();
+        assert_eq!(out, qinq);
+        // Untagged, the TPID as EtherType would read back as a tag: refused.
+        let untagged_tpid = EthHeader {
+            vlan_tci: None,
+            ..h
+        };
+        assert_eq!(
+            untagged_tpid.emit(&mut [0u8; 18]),
+            Err(WireError::Malformed)
+        );
     }
 
     #[test]

@@ -539,6 +539,32 @@ fn failed_resolution_returns_address_unreachable() {
 }
 
 #[test]
+fn dad_waits_while_down() {
+    // A DAD probe due while the interface is down is not reported as due (found by the
+    // `router` fuzz target: the border router's shell polled in a loop); DAD completes once
+    // the interface is up again.
+    let mut res = Res::new();
+    let mut n = setup(&mut res, EthConfig::new(MAC));
+    let a = ip("2001:db8:2::a");
+    n.eth
+        .add_addr(&mut n.st, n.now, a, 64, Lifetimes::INFINITE)
+        .unwrap();
+    n.st.set_admin(n.now, n.i, &mut n.eth, false).unwrap();
+    n.advance(Duration::from_secs(5));
+    assert!(
+        n.eth.poll_at().is_none_or(|t| t > n.now),
+        "a timer due while down: {:?} at {:?}",
+        n.eth.poll_at(),
+        n.now
+    );
+    n.st.set_admin(n.now, n.i, &mut n.eth, true).unwrap();
+    assert!(n.eth.poll_at().is_some_and(|t| t <= n.now));
+    n.advance(Duration::from_secs(1));
+    n.advance(Duration::from_secs(1));
+    assert_eq!(n.events, vec![NdEvent::DadSucceeded(a)]);
+}
+
+#[test]
 fn dad_success_and_conflict() {
     let mut res = Res::new();
     let mut n = setup(&mut res, EthConfig::new(MAC));
