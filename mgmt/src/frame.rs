@@ -67,16 +67,10 @@ impl core::error::Error for FrameError {}
 /// Encodes `payload` as one frame (COBS, CRC-32 trailer, delimiter) into `out`; returns the
 /// number of bytes written. `payload` may be at most [`MAX_PAYLOAD`] bytes.
 pub fn encode_frame(payload: &[u8], out: &mut [u8]) -> Result<usize, FrameError> {
-    if payload.len() > MAX_PAYLOAD {
-        return Err(FrameError::BufferTooSmall);
-    }
-    let crc = CRC32.checksum(payload).to_le_bytes();
-    let mut enc = cobs::CobsEncoder::new(out);
-    enc.push(payload).map_err(|_| FrameError::BufferTooSmall)?;
-    enc.push(&crc).map_err(|_| FrameError::BufferTooSmall)?;
-    let n = enc.finalize();
-    let delim = out.get_mut(n).ok_or(FrameError::BufferTooSmall)?;
-    *delim = 0;
+    let mut w = FrameWriter::new(&mut *out);
+    w.push(payload)?;
+    let n = w.finish()?;
+    *out.get_mut(n).ok_or(FrameError::BufferTooSmall)? = 0;
     Ok(n + 1)
 }
 
