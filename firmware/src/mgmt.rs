@@ -1336,6 +1336,10 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
 /// Calls `f(index, layer, iface, name, value)` for every counter of the device, in a fixed
 /// order. Each statistics struct is destructured without `..`, so a counter added to any
 /// layer fails to compile here until it is listed (and so reaches `sixgate stats`).
+///
+/// Size matters here (the board's flash budget): a group's names are one `\n`-separated
+/// string literal and its values one array, walked by [`emit_group`], so each counter costs a
+/// load and a store rather than a call with five arguments.
 fn for_each_counter(
     app: &App<'_>,
     mgmt_stats: &MgmtStats,
@@ -1343,14 +1347,17 @@ fn for_each_counter(
     f: &mut dyn FnMut(usize, Layer, Option<&'static str>, &'static str, u64),
 ) {
     let mut k = 0usize;
-    let mut emit = |layer: Layer, iface: Option<&'static str>, name: &'static str, v: u64| {
-        f(k, layer, iface, name, v);
-        k += 1;
-    };
     macro_rules! all {
         ($layer:expr, $iface:expr, $prefix:literal, $v:expr, $T:ident { $($field:ident),* $(,)? }) => {{
             let $T { $($field),* } = $v;
-            $( emit($layer, $iface, concat!($prefix, stringify!($field)), u64::from($field)); )*
+            emit_group(
+                f,
+                &mut k,
+                $layer,
+                $iface,
+                concat!($($prefix, stringify!($field), "\n"),*),
+                &[$(u64::from($field)),*],
+            );
         }};
     }
     use crate::app::AppStats;
@@ -1379,24 +1386,28 @@ fn for_each_counter(
             icmp_errors_rate_limited,
             drops: _,
         } = st;
-        for (n, v) in [
-            ("rx_packets", u64::from(rx_packets)),
-            ("rx_bytes", rx_bytes),
-            ("tx_packets", u64::from(tx_packets)),
-            ("tx_bytes", tx_bytes),
-            ("forwarded", u64::from(forwarded)),
-            ("delivered", u64::from(delivered)),
-            ("icmp_errors_sent", u64::from(icmp_errors_sent)),
-            (
-                "icmp_errors_rate_limited",
+        emit_group(
+            f,
+            &mut k,
+            Layer::Ipv6,
+            name,
+            "rx_packets\nrx_bytes\ntx_packets\ntx_bytes\nforwarded\ndelivered\n\
+             icmp_errors_sent\nicmp_errors_rate_limited\n",
+            &[
+                u64::from(rx_packets),
+                rx_bytes,
+                u64::from(tx_packets),
+                tx_bytes,
+                u64::from(forwarded),
+                u64::from(delivered),
+                u64::from(icmp_errors_sent),
                 u64::from(icmp_errors_rate_limited),
-            ),
-        ] {
-            emit(Layer::Ipv6, name, n, v);
-        }
+            ],
+        );
         // Then one counter per drop reason (netif's snake_case labels).
         for (r, n) in st.drops_by_reason() {
-            emit(Layer::Ipv6, name, r.label(), u64::from(n));
+            f(k, Layer::Ipv6, name, r.label(), u64::from(n));
+            k += 1;
         }
     }
     all!(
@@ -1599,9 +1610,14 @@ fn for_each_counter(
         }
     );
     let s = app.status();
-    emit(Layer::Device, None, "pool_free", s.pool_free as u64);
-    emit(Layer::Device, None, "nodes_registered", s.registered as u64);
-    emit(Layer::Device, None, "nodes_gleaned", s.gleaned as u64);
+    emit_group(
+        f,
+        &mut k,
+        Layer::Device,
+        None,
+        "pool_free\nnodes_registered\nnodes_gleaned\n",
+        &[s.pool_free as u64, s.registered as u64, s.gleaned as u64],
+    );
     all!(
         Layer::Device,
         None,
@@ -1624,15 +1640,21 @@ fn for_each_counter(
         pending_records,
         pending_bytes,
     } = c;
-    for (n, v) in [
-        ("capture_captured", captured),
-        ("capture_dropped", dropped),
-        ("capture_bytes", bytes),
-        ("capture_pending_records", u64::from(pending_records)),
-        ("capture_pending_bytes", u64::from(pending_bytes)),
-    ] {
-        emit(Layer::Device, None, n, v);
-    }
+    emit_group(
+        f,
+        &mut k,
+        Layer::Device,
+        None,
+        "capture_captured\ncapture_dropped\ncapture_bytes\ncapture_pending_records\n\
+         capture_pending_bytes\n",
+        &[
+            captured,
+            dropped,
+            bytes,
+            u64::from(pending_records),
+            u64::from(pending_bytes),
+        ],
+    );
     all!(
         Layer::Device,
         None,
@@ -1675,4 +1697,22 @@ fn for_each_counter(
             too_long,
         }
     );
+}
+
+/// Calls `f` for each `\n`-terminated name in `names` with the value at the same position,
+/// numbering counters from `*k` on. Not inlined: one copy serves every group.
+#[inline(never)]
+fn emit_group(
+    f: &mut dyn FnMut(usize, Layer, Option<&'static str>, &'static str, u64),
+    k: &mut usize,
+    layer: Layer,
+    iface: Option<&'static str>,
+    names: &'static str,
+    values: &[u64],
+) {
+    debug_assert_eq!(names.split_terminator('\n').count(), values.len());
+    for (name, &v) in names.split_terminator('\n').zip(values) {
+        f(*k, layer, iface, name, v);
+        *k += 1;
+    }
 }
