@@ -100,14 +100,24 @@ pub enum AppError {
     NoSuchIface,
 }
 
+impl AppError {
+    /// The message [`core::fmt::Display`] prints, as a prefix and a message, for callers that
+    /// avoid `core::fmt` (the management server on the board).
+    pub const fn parts(&self) -> (&'static str, &'static str) {
+        match self {
+            AppError::Config(e) => ("invalid configuration: ", e.as_str()),
+            AppError::Radio => ("", "the radio refused the setting"),
+            AppError::Core => ("", "the interface core refused the change"),
+            AppError::NoSuchIface => ("", "no such interface"),
+        }
+    }
+}
+
 impl core::fmt::Display for AppError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            AppError::Config(e) => write!(f, "invalid configuration: {e}"),
-            AppError::Radio => f.write_str("the radio refused the setting"),
-            AppError::Core => f.write_str("the interface core refused the change"),
-            AppError::NoSuchIface => f.write_str("no such interface"),
-        }
+        let (prefix, message) = self.parts();
+        f.write_str(prefix)?;
+        f.write_str(message)
     }
 }
 

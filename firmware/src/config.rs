@@ -85,9 +85,10 @@ pub enum ConfigError {
     Version,
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl ConfigError {
+    /// The message [`fmt::Display`] prints, for callers that avoid `core::fmt`.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
             ConfigError::BadPrefix => {
                 "mesh prefix must be a /64 unicast prefix (not multicast, link-local or ::)"
             }
@@ -105,7 +106,13 @@ impl fmt::Display for ConfigError {
             ConfigError::Encoding => "configuration does not fit the output buffer",
             ConfigError::Corrupt => "stored configuration is corrupt",
             ConfigError::Version => "stored configuration has an unsupported format version",
-        })
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -21,7 +21,6 @@
 //! serial line costs capture records rather than answers. Ping and energy scan answer later:
 //! one of each may be in flight; a second gets [`ErrorCode::Busy`].
 
-use core::fmt::Write as _;
 use core::net::Ipv6Addr;
 
 use heapless::{String, Vec};
@@ -338,13 +337,13 @@ impl<const TX: usize> MgmtServer<TX> {
             }
             Ok((h, Err(DecodeError::Version(v)))) => {
                 self.stats.bad_messages += 1;
-                let mut m: String<128> = String::new();
-                let _ = write!(
-                    m,
-                    "protocol version {v} not supported (device speaks {}); send Hello",
-                    self.version
-                );
-                self.error(h.id, ErrorCode::VersionMismatch, &m);
+                let m = Msg::default()
+                    .s("protocol version ")
+                    .n(v.into())
+                    .s(" not supported (device speaks ")
+                    .n(self.version.into())
+                    .s("); send Hello");
+                self.error(h.id, ErrorCode::VersionMismatch, &m.0);
             }
             Ok((h, Err(_))) if h.kind != Kind::Request => {
                 self.stats.bad_messages += 1;
@@ -645,11 +644,7 @@ impl<const TX: usize> MgmtServer<TX> {
                 r.metric = metric;
                 match app.stack_mut().add_route(r) {
                     Ok(()) => self.respond(id, &Response::Ok),
-                    Err(e) => {
-                        let mut m: String<64> = String::new();
-                        let _ = write!(m, "{e:?}");
-                        self.error(id, ErrorCode::Full, &m);
-                    }
+                    Err(e) => self.error(id, ErrorCode::Full, e.as_str()),
                 }
             }
             Request::RouteDel { prefix, len } => {
@@ -740,10 +735,7 @@ impl<const TX: usize> MgmtServer<TX> {
                 {
                     return self.no_iface(id, n);
                 }
-                let mut page: Vec<
-                    (Layer, Option<&'static str>, &'static str, u64),
-                    { mgmt::COUNTERS_PER_PAGE },
-                > = Vec::new();
+                let mut counters: Vec<Counter<'_>, { mgmt::COUNTERS_PER_PAGE }> = Vec::new();
                 let mut total = 0usize;
                 let base = &self.baseline;
                 let mgmt_stats = self.stats;
@@ -756,22 +748,17 @@ impl<const TX: usize> MgmtServer<TX> {
                         if iface.is_some_and(|want| ifname != Some(want)) {
                             return;
                         }
-                        let v = rebase(v, base.get(k).copied());
-                        if total >= usize::from(start) && !page.is_full() {
-                            let _ = page.push((layer, ifname, name, v));
+                        if total >= usize::from(start) {
+                            let _ = counters.push(Counter {
+                                layer,
+                                iface: ifname,
+                                name,
+                                value: rebase(v, base.get(k).copied()),
+                            });
                         }
                         total += 1;
                     },
                 );
-                let counters = page
-                    .iter()
-                    .map(|&(layer, iface, name, value)| Counter {
-                        layer,
-                        iface,
-                        name,
-                        value,
-                    })
-                    .collect();
                 self.respond(
                     id,
                     &Response::Stats {
@@ -970,38 +957,34 @@ impl<const TX: usize> MgmtServer<TX> {
     }
 
     fn no_iface(&mut self, id: u16, name: &str) {
-        let mut m: String<48> = String::new();
-        let _ = write!(
-            m,
-            "no interface {}",
-            name.get(..name.len().min(16)).unwrap_or("")
-        );
-        self.error(id, ErrorCode::NoSuchIface, &m);
+        let shown = name.get(..floor_char_boundary(name, 16)).unwrap_or("");
+        let m = Msg::default().s("no interface ").s(shown);
+        self.error(id, ErrorCode::NoSuchIface, &m.0);
     }
 
     fn app_error(&mut self, id: u16, e: crate::app::AppError) {
-        let mut m: String<192> = String::new();
-        let _ = write!(m, "{e}");
+        let (prefix, message) = e.parts();
+        let m = Msg::default().s(prefix).s(message);
         let code = match e {
             crate::app::AppError::Config(_) => ErrorCode::InvalidArgument,
             crate::app::AppError::NoSuchIface => ErrorCode::NoSuchIface,
             crate::app::AppError::Radio => ErrorCode::Unsupported,
             crate::app::AppError::Core => ErrorCode::Internal,
         };
-        self.error(id, code, &m);
+        self.error(id, code, &m.0);
     }
 
     fn core_error(&mut self, id: u16, e: netif::stack::IfaceError) {
         use netif::stack::IfaceError as E;
-        let mut m: String<192> = String::new();
-        let _ = write!(m, "{e}");
+        let (prefix, message) = e.parts();
+        let m = Msg::default().s(prefix).s(message);
         let code = match e {
             E::NoSuchIface => ErrorCode::NoSuchIface,
             E::NoSuchAddr => ErrorCode::NotFound,
             E::TableFull | E::AddrTableFull | E::HandlerTableFull => ErrorCode::Full,
             _ => ErrorCode::InvalidArgument,
         };
-        self.error(id, code, &m);
+        self.error(id, code, &m.0);
     }
 
     /// A new host session (Hello) or a reboot: stop streaming, cancel subscriptions and
@@ -1320,6 +1303,40 @@ fn rebase(v: u64, base: Option<u64>) -> u64 {
         // A counter that restarted (its layer was rebuilt) is reported as is.
         Some(b) if v >= b => v - b,
         _ => v,
+    }
+}
+
+/// An error message built without `core::fmt`, whose formatting machinery would cost the
+/// board about 2 KB of flash: pieces are appended (cut at a character boundary when the
+/// message is full), numbers in decimal.
+#[derive(Default)]
+struct Msg(String<128>);
+
+impl Msg {
+    fn s(mut self, piece: &str) -> Self {
+        let room = self.0.capacity().saturating_sub(self.0.len());
+        let piece = piece.get(..floor_char_boundary(piece, room)).unwrap_or("");
+        let _ = self.0.push_str(piece);
+        self
+    }
+
+    fn n(self, mut v: u32) -> Self {
+        let mut digits = [0u8; 10];
+        let mut start = digits.len();
+        for slot in digits.iter_mut().rev() {
+            // `v % 10` is below 10, so the cast keeps it.
+            *slot = b'0' + (v % 10) as u8;
+            v /= 10;
+            start -= 1;
+            if v == 0 {
+                break;
+            }
+        }
+        let text = digits
+            .get(start..)
+            .and_then(|d| core::str::from_utf8(d).ok())
+            .unwrap_or("");
+        self.s(text)
     }
 }
 

@@ -133,9 +133,18 @@ pub enum EnableError {
     Driver,
 }
 
+impl EnableError {
+    /// The message [`fmt::Display`] prints, for callers that avoid `core::fmt`.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            EnableError::Driver => "the driver refused to change state",
+        }
+    }
+}
+
 impl fmt::Display for EnableError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the driver refused to change state")
+        f.write_str(self.as_str())
     }
 }
 impl core::error::Error for EnableError {}

@@ -87,13 +87,20 @@ pub enum RouteError {
     NotFound,
 }
 
-impl core::fmt::Display for RouteError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
+impl RouteError {
+    /// The message [`core::fmt::Display`] prints, for callers that avoid `core::fmt`.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
             RouteError::TableFull => "routing table full",
             RouteError::NoSuchIface => "no such interface",
             RouteError::NotFound => "no such route",
-        })
+        }
+    }
+}
+
+impl core::fmt::Display for RouteError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 impl core::error::Error for RouteError {}

@@ -111,19 +111,30 @@ pub enum IfaceError {
     Route(RouteError),
 }
 
+impl IfaceError {
+    /// The message [`fmt::Display`] prints, as a prefix and a message (the prefix names the
+    /// layer that refused and is empty for the core's own errors), for callers that avoid
+    /// `core::fmt`.
+    pub const fn parts(&self) -> (&'static str, &'static str) {
+        match self {
+            IfaceError::TableFull => ("", "interface table full"),
+            IfaceError::NoSuchIface => ("", "no such interface"),
+            IfaceError::BadName => ("", "interface name too long or already in use"),
+            IfaceError::AddrTableFull => ("", "address table of the interface full"),
+            IfaceError::BadAddr => ("", "address not usable as an interface address"),
+            IfaceError::NoSuchAddr => ("", "no such address"),
+            IfaceError::HandlerTableFull => ("", "handler table full"),
+            IfaceError::L2(e) => ("link layer: ", e.as_str()),
+            IfaceError::Route(e) => ("routing: ", e.as_str()),
+        }
+    }
+}
+
 impl fmt::Display for IfaceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IfaceError::TableFull => f.write_str("interface table full"),
-            IfaceError::NoSuchIface => f.write_str("no such interface"),
-            IfaceError::BadName => f.write_str("interface name too long or already in use"),
-            IfaceError::AddrTableFull => f.write_str("address table of the interface full"),
-            IfaceError::BadAddr => f.write_str("address not usable as an interface address"),
-            IfaceError::NoSuchAddr => f.write_str("no such address"),
-            IfaceError::HandlerTableFull => f.write_str("handler table full"),
-            IfaceError::L2(e) => write!(f, "link layer: {e}"),
-            IfaceError::Route(e) => write!(f, "routing: {e}"),
-        }
+        let (prefix, message) = self.parts();
+        f.write_str(prefix)?;
+        f.write_str(message)
     }
 }
 impl core::error::Error for IfaceError {}
