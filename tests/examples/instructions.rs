@@ -1,0 +1,155 @@
+//! Runs one benchmarked path a given number of times, for instruction counting under
+//! callgrind (`scripts/instructions.sh` runs it twice with different counts and subtracts, so
+//! the setup cancels out).
+//!
+//! ```text
+//! instructions MODE ITERATIONS
+//! ```
+//!
+//! Modes (see `tests::endpoint` and `tests::router` for what each side does):
+//! - `udp-ours-WORK`, `udp-smoltcp-WORK` with WORK `full`, `hw-fcs` or `bare`: one 1232-byte
+//!   UDP payload from endpoint to endpoint (send, then receive);
+//! - `fcs`: computing and checking the FCS of the 12 frames of one datagram (the part of
+//!   `full` that `hw-fcs` leaves to the radio), with `l2-15_4`'s code;
+//! - `fwd-down`, `fwd-up`: the border router forwarding one 1280-byte packet Ethernet →
+//!   802.15.4 or back;
+//! - `wire-down`, `wire-up`: the smoltcp wire-codec baseline for the same packets;
+//! - `memcpy`: copying the 1280-byte packet.
+//!
+//! Each mode checks its path once before the loop and once after it; a failure exits with
+//! status 1.
+
+use std::hint::black_box;
+use std::process::ExitCode;
+
+use firmware::app::AppResources;
+use l2_15_4::frame::fcs;
+use tests::endpoint::{self, OursReceiver, OursSender, SmolReceiver, SmolSender, Work};
+use tests::router::{PACKET_LEN, Router, WireBaseline};
+use tests::{Air, Failure};
+
+fn work(name: &str) -> Option<Work> {
+    [Work::FULL, Work::HW_FCS, Work::BARE]
+        .into_iter()
+        .find(|w| w.name() == name)
+}
+
+fn udp(ours: bool, work: Work, iterations: u64) -> Result<(), Failure> {
+    let payload = endpoint::payload();
+    endpoint::check(work, &payload)?;
+    let mut air = Air::new(endpoint::MAX_FRAMES);
+    let mut out = vec![0u8; 2048];
+    let mut last = 0;
+    if ours {
+        let mut s = OursSender::new(work);
+        let mut r = OursReceiver::new(work);
+        for _ in 0..iterations {
+            s.send(black_box(&payload), &mut air)?;
+            last = r.receive(&air, black_box(&mut out))?;
+        }
+    } else {
+        let mut s = SmolSender::new(work, &payload)?;
+        let mut r = SmolReceiver::new(work)?;
+        for _ in 0..iterations {
+            s.send(black_box(&payload), &mut air)?;
+            last = r.receive(&air, black_box(&mut out))?;
+        }
+    }
+    tests::ensure(iterations == 0 || out[..last] == payload[..], || {
+        "the last payload differs".into()
+    })
+}
+
+fn fcs_only(iterations: u64) -> Result<(), Failure> {
+    let payload = endpoint::payload();
+    let mut air = Air::new(endpoint::MAX_FRAMES);
+    OursSender::new(Work::FULL).send(&payload, &mut air)?;
+    let mut frames: Vec<Vec<u8>> = air.frames().map(<[u8]>::to_vec).collect();
+    let mut ok = true;
+    for _ in 0..iterations {
+        for f in frames.iter_mut() {
+            fcs::append(black_box(&mut f[..]));
+            ok &= fcs::verify(black_box(&f[..]));
+        }
+    }
+    tests::ensure(ok, || "an FCS did not verify".into())
+}
+
+fn forward(mode: &str, iterations: u64) -> Result<(), Failure> {
+    let mut res = Box::new(AppResources::new());
+    let mut r = Router::new(&mut res)?;
+    r.check()?;
+    let start = r.now();
+    match mode {
+        "fwd-down" => {
+            for _ in 0..iterations {
+                black_box(r.forward_down()?);
+            }
+        }
+        "fwd-up" => {
+            for _ in 0..iterations {
+                black_box(r.forward_up()?);
+            }
+        }
+        "wire-down" | "wire-up" => {
+            let mut b = WireBaseline::new(&r);
+            b.check(&r)?;
+            let mut air = Air::new(32);
+            let mut out = vec![0u8; 14 + PACKET_LEN];
+            for _ in 0..iterations {
+                if mode == "wire-down" {
+                    black_box(b.down(black_box(r.down_frame()), &mut air)?);
+                } else {
+                    black_box(b.up(black_box(r.up_frames()), &mut out)?);
+                }
+            }
+            b.check(&r)?;
+        }
+        _ => {
+            let src = r.packets().0.to_vec();
+            let mut dst = vec![0u8; PACKET_LEN];
+            for _ in 0..iterations {
+                dst.copy_from_slice(black_box(&src));
+                black_box(&mut dst);
+            }
+        }
+    }
+    let virtual_s = r.now().saturating_since(start).as_micros() as f64 / 1e6;
+    r.check()?;
+    eprintln!(
+        "{mode}: {iterations} iterations, {virtual_s:.1} s of virtual time, {} NS answered",
+        r.ns_answered()
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(mode), Some(n)) = (args.get(1), args.get(2).and_then(|n| n.parse::<u64>().ok()))
+    else {
+        eprintln!("usage: instructions MODE ITERATIONS (modes: see the source's documentation)");
+        return ExitCode::from(2);
+    };
+    let r = if let Some(w) = mode.strip_prefix("udp-ours-") {
+        work(w).map(|w| udp(true, w, n))
+    } else if let Some(w) = mode.strip_prefix("udp-smoltcp-") {
+        work(w).map(|w| udp(false, w, n))
+    } else if mode == "fcs" {
+        Some(fcs_only(n))
+    } else if ["fwd-down", "fwd-up", "wire-down", "wire-up", "memcpy"].contains(&mode.as_str()) {
+        Some(forward(mode, n))
+    } else {
+        None
+    };
+    match r {
+        Some(Ok(())) => ExitCode::SUCCESS,
+        Some(Err(e)) => {
+            eprintln!("{mode}: {e}");
+            ExitCode::from(1)
+        }
+        None => {
+            eprintln!("unknown mode {mode}");
+            ExitCode::from(2)
+        }
+    }
+}
