@@ -68,7 +68,7 @@ per() {
 
 declare -A ir
 modes=(udp-ours-full udp-smoltcp-full udp-ours-hw-fcs udp-smoltcp-hw-fcs udp-ours-bare
-    udp-smoltcp-bare fcs fwd-down wire-down fwd-up wire-up memcpy)
+    udp-smoltcp-bare fcs fwd-down wire-down fwd-up wire-up memcpy scale-8 scale-64 scale-256)
 for m in "${modes[@]}"; do
     echo "counting $m..." >&2
     ir[$m]="$(per "$m")"
@@ -99,6 +99,12 @@ for d in down up; do
     printf '%-50s %12d %12d %7s\n' "forward 1280 B $label (memcpy)" "$o" "$m" \
         "$(ratio "$o" "$m")"
 done
+for n in 8 64 256; do
+    printf '%-50s %12d %12d %7s\n' "forward 1280 B eth-to-wpan, $n registered (8)" \
+        "${ir[scale-$n]}" "${ir[scale-8]}" "$(ratio "${ir[scale-$n]}" "${ir[scale-8]}")"
+done
 echo
 echo "ours: sixlo + l2-15_4 endpoints (udp rows), the border-router App (forward rows);"
-echo "baseline: named in parentheses; ratio = ours / baseline. Details: docs/performance.md."
+echo "baseline: named in parentheses; ratio = ours / baseline. 'N registered': the router with"
+echo "N mesh nodes in its registration table, forwarding to the last one registered; baseline the"
+echo "same with 8. Details: docs/performance.md."

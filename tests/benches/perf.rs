@@ -25,6 +25,10 @@
 //!   decompress, fragment or gather, MAC header, FCS; see `tests::router::WireBaseline`) and
 //!   `memcpy` (copying the 1280-byte packet once). What the router does per packet:
 //!   `tests::router`'s documentation.
+//! - `scale/forward_eth_to_wpan/{8,64,256}`: the `forward1280/eth-to-wpan` path with 8, 64 and
+//!   256 (`firmware::registry::DEFAULT_REGISTRATIONS`, a full table) mesh nodes registered
+//!   through NS + ARO (`Router::with_registrations`), forwarding to the last node registered:
+//!   how the cost grows with the registration table.
 //!
 //! Every path is run and its output bytes checked once before it is timed and again after
 //! (the receiver got the payload unchanged; the forwarded frames reassemble to the sent
@@ -187,6 +191,44 @@ fn forward(c: &mut Criterion) {
     );
 }
 
+/// Registration-table sizes of the `scale` group.
+const SCALE: [u16; 3] = [8, 64, 256];
+
+fn scale(c: &mut Criterion) {
+    assert_eq!(
+        usize::from(SCALE[2]),
+        firmware::registry::DEFAULT_REGISTRATIONS,
+        "the largest size fills the table"
+    );
+    let mut g = c.benchmark_group("scale/forward_eth_to_wpan");
+    g.throughput(Throughput::Elements(1));
+    for n in SCALE {
+        let mut res = Box::new(AppResources::new());
+        let mut r = Router::with_registrations(&mut res, n).expect("the nodes register");
+        let (frames, _) = r
+            .check()
+            .expect("the border router forwards to the last node registered");
+        assert_eq!(r.table_len(), usize::from(n), "table entries");
+        println!(
+            "scale: {n} registered, {frames} frames to node {:02x?} (the last registered)",
+            r.node()
+        );
+        g.bench_function(n.to_string(), |b| {
+            b.iter(|| r.forward_down().expect("the router forwards down"))
+        });
+        // Still the same table, still the right node, after the run's virtual time.
+        r.check()
+            .expect("the border router still forwards to the last node registered");
+        assert_eq!(r.table_len(), usize::from(n), "table entries after the run");
+        println!(
+            "scale {n}: {:.0} s of virtual time, {} entries",
+            r.now().as_micros() as f64 / 1e6,
+            r.table_len()
+        );
+    }
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -197,6 +239,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = udp, fcs12, forward
+    targets = udp, fcs12, forward, scale
 }
 criterion_main!(benches);

@@ -14,7 +14,9 @@
 //! - `fwd-down`, `fwd-up`: the border router forwarding one 1280-byte packet Ethernet →
 //!   802.15.4 or back;
 //! - `wire-down`, `wire-up`: the smoltcp wire-codec baseline for the same packets;
-//! - `memcpy`: copying the 1280-byte packet.
+//! - `memcpy`: copying the 1280-byte packet;
+//! - `scale-N` (N from 1 to 256): `fwd-down` with N mesh nodes registered (NS + ARO) and the
+//!   packet going to the last one registered (`Router::with_registrations`).
 //!
 //! Each mode checks its path once before the loop and once after it; a failure exits with
 //! status 1.
@@ -123,21 +125,48 @@ fn forward(mode: &str, iterations: u64) -> Result<(), Failure> {
     Ok(())
 }
 
+fn scale(n: u16, iterations: u64) -> Result<(), Failure> {
+    let mut res = Box::new(AppResources::new());
+    let mut r = Router::with_registrations(&mut res, n)?;
+    r.check()?;
+    let entries = |r: &Router<'_>| {
+        let len = r.table_len();
+        tests::ensure(len == usize::from(n), || {
+            format!("{len} table entries, {n} registered")
+        })
+    };
+    entries(&r)?;
+    let start = r.now();
+    for _ in 0..iterations {
+        black_box(r.forward_down()?);
+    }
+    let virtual_s = r.now().saturating_since(start).as_micros() as f64 / 1e6;
+    r.check()?;
+    entries(&r)?;
+    eprintln!("scale-{n}: {iterations} iterations, {virtual_s:.1} s of virtual time");
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(mode), Some(n)) = (args.get(1), args.get(2).and_then(|n| n.parse::<u64>().ok()))
+    let (Some(mode), Some(n_iter)) = (args.get(1), args.get(2).and_then(|n| n.parse::<u64>().ok()))
     else {
         eprintln!("usage: instructions MODE ITERATIONS (modes: see the source's documentation)");
         return ExitCode::from(2);
     };
     let r = if let Some(w) = mode.strip_prefix("udp-ours-") {
-        work(w).map(|w| udp(true, w, n))
+        work(w).map(|w| udp(true, w, n_iter))
     } else if let Some(w) = mode.strip_prefix("udp-smoltcp-") {
-        work(w).map(|w| udp(false, w, n))
+        work(w).map(|w| udp(false, w, n_iter))
+    } else if let Some(n) = mode.strip_prefix("scale-") {
+        n.parse::<u16>()
+            .ok()
+            .filter(|n| (1..=256).contains(n))
+            .map(|k| scale(k, n_iter))
     } else if mode == "fcs" {
-        Some(fcs_only(n))
+        Some(fcs_only(n_iter))
     } else if ["fwd-down", "fwd-up", "wire-down", "wire-up", "memcpy"].contains(&mode.as_str()) {
-        Some(forward(mode, n))
+        Some(forward(mode, n_iter))
     } else {
         None
     };

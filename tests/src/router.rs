@@ -84,11 +84,54 @@ const ETH_HEADER: usize = 14;
 
 /// The node's global address in the mesh prefix `prefix`.
 pub fn node_ip(prefix: [u8; 8]) -> Ipv6Addr {
+    eui64_ip(prefix, NODE_EUI64)
+}
+
+/// The address with prefix `prefix` and the IID of `eui64` (RFC 4291 Appendix A).
+pub fn eui64_ip(prefix: [u8; 8], eui64: [u8; 8]) -> Ipv6Addr {
     let mut a = [0u8; 16];
     a[..8].copy_from_slice(&prefix);
-    a[8..].copy_from_slice(&NODE_EUI64);
+    a[8..].copy_from_slice(&eui64);
     a[8] ^= 0x02;
     Ipv6Addr::from(a)
+}
+
+/// Mesh node `k`'s EUI-64, 00:12:4b:00:00:00:kk:kk: node 1 is [`NODE_EUI64`].
+pub fn node_eui64(k: u16) -> [u8; 8] {
+    let [a, b] = k.to_be_bytes();
+    [0x00, 0x12, 0x4b, 0x00, 0x00, 0x00, a, b]
+}
+
+/// A Neighbor Solicitation with SLLAO and ARO (RFC 6775 §4.1, status 0) by which the node
+/// `eui64` registers `addr` with the router whose link-local address is `br_ll` for
+/// `lifetime_min` minutes (source and target `addr`, hop limit 255, checksum filled).
+pub fn ns_aro(addr: Ipv6Addr, br_ll: Ipv6Addr, eui64: [u8; 8], lifetime_min: u16) -> Vec<u8> {
+    // ICMPv6 NS: type, code, checksum, reserved (8 bytes), target (16), SLLAO (16), ARO (16).
+    let icmp_len = 8 + 16 + 16 + 16;
+    let mut p = vec![0u8; 40 + icmp_len];
+    netif::icmp::write_ipv6_header(
+        &mut p[..40],
+        0,
+        icmp_len as u16,
+        IpProtocol::Icmpv6,
+        255,
+        &addr,
+        &br_ll,
+    );
+    let m = &mut p[40..];
+    m[0] = 135;
+    m[8..24].copy_from_slice(&addr.octets());
+    // SLLAO (RFC 4944 §8): type 1, length 2 (16 bytes), EUI-64, padding.
+    m[24] = 1;
+    m[25] = 2;
+    m[26..34].copy_from_slice(&eui64);
+    // ARO: type 33, length 2, status 0, reserved, lifetime (minutes), EUI-64.
+    m[40] = 33;
+    m[41] = 2;
+    m[46..48].copy_from_slice(&lifetime_min.to_be_bytes());
+    m[48..56].copy_from_slice(&eui64);
+    Icmpv6Packet::new_unchecked(&mut p[40..]).fill_checksum(&addr, &br_ll);
+    p
 }
 
 /// A 1280-byte IPv6/UDP packet from `src` to `dst` (hop limit 64, correct UDP checksum,
@@ -144,6 +187,19 @@ pub fn mesh_frames(
     contexts: &ContextTable,
     air: &mut Air,
 ) -> Result<usize, Failure> {
+    mesh_frames_from(packet, pan, src, dst, contexts, air, 0)
+}
+
+/// [`mesh_frames`] with sequence numbers from `first_seq` on.
+fn mesh_frames_from(
+    packet: &[u8],
+    pan: PanId,
+    src: Address,
+    dst: Address,
+    contexts: &ContextTable,
+    air: &mut Air,
+    first_seq: u8,
+) -> Result<usize, Failure> {
     air.clear();
     let hdr = |seq: u8| {
         Repr::new(
@@ -175,7 +231,7 @@ pub fn mesh_frames(
         budget,
     )
     .map_err(|e| Failure(format!("fragmenter: {e:?}")))?;
-    for seq in 0u8.. {
+    for seq in first_seq.. {
         let buf = air.slot()?;
         let h = hdr(seq)?
             .emit_bytes(buf)
@@ -405,6 +461,8 @@ pub struct Router<'r> {
     /// The packets as sent.
     down_packet: Vec<u8>,
     up_packet: Vec<u8>,
+    /// The mesh node both packets go to and come from.
+    node: [u8; 8],
 }
 
 impl core::fmt::Debug for Router<'_> {
@@ -420,19 +478,81 @@ impl<'r> Router<'r> {
     /// Start the border router over `res`, let it settle (duplicate address detection, first
     /// advertisements: 5 s of virtual time) and prepare both packets.
     pub fn new(res: &'r mut AppResources) -> Result<Self, Failure> {
-        let cfg = Config {
+        Self::start(res, Self::config(), NODE_EUI64)
+    }
+
+    /// The configuration: default, with the static backbone address.
+    fn config() -> Config {
+        Config {
             backbone: Backbone::Static {
                 addr: BR_BACKBONE.octets(),
                 prefix_len: 64,
                 gateway: None,
             },
             ..Config::default()
+        }
+    }
+
+    /// [`Router::new`], then `n` mesh nodes (`node_eui64(1..=n)`) register their global
+    /// addresses through the real path: each sends a Neighbor Solicitation with SLLAO and ARO
+    /// ([`ns_aro`], lifetime 65535 minutes, the configured maximum raised to match so that no
+    /// entry expires during a benchmark) to the router's link-local address in one 802.15.4
+    /// frame, and the router answers with an NA. Both packets then go to and come from the
+    /// **last** node registered, `node_eui64(n)`. Fails unless the registration table then
+    /// holds exactly `n` registered entries (and nothing else) and the router reported `n`
+    /// successful registrations.
+    pub fn with_registrations(res: &'r mut AppResources, n: u16) -> Result<Self, Failure> {
+        ensure(n >= 1, || "at least one node".into())?;
+        let cfg = Config {
+            max_registration_lifetime_min: u16::MAX,
+            ..Self::config()
         };
+        let mut r = Self::start(res, cfg, node_eui64(n))?;
+        let cfg = r.app.config().clone();
+        let br_ll = eui64_ip([0xfe, 0x80, 0, 0, 0, 0, 0, 0], cfg.eui64);
+        let mut air = Air::new(MAX_FRAMES);
+        for k in 1..=n {
+            let eui = node_eui64(k);
+            let ns = ns_aro(eui64_ip(cfg.mesh_prefix, eui), br_ll, eui, u16::MAX);
+            // A sequence number the node's data frames (0..) never use first, so that the
+            // duplicate filter keeps the upward packet's first frame.
+            mesh_frames_from(
+                &ns,
+                PanId(cfg.pan_id),
+                Address::Extended(eui),
+                Address::Extended(cfg.eui64),
+                r.app.wpan().contexts(),
+                &mut air,
+                200,
+            )?;
+            r.inject(&air)?;
+            let t = r.now + Duration::from_millis(100);
+            r.run_until(t)?;
+        }
+        let status = r.app.status();
+        ensure(
+            status.registered == usize::from(n) && status.gleaned == 0,
+            || {
+                format!(
+                    "{} registered + {} gleaned entries after {n} registrations",
+                    status.registered, status.gleaned
+                )
+            },
+        )?;
+        let ok = r.app.lbr().stats().reg_success;
+        ensure(ok == u64::from(n), || {
+            format!("{ok} successful registrations of {n}")
+        })?;
+        Ok(r)
+    }
+
+    /// Start the border router with `cfg`, the packets to and from the node `node`.
+    fn start(res: &'r mut AppResources, cfg: Config, node_eui: [u8; 8]) -> Result<Self, Failure> {
         let mut radio = BenchRadio::default();
         let app = App::new(cfg, res, Instant::ZERO, &mut radio)
             .map_err(|e| Failure(format!("the border router did not start: {e:?}")))?;
         let cfg = app.config().clone();
-        let node = node_ip(cfg.mesh_prefix);
+        let node = eui64_ip(cfg.mesh_prefix, node_eui);
         let down_packet = udp_packet(HOST_IP, node, HOST_PORT, NODE_PORT, 1);
         let up_packet = udp_packet(node, HOST_IP, NODE_PORT, HOST_PORT, 7);
         let mut down = Vec::with_capacity(ETH_HEADER + PACKET_LEN);
@@ -444,7 +564,7 @@ impl<'r> Router<'r> {
         mesh_frames(
             &up_packet,
             PanId(cfg.pan_id),
-            Address::Extended(NODE_EUI64),
+            Address::Extended(node_eui),
             Address::Extended(cfg.eui64),
             app.wpan().contexts(),
             &mut up,
@@ -469,6 +589,7 @@ impl<'r> Router<'r> {
             down_frames: usize::MAX,
             down_packet,
             up_packet,
+            node: node_eui,
         };
         r.run_until(Instant::ZERO + Duration::from_secs(5))?;
         Ok(r)
@@ -497,6 +618,17 @@ impl<'r> Router<'r> {
     /// The 1280-byte packets as sent: (host → node, node → host).
     pub fn packets(&self) -> (&[u8], &[u8]) {
         (&self.down_packet, &self.up_packet)
+    }
+
+    /// The EUI-64 of the mesh node the packets go to and come from.
+    pub fn node(&self) -> [u8; 8] {
+        self.node
+    }
+
+    /// The number of live entries in the registration table (registered + gleaned).
+    pub fn table_len(&self) -> usize {
+        let s = self.app.status();
+        s.registered + s.gleaned
     }
 
     /// Neighbor Solicitations for the host answered so far.
@@ -559,6 +691,19 @@ impl<'r> Router<'r> {
         };
         self.app
             .on_radio_event(self.now, RadioEvent::Received(rx), &mut self.radio);
+        Ok(())
+    }
+
+    /// Hand the router the node frames on `air` one after the other (each ending one airtime
+    /// later, then 1 ms for the ACK and whatever timers fall due).
+    fn inject(&mut self, air: &Air) -> Result<(), Failure> {
+        for psdu in air.frames() {
+            self.now += consts::airtime(psdu.len());
+            self.receive(psdu)?;
+            self.poll();
+            let t = self.now + Duration::from_millis(1);
+            self.run_until(t)?;
+        }
         Ok(())
     }
 
@@ -678,7 +823,7 @@ impl<'r> Router<'r> {
     /// up).
     pub fn check(&mut self) -> Result<(usize, usize), Failure> {
         let cfg = self.app.config().clone();
-        let node = Address::Extended(NODE_EUI64);
+        let node = Address::Extended(self.node);
         let mut down_frames = 0;
         for round in 0..3 {
             let n = self.forward_down()?;
