@@ -73,6 +73,11 @@ fn udp(c: &mut Criterion) {
                     .expect("ours delivers")
             })
         });
+        // One more pass outside the timer, so the check holds when a filter skipped the bench.
+        out.fill(0);
+        os.send(&payload, &mut air)
+            .and_then(|_| or.receive(&air, &mut out))
+            .expect("ours delivers");
         assert!(out[..payload.len()] == payload[..], "ours: payload differs");
         out.fill(0);
         g.bench_function("smoltcp", |b| {
@@ -82,6 +87,10 @@ fn udp(c: &mut Criterion) {
                     .expect("smoltcp delivers")
             })
         });
+        out.fill(0);
+        ss.send(&payload, &mut air)
+            .and_then(|_| sr.receive(&air, &mut out))
+            .expect("smoltcp delivers");
         assert!(
             out[..payload.len()] == payload[..],
             "smoltcp: payload differs"
