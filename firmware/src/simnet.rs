@@ -382,8 +382,12 @@ impl SimNode for BrNode {
 /// Mesh shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TopologyKind {
-    /// Every node one hop from the border router.
+    /// Every node one hop from the border router; the nodes do not hear each other (every
+    /// pair is a hidden-terminal pair).
     Star,
+    /// Every radio hears every other (one room): one hop to the border router, and CSMA/CA
+    /// sees every transmission.
+    FullMesh,
     /// A chain starting at the border router.
     Line,
     /// A square-ish grid with the border router in a corner.
@@ -490,6 +494,7 @@ fn topology(o: &WorldOpts) -> Topology {
     let good = Link::good();
     match o.topology {
         TopologyKind::Star => Topology::star(n, good),
+        TopologyKind::FullMesh => Topology::full_mesh(n, good),
         TopologyKind::Line => Topology::line(n, good),
         TopologyKind::Grid => {
             let w = (n as f64).sqrt().ceil().max(1.0) as usize;
@@ -585,5 +590,47 @@ impl World {
     pub fn node_mut(&mut self, k: usize) -> Option<&mut SmolNode> {
         let id = *self.nodes.get(k)?;
         self.sim.node_mut::<SmolNode>(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// In a star the leaves are hidden terminals to each other; in a full mesh every radio
+    /// hears every other. Both reach the collector.
+    #[test]
+    fn star_hides_leaves_from_each_other_full_mesh_does_not() {
+        for (kind, leaves_hear_each_other) in
+            [(TopologyKind::Star, false), (TopologyKind::FullMesh, true)]
+        {
+            let mut o = WorldOpts::new();
+            o.nodes = 3;
+            o.topology = kind;
+            let mut w = World::build(&o).unwrap();
+            let br = w.br().unwrap().radio_id();
+            let leaves: Vec<RadioId> = (0..3).map(|k| w.node(k).unwrap().radio_id()).collect();
+            let m = w.sim.medium_ref();
+            for (i, &a) in leaves.iter().enumerate() {
+                assert!(
+                    m.link(br, a).is_some(),
+                    "{kind:?}: border router ↔ leaf {i}"
+                );
+                for &b in &leaves[i + 1..] {
+                    assert_eq!(m.link(a, b).is_some(), leaves_hear_each_other, "{kind:?}");
+                }
+            }
+            w.sim.run_until(Instant::ZERO + Duration::from_secs(40));
+            let host = w.br().unwrap().host().unwrap();
+            for k in 0..3 {
+                let n = w.node(k).unwrap();
+                let g = n
+                    .addresses()
+                    .into_iter()
+                    .find(|a| !a.is_unicast_link_local());
+                let got = g.and_then(|g| host.readings_by_source().get(&g).copied());
+                assert!(got.unwrap_or(0) >= 2, "{kind:?}: node {k} readings {got:?}");
+            }
+        }
     }
 }

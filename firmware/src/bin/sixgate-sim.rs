@@ -25,6 +25,7 @@ use sim::SimNode;
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Topo {
     Star,
+    FullMesh,
     Line,
     Grid,
     Random,
@@ -41,7 +42,9 @@ struct Args {
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(0..=250))]
     nodes: u16,
     /// Mesh shape (nodes have no mesh routing: only those in radio range of the border
-    /// router are reachable; every node is in a star).
+    /// router are reachable; every node is in a star or a full mesh). In a star the nodes do
+    /// not hear each other (hidden terminals: their frames can collide at the border
+    /// router); in a full mesh every radio hears every other, as in one room.
     #[arg(long, value_enum, default_value = "star")]
     topology: Topo,
     /// Extra frame loss probability on every link, 0.0..=1.0.
@@ -183,6 +186,7 @@ fn main() -> ExitCode {
     o.nodes = usize::from(args.nodes);
     o.topology = match args.topology {
         Topo::Star => TopologyKind::Star,
+        Topo::FullMesh => TopologyKind::FullMesh,
         Topo::Line => TopologyKind::Line,
         Topo::Grid => TopologyKind::Grid,
         Topo::Random => TopologyKind::Random,
