@@ -428,6 +428,24 @@ impl<const TX: usize> MgmtServer<TX> {
         }
     }
 
+    // `&Response::Ok` written inline would be promoted to a static of the whole enum's size
+    // (about 1.3 KB of flash, its largest variant being a page of nodes); built here at run
+    // time, and not inlined, it is one small function.
+    #[inline(never)]
+    fn ok(&mut self, id: u16) {
+        let r = Response::Ok;
+        self.respond(id, &r);
+    }
+
+    // Not inlined for the same reason (`Timeout` and `NotSent` are constants).
+    #[inline(never)]
+    fn ping_outcome(&mut self, id: u16, outcome: PingOutcome) {
+        self.respond(id, &Response::Ping(outcome));
+    }
+
+    // Not inlined for the same reason: with constant arguments inlined, the whole enum would be
+    // laid out in flash per call site.
+    #[inline(never)]
     fn error(&mut self, id: u16, code: ErrorCode, message: &str) {
         self.respond(id, &Response::Error { code, message });
     }
@@ -516,7 +534,7 @@ impl<const TX: usize> MgmtServer<TX> {
             }
             Request::IfaceAdmin { iface, up } => match iface_index(app, iface) {
                 Some(i) => match app.set_iface_admin(now, i, up) {
-                    Ok(()) => self.respond(id, &Response::Ok),
+                    Ok(()) => self.ok(id),
                     Err(e) => self.app_error(id, e),
                 },
                 None => self.no_iface(id, iface),
@@ -536,7 +554,7 @@ impl<const TX: usize> MgmtServer<TX> {
                     IfaceSetting::TxPower(d) => app.set_tx_power(d),
                 };
                 match r {
-                    Ok(()) => self.respond(id, &Response::Ok),
+                    Ok(()) => self.ok(id),
                     Err(e) => self.app_error(id, e),
                 }
             }
@@ -585,7 +603,7 @@ impl<const TX: usize> MgmtServer<TX> {
                     Lifetimes::INFINITE,
                     AddrState::Preferred,
                 ) {
-                    Ok(_) => self.respond(id, &Response::Ok),
+                    Ok(_) => self.ok(id),
                     Err(e) => self.core_error(id, e),
                 }
             }
@@ -594,7 +612,7 @@ impl<const TX: usize> MgmtServer<TX> {
                     return self.no_iface(id, iface);
                 };
                 match app.stack_mut().remove_addr(i, Ipv6Addr::from(addr)) {
-                    Ok(()) => self.respond(id, &Response::Ok),
+                    Ok(()) => self.ok(id),
                     Err(e) => self.core_error(id, e),
                 }
             }
@@ -643,7 +661,7 @@ impl<const TX: usize> MgmtServer<TX> {
                 let mut r = Route::new(p, i, via.map(Ipv6Addr::from));
                 r.metric = metric;
                 match app.stack_mut().add_route(r) {
-                    Ok(()) => self.respond(id, &Response::Ok),
+                    Ok(()) => self.ok(id),
                     Err(e) => self.error(id, ErrorCode::Full, e.as_str()),
                 }
             }
@@ -652,7 +670,7 @@ impl<const TX: usize> MgmtServer<TX> {
                     return self.error(id, ErrorCode::InvalidArgument, "bad prefix length");
                 };
                 match app.stack_mut().remove_route(&p, None) {
-                    Ok(()) => self.respond(id, &Response::Ok),
+                    Ok(()) => self.ok(id),
                     Err(_) => self.error(id, ErrorCode::NotFound, "no such route"),
                 }
             }
@@ -725,7 +743,7 @@ impl<const TX: usize> MgmtServer<TX> {
             }
             Request::PrefixSet { prefix, len } => {
                 match app.set_prefix(now, Ipv6Addr::from(prefix), len) {
-                    Ok(()) => self.respond(id, &Response::Ok),
+                    Ok(()) => self.ok(id),
                     Err(e) => self.app_error(id, e),
                 }
             }
@@ -785,7 +803,7 @@ impl<const TX: usize> MgmtServer<TX> {
                         *b = v;
                     }
                 });
-                self.respond(id, &Response::Ok);
+                self.ok(id);
             }
             Request::Ping {
                 dst,
@@ -829,7 +847,7 @@ impl<const TX: usize> MgmtServer<TX> {
                             deadline: now + Duration::from_millis(u64::from(timeout_ms.max(1))),
                         });
                     }
-                    Err(_) => self.respond(id, &Response::Ping(PingOutcome::NotSent)),
+                    Err(_) => self.ping_outcome(id, PingOutcome::NotSent),
                 }
             }
             Request::ScanEnergy {
@@ -894,7 +912,7 @@ impl<const TX: usize> MgmtServer<TX> {
                     recorded: 0,
                     sent: 0,
                 });
-                self.respond(id, &Response::Ok);
+                self.ok(id);
             }
             Request::CaptureStop => {
                 let s = self.stop_capture(app, radio);
@@ -909,7 +927,7 @@ impl<const TX: usize> MgmtServer<TX> {
                 }
                 self.events = events;
                 self.logs = logs;
-                self.respond(id, &Response::Ok);
+                self.ok(id);
             }
             Request::ConfigShow => {
                 let c = app.config();
@@ -943,15 +961,15 @@ impl<const TX: usize> MgmtServer<TX> {
             }
             Request::ConfigSave => {
                 self.action = Some(Action::SaveConfig);
-                self.respond(id, &Response::Ok);
+                self.ok(id);
             }
             Request::ConfigReset => {
                 self.action = Some(Action::ResetConfig);
-                self.respond(id, &Response::Ok);
+                self.ok(id);
             }
             Request::Reboot => {
                 self.action = Some(Action::Reboot);
-                self.respond(id, &Response::Ok);
+                self.ok(id);
             }
         }
     }
@@ -1083,12 +1101,12 @@ impl<const TX: usize> MgmtServer<TX> {
                 _ => continue,
             };
             self.ping = None;
-            self.respond(p.id, &Response::Ping(outcome));
+            self.ping_outcome(p.id, outcome);
             return;
         }
         if now >= p.deadline {
             self.ping = None;
-            self.respond(p.id, &Response::Ping(PingOutcome::Timeout));
+            self.ping_outcome(p.id, PingOutcome::Timeout);
         }
     }
 
