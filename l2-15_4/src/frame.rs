@@ -177,29 +177,14 @@ impl Address {
         }
     }
 
-    fn write(&self, out: &mut [u8]) {
-        match self {
-            Address::Short(v) => out.copy_from_slice(&v.to_le_bytes()),
-            Address::Extended(a) => {
-                for (o, b) in out.iter_mut().zip(a.iter().rev()) {
-                    *o = *b;
-                }
-            }
-        }
+    /// The on-air (little-endian) bytes of an extended address.
+    const fn ext_to_air(a: [u8; 8]) -> [u8; 8] {
+        u64::from_be_bytes(a).to_le_bytes()
     }
 
-    fn read(mode: AddressingMode, bytes: &[u8]) -> Option<Address> {
-        match mode {
-            AddressingMode::Short => {
-                Some(Address::Short(u16::from_le_bytes(bytes.try_into().ok()?)))
-            }
-            AddressingMode::Extended => {
-                let mut a: [u8; 8] = bytes.try_into().ok()?;
-                a.reverse();
-                Some(Address::Extended(a))
-            }
-            _ => None,
-        }
+    /// The canonical form of an extended address read from the air.
+    const fn ext_from_air(b: [u8; 8]) -> [u8; 8] {
+        u64::from_le_bytes(b).to_be_bytes()
     }
 }
 
@@ -458,9 +443,11 @@ struct Layout {
 }
 
 fn read_u16(buf: &[u8], at: usize) -> Result<u16, ParseError> {
-    let end = at.checked_add(2).ok_or(ParseError::Truncated)?;
-    let b = buf.get(at..end).ok_or(ParseError::Truncated)?;
-    Ok(u16::from_le_bytes([b[0], b[1]]))
+    let b = buf
+        .get(at..)
+        .and_then(<[u8]>::first_chunk::<2>)
+        .ok_or(ParseError::Truncated)?;
+    Ok(u16::from_le_bytes(*b))
 }
 
 fn take<'b>(buf: &'b [u8], at: &mut usize, n: usize) -> Result<&'b [u8], ParseError> {
@@ -474,6 +461,27 @@ fn take_u16(buf: &[u8], at: &mut usize) -> Result<u16, ParseError> {
     let v = read_u16(buf, *at)?;
     *at += 2;
     Ok(v)
+}
+
+/// Reads an address of `mode` at `*at` and moves past it.
+#[inline]
+fn take_addr(
+    buf: &[u8],
+    at: &mut usize,
+    mode: AddressingMode,
+) -> Result<Option<Address>, ParseError> {
+    match mode {
+        AddressingMode::Short => Ok(Some(Address::Short(take_u16(buf, at)?))),
+        AddressingMode::Extended => {
+            let b = buf
+                .get(*at..)
+                .and_then(<[u8]>::first_chunk::<8>)
+                .ok_or(ParseError::Truncated)?;
+            *at += 8;
+            Ok(Some(Address::Extended(Address::ext_from_air(*b))))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Walks a header IE list in `buf[start..end]`; returns the end of the list and whether it was
@@ -556,30 +564,29 @@ fn layout(buf: &[u8]) -> Result<Layout, ParseError> {
     let (has_dst_pan, has_src_pan) = pan_presence(version, dst_mode, src_mode, comp)
         .ok_or(ParseError::InvalidPanIdCompression)?;
 
+    let has_seq = !(v2015 && fcw & fc::SEQ_SUPPRESSION != 0);
     let mut pos = field::FRAME_CONTROL.end;
-    let seq = if v2015 && fcw & fc::SEQ_SUPPRESSION != 0 {
-        None
-    } else {
+    let seq = if has_seq {
+        pos = field::MIN_HEADER;
         Some(
             *buf.get(field::SEQUENCE_NUMBER)
                 .ok_or(ParseError::Truncated)?,
         )
+    } else {
+        None
     };
-    if seq.is_some() {
-        pos = field::MIN_HEADER;
-    }
     let dst_pan = if has_dst_pan {
         Some(PanId(take_u16(buf, &mut pos)?))
     } else {
         None
     };
-    let dst_addr = Address::read(dst_mode, take(buf, &mut pos, dst_mode.size())?);
+    let dst_addr = take_addr(buf, &mut pos, dst_mode)?;
     let src_pan = if has_src_pan {
         Some(PanId(take_u16(buf, &mut pos)?))
     } else {
         None
     };
-    let src_addr = Address::read(src_mode, take(buf, &mut pos, src_mode.size())?);
+    let src_addr = take_addr(buf, &mut pos, src_mode)?;
 
     let mut end = buf.len();
     let security = if fcw & fc::SECURITY == 0 {
@@ -934,8 +941,15 @@ impl<'a> Repr<'a> {
 
     /// Reads the header of an MPDU (no FCS) given as bytes.
     pub fn parse_bytes(buf: &'a [u8]) -> Result<Repr<'a>, ParseError> {
+        Self::parse_frame(buf).map(|(repr, _)| repr)
+    }
+
+    /// Reads the header of an MPDU (no FCS) and returns it with the MAC payload after it (for
+    /// a secured frame: ciphertext and MIC), the same bytes as [`Frame::payload`]: one walk of
+    /// the header where [`Repr::parse_bytes`] and [`Frame::payload`] take two.
+    pub fn parse_frame(buf: &'a [u8]) -> Result<(Repr<'a>, &'a [u8]), ParseError> {
         let l = layout(buf)?;
-        Ok(Repr {
+        let repr = Repr {
             frame_type: FrameType::from((l.fc & fc::TYPE_MASK) as u8),
             frame_version: FrameVersion::from(((l.fc >> fc::VERSION_SHIFT) & 0x3) as u8),
             frame_pending: l.fc & fc::FRAME_PENDING != 0,
@@ -952,7 +966,11 @@ impl<'a> Repr<'a> {
             payload_ies: buf
                 .get(l.payload_ies.0..l.payload_ies.1)
                 .ok_or(ParseError::Truncated)?,
-        })
+        };
+        let payload = buf
+            .get(l.payload.0..l.payload.1)
+            .ok_or(ParseError::Truncated)?;
+        Ok((repr, payload))
     }
 
     /// The source PAN: as carried, else the destination PAN when both addresses are present
@@ -1101,6 +1119,13 @@ impl<'a> Repr<'a> {
             return Err(EmitError::BufferTooSmall);
         }
         let out = buf.get_mut(..len).ok_or(EmitError::BufferTooSmall)?;
+        self.write(w, out);
+        Ok(len)
+    }
+
+    /// Writes the header with frame control `w` (from [`Repr::fc`]) into `out`, which is
+    /// [`Repr::buffer_len`] bytes long.
+    fn write(&self, w: u16, out: &mut [u8]) {
         let mut pos = 0;
         let mut put = |bytes: &[u8]| {
             if let Some(dst) = out.get_mut(pos..pos + bytes.len()) {
@@ -1108,26 +1133,25 @@ impl<'a> Repr<'a> {
             }
             pos += bytes.len();
         };
+        let addr = |a: Address, put: &mut dyn FnMut(&[u8])| match a {
+            Address::Short(v) => put(&v.to_le_bytes()),
+            Address::Extended(e) => put(&Address::ext_to_air(e)),
+        };
         put(&w.to_le_bytes());
         if let Some(s) = self.sequence_number {
             put(&[s]);
         }
-        let mut abuf = [0u8; 8];
         if let Some(p) = self.dst_pan_id {
             put(&p.0.to_le_bytes());
         }
         if let Some(a) = self.dst_addr {
-            let n = a.mode().size();
-            a.write(&mut abuf[..n]);
-            put(&abuf[..n]);
+            addr(a, &mut put);
         }
         if let Some(p) = self.src_pan_id {
             put(&p.0.to_le_bytes());
         }
         if let Some(a) = self.src_addr {
-            let n = a.mode().size();
-            a.write(&mut abuf[..n]);
-            put(&abuf[..n]);
+            addr(a, &mut put);
         }
         if let Some(Security::Aux(a)) = &self.security {
             let mut sc = a.level.raw() | (a.key_id.mode() << 3);
@@ -1156,7 +1180,76 @@ impl<'a> Repr<'a> {
         }
         put(self.header_ies);
         put(self.payload_ies);
-        Ok(len)
+    }
+}
+
+/// Longest header a [`HeaderPlan`] holds: frame control, sequence number, two PAN IDs, two
+/// extended addresses and the longest auxiliary security header (2 + 1 + 2 + 8 + 2 + 8 + 14).
+pub const MAX_PLAN_LEN: usize = 37;
+
+/// A MAC header validated and written once, then stamped into frame after frame with each
+/// frame's own sequence number.
+///
+/// The frames of one datagram share everything in their header but the sequence number, so
+/// the soft-MAC ([`crate::mac::Framer`]) plans the header once instead of validating and
+/// writing it field by field per frame. [`HeaderPlan::emit`] writes exactly the bytes
+/// [`Repr::emit`] writes for the planned `Repr` with that sequence number; a `Repr` that
+/// `Repr::emit` refuses cannot be planned.
+///
+/// IEs are not planned (their length has no small bound): a `Repr` with header or payload IEs
+/// fails with [`EmitError::Unsupported`]; emit it with [`Repr::emit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct HeaderPlan {
+    bytes: [u8; MAX_PLAN_LEN],
+    len: u8,
+    has_seq: bool,
+}
+
+impl HeaderPlan {
+    /// Validates `repr` as [`Repr::emit`] does and writes its header once.
+    pub fn new(repr: &Repr<'_>) -> Result<HeaderPlan, EmitError> {
+        if !repr.header_ies.is_empty() || !repr.payload_ies.is_empty() {
+            return Err(EmitError::Unsupported);
+        }
+        let w = repr.fc()?;
+        let len = repr.buffer_len();
+        let mut bytes = [0u8; MAX_PLAN_LEN];
+        let out = bytes.get_mut(..len).ok_or(EmitError::BufferTooSmall)?;
+        repr.write(w, out);
+        Ok(HeaderPlan {
+            bytes,
+            // At most MAX_PLAN_LEN (checked just above).
+            len: len as u8,
+            has_seq: repr.sequence_number.is_some(),
+        })
+    }
+
+    /// Bytes [`HeaderPlan::emit`] writes: the planned `Repr`'s [`Repr::buffer_len`].
+    pub const fn buffer_len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether the header carries a sequence number (a 2015 frame may suppress it).
+    pub const fn has_sequence_number(&self) -> bool {
+        self.has_seq
+    }
+
+    /// Writes the header with sequence number `seq` (ignored when the header has none) into
+    /// the start of `buf`; returns the bytes written, always [`HeaderPlan::buffer_len`].
+    #[inline]
+    pub fn emit(&self, seq: u8, buf: &mut [u8]) -> Result<usize, EmitError> {
+        let n = self.buffer_len();
+        let (Some(out), Some(hdr)) = (buf.get_mut(..n), self.bytes.get(..n)) else {
+            return Err(EmitError::BufferTooSmall);
+        };
+        out.copy_from_slice(hdr);
+        if self.has_seq
+            && let Some(b) = out.get_mut(field::SEQUENCE_NUMBER)
+        {
+            *b = seq;
+        }
+        Ok(n)
     }
 }
 

@@ -32,7 +32,7 @@ use netif::time::{Duration, Instant};
 
 use crate::consts::{self, symbols};
 use crate::frame::{
-    self, Address, FCS_LEN, FrameType, FrameVersion, MAX_PSDU_LEN, PanId, Repr, fcs,
+    Address, FCS_LEN, FrameType, FrameVersion, HeaderPlan, MAX_PSDU_LEN, PanId, Repr, fcs,
 };
 use crate::radio::{
     AddressFilter, Capabilities, Channel, Radio, RadioError, RadioEvent, RxFrame, TxMode, TxOutcome,
@@ -371,6 +371,86 @@ impl LinkStats {
     }
 }
 
+/// The MAC header the soft-MAC puts on a [`TxRequest`] ([`Mac::enqueue`]), kept as a
+/// [`HeaderPlan`] for the last request shape so that consecutive frames to one destination
+/// (the fragments of a datagram) are stamped from it instead of being built and validated
+/// field by field.
+///
+/// The header: a data or MAC command frame of `cfg.frame_version`; destination `req.dst` in
+/// `req.dst_pan` (our PAN when `None`); source our short address, or our extended address
+/// when `req.src` asks for it or we have none (`0xfffe`/`0xffff`), in our PAN; the source PAN
+/// ID compressed away when both PANs are the same; ACK requested for unicast. The plan is
+/// reused only while all of these are the same, so a configuration change (PAN, addresses,
+/// frame version) takes effect on the next frame.
+///
+/// Public so that code framing outside a [`Mac`] (benchmarks, tools) builds exactly the
+/// MAC's headers.
+#[derive(Debug, Clone, Default)]
+pub struct Framer {
+    last: Option<(PlanKey, HeaderPlan)>,
+}
+
+/// What a [`Framer`]'s plan was made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PlanKey {
+    frame_type: FrameType,
+    version: FrameVersion,
+    dst_pan: PanId,
+    dst: Address,
+    src_pan: PanId,
+    src: Address,
+}
+
+impl Framer {
+    /// A framer with no plan yet.
+    pub const fn new() -> Self {
+        Framer { last: None }
+    }
+
+    /// The header of `req` sent by a node configured as `cfg`; stamp it into a frame with
+    /// [`HeaderPlan::emit`] and the frame's sequence number. Fails with
+    /// [`EnqueueError::InvalidParameter`] for a frame type other than data or MAC command, or
+    /// an address/PAN combination with no encoding in `cfg.frame_version`.
+    pub fn plan(
+        &mut self,
+        cfg: &MacConfig,
+        req: &TxRequest<'_>,
+    ) -> Result<&HeaderPlan, EnqueueError> {
+        if !matches!(req.frame_type, FrameType::Data | FrameType::MacCommand) {
+            return Err(EnqueueError::InvalidParameter);
+        }
+        let src = match req.src {
+            SrcAddrMode::Short if cfg.short_address < 0xfffe => Address::Short(cfg.short_address),
+            _ => Address::Extended(cfg.extended_address),
+        };
+        let key = PlanKey {
+            frame_type: req.frame_type,
+            version: cfg.frame_version,
+            dst_pan: req.dst_pan.unwrap_or(cfg.pan_id),
+            dst: req.dst,
+            src_pan: cfg.pan_id,
+            src,
+        };
+        if !matches!(&self.last, Some((k, _)) if *k == key) {
+            let mut repr = Repr::new(
+                key.frame_type,
+                key.version,
+                Some(0),
+                Some((key.dst_pan, key.dst)),
+                Some((key.src_pan, key.src)),
+            )
+            .map_err(|_| EnqueueError::InvalidParameter)?;
+            repr.ack_request = key.dst.is_unicast();
+            let plan = HeaderPlan::new(&repr).map_err(|_| EnqueueError::InvalidParameter)?;
+            self.last = Some((key, plan));
+        }
+        self.last
+            .as_ref()
+            .map(|(_, p)| p)
+            .ok_or(EnqueueError::InvalidParameter)
+    }
+}
+
 /// A queued frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TxEntry {
@@ -511,6 +591,7 @@ pub struct Mac<const TXQ: usize, const DUP: usize, const NBR: usize> {
     rng: Prng,
     dsn: u8,
     next_handle: u16,
+    framer: Framer,
     counters: MacCounters,
 }
 
@@ -543,6 +624,7 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
             rng,
             dsn,
             next_handle: 0,
+            framer: Framer::new(),
             counters: MacCounters::default(),
         })
     }
@@ -607,27 +689,9 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
             bump(&mut self.counters.tx_queue_full);
             return Err(EnqueueError::QueueFull);
         }
-        if !matches!(req.frame_type, FrameType::Data | FrameType::MacCommand) {
-            return Err(EnqueueError::InvalidParameter);
-        }
-        let src = match req.src {
-            SrcAddrMode::Short if self.cfg.short_address < 0xfffe => {
-                Address::Short(self.cfg.short_address)
-            }
-            _ => Address::Extended(self.cfg.extended_address),
-        };
+        let plan = self.framer.plan(&self.cfg, req)?;
         let seq = self.dsn;
-        let dst_pan = req.dst_pan.unwrap_or(self.cfg.pan_id);
-        let mut repr = Repr::new(
-            req.frame_type,
-            self.cfg.frame_version,
-            Some(seq),
-            Some((dst_pan, req.dst)),
-            Some((self.cfg.pan_id, src)),
-        )
-        .map_err(|_| EnqueueError::InvalidParameter)?;
-        repr.ack_request = req.dst.is_unicast();
-        let hdr = repr.buffer_len();
+        let hdr = plan.buffer_len();
         let total = hdr
             .checked_add(req.payload.len())
             .and_then(|n| n.checked_add(FCS_LEN))
@@ -636,7 +700,7 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
         let mut psdu = Psdu::new();
         psdu.resize(total, 0)
             .map_err(|_| EnqueueError::InvalidParameter)?;
-        repr.emit_bytes(&mut psdu)
+        plan.emit(seq, &mut psdu)
             .map_err(|_| EnqueueError::InvalidParameter)?;
         if let Some(p) = psdu.get_mut(hdr..hdr + req.payload.len()) {
             p.copy_from_slice(req.payload);
@@ -650,7 +714,7 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
             psdu,
             dst: req.dst,
             seq,
-            ack_request: repr.ack_request,
+            ack_request: req.dst.is_unicast(),
             retries: 0,
             transmissions: 0,
         };
@@ -987,14 +1051,10 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
             return None;
         }
         let mpdu = rx.psdu.get(..mpdu_len)?;
-        let Ok(repr) = Repr::parse_bytes(mpdu) else {
+        let Ok((repr, payload)) = Repr::parse_frame(mpdu) else {
             bump(&mut self.counters.rx_invalid);
             return None;
         };
-        let hdr = frame::Frame::new_unchecked(mpdu)
-            .header_len()
-            .unwrap_or(mpdu_len);
-        let payload = mpdu.get(hdr..).unwrap_or(&[]);
         let ind = RxIndication {
             repr,
             payload,

@@ -48,7 +48,9 @@
 
 use core::net::Ipv6Addr;
 
-use l2_15_4::frame::{Address, FrameType, FrameVersion, PanId, Repr, fcs};
+use l2_15_4::frame::{Address, FrameType, PanId, Repr, fcs};
+use l2_15_4::mac::{Framer, MacConfig, SrcAddrMode, TxRequest};
+use l2_15_4::radio::Channel;
 use netif::Instant;
 use sixlo::{CompressOptions, ContextTable, Fragmenter, LinkAddr, Reassembler, Received};
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
@@ -73,6 +75,13 @@ const HEADERS_LEN: usize = 48;
 pub const PAN: u16 = 0xabcd;
 /// The sender's short address.
 pub const SENDER_SHORT: u16 = 0x0001;
+/// The sender's EUI-64 (canonical order; its frames carry the short address instead).
+pub const SENDER_EUI64: [u8; 8] = [0x02, 0, 0, 0xff, 0xfe, 0, 0, 0x01];
+/// The channel (unused on the in-memory air; part of the sender's MAC configuration).
+const CHANNEL: Channel = match Channel::new(26) {
+    Some(c) => c,
+    None => panic!("channel 26 is valid"),
+};
 /// The receiver's EUI-64 (canonical order); its IID is 0000:00ff:fe00:0002.
 pub const RECEIVER_EUI64: [u8; 8] = [0x02, 0, 0, 0xff, 0xfe, 0, 0, 0x02];
 /// The sender's address (derived from its short address).
@@ -159,6 +168,10 @@ fn to_sixlo(a: &Address) -> LinkAddr {
 #[derive(Debug)]
 pub struct OursSender {
     work: Work,
+    /// The sender's MAC configuration (PAN, short and extended address, frame version).
+    mac: MacConfig,
+    /// The soft-MAC's header builder.
+    framer: Framer,
     datagram: Vec<u8>,
     contexts: ContextTable,
     seq: u8,
@@ -168,8 +181,12 @@ pub struct OursSender {
 impl OursSender {
     /// A sender doing `work`.
     pub fn new(work: Work) -> Self {
+        let mut mac = MacConfig::new(CHANNEL, pan(), SENDER_EUI64);
+        mac.short_address = SENDER_SHORT;
         OursSender {
             work,
+            mac,
+            framer: Framer::new(),
             datagram: vec![0; DATAGRAM_LEN],
             contexts: ContextTable::new(),
             seq: 0,
@@ -211,16 +228,22 @@ impl OursSender {
 
         let src = sender_ll();
         let dst = receiver_ll();
+        // The request the soft-MAC gets for each frame (`firmware::wpan` asks for its
+        // extended source; this sender has a short address and uses it).
+        let req = TxRequest {
+            dst,
+            dst_pan: None,
+            src: SrcAddrMode::Short,
+            frame_type: FrameType::Data,
+            payload: &[],
+        };
         // The MAC header's length fixes the 6LoWPAN budget (as `firmware::wpan` does).
-        let probe = Repr::new(
-            FrameType::Data,
-            FrameVersion::Ieee2006,
-            Some(0),
-            Some((pan(), dst)),
-            Some((pan(), src)),
-        )
-        .map_err(|e| Failure(format!("MAC header: {e}")))?;
-        let budget = PSDU_MAX - FCS_LEN - probe.buffer_len();
+        let hdr_len = self
+            .framer
+            .plan(&self.mac, &req)
+            .map_err(|e| Failure(format!("MAC header: {e}")))?
+            .buffer_len();
+        let budget = PSDU_MAX - FCS_LEN - hdr_len;
         self.tag = self.tag.wrapping_add(1);
         let mut frag = Fragmenter::new(
             &self.datagram[..len],
@@ -233,20 +256,16 @@ impl OursSender {
         )
         .map_err(|e| Failure(format!("fragmenter: {e:?}")))?;
         loop {
-            // Per frame, what the soft-MAC does on enqueue: build the header, emit it, then
-            // the payload and the FCS.
-            let mut repr = Repr::new(
-                FrameType::Data,
-                FrameVersion::Ieee2006,
-                Some(self.seq),
-                Some((pan(), dst)),
-                Some((pan(), src)),
-            )
-            .map_err(|e| Failure(format!("MAC header: {e}")))?;
-            repr.ack_request = true;
+            // Per frame, what the soft-MAC does on enqueue (`Mac::enqueue`): the header
+            // planned for this request (reused while the request and configuration stay the
+            // same) stamped with the frame's sequence number, then the payload and the FCS.
+            let plan = self
+                .framer
+                .plan(&self.mac, &req)
+                .map_err(|e| Failure(format!("MAC header: {e}")))?;
             let buf = air.slot()?;
-            let h = repr
-                .emit_bytes(buf)
+            let h = plan
+                .emit(self.seq, buf)
                 .map_err(|e| Failure(format!("MAC header emit: {e}")))?;
             let room = buf
                 .get_mut(h..PSDU_MAX - FCS_LEN)
@@ -310,7 +329,8 @@ impl OursReceiver {
                 continue;
             }
             let mpdu = &psdu[..mpdu_len];
-            let Ok(repr) = Repr::parse_bytes(mpdu) else {
+            // One walk of the header gives it and the payload (as the soft-MAC's receive).
+            let Ok((repr, payload)) = Repr::parse_frame(mpdu) else {
                 self.dropped += 1;
                 continue;
             };
@@ -328,10 +348,6 @@ impl OursReceiver {
                 self.dropped += 1;
                 continue;
             }
-            let Some(payload) = mpdu.get(repr.buffer_len()..) else {
-                self.dropped += 1;
-                continue;
-            };
             match self.reassembler.receive(
                 payload,
                 &to_sixlo(&src),
