@@ -25,6 +25,7 @@ mod fmt;
 pub mod app;
 pub mod capture;
 pub mod config;
+pub mod counters;
 pub mod lbr;
 pub mod mgmt;
 #[cfg(feature = "sim")]

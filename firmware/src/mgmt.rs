@@ -27,9 +27,9 @@ use heapless::{String, Vec};
 use l2_15_4::radio::Radio;
 use mgmt::{
     AddrInfo, AddrState as MAddrState, CaptureIface as MCaptureIface, ChannelEnergy, ConfigInfo,
-    Counter, DecodeError, ErrorCode, EventKind, FrameDecoder, Header, IfaceInfo, IfaceKind,
-    IfaceSetting, Info, Kind, Layer, Level, MAX_REQUEST_FRAME, NeighState, NeighborInfo,
-    NodeInfo as MNode, PingOutcome, Request, Response, RouteInfo, RouteOrigin as MOrigin, WpanInfo,
+    DecodeError, ErrorCode, EventKind, FrameDecoder, Header, IfaceInfo, IfaceKind, IfaceSetting,
+    Info, Kind, Level, MAX_REQUEST_FRAME, NeighState, NeighborInfo, NodeInfo as MNode, PingOutcome,
+    Request, Response, RouteInfo, RouteOrigin as MOrigin, WpanInfo,
 };
 use netif::{
     AddrState, Duration, IfIndex, Instant, Lifetimes, Prefix, Route, RouteAction, RouteOrigin,
@@ -38,6 +38,7 @@ use netif::{
 use crate::app::{App, AppEvent, ConfigItem};
 use crate::capture::{CaptureFilter, CaptureIface, Direction};
 use crate::config::Backbone;
+use crate::counters;
 use crate::lbr::LbrEvent;
 use crate::ping::PingReply;
 
@@ -46,9 +47,8 @@ pub const FIRMWARE: &str = concat!("sixgate ", env!("CARGO_PKG_VERSION"));
 /// Free transmit-buffer bytes a request (or a deferred answer) waits for: one whole frame,
 /// so even the largest response fits.
 pub const RESPONSE_RESERVE: usize = mgmt::MAX_FRAME;
-/// Counters the server can reset (baseline slots, 8 bytes each); more would be reported but
-/// not resettable. A test checks every counter of the device has a slot.
-pub const MAX_COUNTERS: usize = 240;
+/// Counters the server can reset (baseline slots, 8 bytes each): all of them.
+pub const MAX_COUNTERS: usize = counters::COUNT;
 /// Longest log line sent (longer ones are cut).
 pub const LOG_LINE: usize = 160;
 /// Most bytes a capture record's payload adds to its frame data: the message header and every
@@ -747,42 +747,23 @@ impl<const TX: usize> MgmtServer<TX> {
                     Err(e) => self.app_error(id, e),
                 }
             }
-            Request::Stats { iface, start } => {
-                if let Some(n) = iface
-                    && iface_index(app, n).is_none()
-                {
-                    return self.no_iface(id, n);
-                }
-                let mut counters: Vec<Counter<'_>, { mgmt::COUNTERS_PER_PAGE }> = Vec::new();
-                let mut total = 0usize;
+            Request::Stats { start } => {
+                let mut values: Vec<u64, { mgmt::VALUES_PER_PAGE }> = Vec::new();
                 let base = &self.baseline;
                 let mgmt_stats = self.stats;
                 let frame_stats = self.rx.stats();
-                for_each_counter(
-                    app,
-                    &mgmt_stats,
-                    &frame_stats,
-                    &mut |k, layer, ifname, name, v| {
-                        if iface.is_some_and(|want| ifname != Some(want)) {
-                            return;
-                        }
-                        if total >= usize::from(start) {
-                            let _ = counters.push(Counter {
-                                layer,
-                                iface: ifname,
-                                name,
-                                value: rebase(v, base.get(k).copied()),
-                            });
-                        }
-                        total += 1;
-                    },
-                );
+                counters::for_each_value(app, &mgmt_stats, &frame_stats, &mut |k, _, v| {
+                    if k >= usize::from(start) {
+                        let _ = values.push(rebase(v, base.get(k).copied()));
+                    }
+                });
                 self.respond(
                     id,
                     &Response::Stats {
-                        total: sat16(total),
+                        total: sat16(counters::COUNT),
                         start,
-                        counters,
+                        list: counters::FINGERPRINT,
+                        values,
                     },
                 );
             }
@@ -795,7 +776,7 @@ impl<const TX: usize> MgmtServer<TX> {
                 let mgmt_stats = self.stats;
                 let frame_stats = self.rx.stats();
                 let base = &mut self.baseline;
-                for_each_counter(app, &mgmt_stats, &frame_stats, &mut |k, _, ifname, _, v| {
+                counters::for_each_value(app, &mgmt_stats, &frame_stats, &mut |k, ifname, v| {
                     if iface.is_some_and(|want| ifname != Some(want)) {
                         return;
                     }
@@ -1366,388 +1347,4 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
         .rev()
         .find(|&i| s.is_char_boundary(i))
         .unwrap_or(0)
-}
-
-/// Calls `f(index, layer, iface, name, value)` for every counter of the device, in a fixed
-/// order. Each statistics struct is destructured without `..`, so a counter added to any
-/// layer fails to compile here until it is listed (and so reaches `sixgate stats`).
-///
-/// Size matters here (the board's flash budget): a group's names are one `\n`-separated
-/// string literal and its values one array, walked by [`emit_group`], so each counter costs a
-/// load and a store rather than a call with five arguments.
-fn for_each_counter(
-    app: &App<'_>,
-    mgmt_stats: &MgmtStats,
-    frame_stats: &mgmt::frame::DecoderStats,
-    f: &mut dyn FnMut(usize, Layer, Option<&'static str>, &'static str, u64),
-) {
-    let mut k = 0usize;
-    macro_rules! all {
-        ($layer:expr, $iface:expr, $prefix:literal, $v:expr, $T:ident { $($field:ident),* $(,)? }) => {{
-            let $T { $($field),* } = $v;
-            emit_group(
-                f,
-                &mut k,
-                $layer,
-                $iface,
-                concat!($($prefix, stringify!($field), "\n"),*),
-                &[$(u64::from($field)),*],
-            );
-        }};
-    }
-    use crate::app::AppStats;
-    use crate::capture::CaptureStats;
-    use crate::lbr::LbrStats;
-    use crate::ping::PingStats;
-    use crate::wpan::WpanStats;
-    use ethernet::stats::{EthStats, NdStats};
-    use l2_15_4::mac::MacCounters;
-    use mgmt::frame::DecoderStats;
-    use netif::pool::PoolStats;
-    use netif::stats::CoreStats;
-    use sixlo::SixloStats;
-    const W: Option<&str> = Some("wpan0");
-    const E: Option<&str> = Some("eth0");
-    for (i, name) in [(app.wpan_index(), W), (app.eth_index(), E)] {
-        let st = app.iface_stats(i).unwrap_or_default();
-        let netif::stats::IfaceStats {
-            rx_packets,
-            rx_bytes,
-            tx_packets,
-            tx_bytes,
-            forwarded,
-            delivered,
-            icmp_errors_sent,
-            icmp_errors_rate_limited,
-            drops: _,
-        } = st;
-        emit_group(
-            f,
-            &mut k,
-            Layer::Ipv6,
-            name,
-            "rx_packets\nrx_bytes\ntx_packets\ntx_bytes\nforwarded\ndelivered\n\
-             icmp_errors_sent\nicmp_errors_rate_limited\n",
-            &[
-                u64::from(rx_packets),
-                rx_bytes,
-                u64::from(tx_packets),
-                tx_bytes,
-                u64::from(forwarded),
-                u64::from(delivered),
-                u64::from(icmp_errors_sent),
-                u64::from(icmp_errors_rate_limited),
-            ],
-        );
-        // Then one counter per drop reason (netif's snake_case labels).
-        for (r, n) in st.drops_by_reason() {
-            f(k, Layer::Ipv6, name, r.label(), u64::from(n));
-            k += 1;
-        }
-    }
-    all!(
-        Layer::Ipv6,
-        None,
-        "core_",
-        app.stack().core_stats(),
-        CoreStats {
-            no_iface,
-            events_overflowed,
-            icmp_errors_no_source,
-            local_unsent,
-        }
-    );
-    all!(
-        Layer::Mac,
-        W,
-        "",
-        *app.wpan().mac().counters(),
-        MacCounters {
-            tx_frames,
-            tx_retries,
-            tx_success,
-            tx_no_ack,
-            tx_channel_access_failures,
-            tx_errors,
-            tx_queue_full,
-            tx_reports_dropped,
-            rx_frames,
-            rx_delivered,
-            rx_invalid,
-            rx_filtered,
-            rx_duplicates,
-            rx_fcs_errors,
-            rx_acks_late,
-            acks_sent,
-            acks_skipped,
-            dup_table_evictions,
-            neighbor_evictions,
-        }
-    );
-    all!(
-        Layer::SixLowpan,
-        W,
-        "l2_",
-        app.wpan().stats(),
-        WpanStats {
-            rx_frames,
-            rx_datagrams,
-            rx_bad_frame,
-            rx_secured,
-            rx_not_data,
-            rx_6lowpan_drop,
-            rx_no_buffer,
-            tx_datagrams,
-            tx_datagrams_done,
-            tx_frames,
-            tx_frames_ok,
-            tx_frames_failed,
-            tx_aborted,
-            tx_queue_full,
-            tx_adapt_error,
-            tx_down,
-        }
-    );
-    all!(
-        Layer::SixLowpan,
-        W,
-        "",
-        *app.wpan().reassembler().stats(),
-        SixloStats {
-            rx_frames,
-            rx_datagrams,
-            rx_fragments,
-            frame_too_short,
-            unsupported_dispatch,
-            iphc_truncated,
-            unknown_context,
-            reserved_encoding,
-            missing_link_addr,
-            unsupported_nhc,
-            nhc_chain_too_long,
-            bad_extension_length,
-            headers_exceed_buffer,
-            bad_length,
-            datagram_size_too_small,
-            datagram_too_large,
-            header_exceeds_datagram_size,
-            fragment_past_datagram_size,
-            fragment_not_multiple_of_8,
-            empty_fragment,
-            fragn_without_frag1,
-            duplicate_fragments,
-            overlapping_fragments,
-            datagram_size_mismatch,
-            too_many_fragments,
-            no_free_slot,
-            per_source_limit,
-            no_buffer,
-            reassembly_timeouts,
-            output_too_small,
-        }
-    );
-    all!(
-        Layer::Nd,
-        W,
-        "lbr_",
-        app.lbr().stats(),
-        LbrStats {
-            rx_rs,
-            rx_ns,
-            rx_ns_aro,
-            rx_dar,
-            rx_invalid,
-            rx_ns_not_ours,
-            tx_ra_multicast,
-            tx_ra_solicited,
-            ra_rate_limited,
-            tx_na,
-            tx_dac,
-            reg_success,
-            reg_duplicate,
-            reg_full,
-            reg_topology,
-            reg_removed,
-            no_buffer,
-            send_failed,
-        }
-    );
-    all!(
-        Layer::Ethernet,
-        E,
-        "",
-        app.eth().stats(),
-        EthStats {
-            rx_frames,
-            rx_short,
-            rx_not_ipv6,
-            rx_vlan_dropped,
-            rx_vlan_skipped,
-            rx_filtered,
-            rx_bad_src,
-            rx_truncated,
-            tx_frames,
-            tx_down,
-            tx_no_buffer,
-            tx_queue_full,
-            tx_invalid,
-        }
-    );
-    all!(
-        Layer::Nd,
-        E,
-        "",
-        app.eth().nd_stats(),
-        NdStats {
-            rx_rs,
-            rx_ra,
-            rx_ns,
-            rx_na,
-            rx_redirect,
-            invalid_hop_limit,
-            invalid_code,
-            invalid_length,
-            invalid_option,
-            invalid_other,
-            wrong_handler,
-            ns_not_ours,
-            na_for_own_addr,
-            tx_ns,
-            tx_na,
-            tx_rs,
-            tx_ra,
-            tx_failed,
-            resolution_failed,
-            unreachable_returned,
-            pending_overflow,
-            cache_full,
-            incomplete_limit,
-            evicted,
-            dad_ok,
-            dad_conflicts,
-            dad_defended,
-            dad_table_full,
-            slaac_addrs,
-            routes_learned,
-            core_refused,
-            events_overflowed,
-        }
-    );
-    all!(
-        Layer::Device,
-        None,
-        "pool_",
-        app.stack().pool_stats(),
-        PoolStats {
-            allocs,
-            exhausted,
-            high_water,
-        }
-    );
-    let s = app.status();
-    emit_group(
-        f,
-        &mut k,
-        Layer::Device,
-        None,
-        "pool_free\nnodes_registered\nnodes_gleaned\n",
-        &[s.pool_free as u64, s.registered as u64, s.gleaned as u64],
-    );
-    all!(
-        Layer::Device,
-        None,
-        "app_",
-        app.stats(),
-        AppStats {
-            rx_no_buffer_wpan,
-            eth_driver_errors,
-            unhandled_local,
-            events_lost,
-            mac_reset_drops,
-        }
-    );
-    let c = app.capture().stats();
-    let CaptureStats {
-        captured,
-        dropped,
-        dropped_by_iface: _,
-        bytes,
-        pending_records,
-        pending_bytes,
-    } = c;
-    emit_group(
-        f,
-        &mut k,
-        Layer::Device,
-        None,
-        "capture_captured\ncapture_dropped\ncapture_bytes\ncapture_pending_records\n\
-         capture_pending_bytes\n",
-        &[
-            captured,
-            dropped,
-            bytes,
-            u64::from(pending_records),
-            u64::from(pending_bytes),
-        ],
-    );
-    all!(
-        Layer::Device,
-        None,
-        "ping_",
-        app.ping_stats(),
-        PingStats {
-            sent,
-            replies,
-            errors,
-            ignored,
-            lost,
-        }
-    );
-    all!(
-        Layer::Device,
-        None,
-        "mgmt_",
-        *mgmt_stats,
-        MgmtStats {
-            requests,
-            errors,
-            bad_messages,
-            responses_lost,
-            events_lost,
-            logs_lost,
-            capture_sent,
-            capture_link_drops,
-        }
-    );
-    all!(
-        Layer::Device,
-        None,
-        "mgmt_frame_",
-        *frame_stats,
-        DecoderStats {
-            frames,
-            cobs_errors,
-            too_short,
-            crc_errors,
-            too_long,
-        }
-    );
-}
-
-/// Calls `f` for each `\n`-terminated name in `names` with the value at the same position,
-/// numbering counters from `*k` on. Not inlined: one copy serves every group.
-#[inline(never)]
-fn emit_group(
-    f: &mut dyn FnMut(usize, Layer, Option<&'static str>, &'static str, u64),
-    k: &mut usize,
-    layer: Layer,
-    iface: Option<&'static str>,
-    names: &'static str,
-    values: &[u64],
-) {
-    debug_assert_eq!(names.split_terminator('\n').count(), values.len());
-    for (name, &v) in names.split_terminator('\n').zip(values) {
-        f(*k, layer, iface, name, v);
-        *k += 1;
-    }
 }

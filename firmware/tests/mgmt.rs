@@ -29,6 +29,7 @@ struct Host {
     got: Vec<(Header, String)>,
     captures: Vec<(bool, [u32; 2], usize)>,
     counters: Vec<(u16, u16, usize)>,
+    values: Vec<u64>,
     pings: Vec<PingOutcome>,
 }
 
@@ -46,8 +47,13 @@ impl Host {
                 Message::Response(Response::Stats {
                     total,
                     start,
-                    counters,
-                }) => self.counters.push((*total, *start, counters.len())),
+                    list,
+                    values,
+                }) => {
+                    assert_eq!(*list, firmware::counters::FINGERPRINT);
+                    self.counters.push((*total, *start, values.len()));
+                    self.values.extend_from_slice(values);
+                }
                 Message::Response(Response::Ping(p)) => self.pings.push(*p),
                 _ => {}
             }
@@ -122,6 +128,7 @@ fn requests_answers_and_errors() {
     );
 
     // Every counter page: totals agree, pages tile, all fit the reset baselines.
+    h.values.clear();
     let mut start = 0u16;
     let mut id = 10;
     loop {
@@ -129,7 +136,7 @@ fn requests_answers_and_errors() {
             &mut w,
             &mut s,
             &mut h,
-            &frame(id, &Request::Stats { iface: None, start }),
+            &frame(id, &Request::Stats { start }),
         );
         let (total, st, n) = *h.counters.last().unwrap();
         assert_eq!(st, start);
@@ -145,6 +152,21 @@ fn requests_answers_and_errors() {
             break;
         }
     }
+    // The values named with the host's list: the server counted the requests before these
+    // pages, and the mesh's traffic reached the MAC.
+    let mut names = Vec::new();
+    firmware::counters::for_each_name(&mut |layer, iface, name| names.push((layer, iface, name)));
+    assert_eq!(names.len(), h.values.len());
+    let value = |layer, iface, name| {
+        let i = names
+            .iter()
+            .position(|&n| n == (layer, iface, name))
+            .unwrap_or_else(|| panic!("{name} not listed"));
+        h.values[i]
+    };
+    assert!(value(mgmt::Layer::Device, None, "mgmt_requests") >= 2);
+    assert!(value(mgmt::Layer::Mac, Some("wpan0"), "rx_frames") > 0);
+    assert_eq!(value(mgmt::Layer::Device, None, "mgmt_frame_crc_errors"), 0);
 
     // An unknown request variant: an error with its id, not silence.
     let p = [mgmt::PROTOCOL_VERSION, 0, 0x34, 0x12, 120];
@@ -416,16 +438,10 @@ fn one_frame_transmit_buffer_answers_every_request() {
     let mut burst = Vec::new();
     for id in 10..50u16 {
         let r = match id % 4 {
-            0 => Request::Stats {
-                iface: None,
-                start: 0,
-            },
+            0 => Request::Stats { start: 0 },
             1 => Request::Info,
             2 => Request::NodesList { start: 0 },
-            _ => Request::Stats {
-                iface: Some("wpan0"),
-                start: 20,
-            },
+            _ => Request::Stats { start: 64 },
         };
         burst.extend(frame(id, &r));
     }

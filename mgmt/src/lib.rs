@@ -30,7 +30,7 @@ use serde::Serialize;
 
 /// The protocol version. Bumped on every change that makes old peers decode differently; the
 /// `Hello` exchange makes a mismatched pair fail with a message instead of garbage.
-pub const PROTOCOL_VERSION: u8 = 1;
+pub const PROTOCOL_VERSION: u8 = 2;
 
 /// Bytes of the [`Header`] at the start of every payload.
 pub const HEADER_LEN: usize = 4;
@@ -304,7 +304,7 @@ fn decode_body(h: Header, body: &[u8]) -> Result<Message<'_>, DecodeError> {
 /// encoder of every message, which a device that only answers requests does not otherwise
 /// need. A test checks that the two agree, so a schema change fails the tests until this
 /// constant (and, for an incompatible change, [`PROTOCOL_VERSION`]) is updated.
-pub const SCHEMA_FINGERPRINT: u32 = 0xdb05_43fb;
+pub const SCHEMA_FINGERPRINT: u32 = 0xc2f4_21c8;
 
 /// A fingerprint of the whole message schema: CRC-32 over the encodings of one sample of
 /// every message variant (see [`for_each_sample`]). Any change to a field, a type, or the
@@ -319,7 +319,7 @@ pub fn schema_fingerprint() -> u32 {
         MAX_ROUTES,
         MAX_NEIGHBORS,
         NODES_PER_PAGE,
-        COUNTERS_PER_PAGE,
+        VALUES_PER_PAGE,
         MAX_CHANNELS,
         MAX_PAYLOAD,
         REQUEST_VARIANTS,
@@ -414,10 +414,7 @@ pub mod samples {
             Request::NodesList { start: 8 },
             Request::PrefixShow,
             Request::PrefixSet { prefix: A, len: 64 },
-            Request::Stats {
-                iface: Some("wpan0"),
-                start: 24,
-            },
+            Request::Stats { start: 64 },
             Request::StatsReset {
                 iface: Some("eth0"),
             },
@@ -553,14 +550,10 @@ pub mod samples {
                 abro_version: 2,
             },
             Response::Stats {
-                total: 60,
-                start: 24,
-                counters: one(Counter {
-                    layer: Layer::Mac,
-                    iface: Some("wpan0"),
-                    name: "tx_frames",
-                    value: 99,
-                }),
+                total: 230,
+                start: 64,
+                list: 0x8badf00d,
+                values: one(99),
             },
             Response::Ping(PingOutcome::Reply {
                 rtt_us: 15_000,

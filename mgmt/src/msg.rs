@@ -25,8 +25,8 @@ pub const MAX_ROUTES: usize = 24;
 pub const MAX_NEIGHBORS: usize = 24;
 /// Nodes in one [`Response::Nodes`] page.
 pub const NODES_PER_PAGE: usize = 8;
-/// Counters in one [`Response::Stats`] page.
-pub const COUNTERS_PER_PAGE: usize = 24;
+/// Counter values in one [`Response::Stats`] page (at most 10 bytes each on the wire).
+pub const VALUES_PER_PAGE: usize = 64;
 /// Channels in one [`Response::Energy`].
 pub const MAX_CHANNELS: usize = 16;
 
@@ -117,11 +117,9 @@ pub enum Request<'a> {
         /// Its length (64).
         len: u8,
     },
-    /// Counters from index `start` → [`Response::Stats`].
+    /// Counter values from index `start` → [`Response::Stats`]. The host names (and filters)
+    /// them: see [`Response::Stats`].
     Stats {
-        /// Only this interface's counters (and device-wide ones are skipped).
-        #[serde(borrow)]
-        iface: Option<&'a str>,
         /// First counter index of the page.
         start: u16,
     },
@@ -246,15 +244,18 @@ pub enum Response<'a> {
         /// Current ABRO version.
         abro_version: u32,
     },
-    /// One page of [`Request::Stats`].
+    /// One page of [`Request::Stats`]: values only. The device's counter list (each
+    /// counter's layer, interface and name, in a fixed order) is known to the host from the
+    /// firmware sources it is built with; `list` tells whether that list is the device's.
     Stats {
         /// Counters in all.
         total: u16,
         /// Index of the first counter of this page.
         start: u16,
-        /// The page.
-        #[serde(borrow)]
-        counters: Vec<Counter<'a>, COUNTERS_PER_PAGE>,
+        /// Fingerprint of the device's counter list (`firmware::counters::FINGERPRINT`).
+        list: u32,
+        /// The values of counters `start..start + values.len()`.
+        values: Vec<u64, VALUES_PER_PAGE>,
     },
     /// See [`Request::Ping`].
     Ping(PingOutcome),
@@ -493,7 +494,7 @@ pub struct NodeInfo {
 }
 
 /// Counter group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Layer {
     /// IEEE 802.15.4 MAC.
     Mac,
@@ -507,20 +508,6 @@ pub enum Layer {
     Nd,
     /// The device as a whole (pool, capture, management).
     Device,
-}
-
-/// One counter.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counter<'a> {
-    /// Group.
-    pub layer: Layer,
-    /// Interface it belongs to (`None`: device-wide).
-    #[serde(borrow)]
-    pub iface: Option<&'a str>,
-    /// Name, snake_case.
-    pub name: &'a str,
-    /// Value.
-    pub value: u64,
 }
 
 /// What became of one echo request.

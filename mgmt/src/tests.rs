@@ -113,7 +113,7 @@ fn frozen_hello_and_error_bytes() {
     assert_eq!(&b[..n], &[0x01, 0x00, 0x01, b'x']);
     assert_eq!(
         Header::new(Kind::Response, 0x1234).to_bytes(),
-        [1, 1, 0x34, 0x12]
+        [PROTOCOL_VERSION, 1, 0x34, 0x12]
     );
 }
 
@@ -219,23 +219,17 @@ fn largest_capture_fits() {
 
 #[test]
 fn full_pages_fit() {
-    let mut counters = heapless::Vec::new();
-    for _ in 0..COUNTERS_PER_PAGE {
-        counters
-            .push(Counter {
-                layer: Layer::SixLowpan,
-                iface: Some("wpan0"),
-                name: "reassembly_timeout_datagrams_x",
-                value: u64::MAX,
-            })
-            .unwrap();
+    let mut values = heapless::Vec::new();
+    for _ in 0..VALUES_PER_PAGE {
+        values.push(u64::MAX).unwrap();
     }
     let _ = frame_of(
         Header::new(Kind::Response, 1),
         &Response::Stats {
-            total: 100,
-            start: 0,
-            counters,
+            total: u16::MAX,
+            start: u16::MAX,
+            list: u32::MAX,
+            values,
         },
     );
     let n = samples::responses()[8].clone();
