@@ -20,6 +20,7 @@
 
 pub mod frame;
 pub mod msg;
+mod reqdec;
 
 pub use frame::{
     FrameDecoder, FrameError, MAX_FRAME, MAX_PAYLOAD, MAX_REQUEST_FRAME, encode_frame,
@@ -262,7 +263,8 @@ pub fn decode_request(
 ) -> Result<(Header, Result<Request<'_>, DecodeError>), DecodeError> {
     let (h, body) = decode_header(payload)?;
     let req = match h.kind {
-        Kind::Request => whole::<Request<'_>>(body),
+        // By hand, not serde: see `reqdec`.
+        Kind::Request => reqdec::decode(body).ok_or(DecodeError::Body),
         _ => Err(DecodeError::Body),
     };
     let req = match req {
