@@ -21,6 +21,7 @@
 pub mod frame;
 pub mod msg;
 mod reqdec;
+pub mod wire;
 
 pub use frame::{
     FrameDecoder, FrameError, MAX_FRAME, MAX_PAYLOAD, MAX_REQUEST_FRAME, encode_frame,

@@ -4,183 +4,105 @@
 //! Why by hand: it is the only decoder a device links, and serde's derived visitors cost the
 //! nRF52840 image about 2 KB of flash more than this reader (the board's budget is 128 KiB).
 //! Hosts, tests and fuzzing keep using serde ([`crate::decode`]).
-//!
-//! postcard's encoding, as far as requests use it: unsigned integers wider than a byte are
-//! LEB128 varints of at most `ceil(bits / 7)` bytes whose last byte may not carry bits past
-//! the type; `u8` and `i8` are one byte; `bool` is 0 or 1; an `Option` is a 0 or 1 tag and the
-//! value; a `&str` is a varint `usize` length and UTF-8 bytes; `[u8; 16]` is 16 bytes; an enum
-//! is a varint `u32` variant index and the variant's fields in order.
+//! The encoding rules are in [`crate::wire`].
 
-use crate::msg::{IfaceSetting, Ip6, Request};
+use crate::msg::{IfaceSetting, Request};
+use crate::wire::Reader;
 
 /// Decodes one request that fills `b` exactly; `None` when postcard would refuse it.
 pub(crate) fn decode(b: &[u8]) -> Option<Request<'_>> {
-    let mut r = Reader(b);
-    let req = r.request()?;
-    r.0.is_empty().then_some(req)
+    let mut r = Reader::new(b);
+    let req = request(&mut r)?;
+    r.is_empty().then_some(req)
 }
 
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-
-    /// A varint of an unsigned type `bits` wide.
-    #[inline(never)]
-    fn varint(&mut self, bits: u32) -> Option<u64> {
-        let max = bits.div_ceil(7);
-        let mut out = 0u64;
-        for i in 0..max {
-            let b = self.byte()?;
-            out |= u64::from(b & 0x7f) << (7 * i);
-            if b & 0x80 == 0 {
-                // The last possible byte may only carry the type's remaining bits.
-                let last_bits = bits - 7 * (max - 1);
-                return (i + 1 < max || u32::from(b) < (1 << last_bits)).then_some(out);
-            }
-        }
-        None
-    }
-
-    fn u16(&mut self) -> Option<u16> {
-        self.varint(16).and_then(|v| u16::try_from(v).ok())
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        self.varint(32).and_then(|v| u32::try_from(v).ok())
-    }
-
-    #[inline(never)]
-    fn bool(&mut self) -> Option<bool> {
-        match self.byte()? {
-            0 => Some(false),
-            1 => Some(true),
-            _ => None,
-        }
-    }
-
-    /// An `Option`'s tag: whether a value follows.
-    fn some(&mut self) -> Option<bool> {
-        self.bool()
-    }
-
-    #[inline(never)]
-    fn str(&mut self) -> Option<&'a str> {
-        let len = self
-            .varint(usize::BITS)
-            .and_then(|v| usize::try_from(v).ok())?;
-        let bytes = self.0.get(..len)?;
-        self.0 = self.0.get(len..)?;
-        core::str::from_utf8(bytes).ok()
-    }
-
-    fn opt_str(&mut self) -> Option<Option<&'a str>> {
-        Some(if self.some()? {
-            Some(self.str()?)
-        } else {
-            None
-        })
-    }
-
-    #[inline(never)]
-    fn ip6(&mut self) -> Option<Ip6> {
-        let (a, rest) = self.0.split_first_chunk::<16>()?;
-        self.0 = rest;
-        Some(*a)
-    }
-
-    fn request(&mut self) -> Option<Request<'a>> {
-        // The arms follow `Request`'s variant order (a test checks every variant).
-        Some(match self.u32()? {
-            0 => Request::Hello {
-                version: self.byte()?,
-                schema: self.u32()?,
-                client: self.str()?,
+fn request<'a>(r: &mut Reader<'a>) -> Option<Request<'a>> {
+    // The arms follow `Request`'s variant order (a test checks every variant).
+    Some(match r.u32()? {
+        0 => Request::Hello {
+            version: r.byte()?,
+            schema: r.u32()?,
+            client: r.str()?,
+        },
+        1 => Request::Info,
+        2 => Request::IfaceList,
+        3 => Request::IfaceAdmin {
+            iface: r.str()?,
+            up: r.bool()?,
+        },
+        4 => Request::IfaceSet {
+            iface: r.str()?,
+            setting: match r.u32()? {
+                0 => IfaceSetting::Channel(r.byte()?),
+                1 => IfaceSetting::PanId(r.u16()?),
+                // postcard writes an i8 as its two's-complement byte.
+                2 => IfaceSetting::TxPower(r.i8()?),
+                _ => return None,
             },
-            1 => Request::Info,
-            2 => Request::IfaceList,
-            3 => Request::IfaceAdmin {
-                iface: self.str()?,
-                up: self.bool()?,
+        },
+        5 => Request::AddrList,
+        6 => Request::AddrAdd {
+            iface: r.str()?,
+            addr: r.array::<16>()?,
+            prefix_len: r.byte()?,
+        },
+        7 => Request::AddrDel {
+            iface: r.str()?,
+            addr: r.array::<16>()?,
+        },
+        8 => Request::RouteList,
+        9 => Request::RouteAdd {
+            prefix: r.array::<16>()?,
+            len: r.byte()?,
+            iface: r.str()?,
+            via: if r.some()? {
+                Some(r.array::<16>()?)
+            } else {
+                None
             },
-            4 => Request::IfaceSet {
-                iface: self.str()?,
-                setting: match self.u32()? {
-                    0 => IfaceSetting::Channel(self.byte()?),
-                    1 => IfaceSetting::PanId(self.u16()?),
-                    // postcard writes an i8 as its two's-complement byte.
-                    2 => IfaceSetting::TxPower(self.byte()?.cast_signed()),
-                    _ => return None,
-                },
-            },
-            5 => Request::AddrList,
-            6 => Request::AddrAdd {
-                iface: self.str()?,
-                addr: self.ip6()?,
-                prefix_len: self.byte()?,
-            },
-            7 => Request::AddrDel {
-                iface: self.str()?,
-                addr: self.ip6()?,
-            },
-            8 => Request::RouteList,
-            9 => Request::RouteAdd {
-                prefix: self.ip6()?,
-                len: self.byte()?,
-                iface: self.str()?,
-                via: if self.some()? {
-                    Some(self.ip6()?)
-                } else {
-                    None
-                },
-                metric: self.u16()?,
-            },
-            10 => Request::RouteDel {
-                prefix: self.ip6()?,
-                len: self.byte()?,
-            },
-            11 => Request::NeighList,
-            12 => Request::NodesList { start: self.u16()? },
-            13 => Request::PrefixShow,
-            14 => Request::PrefixSet {
-                prefix: self.ip6()?,
-                len: self.byte()?,
-            },
-            15 => Request::Stats { start: self.u16()? },
-            16 => Request::StatsReset {
-                iface: self.opt_str()?,
-            },
-            17 => Request::Ping {
-                dst: self.ip6()?,
-                size: self.u16()?,
-                seq: self.u16()?,
-                timeout_ms: self.u32()?,
-                iface: self.opt_str()?,
-            },
-            18 => Request::ScanEnergy {
-                channels: self.u32()?,
-                duration_ms: self.u16()?,
-            },
-            19 => Request::CaptureStart {
-                ifaces: self.byte()?,
-                promiscuous: self.bool()?,
-            },
-            20 => Request::CaptureStop,
-            21 => Request::Subscribe {
-                events: self.bool()?,
-                logs: self.bool()?,
-            },
-            22 => Request::ConfigShow,
-            23 => Request::ConfigSave,
-            24 => Request::ConfigReset,
-            25 => Request::Reboot,
-            _ => return None,
-        })
-    }
+            metric: r.u16()?,
+        },
+        10 => Request::RouteDel {
+            prefix: r.array::<16>()?,
+            len: r.byte()?,
+        },
+        11 => Request::NeighList,
+        12 => Request::NodesList { start: r.u16()? },
+        13 => Request::PrefixShow,
+        14 => Request::PrefixSet {
+            prefix: r.array::<16>()?,
+            len: r.byte()?,
+        },
+        15 => Request::Stats { start: r.u16()? },
+        16 => Request::StatsReset {
+            iface: r.opt_str()?,
+        },
+        17 => Request::Ping {
+            dst: r.array::<16>()?,
+            size: r.u16()?,
+            seq: r.u16()?,
+            timeout_ms: r.u32()?,
+            iface: r.opt_str()?,
+        },
+        18 => Request::ScanEnergy {
+            channels: r.u32()?,
+            duration_ms: r.u16()?,
+        },
+        19 => Request::CaptureStart {
+            ifaces: r.byte()?,
+            promiscuous: r.bool()?,
+        },
+        20 => Request::CaptureStop,
+        21 => Request::Subscribe {
+            events: r.bool()?,
+            logs: r.bool()?,
+        },
+        22 => Request::ConfigShow,
+        23 => Request::ConfigSave,
+        24 => Request::ConfigReset,
+        25 => Request::Reboot,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

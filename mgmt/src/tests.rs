@@ -271,7 +271,18 @@ fn reference_cobs(data: &[u8]) -> Vec<u8> {
     let mut out = vec![0u8];
     let mut code_at = 0;
     let mut code = 1u8;
+    // After a full block (254 non-zero bytes) the next block opens only when a byte follows:
+    // data that ends with a full block gets no trailing empty block (0x01), as the `cobs`
+    // crate encodes it. Cheshire and Baker's encoder writes that 0x01; decoders take both
+    // (`frame_decoder_takes_both_endings_of_a_full_last_block`).
+    let mut full = false;
     for &b in data {
+        if full {
+            code_at = out.len();
+            out.push(0);
+            code = 1;
+            full = false;
+        }
         if b == 0 {
             out[code_at] = code;
             code_at = out.len();
@@ -282,14 +293,48 @@ fn reference_cobs(data: &[u8]) -> Vec<u8> {
             code += 1;
             if code == 0xFF {
                 out[code_at] = code;
-                code_at = out.len();
-                out.push(0);
-                code = 1;
+                full = true;
             }
         }
     }
-    out[code_at] = code;
+    if !full {
+        out[code_at] = code;
+    }
     out
+}
+
+#[test]
+fn frame_decoder_takes_both_endings_of_a_full_last_block() {
+    // A payload whose COBS encoding ends with a full 254-byte block: find one by trying
+    // lengths (the CRC's bytes are part of the encoding).
+    let mut explicit_forms = 0;
+    for (len, seed) in (240..260).flat_map(|l| (1..4u8).map(move |s| (l, s))) {
+        let payload: Vec<u8> = (0..len)
+            .map(|i| ((i * usize::from(seed)) % 250 + 1) as u8)
+            .collect();
+        let mut out = vec![0u8; MAX_FRAME];
+        let n = encode_frame(&payload, &mut out).unwrap();
+        let ours = &out[..n];
+        let mut with_crc = payload.clone();
+        with_crc.extend_from_slice(&frame::CRC32.checksum(&payload).to_le_bytes());
+        let mut want = reference_cobs(&with_crc);
+        want.push(0);
+        assert_eq!(ours, &want[..], "len {len}");
+        // The other form: an explicit empty block before the delimiter, where it applies.
+        let mut forms = vec![ours.to_vec()];
+        if with_crc.len().is_multiple_of(254) && with_crc.iter().all(|&b| b != 0) {
+            let mut explicit = ours[..n - 1].to_vec();
+            explicit.extend_from_slice(&[0x01, 0x00]);
+            forms.push(explicit);
+            explicit_forms += 1;
+        }
+        for f in forms {
+            let mut dec = FrameDecoder::<MAX_FRAME>::default();
+            let (_, got) = dec.feed(&f);
+            assert_eq!(got.unwrap().unwrap(), &payload[..], "len {len}");
+        }
+    }
+    assert!(explicit_forms > 0, "no payload ended with a full block");
 }
 
 /// The frame as the protocol spec builds it: header ‖ postcard body, CRC-32 appended, COBS,
