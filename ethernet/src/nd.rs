@@ -16,7 +16,7 @@ use core::net::Ipv6Addr;
 use heapless::Vec;
 use netif::{PacketHandle, PacketPool};
 use smoltcp::wire::{
-    EthernetAddress, Icmpv6Packet, IpProtocol, NdiscNeighborFlags, NdiscOption, NdiscOptionRepr,
+    EthernetAddress, Icmpv6Packet, IpProtocol, NdiscNeighborFlags, NdiscOption,
     NdiscPrefixInfoFlags, NdiscRepr, NdiscRouterFlags, RawHardwareAddress,
 };
 
@@ -214,16 +214,17 @@ impl NdMessage {
                 Some(OPT_TLLAO) => tllao = lla(opt).or(tllao),
                 Some(OPT_MTU) if len == 8 => mtu = Some(u32_at(opt, 4)),
                 Some(OPT_PREFIX) if len == 32 => {
+                    // smoltcp's field accessors, not `NdiscOptionRepr::parse`: that parses
+                    // every option type and costs the board about 0.7 KB of flash.
                     if let Ok(o) = NdiscOption::new_checked(opt)
-                        && let Ok(NdiscOptionRepr::PrefixInformation(p)) =
-                            NdiscOptionRepr::parse(&o)
-                        && p.prefix_len <= 128
+                        && o.prefix_len() <= 128
                     {
+                        let flags = o.prefix_flags();
                         let _ = prefixes.push(PrefixInfo {
-                            prefix: netif::addr::mask(p.prefix, p.prefix_len),
-                            prefix_len: p.prefix_len,
-                            on_link: p.flags.contains(NdiscPrefixInfoFlags::ON_LINK),
-                            autonomous: p.flags.contains(NdiscPrefixInfoFlags::ADDRCONF),
+                            prefix: netif::addr::mask(o.prefix(), o.prefix_len()),
+                            prefix_len: o.prefix_len(),
+                            on_link: flags.contains(NdiscPrefixInfoFlags::ON_LINK),
+                            autonomous: flags.contains(NdiscPrefixInfoFlags::ADDRCONF),
                             valid: u32_at(opt, 4),
                             preferred: u32_at(opt, 8),
                         });
