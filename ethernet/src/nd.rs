@@ -16,8 +16,7 @@ use core::net::Ipv6Addr;
 use heapless::Vec;
 use netif::{PacketHandle, PacketPool};
 use smoltcp::wire::{
-    EthernetAddress, Icmpv6Packet, IpProtocol, NdiscNeighborFlags, NdiscOption,
-    NdiscPrefixInfoFlags, NdiscRepr, NdiscRouterFlags, RawHardwareAddress,
+    EthernetAddress, IpProtocol, NdiscNeighborFlags, NdiscOption, NdiscPrefixInfoFlags,
 };
 
 use crate::wire::{Mac, RouteInfo};
@@ -346,14 +345,48 @@ pub enum Outgoing<'a> {
     },
 }
 
+const OPT_MTU_LEN: usize = 8;
+const LLA_OPT_LEN: usize = 8;
+
 impl Outgoing<'_> {
-    fn repr(&self) -> NdiscRepr<'static> {
-        let raw = |m: Mac| RawHardwareAddress::from(m);
-        match *self {
-            Outgoing::Ns { target, sllao } => NdiscRepr::NeighborSolicit {
-                target_addr: target,
-                lladdr: sllao.map(raw),
-            },
+    /// Length of the fixed part and the SLLAO/TLLAO/MTU options (RIOs come after).
+    fn base_len(&self) -> usize {
+        let lla = |m: &Option<Mac>| if m.is_some() { LLA_OPT_LEN } else { 0 };
+        match self {
+            Outgoing::Ns { sllao, .. } => 24 + lla(sllao),
+            Outgoing::Na { .. } => 24 + LLA_OPT_LEN,
+            Outgoing::Rs { sllao } => 8 + lla(sllao),
+            Outgoing::Ra { mtu, .. } => {
+                16 + LLA_OPT_LEN + if mtu.is_some() { OPT_MTU_LEN } else { 0 }
+            }
+        }
+    }
+
+    /// ICMPv6 message length.
+    pub fn buffer_len(&self) -> usize {
+        let rio: usize = match self {
+            Outgoing::Ra { routes, .. } => routes.iter().map(RouteInfo::buffer_len).sum(),
+            _ => 0,
+        };
+        self.base_len() + rio
+    }
+
+    /// Writes the message (checksum left zero) into `icmp`, zero-filled and
+    /// [`Outgoing::buffer_len`] long; `false` when it is too short.
+    ///
+    /// Written by hand rather than with smoltcp's `NdiscRepr::emit`, which handles every
+    /// message and option type and cost the board about 1 KB of flash; a test checks the bytes
+    /// against `NdiscRepr`'s for every message.
+    fn emit(&self, icmp: &mut [u8]) -> bool {
+        let Some(base) = icmp.get_mut(..self.base_len()) else {
+            return false;
+        };
+        // (type, offset of the options, link-layer option type and address, MTU)
+        let (ty, opts, lla, mtu) = match *self {
+            Outgoing::Ns { target, sllao } => {
+                put(base, 8, &target.octets());
+                (NEIGHBOR_SOLICIT, 24, sllao.map(|m| (OPT_SLLAO, m)), None)
+            }
             Outgoing::Na {
                 target,
                 router,
@@ -365,40 +398,41 @@ impl Outgoing<'_> {
                 flags.set(NdiscNeighborFlags::ROUTER, router);
                 flags.set(NdiscNeighborFlags::SOLICITED, solicited);
                 flags.set(NdiscNeighborFlags::OVERRIDE, override_);
-                NdiscRepr::NeighborAdvert {
-                    flags,
-                    target_addr: target,
-                    lladdr: Some(raw(tllao)),
-                }
+                put(base, 4, &[flags.bits()]);
+                put(base, 8, &target.octets());
+                (NEIGHBOR_ADVERT, 24, Some((OPT_TLLAO, tllao)), None)
             }
-            Outgoing::Rs { sllao } => NdiscRepr::RouterSolicit {
-                lladdr: sllao.map(raw),
-            },
+            Outgoing::Rs { sllao } => (ROUTER_SOLICIT, 8, sllao.map(|m| (OPT_SLLAO, m)), None),
             Outgoing::Ra {
                 router_lifetime,
                 sllao,
                 mtu,
                 ..
-            } => NdiscRepr::RouterAdvert {
-                hop_limit: 0,
-                flags: NdiscRouterFlags::empty(),
-                router_lifetime: smoltcp::time::Duration::from_secs(u64::from(router_lifetime)),
-                reachable_time: smoltcp::time::Duration::ZERO,
-                retrans_time: smoltcp::time::Duration::ZERO,
-                lladdr: Some(raw(sllao)),
-                mtu,
-                prefix_info: None,
-            },
-        }
-    }
-
-    /// ICMPv6 message length.
-    pub fn buffer_len(&self) -> usize {
-        let rio: usize = match self {
-            Outgoing::Ra { routes, .. } => routes.iter().map(RouteInfo::buffer_len).sum(),
-            _ => 0,
+            } => {
+                // Hop limit, flags, reachable and retransmit times stay 0 (unspecified).
+                put(base, 6, &router_lifetime.to_be_bytes());
+                (ROUTER_ADVERT, 16, Some((OPT_SLLAO, sllao)), mtu)
+            }
         };
-        self.repr().buffer_len() + rio
+        put(base, 0, &[ty]);
+        let mut off = opts;
+        if let Some((t, mac)) = lla {
+            put(base, off, &[t, 1]);
+            put(base, off + 2, mac.as_bytes());
+            off += LLA_OPT_LEN;
+        }
+        if let Some(m) = mtu {
+            put(base, off, &[OPT_MTU, 1]);
+            put(base, off + 4, &m.to_be_bytes());
+        }
+        true
+    }
+}
+
+/// Copies `v` into `b` at `off` when it fits (the callers' offsets always do).
+fn put(b: &mut [u8], off: usize, v: &[u8]) {
+    if let Some(d) = b.get_mut(off..).and_then(|d| d.get_mut(..v.len())) {
+        d.copy_from_slice(v);
     }
 }
 
@@ -425,12 +459,8 @@ pub fn build(
                 src,
                 dst,
             );
-            let repr = msg.repr();
-            let base = repr.buffer_len();
-            if let Some(m) = icmp.get_mut(..base) {
-                repr.emit(&mut Icmpv6Packet::new_unchecked(m));
-            }
-            let mut ok = true;
+            let base = msg.base_len();
+            let mut ok = msg.emit(icmp);
             if let Outgoing::Ra { routes, .. } = msg {
                 let mut off = base;
                 for r in routes.iter() {
@@ -453,6 +483,8 @@ pub fn build(
 
 #[cfg(test)]
 mod tests {
+    use std::{vec, vec::Vec as StdVec};
+
     use super::*;
 
     fn ip(s: &str) -> Ipv6Addr {
@@ -521,6 +553,93 @@ mod tests {
             NdMessage::parse(&src, &dst, 255, &bad),
             Err(NdError::Invalid)
         );
+    }
+
+    /// smoltcp's `NdiscRepr` for `msg`: the independent reference for `Outgoing::emit`.
+    fn smoltcp_bytes(msg: &Outgoing<'_>) -> StdVec<u8> {
+        use smoltcp::wire::{Icmpv6Packet, NdiscRepr, NdiscRouterFlags, RawHardwareAddress};
+        let raw = |m: Mac| RawHardwareAddress::from(m);
+        let repr = match *msg {
+            Outgoing::Ns { target, sllao } => NdiscRepr::NeighborSolicit {
+                target_addr: target,
+                lladdr: sllao.map(raw),
+            },
+            Outgoing::Na {
+                target,
+                router,
+                solicited,
+                override_,
+                tllao,
+            } => {
+                let mut flags = NdiscNeighborFlags::empty();
+                flags.set(NdiscNeighborFlags::ROUTER, router);
+                flags.set(NdiscNeighborFlags::SOLICITED, solicited);
+                flags.set(NdiscNeighborFlags::OVERRIDE, override_);
+                NdiscRepr::NeighborAdvert {
+                    flags,
+                    target_addr: target,
+                    lladdr: Some(raw(tllao)),
+                }
+            }
+            Outgoing::Rs { sllao } => NdiscRepr::RouterSolicit {
+                lladdr: sllao.map(raw),
+            },
+            Outgoing::Ra {
+                router_lifetime,
+                sllao,
+                mtu,
+                ..
+            } => NdiscRepr::RouterAdvert {
+                hop_limit: 0,
+                flags: NdiscRouterFlags::empty(),
+                router_lifetime: smoltcp::time::Duration::from_secs(u64::from(router_lifetime)),
+                reachable_time: smoltcp::time::Duration::ZERO,
+                retrans_time: smoltcp::time::Duration::ZERO,
+                lladdr: Some(raw(sllao)),
+                mtu,
+                prefix_info: None,
+            },
+        };
+        let mut b = vec![0u8; repr.buffer_len()];
+        repr.emit(&mut Icmpv6Packet::new_unchecked(&mut b[..]));
+        b
+    }
+
+    #[test]
+    fn emitted_messages_are_smoltcps_bytes() {
+        let mac = EthernetAddress([0x02, 0x12, 0x34, 0x56, 0x78, 0x9a]);
+        let t = ip("2001:db8::9");
+        let mut cases = StdVec::new();
+        for sllao in [None, Some(mac)] {
+            cases.push(Outgoing::Ns { target: t, sllao });
+            cases.push(Outgoing::Rs { sllao });
+        }
+        for bits in 0..8u8 {
+            cases.push(Outgoing::Na {
+                target: t,
+                router: bits & 1 != 0,
+                solicited: bits & 2 != 0,
+                override_: bits & 4 != 0,
+                tllao: mac,
+            });
+        }
+        for (lifetime, mtu) in [(0, None), (1800, Some(1500)), (u16::MAX, Some(1280))] {
+            cases.push(Outgoing::Ra {
+                router_lifetime: lifetime,
+                sllao: mac,
+                mtu,
+                routes: &[],
+            });
+        }
+        for msg in &cases {
+            let want = smoltcp_bytes(msg);
+            let mut got = vec![0u8; msg.buffer_len()];
+            assert!(msg.emit(&mut got));
+            assert_eq!(got, want, "{msg:?}");
+            // Too short a buffer is refused, not written past.
+            let mut short = vec![0u8; msg.buffer_len() - 1];
+            assert!(!msg.emit(&mut short));
+        }
     }
 
     #[test]
