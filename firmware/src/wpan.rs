@@ -25,16 +25,15 @@
 use core::net::Ipv6Addr;
 
 use heapless::Deque;
-use l2_15_4::frame::Frame;
 use l2_15_4::mac::{EnqueueError, SrcAddrMode, TxRequest, TxStatus};
 use l2_15_4::radio::Radio;
-use l2_15_4::{Address, FrameType, Mac};
+use l2_15_4::{Address, FrameType, Mac, Repr};
 use netif::l2::{EnableError, L2, L2Context, L2Flags, SendError, Verdict};
 use netif::pool::{PacketHandle, PacketPool};
 use netif::{Duration, Instant, LinkAddr};
 use sixlo::{
-    Assembled, CompressOptions, ContextTable, DatagramStore, Fragmenter, LinkAddr as SixLink,
-    ReceiveError,
+    Assembled, CompressOptions, ContextTable, Continuation, DatagramStore, Fragmenter,
+    LinkAddr as SixLink, ReceiveError,
 };
 
 use crate::registry::Registry;
@@ -117,7 +116,9 @@ struct InFlight {
     pkt: PacketHandle,
     dst: Address,
     tag: u16,
-    position: Option<usize>,
+    /// The fragmentation after the first frame was handed to the MAC (planned once per
+    /// datagram; the later frames come from it).
+    cont: Option<Continuation>,
     first_handle: Option<u16>,
 }
 
@@ -430,7 +431,7 @@ impl<'r> Wpan<'r> {
                     pkt,
                     dst,
                     tag,
-                    position: None,
+                    cont: None,
                     first_handle: None,
                 });
             }
@@ -443,29 +444,34 @@ impl<'r> Wpan<'r> {
             let mut frame = [0u8; PSDU_MAX];
             let step = {
                 let data = pool.data(&c.pkt);
-                let dst = to_sixlo(&c.dst);
-                match Fragmenter::new(
-                    data,
-                    src,
-                    dst,
-                    &self.contexts,
-                    opts,
-                    c.tag,
-                    payload_budget(&c.dst),
-                ) {
-                    Ok(mut f) => {
-                        f.resume(c.position);
-                        match f.next_frame(&mut frame) {
-                            Ok(Some(n)) => Ok(Some((n, f.position(), f.is_done()))),
-                            Ok(None) => Ok(None),
-                            Err(_) => Err(()),
-                        }
-                    }
-                    Err(_) => Err(()),
+                match c.cont {
+                    // Every frame but the first: from the continuation (a copy, kept only
+                    // once the MAC took the frame).
+                    Some(mut cont) => match cont.next_frame(data, &mut frame) {
+                        Ok(Some(n)) => Ok(Some((n, cont))),
+                        Ok(None) => Ok(None),
+                        Err(_) => Err(()),
+                    },
+                    None => match Fragmenter::new(
+                        data,
+                        src,
+                        to_sixlo(&c.dst),
+                        &self.contexts,
+                        opts,
+                        c.tag,
+                        payload_budget(&c.dst),
+                    ) {
+                        Ok(mut f) => match (f.next_frame(&mut frame), f.continuation()) {
+                            (Ok(Some(n)), Some(cont)) => Ok(Some((n, cont))),
+                            (Ok(None), _) => Ok(None),
+                            _ => Err(()),
+                        },
+                        Err(_) => Err(()),
+                    },
                 }
             };
             match step {
-                Ok(Some((n, pos, done))) => {
+                Ok(Some((n, cont))) => {
                     let req = TxRequest {
                         dst: c.dst,
                         dst_pan: None,
@@ -476,9 +482,9 @@ impl<'r> Wpan<'r> {
                     match self.mac.enqueue(&req) {
                         Ok(h) => {
                             self.stats.tx_frames += 1;
-                            c.position = pos;
+                            c.cont = Some(cont);
                             c.first_handle.get_or_insert(h.0);
-                            if done {
+                            if cont.is_done() {
                                 self.stats.tx_datagrams_done += 1;
                                 if let Some(c) = self.current.take() {
                                     pool.free(c.pkt);
@@ -543,23 +549,24 @@ impl L2 for Wpan<'_> {
         let Some(mpdu) = mpdu.get(..n) else {
             return Verdict::Drop(pkt);
         };
-        let Ok(frame) = Frame::new_checked(mpdu) else {
+        // One walk of the MAC header gives it and the payload.
+        let Ok((repr, payload)) = Repr::parse_frame(mpdu) else {
             self.stats.rx_bad_frame += 1;
             return Verdict::Drop(pkt);
         };
-        if frame.security_enabled() {
+        if repr.is_secured() {
             self.stats.rx_secured += 1;
             return Verdict::Drop(pkt);
         }
-        if frame.frame_type() != FrameType::Data {
+        if repr.frame_type != FrameType::Data {
             self.stats.rx_not_data += 1;
             return Verdict::Drop(pkt);
         }
-        let (Some(src), Some(payload)) = (frame.src_addr(), frame.payload()) else {
+        let Some(src) = repr.src_addr else {
             self.stats.rx_bad_frame += 1;
             return Verdict::Drop(pkt);
         };
-        let dst = frame.dst_addr();
+        let dst = repr.dst_addr;
         let ll_src = to_sixlo(&src);
         let ll_dst = dst.as_ref().map_or(SixLink::Absent, to_sixlo);
         let multicast = dst.is_none_or(|d| d.is_broadcast());

@@ -427,21 +427,6 @@ fn pan_presence(
     }
 }
 
-/// Where each part of a frame lies, computed once by [`layout`].
-#[derive(Debug, Clone, Copy)]
-struct Layout {
-    fc: u16,
-    seq: Option<u8>,
-    dst_pan: Option<PanId>,
-    dst_addr: Option<Address>,
-    src_pan: Option<PanId>,
-    src_addr: Option<Address>,
-    security: Option<Security>,
-    header_ies: (usize, usize),
-    payload_ies: (usize, usize),
-    payload: (usize, usize),
-}
-
 fn read_u16(buf: &[u8], at: usize) -> Result<u16, ParseError> {
     let b = buf
         .get(at..)
@@ -536,30 +521,57 @@ fn walk_payload_ies(buf: &[u8], start: usize, end: usize) -> Result<usize, Parse
     Ok(pos)
 }
 
-fn layout(buf: &[u8]) -> Result<Layout, ParseError> {
+/// The four frame types the codec reads, by their 2-bit code (types 4..=7 are refused first).
+const FRAME_TYPES: [FrameType; 4] = [
+    FrameType::Beacon,
+    FrameType::Data,
+    FrameType::Ack,
+    FrameType::MacCommand,
+];
+/// Frame versions by code (3 is refused first).
+const FRAME_VERSIONS: [FrameVersion; 4] = [
+    FrameVersion::Ieee2003,
+    FrameVersion::Ieee2006,
+    FrameVersion::Ieee2015,
+    FrameVersion::Unknown(3),
+];
+/// Addressing modes by code (1 is refused first).
+const ADDRESSING_MODES: [AddressingMode; 4] = [
+    AddressingMode::Absent,
+    AddressingMode::Unknown(1),
+    AddressingMode::Short,
+    AddressingMode::Extended,
+];
+
+/// Reads the whole header of the MPDU `buf` (no FCS): its [`Repr`] and where the payload
+/// starts. The single walk of the header behind [`Repr::parse_frame`] (and through it every
+/// [`Frame`] accessor); inlined there only, so the `Repr` is built in place.
+#[inline(always)]
+fn parse_header(buf: &[u8]) -> Result<(Repr<'_>, usize), ParseError> {
     if buf.len() > MAX_MPDU_LEN {
         return Err(ParseError::TooLong);
     }
     let fcw = read_u16(buf, field::FRAME_CONTROL.start)?;
-    let ftype = FrameType::from((fcw & fc::TYPE_MASK) as u8);
-    if !matches!(
-        ftype,
-        FrameType::Beacon | FrameType::Data | FrameType::Ack | FrameType::MacCommand
-    ) {
-        return Err(ParseError::UnsupportedFrameType(ftype));
+    let type_code = fcw & fc::TYPE_MASK;
+    if type_code > 3 {
+        return Err(ParseError::UnsupportedFrameType(FrameType::from(
+            type_code as u8,
+        )));
     }
-    let version = FrameVersion::from(((fcw >> fc::VERSION_SHIFT) & 0x3) as u8);
-    if let FrameVersion::Unknown(_) = version {
+    let frame_type = FRAME_TYPES[usize::from(type_code & 3)];
+    let version_code = (fcw >> fc::VERSION_SHIFT) & 0x3;
+    let version = FRAME_VERSIONS[usize::from(version_code)];
+    if version_code == 3 {
         return Err(ParseError::UnsupportedVersion(version));
     }
-    let v2015 = version == FrameVersion::Ieee2015;
-    let dst_mode = AddressingMode::from(((fcw >> fc::DST_MODE_SHIFT) & 0x3) as u8);
-    let src_mode = AddressingMode::from(((fcw >> fc::SRC_MODE_SHIFT) & 0x3) as u8);
-    if matches!(dst_mode, AddressingMode::Unknown(_))
-        || matches!(src_mode, AddressingMode::Unknown(_))
-    {
+    let v2015 = version_code == 2;
+    let dst_code = (fcw >> fc::DST_MODE_SHIFT) & 0x3;
+    let src_code = (fcw >> fc::SRC_MODE_SHIFT) & 0x3;
+    if dst_code == 1 || src_code == 1 {
         return Err(ParseError::ReservedAddressingMode);
     }
+    let dst_mode = ADDRESSING_MODES[usize::from(dst_code)];
+    let src_mode = ADDRESSING_MODES[usize::from(src_code)];
     let comp = fcw & fc::PAN_ID_COMPRESSION != 0;
     let (has_dst_pan, has_src_pan) = pan_presence(version, dst_mode, src_mode, comp)
         .ok_or(ParseError::InvalidPanIdCompression)?;
@@ -645,18 +657,22 @@ fn layout(buf: &[u8]) -> Result<Layout, ParseError> {
             payload_ies = (pos, pos);
         }
     }
-    Ok(Layout {
-        fc: fcw,
-        seq,
-        dst_pan,
+    let slice = |(from, to): (usize, usize)| buf.get(from..to).ok_or(ParseError::Truncated);
+    let repr = Repr {
+        frame_type,
+        frame_version: version,
+        frame_pending: fcw & fc::FRAME_PENDING != 0,
+        ack_request: fcw & fc::ACK_REQUEST != 0,
+        sequence_number: seq,
+        dst_pan_id: dst_pan,
         dst_addr,
-        src_pan,
+        src_pan_id: src_pan,
         src_addr,
         security,
-        header_ies,
-        payload_ies,
-        payload: (pos, buf.len()),
-    })
+        header_ies: slice(header_ies)?,
+        payload_ies: slice(payload_ies)?,
+    };
+    Ok((repr, pos))
 }
 
 /// A zero-copy view of an MPDU (MAC header, payload; no FCS).
@@ -680,7 +696,7 @@ impl<T: AsRef<[u8]>> Frame<T> {
 
     /// Checks that every header field the frame control announces is present and well formed.
     pub fn check_len(&self) -> Result<(), ParseError> {
-        layout(self.buffer.as_ref()).map(|_| ())
+        Repr::parse_frame(self.buffer.as_ref()).map(|_| ())
     }
 
     /// The wrapped buffer.
@@ -688,8 +704,10 @@ impl<T: AsRef<[u8]>> Frame<T> {
         self.buffer
     }
 
-    fn layout(&self) -> Option<Layout> {
-        layout(self.buffer.as_ref()).ok()
+    fn header(&self) -> Option<(Repr<'_>, usize)> {
+        let buf = self.buffer.as_ref();
+        let (repr, payload) = Repr::parse_frame(buf).ok()?;
+        Some((repr, buf.len().saturating_sub(payload.len())))
     }
 
     fn fc(&self) -> u16 {
@@ -734,46 +752,44 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
     /// Sequence number; `None` if suppressed (or the frame is malformed).
     pub fn sequence_number(&self) -> Option<u8> {
-        self.layout()?.seq
+        self.header()?.0.sequence_number
     }
     /// Destination PAN ID, if carried.
     pub fn dst_pan_id(&self) -> Option<PanId> {
-        self.layout()?.dst_pan
+        self.header()?.0.dst_pan_id
     }
     /// Destination address, if carried.
     pub fn dst_addr(&self) -> Option<Address> {
-        self.layout()?.dst_addr
+        self.header()?.0.dst_addr
     }
     /// Source PAN ID, if carried (not when compressed away).
     pub fn src_pan_id(&self) -> Option<PanId> {
-        self.layout()?.src_pan
+        self.header()?.0.src_pan_id
     }
     /// Source address, if carried.
     pub fn src_addr(&self) -> Option<Address> {
-        self.layout()?.src_addr
+        self.header()?.0.src_addr
     }
     /// Security of the frame, if the security bit is set.
     pub fn security(&self) -> Option<Security> {
-        self.layout()?.security
+        self.header()?.0.security
     }
     /// Raw header IE bytes (termination IE included).
     pub fn header_ies(&self) -> Option<&[u8]> {
-        let l = self.layout()?;
-        self.buffer.as_ref().get(l.header_ies.0..l.header_ies.1)
+        Some(self.header()?.0.header_ies)
     }
     /// Raw payload IE bytes of an unsecured frame (termination IE included).
     pub fn payload_ies(&self) -> Option<&[u8]> {
-        let l = self.layout()?;
-        self.buffer.as_ref().get(l.payload_ies.0..l.payload_ies.1)
+        Some(self.header()?.0.payload_ies)
     }
     /// Length of the MAC header, header IEs and (plaintext) payload IEs.
     pub fn header_len(&self) -> Option<usize> {
-        Some(self.layout()?.payload.0)
+        Some(self.header()?.1)
     }
     /// The MAC payload after all headers and IEs. For a secured frame: ciphertext and MIC.
     pub fn payload(&self) -> Option<&[u8]> {
-        let l = self.layout()?;
-        self.buffer.as_ref().get(l.payload.0..l.payload.1)
+        let start = self.header()?.1;
+        self.buffer.as_ref().get(start..)
     }
 }
 
@@ -811,8 +827,8 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Frame<T> {
     }
     /// The payload, writable.
     pub fn payload_mut(&mut self) -> Option<&mut [u8]> {
-        let l = self.layout()?;
-        self.buffer.as_mut().get_mut(l.payload.0..l.payload.1)
+        let start = self.header()?.1;
+        self.buffer.as_mut().get_mut(start..)
     }
 }
 
@@ -948,28 +964,8 @@ impl<'a> Repr<'a> {
     /// a secured frame: ciphertext and MIC), the same bytes as [`Frame::payload`]: one walk of
     /// the header where [`Repr::parse_bytes`] and [`Frame::payload`] take two.
     pub fn parse_frame(buf: &'a [u8]) -> Result<(Repr<'a>, &'a [u8]), ParseError> {
-        let l = layout(buf)?;
-        let repr = Repr {
-            frame_type: FrameType::from((l.fc & fc::TYPE_MASK) as u8),
-            frame_version: FrameVersion::from(((l.fc >> fc::VERSION_SHIFT) & 0x3) as u8),
-            frame_pending: l.fc & fc::FRAME_PENDING != 0,
-            ack_request: l.fc & fc::ACK_REQUEST != 0,
-            sequence_number: l.seq,
-            dst_pan_id: l.dst_pan,
-            dst_addr: l.dst_addr,
-            src_pan_id: l.src_pan,
-            src_addr: l.src_addr,
-            security: l.security,
-            header_ies: buf
-                .get(l.header_ies.0..l.header_ies.1)
-                .ok_or(ParseError::Truncated)?,
-            payload_ies: buf
-                .get(l.payload_ies.0..l.payload_ies.1)
-                .ok_or(ParseError::Truncated)?,
-        };
-        let payload = buf
-            .get(l.payload.0..l.payload.1)
-            .ok_or(ParseError::Truncated)?;
+        let (repr, start) = parse_header(buf)?;
+        let payload = buf.get(start..).ok_or(ParseError::Truncated)?;
         Ok((repr, payload))
     }
 

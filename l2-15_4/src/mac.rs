@@ -390,15 +390,44 @@ pub struct Framer {
     last: Option<(PlanKey, HeaderPlan)>,
 }
 
-/// What a [`Framer`]'s plan was made for.
+/// What a [`Framer`]'s plan was made for, packed so that the check on every frame is a few
+/// integer comparisons: both addresses as 64-bit values, both PAN IDs, the frame version, and
+/// the frame type and both addressing modes (which tell a short address from an extended one
+/// of the same value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct PlanKey {
-    frame_type: FrameType,
+    dst: u64,
+    src: u64,
+    pans: u32,
+    /// Bit 0: MAC command (else data); bit 1: extended destination; bit 2: extended source.
+    shape: u8,
     version: FrameVersion,
-    dst_pan: PanId,
-    dst: Address,
-    src_pan: PanId,
-    src: Address,
+}
+
+impl PlanKey {
+    /// The key of a data (`command == false`) or MAC command frame.
+    fn new(
+        command: bool,
+        version: FrameVersion,
+        dst_pan: PanId,
+        dst: Address,
+        src_pan: PanId,
+        src: Address,
+    ) -> Self {
+        let packed = |a: Address| match a {
+            Address::Short(v) => (u64::from(v), 0),
+            Address::Extended(e) => (u64::from_be_bytes(e), 1),
+        };
+        let (d, dm) = packed(dst);
+        let (s, sm) = packed(src);
+        PlanKey {
+            dst: d,
+            src: s,
+            pans: u32::from(dst_pan.0) << 16 | u32::from(src_pan.0),
+            shape: u8::from(command) | dm << 1 | sm << 2,
+            version,
+        }
+    }
 }
 
 impl Framer {
@@ -423,24 +452,25 @@ impl Framer {
             SrcAddrMode::Short if cfg.short_address < 0xfffe => Address::Short(cfg.short_address),
             _ => Address::Extended(cfg.extended_address),
         };
-        let key = PlanKey {
-            frame_type: req.frame_type,
-            version: cfg.frame_version,
-            dst_pan: req.dst_pan.unwrap_or(cfg.pan_id),
-            dst: req.dst,
-            src_pan: cfg.pan_id,
+        let dst_pan = req.dst_pan.unwrap_or(cfg.pan_id);
+        let key = PlanKey::new(
+            req.frame_type == FrameType::MacCommand,
+            cfg.frame_version,
+            dst_pan,
+            req.dst,
+            cfg.pan_id,
             src,
-        };
+        );
         if !matches!(&self.last, Some((k, _)) if *k == key) {
             let mut repr = Repr::new(
-                key.frame_type,
-                key.version,
+                req.frame_type,
+                cfg.frame_version,
                 Some(0),
-                Some((key.dst_pan, key.dst)),
-                Some((key.src_pan, key.src)),
+                Some((dst_pan, req.dst)),
+                Some((cfg.pan_id, src)),
             )
             .map_err(|_| EnqueueError::InvalidParameter)?;
-            repr.ack_request = key.dst.is_unicast();
+            repr.ack_request = req.dst.is_unicast();
             let plan = HeaderPlan::new(&repr).map_err(|_| EnqueueError::InvalidParameter)?;
             self.last = Some((key, plan));
         }

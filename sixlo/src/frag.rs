@@ -139,6 +139,8 @@ pub enum FragError {
     BudgetTooSmall,
     /// The output buffer is smaller than the frame to write.
     BufferTooSmall,
+    /// A [`Continuation`] was given a datagram of another length than the one it was made for.
+    WrongDatagram,
 }
 
 impl fmt::Display for FragError {
@@ -150,6 +152,7 @@ impl fmt::Display for FragError {
                 f.write_str("MAC payload budget too small for the compressed headers")
             }
             Self::BufferTooSmall => f.write_str("frame buffer smaller than the frame"),
+            Self::WrongDatagram => f.write_str("continuation used with another datagram"),
         }
     }
 }
@@ -268,27 +271,24 @@ impl<'a> Fragmenter<'a> {
             return self.first_frame(out);
         };
         // Hot path (every frame but the first): one header store and one copy.
-        let rest = match self.packet.get(sent..) {
-            Some(r) if !r.is_empty() => r,
-            _ => return Ok(None),
-        };
-        if self.per == 0 {
-            // Only reachable by resuming an unfragmented plan whose budget cannot hold a FRAGN
-            // header and 8 octets.
-            return Err(FragError::BudgetTooSmall);
+        match fragn_frame(self.packet, sent, self.per, self.fragn, out)? {
+            Some((n, sent)) => {
+                self.sent = Some(sent);
+                Ok(Some(n))
+            }
+            None => Ok(None),
         }
-        let chunk = rest.get(..self.per).unwrap_or(rest);
-        let (hdr, body) = out
-            .split_first_chunk_mut::<FRAGN_LEN>()
-            .ok_or(FragError::BufferTooSmall)?;
-        let body = body
-            .get_mut(..chunk.len())
-            .ok_or(FragError::BufferTooSmall)?;
-        let [f0, f1, f2, f3] = self.fragn;
-        *hdr = [f0, f1, f2, f3, (sent / 8) as u8];
-        body.copy_from_slice(chunk);
-        self.sent = Some(sent + chunk.len());
-        Ok(Some(FRAGN_LEN + chunk.len()))
+    }
+
+    /// What the frames after the first one need, without the borrow of the datagram; `None`
+    /// before the first frame. See [`Continuation`].
+    pub fn continuation(&self) -> Option<Continuation> {
+        Some(Continuation {
+            len: self.packet.len(),
+            sent: self.sent?,
+            per: self.per,
+            fragn: self.fragn,
+        })
     }
 
     /// The first frame: FRAG1 (if fragmented), the compressed headers emitted with the planned
@@ -326,6 +326,89 @@ impl<'a> Fragmenter<'a> {
         w.put(payload).map_err(|()| FragError::BufferTooSmall)?;
         self.sent = Some(self.first_end);
         Ok(Some(start + w.pos()))
+    }
+}
+
+/// One FRAGN frame of `packet` from `sent` into `out`: `(bytes written, new sent)`, or `None`
+/// when the datagram is done.
+#[inline]
+fn fragn_frame(
+    packet: &[u8],
+    sent: usize,
+    per: usize,
+    fragn: [u8; 4],
+    out: &mut [u8],
+) -> Result<Option<(usize, usize)>, FragError> {
+    let rest = match packet.get(sent..) {
+        Some(r) if !r.is_empty() => r,
+        _ => return Ok(None),
+    };
+    if per == 0 {
+        // Only reachable by resuming an unfragmented plan whose budget cannot hold a FRAGN
+        // header and 8 octets.
+        return Err(FragError::BudgetTooSmall);
+    }
+    let chunk = rest.get(..per).unwrap_or(rest);
+    let (hdr, body) = out
+        .split_first_chunk_mut::<FRAGN_LEN>()
+        .ok_or(FragError::BufferTooSmall)?;
+    let body = body
+        .get_mut(..chunk.len())
+        .ok_or(FragError::BufferTooSmall)?;
+    let [f0, f1, f2, f3] = fragn;
+    *hdr = [f0, f1, f2, f3, (sent / 8) as u8];
+    body.copy_from_slice(chunk);
+    Ok(Some((FRAGN_LEN + chunk.len(), sent + chunk.len())))
+}
+
+/// A datagram's fragmentation after its first frame ([`Fragmenter::continuation`]): what the
+/// remaining FRAGN frames need (datagram length, progress, FRAGN payload size and header),
+/// without borrowing the datagram.
+///
+/// `Copy` and small: a caller that cannot keep a [`Fragmenter`] across calls (it borrows the
+/// datagram, e.g. a pool buffer that stays queued while the MAC drains) keeps this instead of
+/// planning the datagram again for every frame. The later frames do not depend on the
+/// compression contexts or options (only the first frame carries compressed headers), so a
+/// continuation produces exactly the frames the fragmenter would have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Continuation {
+    len: usize,
+    sent: usize,
+    per: usize,
+    fragn: [u8; 4],
+}
+
+impl Continuation {
+    /// Bytes of the uncompressed datagram already carried.
+    pub const fn position(&self) -> usize {
+        self.sent
+    }
+
+    /// Whether every frame has been produced.
+    pub const fn is_done(&self) -> bool {
+        self.sent >= self.len
+    }
+
+    /// Write the next frame payload of `packet` (the datagram the [`Fragmenter`] was made
+    /// for) into `out`; `Ok(None)` once all frames were produced.
+    /// [`FragError::WrongDatagram`] if `packet` is not as long as that datagram.
+    #[inline]
+    pub fn next_frame(
+        &mut self,
+        packet: &[u8],
+        out: &mut [u8],
+    ) -> Result<Option<usize>, FragError> {
+        if packet.len() != self.len {
+            return Err(FragError::WrongDatagram);
+        }
+        match fragn_frame(packet, self.sent, self.per, self.fragn, out)? {
+            Some((n, sent)) => {
+                self.sent = sent;
+                Ok(Some(n))
+            }
+            None => Ok(None),
+        }
     }
 }
 

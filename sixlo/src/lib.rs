@@ -44,7 +44,7 @@ pub mod stats;
 pub use compress::{CompressError, CompressOptions, Compressed, compress, compress_headers};
 pub use context::{Context, ContextTable};
 pub use decompress::{DecompressError, HeaderFixups, Headers, decompress, decompress_headers};
-pub use frag::{FragError, Fragmenter};
+pub use frag::{Continuation, FragError, Fragmenter};
 pub use link::LinkAddr;
 pub use reassembly::{
     Assembled, DatagramStore, PooledReassembler, Reassembler, ReassemblyConfig, ReceiveError,

@@ -255,7 +255,7 @@ impl OursSender {
             budget,
         )
         .map_err(|e| Failure(format!("fragmenter: {e:?}")))?;
-        loop {
+        while !frag.is_done() {
             // Per frame, what the soft-MAC does on enqueue (`Mac::enqueue`): the header
             // planned for this request (reused while the request and configuration stay the
             // same) stamped with the frame's sequence number, then the payload and the FCS.
