@@ -416,7 +416,7 @@ impl PlanKey {
     ) -> Self {
         let packed = |a: Address| match a {
             Address::Short(v) => (u64::from(v), 0),
-            Address::Extended(e) => (u64::from_be_bytes(e), 1),
+            Address::Extended(e) => (u64::from_ne_bytes(e), 1),
         };
         let (d, dm) = packed(dst);
         let (s, sm) = packed(src);
@@ -462,22 +462,38 @@ impl Framer {
             src,
         );
         if !matches!(&self.last, Some((k, _)) if *k == key) {
-            let mut repr = Repr::new(
-                req.frame_type,
-                cfg.frame_version,
-                Some(0),
-                Some((dst_pan, req.dst)),
-                Some((cfg.pan_id, src)),
-            )
-            .map_err(|_| EnqueueError::InvalidParameter)?;
-            repr.ack_request = req.dst.is_unicast();
-            let plan = HeaderPlan::new(&repr).map_err(|_| EnqueueError::InvalidParameter)?;
-            self.last = Some((key, plan));
+            self.replan(key, req, dst_pan, cfg, src)?;
         }
         self.last
             .as_ref()
             .map(|(_, p)| p)
             .ok_or(EnqueueError::InvalidParameter)
+    }
+
+    /// Builds and validates the header for a new request shape or configuration (out of
+    /// line: the frames of a datagram only take the check above).
+    #[cold]
+    #[inline(never)]
+    fn replan(
+        &mut self,
+        key: PlanKey,
+        req: &TxRequest<'_>,
+        dst_pan: PanId,
+        cfg: &MacConfig,
+        src: Address,
+    ) -> Result<(), EnqueueError> {
+        let mut repr = Repr::new(
+            req.frame_type,
+            cfg.frame_version,
+            Some(0),
+            Some((dst_pan, req.dst)),
+            Some((cfg.pan_id, src)),
+        )
+        .map_err(|_| EnqueueError::InvalidParameter)?;
+        repr.ack_request = req.dst.is_unicast();
+        let plan = HeaderPlan::new(&repr).map_err(|_| EnqueueError::InvalidParameter)?;
+        self.last = Some((key, plan));
+        Ok(())
     }
 }
 

@@ -14,8 +14,8 @@
 //!   captured with their FCS (checked against our CRC).
 
 use l2_15_4::frame::{
-    AddressingMode, AuxSecurityHeader, EmitError, HEADER_IE_HT1, HeaderIes, KeyId, ParseError,
-    PayloadIes, Security, SecurityLevel, fcs,
+    AddressingMode, AuxSecurityHeader, EmitError, HEADER_IE_HT1, HeaderIes, HeaderPlan, KeyId,
+    ParseError, PayloadIes, Security, SecurityLevel, fcs,
 };
 use l2_15_4::{Address, Frame, FrameType, FrameVersion, PanId, Repr};
 use smoltcp::wire::{
@@ -39,6 +39,38 @@ fn check(bytes: &[u8], want: Repr<'_>, payload: &[u8]) {
     assert_eq!(n, want.buffer_len());
     out[n..n + payload.len()].copy_from_slice(payload);
     assert_eq!(&out[..n + payload.len()], bytes, "re-emitted bytes differ");
+    // One walk: the same header and payload.
+    let (r, p) = Repr::parse_frame(bytes).expect("parse_frame");
+    assert_eq!(r, want);
+    assert_eq!(p, payload);
+    // A header planned once emits the same bytes, with any sequence number in its place.
+    if want.header_ies.is_empty() && want.payload_ies.is_empty() {
+        let plan = HeaderPlan::new(&want).expect("plan");
+        assert_eq!(plan.buffer_len(), want.buffer_len());
+        let mut planned = [0xa5u8; 127];
+        let seq = want.sequence_number.unwrap_or(0);
+        assert_eq!(plan.emit(seq, &mut planned), Ok(n));
+        assert_eq!(&planned[..n], &bytes[..n], "planned header differs");
+        assert!(
+            planned[n..].iter().all(|b| *b == 0xa5),
+            "plan wrote past its header"
+        );
+        let mut other = want;
+        if let Some(s) = other.sequence_number.as_mut() {
+            *s = s.wrapping_add(7);
+        }
+        let mut a = [0u8; 127];
+        let mut b = [0u8; 127];
+        let m = other.emit_bytes(&mut a).unwrap();
+        assert_eq!(plan.emit(seq.wrapping_add(7), &mut b), Ok(m));
+        assert_eq!(a[..m], b[..m]);
+        assert_eq!(
+            plan.emit(seq, &mut planned[..n - 1]),
+            Err(EmitError::BufferTooSmall)
+        );
+    } else {
+        assert_eq!(HeaderPlan::new(&want), Err(EmitError::Unsupported));
+    }
 }
 
 fn smol_addr(a: Option<SAddr>) -> Option<Address> {
