@@ -4,6 +4,7 @@
 //! Why by hand: it is the only decoder a device links, and serde's derived visitors cost the
 //! nRF52840 image about 2 KB of flash more than this reader (the board's budget is 128 KiB).
 //! Hosts, tests and fuzzing keep using serde ([`crate::decode`]).
+//!
 //! The encoding rules are in [`crate::wire`].
 
 use crate::msg::{IfaceSetting, Request};
