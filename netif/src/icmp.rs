@@ -1,5 +1,5 @@
 //! ICMPv6 pieces the core needs: the error-rate token bucket (RFC 4443 §2.4(f)), in-place
-//! construction of error messages and echo replies, and checksum helpers (smoltcp's).
+//! construction of error messages and echo replies, and checksum helpers ([`crate::checksum`]).
 //!
 //! Errors are built around the invoking packet in its own buffer: the packet is truncated so
 //! the whole error fits the IPv6 minimum MTU (RFC 4443 §2.4(c)) and the IPv6 + ICMPv6 headers
@@ -8,7 +8,9 @@
 
 use core::net::Ipv6Addr;
 
-use smoltcp::wire::{Icmpv6Packet, IpProtocol, Ipv6Packet};
+use smoltcp::wire::{IpProtocol, Ipv6Packet};
+
+use crate::checksum;
 
 use crate::config::IPV6_MIN_MTU;
 use crate::pool::{BufError, PacketHandle, PacketPool};
@@ -108,13 +110,13 @@ impl TokenBucket {
 /// Fill the ICMPv6 checksum of `icmp` (the whole message) for `src` → `dst`.
 pub fn fill_checksum(icmp: &mut [u8], src: &Ipv6Addr, dst: &Ipv6Addr) {
     if icmp.len() >= 4 {
-        Icmpv6Packet::new_unchecked(icmp).fill_checksum(src, dst);
+        checksum::fill(icmp, src, dst, checksum::ICMPV6);
     }
 }
 
 /// True when the checksum of the ICMPv6 message `icmp` is right for `src` → `dst`.
 pub fn checksum_ok(icmp: &[u8], src: &Ipv6Addr, dst: &Ipv6Addr) -> bool {
-    icmp.len() >= 4 && Icmpv6Packet::new_unchecked(icmp).verify_checksum(src, dst)
+    icmp.len() >= 4 && checksum::verify(icmp, src, dst, checksum::ICMPV6)
 }
 
 /// Write a 40-byte IPv6 header (traffic class `tc`, flow label 0).

@@ -33,6 +33,7 @@ extern crate std;
 mod fmt;
 
 pub mod addr;
+pub mod checksum;
 pub mod config;
 pub mod dummy;
 pub mod event;

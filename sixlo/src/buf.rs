@@ -1,4 +1,4 @@
-//! Bounds-checked byte reader and writer used by every codec, plus the Internet checksum.
+//! Bounds-checked byte reader and writer used by every codec.
 //! Nothing here can panic: each access is checked and reported as `None` / `Err(())`.
 
 /// A forward-only reader over received (hostile) bytes.
@@ -99,45 +99,5 @@ impl<'a> Writer<'a> {
     #[inline]
     pub(crate) fn u8(&mut self, b: u8) -> Result<(), ()> {
         self.put(&[b])
-    }
-}
-
-/// Ones'-complement sum of `data` (big-endian 16-bit words) added to `acc`, not folded.
-pub(crate) fn sum16(mut acc: u32, data: &[u8]) -> u32 {
-    let mut chunks = data.chunks_exact(2);
-    for c in &mut chunks {
-        if let [a, b] = c {
-            acc = acc.wrapping_add(u32::from(u16::from_be_bytes([*a, *b])));
-            acc = (acc & 0xffff) + (acc >> 16);
-        }
-    }
-    if let [last] = chunks.remainder() {
-        acc = acc.wrapping_add(u32::from(*last) << 8);
-    }
-    acc
-}
-
-/// Fold a 32-bit accumulator into a 16-bit ones'-complement sum.
-pub(crate) fn fold(mut acc: u32) -> u16 {
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    acc as u16
-}
-
-/// The UDP checksum over the IPv6 pseudo-header and `udp` (header with a zero checksum field,
-/// plus payload). A computed zero is sent as `0xffff` (RFC 8200 §8.1).
-pub(crate) fn udp_checksum(src: &[u8; 16], dst: &[u8; 16], udp: &[u8]) -> u16 {
-    let len = udp.len() as u32;
-    let mut acc = sum16(0, src);
-    acc = sum16(acc, dst);
-    acc = acc
-        .wrapping_add(len >> 16)
-        .wrapping_add(len & 0xffff)
-        .wrapping_add(17);
-    acc = sum16(acc, udp);
-    match !fold(acc) {
-        0 => 0xffff,
-        c => c,
     }
 }

@@ -10,7 +10,9 @@
 
 use core::fmt;
 
-use crate::buf::{Reader, Writer, udp_checksum};
+use netif::checksum;
+
+use crate::buf::{Reader, Writer};
 use crate::context::ContextTable;
 use crate::iphc::{self, NextHeader};
 use crate::link::LinkAddr;
@@ -117,10 +119,6 @@ impl HeaderFixups {
                 .ok_or(bad)?
                 .copy_from_slice(&len16.to_be_bytes());
             if elided {
-                datagram
-                    .get_mut(at + 6..at + 8)
-                    .ok_or(bad)?
-                    .copy_from_slice(&[0, 0]);
                 let src: [u8; 16] = datagram
                     .get(ip_at + 8..ip_at + 24)
                     .and_then(|s| s.try_into().ok())
@@ -129,11 +127,10 @@ impl HeaderFixups {
                     .get(ip_at + 24..ip_at + 40)
                     .and_then(|s| s.try_into().ok())
                     .ok_or(bad)?;
-                let c = udp_checksum(&src, &dst, datagram.get(at..).ok_or(bad)?);
-                datagram
-                    .get_mut(at + 6..at + 8)
-                    .ok_or(bad)?
-                    .copy_from_slice(&c.to_be_bytes());
+                let udp = datagram.get_mut(at..).ok_or(bad)?;
+                if !checksum::fill(udp, &src.into(), &dst.into(), checksum::UDP) {
+                    return Err(bad);
+                }
             }
         }
         Ok(())

@@ -7,10 +7,11 @@
 //! ```
 //!
 //! Modes (see `tests::endpoint` and `tests::router` for what each side does):
-//! - `udp-ours-WORK`, `udp-smoltcp-WORK` with WORK `full`, `hw-fcs` or `bare`: one 1232-byte
-//!   UDP payload from endpoint to endpoint (send, then receive);
+//! - `udp-ours-WORK`, `udp-smoltcp-WORK` with WORK `full`, `full-same-fcs`, `hw-fcs` or
+//!   `bare`: one 1232-byte UDP payload from endpoint to endpoint (send, then receive);
 //! - `fcs`: computing and checking the FCS of the 12 frames of one datagram (the part of
-//!   `full` that `hw-fcs` leaves to the radio), with `l2-15_4`'s code;
+//!   `full` that `hw-fcs` leaves to the radio), with `l2-15_4`'s code; `fcs-crc-default`: the
+//!   same with the `crc` crate's default one-table CRC (smoltcp's device in `full`);
 //! - `fwd-down`, `fwd-up`: the border router forwarding one 1280-byte packet Ethernet →
 //!   802.15.4 or back;
 //! - `wire-down`, `wire-up`: the smoltcp wire-codec baseline for the same packets;
@@ -25,15 +26,12 @@ use std::hint::black_box;
 use std::process::ExitCode;
 
 use firmware::app::AppResources;
-use l2_15_4::frame::fcs;
-use tests::endpoint::{self, OursReceiver, OursSender, SmolReceiver, SmolSender, Work};
+use tests::endpoint::{self, DriverFcs, OursReceiver, OursSender, SmolReceiver, SmolSender, Work};
 use tests::router::{PACKET_LEN, Router, WireBaseline};
 use tests::{Air, Failure};
 
 fn work(name: &str) -> Option<Work> {
-    [Work::FULL, Work::HW_FCS, Work::BARE]
-        .into_iter()
-        .find(|w| w.name() == name)
+    Work::ALL.into_iter().find(|w| w.name() == name)
 }
 
 fn udp(ours: bool, work: Work, iterations: u64) -> Result<(), Failure> {
@@ -62,7 +60,7 @@ fn udp(ours: bool, work: Work, iterations: u64) -> Result<(), Failure> {
     })
 }
 
-fn fcs_only(iterations: u64) -> Result<(), Failure> {
+fn fcs_only(code: DriverFcs, iterations: u64) -> Result<(), Failure> {
     let payload = endpoint::payload();
     let mut air = Air::new(endpoint::MAX_FRAMES);
     OursSender::new(Work::FULL).send(&payload, &mut air)?;
@@ -70,8 +68,8 @@ fn fcs_only(iterations: u64) -> Result<(), Failure> {
     let mut ok = true;
     for _ in 0..iterations {
         for f in frames.iter_mut() {
-            fcs::append(black_box(&mut f[..]));
-            ok &= fcs::verify(black_box(&f[..]));
+            code.append(black_box(&mut f[..]));
+            ok &= code.verify(black_box(&f[..]));
         }
     }
     tests::ensure(ok, || "an FCS did not verify".into())
@@ -164,7 +162,9 @@ fn main() -> ExitCode {
             .filter(|n| (1..=256).contains(n))
             .map(|k| scale(k, n_iter))
     } else if mode == "fcs" {
-        Some(fcs_only(n_iter))
+        Some(fcs_only(DriverFcs::Ours, n_iter))
+    } else if mode == "fcs-crc-default" {
+        Some(fcs_only(DriverFcs::CrcDefault, n_iter))
     } else if ["fwd-down", "fwd-up", "wire-down", "wire-up", "memcpy"].contains(&mode.as_str()) {
         Some(forward(mode, n_iter))
     } else {

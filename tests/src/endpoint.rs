@@ -14,15 +14,16 @@
 //! What each side does per datagram, by [`Work`]:
 //! - **ours** ([`OursSender`], [`OursReceiver`]): build the IPv6 and UDP headers in front of a
 //!   copy of the payload (netif's IPv6 header writer; with `udp_checksum`, the UDP checksum with
-//!   smoltcp's `UdpPacket::fill_checksum`, the code netif itself uses for checksums); plan and
+//!   `netif::checksum`, the code netif and sixlo use for checksums); plan and
 //!   cut the frames with `sixlo::Fragmenter` (IPHC + UDP NHC, RFC 4944 FRAG1/FRAGN); per frame
-//!   an `l2_15_4::Repr` built and emitted as the soft-MAC does on enqueue (ACK request set, as
-//!   our MAC does for unicast) and, with `fcs`, `l2_15_4::frame::fcs::append`. Receive: per
-//!   frame, with `fcs`, `fcs::verify`; `Repr::parse_bytes` of the MAC header; the soft-MAC's
+//!   the MAC header the soft-MAC writes on enqueue (`l2_15_4::mac::Framer`, ACK request set, as
+//!   our MAC does for unicast) and, with `fcs`, `l2_15_4::frame::fcs::append` (slice-by-16 on
+//!   hosted targets). Receive: per frame, with `fcs`, `fcs::verify`; `Repr::parse_frame` (MAC
+//!   header and payload in one walk, as the soft-MAC's receive); the soft-MAC's
 //!   receive filter (data frame, unsecured, our PAN, our address); `sixlo::Reassembler::receive`
 //!   (reassembly keyed by source, tag and size, with overlap/duplicate checks, and the
 //!   decompression); then the checks a UDP endpoint makes (IPv6 version, next header, lengths,
-//!   destination address and port; with `udp_checksum`, smoltcp's `verify_checksum`) and the
+//!   destination address and port; with `udp_checksum`, `netif::checksum::verify`) and the
 //!   copy of the payload into the application's buffer.
 //! - **smoltcp** ([`SmolSender`], [`SmolReceiver`]): two `iface::Interface`s
 //!   (`Medium::Ieee802154`), each with a UDP socket. The sender `send_slice`s the payload
@@ -39,9 +40,10 @@
 //!   `udp_checksum` smoltcp makes one checksum pass over the datagram and ours two (about 850
 //!   instructions, 0.1 µs, in smoltcp's favour). smoltcp has no FCS code:
 //!   `Medium::Ieee802154` hands MPDUs to the device, so with `fcs` the in-memory device computes
-//!   the FCS on transmit and checks and strips it on receive with the same
-//!   `l2_15_4::frame::fcs` functions ours uses, as a driver for a radio without hardware FCS
-//!   would.
+//!   the FCS on transmit and checks and strips it on receive, as a driver for a radio without
+//!   hardware FCS would, with the code [`DriverFcs`] names: the `crc` crate's default
+//!   CRC-16/KERMIT in [`Work::FULL`], `l2_15_4::frame::fcs` (ours) in
+//!   [`Work::FULL_SAME_FCS`].
 //!
 //! Neither side does CSMA/CA, ACKs or retries here (smoltcp has no MAC; ours is measured with
 //! its MAC in [`crate::router`]).
@@ -51,7 +53,7 @@ use core::net::Ipv6Addr;
 use l2_15_4::frame::{Address, FrameType, PanId, Repr, fcs};
 use l2_15_4::mac::{Framer, MacConfig, SrcAddrMode, TxRequest};
 use l2_15_4::radio::Channel;
-use netif::Instant;
+use netif::{Instant, checksum};
 use sixlo::{CompressOptions, ContextTable, Fragmenter, LinkAddr, Reassembler, Received};
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::phy::{self, ChecksumCapabilities, DeviceCapabilities, Medium};
@@ -60,7 +62,7 @@ use smoltcp::wire::{
     HardwareAddress, Icmpv6Packet, Icmpv6Repr, Ieee802154Address, Ieee802154Frame,
     Ieee802154FrameType, Ieee802154FrameVersion, Ieee802154Pan, Ieee802154Repr, IpAddress, IpCidr,
     IpEndpoint, IpProtocol, NdiscNeighborFlags, NdiscRepr, RawHardwareAddress, SixlowpanIphcPacket,
-    SixlowpanIphcRepr, SixlowpanNextHeader, UdpPacket,
+    SixlowpanIphcRepr, SixlowpanNextHeader,
 };
 
 use crate::{Air, Failure, PSDU_MAX, ensure};
@@ -99,6 +101,49 @@ const FCS_LEN: usize = l2_15_4::frame::FCS_LEN;
 /// Frames a datagram may take (12 in practice).
 pub const MAX_FRAMES: usize = 32;
 
+/// The FCS code smoltcp's in-memory device runs when the work has `fcs` (smoltcp has none of
+/// its own: `Medium::Ieee802154` hands MPDUs to the device). Ours always runs
+/// `l2_15_4::frame::fcs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriverFcs {
+    /// The `crc` crate's default CRC-16/KERMIT (`Crc::<u16>::new(&CRC_16_KERMIT)`: one
+    /// 256-entry table, a byte at a time), what a driver built on that crate gets unless it
+    /// asks for more, and the kind of code `l2-15_4` itself ran until it moved to slice-by-16.
+    /// The baseline of the figure.
+    CrcDefault,
+    /// `l2_15_4::frame::fcs`, the code ours runs, so that only the stacks differ.
+    Ours,
+}
+
+impl DriverFcs {
+    /// Writes the FCS of `psdu[..len-2]` into its last two bytes (nothing if `psdu` is
+    /// shorter than the FCS).
+    pub fn append(self, psdu: &mut [u8]) {
+        match self {
+            DriverFcs::Ours => {
+                fcs::append(psdu);
+            }
+            DriverFcs::CrcDefault => {
+                if let Some(n) = psdu.len().checked_sub(FCS_LEN) {
+                    let c = CRC_DEFAULT.checksum(&psdu[..n]).to_le_bytes();
+                    psdu[n..].copy_from_slice(&c);
+                }
+            }
+        }
+    }
+
+    /// Whether the last two bytes of `psdu` are the FCS of the bytes before them.
+    pub fn verify(self, psdu: &[u8]) -> bool {
+        match self {
+            DriverFcs::Ours => fcs::verify(psdu),
+            DriverFcs::CrcDefault => match psdu.len().checked_sub(FCS_LEN) {
+                Some(n) => CRC_DEFAULT.checksum(&psdu[..n]).to_le_bytes() == [psdu[n], psdu[n + 1]],
+                None => false,
+            },
+        }
+    }
+}
+
 /// Which work outside 6LoWPAN and the MAC header both sides do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Work {
@@ -107,35 +152,53 @@ pub struct Work {
     /// Compute the FCS on transmit and check it on receive in software (a radio without
     /// hardware FCS). Without it the two FCS bytes are left as they are and never checked.
     pub fcs: bool,
+    /// With `fcs`, the FCS code smoltcp's device runs.
+    pub driver_fcs: DriverFcs,
 }
 
 impl Work {
-    /// Everything an endpoint with a radio without hardware FCS does (the figure).
+    /// Everything an endpoint with a radio without hardware FCS does (the figure),
+    /// smoltcp's device with the `crc` crate's default FCS.
     pub const FULL: Work = Work {
         udp_checksum: true,
         fcs: true,
+        driver_fcs: DriverFcs::CrcDefault,
+    };
+    /// [`Work::FULL`] with smoltcp's device running our FCS code.
+    pub const FULL_SAME_FCS: Work = Work {
+        udp_checksum: true,
+        fcs: true,
+        driver_fcs: DriverFcs::Ours,
     };
     /// The radio computes and checks the FCS (as the nRF52840 does).
     pub const HW_FCS: Work = Work {
         udp_checksum: true,
         fcs: false,
+        driver_fcs: DriverFcs::Ours,
     };
     /// Neither UDP checksum nor FCS: the stacks' own work only.
     pub const BARE: Work = Work {
         udp_checksum: false,
         fcs: false,
+        driver_fcs: DriverFcs::Ours,
     };
+    /// Every variant the benchmarks measure.
+    pub const ALL: [Work; 4] = [Work::FULL, Work::FULL_SAME_FCS, Work::HW_FCS, Work::BARE];
 
     /// A short name for tables.
     pub const fn name(self) -> &'static str {
-        match (self.udp_checksum, self.fcs) {
-            (true, true) => "full",
-            (true, false) => "hw-fcs",
-            (false, false) => "bare",
-            (false, true) => "fcs-only",
+        match (self.udp_checksum, self.fcs, self.driver_fcs) {
+            (true, true, DriverFcs::CrcDefault) => "full",
+            (true, true, DriverFcs::Ours) => "full-same-fcs",
+            (true, false, _) => "hw-fcs",
+            (false, false, _) => "bare",
+            (false, true, _) => "fcs-only",
         }
     }
 }
+
+/// The baseline driver FCS ([`DriverFcs::CrcDefault`]).
+const CRC_DEFAULT: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_KERMIT);
 
 /// The UDP payload every benchmark sends: bytes 0, 1, 2, … (mod 256).
 pub fn payload() -> Vec<u8> {
@@ -222,8 +285,10 @@ impl OursSender {
         uh.copy_from_slice(&[p0, p1, q0, q1, l0, l1, 0, 0]);
         data.copy_from_slice(payload);
         if self.work.udp_checksum {
-            UdpPacket::new_unchecked(&mut *body)
-                .fill_checksum(&IpAddress::Ipv6(SENDER_IP), &IpAddress::Ipv6(RECEIVER_IP));
+            ensure(
+                checksum::fill(body, &SENDER_IP, &RECEIVER_IP, checksum::UDP),
+                || "UDP checksum".into(),
+            )?;
         }
 
         let src = sender_ll();
@@ -392,8 +457,7 @@ impl OursReceiver {
             // RFC 8200 §8.1: a zero UDP checksum is discarded on IPv6.
             ensure(udp[6..8] != [0, 0], || "zero UDP checksum".into())?;
             let src = Ipv6Addr::from(<[u8; 16]>::try_from(&ip[8..24]).unwrap_or([0; 16]));
-            let ok = UdpPacket::new_unchecked(udp)
-                .verify_checksum(&IpAddress::Ipv6(src), &IpAddress::Ipv6(RECEIVER_IP));
+            let ok = checksum::verify(udp, &src, &RECEIVER_IP, checksum::UDP);
             ensure(ok, || "UDP checksum".into())?;
         }
         let data = &udp[8..];
@@ -428,7 +492,7 @@ struct TxPhy<'a> {
 
 struct TxOnAir<'a> {
     air: &'a mut Air,
-    fcs: bool,
+    work: Work,
 }
 
 impl phy::TxToken for TxOnAir<'_> {
@@ -437,8 +501,8 @@ impl phy::TxToken for TxOnAir<'_> {
         match self.air.slot() {
             Ok(buf) if psdu_len <= PSDU_MAX => {
                 let r = f(&mut buf[..len]);
-                if self.fcs {
-                    fcs::append(&mut buf[..psdu_len]);
+                if self.work.fcs {
+                    self.work.driver_fcs.append(&mut buf[..psdu_len]);
                 }
                 self.air.commit(psdu_len);
                 r
@@ -482,14 +546,14 @@ impl phy::Device for TxPhy<'_> {
     ) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
         let (buf, len) = self.rx.take()?;
         let mpdu_len = len.checked_sub(FCS_LEN)?;
-        if self.work.fcs && !fcs::verify(&buf[..len]) {
+        if self.work.fcs && !self.work.driver_fcs.verify(&buf[..len]) {
             return None;
         }
         Some((
             OwnedRx(buf, mpdu_len),
             TxOnAir {
                 air: self.air,
-                fcs: self.work.fcs,
+                work: self.work,
             },
         ))
     }
@@ -497,7 +561,7 @@ impl phy::Device for TxPhy<'_> {
     fn transmit(&mut self, _: smoltcp::time::Instant) -> Option<Self::TxToken<'_>> {
         Some(TxOnAir {
             air: self.air,
-            fcs: self.work.fcs,
+            work: self.work,
         })
     }
 
@@ -546,7 +610,7 @@ impl<'a> phy::Device for RxPhy<'a> {
             let Some(mpdu_len) = psdu.len().checked_sub(FCS_LEN) else {
                 continue;
             };
-            if self.work.fcs && !fcs::verify(psdu) {
+            if self.work.fcs && !self.work.driver_fcs.verify(psdu) {
                 continue;
             }
             return Some((RxMpdu(&psdu[..mpdu_len]), Discard(self.transmitted)));
@@ -843,6 +907,10 @@ pub fn check(work: Work, payload: &[u8]) -> Result<Checked, Failure> {
         if work.fcs {
             for f in air.frames() {
                 ensure(fcs::verify(f), || "our frame has a bad FCS".into())?;
+                // The two FCS codes compute the same CRC.
+                ensure(work.driver_fcs.verify(f), || {
+                    "smoltcp's device refuses our FCS".into()
+                })?;
             }
         }
         let smol = ss.send(payload, &mut air)?;

@@ -8,7 +8,7 @@ use tests::router::{Router, WireBaseline};
 #[test]
 fn endpoint_pairs_deliver_the_payload_and_interoperate() {
     let payload = endpoint::payload();
-    for work in [Work::FULL, Work::HW_FCS, Work::BARE] {
+    for work in Work::ALL {
         let c = endpoint::check(work, &payload).unwrap_or_else(|e| panic!("{}: {e}", work.name()));
         assert_eq!(c.ours_frames, 12, "{}: our frame count", work.name());
         assert_eq!(
