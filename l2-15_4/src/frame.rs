@@ -1286,9 +1286,9 @@ impl HeaderPlan {
 /// (the simulator's): on hosted targets it is the `crc` crate's slice-by-16 implementation
 /// (16 tables, 8 KiB; about five times faster than one table, see `docs/performance.md`). On
 /// bare-metal targets (`target_os = "none"`) it is the one-table, byte-at-a-time version
-/// (512 bytes): the nRF52840 computes and checks the FCS in hardware; its driver recomputes it
-/// only to restore the FCS bytes of a good received frame (the hardware overwrites one with
-/// the LQI) and the soft-MAC for its ACKs, which does not justify 7.5 KiB more flash.
+/// (512 bytes): the nRF52840 computes and checks the FCS in hardware. There the software FCS
+/// only restores the FCS bytes of a good received frame (the hardware overwrites one with the
+/// LQI) and covers the soft-MAC's ACKs, which does not justify 7.5 KiB more flash.
 pub mod fcs {
     use super::FCS_LEN;
 
