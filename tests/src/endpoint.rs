@@ -149,11 +149,10 @@ impl DriverFcs {
 pub struct Work {
     /// Compute the UDP checksum on transmit and verify it on receive.
     pub udp_checksum: bool,
-    /// Compute the FCS on transmit and check it on receive in software (a radio without
-    /// hardware FCS). Without it the two FCS bytes are left as they are and never checked.
-    pub fcs: bool,
-    /// With `fcs`, the FCS code smoltcp's device runs.
-    pub driver_fcs: DriverFcs,
+    /// `Some`: compute the FCS on transmit and check it on receive in software (a radio
+    /// without hardware FCS), smoltcp's device with the given code (ours always runs
+    /// `l2_15_4::frame::fcs`). `None`: the two FCS bytes are left as they are and never checked.
+    pub fcs: Option<DriverFcs>,
 }
 
 impl Work {
@@ -161,38 +160,34 @@ impl Work {
     /// smoltcp's device with the `crc` crate's default FCS.
     pub const FULL: Work = Work {
         udp_checksum: true,
-        fcs: true,
-        driver_fcs: DriverFcs::CrcDefault,
+        fcs: Some(DriverFcs::CrcDefault),
     };
     /// [`Work::FULL`] with smoltcp's device running our FCS code.
     pub const FULL_SAME_FCS: Work = Work {
         udp_checksum: true,
-        fcs: true,
-        driver_fcs: DriverFcs::Ours,
+        fcs: Some(DriverFcs::Ours),
     };
     /// The radio computes and checks the FCS (as the nRF52840 does).
     pub const HW_FCS: Work = Work {
         udp_checksum: true,
-        fcs: false,
-        driver_fcs: DriverFcs::Ours,
+        fcs: None,
     };
     /// Neither UDP checksum nor FCS: the stacks' own work only.
     pub const BARE: Work = Work {
         udp_checksum: false,
-        fcs: false,
-        driver_fcs: DriverFcs::Ours,
+        fcs: None,
     };
     /// Every variant the benchmarks measure.
     pub const ALL: [Work; 4] = [Work::FULL, Work::FULL_SAME_FCS, Work::HW_FCS, Work::BARE];
 
     /// A short name for tables.
     pub const fn name(self) -> &'static str {
-        match (self.udp_checksum, self.fcs, self.driver_fcs) {
-            (true, true, DriverFcs::CrcDefault) => "full",
-            (true, true, DriverFcs::Ours) => "full-same-fcs",
-            (true, false, _) => "hw-fcs",
-            (false, false, _) => "bare",
-            (false, true, _) => "fcs-only",
+        match (self.udp_checksum, self.fcs) {
+            (true, Some(DriverFcs::CrcDefault)) => "full",
+            (true, Some(DriverFcs::Ours)) => "full-same-fcs",
+            (true, None) => "hw-fcs",
+            (false, None) => "bare",
+            (false, Some(_)) => "fcs-only",
         }
     }
 }
@@ -342,7 +337,7 @@ impl OursSender {
                 break;
             };
             let psdu_len = h + n + FCS_LEN;
-            if self.work.fcs {
+            if self.work.fcs.is_some() {
                 let psdu = buf
                     .get_mut(..psdu_len)
                     .ok_or_else(|| Failure::new("PSDU too long"))?;
@@ -389,7 +384,7 @@ impl OursReceiver {
                 self.dropped += 1;
                 continue;
             };
-            if self.work.fcs && !fcs::verify(psdu) {
+            if self.work.fcs.is_some() && !fcs::verify(psdu) {
                 self.dropped += 1;
                 continue;
             }
@@ -501,8 +496,8 @@ impl phy::TxToken for TxOnAir<'_> {
         match self.air.slot() {
             Ok(buf) if psdu_len <= PSDU_MAX => {
                 let r = f(&mut buf[..len]);
-                if self.work.fcs {
-                    self.work.driver_fcs.append(&mut buf[..psdu_len]);
+                if let Some(code) = self.work.fcs {
+                    code.append(&mut buf[..psdu_len]);
                 }
                 self.air.commit(psdu_len);
                 r
@@ -546,7 +541,7 @@ impl phy::Device for TxPhy<'_> {
     ) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
         let (buf, len) = self.rx.take()?;
         let mpdu_len = len.checked_sub(FCS_LEN)?;
-        if self.work.fcs && !self.work.driver_fcs.verify(&buf[..len]) {
+        if self.work.fcs.is_some_and(|code| !code.verify(&buf[..len])) {
             return None;
         }
         Some((
@@ -610,7 +605,7 @@ impl<'a> phy::Device for RxPhy<'a> {
             let Some(mpdu_len) = psdu.len().checked_sub(FCS_LEN) else {
                 continue;
             };
-            if self.work.fcs && !self.work.driver_fcs.verify(psdu) {
+            if self.work.fcs.is_some_and(|code| !code.verify(psdu)) {
                 continue;
             }
             return Some((RxMpdu(&psdu[..mpdu_len]), Discard(self.transmitted)));
@@ -904,13 +899,11 @@ pub fn check(work: Work, payload: &[u8]) -> Result<Checked, Failure> {
         same(or.receive(&air, &mut out)?, &out, "ours → ours")?;
         out.fill(0);
         same(sr.receive(&air, &mut out)?, &out, "ours → smoltcp")?;
-        if work.fcs {
+        if let Some(code) = work.fcs {
             for f in air.frames() {
                 ensure(fcs::verify(f), || "our frame has a bad FCS".into())?;
                 // The two FCS codes compute the same CRC.
-                ensure(work.driver_fcs.verify(f), || {
-                    "smoltcp's device refuses our FCS".into()
-                })?;
+                ensure(code.verify(f), || "smoltcp's device refuses our FCS".into())?;
             }
         }
         let smol = ss.send(payload, &mut air)?;
@@ -918,7 +911,7 @@ pub fn check(work: Work, payload: &[u8]) -> Result<Checked, Failure> {
         same(sr.receive(&air, &mut out)?, &out, "smoltcp → smoltcp")?;
         out.fill(0);
         same(or.receive(&air, &mut out)?, &out, "smoltcp → ours")?;
-        if work.fcs {
+        if work.fcs.is_some() {
             for f in air.frames() {
                 ensure(fcs::verify(f), || "smoltcp's frame has a bad FCS".into())?;
             }
@@ -940,7 +933,7 @@ pub fn check(work: Work, payload: &[u8]) -> Result<Checked, Failure> {
             if let Some(buf) = bad.frames.get_mut(5) {
                 let len = buf.1;
                 buf.0[len - FCS_LEN - 10] ^= 0x40;
-                if work.fcs {
+                if work.fcs.is_some() {
                     fcs::append(&mut buf.0[..len]);
                 }
             }
@@ -954,7 +947,7 @@ pub fn check(work: Work, payload: &[u8]) -> Result<Checked, Failure> {
             let mut r = SmolReceiver::new(work)?;
             report.smoltcp_verifies_udp_checksum = r.receive(&bad, &mut out).is_err();
         }
-        if !work.fcs {
+        if work.fcs.is_none() {
             continue;
         }
         // A corrupted frame is refused by both (the FCS is really checked).
