@@ -108,15 +108,14 @@ impl TokenBucket {
 }
 
 /// Fill the ICMPv6 checksum of `icmp` (the whole message) for `src` → `dst`.
+/// A message shorter than 4 bytes (no checksum field) is left as it is.
 pub fn fill_checksum(icmp: &mut [u8], src: &Ipv6Addr, dst: &Ipv6Addr) {
-    if icmp.len() >= 4 {
-        checksum::fill(icmp, src, dst, checksum::ICMPV6);
-    }
+    checksum::fill(icmp, src, dst, checksum::ICMPV6);
 }
 
 /// True when the checksum of the ICMPv6 message `icmp` is right for `src` → `dst`.
 pub fn checksum_ok(icmp: &[u8], src: &Ipv6Addr, dst: &Ipv6Addr) -> bool {
-    icmp.len() >= 4 && checksum::verify(icmp, src, dst, checksum::ICMPV6)
+    checksum::verify(icmp, src, dst, checksum::ICMPV6)
 }
 
 /// Write a 40-byte IPv6 header (traffic class `tc`, flow label 0).
