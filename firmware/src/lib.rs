@@ -11,8 +11,10 @@
 //!   board);
 //! - [`capture`]: the bounded capture ring fed at both L2 boundaries.
 //!
-//! The crate is `no_std` and allocation-free unless the `std` feature is on (the `sim` feature,
-//! on by default for host builds, adds the `sixgate-sim` binary).
+//! The crate is `no_std` and allocation-free, with no default features: the nRF52840 image
+//! (`firmware/boards/nrf52840`) and the Linux board (`firmware/boards/linux`, the `sixgate-sim`
+//! process with its simulated radio, TAP or simulated backbone, PTY serial and file store) link
+//! the same library. The `std` feature only adds std conveniences at the edges for host builds.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(
     not(test),
@@ -28,13 +30,7 @@ pub mod config;
 pub mod counters;
 pub mod lbr;
 pub mod mgmt;
-#[cfg(feature = "sim")]
-pub mod pcapread;
 pub mod ping;
-#[cfg(feature = "sim")]
-pub mod pty;
 pub mod registry;
-#[cfg(feature = "sim")]
-pub mod simnet;
 pub mod store;
 pub mod wpan;

@@ -2,7 +2,7 @@
 //! a capture of raw IPv6 packets, offline (no device).
 //!
 //! Input: pcap or pcapng with link type 195 (802.15.4 with FCS), 230 (without FCS) or 283
-//! (802.15.4 TAP), read by [`firmware::pcapread`]. Each frame goes the way `wpan0`'s receive
+//! (802.15.4 TAP), read by the `capture-file` crate. Each frame goes the way `wpan0`'s receive
 //! path takes it (`firmware::wpan`): FCS check when the capture carried one, MAC header parse
 //! (`l2-15_4`), then the 6LoWPAN payload into a `sixlo` [`Reassembler`] with the frame's
 //! link-layer addresses and the context table given by `--context`. Output: a classic pcap with
@@ -34,7 +34,7 @@ use std::io::{self, Write};
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 
-use firmware::pcapread::{self, CapturedFrame, PcapError};
+use capture_file::{CaptureContents, CapturedFrame, LINKTYPE_IPV6, PcapError, intact_len, pcap};
 use l2_15_4::frame::{FCS_LEN, ParseError, fcs};
 use l2_15_4::{Address, Frame, FrameType};
 use netif::time::{Duration, Instant};
@@ -43,18 +43,12 @@ use sixlo::{
     Context, ContextTable, DecompressError, LinkAddr, ReassemblyConfig, ReceiveError, Received,
 };
 
-/// LINKTYPE_IPV6: raw IPv6 packets, no link-layer header.
-pub const LINKTYPE_IPV6: u32 = 229;
-
 /// Concurrent reassemblies (a capture may interleave many senders).
 const SLOTS: usize = 32;
 /// Largest datagram a 6LoWPAN fragment header can announce (11-bit datagram_size).
 const MAX_DATAGRAM: usize = sixlo::frag::MAX_DATAGRAM_SIZE;
 /// Reassembly timeout in capture time: RFC 4944 §5.3's upper bound.
 const REASSEMBLY_TIMEOUT: Duration = Duration::from_secs(60);
-/// A pcap record longer than this is corruption, not a frame (802.15.4 frames are ≤ 127
-/// bytes; TAP headers add a few dozen).
-const MAX_SANE_RECORD: u32 = 256 * 1024;
 
 type OfflineReassembler = sixlo::Reassembler<SLOTS, MAX_DATAGRAM>;
 
@@ -387,20 +381,21 @@ pub fn decode_file(
 pub fn decode_bytes(input: &[u8], contexts: &[ContextArg]) -> Result<Decoded, DecodeError> {
     let table = context_table(contexts)?;
     let (intact, damage) = intact_len(input);
-    let capture = match pcapread::read(input.get(..intact).unwrap_or(input)) {
-        Ok(c) => c,
-        Err(error) => {
-            return Err(match damage {
-                Some(problem) => DecodeError::Damaged {
-                    offset: intact,
-                    problem,
-                    partial: Box::default(),
-                    written_to: None,
-                },
-                None => DecodeError::Capture { path: None, error },
-            });
-        }
-    };
+    let capture: CaptureContents =
+        match capture_file::read_15_4(input.get(..intact).unwrap_or(input)) {
+            Ok(c) => c,
+            Err(error) => {
+                return Err(match damage {
+                    Some(problem) => DecodeError::Damaged {
+                        offset: intact,
+                        problem,
+                        partial: Box::default(),
+                        written_to: None,
+                    },
+                    None => DecodeError::Capture { path: None, error },
+                });
+            }
+        };
     let mut dec = Decoder::new(table);
     for f in &capture.frames {
         dec.frame(f);
@@ -595,110 +590,13 @@ fn receive_reason(e: &ReceiveError) -> String {
     }
 }
 
-/// The byte length of the intact part of a capture, and what is wrong right after it (a record
-/// or block running past the end of the file, an impossible length). A file too short for its
-/// file header is left to [`pcapread::read`] to report.
-fn intact_len(b: &[u8]) -> (usize, Option<&'static str>) {
-    let u32_at = |at: usize, le: bool| -> Option<u32> {
-        let s: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
-        Some(if le {
-            u32::from_le_bytes(s)
-        } else {
-            u32::from_be_bytes(s)
-        })
-    };
-    match b.get(..4) {
-        Some([0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1]) => pcap_intact(b, true, u32_at),
-        Some([0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d]) => pcap_intact(b, false, u32_at),
-        Some([0x0a, 0x0d, 0x0d, 0x0a]) => pcapng_intact(b, u32_at),
-        _ => (b.len(), None),
-    }
-}
-
-fn pcap_intact(
-    b: &[u8],
-    le: bool,
-    u32_at: impl Fn(usize, bool) -> Option<u32>,
-) -> (usize, Option<&'static str>) {
-    if b.len() < 24 {
-        return (b.len(), None);
-    }
-    let mut off = 24usize;
-    while off < b.len() {
-        let Some(incl) = u32_at(off + 8, le).filter(|_| off + 16 <= b.len()) else {
-            return (off, Some("the last record header is cut short"));
-        };
-        if incl > MAX_SANE_RECORD {
-            return (off, Some("a record claims an implausible length"));
-        }
-        match (off + 16).checked_add(incl as usize) {
-            Some(end) if end <= b.len() => off = end,
-            _ => return (off, Some("the last record runs past the end of the file")),
-        }
-    }
-    (off, None)
-}
-
-fn pcapng_intact(
-    b: &[u8],
-    u32_at: impl Fn(usize, bool) -> Option<u32>,
-) -> (usize, Option<&'static str>) {
-    let mut le = true;
-    let mut off = 0usize;
-    while off < b.len() {
-        if b.get(off..off + 4) == Some(&[0x0a, 0x0d, 0x0d, 0x0a]) {
-            le = match b.get(off + 8..off + 12) {
-                Some([0x4d, 0x3c, 0x2b, 0x1a]) => true,
-                Some([0x1a, 0x2b, 0x3c, 0x4d]) => false,
-                Some(_) => return (off, Some("a section header has a bad byte-order magic")),
-                None => return (off, Some("the last block is cut short")),
-            };
-        }
-        let Some(len) = u32_at(off + 4, le) else {
-            return (off, Some("the last block header is cut short"));
-        };
-        if len < 12 || len % 4 != 0 || len > MAX_SANE_RECORD {
-            return (off, Some("a block claims an implausible length"));
-        }
-        let Some(end) = off.checked_add(len as usize).filter(|e| *e <= b.len()) else {
-            return (off, Some("the last block runs past the end of the file"));
-        };
-        if u32_at(end - 4, le) != Some(len) {
-            return (
-                off,
-                Some("a block's trailing length does not match its header"),
-            );
-        }
-        off = end;
-    }
-    (off, None)
-}
-
 /// Write `packets` as a classic pcap (little-endian, µs timestamps, LINKTYPE_IPV6).
-pub fn write_ipv6_pcap(packets: &[DecodedPacket], mut w: impl Write) -> io::Result<()> {
-    let mut hdr = Vec::with_capacity(24);
-    hdr.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    hdr.extend_from_slice(&2u16.to_le_bytes());
-    hdr.extend_from_slice(&4u16.to_le_bytes());
-    hdr.extend_from_slice(&0i32.to_le_bytes()); // thiszone
-    hdr.extend_from_slice(&0u32.to_le_bytes()); // sigfigs
-    hdr.extend_from_slice(&65535u32.to_le_bytes()); // snaplen
-    hdr.extend_from_slice(&LINKTYPE_IPV6.to_le_bytes());
-    w.write_all(&hdr)?;
-    for p in packets {
-        let sec = u32::try_from(p.ts_us / 1_000_000).unwrap_or(u32::MAX);
-        let usec = (p.ts_us % 1_000_000) as u32;
-        let len = u32::try_from(p.data.len()).unwrap_or(u32::MAX);
-        let mut rec = [0u8; 16];
-        for (i, v) in [sec, usec, len, len].into_iter().enumerate() {
-            if let Some(s) = rec.get_mut(i * 4..i * 4 + 4) {
-                s.copy_from_slice(&v.to_le_bytes());
-            }
-        }
-        w.write_all(&rec)?;
-        w.write_all(&p.data)?;
-    }
-    w.flush()
+pub fn write_ipv6_pcap(packets: &[DecodedPacket], w: impl Write) -> io::Result<()> {
+    let records = packets.iter().map(|p| pcap::Record {
+        ts_us: p.ts_us,
+        data: &p.data,
+    });
+    pcap::write(LINKTYPE_IPV6, records, w)
 }
 
 /// `packets` as the bytes of a classic pcap with LINKTYPE_IPV6.

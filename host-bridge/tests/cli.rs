@@ -17,7 +17,7 @@ fn sim_bin() -> PathBuf {
     if !bin.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let st = Command::new(cargo)
-            .args(["build", "-p", "firmware", "--bin", "sixgate-sim"])
+            .args(["build", "-p", "sixgate-sim", "--bin", "sixgate-sim"])
             .status()
             .unwrap();
         assert!(st.success(), "building sixgate-sim failed");

@@ -21,7 +21,7 @@
 //! Every frame that enters the cable can be observed: per-direction counters
 //! ([`EthLink::counters`]), an in-memory log ([`EthLink::set_capture`],
 //! [`EthLink::take_captured`]) and a callback ([`EthLink::set_tap`]). `sixgate-sim` records
-//! `eth0` in pcapng through either, with [`crate::pcapng::PcapngWriter::write_packet`] on
+//! `eth0` in pcapng through either, with [`capture_file::PcapngWriter::write_packet`] on
 //! interface LINKTYPE_ETHERNET.
 //!
 //! The ends share the cable through an `Rc<RefCell<…>>`: an [`EthPort`] is an owned value

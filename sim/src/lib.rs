@@ -3,10 +3,9 @@
 //! - [`medium`]: a virtual-time, seeded radio medium. Each attached radio implements
 //!   [`l2_15_4::Radio`] through [`medium::SimRadio`]; the medium accounts air time, answers
 //!   CCA, destroys overlapping frames at each receiver, applies per-link loss, RSSI and LQI
-//!   from a [`topology::Topology`], separates channels, and can record every frame to pcapng.
+//!   from a [`topology::Topology`], separates channels, and can record every frame to pcapng
+//!   (with the `capture-file` crate).
 //! - [`topology`]: link matrices, a path-loss model and presets (star, line, grid, random).
-//! - [`pcapng`]: a small pcapng writer (LINKTYPE_IEEE802_15_4_TAP and Ethernet) reusable by the
-//!   firmware and host tools.
 //! - [`node`]: the [`node::SimNode`] abstraction, the [`node::Simulator`] event loop, the fault
 //!   schedule and real-time pacing.
 //! - [`smol`]: leaf nodes whose IPv6/6LoWPAN stack is smoltcp, over our soft-MAC; [`mac_node`]:
@@ -33,7 +32,6 @@ pub mod backbone;
 pub mod mac_node;
 pub mod medium;
 pub mod node;
-pub mod pcapng;
 pub mod rng;
 pub mod smol;
 pub mod topology;

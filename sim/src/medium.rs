@@ -31,9 +31,9 @@ use l2_15_4::radio::{
 };
 use netif::time::{Duration, Instant};
 
-use crate::pcapng::{InterfaceDesc, LINKTYPE_IEEE802_15_4_TAP, PcapngWriter, TapInfo};
 use crate::rng::SimRng;
 use crate::topology::{Link, Topology};
+use capture_file::{InterfaceDesc, LINKTYPE_IEEE802_15_4_TAP, PcapngWriter, TapInfo};
 
 /// Identifies an attached radio (its index in attach order, also its topology index).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -424,7 +424,7 @@ fn a_mesh_node_logs_datagrams_arriving_on_its_sensor_port() {
 
 #[test]
 fn the_tap_records_every_frame_to_pcapng() {
-    use sim::pcapng::{InterfaceDesc, LINKTYPE_ETHERNET, PcapngWriter, SharedBuf};
+    use capture_file::{InterfaceDesc, LINKTYPE_ETHERNET, PcapngWriter, SharedBuf};
     let mut n = Net::new(cfg_a(), cfg_b());
     let buf = SharedBuf::default();
     let eth0 = InterfaceDesc {

@@ -2,11 +2,11 @@
 //! byte (and a different seed does not), the capture is well formed (tshark reads it when
 //! installed; required when `CI=true`), and hidden terminals cost retries at the middle node.
 
+use capture_file::SharedBuf;
 use l2_15_4::radio::Channel;
 use l2_15_4::{Address, MacConfig, PanId};
 use netif::time::{Duration, Instant};
 use sim::mac_node::{MacNode, MacNodeConfig, eui64};
-use sim::pcapng::SharedBuf;
 use sim::{CaptureMode, MediumConfig, PathLoss, RadioConfig, SimConfig, Simulator, Topology};
 
 const PAN: PanId = PanId(0xface);

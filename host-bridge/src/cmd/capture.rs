@@ -6,11 +6,11 @@
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use mgmt::{CaptureIface, Message, Request, Response};
-use serde_json::json;
-use sim::pcapng::{
+use capture_file::{
     InterfaceDesc, LINKTYPE_ETHERNET, LINKTYPE_IEEE802_15_4_TAP, PcapngWriter, TapInfo,
 };
+use mgmt::{CaptureIface, Message, Request, Response};
+use serde_json::json;
 
 use super::Out;
 use crate::device::Device;

@@ -1,4 +1,4 @@
-//! The border router inside the simulator (feature `sim`): [`BrNode`] runs [`App`] as a
+//! The border router inside the simulator: [`BrNode`] runs [`App`] as a
 //! [`SimNode`] over a simulated radio, with `eth0` on a simulated backbone cable to a
 //! [`BackboneHost`] (or on a Linux TAP device), its configuration persisted in a file or in
 //! memory, and an optional pcapng recording of both interfaces; [`World`] builds a whole
@@ -23,19 +23,21 @@ use l2_15_4::PanId;
 use l2_15_4::radio::Channel;
 use netif::{Duration, Instant};
 use sim::backbone::{BackboneHost, BackboneHostConfig, End, EthLink, EthLinkConfig, EthPort};
-use sim::pcapng::{
-    InterfaceDesc, LINKTYPE_ETHERNET, LINKTYPE_IEEE802_15_4_TAP, PcapngWriter, TapInfo,
-};
 use sim::smol::{Addressing, SensorConfig, SmolNode, SmolNodeConfig};
 use sim::{
     Link, NodeId, PathLoss, RadioConfig, RadioId, SimConfig, SimEvent, SimNode, SimRadio,
     Simulator, Topology,
 };
 
-use crate::app::{App, AppResources};
-use crate::capture::{CaptureFilter, CaptureIface, Direction};
-use crate::config::{Backbone, Config};
-use crate::store::{ConfigStore, FileStore, LoadOutcome, MemStore, load_config, save_config};
+use capture_file::{
+    InterfaceDesc, LINKTYPE_ETHERNET, LINKTYPE_IEEE802_15_4_TAP, PcapngWriter, TapInfo,
+};
+use firmware::app::{App, AppResources};
+use firmware::capture::{CaptureFilter, CaptureIface, Direction};
+use firmware::config::{Backbone, Config};
+use firmware::store::{ConfigStore, LoadOutcome, MemStore, load_config, save_config};
+
+use crate::file_store::FileStore;
 
 /// Where the border router keeps its configuration.
 #[derive(Debug)]

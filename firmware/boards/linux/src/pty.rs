@@ -1,4 +1,4 @@
-//! A pseudo-terminal for the management protocol (feature `sim`): `sixgate-sim --serial-pty
+//! A pseudo-terminal for the management protocol: `sixgate-sim --serial-pty
 //! PATH` opens a PTY pair, puts the line in raw mode (no echo, no newline translation, every
 //! byte passes), and symlinks the slave's device name at PATH, so `sixgate --port PATH` opens
 //! it like a USB serial adapter. The simulator keeps only the master, non-blocking. While no

@@ -5,9 +5,9 @@
 
 use std::net::Ipv6Addr;
 
-use firmware::simnet::{BrNode, ECHO_PORT, HOST_ADDR, World, WorldOpts};
 use netif::{Duration, Instant};
 use sim::Fault;
+use sixgate_sim::simnet::{BrNode, ECHO_PORT, HOST_ADDR, World, WorldOpts};
 use smoltcp::wire::Icmpv6Message;
 
 fn secs(s: u64) -> Instant {
@@ -174,8 +174,8 @@ fn packet_too_big_and_time_exceeded_from_the_border_router() {
         .expect("Time Exceeded");
     assert_eq!(te.code, 0);
     // Both come from the border router's backbone address.
-    assert_eq!(ptb.from, firmware::simnet::BR_BACKBONE_ADDR);
-    assert_eq!(te.from, firmware::simnet::BR_BACKBONE_ADDR);
+    assert_eq!(ptb.from, sixgate_sim::simnet::BR_BACKBONE_ADDR);
+    assert_eq!(te.from, sixgate_sim::simnet::BR_BACKBONE_ADDR);
     let app = w.br().unwrap().app().unwrap();
     let eth = app.iface_stats(app.eth_index()).unwrap();
     assert_eq!(eth.dropped(netif::DropReason::TooBig), 1);

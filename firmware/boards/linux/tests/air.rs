@@ -20,7 +20,7 @@
 //! aTurnaroundTime would get; the raw simulated figure is printed too.
 //!
 //! Simulated time is deterministic (seeded), so this is an exact measurement, not a timed
-//! test; `docs/performance.md` records the figures (`cargo test -p firmware --test air --
+//! test; `docs/performance.md` records the figures (`cargo test -p sixgate-sim --test air --
 //! --nocapture`).
 
 use std::collections::HashMap;

@@ -1,95 +1,35 @@
-//! A small pcapng writer: Section Header, Interface Description (with `if_name` and
-//! `if_tsresol`), Enhanced Packet and Interface Statistics blocks, little-endian.
-//!
-//! Hand-written rather than taken from the `pcap-file` crate: the format needs only a few
-//! dozen lines here, the IEEE 802.15.4 TAP pseudo-header (LINKTYPE_IEEE802_15_4_TAP, 283)
-//! would have to be built by hand anyway, and the firmware and host CLI can reuse this module
-//! without another dependency. Timestamps are microseconds (`if_tsresol` = 6), as DESIGN.md
-//! asks; every block is 32-bit aligned.
+//! A pcapng writer: Section Header, one Interface Description per interface (with `if_name`
+//! and `if_tsresol`), Enhanced Packet and Interface Statistics blocks, little-endian.
+//! Timestamps are microseconds (`if_tsresol` = 6); every block is 32-bit aligned. (Why not the
+//! `pcap-file` crate: see the crate docs.)
 
 use std::io::{self, Write};
 
-/// LINKTYPE_ETHERNET.
-pub const LINKTYPE_ETHERNET: u16 = 1;
-/// LINKTYPE_IEEE802_15_4_TAP: a TLV pseudo-header, then the PSDU with its FCS.
-pub const LINKTYPE_IEEE802_15_4_TAP: u16 = 283;
+use crate::tap::{self, TapInfo};
 
-const BT_SHB: u32 = 0x0A0D_0D0A;
-const BT_IDB: u32 = 0x0000_0001;
-const BT_ISB: u32 = 0x0000_0005;
-const BT_EPB: u32 = 0x0000_0006;
-
-/// TAP TLV types (IEEE 802.15.4 TAP link type specification).
-mod tap {
-    pub const FCS_TYPE: u16 = 0;
-    pub const RSS: u16 = 1;
-    pub const CHANNEL: u16 = 3;
-    pub const SOF_TS: u16 = 5;
-    pub const EOF_TS: u16 = 6;
-    pub const LQI: u16 = 10;
-    /// FCS_TYPE value: 16-bit CRC.
-    pub const FCS_16: u8 = 1;
+/// Block types.
+pub(crate) mod block {
+    /// Section Header Block (the same bytes in either byte order).
+    pub const SHB: u32 = 0x0A0D_0D0A;
+    /// Interface Description Block.
+    pub const IDB: u32 = 0x0000_0001;
+    /// Simple Packet Block.
+    pub const SPB: u32 = 0x0000_0003;
+    /// Interface Statistics Block.
+    pub const ISB: u32 = 0x0000_0005;
+    /// Enhanced Packet Block.
+    pub const EPB: u32 = 0x0000_0006;
 }
 
 /// An interface to declare in the section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterfaceDesc {
-    /// Link type (e.g. [`LINKTYPE_IEEE802_15_4_TAP`]).
+    /// Link type (e.g. [`crate::LINKTYPE_IEEE802_15_4_TAP`]).
     pub linktype: u16,
     /// `if_name`, e.g. `wpan0`.
     pub name: String,
     /// Snap length (0 = unlimited).
     pub snaplen: u32,
-}
-
-/// Reception metadata of an 802.15.4 frame for the TAP pseudo-header.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TapInfo {
-    /// Channel number (page 0).
-    pub channel: u8,
-    /// RSSI, dBm; omitted when `None`.
-    pub rssi_dbm: Option<i8>,
-    /// LQI; omitted when `None`.
-    pub lqi: Option<u8>,
-    /// Start and end of the frame on air, µs of simulated (or real) time.
-    pub start_us: u64,
-    /// End of the frame on air, µs.
-    pub end_us: u64,
-}
-
-/// Builds the TAP pseudo-header for `info` (FCS type 16-bit CRC, channel, RSS, LQI, start and
-/// end of frame in nanoseconds).
-pub fn tap_header(info: &TapInfo) -> Vec<u8> {
-    let mut tlvs = Vec::with_capacity(64);
-    let mut tlv = |t: u16, v: &[u8]| {
-        tlvs.extend_from_slice(&t.to_le_bytes());
-        tlvs.extend_from_slice(&(v.len() as u16).to_le_bytes());
-        tlvs.extend_from_slice(v);
-        while !tlvs.len().is_multiple_of(4) {
-            tlvs.push(0);
-        }
-    };
-    tlv(tap::FCS_TYPE, &[tap::FCS_16]);
-    let ch = u16::from(info.channel).to_le_bytes();
-    tlv(tap::CHANNEL, &[ch[0], ch[1], 0]);
-    if let Some(r) = info.rssi_dbm {
-        tlv(tap::RSS, &f32::from(r).to_le_bytes());
-    }
-    if let Some(l) = info.lqi {
-        tlv(tap::LQI, &[l]);
-    }
-    tlv(
-        tap::SOF_TS,
-        &info.start_us.saturating_mul(1000).to_le_bytes(),
-    );
-    tlv(tap::EOF_TS, &info.end_us.saturating_mul(1000).to_le_bytes());
-    let total = 4 + tlvs.len();
-    let mut out = Vec::with_capacity(total);
-    out.push(0); // version
-    out.push(0); // reserved
-    out.extend_from_slice(&(total as u16).to_le_bytes());
-    out.extend_from_slice(&tlvs);
-    out
 }
 
 /// A pcapng writer over any [`Write`].
@@ -133,7 +73,7 @@ impl<W: Write> PcapngWriter<W> {
         body.extend_from_slice(&(-1i64).to_le_bytes());
         opt(&mut body, 4, b"sixgate sim"); // shb_userappl
         end_opts(&mut body);
-        w.write_block(BT_SHB, &body)?;
+        w.write_block(block::SHB, &body)?;
         for i in interfaces {
             let mut body = Vec::new();
             body.extend_from_slice(&i.linktype.to_le_bytes());
@@ -142,7 +82,7 @@ impl<W: Write> PcapngWriter<W> {
             opt(&mut body, 2, i.name.as_bytes()); // if_name
             opt(&mut body, 9, &[6]); // if_tsresol: microseconds
             end_opts(&mut body);
-            w.write_block(BT_IDB, &body)?;
+            w.write_block(block::IDB, &body)?;
         }
         Ok(w)
     }
@@ -179,13 +119,13 @@ impl<W: Write> PcapngWriter<W> {
         body.extend_from_slice(&(data.len() as u32).to_le_bytes());
         body.extend_from_slice(data);
         pad4(&mut body);
-        self.write_block(BT_EPB, &body)
+        self.write_block(block::EPB, &body)
     }
 
-    /// An 802.15.4 frame (`psdu` with its FCS) on a [`LINKTYPE_IEEE802_15_4_TAP`] interface,
+    /// An 802.15.4 frame (`psdu` with its FCS) on a [`crate::LINKTYPE_IEEE802_15_4_TAP`] interface,
     /// timestamped with the end of the frame.
     pub fn write_15_4(&mut self, iface: u32, psdu: &[u8], info: &TapInfo) -> io::Result<()> {
-        let mut data = tap_header(info);
+        let mut data = tap::header(info);
         data.extend_from_slice(psdu);
         self.write_packet(iface, info.end_us, &data)
     }
@@ -216,7 +156,7 @@ impl<W: Write> PcapngWriter<W> {
         opt(&mut body, 4, &received.to_le_bytes()); // isb_ifrecv
         opt(&mut body, 5, &dropped.to_le_bytes()); // isb_ifdrop
         end_opts(&mut body);
-        self.write_block(BT_ISB, &body)
+        self.write_block(block::ISB, &body)
     }
 
     /// Flushes and returns the inner writer.
@@ -256,6 +196,7 @@ impl Write for SharedBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::LINKTYPE_IEEE802_15_4_TAP;
 
     #[test]
     fn blocks_are_aligned_and_lengths_match() {
@@ -288,8 +229,8 @@ mod tests {
             types.push(ty);
             off += len;
         }
-        assert_eq!(types, vec![BT_SHB, BT_IDB, BT_EPB, BT_ISB]);
-        let tap = tap_header(&info);
+        assert_eq!(types, vec![block::SHB, block::IDB, block::EPB, block::ISB]);
+        let tap = tap::header(&info);
         assert_eq!(tap.len() % 4, 0);
         assert_eq!(u16::from_le_bytes([tap[2], tap[3]]) as usize, tap.len());
     }

@@ -1,22 +1,30 @@
-//! Reading IEEE 802.15.4 frames from capture files (feature `sim`): classic pcap (either
-//! byte order, µs or ns timestamps) and pcapng (Section Header, Interface Description with
+//! Reading IEEE 802.15.4 frames from capture files: classic pcap (either byte order, µs or ns
+//! timestamps) and pcapng (either byte order per section, Interface Description with
 //! `if_tsresol`, Enhanced and Simple Packet Blocks), with the link types
 //! LINKTYPE_IEEE802_15_4_WITHFCS (195), LINKTYPE_IEEE802_15_4_NOFCS (230) and
 //! LINKTYPE_IEEE802_15_4_TAP (283, whose FCS-type TLV says whether the FCS is present).
+//! [`read_15_4`] yields PSDUs with their FCS, so `sixgate-sim --inject` can hand them to the
+//! radio exactly as received and `sixgate pcap decode` can check them.
 //!
-//! Written by hand (about 200 lines) because the pcap crates we looked at either parse only
-//! one of the two formats or pull in a heavy dependency tree; this reader is small, checks
-//! every length, and yields PSDUs with their FCS so `--inject` can hand them to the radio
-//! exactly as received.
+//! [`intact_len`] tells how much of a file is whole: a record or block running past the end,
+//! or an impossible length, ends the intact part, so a damaged capture can still be used up to
+//! there.
 
 use std::fmt;
 
-/// LINKTYPE_IEEE802_15_4_WITHFCS.
-pub const LINKTYPE_WITHFCS: u32 = 195;
-/// LINKTYPE_IEEE802_15_4_NOFCS.
-pub const LINKTYPE_NOFCS: u32 = 230;
-/// LINKTYPE_IEEE802_15_4_TAP.
-pub const LINKTYPE_TAP: u32 = 283;
+use crate::pcapng::block;
+use crate::tap::{self, FcsType};
+use crate::{
+    LINKTYPE_IEEE802_15_4_NOFCS, LINKTYPE_IEEE802_15_4_TAP, LINKTYPE_IEEE802_15_4_WITHFCS,
+};
+
+const LINKTYPE_WITHFCS: u32 = LINKTYPE_IEEE802_15_4_WITHFCS as u32;
+const LINKTYPE_NOFCS: u32 = LINKTYPE_IEEE802_15_4_NOFCS as u32;
+const LINKTYPE_TAP: u32 = LINKTYPE_IEEE802_15_4_TAP as u32;
+
+/// A pcap record or pcapng block longer than this is corruption, not a frame (802.15.4 frames
+/// are ≤ 127 bytes; TAP headers add a few dozen).
+const MAX_SANE_RECORD: u32 = 256 * 1024;
 
 /// One 802.15.4 frame from a capture.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,37 +109,11 @@ fn to_frame(linktype: u32, data: &[u8], ts_us: u64) -> Option<CapturedFrame> {
         LINKTYPE_WITHFCS => (data.to_vec(), true),
         LINKTYPE_NOFCS => (data.to_vec(), false),
         LINKTYPE_TAP => {
-            // version 0, reserved, length (LE, header + TLVs), TLVs (type u16, len u16, value
-            // padded to 4).
-            if *data.first()? != 0 {
-                return None;
-            }
-            let hlen = usize::from(u16::from_le_bytes([*data.get(2)?, *data.get(3)?]));
-            if hlen < 4 || !hlen.is_multiple_of(4) {
-                return None;
-            }
-            // FCS type TLV (type 0): 0 none, 1 16-bit CRC, 2 32-bit CRC; 16-bit when absent.
-            let mut fcs_type = 1u8;
-            let mut off = 4;
-            while off < hlen {
-                let t = u16::from_le_bytes([*data.get(off)?, *data.get(off + 1)?]);
-                let l = usize::from(u16::from_le_bytes([
-                    *data.get(off + 2)?,
-                    *data.get(off + 3)?,
-                ]));
-                if t == 0 && l == 1 {
-                    fcs_type = *data.get(off + 4)?;
-                }
-                off = off.checked_add(4 + l.div_ceil(4) * 4)?;
-            }
-            if off != hlen {
-                return None;
-            }
-            let body = data.get(hlen..)?;
+            let (body, fcs_type) = tap::parse(data)?;
             match fcs_type {
-                0 => (body.to_vec(), false),
-                1 => (body.to_vec(), true),
-                _ => return None,
+                FcsType::None => (body.to_vec(), false),
+                FcsType::Crc16 => (body.to_vec(), true),
+                FcsType::Unknown(_) => return None,
             }
         }
         _ => return None,
@@ -153,25 +135,49 @@ fn is_15_4(lt: u32) -> bool {
     matches!(lt, LINKTYPE_WITHFCS | LINKTYPE_NOFCS | LINKTYPE_TAP)
 }
 
+/// What a file's first four bytes say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// Classic pcap: byte order, nanosecond (instead of microsecond) timestamps.
+    Pcap { le: bool, nanos: bool },
+    /// pcapng (the byte order is per section).
+    Pcapng,
+}
+
+fn format(magic: &[u8]) -> Option<Format> {
+    Some(match magic {
+        [0xd4, 0xc3, 0xb2, 0xa1] => Format::Pcap {
+            le: true,
+            nanos: false,
+        },
+        [0xa1, 0xb2, 0xc3, 0xd4] => Format::Pcap {
+            le: false,
+            nanos: false,
+        },
+        [0x4d, 0x3c, 0xb2, 0xa1] => Format::Pcap {
+            le: true,
+            nanos: true,
+        },
+        [0xa1, 0xb2, 0x3c, 0x4d] => Format::Pcap {
+            le: false,
+            nanos: true,
+        },
+        [0x0a, 0x0d, 0x0d, 0x0a] => Format::Pcapng,
+        _ => return None,
+    })
+}
+
 /// Read every 802.15.4 frame of a pcap or pcapng file's bytes.
-pub fn read(b: &[u8]) -> Result<CaptureContents, PcapError> {
+pub fn read_15_4(b: &[u8]) -> Result<CaptureContents, PcapError> {
     let magic = b.get(..4).ok_or(PcapError::Truncated)?;
-    match magic {
-        [0xd4, 0xc3, 0xb2, 0xa1]
-        | [0xa1, 0xb2, 0xc3, 0xd4]
-        | [0x4d, 0x3c, 0xb2, 0xa1]
-        | [0xa1, 0xb2, 0x3c, 0x4d] => read_pcap(b),
-        [0x0a, 0x0d, 0x0d, 0x0a] => read_pcapng(b),
-        _ => Err(PcapError::NotACapture),
+    match format(magic) {
+        Some(Format::Pcap { le, nanos }) => read_pcap(b, le, nanos),
+        Some(Format::Pcapng) => read_pcapng(b),
+        None => Err(PcapError::NotACapture),
     }
 }
 
-fn read_pcap(b: &[u8]) -> Result<CaptureContents, PcapError> {
-    let le = matches!(b.first(), Some(0xd4 | 0x4d));
-    let nanos = matches!(
-        b.get(..4),
-        Some([0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d])
-    );
+fn read_pcap(b: &[u8], le: bool, nanos: bool) -> Result<CaptureContents, PcapError> {
     let r = Rd { b, le };
     let lt = r.u32(20).ok_or(PcapError::Truncated)? & 0x0fff_ffff;
     if !is_15_4(lt) {
@@ -217,7 +223,7 @@ fn read_pcapng(b: &[u8]) -> Result<CaptureContents, PcapError> {
     let mut saw_15_4 = false;
     while off < b.len() {
         let ty_raw = b.get(off..off + 4).ok_or(PcapError::Truncated)?;
-        if ty_raw == [0x0a, 0x0d, 0x0d, 0x0a] {
+        if ty_raw == block::SHB.to_le_bytes() {
             let bom = b.get(off + 8..off + 12).ok_or(PcapError::Truncated)?;
             le = match bom {
                 [0x4d, 0x3c, 0x2b, 0x1a] => true,
@@ -235,7 +241,7 @@ fn read_pcapng(b: &[u8]) -> Result<CaptureContents, PcapError> {
         }
         let body = off + 8..off + len - 4;
         match ty {
-            1 => {
+            block::IDB => {
                 let lt = u32::from(r.u16(body.start).ok_or(PcapError::Truncated)?);
                 let mut tps = 1_000_000u64;
                 // Options after linktype(2) reserved(2) snaplen(4).
@@ -260,7 +266,7 @@ fn read_pcapng(b: &[u8]) -> Result<CaptureContents, PcapError> {
                 saw_15_4 |= is_15_4(lt);
                 ifaces.push((lt, tps.max(1)));
             }
-            6 => {
+            block::EPB => {
                 let (Some(id), Some(hi), Some(lo), Some(cap)) = (
                     r.u32(body.start),
                     r.u32(body.start + 4),
@@ -289,7 +295,7 @@ fn read_pcapng(b: &[u8]) -> Result<CaptureContents, PcapError> {
                     _ => out.malformed += 1,
                 }
             }
-            3 => {
+            block::SPB => {
                 // Simple Packet Block: interface 0, no timestamp.
                 let data = b.get(body.start + 4..body.end);
                 match (ifaces.first(), data) {
@@ -315,6 +321,77 @@ fn read_pcapng(b: &[u8]) -> Result<CaptureContents, PcapError> {
     Ok(out)
 }
 
+/// The byte length of the intact part of a capture, and what is wrong right after it (a record
+/// or block running past the end of the file, an impossible length). A file too short for its
+/// file header is left to [`read_15_4`] to report.
+pub fn intact_len(b: &[u8]) -> (usize, Option<&'static str>) {
+    let u32_at = |at: usize, le: bool| Rd { b, le }.u32(at);
+    match b.get(..4).and_then(format) {
+        Some(Format::Pcap { le, .. }) => pcap_intact(b, le, u32_at),
+        Some(Format::Pcapng) => pcapng_intact(b, u32_at),
+        None => (b.len(), None),
+    }
+}
+
+fn pcap_intact(
+    b: &[u8],
+    le: bool,
+    u32_at: impl Fn(usize, bool) -> Option<u32>,
+) -> (usize, Option<&'static str>) {
+    if b.len() < 24 {
+        return (b.len(), None);
+    }
+    let mut off = 24usize;
+    while off < b.len() {
+        let Some(incl) = u32_at(off + 8, le).filter(|_| off + 16 <= b.len()) else {
+            return (off, Some("the last record header is cut short"));
+        };
+        if incl > MAX_SANE_RECORD {
+            return (off, Some("a record claims an implausible length"));
+        }
+        match (off + 16).checked_add(incl as usize) {
+            Some(end) if end <= b.len() => off = end,
+            _ => return (off, Some("the last record runs past the end of the file")),
+        }
+    }
+    (off, None)
+}
+
+fn pcapng_intact(
+    b: &[u8],
+    u32_at: impl Fn(usize, bool) -> Option<u32>,
+) -> (usize, Option<&'static str>) {
+    let mut le = true;
+    let mut off = 0usize;
+    while off < b.len() {
+        if b.get(off..off + 4) == Some(&block::SHB.to_le_bytes()) {
+            le = match b.get(off + 8..off + 12) {
+                Some([0x4d, 0x3c, 0x2b, 0x1a]) => true,
+                Some([0x1a, 0x2b, 0x3c, 0x4d]) => false,
+                Some(_) => return (off, Some("a section header has a bad byte-order magic")),
+                None => return (off, Some("the last block is cut short")),
+            };
+        }
+        let Some(len) = u32_at(off + 4, le) else {
+            return (off, Some("the last block header is cut short"));
+        };
+        if len < 12 || len % 4 != 0 || len > MAX_SANE_RECORD {
+            return (off, Some("a block claims an implausible length"));
+        }
+        let Some(end) = off.checked_add(len as usize).filter(|e| *e <= b.len()) else {
+            return (off, Some("the last block runs past the end of the file"));
+        };
+        if u32_at(end - 4, le) != Some(len) {
+            return (
+                off,
+                Some("a block's trailing length does not match its header"),
+            );
+        }
+        off = end;
+    }
+    (off, None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,7 +414,7 @@ mod tests {
     #[test]
     fn pcap_nofcs_gets_a_kermit_fcs() {
         // An ACK frame (FC 0x0002, seq 0x05): FCS from an independent reference value.
-        let c = read(&pcap(230, &[&[0x02, 0x00, 0x05]])).unwrap();
+        let c = read_15_4(&pcap(230, &[&[0x02, 0x00, 0x05]])).unwrap();
         assert_eq!(c.frames.len(), 1);
         let f = &c.frames[0];
         assert_eq!(f.ts_us, 500);
@@ -350,27 +427,27 @@ mod tests {
 
     #[test]
     fn truncated_and_foreign_files_are_errors_or_counted() {
-        assert_eq!(read(b"abc"), Err(PcapError::Truncated));
-        assert_eq!(read(b"GIF89a.........."), Err(PcapError::NotACapture));
-        assert_eq!(read(&pcap(1, &[])), Err(PcapError::NoIeee802154));
+        assert_eq!(read_15_4(b"abc"), Err(PcapError::Truncated));
+        assert_eq!(read_15_4(b"GIF89a.........."), Err(PcapError::NotACapture));
+        assert_eq!(read_15_4(&pcap(1, &[])), Err(PcapError::NoIeee802154));
         let mut p = pcap(195, &[&[1, 2, 3, 4, 5, 6]]);
         p.truncate(p.len() - 2);
-        let c = read(&p).unwrap();
+        let c = read_15_4(&p).unwrap();
         assert_eq!((c.frames.len(), c.malformed), (0, 1));
         // Every prefix of a valid file is handled without panicking.
         let p = pcap(195, &[&[1, 2, 3, 4, 5, 6], &[7; 20]]);
         for n in 0..p.len() {
-            let _ = read(&p[..n]);
+            let _ = read_15_4(&p[..n]);
         }
     }
 
     #[test]
     fn pcapng_tap_written_by_the_sim_writer_reads_back() {
-        let buf = sim::pcapng::SharedBuf::default();
-        let mut w = sim::pcapng::PcapngWriter::new(
+        let buf = crate::pcapng::SharedBuf::default();
+        let mut w = crate::pcapng::PcapngWriter::new(
             buf.clone(),
-            &[sim::pcapng::InterfaceDesc {
-                linktype: sim::pcapng::LINKTYPE_IEEE802_15_4_TAP,
+            &[crate::pcapng::InterfaceDesc {
+                linktype: crate::LINKTYPE_IEEE802_15_4_TAP,
                 name: "wpan0".into(),
                 snaplen: 0,
             }],
@@ -378,7 +455,7 @@ mod tests {
         .unwrap();
         let mut psdu = vec![0x41, 0xd8, 0x01, 0xcd, 0xab, 0xff, 0xff, 0x01, 0x00, 0x42];
         append_fcs(&mut psdu);
-        let info = sim::pcapng::TapInfo {
+        let info = crate::TapInfo {
             channel: 26,
             rssi_dbm: Some(-60),
             lqi: Some(200),
@@ -387,7 +464,7 @@ mod tests {
         };
         w.write_15_4(0, &psdu, &info).unwrap();
         w.finish().unwrap();
-        let c = read(&buf.bytes()).unwrap();
+        let c = read_15_4(&buf.bytes()).unwrap();
         assert_eq!(c.frames.len(), 1);
         assert_eq!(c.frames[0].psdu, psdu);
         assert_eq!(c.frames[0].ts_us, 1480);

@@ -14,13 +14,12 @@ use clap::{Parser, ValueEnum};
 use firmware::app::App;
 use firmware::config::Config;
 use firmware::mgmt::{Action, DEFAULT_TX_BYTES, MgmtServer};
-use firmware::pcapread;
-use firmware::pty::Pty;
-use firmware::simnet::{BrNode, EthMode, TopologyKind, World, WorldOpts};
 use l2_15_4::radio::{Channel, RadioEvent, RxFrame};
 use netif::{Duration, Instant};
 use serde_json::json;
 use sim::SimNode;
+use sixgate_sim::pty::Pty;
+use sixgate_sim::simnet::{BrNode, EthMode, TopologyKind, World, WorldOpts};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Topo {
@@ -174,7 +173,7 @@ fn main() -> ExitCode {
     }
     let injected = match &args.inject {
         Some(p) => match std::fs::read(p) {
-            Ok(b) => match pcapread::read(&b) {
+            Ok(b) => match capture_file::read_15_4(&b) {
                 Ok(c) => Some(c),
                 Err(e) => return usage_error(&format!("--inject {}: {e}", p.display())),
             },
@@ -544,7 +543,7 @@ fn print_status(w: &World, tty: bool) {
     let _ = std::io::stdout().flush();
 }
 
-fn summary(w: &World, injected: Option<&pcapread::CaptureContents>) -> serde_json::Value {
+fn summary(w: &World, injected: Option<&capture_file::CaptureContents>) -> serde_json::Value {
     let host = w.br().and_then(|b| b.host());
     let mut nodes = Vec::new();
     for k in 0..w.nodes.len() {

@@ -51,8 +51,7 @@
 //! Needs root, `/dev/net/tun`, `ip` (iproute2), `ping` (iputils-ping) and `tshark`. Without
 //! them it prints `linux_e2e skipped: <reason>` and passes, unless `CI=true`, where it fails.
 //!
-//! Run: `cargo test -p firmware --test linux_e2e -- --nocapture` (about 50 s).
-#![cfg(feature = "sim")]
+//! Run: `cargo test -p sixgate-sim --test linux_e2e -- --nocapture` (about 50 s).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -64,7 +63,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use firmware::simnet::{BR_BACKBONE_ADDR, COLLECTOR_PORT, ECHO_PORT, HOST_ADDR, READING_PORT};
+use sixgate_sim::simnet::{BR_BACKBONE_ADDR, COLLECTOR_PORT, ECHO_PORT, HOST_ADDR, READING_PORT};
 
 /// The simulator binary of this package.
 const SIM: &str = env!("CARGO_BIN_EXE_sixgate-sim");
@@ -124,7 +123,7 @@ fn prerequisites() -> Result<(), String> {
     if !is_root() {
         return Err(
             "not root (network namespaces and TAP devices need CAP_NET_ADMIN); \
-                    run as root: sudo -E cargo test -p firmware --test linux_e2e"
+                    run as root: sudo -E cargo test -p sixgate-sim --test linux_e2e"
                 .into(),
         );
     }

@@ -4,7 +4,6 @@
 //! built by hand (each field commented with the RFC or IEEE clause that defines it) are handed
 //! to the border router's radio path as if received. Every hostile frame must be counted under
 //! one specific reason, nothing may leak, and the nodes' readings must keep arriving.
-#![cfg(feature = "sim")]
 #![allow(
     clippy::unusual_byte_groupings,
     reason = "IPHC and frame-control bits are grouped by field (RFC 6282 §3.1.1)"
@@ -13,10 +12,9 @@
 use std::net::Ipv6Addr;
 
 use firmware::app::App;
-use firmware::pcapread;
-use firmware::simnet::{BrNode, HOST_ADDR, World, WorldOpts};
 use l2_15_4::radio::{Channel, RadioEvent, RxFrame};
 use netif::{DropReason, Duration, Instant};
+use sixgate_sim::simnet::{BrNode, HOST_ADDR, World, WorldOpts};
 use sixlo::SixloStats;
 
 /// The attacker's extended address (locally administered).
@@ -505,7 +503,7 @@ fn hostile_frames_from_a_pcap_move_the_same_counters() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("hostile.pcap");
     std::fs::write(&path, &file).unwrap();
-    let contents = pcapread::read(&std::fs::read(&path).unwrap()).unwrap();
+    let contents = capture_file::read_15_4(&std::fs::read(&path).unwrap()).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(contents.malformed, 0);
     assert_eq!(contents.frames.len(), kinds.len());

@@ -5,11 +5,11 @@
 //! drops are counted and reported.
 
 use firmware::mgmt::{Action, MAX_COUNTERS, MgmtServer};
-use firmware::simnet::{BrNode, HOST_ADDR, World, WorldOpts};
 use mgmt::{
     ErrorCode, FrameDecoder, Header, Kind, MAX_FRAME, Message, PingOutcome, Request, Response,
 };
 use netif::{Duration, Instant};
+use sixgate_sim::simnet::{BrNode, HOST_ADDR, World, WorldOpts};
 
 fn secs(s: u64) -> Instant {
     Instant::ZERO + Duration::from_secs(s)

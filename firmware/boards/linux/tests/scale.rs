@@ -11,8 +11,8 @@
 use std::net::Ipv6Addr;
 
 use firmware::registry::DEFAULT_REGISTRATIONS;
-use firmware::simnet::{World, WorldOpts};
 use netif::{Duration, Instant};
+use sixgate_sim::simnet::{World, WorldOpts};
 
 const NODES: usize = 50;
 

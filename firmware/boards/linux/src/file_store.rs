@@ -1,0 +1,275 @@
+//! The configuration store of the Linux board: one file, written atomically (a temporary file
+//! beside it, synced, then renamed over it), read whole. The board's flash store is
+//! `firmware/boards/nrf52840/src/store.rs`; both implement [`firmware::store::ConfigStore`].
+
+use firmware::store::ConfigStore;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Error of [`FileStore`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FileStoreError {
+    /// Reading, writing, syncing, renaming or removing failed.
+    Io(io::Error),
+    /// The file is longer than the load buffer (it cannot be a configuration).
+    TooLarge {
+        /// Capacity of the load buffer in bytes.
+        capacity: usize,
+    },
+}
+
+impl core::fmt::Display for FileStoreError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            FileStoreError::Io(e) => write!(f, "configuration file: {e}"),
+            FileStoreError::TooLarge { capacity } => write!(
+                f,
+                "configuration file is larger than {capacity} bytes; remove or replace it"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FileStoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            FileStoreError::Io(e) => Some(e),
+            FileStoreError::TooLarge { .. } => None,
+        }
+    }
+}
+
+impl From<io::Error> for FileStoreError {
+    fn from(e: io::Error) -> Self {
+        FileStoreError::Io(e)
+    }
+}
+
+/// A [`ConfigStore`] in one file (the simulator's flash). `save` writes `<path>.tmp`,
+/// fsyncs it, renames it over `path` and fsyncs the directory, so a crash leaves either
+/// the old or the new file.
+#[derive(Clone, Debug)]
+pub struct FileStore {
+    path: PathBuf,
+}
+
+impl FileStore {
+    /// A store in the file at `path` (created by the first `save`).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileStore { path: path.into() }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn tmp_path(&self) -> PathBuf {
+        let mut p = self.path.clone().into_os_string();
+        p.push(".tmp");
+        PathBuf::from(p)
+    }
+}
+
+impl ConfigStore for FileStore {
+    type Error = FileStoreError;
+
+    fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>, FileStoreError> {
+        let file = match fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        // Read at most one byte more than fits, to tell "fits exactly" from "too long".
+        let capacity = buf.len();
+        let limit = u64::try_from(capacity)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let mut data = Vec::new();
+        file.take(limit).read_to_end(&mut data)?;
+        let dst = buf
+            .get_mut(..data.len())
+            .ok_or(FileStoreError::TooLarge { capacity })?;
+        dst.copy_from_slice(&data);
+        Ok(Some(data.len()))
+    }
+
+    fn save(&mut self, data: &[u8]) -> Result<(), FileStoreError> {
+        let tmp = self.tmp_path();
+        {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(data)?;
+            f.sync_all()?;
+        }
+        if let Err(e) = fs::rename(&tmp, &self.path) {
+            let _ = fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+        // Make the rename itself durable. Not every platform can open a directory; the
+        // data is already safe in the renamed file there, so this is best effort.
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
+    fn erase(&mut self) -> Result<(), FileStoreError> {
+        match fs::remove_file(&self.path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use firmware::config::{Backbone, CONFIG_MAX_ENCODED, Config, ConfigError};
+    use firmware::store::{LoadOutcome, SaveError, load_config, save_config};
+
+    /// A configuration other than the default (as the store tests in `firmware` use).
+    fn custom() -> Config {
+        let mut c = Config::default_for([0x00, 0x12, 0x4b, 0, 1, 2, 3, 4]);
+        c.channel = 15;
+        c.pan_id = 0x1234;
+        c.backbone = Backbone::Static {
+            addr: [0x20, 1, 0x0d, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            prefix_len: 64,
+            gateway: None,
+        };
+        c
+    }
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+    impl TempDir {
+        fn new() -> Self {
+            static N: AtomicU32 = AtomicU32::new(0);
+            let p = std::env::temp_dir().join(format!(
+                "sixgate-store-test-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).unwrap();
+            TempDir(p)
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn survives_reboot() {
+        let dir = TempDir::new();
+        let path = dir.0.join("config.bin");
+        let mut s = FileStore::new(&path);
+        assert_eq!(s.path(), path);
+        save_config(&mut s, &custom()).unwrap();
+        assert!(!dir.0.join("config.bin.tmp").exists());
+        drop(s);
+        // "Reboot": a new instance on the same file.
+        let mut s = FileStore::new(&path);
+        assert_eq!(
+            load_config(&mut s, Config::default()),
+            (custom(), LoadOutcome::Loaded)
+        );
+        // Overwrite with another configuration.
+        save_config(&mut s, &Config::default()).unwrap();
+        let mut s = FileStore::new(&path);
+        assert_eq!(
+            load_config(&mut s, custom()),
+            (Config::default(), LoadOutcome::Loaded)
+        );
+        s.erase().unwrap();
+        assert!(!path.exists());
+        s.erase().unwrap();
+        assert_eq!(load_config(&mut s, custom()).1, LoadOutcome::Missing);
+    }
+
+    #[test]
+    fn missing_file() {
+        let dir = TempDir::new();
+        let mut s = FileStore::new(dir.0.join("nothing-here"));
+        let mut buf = [0u8; 16];
+        assert_eq!(s.load(&mut buf).unwrap(), None);
+        assert_eq!(
+            load_config(&mut s, custom()),
+            (custom(), LoadOutcome::Missing)
+        );
+    }
+
+    #[test]
+    fn corrupt_file_falls_back() {
+        let dir = TempDir::new();
+        let path = dir.0.join("config.bin");
+        let mut s = FileStore::new(&path);
+        save_config(&mut s, &custom()).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let mut s = FileStore::new(&path);
+        assert_eq!(
+            load_config(&mut s, Config::default()),
+            (
+                Config::default(),
+                LoadOutcome::Invalid(ConfigError::Corrupt)
+            )
+        );
+        std::fs::write(&path, b"hello").unwrap();
+        assert_eq!(
+            load_config(&mut s, Config::default()).1,
+            LoadOutcome::Invalid(ConfigError::Corrupt)
+        );
+    }
+
+    #[test]
+    fn oversized_file_is_an_error() {
+        let dir = TempDir::new();
+        let path = dir.0.join("config.bin");
+        std::fs::write(&path, vec![0u8; CONFIG_MAX_ENCODED + 1]).unwrap();
+        let mut s = FileStore::new(&path);
+        let mut buf = [0u8; CONFIG_MAX_ENCODED];
+        let e = s.load(&mut buf).unwrap_err();
+        assert!(
+            matches!(e, FileStoreError::TooLarge { capacity } if capacity == CONFIG_MAX_ENCODED)
+        );
+        assert!(e.to_string().contains("larger than"));
+        assert_eq!(
+            load_config(&mut s, custom()),
+            (custom(), LoadOutcome::StoreError)
+        );
+        // Exactly the buffer size is fine.
+        std::fs::write(&path, vec![9u8; CONFIG_MAX_ENCODED]).unwrap();
+        assert_eq!(s.load(&mut buf).unwrap(), Some(CONFIG_MAX_ENCODED));
+        assert_eq!(buf, [9u8; CONFIG_MAX_ENCODED]);
+    }
+
+    #[test]
+    fn unreadable_path_is_an_error() {
+        let dir = TempDir::new();
+        // A directory where the file should be: open succeeds on Linux but reading fails,
+        // or open fails; either way an error, not a panic, and saving fails too.
+        let sub = dir.0.join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let mut s = FileStore::new(&sub);
+        let mut buf = [0u8; 16];
+        assert!(s.load(&mut buf).is_err());
+        assert!(matches!(
+            save_config(&mut s, &custom()),
+            Err(SaveError::Store(FileStoreError::Io(_)))
+        ));
+        assert!(!dir.0.join("sub.tmp").exists());
+    }
+}
