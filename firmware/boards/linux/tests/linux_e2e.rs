@@ -37,7 +37,7 @@
 //! - the mesh is `--topology full-mesh` (every radio hears every other, as in one room). In a
 //!   star the leaves are hidden terminals to each other: a reading that overlaps another
 //!   node's fragment burst collides at the border router through every MAC retry and costs
-//!   that datagram (`firmware/tests/e2e.rs` covers those losses);
+//!   that datagram (`tests/e2e.rs` covers those losses);
 //! - smoltcp keeps a neighbour entry 60 s, has no NUD, and drops the packet that finds the
 //!   entry expired (it sends an NS instead). So the first echo of each node's first ping is
 //!   lost (that is the reachability poll), and every node's echoes are done within the next

@@ -8,10 +8,10 @@
 //!   the server's), bytes from the host, or room to send the server's output;
 //! - `eth_task`: the W5500 runner (all SPI traffic, INT pin, link polling).
 //!
-//! With the `mgmt` feature the management protocol (`sixgate` CLI) runs on UARTE0 at
-//! [`board::UART_BAUD`]; logs go to defmt over RTT (`probe-rs`), so `sixgate log` is refused
-//! with a pointer there. Without it (the default, see the package README: the server does not
-//! fit the flash budget yet) bytes from the host are read and dropped.
+//! With the `mgmt` feature (the default) the management protocol (`sixgate` CLI) runs on
+//! UARTE0 at [`board::UART_BAUD`]; logs go to defmt over RTT (`probe-rs`), so `sixgate log` is
+//! refused with a pointer there. Without it (`--no-default-features`, the router-only image)
+//! bytes from the host are read and dropped.
 //!
 //! The radio's time-critical work happens in its interrupt handler (see `radio.rs`).
 #![no_std]
