@@ -130,23 +130,18 @@ impl ConfigStore for FileStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use firmware::config::{Backbone, CONFIG_MAX_ENCODED, Config, ConfigError};
+    use firmware::config::{CONFIG_MAX_ENCODED, Config, ConfigError};
     use firmware::store::{LoadOutcome, SaveError, load_config, save_config};
 
-    /// A configuration other than the default (as the store tests in `firmware` use).
-    fn custom() -> Config {
-        let mut c = Config::default_for([0x00, 0x12, 0x4b, 0, 1, 2, 3, 4]);
-        c.channel = 15;
-        c.pan_id = 0x1234;
-        c.backbone = Backbone::Static {
-            addr: [0x20, 1, 0x0d, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
-            prefix_len: 64,
-            gateway: None,
-        };
-        c
-    }
     use std::path::PathBuf;
     use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// A configuration other than the default.
+    fn custom() -> Config {
+        let mut c = Config::default_for([0x00, 0x12, 0x4b, 0, 1, 2, 3, 4]);
+        (c.channel, c.pan_id) = (15, 0x1234);
+        c
+    }
 
     /// A fresh directory under the system temp dir, removed on drop.
     struct TempDir(PathBuf);
