@@ -1,17 +1,65 @@
-//! IPv6 extension headers (RFC 8200 §4): the walk from the fixed header to the upper layer.
+//! IPv6 extension headers (RFC 8200 §4) as a destination processes them: the walk from the
+//! fixed header to the upper-layer header, hop-by-hop and destination options (§4.2), and the
+//! routing header's Segments Left rule (§4.4).
+//!
+//! Header numbers are smoltcp's [`IpProtocol`] variants (`HopByHop` 0, `Ipv6Route` 43,
+//! `Ipv6Frag` 44, `Ipv6NoNxt` 59, `Ipv6Opts` 60) and option types smoltcp's
+//! [`Ipv6OptionType`] with its [`Ipv6OptionFailureType`] (the two high-order bits). Field
+//! offsets are in [`field`]. The fragment header is not walked (the core does not reassemble
+//! IPv6 fragments): its number is handed on like an upper-layer protocol, and local delivery
+//! answers it as an unrecognised next header.
+//!
+//! Every byte is read through a checked `get`: a header or an option that runs past the
+//! buffer ends the walk with [`DropReason::Truncated`] or [`DropReason::BadExtensionHeader`],
+//! never a panic. Headers are read field by field, as far as the decision needs: a routing
+//! header with Segments Left 0 is skipped by its length without reading its data.
 
+use smoltcp::wire::{IpProtocol, Ipv6OptionFailureType, Ipv6OptionType};
+
+use crate::icmp::param_problem;
 use crate::stats::DropReason;
 
-/// IPv6 header length.
-const IPV6_HDR: usize = 40;
+/// Length of the fixed IPv6 header, where the first extension header starts.
+pub const IPV6_HEADER_LEN: usize = 40;
+/// Offset of the fixed header's Next Header field (where a Parameter Problem about the first
+/// header points).
+pub const IPV6_NEXT_HEADER: usize = 6;
 /// Longest chain of extension headers walked before giving up.
-pub(crate) const MAX_EXT_HEADERS: usize = 8;
+pub const MAX_EXT_HEADERS: usize = 8;
+
+/// Field offsets, from the first byte of an extension header or an option.
+pub mod field {
+    /// Next Header (every extension header).
+    pub const NEXT_HEADER: usize = 0;
+    /// Hdr Ext Len: 8-octet units after the first 8 (hop-by-hop, routing, destination options).
+    pub const LENGTH: usize = 1;
+    /// Routing header: Routing Type.
+    pub const ROUTING_TYPE: usize = 2;
+    /// Routing header: Segments Left.
+    pub const SEGMENTS_LEFT: usize = 3;
+    /// Options header: the first option.
+    pub const OPTIONS: usize = 2;
+    /// Option: Option Type.
+    pub const OPTION_TYPE: usize = 0;
+    /// Option: Opt Data Len (absent in Pad1).
+    pub const OPTION_LENGTH: usize = 1;
+    /// Option: Option Data.
+    pub const OPTION_DATA: usize = 2;
+}
+
+/// Length in bytes of a header whose Hdr Ext Len field is `length_field`.
+pub fn header_len(length_field: u8) -> usize {
+    (usize::from(length_field) + 1) * 8
+}
+
+/// Data length of the Router Alert option (RFC 2711 §2.1).
+const ROUTER_ALERT_LEN: usize = 2;
 
 /// Result of walking the extension headers to the upper layer.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Upper {
     /// Upper-layer protocol and its offset.
-    At(u8, usize),
+    At(IpProtocol, usize),
     /// Drop silently (counted).
     Drop(DropReason),
     /// Drop and answer Parameter Problem (code, pointer).
@@ -22,36 +70,43 @@ pub(crate) enum Upper {
 pub(crate) fn options_header(d: &[u8], off: usize, dst_multicast: bool) -> Result<usize, Upper> {
     let bad = Upper::Drop(DropReason::BadExtensionHeader);
     let len = d
-        .get(off + 1)
-        .map(|&l| (usize::from(l) + 1) * 8)
+        .get(off + field::LENGTH)
+        .map(|&l| header_len(l))
         .ok_or(Upper::Drop(DropReason::Truncated))?;
     let end = off
         .checked_add(len)
         .filter(|&e| e <= d.len())
         .ok_or(Upper::Drop(DropReason::Truncated))?;
-    let mut i = off + 2;
+    let mut i = off + field::OPTIONS;
     while i < end {
-        let ty = *d.get(i).ok_or(bad)?;
-        if ty == 0 {
-            i += 1; // Pad1
+        let ty = Ipv6OptionType::from(*d.get(i + field::OPTION_TYPE).ok_or(bad)?);
+        if ty == Ipv6OptionType::Pad1 {
+            i += 1; // Pad1 is the type byte alone
             continue;
         }
         let olen = usize::from(
-            *d.get(i + 1)
+            *d.get(i + field::OPTION_LENGTH)
                 .ok_or(Upper::Drop(DropReason::BadExtensionHeader))?,
         );
-        let next = i + 2 + olen;
+        let next = i + field::OPTION_DATA + olen;
         if next > end {
             return Err(Upper::Drop(DropReason::BadExtensionHeader));
         }
         match ty {
-            1 => {}              // PadN
-            5 if olen == 2 => {} // Router Alert: nothing to intercept without MLD
-            _ => match ty >> 6 {
-                0 => {}
-                1 => return Err(Upper::Drop(DropReason::BadExtensionHeader)),
-                3 if dst_multicast => return Err(Upper::Drop(DropReason::BadExtensionHeader)),
-                _ => return Err(Upper::Problem(2, i as u32)),
+            Ipv6OptionType::PadN => {}
+            // Nothing to intercept without MLD.
+            Ipv6OptionType::RouterAlert if olen == ROUTER_ALERT_LEN => {}
+            _ => match Ipv6OptionFailureType::from(ty) {
+                Ipv6OptionFailureType::Skip => {}
+                Ipv6OptionFailureType::Discard => {
+                    return Err(Upper::Drop(DropReason::BadExtensionHeader));
+                }
+                Ipv6OptionFailureType::DiscardSendUnicast if dst_multicast => {
+                    return Err(Upper::Drop(DropReason::BadExtensionHeader));
+                }
+                _ => {
+                    return Err(Upper::Problem(param_problem::UNRECOGNIZED_OPTION, i as u32));
+                }
             },
         }
         i = next;
@@ -62,37 +117,47 @@ pub(crate) fn options_header(d: &[u8], off: usize, dst_multicast: bool) -> Resul
 /// Walk from the IPv6 header to the upper layer, processing what a destination must.
 pub(crate) fn walk_to_upper(d: &[u8], first: u8, dst_multicast: bool) -> Upper {
     let mut next = first;
-    let mut off = IPV6_HDR;
-    let mut next_ptr = 6usize; // offset of the byte that named `next`
+    let mut off = IPV6_HEADER_LEN;
+    let mut next_ptr = IPV6_NEXT_HEADER; // offset of the byte that named `next`
     for n in 0..MAX_EXT_HEADERS {
-        match next {
-            0 if n > 0 => return Upper::Problem(1, next_ptr as u32),
-            0 | 60 => match options_header(d, off, dst_multicast) {
-                Ok(len) => {
-                    next_ptr = off;
-                    next = match d.get(off) {
-                        Some(&v) => v,
-                        None => return Upper::Drop(DropReason::Truncated),
-                    };
-                    off += len;
+        match IpProtocol::from(next) {
+            IpProtocol::HopByHop if n > 0 => {
+                // Hop-by-hop options only right after the fixed header (RFC 8200 §4.1).
+                return Upper::Problem(param_problem::UNRECOGNIZED_NEXT_HEADER, next_ptr as u32);
+            }
+            IpProtocol::HopByHop | IpProtocol::Ipv6Opts => {
+                match options_header(d, off, dst_multicast) {
+                    Ok(len) => {
+                        next_ptr = off;
+                        next = match d.get(off + field::NEXT_HEADER) {
+                            Some(&v) => v,
+                            None => return Upper::Drop(DropReason::Truncated),
+                        };
+                        off += len;
+                    }
+                    Err(u) => return u,
                 }
-                Err(u) => return u,
-            },
-            43 => {
-                let (Some(&nh), Some(&l), Some(&segs_left)) =
-                    (d.get(off), d.get(off + 1), d.get(off + 3))
-                else {
+            }
+            IpProtocol::Ipv6Route => {
+                let (Some(&nh), Some(&l), Some(&segs_left)) = (
+                    d.get(off + field::NEXT_HEADER),
+                    d.get(off + field::LENGTH),
+                    d.get(off + field::SEGMENTS_LEFT),
+                ) else {
                     return Upper::Drop(DropReason::Truncated);
                 };
                 if segs_left != 0 {
                     // No routing type is implemented: RFC 8200 §4.4.
-                    return Upper::Problem(0, (off + 2) as u32);
+                    return Upper::Problem(
+                        param_problem::ERRONEOUS_FIELD,
+                        (off + field::ROUTING_TYPE) as u32,
+                    );
                 }
                 next_ptr = off;
                 next = nh;
-                off += (usize::from(l) + 1) * 8;
+                off += header_len(l);
             }
-            _ => return Upper::At(next, off),
+            upper => return Upper::At(upper, off),
         }
     }
     Upper::Drop(DropReason::BadExtensionHeader)
@@ -100,17 +165,25 @@ pub(crate) fn walk_to_upper(d: &[u8], first: u8, dst_multicast: bool) -> Upper {
 
 /// Offset of the next-header field that named the header at `target`.
 pub(crate) fn next_header_ptr(d: &[u8], first: u8, target: usize) -> u32 {
-    let (mut off, mut ptr, mut next) = (IPV6_HDR, 6usize, first);
+    let (mut off, mut ptr, mut next) = (IPV6_HEADER_LEN, IPV6_NEXT_HEADER, first);
     for _ in 0..MAX_EXT_HEADERS {
-        if off >= target || !matches!(next, 0 | 43 | 60) {
+        let walked = matches!(
+            IpProtocol::from(next),
+            IpProtocol::HopByHop | IpProtocol::Ipv6Route | IpProtocol::Ipv6Opts
+        );
+        if off >= target || !walked {
             break;
         }
-        let (Some(&nh), Some(&l)) = (d.get(off), d.get(off + 1)) else {
+        let (Some(&nh), Some(&l)) = (d.get(off + field::NEXT_HEADER), d.get(off + field::LENGTH))
+        else {
             break;
         };
         ptr = off;
         next = nh;
-        off += (usize::from(l) + 1) * 8;
+        off += header_len(l);
     }
     ptr as u32
 }
+
+#[cfg(test)]
+mod tests;

@@ -32,6 +32,16 @@ pub mod types {
     pub const ECHO_REPLY: u8 = 129;
 }
 
+/// Parameter Problem codes (RFC 4443 §3.4).
+pub mod param_problem {
+    /// Erroneous header field encountered.
+    pub const ERRONEOUS_FIELD: u8 = 0;
+    /// Unrecognized Next Header type encountered.
+    pub const UNRECOGNIZED_NEXT_HEADER: u8 = 1;
+    /// Unrecognized IPv6 option encountered.
+    pub const UNRECOGNIZED_OPTION: u8 = 2;
+}
+
 /// An ICMPv6 error the core may send (RFC 4443 §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -62,7 +72,8 @@ impl IcmpError {
     pub fn allowed_for_multicast(self) -> bool {
         matches!(
             self,
-            IcmpError::PacketTooBig(_) | IcmpError::ParamProblem(2, _)
+            IcmpError::PacketTooBig(_)
+                | IcmpError::ParamProblem(param_problem::UNRECOGNIZED_OPTION, _)
         )
     }
 }

@@ -1,6 +1,8 @@
 //! The ICMPv6 errors the core answers with (RFC 4443): when one may be sent, its source
 //! address, the rate limit, and Destination Unreachable for next hops the L2 cannot resolve.
 
+use smoltcp::wire::IpProtocol;
+
 use super::{Hdr, Outcome, Stack};
 use crate::ext_header::{Upper, walk_to_upper};
 use crate::icmp::{self, IcmpError};
@@ -101,7 +103,7 @@ impl<'r> Stack<'r> {
         }
         let d = self.pool.data(pkt);
         // An ICMPv6 error (type < 128), or one we cannot see the type of, gets no answer.
-        !matches!(walk_to_upper(d, h.next, false), Upper::At(58, off) if d.get(off).is_none_or(|&t| t < 128))
+        !matches!(walk_to_upper(d, h.next, false), Upper::At(IpProtocol::Icmpv6, off) if d.get(off).is_none_or(|&t| t < 128))
     }
 
     /// The L2 could not resolve the next hop of `pkt`: count it and send Destination

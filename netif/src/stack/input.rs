@@ -3,9 +3,9 @@
 
 use smoltcp::wire::IpProtocol;
 
-use super::{Hdr, IPV6_HDR, LocalDelivery, Match, Outcome, Stack};
-use crate::ext_header::{self, Upper, options_header, walk_to_upper};
-use crate::icmp::{self, IcmpError, types};
+use super::{Hdr, LocalDelivery, Match, Outcome, Stack};
+use crate::ext_header::{self, IPV6_HEADER_LEN, Upper, options_header, walk_to_upper};
+use crate::icmp::{self, IcmpError, param_problem, types};
 use crate::iface::{AddrState, IfIndex, IngressInfo};
 use crate::l2::{L2, L2Context, Verdict};
 use crate::pool::PacketHandle;
@@ -69,8 +69,8 @@ impl<'r> Stack<'r> {
         let Some(h) = Hdr::parse(self.pool.data(&pkt)) else {
             return self.drop_pkt(i, pkt, DropReason::BadHeader);
         };
-        let total = IPV6_HDR + h.payload_len;
-        if h.payload_len == 0 && h.next == 0 {
+        let total = IPV6_HEADER_LEN + h.payload_len;
+        if h.payload_len == 0 && h.next == u8::from(IpProtocol::HopByHop) {
             // A jumbogram (RFC 2675): not supported on these links.
             return self.drop_pkt(i, pkt, DropReason::BadExtensionHeader);
         }
@@ -119,11 +119,13 @@ impl<'r> Stack<'r> {
         }
 
         // Hop-by-hop options are examined by every node on the path (RFC 8200 §4.3).
-        if h.next == 0 {
+        if h.next == u8::from(IpProtocol::HopByHop) {
             if truncated {
                 return self.drop_pkt(i, pkt, DropReason::TooBigForBuffer);
             }
-            if let Err(u) = options_header(self.pool.data(&pkt), IPV6_HDR, h.dst.is_multicast()) {
+            if let Err(u) =
+                options_header(self.pool.data(&pkt), IPV6_HEADER_LEN, h.dst.is_multicast())
+            {
                 return self.upper_error(now, i, pkt, &h, u);
             }
         }
@@ -167,7 +169,7 @@ impl<'r> Stack<'r> {
             Upper::At(p, o) => (p, o),
             u => return self.upper_error(now, i, pkt, h, u),
         };
-        let icmp = proto == u8::from(IpProtocol::Icmpv6);
+        let icmp = proto == IpProtocol::Icmpv6;
         let icmp_type = if icmp {
             self.pool.data(&pkt).get(off).copied()
         } else {
@@ -186,7 +188,7 @@ impl<'r> Stack<'r> {
             // A tentative address only takes part in duplicate address detection.
             return self.drop_pkt(i, pkt, DropReason::BadDestination);
         }
-        let udp_port = if proto == u8::from(IpProtocol::Udp) {
+        let udp_port = if proto == IpProtocol::Udp {
             let d = self.pool.data(&pkt);
             d.get(off + 2..off + 4)
                 .map(|p| u16::from_be_bytes([p[0], p[1]]))
@@ -200,7 +202,7 @@ impl<'r> Stack<'r> {
                         icmp_type.is_some_and(|t| (first..=last).contains(&t))
                     }
                     Match::Udp(port) => udp_port == Some(port),
-                    Match::Protocol(p) => p == proto,
+                    Match::Protocol(p) => p == u8::from(proto),
                 }
         });
         if let Some(e) = handler.copied() {
@@ -210,19 +212,19 @@ impl<'r> Stack<'r> {
                 iface: i,
                 packet: pkt,
                 upper_offset: off,
-                protocol: proto,
+                protocol: u8::from(proto),
             });
         }
         match (proto, icmp_type) {
             (_, Some(types::ECHO_REQUEST)) => self.echo_reply(now, i, pkt, h, off),
-            (59, _) => {
+            (IpProtocol::Ipv6NoNxt, _) => {
                 // No Next Header: nothing to deliver.
                 self.count_delivered(i);
                 self.pool.free(pkt);
                 Outcome::Delivered
             }
             (_, Some(_)) => self.drop_pkt(i, pkt, DropReason::NoHandler),
-            (6 | 17, _) => self.error_and_drop(
+            (IpProtocol::Tcp | IpProtocol::Udp, _) => self.error_and_drop(
                 now,
                 i,
                 pkt,
@@ -238,7 +240,7 @@ impl<'r> Stack<'r> {
                     i,
                     pkt,
                     h,
-                    IcmpError::ParamProblem(1, ptr),
+                    IcmpError::ParamProblem(param_problem::UNRECOGNIZED_NEXT_HEADER, ptr),
                     DropReason::NoHandler,
                 )
             }
@@ -299,17 +301,19 @@ impl<'r> Stack<'r> {
         };
         self.count_delivered(i);
         // Drop the extension headers: move the fixed header up to the ICMPv6 message.
-        let ext = off - IPV6_HDR;
+        let ext = off - IPV6_HEADER_LEN;
         if ext > 0 {
-            self.pool.data_mut(&pkt).copy_within(0..IPV6_HDR, ext);
+            self.pool
+                .data_mut(&pkt)
+                .copy_within(0..IPV6_HEADER_LEN, ext);
             if self.pool.pull_front(&pkt, ext).is_err() {
                 return self.drop_pkt(i, pkt, DropReason::BadHeader);
             }
         }
         let hop_limit = self.config.hop_limit;
         let d = self.pool.data_mut(&pkt);
-        let icmp_len = d.len().saturating_sub(IPV6_HDR);
-        if let Some(hdr) = d.get_mut(..IPV6_HDR) {
+        let icmp_len = d.len().saturating_sub(IPV6_HEADER_LEN);
+        if let Some(hdr) = d.get_mut(..IPV6_HEADER_LEN) {
             icmp::write_ipv6_header(
                 hdr,
                 h.tc,
@@ -320,7 +324,7 @@ impl<'r> Stack<'r> {
                 &h.src,
             );
         }
-        if let Some(m) = d.get_mut(IPV6_HDR..) {
+        if let Some(m) = d.get_mut(IPV6_HEADER_LEN..) {
             if let Some(t) = m.first_mut() {
                 *t = types::ECHO_REPLY;
             }

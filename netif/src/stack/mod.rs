@@ -26,6 +26,7 @@ use heapless::Vec;
 use crate::addr::{self, Prefix};
 use crate::config::{MAX_CLASSES, MAX_HANDLERS, MAX_IFACES, Resources, StackConfig};
 use crate::event::{Event, EventQueue};
+use crate::ext_header::IPV6_HEADER_LEN;
 use crate::icmp::TokenBucket;
 use crate::iface::{AddrState, IfAddr, IfIndex, Iface, IfaceConfig, IngressPolicy, Lifetimes};
 use crate::l2::{EnableError, L2, L2Context};
@@ -39,9 +40,6 @@ mod forward;
 mod icmp_error;
 mod input;
 mod output;
-
-/// IPv6 header length.
-const IPV6_HDR: usize = 40;
 
 /// Identifies a registered local handler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -162,7 +160,7 @@ struct Hdr {
 
 impl Hdr {
     fn parse(d: &[u8]) -> Option<Hdr> {
-        let h: &[u8; IPV6_HDR] = d.get(..IPV6_HDR)?.try_into().ok()?;
+        let h: &[u8; IPV6_HEADER_LEN] = d.get(..IPV6_HEADER_LEN)?.try_into().ok()?;
         if h[0] >> 4 != 6 {
             return None;
         }
