@@ -5,7 +5,7 @@ use smoltcp::wire::IpProtocol;
 
 use super::{Hdr, LocalDelivery, Match, Outcome, Stack};
 use crate::ext_header::{self, IPV6_HEADER_LEN, Upper, options_header, walk_to_upper};
-use crate::icmp::{self, IcmpError, param_problem, types};
+use crate::icmp::{self, IcmpError, nd, param_problem, types};
 use crate::iface::{AddrState, IfIndex, IngressInfo};
 use crate::l2::{L2, L2Context, Verdict};
 use crate::pool::PacketHandle;
@@ -184,7 +184,7 @@ impl<'r> Stack<'r> {
                 return self.drop_pkt(i, pkt, DropReason::BadIcmp);
             }
         }
-        if tentative && !matches!(icmp_type, Some(135 | 136)) {
+        if tentative && !matches!(icmp_type, Some(nd::NEIGHBOR_SOLICIT | nd::NEIGHBOR_ADVERT)) {
             // A tentative address only takes part in duplicate address detection.
             return self.drop_pkt(i, pkt, DropReason::BadDestination);
         }
