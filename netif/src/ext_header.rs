@@ -2,10 +2,10 @@
 //! fixed header to the upper-layer header, hop-by-hop and destination options (§4.2), and the
 //! routing header's Segments Left rule (§4.4).
 //!
-//! Header numbers are smoltcp's [`IpProtocol`] variants (`HopByHop` 0, `Ipv6Route` 43,
-//! `Ipv6Frag` 44, `Ipv6NoNxt` 59, `Ipv6Opts` 60) and option types smoltcp's
-//! [`Ipv6OptionType`] with its [`Ipv6OptionFailureType`] (the two high-order bits). Field
-//! offsets are in [`field`]. The fragment header is not walked (the core does not reassemble
+//! Header numbers are [`NextHeader`] and option types [`OptionType`] with the
+//! [`OptionAction`] of their two high-order bits (small enums rather than smoltcp's
+//! `IpProtocol` and `Ipv6OptionType`, whose conversions cost the board about 300 bytes of
+//! flash here; a test checks every value against smoltcp's). Field offsets are in [`field`]. The fragment header is not walked (the core does not reassemble
 //! IPv6 fragments): its number is handed on like an upper-layer protocol, and local delivery
 //! answers it as an unrecognised next header.
 //!
@@ -13,8 +13,6 @@
 //! buffer ends the walk with [`DropReason::Truncated`] or [`DropReason::BadExtensionHeader`],
 //! never a panic. Headers are read field by field, as far as the decision needs: a routing
 //! header with Segments Left 0 is skipped by its length without reading its data.
-
-use smoltcp::wire::{IpProtocol, Ipv6OptionFailureType, Ipv6OptionType};
 
 use crate::icmp::param_problem;
 use crate::stats::DropReason;
@@ -47,6 +45,116 @@ pub mod field {
     pub const OPTION_DATA: usize = 2;
 }
 
+/// The Next Header values the walk acts on (IANA protocol numbers); the rest are `Unknown`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextHeader {
+    /// Hop-by-hop options (0).
+    HopByHop,
+    /// Routing header (43).
+    Routing,
+    /// Fragment header (44).
+    Fragment,
+    /// No next header (59).
+    NoNextHeader,
+    /// Destination options (60).
+    DestinationOptions,
+    /// Anything else: an upper-layer protocol, or a header the walk does not know.
+    Unknown(u8),
+}
+
+impl From<u8> for NextHeader {
+    #[inline]
+    fn from(v: u8) -> Self {
+        match v {
+            0 => NextHeader::HopByHop,
+            43 => NextHeader::Routing,
+            44 => NextHeader::Fragment,
+            59 => NextHeader::NoNextHeader,
+            60 => NextHeader::DestinationOptions,
+            v => NextHeader::Unknown(v),
+        }
+    }
+}
+
+impl From<NextHeader> for u8 {
+    #[inline]
+    fn from(v: NextHeader) -> u8 {
+        match v {
+            NextHeader::HopByHop => 0,
+            NextHeader::Routing => 43,
+            NextHeader::Fragment => 44,
+            NextHeader::NoNextHeader => 59,
+            NextHeader::DestinationOptions => 60,
+            NextHeader::Unknown(v) => v,
+        }
+    }
+}
+
+/// Option types of hop-by-hop and destination options headers the walk knows (RFC 8200
+/// §4.2, RFC 2711).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionType {
+    /// One byte of padding (type byte only).
+    Pad1,
+    /// Padding of 2 + length bytes.
+    PadN,
+    /// Router Alert.
+    RouterAlert,
+    /// Anything else.
+    Unknown(u8),
+}
+
+impl From<u8> for OptionType {
+    #[inline]
+    fn from(v: u8) -> Self {
+        match v {
+            0 => OptionType::Pad1,
+            1 => OptionType::PadN,
+            5 => OptionType::RouterAlert,
+            v => OptionType::Unknown(v),
+        }
+    }
+}
+
+impl From<OptionType> for u8 {
+    #[inline]
+    fn from(v: OptionType) -> u8 {
+        match v {
+            OptionType::Pad1 => 0,
+            OptionType::PadN => 1,
+            OptionType::RouterAlert => 5,
+            OptionType::Unknown(v) => v,
+        }
+    }
+}
+
+/// What a node does with an option it does not recognise: the two high-order bits of the
+/// option type (RFC 8200 §4.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionAction {
+    /// 00: skip the option.
+    Skip,
+    /// 01: discard the packet.
+    Discard,
+    /// 10: discard and send Parameter Problem code 2, even to a multicast destination.
+    DiscardSendAll,
+    /// 11: discard and send Parameter Problem code 2 unless the destination is multicast.
+    DiscardSendUnicast,
+}
+
+impl OptionType {
+    /// The action bits of this type.
+    #[inline]
+    pub fn action(self) -> OptionAction {
+        match u8::from(self) >> 6 {
+            0 => OptionAction::Skip,
+            1 => OptionAction::Discard,
+            2 => OptionAction::DiscardSendAll,
+            _ => OptionAction::DiscardSendUnicast,
+        }
+    }
+}
+
 /// Length in bytes of a header whose Hdr Ext Len field is `length_field`.
 pub fn header_len(length_field: u8) -> usize {
     (usize::from(length_field) + 1) * 8
@@ -59,7 +167,7 @@ const ROUTER_ALERT_LEN: usize = 2;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Upper {
     /// Upper-layer protocol and its offset.
-    At(IpProtocol, usize),
+    At(u8, usize),
     /// Drop silently (counted).
     Drop(DropReason),
     /// Drop and answer Parameter Problem (code, pointer).
@@ -79,8 +187,8 @@ pub(crate) fn options_header(d: &[u8], off: usize, dst_multicast: bool) -> Resul
         .ok_or(Upper::Drop(DropReason::Truncated))?;
     let mut i = off + field::OPTIONS;
     while i < end {
-        let ty = Ipv6OptionType::from(*d.get(i + field::OPTION_TYPE).ok_or(bad)?);
-        if ty == Ipv6OptionType::Pad1 {
+        let ty = OptionType::from(*d.get(i + field::OPTION_TYPE).ok_or(bad)?);
+        if ty == OptionType::Pad1 {
             i += 1; // Pad1 is the type byte alone
             continue;
         }
@@ -93,15 +201,15 @@ pub(crate) fn options_header(d: &[u8], off: usize, dst_multicast: bool) -> Resul
             return Err(Upper::Drop(DropReason::BadExtensionHeader));
         }
         match ty {
-            Ipv6OptionType::PadN => {}
+            OptionType::PadN => {}
             // Nothing to intercept without MLD.
-            Ipv6OptionType::RouterAlert if olen == ROUTER_ALERT_LEN => {}
-            _ => match Ipv6OptionFailureType::from(ty) {
-                Ipv6OptionFailureType::Skip => {}
-                Ipv6OptionFailureType::Discard => {
+            OptionType::RouterAlert if olen == ROUTER_ALERT_LEN => {}
+            _ => match ty.action() {
+                OptionAction::Skip => {}
+                OptionAction::Discard => {
                     return Err(Upper::Drop(DropReason::BadExtensionHeader));
                 }
-                Ipv6OptionFailureType::DiscardSendUnicast if dst_multicast => {
+                OptionAction::DiscardSendUnicast if dst_multicast => {
                     return Err(Upper::Drop(DropReason::BadExtensionHeader));
                 }
                 _ => {
@@ -120,12 +228,12 @@ pub(crate) fn walk_to_upper(d: &[u8], first: u8, dst_multicast: bool) -> Upper {
     let mut off = IPV6_HEADER_LEN;
     let mut next_ptr = IPV6_NEXT_HEADER; // offset of the byte that named `next`
     for n in 0..MAX_EXT_HEADERS {
-        match IpProtocol::from(next) {
-            IpProtocol::HopByHop if n > 0 => {
+        match NextHeader::from(next) {
+            NextHeader::HopByHop if n > 0 => {
                 // Hop-by-hop options only right after the fixed header (RFC 8200 §4.1).
                 return Upper::Problem(param_problem::UNRECOGNIZED_NEXT_HEADER, next_ptr as u32);
             }
-            IpProtocol::HopByHop | IpProtocol::Ipv6Opts => {
+            NextHeader::HopByHop | NextHeader::DestinationOptions => {
                 match options_header(d, off, dst_multicast) {
                     Ok(len) => {
                         next_ptr = off;
@@ -138,7 +246,7 @@ pub(crate) fn walk_to_upper(d: &[u8], first: u8, dst_multicast: bool) -> Upper {
                     Err(u) => return u,
                 }
             }
-            IpProtocol::Ipv6Route => {
+            NextHeader::Routing => {
                 let (Some(&nh), Some(&l), Some(&segs_left)) = (
                     d.get(off + field::NEXT_HEADER),
                     d.get(off + field::LENGTH),
@@ -157,7 +265,7 @@ pub(crate) fn walk_to_upper(d: &[u8], first: u8, dst_multicast: bool) -> Upper {
                 next = nh;
                 off += header_len(l);
             }
-            upper => return Upper::At(upper, off),
+            _ => return Upper::At(next, off),
         }
     }
     Upper::Drop(DropReason::BadExtensionHeader)
@@ -168,8 +276,8 @@ pub(crate) fn next_header_ptr(d: &[u8], first: u8, target: usize) -> u32 {
     let (mut off, mut ptr, mut next) = (IPV6_HEADER_LEN, IPV6_NEXT_HEADER, first);
     for _ in 0..MAX_EXT_HEADERS {
         let walked = matches!(
-            IpProtocol::from(next),
-            IpProtocol::HopByHop | IpProtocol::Ipv6Route | IpProtocol::Ipv6Opts
+            NextHeader::from(next),
+            NextHeader::HopByHop | NextHeader::Routing | NextHeader::DestinationOptions
         );
         if off >= target || !walked {
             break;

@@ -5,7 +5,8 @@ use std::vec::Vec;
 
 use smoltcp::wire::{
     IpProtocol, Ipv6ExtHeader, Ipv6FragmentHeader, Ipv6HopByHopHeader, Ipv6HopByHopRepr,
-    Ipv6OptionRepr, Ipv6OptionRouterAlert, Ipv6RoutingHeader, Ipv6RoutingType,
+    Ipv6OptionFailureType, Ipv6OptionRepr, Ipv6OptionRouterAlert, Ipv6OptionType,
+    Ipv6RoutingHeader, Ipv6RoutingType,
 };
 
 use super::*;
@@ -80,7 +81,7 @@ struct Case {
 }
 
 fn at(p: IpProtocol, off: usize) -> Upper {
-    Upper::At(p, off)
+    Upper::At(u8::from(p), off)
 }
 
 fn cases() -> Vec<Case> {
@@ -335,5 +336,37 @@ fn vectors_agree_with_smoltcp() {
         (UDP, IpProtocol::Udp),
     ] {
         assert_eq!(IpProtocol::from(raw), p);
+    }
+}
+
+/// Our small enums name the values smoltcp names, both ways, for every byte.
+#[test]
+fn enums_agree_with_smoltcp() {
+    for (ours, theirs) in [
+        (NextHeader::HopByHop, IpProtocol::HopByHop),
+        (NextHeader::Routing, IpProtocol::Ipv6Route),
+        (NextHeader::Fragment, IpProtocol::Ipv6Frag),
+        (NextHeader::NoNextHeader, IpProtocol::Ipv6NoNxt),
+        (NextHeader::DestinationOptions, IpProtocol::Ipv6Opts),
+    ] {
+        assert_eq!(u8::from(ours), u8::from(theirs));
+    }
+    for (ours, theirs) in [
+        (OptionType::Pad1, Ipv6OptionType::Pad1),
+        (OptionType::PadN, Ipv6OptionType::PadN),
+        (OptionType::RouterAlert, Ipv6OptionType::RouterAlert),
+    ] {
+        assert_eq!(u8::from(ours), u8::from(theirs));
+    }
+    for b in 0..=u8::MAX {
+        assert_eq!(u8::from(NextHeader::from(b)), b);
+        assert_eq!(u8::from(OptionType::from(b)), b);
+        let theirs = match Ipv6OptionFailureType::from(b) {
+            Ipv6OptionFailureType::Skip => OptionAction::Skip,
+            Ipv6OptionFailureType::Discard => OptionAction::Discard,
+            Ipv6OptionFailureType::DiscardSendAll => OptionAction::DiscardSendAll,
+            Ipv6OptionFailureType::DiscardSendUnicast => OptionAction::DiscardSendUnicast,
+        };
+        assert_eq!(OptionType::from(b).action(), theirs, "{b}");
     }
 }

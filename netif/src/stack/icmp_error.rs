@@ -103,7 +103,7 @@ impl<'r> Stack<'r> {
         }
         let d = self.pool.data(pkt);
         // An ICMPv6 error (type < 128), or one we cannot see the type of, gets no answer.
-        !matches!(walk_to_upper(d, h.next, false), Upper::At(IpProtocol::Icmpv6, off) if d.get(off).is_none_or(|&t| t < 128))
+        !matches!(walk_to_upper(d, h.next, false), Upper::At(p, off) if p == u8::from(IpProtocol::Icmpv6) && d.get(off).is_none_or(|&t| t < 128))
     }
 
     /// The L2 could not resolve the next hop of `pkt`: count it and send Destination

@@ -4,7 +4,7 @@
 use smoltcp::wire::IpProtocol;
 
 use super::{Hdr, LocalDelivery, Match, Outcome, Stack};
-use crate::ext_header::{self, IPV6_HEADER_LEN, Upper, options_header, walk_to_upper};
+use crate::ext_header::{self, IPV6_HEADER_LEN, NextHeader, Upper, options_header, walk_to_upper};
 use crate::icmp::{self, IcmpError, nd, param_problem, types};
 use crate::iface::{AddrState, IfIndex, IngressInfo};
 use crate::l2::{L2, L2Context, Verdict};
@@ -70,7 +70,7 @@ impl<'r> Stack<'r> {
             return self.drop_pkt(i, pkt, DropReason::BadHeader);
         };
         let total = IPV6_HEADER_LEN + h.payload_len;
-        if h.payload_len == 0 && h.next == u8::from(IpProtocol::HopByHop) {
+        if h.payload_len == 0 && NextHeader::from(h.next) == NextHeader::HopByHop {
             // A jumbogram (RFC 2675): not supported on these links.
             return self.drop_pkt(i, pkt, DropReason::BadExtensionHeader);
         }
@@ -119,7 +119,7 @@ impl<'r> Stack<'r> {
         }
 
         // Hop-by-hop options are examined by every node on the path (RFC 8200 §4.3).
-        if h.next == u8::from(IpProtocol::HopByHop) {
+        if NextHeader::from(h.next) == NextHeader::HopByHop {
             if truncated {
                 return self.drop_pkt(i, pkt, DropReason::TooBigForBuffer);
             }
@@ -169,7 +169,7 @@ impl<'r> Stack<'r> {
             Upper::At(p, o) => (p, o),
             u => return self.upper_error(now, i, pkt, h, u),
         };
-        let icmp = proto == IpProtocol::Icmpv6;
+        let icmp = proto == u8::from(IpProtocol::Icmpv6);
         let icmp_type = if icmp {
             self.pool.data(&pkt).get(off).copied()
         } else {
@@ -188,7 +188,7 @@ impl<'r> Stack<'r> {
             // A tentative address only takes part in duplicate address detection.
             return self.drop_pkt(i, pkt, DropReason::BadDestination);
         }
-        let udp_port = if proto == IpProtocol::Udp {
+        let udp_port = if proto == u8::from(IpProtocol::Udp) {
             let d = self.pool.data(&pkt);
             d.get(off + 2..off + 4)
                 .map(|p| u16::from_be_bytes([p[0], p[1]]))
@@ -202,7 +202,7 @@ impl<'r> Stack<'r> {
                         icmp_type.is_some_and(|t| (first..=last).contains(&t))
                     }
                     Match::Udp(port) => udp_port == Some(port),
-                    Match::Protocol(p) => p == u8::from(proto),
+                    Match::Protocol(p) => p == proto,
                 }
         });
         if let Some(e) = handler.copied() {
@@ -212,26 +212,27 @@ impl<'r> Stack<'r> {
                 iface: i,
                 packet: pkt,
                 upper_offset: off,
-                protocol: u8::from(proto),
+                protocol: proto,
             });
         }
         match (proto, icmp_type) {
             (_, Some(types::ECHO_REQUEST)) => self.echo_reply(now, i, pkt, h, off),
-            (IpProtocol::Ipv6NoNxt, _) => {
+            (p, _) if NextHeader::from(p) == NextHeader::NoNextHeader => {
                 // No Next Header: nothing to deliver.
                 self.count_delivered(i);
                 self.pool.free(pkt);
                 Outcome::Delivered
             }
             (_, Some(_)) => self.drop_pkt(i, pkt, DropReason::NoHandler),
-            (IpProtocol::Tcp | IpProtocol::Udp, _) => self.error_and_drop(
-                now,
-                i,
-                pkt,
-                h,
-                IcmpError::DstUnreachable(4),
-                DropReason::NoHandler,
-            ),
+            (p, _) if p == u8::from(IpProtocol::Tcp) || p == u8::from(IpProtocol::Udp) => self
+                .error_and_drop(
+                    now,
+                    i,
+                    pkt,
+                    h,
+                    IcmpError::DstUnreachable(4),
+                    DropReason::NoHandler,
+                ),
             _ => {
                 // Unrecognised next header: point at the field that named it.
                 let ptr = ext_header::next_header_ptr(self.pool.data(&pkt), h.next, off);
