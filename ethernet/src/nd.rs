@@ -7,40 +7,30 @@
 //! ICMPv6 checksum was already verified by the core. It copies what it needs out of the
 //! packet, so the buffer can be freed before the stack acts.
 //!
-//! Messages we send are emitted with smoltcp's `NdiscRepr` (and the RFC 4191 option from
-//! [`crate::wire::RouteInfo`]) into a pool buffer with room in front for the Ethernet header.
+//! Messages we send ([`Outgoing`]) are written by hand (see [`Outgoing::buffer_len`] and its
+//! `emit`; a test checks their bytes against smoltcp's `NdiscRepr`), followed by the RFC 4191
+//! options from [`crate::wire::RouteInfo`], into a pool buffer with room in front for the
+//! Ethernet header, by netif's one ICMPv6 builder ([`netif::icmp::build_message`]). The ND
+//! code points are netif's ([`netif::icmp::nd`]).
 
 use core::fmt;
 use core::net::Ipv6Addr;
 
 use heapless::Vec;
+use netif::icmp::nd::{OPT_MTU, OPT_PREFIX_INFO as OPT_PREFIX, OPT_SLLAO, OPT_TLLAO};
 use netif::{PacketHandle, PacketPool};
-use smoltcp::wire::{
-    EthernetAddress, IpProtocol, NdiscNeighborFlags, NdiscOption, NdiscPrefixInfoFlags,
-};
+use smoltcp::wire::{EthernetAddress, NdiscNeighborFlags, NdiscOption, NdiscPrefixInfoFlags};
 
 use crate::wire::{Mac, RouteInfo};
 
-/// ICMPv6 type of a Router Solicitation.
-pub const ROUTER_SOLICIT: u8 = 133;
-/// ICMPv6 type of a Router Advertisement.
-pub const ROUTER_ADVERT: u8 = 134;
-/// ICMPv6 type of a Neighbor Solicitation.
-pub const NEIGHBOR_SOLICIT: u8 = 135;
-/// ICMPv6 type of a Neighbor Advertisement.
-pub const NEIGHBOR_ADVERT: u8 = 136;
-/// ICMPv6 type of a Redirect.
-pub const REDIRECT: u8 = 137;
+pub use netif::icmp::nd::{
+    NEIGHBOR_ADVERT, NEIGHBOR_SOLICIT, REDIRECT, ROUTER_ADVERT, ROUTER_SOLICIT,
+};
 
 /// Prefix Information Options kept from one RA.
 pub const MAX_PREFIXES: usize = 4;
 /// Route Information Options kept from one RA.
 pub const MAX_ROUTES: usize = 4;
-
-const OPT_SLLAO: u8 = 1;
-const OPT_TLLAO: u8 = 2;
-const OPT_PREFIX: u8 = 3;
-const OPT_MTU: u8 = 5;
 
 /// Why a received ND message is invalid (each has an [`crate::NdStats`] counter).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,7 +172,7 @@ impl NdMessage {
             REDIRECT => 40,
             _ => return Err(NdError::NotNd),
         };
-        if hop_limit != 255 {
+        if hop_limit != netif::icmp::nd::HOP_LIMIT {
             return Err(NdError::HopLimit);
         }
         if icmp.get(1) != Some(&0) {
@@ -280,14 +270,14 @@ impl NdMessage {
             NEIGHBOR_ADVERT => {
                 let target = addr16(body).ok_or(NdError::Length)?;
                 let flags = icmp.get(4).copied().unwrap_or(0);
-                let solicited = flags & 0x40 != 0;
+                let solicited = flags & netif::icmp::nd::NA_SOLICITED != 0;
                 if target.is_multicast() || (dst.is_multicast() && solicited) {
                     return Err(NdError::Invalid);
                 }
                 Ok(NdMessage::NeighborAdvert {
-                    router: flags & 0x80 != 0,
+                    router: flags & netif::icmp::nd::NA_ROUTER != 0,
                     solicited,
-                    override_: flags & 0x20 != 0,
+                    override_: flags & netif::icmp::nd::NA_OVERRIDE != 0,
                     target,
                     tllao,
                 })
@@ -445,40 +435,25 @@ pub fn build(
     msg: &Outgoing<'_>,
 ) -> Option<PacketHandle> {
     let icmp_len = msg.buffer_len();
-    let h = pool.alloc().ok()?;
-    let ok = match pool.append(&h, 40 + icmp_len) {
-        Ok(buf) => {
-            buf.fill(0);
-            let (ip, icmp) = buf.split_at_mut(40);
-            netif::icmp::write_ipv6_header(
-                ip,
-                0,
-                icmp_len as u16,
-                IpProtocol::Icmpv6,
-                255,
-                src,
-                dst,
-            );
-            let base = msg.base_len();
-            let mut ok = msg.emit(icmp);
-            if let Outgoing::Ra { routes, .. } = msg {
-                let mut off = base;
-                for r in routes.iter() {
-                    ok &= icmp.get_mut(off..).is_some_and(|o| r.emit(o).is_ok());
-                    off += r.buffer_len();
-                }
+    let mut write = |icmp: &mut [u8]| {
+        let mut ok = msg.emit(icmp);
+        if let Outgoing::Ra { routes, .. } = msg {
+            let mut off = msg.base_len();
+            for r in routes.iter() {
+                ok &= icmp.get_mut(off..).is_some_and(|o| r.emit(o).is_ok());
+                off += r.buffer_len();
             }
-            netif::icmp::fill_checksum(icmp, src, dst);
-            ok
         }
-        Err(_) => false,
+        ok.then_some(icmp_len)
     };
-    if ok {
-        Some(h)
-    } else {
-        pool.free(h);
-        None
-    }
+    netif::icmp::build_message(
+        pool,
+        src,
+        dst,
+        netif::icmp::nd::HOP_LIMIT,
+        icmp_len,
+        &mut write,
+    )
 }
 
 #[cfg(test)]

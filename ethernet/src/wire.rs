@@ -169,8 +169,8 @@ impl From<RoutePreference> for u8 {
     }
 }
 
-/// NDP option type of the Route Information Option.
-pub const RIO_TYPE: u8 = 24;
+/// NDP option type of the Route Information Option (netif's, under the name used here).
+pub use netif::icmp::nd::OPT_ROUTE_INFO as RIO_TYPE;
 
 /// A Route Information Option (RFC 4191 §2.3):
 ///

@@ -29,12 +29,17 @@ use core::net::Ipv6Addr;
 use heapless::Deque;
 use l2_15_4::Address;
 use netif::addr::ALL_NODES;
-use netif::icmp;
-use netif::pool::PacketPool;
+use netif::icmp::{
+    self,
+    nd::{
+        DUPLICATE_ADDRESS_REQUEST, NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NEIGHBOR_ADVERT,
+        NEIGHBOR_SOLICIT, OPT_ARO, OPT_PREFIX_INFO, OPT_SLLAO, OPT_TLLAO, ROUTER_ADVERT,
+        ROUTER_SOLICIT,
+    },
+};
 use netif::stack::IfaceError;
 use netif::{Duration, HandlerId, IfIndex, Instant, LocalDelivery, Match, Stack};
 use sixlo::nd::{AbroRepr, AroRepr, DaKind, DaRepr, SixCoRepr, Status};
-use smoltcp::wire::IpProtocol;
 
 use crate::config::Config;
 use crate::registry::RegisterOutcome;
@@ -50,14 +55,6 @@ pub const MIN_DELAY_BETWEEN_RAS: Duration = Duration::from_secs(10);
 pub const PENDING_RAS: usize = 8;
 /// Solicited RAs allowed per second (burst of the same size), against RS floods.
 pub const SOLICITED_RA_RATE: u32 = 10;
-
-const ICMP_RS: u8 = 133;
-const ICMP_RA: u8 = 134;
-const ICMP_NS: u8 = 135;
-const ICMP_NA: u8 = 136;
-const OPT_SLLAO: u8 = 1;
-const OPT_TLLAO: u8 = 2;
-const OPT_PIO: u8 = 3;
 
 /// Counters of the 6LBR role.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -162,7 +159,7 @@ fn parse_opts(mut o: &[u8]) -> Option<Opts> {
                     _ => return None,
                 };
             }
-            sixlo::nd::OPT_ARO => out.aro = Some(AroRepr::parse(opt).ok()?),
+            OPT_ARO => out.aro = Some(AroRepr::parse(opt).ok()?),
             _ => {}
         }
         o = o.get(len..)?;
@@ -225,15 +222,15 @@ impl Lbr {
     ) -> Result<(), IfaceError> {
         let h = stack.register_handler(
             Match::Icmpv6 {
-                first: ICMP_RS,
-                last: ICMP_NA,
+                first: ROUTER_SOLICIT,
+                last: NEIGHBOR_ADVERT,
             },
             Some(i),
         )?;
         let dar = stack.register_handler(
             Match::Icmpv6 {
-                first: sixlo::nd::ICMPV6_DAR,
-                last: sixlo::nd::ICMPV6_DAR,
+                first: DUPLICATE_ADDRESS_REQUEST,
+                last: DUPLICATE_ADDRESS_REQUEST,
             },
             Some(i),
         )?;
@@ -347,10 +344,10 @@ impl Lbr {
         }
         let frame_src = crate::wpan::from_link(&ll_src);
         match ty {
-            ICMP_RS => {
+            ROUTER_SOLICIT => {
                 self.stats.rx_rs += 1;
                 let opts = icmp.get(8..).and_then(parse_opts);
-                let (true, 0, Some(opts)) = (hl == 255, code, opts) else {
+                let (true, 0, Some(opts)) = (hl == icmp::nd::HOP_LIMIT, code, opts) else {
                     self.stats.rx_invalid += 1;
                     return;
                 };
@@ -366,11 +363,13 @@ impl Lbr {
                     _ => self.stats.ra_rate_limited += 1,
                 }
             }
-            ICMP_NS => {
+            NEIGHBOR_SOLICIT => {
                 self.stats.rx_ns += 1;
                 let target = icmp.get(8..24).and_then(addr16);
                 let opts = icmp.get(24..).and_then(parse_opts);
-                let (true, 0, Some(target), Some(opts)) = (hl == 255, code, target, opts) else {
+                let (true, 0, Some(target), Some(opts)) =
+                    (hl == icmp::nd::HOP_LIMIT, code, target, opts)
+                else {
                     self.stats.rx_invalid += 1;
                     return;
                 };
@@ -413,7 +412,7 @@ impl Lbr {
                     self.stats.rx_ns_not_ours += 1;
                 }
             }
-            sixlo::nd::ICMPV6_DAR => {
+            DUPLICATE_ADDRESS_REQUEST => {
                 self.stats.rx_dar += 1;
                 let Ok(dar) = DaRepr::parse(icmp) else {
                     self.stats.rx_invalid += 1;
@@ -550,11 +549,13 @@ impl Lbr {
         src: Ipv6Addr,
         dst: Ipv6Addr,
         ll: Address,
-        write: impl FnOnce(&mut [u8]) -> Option<usize>,
+        write: &mut dyn FnMut(&mut [u8]) -> Option<usize>,
         icmp_max: usize,
     ) -> bool {
         let Some(i) = self.iface else { return false };
-        let Some(h) = build(stack.pool_mut(), &src, &dst, icmp_max, write) else {
+        let pool = stack.pool_mut();
+        let Some(h) = icmp::build_message(pool, &src, &dst, icmp::nd::HOP_LIMIT, icmp_max, write)
+        else {
             self.stats.no_buffer += 1;
             return false;
         };
@@ -589,17 +590,18 @@ impl Lbr {
         let prefix = cfg.mesh_prefix_addr();
         let br = netif::addr::with_iid(prefix, our_iid(cfg));
         let ra = &cfg.ra;
-        let write = |b: &mut [u8]| -> Option<usize> {
+        let mut write = |b: &mut [u8]| -> Option<usize> {
             let [l0, l1] = ra.router_lifetime_s.to_be_bytes();
+            let ty = ROUTER_ADVERT;
             b.get_mut(..16)?
-                .copy_from_slice(&[ICMP_RA, 0, 0, 0, 64, 0, l0, l1, 0, 0, 0, 0, 0, 0, 0, 0]);
+                .copy_from_slice(&[ty, 0, 0, 0, 64, 0, l0, l1, 0, 0, 0, 0, 0, 0, 0, 0]);
             let mut off = 16;
             let (o, n) = lla_option(OPT_SLLAO, &our);
             b.get_mut(off..off + n)?.copy_from_slice(o.get(..n)?);
             off += n;
             let pio = b.get_mut(off..off + 32)?;
             pio.fill(0);
-            pio[0] = OPT_PIO;
+            pio[0] = OPT_PREFIX_INFO;
             pio[1] = 4;
             pio[2] = 64;
             pio[3] = 0x40; // A=1, L=0
@@ -623,7 +625,7 @@ impl Lbr {
             off += abro.emit(b.get_mut(off..)?).ok()?;
             Some(off)
         };
-        self.send(stack, now, src, to, ll, write, 16 + 16 + 32 + 24 + 24);
+        self.send(stack, now, src, to, ll, &mut write, 16 + 16 + 32 + 24 + 24);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -652,11 +654,11 @@ impl Lbr {
             .iface(i)
             .and_then(|x| crate::wpan::from_link(&x.ll_addr()));
         let solicited = !to.is_multicast();
-        let write = |b: &mut [u8]| -> Option<usize> {
+        let mut write = |b: &mut [u8]| -> Option<usize> {
             // R=1 (we route), S when answering a unicast solicitation, O=1.
-            let flags = 0x80 | if solicited { 0x40 } else { 0 } | 0x20;
+            let flags = NA_ROUTER | if solicited { NA_SOLICITED } else { 0 } | NA_OVERRIDE;
             b.get_mut(..8)?
-                .copy_from_slice(&[ICMP_NA, 0, 0, 0, flags, 0, 0, 0]);
+                .copy_from_slice(&[NEIGHBOR_ADVERT, 0, 0, 0, flags, 0, 0, 0]);
             b.get_mut(8..24)?.copy_from_slice(&target.octets());
             let mut off = 24;
             if tllao && let Some(our) = our {
@@ -669,7 +671,7 @@ impl Lbr {
             }
             Some(off)
         };
-        if self.send(stack, now, src, to, ll, write, 24 + 16 + 40) {
+        if self.send(stack, now, src, to, ll, &mut write, 24 + 16 + 40) {
             self.stats.tx_na += 1;
         }
     }
@@ -692,8 +694,8 @@ impl Lbr {
         let Some(src) = mesh_src.or_else(|| Self::our_ll(stack, i)) else {
             return;
         };
-        let write = |b: &mut [u8]| dac.emit(b).ok();
-        if self.send(stack, now, src, to, ll, write, dac.buffer_len()) {
+        let mut write = |b: &mut [u8]| dac.emit(b).ok();
+        if self.send(stack, now, src, to, ll, &mut write, dac.buffer_len()) {
             self.stats.tx_dac += 1;
         }
     }
@@ -705,34 +707,4 @@ pub fn our_iid(cfg: &Config) -> [u8; 8] {
     netif::LinkAddr::ieee802154_extended(cfg.eui64)
         .to_iid()
         .unwrap_or(cfg.eui64)
-}
-
-/// Build `src → dst` (hop limit 255, ICMPv6) with a message `write` fills (at most
-/// `icmp_max` bytes); checksum filled. `None` when the pool is empty or `write` fails.
-fn build(
-    pool: &mut PacketPool<'_>,
-    src: &Ipv6Addr,
-    dst: &Ipv6Addr,
-    icmp_max: usize,
-    write: impl FnOnce(&mut [u8]) -> Option<usize>,
-) -> Option<netif::PacketHandle> {
-    let h = pool.alloc().ok()?;
-    let ok = (|| {
-        let buf = pool.append(&h, 40 + icmp_max).ok()?;
-        buf.fill(0);
-        let (_, icmp) = buf.split_at_mut_checked(40)?;
-        let n = write(icmp)?;
-        let icmp = icmp.get_mut(..n)?;
-        icmp::fill_checksum(icmp, src, dst);
-        let ip = pool.data_mut(&h).get_mut(..40)?;
-        icmp::write_ipv6_header(ip, 0, n as u16, IpProtocol::Icmpv6, 255, src, dst);
-        pool.truncate(&h, 40 + n);
-        Some(())
-    })();
-    if ok.is_some() {
-        Some(h)
-    } else {
-        pool.free(h);
-        None
-    }
 }

@@ -9,7 +9,8 @@
 use core::net::Ipv6Addr;
 
 use heapless::Deque;
-use netif::{HandlerId, IfIndex, Instant, LocalDelivery, Match, PacketPool, Stack, icmp};
+use netif::icmp::{self, types};
+use netif::{HandlerId, IfIndex, Instant, LocalDelivery, Match, PacketPool, Stack};
 use smoltcp::wire::IpProtocol;
 
 /// Echo identifier of every request we send ("SG").
@@ -18,9 +19,6 @@ pub const ECHO_ID: u16 = 0x5347;
 pub const PING_REPLIES: usize = 4;
 /// Hop limit of our echo requests.
 pub const PING_HOP_LIMIT: u8 = 64;
-
-const ECHO_REQUEST: u8 = 128;
-const ECHO_REPLY: u8 = 129;
 
 /// What came back for one of our echo requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,12 +89,16 @@ impl Pinger {
     pub fn attach(&mut self, stack: &mut Stack<'_>) -> Result<(), netif::stack::IfaceError> {
         let r = stack.register_handler(
             Match::Icmpv6 {
-                first: ECHO_REPLY,
-                last: ECHO_REPLY,
+                first: types::ECHO_REPLY,
+                last: types::ECHO_REPLY,
             },
             None,
         )?;
-        let e = stack.register_handler(Match::Icmpv6 { first: 1, last: 4 }, None)?;
+        let errors = Match::Icmpv6 {
+            first: types::DST_UNREACHABLE,
+            last: types::PARAM_PROBLEM,
+        };
+        let e = stack.register_handler(errors, None)?;
         self.handlers = Some((r, e));
         Ok(())
     }
@@ -185,7 +187,7 @@ fn parse(pkt: &[u8], upper: usize, now: Instant) -> Option<PingReply> {
     let from: [u8; 16] = pkt.get(8..24)?.try_into().ok()?;
     let icmp = pkt.get(upper..)?;
     let (&[t, code, _, _], rest) = icmp.split_first_chunk::<4>()?;
-    if t == ECHO_REPLY {
+    if t == types::ECHO_REPLY {
         let (&[i0, i1, s0, s1], data) = rest.split_first_chunk::<4>()?;
         if u16::from_be_bytes([i0, i1]) != ECHO_ID {
             return None;
@@ -204,7 +206,7 @@ fn parse(pkt: &[u8], upper: usize, now: Instant) -> Option<PingReply> {
         return None;
     }
     let (&[qt, _, _, _, i0, i1, s0, s1], _) = quoted.get(40..)?.split_first_chunk::<8>()?;
-    if qt != ECHO_REQUEST || u16::from_be_bytes([i0, i1]) != ECHO_ID {
+    if qt != types::ECHO_REQUEST || u16::from_be_bytes([i0, i1]) != ECHO_ID {
         return None;
     }
     Some(PingReply::Error {
@@ -222,36 +224,19 @@ fn build_echo(
     seq: u16,
     size: u16,
 ) -> Option<netif::PacketHandle> {
-    let h = pool.alloc().ok()?;
     let icmp_len = 8 + usize::from(size);
-    let ok = (|| {
-        let buf = pool.append(&h, 40 + icmp_len).ok()?;
-        let (ip, icmp) = buf.split_at_mut_checked(40)?;
+    u16::try_from(icmp_len).ok()?;
+    let mut write = |icmp: &mut [u8]| {
         let (head, data) = icmp.split_first_chunk_mut::<8>()?;
         let [i0, i1] = ECHO_ID.to_be_bytes();
         let [s0, s1] = seq.to_be_bytes();
-        *head = [ECHO_REQUEST, 0, 0, 0, i0, i1, s0, s1];
+        *head = [types::ECHO_REQUEST, 0, 0, 0, i0, i1, s0, s1];
         for (k, b) in data.iter_mut().enumerate() {
             *b = k as u8;
         }
-        icmp::fill_checksum(icmp, src, dst);
-        icmp::write_ipv6_header(
-            ip,
-            0,
-            u16::try_from(icmp_len).ok()?,
-            IpProtocol::Icmpv6,
-            PING_HOP_LIMIT,
-            src,
-            dst,
-        );
-        Some(())
-    })();
-    if ok.is_some() {
-        Some(h)
-    } else {
-        pool.free(h);
-        None
-    }
+        Some(icmp_len)
+    };
+    icmp::build_message(pool, src, dst, PING_HOP_LIMIT, icmp_len, &mut write)
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ pub mod checksum;
 pub mod config;
 pub mod dummy;
 pub mod event;
+pub mod ext_header;
 pub mod icmp;
 pub mod iface;
 pub mod l2;

@@ -14,16 +14,11 @@ use netif::time::{Duration, Instant};
 use crate::buf::{Reader, Writer};
 use crate::context::Context;
 
-/// ND option type of the (E)ARO.
-pub const OPT_ARO: u8 = 33;
-/// ND option type of the 6CO.
-pub const OPT_6CO: u8 = 34;
-/// ND option type of the ABRO.
-pub const OPT_ABRO: u8 = 35;
-/// ICMPv6 type of a Duplicate Address Request.
-pub const ICMPV6_DAR: u8 = 157;
-/// ICMPv6 type of a Duplicate Address Confirmation.
-pub const ICMPV6_DAC: u8 = 158;
+// The ND code points are netif's (one set for every ND speaker), under the names used here.
+pub use netif::icmp::nd::{
+    DUPLICATE_ADDRESS_CONFIRM as ICMPV6_DAC, DUPLICATE_ADDRESS_REQUEST as ICMPV6_DAR, OPT_6CO,
+    OPT_ABRO, OPT_ARO,
+};
 
 /// Why an option or message could not be parsed or emitted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

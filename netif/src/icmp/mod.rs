@@ -1,5 +1,7 @@
 //! ICMPv6 pieces the core needs: the error-rate token bucket (RFC 4443 §2.4(f)), in-place
-//! construction of error messages and echo replies, and checksum helpers ([`crate::checksum`]).
+//! construction of error messages and echo replies, checksum helpers ([`crate::checksum`]),
+//! the one builder of locally originated messages ([`build_message`], used by ND, the 6LBR
+//! and ping), and the Neighbor Discovery code points ([`nd`]).
 //!
 //! Errors are built around the invoking packet in its own buffer: the packet is truncated so
 //! the whole error fits the IPv6 minimum MTU (RFC 4443 §2.4(c)) and the IPv6 + ICMPv6 headers
@@ -16,6 +18,8 @@ use crate::config::IPV6_MIN_MTU;
 use crate::pool::{BufError, PacketHandle, PacketPool};
 use crate::time::Instant;
 
+pub mod nd;
+
 /// ICMPv6 message types the core itself uses.
 pub mod types {
     /// Destination Unreachable.
@@ -30,6 +34,16 @@ pub mod types {
     pub const ECHO_REQUEST: u8 = 128;
     /// Echo Reply.
     pub const ECHO_REPLY: u8 = 129;
+}
+
+/// Parameter Problem codes (RFC 4443 §3.4).
+pub mod param_problem {
+    /// Erroneous header field encountered.
+    pub const ERRONEOUS_FIELD: u8 = 0;
+    /// Unrecognized Next Header type encountered.
+    pub const UNRECOGNIZED_NEXT_HEADER: u8 = 1;
+    /// Unrecognized IPv6 option encountered.
+    pub const UNRECOGNIZED_OPTION: u8 = 2;
 }
 
 /// An ICMPv6 error the core may send (RFC 4443 §3).
@@ -62,7 +76,8 @@ impl IcmpError {
     pub fn allowed_for_multicast(self) -> bool {
         matches!(
             self,
-            IcmpError::PacketTooBig(_) | IcmpError::ParamProblem(2, _)
+            IcmpError::PacketTooBig(_)
+                | IcmpError::ParamProblem(param_problem::UNRECOGNIZED_OPTION, _)
         )
     }
 }
@@ -174,6 +189,42 @@ pub fn build_error(
         fill_checksum(icmp, src, dst);
     }
     Ok(())
+}
+
+/// Build a locally originated ICMPv6 message `src → dst` in a fresh pool buffer: the IPv6
+/// header (traffic class and flow label 0, `hop_limit`), then the message, which `write` fills
+/// into a zeroed area of `max_len` bytes and whose length it returns; the checksum is filled
+/// in and the packet cut to that length. `None` (the buffer freed) when the pool is empty,
+/// `max_len` does not fit a buffer, or `write` fails.
+///
+/// `write` is a `dyn` closure so that every caller shares one copy of this code.
+pub fn build_message(
+    pool: &mut PacketPool<'_>,
+    src: &Ipv6Addr,
+    dst: &Ipv6Addr,
+    hop_limit: u8,
+    max_len: usize,
+    write: &mut dyn FnMut(&mut [u8]) -> Option<usize>,
+) -> Option<PacketHandle> {
+    let h = pool.alloc().ok()?;
+    let ok = (|| {
+        let buf = pool.append(&h, 40 + max_len).ok()?;
+        buf.fill(0);
+        let (_, icmp) = buf.split_at_mut_checked(40)?;
+        let n = write(icmp)?;
+        let icmp = icmp.get_mut(..n)?;
+        fill_checksum(icmp, src, dst);
+        let ip = pool.data_mut(&h).get_mut(..40)?;
+        write_ipv6_header(ip, 0, n as u16, IpProtocol::Icmpv6, hop_limit, src, dst);
+        pool.truncate(&h, 40 + n);
+        Some(())
+    })();
+    if ok.is_some() {
+        Some(h)
+    } else {
+        pool.free(h);
+        None
+    }
 }
 
 #[cfg(test)]
