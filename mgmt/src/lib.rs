@@ -10,6 +10,8 @@
 //! - [`encode`] builds a whole frame from a header and a body; [`decode`] splits a payload
 //!   into its header and body, keeping the header when the body does not decode so the device
 //!   can still answer with the request's id;
+//! - [`counters`]: the device's counter list (names, fingerprint, count) that `Stats`
+//!   answers carry the values of;
 //! - [`schema_fingerprint`], derived at compile time from the message types ([`schema`]),
 //!   changes whenever any message's definition changes; peers exchange it in the `Hello`
 //!   handshake.
@@ -19,6 +21,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod counters;
 pub mod frame;
 pub mod msg;
 mod reqdec;

@@ -254,14 +254,15 @@ schema_types! {
             abro_version: u32,
         },
         /// One page of [`Request::Stats`]: values only. The device's counter list (each
-        /// counter's layer, interface and name, in a fixed order) is known to the host from the
-        /// firmware sources it is built with; `list` tells whether that list is the device's.
+        /// counter's layer, interface and name, in a fixed order) is [`crate::counters`], which
+        /// the host is built with; `list` tells whether that list is the device's.
         Stats {
             /// Counters in all.
             total: u16,
             /// Index of the first counter of this page.
             start: u16,
-            /// Fingerprint of the device's counter list (`firmware::counters::FINGERPRINT`).
+            /// Fingerprint of the device's counter list
+            /// ([`counters::FINGERPRINT`](crate::counters::FINGERPRINT)).
             list: u32,
             /// The values of counters `start..start + values.len()`.
             values: Vec<u64, VALUES_PER_PAGE>,
