@@ -612,3 +612,6 @@ pub mod samples {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod protocol_doc;
