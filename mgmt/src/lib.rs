@@ -10,17 +10,22 @@
 //! - [`encode`] builds a whole frame from a header and a body; [`decode`] splits a payload
 //!   into its header and body, keeping the header when the body does not decode so the device
 //!   can still answer with the request's id;
-//! - [`schema_fingerprint`] changes whenever any message's encoding changes; peers exchange
-//!   it in the `Hello` handshake.
+//! - [`counters`]: the device's counter list (names, fingerprint, count) that `Stats`
+//!   answers carry the values of;
+//! - [`schema_fingerprint`], derived at compile time from the message types ([`schema`]),
+//!   changes whenever any message's definition changes; peers exchange it in the `Hello`
+//!   handshake.
 #![no_std]
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod counters;
 pub mod frame;
 pub mod msg;
 mod reqdec;
+pub mod schema;
 pub mod wire;
 
 pub use frame::{
@@ -303,64 +308,15 @@ fn decode_body(h: Header, body: &[u8]) -> Result<Message<'_>, DecodeError> {
     })
 }
 
-/// [`schema_fingerprint`] of this build as a constant, for devices: computing it links the
-/// encoder of every message, which a device that only answers requests does not otherwise
-/// need. A test checks that the two agree, so a schema change fails the tests until this
-/// constant (and, for an incompatible change, [`PROTOCOL_VERSION`]) is updated.
-pub const SCHEMA_FINGERPRINT: u32 = 0xc2f4_21c8;
+/// The schema fingerprint of this build (see [`schema`]): a hash of every message type's
+/// definition (type, field and variant names, primitive widths, variant order, array lengths
+/// and list capacities) and of [`MAX_PAYLOAD`], computed at compile time. Peers exchange it
+/// in `Hello`; a host refuses a device whose fingerprint differs from its own.
+pub const SCHEMA_FINGERPRINT: u32 = schema::fingerprint();
 
-/// A fingerprint of the whole message schema: CRC-32 over the encodings of one sample of
-/// every message variant (see [`for_each_sample`]). Any change to a field, a type, or the
-/// order or number of variants changes it; renaming does not (names are not on the wire).
-pub fn schema_fingerprint() -> u32 {
-    let mut digest = frame::CRC32.digest();
-    // The list capacities are part of the schema too: a peer with larger pages would send
-    // lists this side cannot hold.
-    for cap in [
-        MAX_IFACES,
-        MAX_ADDRS,
-        MAX_ROUTES,
-        MAX_NEIGHBORS,
-        NODES_PER_PAGE,
-        VALUES_PER_PAGE,
-        MAX_CHANNELS,
-        MAX_PAYLOAD,
-        REQUEST_VARIANTS,
-    ] {
-        digest.update(&(cap as u32).to_le_bytes());
-    }
-    let mut scratch = [0u8; 256];
-    for_each_sample(&mut |kind, body| {
-        let n = body(&mut scratch);
-        digest.update(&[kind as u8]);
-        digest.update(scratch.get(..n).unwrap_or_default());
-    });
-    digest.finalize()
-}
-
-/// Encodes one sample into a buffer, returning the length.
-pub type SampleEncoder<'a> = dyn Fn(&mut [u8]) -> usize + 'a;
-
-/// Calls `f` with a sample of every message variant (its kind and an encoder into a buffer
-/// returning the length). Used by [`schema_fingerprint`] and the round-trip tests; a new
-/// variant must get a sample here (the tests check that every variant index is present).
-pub fn for_each_sample(f: &mut dyn FnMut(Kind, &SampleEncoder<'_>)) {
-    fn enc<T: Serialize>(v: &T, b: &mut [u8]) -> usize {
-        postcard::to_slice(v, b).map_or(0, |s| s.len())
-    }
-    for r in samples::requests() {
-        f(Kind::Request, &|b| enc(&r, b));
-    }
-    for r in samples::responses() {
-        f(Kind::Response, &|b| enc(&r, b));
-    }
-    for e in samples::events() {
-        f(Kind::Event, &|b| enc(&e, b));
-    }
-    let l = samples::log();
-    f(Kind::Log, &|b| enc(&l, b));
-    let c = samples::capture();
-    f(Kind::Capture, &|b| enc(&c, b));
+/// [`SCHEMA_FINGERPRINT`] as a function (what the host calls).
+pub const fn schema_fingerprint() -> u32 {
+    SCHEMA_FINGERPRINT
 }
 
 /// One sample of every message variant, with every optional field present.
@@ -656,3 +612,6 @@ pub mod samples {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod protocol_doc;

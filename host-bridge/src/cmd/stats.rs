@@ -18,11 +18,11 @@ fn layer_name(l: Layer) -> &'static str {
     }
 }
 
-/// The device's counter list as this CLI knows it (from the firmware sources it is built
-/// with): `(layer, interface, name)` per counter, in the order of the values.
+/// The device's counter list as this CLI knows it (the protocol crate it is built with):
+/// `(layer, interface, name)` per counter, in the order of the values.
 fn known_counters() -> Vec<(Layer, Option<&'static str>, &'static str)> {
     let mut names = Vec::new();
-    firmware::counters::for_each_name(&mut |layer, iface, name| names.push((layer, iface, name)));
+    mgmt::counters::for_each_name(&mut |layer, iface, name| names.push((layer, iface, name)));
     names
 }
 
@@ -32,7 +32,7 @@ fn known_counters() -> Vec<(Layer, Option<&'static str>, &'static str)> {
 /// this CLI's (another firmware version), the values are shown by index (`counter_N`, layer
 /// `unknown`) with a warning, and an interface filter cannot be applied.
 pub fn run(dev: &mut Device, out: Out, iface: Option<&str>, reset: bool) -> Result<(), CliError> {
-    let list = std::cell::Cell::new(firmware::counters::FINGERPRINT);
+    let list = std::cell::Cell::new(mgmt::counters::FINGERPRINT);
     let values = pages(
         dev,
         |start| Request::Stats { start },
@@ -57,7 +57,7 @@ pub fn run(dev: &mut Device, out: Out, iface: Option<&str>, reset: bool) -> Resu
                  from this sixgate's ({:#010x}); counters are shown by index",
                 list.get(),
                 values.len(),
-                firmware::counters::FINGERPRINT,
+                mgmt::counters::FINGERPRINT,
             );
             rows
         }
@@ -149,7 +149,7 @@ fn name_values(
     values: &[u64],
     iface: Option<&str>,
 ) -> Result<Named, Unnamed> {
-    if list != firmware::counters::FINGERPRINT || known.len() != values.len() {
+    if list != mgmt::counters::FINGERPRINT || known.len() != values.len() {
         if iface.is_some() {
             return Err(Unnamed::Foreign);
         }
@@ -200,7 +200,7 @@ mod tests {
     fn values_are_named_in_list_order_and_filtered_by_interface() {
         let known = known_counters();
         let values: Vec<u64> = (0..known.len() as u64).collect();
-        let fp = firmware::counters::FINGERPRINT;
+        let fp = mgmt::counters::FINGERPRINT;
         let Ok(Named::Known(all)) = name_values(&known, fp, &values, None) else {
             panic!("not named")
         };
@@ -232,7 +232,7 @@ mod tests {
     fn another_counter_list_is_shown_by_index() {
         let known = known_counters();
         let values = [7u64, 8];
-        let other = firmware::counters::FINGERPRINT ^ 1;
+        let other = mgmt::counters::FINGERPRINT ^ 1;
         assert_eq!(
             name_values(&known, other, &values, None),
             Ok(Named::ByIndex(vec![
@@ -241,7 +241,7 @@ mod tests {
             ]))
         );
         // Same fingerprint but a different count (a truncated answer): not trusted either.
-        let fp = firmware::counters::FINGERPRINT;
+        let fp = mgmt::counters::FINGERPRINT;
         assert!(matches!(
             name_values(&known, fp, &values, None),
             Ok(Named::ByIndex(_))
