@@ -1,6 +1,8 @@
 //! The border router's one configuration: mesh prefix, PAN ID, channel, EUI-64, backbone
 //! addressing, Router Advertisement timers; its validation and its persistent encoding.
 //!
+//! The persistent encoding lives in `encoding.rs` ([`Config::encode`], [`Config::decode`]).
+//!
 //! # Persistent encoding
 //!
 //! ```text
@@ -27,29 +29,12 @@ use core::net::Ipv6Addr;
 
 use serde::{Deserialize, Serialize};
 
-/// Magic bytes that open an encoded configuration.
-pub const CONFIG_MAGIC: [u8; 4] = *b"SGCF";
-/// Version of the encoding written by [`Config::encode`]; the only one [`Config::decode`] reads.
-pub const CONFIG_FORMAT_VERSION: u8 = 1;
-/// Largest encoded configuration in bytes (header, payload and CRC). The largest possible
-/// payload today is about 100 bytes; the rest is headroom for future fields.
-pub const CONFIG_MAX_ENCODED: usize = 160;
+mod encoding;
+
+pub use encoding::{CONFIG_FORMAT_VERSION, CONFIG_MAGIC, CONFIG_MAX_ENCODED};
+
 /// Length of the mesh prefix in bits: RFC 6775 address autoconfiguration needs a /64.
 pub const MESH_PREFIX_LEN: u8 = 64;
-
-/// Magic + version.
-const HEADER_LEN: usize = CONFIG_MAGIC.len() + 1;
-/// CRC-32 trailer.
-const CRC_LEN: usize = 4;
-/// CRC-32/ISO-HDLC (polynomial 0x04C11DB7 reflected, init and xorout 0xFFFFFFFF). Bitwise:
-/// a record is checked once per boot and save, and a lookup table would cost 1 KiB of flash.
-const CRC32: crc::Crc<u32, crc::NoTable> =
-    crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
-
-/// CRC-32/ISO-HDLC of `data`: the checksum of the persistent encoding.
-fn crc32(data: &[u8]) -> u32 {
-    CRC32.checksum(data)
-}
 
 /// Why a configuration was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -359,92 +344,6 @@ impl Config {
         }
         Ok(())
     }
-
-    /// Validates, then writes the persistent encoding (see the module docs) into `buf` and
-    /// returns its length (at most [`CONFIG_MAX_ENCODED`]). An invalid configuration is refused
-    /// with its validation error, since [`Config::decode`] could not read it back; a short
-    /// `buf` gives [`ConfigError::Encoding`].
-    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, ConfigError> {
-        self.validate()?;
-        let (header, rest) = buf
-            .split_first_chunk_mut::<HEADER_LEN>()
-            .ok_or(ConfigError::Encoding)?;
-        let [m0, m1, m2, m3] = CONFIG_MAGIC;
-        *header = [m0, m1, m2, m3, CONFIG_FORMAT_VERSION];
-        let used = postcard::to_slice(self, rest)
-            .map_err(|_| ConfigError::Encoding)?
-            .len();
-        let body_len = HEADER_LEN.checked_add(used).ok_or(ConfigError::Encoding)?;
-        let end = body_len.checked_add(CRC_LEN).ok_or(ConfigError::Encoding)?;
-        let crc = crc32(buf.get(..body_len).ok_or(ConfigError::Encoding)?);
-        buf.get_mut(body_len..end)
-            .ok_or(ConfigError::Encoding)?
-            .copy_from_slice(&crc.to_le_bytes());
-        Ok(end)
-    }
-
-    /// Decodes and validates a stored configuration. Checks, in order: magic
-    /// ([`ConfigError::Corrupt`]), format version ([`ConfigError::Version`]), CRC and postcard
-    /// payload, which must fill the space up to the CRC exactly ([`ConfigError::Corrupt`]), then
-    /// [`Config::validate`]. Never panics, whatever `bytes` holds.
-    pub fn decode(bytes: &[u8]) -> Result<Config, ConfigError> {
-        let (magic, rest) = bytes.split_first_chunk::<4>().ok_or(ConfigError::Corrupt)?;
-        if *magic != CONFIG_MAGIC {
-            return Err(ConfigError::Corrupt);
-        }
-        let (&version, _) = rest.split_first().ok_or(ConfigError::Corrupt)?;
-        if version != CONFIG_FORMAT_VERSION {
-            return Err(ConfigError::Version);
-        }
-        let (body, trailer) = bytes
-            .split_last_chunk::<CRC_LEN>()
-            .ok_or(ConfigError::Corrupt)?;
-        let payload = body.get(HEADER_LEN..).ok_or(ConfigError::Corrupt)?;
-        if crc32(body) != u32::from_le_bytes(*trailer) {
-            return Err(ConfigError::Corrupt);
-        }
-        let cfg = read_whole(payload).ok_or(ConfigError::Corrupt)?;
-        cfg.validate()?;
-        Ok(cfg)
-    }
-}
-
-/// The postcard encoding of a [`Config`] that fills `b` exactly, read by hand: what
-/// `postcard::take_from_bytes::<Config>` accepts, byte for byte (tests compare the two), for
-/// about 1.5 KB less flash on the board than serde's derived decoder. Field order is
-/// [`Config`]'s, which [`CONFIG_FORMAT_VERSION`] already pins.
-fn read_whole(b: &[u8]) -> Option<Config> {
-    let mut r = mgmt::wire::Reader::new(b);
-    let cfg = Config {
-        mesh_prefix: r.array()?,
-        pan_id: r.u16()?,
-        channel: r.byte()?,
-        eui64: r.array()?,
-        short_address: r.u16()?,
-        tx_power_dbm: r.i8()?,
-        eth_mac: r.array()?,
-        backbone: match r.u32()? {
-            0 => Backbone::Slaac,
-            1 => Backbone::Static {
-                addr: r.array()?,
-                prefix_len: r.byte()?,
-                gateway: if r.some()? { Some(r.array()?) } else { None },
-            },
-            _ => return None,
-        },
-        ra: RaConfig {
-            min_interval_s: r.u16()?,
-            max_interval_s: r.u16()?,
-            router_lifetime_s: r.u16()?,
-            prefix_valid_s: r.u32()?,
-            prefix_preferred_s: r.u32()?,
-            context_lifetime_min: r.u16()?,
-            abro_valid_lifetime_min: r.u16()?,
-        },
-        abro_version: r.u32()?,
-        max_registration_lifetime_min: r.u16()?,
-    };
-    r.is_empty().then_some(cfg)
 }
 
 impl Default for Config {
@@ -462,15 +361,8 @@ mod tests {
     use std::{format, vec, vec::Vec};
 
     use super::*;
-    use proptest::prelude::*;
 
-    fn encode_vec(cfg: &Config) -> Vec<u8> {
-        let mut buf = [0u8; CONFIG_MAX_ENCODED];
-        let n = cfg.encode(&mut buf).unwrap();
-        buf[..n].to_vec()
-    }
-
-    fn static_cfg() -> Config {
+    pub(super) fn static_cfg() -> Config {
         let mut c = Config::default_for([0x00, 0x12, 0x4b, 0x00, 0x14, 0x15, 0x92, 0x65]);
         c.backbone = Backbone::Static {
             addr: "2001:db8:ffff::1".parse::<Ipv6Addr>().unwrap().octets(),
@@ -480,7 +372,7 @@ mod tests {
         c
     }
 
-    fn samples() -> Vec<Config> {
+    pub(super) fn samples() -> Vec<Config> {
         let mut v = vec![Config::default(), static_cfg()];
         let mut c = static_cfg();
         c.backbone = Backbone::Static {
@@ -540,157 +432,6 @@ mod tests {
         let c = Config::default_for([0xff, 0xff, 0xff, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5]);
         assert_eq!(c.eth_mac, [0x02, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5]);
         c.validate().unwrap();
-    }
-
-    #[test]
-    fn round_trip() {
-        for cfg in samples() {
-            let bytes = encode_vec(&cfg);
-            assert!(bytes.len() <= CONFIG_MAX_ENCODED);
-            assert_eq!(&bytes[..4], b"SGCF");
-            assert_eq!(bytes[4], 1);
-            assert_eq!(Config::decode(&bytes).unwrap(), cfg);
-        }
-    }
-
-    #[test]
-    fn largest_config_fits() {
-        // Every varint at its widest, the largest backbone variant: an upper bound on any
-        // configuration (this one does not validate, so serialise it directly).
-        let worst = Config {
-            mesh_prefix: [0xff; 8],
-            pan_id: u16::MAX,
-            channel: u8::MAX,
-            eui64: [0xff; 8],
-            short_address: u16::MAX,
-            tx_power_dbm: i8::MIN,
-            eth_mac: [0xff; 6],
-            backbone: Backbone::Static {
-                addr: [0xff; 16],
-                prefix_len: u8::MAX,
-                gateway: Some([0xff; 16]),
-            },
-            ra: RaConfig {
-                min_interval_s: u16::MAX,
-                max_interval_s: u16::MAX,
-                router_lifetime_s: u16::MAX,
-                prefix_valid_s: u32::MAX,
-                prefix_preferred_s: u32::MAX,
-                context_lifetime_min: u16::MAX,
-                abro_valid_lifetime_min: u16::MAX,
-            },
-            abro_version: u32::MAX,
-            max_registration_lifetime_min: u16::MAX,
-        };
-        let mut buf = [0u8; 512];
-        let n = postcard::to_slice(&worst, &mut buf).unwrap().len();
-        assert!(HEADER_LEN + n + CRC_LEN <= CONFIG_MAX_ENCODED, "{n}");
-    }
-
-    #[test]
-    fn encode_short_buffer_refused() {
-        let cfg = static_cfg();
-        let n = encode_vec(&cfg).len();
-        for len in 0..n {
-            let mut buf = vec![0u8; len];
-            assert_eq!(
-                cfg.encode(&mut buf),
-                Err(ConfigError::Encoding),
-                "len {len}"
-            );
-        }
-    }
-
-    #[test]
-    fn encode_refuses_invalid() {
-        let cfg = Config {
-            channel: 5,
-            ..Config::default()
-        };
-        let mut buf = [0u8; CONFIG_MAX_ENCODED];
-        assert_eq!(cfg.encode(&mut buf), Err(ConfigError::BadChannel));
-    }
-
-    #[test]
-    fn every_bit_flip_rejected() {
-        for cfg in samples() {
-            let bytes = encode_vec(&cfg);
-            for i in 0..bytes.len() {
-                for bit in 0..8 {
-                    let mut b = bytes.clone();
-                    b[i] ^= 1 << bit;
-                    let r = Config::decode(&b);
-                    match r {
-                        Err(ConfigError::Corrupt) => {}
-                        Err(ConfigError::Version) => assert_eq!(i, 4),
-                        other => panic!("byte {i} bit {bit}: {other:?}"),
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn every_truncation_rejected() {
-        for cfg in samples() {
-            let bytes = encode_vec(&cfg);
-            for len in 0..bytes.len() {
-                assert!(Config::decode(&bytes[..len]).is_err(), "len {len}");
-            }
-        }
-    }
-
-    #[test]
-    fn trailing_bytes_rejected() {
-        // Payload followed by extra bytes, CRC recomputed: postcard must consume exactly.
-        let bytes = encode_vec(&Config::default());
-        let mut body = bytes[..bytes.len() - CRC_LEN].to_vec();
-        body.push(0);
-        let crc = crc32(&body);
-        body.extend_from_slice(&crc.to_le_bytes());
-        assert_eq!(Config::decode(&body), Err(ConfigError::Corrupt));
-    }
-
-    #[test]
-    fn unknown_version_and_magic() {
-        let mut bytes = encode_vec(&Config::default());
-        bytes[4] = 2;
-        // Fix the CRC so that only the version is wrong.
-        let n = bytes.len() - CRC_LEN;
-        let crc = crc32(&bytes[..n]);
-        bytes[n..].copy_from_slice(&crc.to_le_bytes());
-        assert_eq!(Config::decode(&bytes), Err(ConfigError::Version));
-        let mut bytes = encode_vec(&Config::default());
-        bytes[0] = b'X';
-        assert_eq!(Config::decode(&bytes), Err(ConfigError::Corrupt));
-        assert_eq!(Config::decode(&[]), Err(ConfigError::Corrupt));
-        assert_eq!(Config::decode(b"SGCF"), Err(ConfigError::Corrupt));
-        assert_eq!(Config::decode(b"SGCF\x01"), Err(ConfigError::Corrupt));
-        assert_eq!(Config::decode(b"SGCF\x07"), Err(ConfigError::Version));
-    }
-
-    #[test]
-    fn decode_validates() {
-        // A well-formed encoding (right magic, version, CRC) of an invalid configuration.
-        let cfg = Config {
-            channel: 27,
-            ..Config::default()
-        };
-        let mut buf = [0u8; CONFIG_MAX_ENCODED];
-        buf[..5].copy_from_slice(b"SGCF\x01");
-        let n = 5 + postcard::to_slice(&cfg, &mut buf[5..]).unwrap().len();
-        let crc = crc32(&buf[..n]);
-        buf[n..n + 4].copy_from_slice(&crc.to_le_bytes());
-        assert_eq!(Config::decode(&buf[..n + 4]), Err(ConfigError::BadChannel));
-    }
-
-    #[test]
-    fn crc_check_value() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-        // The trailer is that CRC, little-endian, over header + payload.
-        let bytes = encode_vec(&Config::default());
-        let n = bytes.len() - 4;
-        assert_eq!(bytes[n..], crc32(&bytes[..n]).to_le_bytes());
     }
 
     fn refused(f: impl FnOnce(&mut Config), want: ConfigError) {
@@ -823,80 +564,5 @@ mod tests {
         let e = ConfigError::BadChannel;
         assert_eq!(format!("{e}"), "channel must be in 11..=26");
         let _: &dyn core::error::Error = &e;
-    }
-
-    /// postcard's own decoding of a whole payload: the reference for `read_whole`.
-    fn serde_whole(b: &[u8]) -> Option<Config> {
-        match postcard::take_from_bytes::<Config>(b) {
-            Ok((c, [])) => Some(c),
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn hand_reader_matches_postcard_on_real_encodings() {
-        for cfg in [Config::default(), static_cfg()] {
-            let mut buf = [0u8; CONFIG_MAX_ENCODED];
-            let b = postcard::to_slice(&cfg, &mut buf).unwrap();
-            assert_eq!(read_whole(b), Some(cfg.clone()));
-            for n in 0..b.len() {
-                assert_eq!(read_whole(&b[..n]), serde_whole(&b[..n]), "cut at {n}");
-            }
-            let mut long = b.to_vec();
-            long.push(0);
-            assert_eq!(read_whole(&long), None);
-            // Every single-byte change: accepted or refused as postcard does, same value.
-            for i in 0..b.len() {
-                for v in [0u8, 1, 2, 0x7f, 0x80, 0xff] {
-                    let mut m = b.to_vec();
-                    m[i] = v;
-                    assert_eq!(read_whole(&m), serde_whole(&m), "byte {i} = {v:#x}");
-                }
-            }
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn hand_reader_matches_postcard_on_random_payloads(
-            payload in prop::collection::vec(
-                prop_oneof![Just(0u8), Just(1u8), Just(0x80u8), any::<u8>()], 0..120),
-        ) {
-            prop_assert_eq!(read_whole(&payload), serde_whole(&payload));
-        }
-
-        #[test]
-        fn decode_arbitrary_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
-            let _ = Config::decode(&bytes);
-        }
-
-        #[test]
-        fn decode_framed_arbitrary_never_panics(
-            payload in prop::collection::vec(any::<u8>(), 0..200),
-        ) {
-            // Right magic, version and CRC around random bytes: exercises postcard and validate.
-            let mut b = b"SGCF\x01".to_vec();
-            b.extend_from_slice(&payload);
-            let crc = crc32(&b);
-            b.extend_from_slice(&crc.to_le_bytes());
-            if let Ok(cfg) = Config::decode(&b) {
-                prop_assert!(cfg.validate().is_ok());
-                prop_assert_eq!(Config::decode(&encode_vec(&cfg)).unwrap(), cfg);
-            }
-        }
-
-        #[test]
-        fn valid_mutations_round_trip(
-            ch in 11u8..=26, pan in 0u16..0xffff, tx in -40i8..=8, v in any::<u32>(),
-            short in 0u16..0xffff,
-        ) {
-            let mut c = static_cfg();
-            c.channel = ch;
-            c.pan_id = pan;
-            c.tx_power_dbm = tx;
-            c.abro_version = v;
-            c.short_address = short;
-            prop_assert_eq!(Config::decode(&encode_vec(&c)).unwrap(), c);
-        }
     }
 }

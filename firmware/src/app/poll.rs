@@ -1,0 +1,206 @@
+//! Driving the border router: radio events, [`App::poll`] (Ethernet input, timers,
+//! transmission on both interfaces), local delivery, application events and
+//! [`App::next_deadline`].
+
+use ethernet::{Driver, EthernetL2};
+use heapless::Vec;
+use l2_15_4::MacIndication;
+use l2_15_4::radio::{Radio, RadioEvent};
+use netif::{IfIndex, Instant, Outcome};
+
+use super::tap::{EthTap, Tap};
+use super::{App, AppEvent, HOUSEKEEPING, PACKETS};
+use crate::capture::{CaptureIface, CaptureMeta, Direction};
+
+impl App<'_> {
+    /// A radio event: run the MAC, capture, and feed a received frame to the stack.
+    pub fn on_radio_event(&mut self, now: Instant, ev: RadioEvent<'_>, radio: &mut impl Radio) {
+        self.now = now;
+        let channel = self.cfg.channel;
+        let raw = match ev {
+            RadioEvent::Received(f) => Some(f),
+            _ => None,
+        };
+        // The MAC may answer at once (an ACK): through the tap, so the capture sees it.
+        let mut tap = Tap {
+            radio: &mut *radio,
+            capture: &mut *self.capture,
+            channel,
+        };
+        let ind = self.wpan.mac_mut().handle_event(now, ev, &mut tap);
+        match ind {
+            Some(MacIndication::Frame(f)) => {
+                if let Some(r) = raw {
+                    self.record_wpan_rx(Direction::Rx, r.psdu, r.rssi, r.lqi, now);
+                }
+                self.deliver_frame(now, f.mpdu);
+            }
+            Some(MacIndication::EnergyDetect { channel, dbm }) => {
+                self.push_event(AppEvent::Energy {
+                    channel: channel.number(),
+                    dbm,
+                });
+            }
+            None => {
+                if let Some(r) = raw
+                    && self.capture.wants(CaptureIface::Wpan0, Direction::Promisc)
+                {
+                    self.record_wpan_rx(Direction::Promisc, r.psdu, r.rssi, r.lqi, now);
+                }
+            }
+        }
+        let mut tap = Tap {
+            radio,
+            capture: self.capture,
+            channel,
+        };
+        self.wpan.pump(now, self.stack.pool_mut(), &mut tap);
+    }
+
+    fn record_wpan_rx(&mut self, d: Direction, psdu: &[u8], rssi: i8, lqi: u8, now: Instant) {
+        if self.capture.wants(CaptureIface::Wpan0, d) {
+            let meta = CaptureMeta {
+                timestamp_us: now.as_micros(),
+                iface: CaptureIface::Wpan0,
+                direction: d,
+                channel: self.cfg.channel,
+                rssi,
+                lqi,
+                orig_len: psdu.len() as u16,
+            };
+            self.capture.record(meta, psdu);
+        }
+    }
+
+    fn deliver_frame(&mut self, now: Instant, mpdu: &[u8]) {
+        let Ok(h) = self.stack.pool_mut().alloc_from(mpdu) else {
+            self.stats.rx_no_buffer_wpan += 1;
+            return;
+        };
+        let out = self.stack.receive(now, self.wpan_i, &mut self.wpan, h);
+        self.dispatch(now, out);
+    }
+
+    fn dispatch(&mut self, now: Instant, out: Outcome) {
+        if let Outcome::Local(d) = out {
+            if self.lbr.owns(&d) {
+                self.lbr
+                    .handle(&mut self.stack, &mut self.wpan, &self.cfg, now, d);
+            } else if self.ping.owns(&d) {
+                self.ping.handle(self.stack.pool_mut(), now, d);
+            } else if let Some(d) = self.eth.handle_local(&mut self.stack, now, d) {
+                self.stats.unhandled_local += 1;
+                self.stack.pool_mut().free(d.packet);
+            }
+        }
+    }
+
+    /// Run everything that is due: Ethernet input, timers (ND, RAs, registrations),
+    /// transmission on both interfaces.
+    pub fn poll<R: Radio, D: Driver>(&mut self, now: Instant, radio: &mut R, eth: &mut D) {
+        self.now = now;
+        let up = eth.link_up();
+        if up != self.link_up {
+            self.link_up = up;
+            let _ = self.stack.set_link_up(self.eth_i, up);
+        }
+        // Ethernet input, bounded per poll so the radio side is never starved.
+        let mut got: Vec<netif::PacketHandle, PACKETS> = Vec::new();
+        {
+            let mut drv = EthTap {
+                drv: &mut *eth,
+                capture: &mut *self.capture,
+                now,
+            };
+            while !got.is_full() {
+                match EthernetL2::receive_from(self.stack.pool_mut(), &mut drv) {
+                    Ok(Some(h)) => {
+                        if let Err(h) = got.push(h) {
+                            self.stack.pool_mut().free(h);
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        self.stats.eth_driver_errors += 1;
+                        break;
+                    }
+                }
+            }
+        }
+        for h in got {
+            let out = self.stack.receive(now, self.eth_i, &mut self.eth, h);
+            self.dispatch(now, out);
+        }
+        self.eth.poll(now, &mut self.stack);
+        self.lbr.poll(&mut self.stack, &self.wpan, &self.cfg, now);
+        if now >= self.next_housekeeping {
+            self.stack.poll(now);
+            self.wpan.expire(now, self.stack.pool_mut());
+            self.next_housekeeping = now + HOUSEKEEPING;
+        }
+        self.stack.transmit(now, self.eth_i, &mut self.eth);
+        let mut drv = EthTap {
+            drv: eth,
+            capture: &mut *self.capture,
+            now,
+        };
+        if self.eth.flush_to(self.stack.pool_mut(), &mut drv).is_err() {
+            self.stats.eth_driver_errors += 1;
+        }
+        let room = self.wpan.room();
+        self.stack
+            .transmit_some(now, self.wpan_i, &mut self.wpan, room);
+        let mut tap = Tap {
+            radio,
+            capture: self.capture,
+            channel: self.cfg.channel,
+        };
+        self.wpan.pump(now, self.stack.pool_mut(), &mut tap);
+        self.collect_events();
+    }
+
+    pub(super) fn push_event(&mut self, e: AppEvent) {
+        if self.events.push_back(e).is_err() {
+            self.events.pop_front();
+            let _ = self.events.push_back(e);
+            self.stats.events_lost += 1;
+        }
+    }
+
+    fn collect_events(&mut self) {
+        while let Some(e) = self.stack.pop_event() {
+            self.push_event(AppEvent::Net(e));
+        }
+        while let Some(e) = self.lbr.pop_event() {
+            self.push_event(AppEvent::Lbr(e));
+        }
+        while let Some(e) = self.eth.pop_event() {
+            self.push_event(AppEvent::Backbone(e));
+        }
+    }
+
+    /// When [`App::poll`] must run next (`None`: only on input).
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let mut t = Some(self.next_housekeeping);
+        for d in [
+            self.wpan.next_deadline(),
+            self.eth.poll_at(),
+            self.lbr.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            t = Some(t.map_or(d, |x| x.min(d)));
+        }
+        if self.wpan.backlog() > 0 && self.wpan.mac().queue_len() == 0 {
+            t = Some(self.now);
+        }
+        // Packets queued in the core from outside a poll (a management ping, an ND reply)
+        // go out at once when their interface can take them.
+        let queued = |i: IfIndex| self.stack.queue_lens(i).iter().any(|n| *n > 0);
+        if (queued(self.eth_i) && self.link_up) || (queued(self.wpan_i) && self.wpan.room() > 0) {
+            t = Some(self.now);
+        }
+        t
+    }
+}

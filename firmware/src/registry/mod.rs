@@ -1,0 +1,863 @@
+//! The 6LoWPAN border router's registration table (RFC 6775 / RFC 8505).
+//!
+//! Every mesh node that registers an address with an Address Registration Option (ARO, RFC 6775
+//! §4.1) or an Extended ARO (EARO, RFC 8505 §4.1) gets one [`Entry`]: the IPv6 address, the
+//! link-layer address to reach it, who owns it (the ROVR), the Transaction ID, the lifetime and a
+//! few counters for the management view. Nodes that never register but send traffic are
+//! *gleaned* (RFC 6775 §6.5.5 lets a router learn neighbours from traffic) into the same table
+//! with [`Origin::Gleaned`], always subordinate to registrations.
+//!
+//! # Data structure
+//!
+//! A [`Registry<N, I>`](Registry) holds, inline and without heap:
+//!
+//! - `entries: [Stored; N]`, dense: the first [`len`](Registry::len) slots are in use. Removing
+//!   an entry moves the last one into its place, so inserting is O(1) and a sweep visits only
+//!   the slots in use. A stored entry is the packed form (56 bytes) of the [`Entry`] the
+//!   methods hand out by value (64 bytes);
+//! - `index: Index<I>`, an open-addressing hash index from the IPv6 address to the position in
+//!   `entries` (`I` slots of `u16`, see the `index` submodule: linear probing from a mixed
+//!   home slot, deletion by backward shift, so no tombstones). `I` is a power of two and at
+//!   least `2 * N`, so the load factor never exceeds ½. The tests bound the longest probe at
+//!   full load. The hash is unkeyed: a node that crafts colliding addresses can lengthen
+//!   probes, but never beyond `N` comparisons, as the table holds at most `N` entries.
+//!
+//! Stable Rust cannot write `[u16; 2 * N]`, hence the second const generic; `new` checks
+//! `N < u16::MAX`, `I >= 2 * N` and `I.is_power_of_two()` at compile time. [`DefaultRegistry`]
+//! is the product's size: 256 entries of 56 bytes plus 512 index slots of 2 bytes, 15.4 KiB.
+//!
+//! | operation | cost |
+//! |---|---|
+//! | [`lookup`](Registry::lookup), [`remove`](Registry::remove), refresh | O(1) expected |
+//! | [`register`](Registry::register), [`glean`](Registry::glean) of a new address | O(1) expected; O(N) when the table is full (expiry sweep, eviction choice) |
+//! | [`expire`](Registry::expire), [`next_expiry`](Registry::next_expiry), [`remove_where`](Registry::remove_where) | O(N) |
+//!
+//! # Rules implemented
+//!
+//! [`register`](Registry::register) follows RFC 6775 §6.5.2/§8.2 and RFC 8505 §5.2:
+//!
+//! - a free address → [`RegisterOutcome::Registered`];
+//! - the same ROVR → [`RegisterOutcome::Refreshed`] (link-layer address, lifetime and TID
+//!   updated), unless the TID is older than the stored one → [`RegisterOutcome::StaleTid`]
+//!   (entry untouched; answer with the stored state);
+//! - a different ROVR → [`RegisterOutcome::Duplicate`] (ARO status 1), entry untouched —
+//!   except when the entry was only gleaned: a registration always takes over from traffic;
+//! - lifetime zero deregisters: [`RegisterOutcome::Removed`] with the owner's ROVR,
+//!   [`RegisterOutcome::Duplicate`] with another one;
+//! - no room → [`RegisterOutcome::Full`] (ARO status 2, neighbor cache full). Before answering
+//!   that, expired entries are reclaimed, then the least recently heard gleaned entry is
+//!   evicted; a registered entry is never evicted.
+//!
+//! [`glean`](Registry::glean) never overrides a registration: it only refreshes
+//! `last_heard`/`rx_frames` of a registered entry. When the table is full it evicts the least
+//! recently heard gleaned entry, and refuses (counted) when every entry is registered.
+//!
+//! ## Transaction ID
+//!
+//! The TID is a lollipop counter compared exactly like RPL's sequence counters (RFC 8505
+//! §5.2.1 copies RFC 6550 §7.2), see [`compare_tid`]: 128..=255 is the *linear* region a node
+//! starts in after a reboot (240 recommended), 0..=127 the *circular* one it enters after 255,
+//! with a comparison window of 16. An ARO without a TID (RFC 6775) is always accepted, as is a
+//! TID that is not comparable with the stored one (the most recently received wins). An equal
+//! TID is a retransmission and refreshes.
+//!
+//! ## ROVR storage
+//!
+//! An ROVR is 8 bytes (the EUI-64 of an RFC 6775 ARO) or 8..=32 bytes (RFC 8505 EARO). To keep
+//! entries small, [`Entry::rovr`] holds 64 bits: an 8-byte ROVR verbatim (exact, and shown as
+//! an EUI-64 by [`Entry::eui64`]); a longer one as its FNV-1a 64 hash ([`rovr_hash`]). Two
+//! different long ROVRs that hash alike would be taken for the same owner (a refresh instead of
+//! a duplicate); by accident that is a 2⁻⁶⁴ event per conflicting registration. FNV is not
+//! collision resistant against a deliberate attacker, but an ROVR alone proves nothing either —
+//! any node that overhears a registration can replay it — so ownership proofs (RFC 8928 AP-ND)
+//! must be verified before calling [`register`](Registry::register).
+//!
+//! ## Time
+//!
+//! Every call that takes `now` advances the registry's clock (to the latest `now` seen; a
+//! `now` that goes backwards is treated as the latest). `expires` is kept exactly;
+//! `last_heard` to the second (rounded down), which is all eviction and the management view
+//! need. An entry whose `expires <= clock` is
+//! dead even before [`expire`](Registry::expire) reclaims it: [`lookup`](Registry::lookup),
+//! [`iter`](Registry::iter) and [`remove_where`](Registry::remove_where) skip it, and
+//! `register`/`glean` treat its slot as free. Reclaiming an entry, lazily or in `expire`,
+//! counts it in [`RegistryStats::expired`].
+
+use core::cmp::Ordering;
+use core::fmt;
+use core::net::Ipv6Addr;
+
+use l2_15_4::Address;
+use netif::time::{Duration, Instant};
+
+mod index;
+
+use index::{EMPTY, Index, Probe};
+
+/// The product's registration capacity (entries in [`DefaultRegistry`]).
+pub const DEFAULT_REGISTRATIONS: usize = 256;
+
+/// Index slots of [`DefaultRegistry`]: the smallest power of two `>= 2 * DEFAULT_REGISTRATIONS`.
+pub const DEFAULT_INDEX_SLOTS: usize = 512;
+
+/// The registry the border router uses: [`DEFAULT_REGISTRATIONS`] entries.
+pub type DefaultRegistry = Registry<DEFAULT_REGISTRATIONS, DEFAULT_INDEX_SLOTS>;
+
+/// `SEQUENCE_WINDOW` of RFC 6550 §7.2 / RFC 8505 §5.2.1: how far apart two TIDs may be and
+/// still be compared.
+pub const TID_SEQUENCE_WINDOW: u8 = 16;
+
+/// How an entry got into the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Origin {
+    /// The node registered the address (ARO/EARO in an NS); only its ROVR may change it.
+    Registered,
+    /// Learned from traffic of a node that did not register; any registration takes over.
+    Gleaned,
+}
+
+/// One registered (or gleaned) address, as [`Registry`] hands it out (by value; the table
+/// stores it packed in 56 bytes).
+///
+/// Sized for a 256-entry table: an 8-byte ROVR is kept in `rovr` itself (so the EUI-64 is a
+/// method, [`eui64`](Entry::eui64), not a second field), and there is no registration
+/// timestamp (the lifetime left is `expires - now`). The data path counts frames sent with
+/// [`Registry::note_tx`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Entry {
+    /// The registered IPv6 address.
+    pub addr: Ipv6Addr,
+    /// The link-layer address to send to (the source of the last registration, or of the
+    /// gleaned traffic).
+    pub ll: Address,
+    /// The owner's ROVR in 64 bits: an 8-byte ROVR (EUI-64) verbatim as a big-endian integer,
+    /// a longer one as its FNV-1a 64 hash ([`rovr_hash`]); 0 for a gleaned entry. See the
+    /// module documentation for the collision trade-off.
+    pub rovr: u64,
+    /// Whether `rovr` is an 8-byte ROVR kept verbatim rather than a hash.
+    rovr_is_eui64: bool,
+    /// Whether the node registered or was gleaned.
+    pub origin: Origin,
+    /// The TID of the last accepted registration; `None` for an RFC 6775 ARO or a gleaned
+    /// entry.
+    pub tid: Option<u8>,
+    /// When the registration (or the gleaned entry) lapses; the entry is dead from this
+    /// instant on.
+    pub expires: Instant,
+    /// Last registration or frame from the node, to the second (rounded down); chooses which
+    /// gleaned entry to evict.
+    pub last_heard: Instant,
+    /// Frames received from the address (counted by [`Registry::glean`]). Wraps.
+    pub rx_frames: u32,
+    /// Frames sent to the address (counted by the data path with [`Registry::note_tx`]).
+    /// Wraps.
+    pub tx_frames: u32,
+}
+
+impl Entry {
+    /// The EUI-64 the node registered with, when its ROVR was 8 bytes (every RFC 6775 ARO,
+    /// and EAROs with a 64-bit ROVR); `None` for longer ROVRs and for gleaned entries.
+    pub fn eui64(&self) -> Option<[u8; 8]> {
+        self.rovr_is_eui64.then(|| self.rovr.to_be_bytes())
+    }
+
+    /// Whether `rovr` (the raw ROVR bytes of an ARO/EARO) names this entry's owner. Always
+    /// false for a gleaned entry.
+    pub fn is_owned_by(&self, rovr: &[u8]) -> bool {
+        self.origin == Origin::Registered && RovrKey::of(rovr) == self.rovr_key()
+    }
+
+    fn rovr_key(&self) -> RovrKey {
+        RovrKey {
+            value: self.rovr,
+            eui64: self.rovr_is_eui64,
+        }
+    }
+}
+
+/// [`Stored::flags`]: the node registered (else gleaned).
+const F_REGISTERED: u8 = 1 << 0;
+/// [`Stored::flags`]: `rovr` is an 8-byte ROVR kept verbatim.
+const F_ROVR_EUI64: u8 = 1 << 1;
+/// [`Stored::flags`]: `ll` holds a short address (its first two bytes).
+const F_LL_SHORT: u8 = 1 << 2;
+/// [`Stored::flags`]: `tid` is present.
+const F_TID: u8 = 1 << 3;
+
+/// An [`Entry`] as the table keeps it: 56 bytes instead of 64 (a 256-entry table saves 2 KiB
+/// of static RAM). The link-layer address is 8 bytes plus a flag instead of a 10-byte enum,
+/// `last_heard` is whole seconds, and the origin, ROVR kind and TID presence share one byte.
+#[derive(Clone, Copy)]
+struct Stored {
+    addr: Ipv6Addr,
+    expires: Instant,
+    rovr: u64,
+    ll: [u8; 8],
+    /// Seconds since time zero, rounded down.
+    last_heard: u32,
+    rx_frames: u32,
+    tx_frames: u32,
+    flags: u8,
+    tid: u8,
+}
+
+const _: () = assert!(core::mem::size_of::<Stored>() <= 56);
+
+/// `t` in whole seconds (rounded down, saturating at `u32::MAX`, 136 years).
+fn to_secs(t: Instant) -> u32 {
+    u32::try_from(t.as_micros() / 1_000_000).unwrap_or(u32::MAX)
+}
+
+impl Stored {
+    /// The slot filler of an empty registry (never visible).
+    const VACANT: Stored = Stored {
+        addr: Ipv6Addr::UNSPECIFIED,
+        expires: Instant::ZERO,
+        rovr: 0,
+        ll: [0; 8],
+        last_heard: 0,
+        rx_frames: 0,
+        tx_frames: 0,
+        flags: 0,
+        tid: 0,
+    };
+
+    fn pack(e: &Entry) -> Stored {
+        let mut flags = 0;
+        if e.origin == Origin::Registered {
+            flags |= F_REGISTERED;
+        }
+        if e.rovr_is_eui64 {
+            flags |= F_ROVR_EUI64;
+        }
+        if e.tid.is_some() {
+            flags |= F_TID;
+        }
+        let ll = match e.ll {
+            Address::Short(a) => {
+                flags |= F_LL_SHORT;
+                let [b0, b1] = a.to_be_bytes();
+                [b0, b1, 0, 0, 0, 0, 0, 0]
+            }
+            Address::Extended(x) => x,
+        };
+        Stored {
+            addr: e.addr,
+            expires: e.expires,
+            rovr: e.rovr,
+            ll,
+            last_heard: to_secs(e.last_heard),
+            rx_frames: e.rx_frames,
+            tx_frames: e.tx_frames,
+            flags,
+            tid: e.tid.unwrap_or(0),
+        }
+    }
+
+    fn view(&self) -> Entry {
+        let [b0, b1, ..] = self.ll;
+        Entry {
+            addr: self.addr,
+            ll: if self.flags & F_LL_SHORT != 0 {
+                Address::Short(u16::from_be_bytes([b0, b1]))
+            } else {
+                Address::Extended(self.ll)
+            },
+            rovr: self.rovr,
+            rovr_is_eui64: self.flags & F_ROVR_EUI64 != 0,
+            origin: if self.flags & F_REGISTERED != 0 {
+                Origin::Registered
+            } else {
+                Origin::Gleaned
+            },
+            tid: (self.flags & F_TID != 0).then_some(self.tid),
+            expires: self.expires,
+            last_heard: Instant::from_secs(u64::from(self.last_heard)),
+            rx_frames: self.rx_frames,
+            tx_frames: self.tx_frames,
+        }
+    }
+
+    fn is_gleaned(&self) -> bool {
+        self.flags & F_REGISTERED == 0
+    }
+}
+
+/// The ROVR as stored: 64 bits plus whether they are verbatim.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct RovrKey {
+    value: u64,
+    eui64: bool,
+}
+
+impl RovrKey {
+    fn of(rovr: &[u8]) -> RovrKey {
+        match <[u8; 8]>::try_from(rovr) {
+            Ok(eui) => RovrKey {
+                value: u64::from_be_bytes(eui),
+                eui64: true,
+            },
+            Err(_) => RovrKey {
+                value: rovr_hash(rovr),
+                eui64: false,
+            },
+        }
+    }
+}
+
+/// FNV-1a 64 of `bytes`: how an ROVR longer than 8 bytes is stored in [`Entry::rovr`].
+pub fn rovr_hash(bytes: &[u8]) -> u64 {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes
+        .iter()
+        .fold(OFFSET_BASIS, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
+}
+
+/// Compares two TIDs (lollipop counters) per RFC 8505 §5.2.1 (= RFC 6550 §7.2).
+///
+/// `Some(Greater)` means `a` is fresher than `b`; `None` means the two are not comparable
+/// (desynchronised), in which case the caller should prefer the most recently received one.
+///
+/// - One in the linear region 128..=255 (`l`), one in the circular region 0..=127 (`c`):
+///   `c` is fresher iff `256 + c - l <= 16` (the counter just wrapped from the end of the
+///   linear region), otherwise `l` is fresher (the node rebooted). Always comparable.
+/// - Both linear: comparable iff `|a - b| <= 16`, then the larger is fresher (the linear
+///   region does not wrap: 255 is followed by 0, in the circular region).
+/// - Both circular: RFC 1982 serial arithmetic in a space of 128: with `d = (a - b) mod 128`,
+///   `a` is fresher iff `1 <= d <= 16`, `b` iff `1 <= 128 - d <= 16`; otherwise not
+///   comparable. So 0 is fresher than 127 (the circular wrap).
+pub fn compare_tid(a: u8, b: u8) -> Option<Ordering> {
+    const LINEAR: u8 = 128;
+    let window = u16::from(TID_SEQUENCE_WINDOW);
+    match (a >= LINEAR, b >= LINEAR) {
+        (true, false) => {
+            // 256 + b - a with a >= 128, b <= 127: in 1..=255, no overflow.
+            let gap = 256u16 - u16::from(a) + u16::from(b);
+            Some(if gap <= window {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            })
+        }
+        (false, true) => compare_tid(b, a).map(Ordering::reverse),
+        (true, true) => (a.abs_diff(b) <= TID_SEQUENCE_WINDOW).then(|| a.cmp(&b)),
+        (false, false) => {
+            let d = a.wrapping_sub(b) & 0x7f;
+            if d == 0 {
+                Some(Ordering::Equal)
+            } else if d <= TID_SEQUENCE_WINDOW {
+                Some(Ordering::Greater)
+            } else if 128 - d <= TID_SEQUENCE_WINDOW {
+                Some(Ordering::Less)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// What [`Registry::register`] did; maps to the ARO status of the reply with
+/// [`aro_status`](RegisterOutcome::aro_status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RegisterOutcome {
+    /// A new entry (the address was free, expired, or only gleaned).
+    Registered,
+    /// The owner renewed its registration: link-layer address, lifetime and TID updated.
+    Refreshed,
+    /// Another ROVR owns the address; the entry is untouched (ARO status 1).
+    Duplicate,
+    /// No room, even after reclaiming expired and gleaned entries (ARO status 2).
+    Full,
+    /// The TID is older than the stored one (RFC 8505 §5.2): ignored, entry untouched; reply
+    /// with the stored state.
+    StaleTid,
+    /// Lifetime zero from the owner: the entry is gone (also returned when there was no entry
+    /// to remove: deregistering an unknown address succeeds).
+    Removed,
+}
+
+impl RegisterOutcome {
+    /// The ARO/EARO status for the NA reply (RFC 6775 §4.1): 0 success, 1 duplicate address,
+    /// 2 neighbor cache full. [`StaleTid`](RegisterOutcome::StaleTid) answers 0 with the
+    /// stored lifetime.
+    pub fn aro_status(self) -> u8 {
+        match self {
+            RegisterOutcome::Registered
+            | RegisterOutcome::Refreshed
+            | RegisterOutcome::StaleTid
+            | RegisterOutcome::Removed => 0,
+            RegisterOutcome::Duplicate => 1,
+            RegisterOutcome::Full => 2,
+        }
+    }
+}
+
+/// Counters of a [`Registry`] since creation or [`Registry::reset_stats`]. All wrap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RegistryStats {
+    /// [`RegisterOutcome::Registered`] answers.
+    pub registrations: u64,
+    /// [`RegisterOutcome::Refreshed`] answers.
+    pub refreshes: u64,
+    /// [`RegisterOutcome::Duplicate`] answers.
+    pub duplicates: u64,
+    /// [`RegisterOutcome::Full`] answers.
+    pub full: u64,
+    /// [`RegisterOutcome::StaleTid`] answers.
+    pub stale_tid: u64,
+    /// Entries deleted by a deregistration (lifetime zero); not [`Registry::remove`] or
+    /// [`Registry::remove_where`].
+    pub removed: u64,
+    /// Entries reclaimed after their lifetime ran out (by [`Registry::expire`] or lazily).
+    pub expired: u64,
+    /// Gleaned entries created.
+    pub gleaned: u64,
+    /// Gleans refused because every entry was registered.
+    pub glean_refused_full: u64,
+    /// Gleaned entries evicted to make room (for a glean or a registration).
+    pub glean_evicted: u64,
+}
+
+impl RegistryStats {
+    const ZERO: RegistryStats = RegistryStats {
+        registrations: 0,
+        refreshes: 0,
+        duplicates: 0,
+        full: 0,
+        stale_tid: 0,
+        removed: 0,
+        expired: 0,
+        gleaned: 0,
+        glean_refused_full: 0,
+        glean_evicted: 0,
+    };
+}
+
+/// The registration table: at most `N` entries, an index of `I` slots (a power of two
+/// `>= 2 * N`). See the [module documentation](self) for the structure and the rules.
+pub struct Registry<const N: usize, const I: usize> {
+    entries: [Stored; N],
+    len: usize,
+    index: Index<I>,
+    clock: Instant,
+    stats: RegistryStats,
+}
+
+impl<const N: usize, const I: usize> Default for Registry<N, I> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize, const I: usize> fmt::Debug for Registry<N, I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("len", &self.len)
+            .field("capacity", &N)
+            .field("clock", &self.clock)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<const N: usize, const I: usize> Registry<N, I> {
+    /// An empty registry; `const`, so it can initialise a `static`.
+    ///
+    /// Fails to compile unless `N < 65535`, `I >= 2 * N` and `I` is a power of two.
+    pub const fn new() -> Self {
+        const {
+            assert!(N < EMPTY as usize, "Registry: N must be below 65535");
+            assert!(I >= 2 * N, "Registry: I must be at least 2 * N");
+        }
+        Registry {
+            entries: [Stored::VACANT; N],
+            len: 0,
+            index: Index::new(),
+            clock: Instant::ZERO,
+            stats: RegistryStats::ZERO,
+        }
+    }
+
+    /// Maximum number of entries (`N`).
+    pub fn capacity(&self) -> usize {
+        N
+    }
+
+    /// Entries stored, including any that have expired but were not reclaimed yet (call
+    /// [`expire`](Self::expire) first for the live count).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no entry is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The live entry for `addr`. O(1) expected.
+    ///
+    /// An entry that expired by the latest `now` passed to the registry is not returned.
+    pub fn lookup(&self, addr: &Ipv6Addr) -> Option<Entry> {
+        match self.probe(addr)? {
+            Probe::Found { pos } => self
+                .entries
+                .get(pos)
+                .filter(|e| e.expires > self.clock)
+                .map(Stored::view),
+            Probe::Vacant { .. } => None,
+        }
+    }
+
+    /// Counts a frame sent to `addr` ([`Entry::tx_frames`]); false when it has no live entry.
+    /// O(1) expected.
+    pub fn note_tx(&mut self, addr: &Ipv6Addr) -> bool {
+        let clock = self.clock;
+        let Some(Probe::Found { pos }) = self.probe(addr) else {
+            return false;
+        };
+        match self.entries.get_mut(pos).filter(|e| e.expires > clock) {
+            Some(e) => {
+                e.tx_frames = e.tx_frames.wrapping_add(1);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Handles an address registration (ARO/EARO) for `addr` from link-layer address `ll`.
+    ///
+    /// `rovr` is the raw ROVR (the EUI-64 of an RFC 6775 ARO, 8..=32 bytes in an EARO), `tid`
+    /// the EARO's Transaction ID (`None` for an RFC 6775 ARO: always accepted), `lifetime` the
+    /// registration lifetime (zero deregisters). See the module documentation for the rules;
+    /// in addition, a zero lifetime for an address that is only gleaned deletes the gleaned
+    /// entry ([`RegisterOutcome::Removed`], counted in [`RegistryStats::removed`]).
+    pub fn register(
+        &mut self,
+        now: Instant,
+        addr: Ipv6Addr,
+        ll: Address,
+        rovr: &[u8],
+        tid: Option<u8>,
+        lifetime: Duration,
+    ) -> RegisterOutcome {
+        let now = self.advance(now);
+        let key = RovrKey::of(rovr);
+        let outcome = self.register_inner(now, addr, ll, key, tid, lifetime);
+        let s = &mut self.stats;
+        let counter = match outcome {
+            RegisterOutcome::Registered => &mut s.registrations,
+            RegisterOutcome::Refreshed => &mut s.refreshes,
+            RegisterOutcome::Duplicate => &mut s.duplicates,
+            RegisterOutcome::Full => &mut s.full,
+            RegisterOutcome::StaleTid => &mut s.stale_tid,
+            // Counted where an entry is actually deleted.
+            RegisterOutcome::Removed => return outcome,
+        };
+        *counter = counter.wrapping_add(1);
+        outcome
+    }
+
+    fn register_inner(
+        &mut self,
+        now: Instant,
+        addr: Ipv6Addr,
+        ll: Address,
+        key: RovrKey,
+        tid: Option<u8>,
+        lifetime: Duration,
+    ) -> RegisterOutcome {
+        if let Some(pos) = self.live_position(&addr) {
+            let Some(stored) = self.entries.get(pos) else {
+                return RegisterOutcome::Full;
+            };
+            let mut e = stored.view();
+            let take_over = match e.origin {
+                Origin::Gleaned => true,
+                Origin::Registered if e.rovr_key() != key => return RegisterOutcome::Duplicate,
+                Origin::Registered => false,
+            };
+            if !take_over
+                && let (Some(new), Some(old)) = (tid, e.tid)
+                && compare_tid(new, old) == Some(Ordering::Less)
+            {
+                return RegisterOutcome::StaleTid;
+            }
+            if lifetime == Duration::ZERO {
+                self.remove_at(pos);
+                self.stats.removed = self.stats.removed.wrapping_add(1);
+                return RegisterOutcome::Removed;
+            }
+            e.ll = ll;
+            e.rovr = key.value;
+            e.rovr_is_eui64 = key.eui64;
+            e.origin = Origin::Registered;
+            e.tid = tid;
+            e.expires = now + lifetime;
+            e.last_heard = now;
+            if let Some(slot) = self.entries.get_mut(pos) {
+                *slot = Stored::pack(&e);
+            }
+            return if take_over {
+                RegisterOutcome::Registered
+            } else {
+                RegisterOutcome::Refreshed
+            };
+        }
+        if lifetime == Duration::ZERO {
+            return RegisterOutcome::Removed;
+        }
+        let entry = Entry {
+            addr,
+            ll,
+            rovr: key.value,
+            rovr_is_eui64: key.eui64,
+            origin: Origin::Registered,
+            tid,
+            expires: now + lifetime,
+            last_heard: now,
+            rx_frames: 0,
+            tx_frames: 0,
+        };
+        if self.insert(now, entry) {
+            RegisterOutcome::Registered
+        } else {
+            RegisterOutcome::Full
+        }
+    }
+
+    /// Learns `addr` at `ll` from a frame of a node that did not register it.
+    ///
+    /// - A registered entry is never overridden: only its `last_heard` and `rx_frames` are
+    ///   refreshed.
+    /// - A gleaned entry is refreshed: `ll` updated, `rx_frames` counted, `last_heard` set,
+    ///   `expires` extended to `now + lifetime` (never shortened).
+    /// - A new address gets a gleaned entry (`rx_frames` 1). When the table is full, expired
+    ///   entries are reclaimed, then the least recently heard gleaned entry is evicted (ties:
+    ///   the lowest address); when every entry is registered the glean is refused.
+    ///
+    /// Returns whether `addr` has a live entry afterwards (false when refused, or for a new
+    /// address with a zero `lifetime`).
+    pub fn glean(&mut self, now: Instant, addr: Ipv6Addr, ll: Address, lifetime: Duration) -> bool {
+        let now = self.advance(now);
+        if let Some(pos) = self.live_position(&addr) {
+            let Some(stored) = self.entries.get_mut(pos) else {
+                return false;
+            };
+            let mut e = stored.view();
+            e.last_heard = now;
+            e.rx_frames = e.rx_frames.wrapping_add(1);
+            if e.origin == Origin::Gleaned {
+                e.ll = ll;
+                e.expires = e.expires.max(now + lifetime);
+            }
+            *stored = Stored::pack(&e);
+            return true;
+        }
+        if lifetime == Duration::ZERO {
+            return false;
+        }
+        let entry = Entry {
+            addr,
+            ll,
+            rovr: 0,
+            rovr_is_eui64: false,
+            origin: Origin::Gleaned,
+            tid: None,
+            expires: now + lifetime,
+            last_heard: now,
+            rx_frames: 1,
+            tx_frames: 0,
+        };
+        let inserted = self.insert(now, entry);
+        let s = &mut self.stats;
+        if inserted {
+            s.gleaned = s.gleaned.wrapping_add(1);
+        } else {
+            s.glean_refused_full = s.glean_refused_full.wrapping_add(1);
+        }
+        inserted
+    }
+
+    /// Removes the entry for `addr` (administratively; not counted in the stats) and returns
+    /// it; `None` if there is no live entry (an expired one is reclaimed and counted expired).
+    pub fn remove(&mut self, addr: &Ipv6Addr) -> Option<Entry> {
+        let Some(Probe::Found { pos }) = self.probe(addr) else {
+            return None;
+        };
+        let removed = self.remove_at(pos)?;
+        if removed.expires > self.clock {
+            Some(removed.view())
+        } else {
+            self.stats.expired = self.stats.expired.wrapping_add(1);
+            None
+        }
+    }
+
+    /// Reclaims every entry with `expires <= now` and returns how many (also counted in
+    /// [`RegistryStats::expired`]). O(N).
+    pub fn expire(&mut self, now: Instant) -> usize {
+        let now = self.advance(now);
+        let n = self.retain(|e| e.expires > now);
+        self.stats.expired = self.stats.expired.wrapping_add(n as u64);
+        n
+    }
+
+    /// The earliest `expires` of the stored entries (in the past if an expired entry awaits
+    /// [`expire`](Self::expire)); `None` when empty. When to call `expire` next. O(N): a scan,
+    /// as registrations refresh far more often than this is asked.
+    pub fn next_expiry(&self) -> Option<Instant> {
+        self.stored().iter().map(|e| e.expires).min()
+    }
+
+    /// The live entries, in storage order (which changes as entries come and go).
+    pub fn iter(&self) -> impl Iterator<Item = Entry> + '_ {
+        let clock = self.clock;
+        self.stored()
+            .iter()
+            .filter(move |e| e.expires > clock)
+            .map(Stored::view)
+    }
+
+    /// Removes every live entry for which `f` returns true (e.g. entries outside a new mesh
+    /// prefix) and returns how many; not counted in the stats. O(N).
+    pub fn remove_where(&mut self, mut f: impl FnMut(&Entry) -> bool) -> usize {
+        let clock = self.clock;
+        self.retain(|e| e.expires <= clock || !f(&e.view()))
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> RegistryStats {
+        self.stats
+    }
+
+    /// Zeroes the counters.
+    pub fn reset_stats(&mut self) {
+        self.stats = RegistryStats::ZERO;
+    }
+
+    /// The longest probe sequence in the index: how many slots the slowest successful lookup
+    /// examines (0 when empty). A health figure for the management view. O(I).
+    pub fn max_probe_len(&self) -> usize {
+        self.index
+            .max_probe_len(|pos| self.entries.get(pos).map(|e| &e.addr))
+    }
+
+    // ---- internals ----
+
+    /// Moves the clock to `max(clock, now)` and returns it.
+    fn advance(&mut self, now: Instant) -> Instant {
+        self.clock = self.clock.max(now);
+        self.clock
+    }
+
+    fn stored(&self) -> &[Stored] {
+        self.entries.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Finds `addr` in the index. `None` only if the index is corrupt (full, or out of
+    /// range), which the load factor rules out.
+    fn probe(&self, addr: &Ipv6Addr) -> Option<Probe> {
+        self.index
+            .probe(addr, |pos| self.stored().get(pos).map(|e| &e.addr))
+    }
+
+    /// Position of the live entry for `addr`; an expired one is reclaimed (counted) first.
+    fn live_position(&mut self, addr: &Ipv6Addr) -> Option<usize> {
+        let Some(Probe::Found { pos }) = self.probe(addr) else {
+            return None;
+        };
+        if self.entries.get(pos)?.expires > self.clock {
+            return Some(pos);
+        }
+        self.remove_at(pos);
+        self.stats.expired = self.stats.expired.wrapping_add(1);
+        None
+    }
+
+    /// The index slot that points at `pos`: along `entries[pos]`'s probe sequence, or by a
+    /// scan of the whole index should a caller have changed the entry's address.
+    fn slot_of(&self, pos: usize) -> Option<usize> {
+        self.index.slot_of(&self.entries.get(pos)?.addr, pos)
+    }
+
+    /// Deletes the entry at `pos`: unlinks it and moves the last entry into its place.
+    fn remove_at(&mut self, pos: usize) -> Option<Stored> {
+        let last = self.len.checked_sub(1)?;
+        let removed = *self.stored().get(pos)?;
+        let slot = self.slot_of(pos)?;
+        let entries = &self.entries;
+        self.index.unlink(slot, |p| entries.get(p).map(|e| &e.addr));
+        if pos != last {
+            let moved_slot = self.slot_of(last)?;
+            let moved = *self.entries.get(last)?;
+            *self.entries.get_mut(pos)? = moved;
+            self.index.point(moved_slot, pos)?;
+        }
+        self.len = last;
+        Some(removed)
+    }
+
+    /// Deletes every entry for which `keep` is false; returns how many.
+    fn retain(&mut self, mut keep: impl FnMut(&Stored) -> bool) -> usize {
+        let mut removed = 0;
+        let mut pos = 0;
+        while let Some(e) = self.stored().get(pos) {
+            if keep(e) {
+                pos += 1;
+            } else if self.remove_at(pos).is_some() {
+                removed += 1;
+            } else {
+                break;
+            }
+        }
+        removed
+    }
+
+    /// Position of the least recently heard gleaned entry (ties: the lowest address).
+    fn eviction_candidate(&self) -> Option<usize> {
+        self.stored()
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.is_gleaned())
+            .min_by_key(|(_, e)| (e.last_heard, e.addr))
+            .map(|(pos, _)| pos)
+    }
+
+    /// Stores a new entry (its address is known absent), making room if needed: expired
+    /// entries first, then the least recently heard gleaned one. False when full.
+    fn insert(&mut self, now: Instant, entry: Entry) -> bool {
+        if self.len >= N {
+            self.expire(now);
+        }
+        if self.len >= N {
+            let Some(pos) = self.eviction_candidate() else {
+                return false;
+            };
+            if self.remove_at(pos).is_none() {
+                return false;
+            }
+            self.stats.glean_evicted = self.stats.glean_evicted.wrapping_add(1);
+        }
+        let Some(Probe::Vacant { slot }) = self.probe(&entry.addr) else {
+            return false;
+        };
+        let pos = self.len;
+        let Some(e) = self.entries.get_mut(pos) else {
+            return false;
+        };
+        if self.index.point(slot, pos).is_none() {
+            return false;
+        }
+        *e = Stored::pack(&entry);
+        self.len = pos.wrapping_add(1);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests;
