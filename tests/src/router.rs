@@ -41,9 +41,8 @@ use firmware::app::{App, AppResources};
 use firmware::config::{Backbone, Config};
 use l2_15_4::consts;
 use l2_15_4::frame::{Address, FrameType, FrameVersion, PanId, Repr, fcs};
-use l2_15_4::radio::{
-    Capabilities, Channel, Radio, RadioError, RadioEvent, RxFrame, TxMode, TxOutcome,
-};
+use l2_15_4::radio::testing::ScriptedRadio;
+use l2_15_4::radio::{Channel, RadioEvent, RxFrame, TxOutcome};
 use netif::{Duration, Instant};
 use sixlo::{CompressOptions, ContextTable, Fragmenter, LinkAddr, Reassembler, Received};
 use smoltcp::phy::ChecksumCapabilities;
@@ -288,41 +287,7 @@ pub fn reassemble(air: &Air, dst: Address, contexts: &ContextTable) -> Result<Ve
 // ----- drivers -------------------------------------------------------------------------------
 
 /// The router's radio: no hardware help; records transmissions until the harness ends them.
-#[derive(Debug, Default)]
-struct BenchRadio {
-    pending: VecDeque<(Instant, [u8; PSDU_MAX], usize)>,
-}
-
-impl Radio for BenchRadio {
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
-    }
-    fn set_channel(&mut self, _: Channel) -> Result<(), RadioError> {
-        Ok(())
-    }
-    fn set_pan_id(&mut self, _: PanId) {}
-    fn set_short_address(&mut self, _: u16) {}
-    fn set_extended_address(&mut self, _: [u8; 8]) {}
-    fn set_pan_coordinator(&mut self, _: bool) {}
-    fn set_promiscuous(&mut self, _: bool) -> Result<(), RadioError> {
-        Ok(())
-    }
-    fn energy_detect(&mut self, _: Instant, _: Duration) -> Result<(), RadioError> {
-        Err(RadioError::Unsupported)
-    }
-    fn cca(&mut self, _: Instant) -> Result<bool, RadioError> {
-        Ok(true)
-    }
-    fn transmit(&mut self, now: Instant, psdu: &[u8], _: TxMode) -> Result<(), RadioError> {
-        let mut buf = [0u8; PSDU_MAX];
-        let b = buf
-            .get_mut(..psdu.len())
-            .ok_or(RadioError::InvalidParameter)?;
-        b.copy_from_slice(psdu);
-        self.pending.push_back((now, buf, psdu.len()));
-        Ok(())
-    }
-}
+type BenchRadio = ScriptedRadio<8>;
 
 /// The backbone: one prepared frame to hand over on request, the host's answers to Neighbor
 /// Solicitations, and a record of what the router sends.
@@ -645,9 +610,11 @@ impl<'r> Router<'r> {
     fn complete_tx(&mut self) -> Result<usize, Failure> {
         let mut unicast = 0;
         for _ in 0..SPIN_LIMIT {
-            let Some((start, buf, len)) = self.radio.pending.pop_front() else {
+            let Some(rec) = self.radio.pop_sent() else {
                 return Ok(unicast);
             };
+            let (start, len) = (rec.at, rec.psdu.len());
+            let buf = rec.psdu;
             let end = start + consts::airtime(len);
             self.now = self.now.max(end);
             let ev = RadioEvent::TxDone {
