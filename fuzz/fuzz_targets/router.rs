@@ -65,10 +65,9 @@ use std::net::Ipv6Addr;
 use firmware::app::{App, AppResources};
 use firmware::capture::CaptureFilter;
 use firmware::config::{Backbone, Config};
-use l2_15_4::frame::{Address, Frame, FrameType, PanId, fcs};
-use l2_15_4::radio::{
-    Capabilities, Channel, Radio, RadioError, RadioEvent, RxFrame, TxMode, TxOutcome,
-};
+use l2_15_4::frame::{Address, Frame, FrameType, fcs};
+use l2_15_4::radio::testing::ScriptedRadio;
+use l2_15_4::radio::{Channel, RadioError, RadioEvent, RxFrame, TxOutcome};
 use libfuzzer_sys::fuzz_target;
 use netif::{Duration, IfIndex, Instant};
 use sixlo::{CompressOptions, Fragmenter, LinkAddr};
@@ -184,42 +183,9 @@ enum Air {
     Refusing,
 }
 
-/// A radio that records what the router sends; the harness ends each transmission as the
-/// channel's behaviour ([`Air`]) says.
-struct FuzzRadio {
-    /// Transmissions started and not yet ended: start time, PSDU.
-    tx: VecDeque<(Instant, Vec<u8>)>,
-    air: Air,
-}
-
-impl Radio for FuzzRadio {
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
-    }
-    fn set_channel(&mut self, _: Channel) -> Result<(), RadioError> {
-        Ok(())
-    }
-    fn set_pan_id(&mut self, _: PanId) {}
-    fn set_short_address(&mut self, _: u16) {}
-    fn set_extended_address(&mut self, _: [u8; 8]) {}
-    fn set_pan_coordinator(&mut self, _: bool) {}
-    fn set_promiscuous(&mut self, _: bool) -> Result<(), RadioError> {
-        Ok(())
-    }
-    fn energy_detect(&mut self, _: Instant, _: Duration) -> Result<(), RadioError> {
-        Err(RadioError::Unsupported)
-    }
-    fn cca(&mut self, _: Instant) -> Result<bool, RadioError> {
-        Ok(self.air != Air::Busy)
-    }
-    fn transmit(&mut self, now: Instant, psdu: &[u8], _: TxMode) -> Result<(), RadioError> {
-        if self.air == Air::Refusing {
-            return Err(RadioError::Busy);
-        }
-        self.tx.push_back((now, psdu.to_vec()));
-        Ok(())
-    }
-}
+/// The router's radio: records what the router sends; the harness ends each transmission as
+/// the channel's behaviour ([`Air`], which also sets the radio's CCA answer and refusal) says.
+type FuzzRadio = ScriptedRadio<16>;
 
 /// An Ethernet driver with a receive queue the input fills, a carrier, back-pressure and an
 /// injectable error.
@@ -363,6 +329,8 @@ fn ipv6(
 struct Harness<'r> {
     app: App<'r>,
     radio: FuzzRadio,
+    /// The channel's behaviour.
+    air: Air,
     eth: FuzzEth,
     now: Instant,
     seq: u8,
@@ -489,20 +457,21 @@ impl<'r> Harness<'r> {
     /// channel acknowledges unicast frames that ask.
     fn complete_tx(&mut self) {
         for _ in 0..SPIN_LIMIT {
-            let Some((start, psdu)) = self.radio.tx.pop_front() else {
+            let Some(rec) = self.radio.pop_sent() else {
                 return;
             };
+            let (start, psdu) = (rec.at, rec.psdu);
             // Preamble, SFD and PHR (6 bytes) plus the PSDU, 32 µs per byte.
             let end = start + Duration::from_micros((6 + psdu.len() as u64) * 32);
             self.now = self.now.max(end);
-            let outcome = match self.radio.air {
+            let outcome = match self.air {
                 Air::Perfect | Air::NoAck | Air::Refusing => TxOutcome::Sent,
                 Air::Busy => TxOutcome::ChannelBusy,
                 Air::Failing => TxOutcome::Failed(RadioError::Hardware),
             };
             let ev = RadioEvent::TxDone { end, outcome };
             self.app.on_radio_event(self.now, ev, &mut self.radio);
-            if self.radio.air == Air::Perfect
+            if self.air == Air::Perfect
                 && let Some(seq) = wants_ack(&psdu)
             {
                 // Imm-Ack 12 symbols after the frame (IEEE 802.15.4-2006 §7.5.6.4.2).
@@ -716,13 +685,20 @@ impl<'r> Harness<'r> {
     }
 
     fn air(&mut self, arg: u8) {
-        self.radio.air = match arg % 5 {
+        self.set_air(match arg % 5 {
             0 => Air::Perfect,
             1 => Air::NoAck,
             2 => Air::Busy,
             3 => Air::Failing,
             _ => Air::Refusing,
-        };
+        });
+    }
+
+    /// The channel's behaviour, and the radio's CCA answer and refusal that go with it.
+    fn set_air(&mut self, air: Air) {
+        self.air = air;
+        self.radio.cca_idle = air != Air::Busy;
+        self.radio.refuse_tx = (air == Air::Refusing).then_some(RadioError::Busy);
     }
 
     /// `arg`: bit 0 toggle the carrier, bit 1 toggle back-pressure, bit 2 fail the next
@@ -935,7 +911,7 @@ impl<'r> Harness<'r> {
 
     /// A perfect channel, carrier up, both interfaces up, 20 s: everything must drain.
     fn drain(&mut self) {
-        self.radio.air = Air::Perfect;
+        self.set_air(Air::Perfect);
         self.eth.carrier = true;
         self.eth.busy = false;
         let now = self.now;
@@ -993,10 +969,7 @@ fuzz_target!(|data: &[u8]| {
         };
     }
     let mut res: Box<AppResources> = Box::default();
-    let mut radio = FuzzRadio {
-        tx: VecDeque::new(),
-        air: Air::Perfect,
-    };
+    let mut radio = FuzzRadio::new();
     let eth = FuzzEth {
         mac: cfg.eth_mac,
         rx: VecDeque::new(),
@@ -1010,6 +983,7 @@ fuzz_target!(|data: &[u8]| {
     let mut h = Harness {
         app,
         radio,
+        air: Air::Perfect,
         eth,
         now: Instant::ZERO,
         seq: 0,
