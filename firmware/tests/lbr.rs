@@ -279,13 +279,6 @@ fn data_frame(seq: u8, pan: u16, src: [u8; 8], dst: Address, payload: &[u8]) -> 
     f
 }
 
-fn six(a: &Address) -> LinkAddr {
-    match *a {
-        Address::Short(s) => LinkAddr::Short(s.to_be_bytes()),
-        Address::Extended(e) => LinkAddr::Extended(e),
-    }
-}
-
 // ----- the test radio, the null Ethernet driver ---------------------------------------------
 
 /// The border router's radio: no hardware help; records what it transmits.
@@ -469,7 +462,10 @@ impl Harness {
         assert_eq!(src, Address::Extended(self.br_eui()));
         let dst = frame.dst_addr();
         let payload = frame.payload().unwrap();
-        let (ls, ld) = (six(&src), dst.as_ref().map_or(LinkAddr::Absent, six));
+        let (ls, ld) = (
+            LinkAddr::from(src),
+            dst.map_or(LinkAddr::Absent, LinkAddr::from),
+        );
         let b0 = payload[0];
         let mut out = vec![0u8; 1280];
         let complete = match b0 & 0xf8 {
@@ -561,7 +557,7 @@ impl Harness {
         let n = sixlo::compress(
             ip,
             &LinkAddr::Extended(from),
-            &six(&ll_dst),
+            &LinkAddr::from(ll_dst),
             &self.contexts,
             CompressOptions::default(),
             &mut payload,

@@ -581,17 +581,13 @@ impl<'r> Harness<'r> {
         let dst_ip = self.dst_addr(dst_sel);
         let dgram = ipv6(src_ip, dst_ip, next, hops, &payload, frag & 2 == 0, 1280);
         let (src, dst, pan, ack, _) = self.link_addrs(ll & 0x7f);
-        let six = |a: &Address| match *a {
-            Address::Short(s) => LinkAddr::Short(s.to_be_bytes()),
-            Address::Extended(e) => LinkAddr::Extended(e),
-        };
         let contexts = self.app.wpan().contexts().clone();
         let tag = u16::from(self.seq) << 8 | u16::from(hops);
         let budget = firmware::wpan::payload_budget(&dst);
         let Ok(mut f) = Fragmenter::new(
             &dgram,
-            six(&src),
-            six(&dst),
+            LinkAddr::from(src),
+            LinkAddr::from(dst),
             &contexts,
             CompressOptions::default(),
             tag,

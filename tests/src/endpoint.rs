@@ -212,13 +212,6 @@ fn receiver_ll() -> Address {
     Address::Extended(RECEIVER_EUI64)
 }
 
-fn to_sixlo(a: &Address) -> LinkAddr {
-    match *a {
-        Address::Short(s) => LinkAddr::Short(s.to_be_bytes()),
-        Address::Extended(e) => LinkAddr::Extended(e),
-    }
-}
-
 // ----- ours ----------------------------------------------------------------------------------
 
 /// Our sending endpoint: IPv6/UDP headers, `sixlo` compression and fragmentation, `l2-15_4`
@@ -307,8 +300,8 @@ impl OursSender {
         self.tag = self.tag.wrapping_add(1);
         let mut frag = Fragmenter::new(
             &self.datagram[..len],
-            to_sixlo(&src),
-            to_sixlo(&dst),
+            LinkAddr::from(src),
+            LinkAddr::from(dst),
             &self.contexts,
             CompressOptions::default(),
             self.tag,
@@ -410,8 +403,8 @@ impl OursReceiver {
             }
             match self.reassembler.receive(
                 payload,
-                &to_sixlo(&src),
-                &to_sixlo(&dst),
+                &LinkAddr::from(src),
+                &LinkAddr::from(dst),
                 &self.contexts,
                 Instant::ZERO,
                 &mut self.datagram,

@@ -168,13 +168,6 @@ pub fn forwarded(p: &[u8]) -> Vec<u8> {
     f
 }
 
-fn to_sixlo(a: &Address) -> LinkAddr {
-    match *a {
-        Address::Short(s) => LinkAddr::Short(s.to_be_bytes()),
-        Address::Extended(e) => LinkAddr::Extended(e),
-    }
-}
-
 /// 802.15.4 data frames (2006, PAN ID compression, ACK requested) from `src` to `dst` carrying
 /// the 6LoWPAN frames of `packet` (compressed with `contexts`, context IDs explicit), FCS
 /// appended, on `air`.
@@ -217,8 +210,8 @@ fn mesh_frames_from(
     let budget = PSDU_MAX - FCS_LEN - hdr(0)?.buffer_len();
     let mut f = Fragmenter::new(
         packet,
-        to_sixlo(&src),
-        to_sixlo(&dst),
+        LinkAddr::from(src),
+        LinkAddr::from(dst),
         contexts,
         // The Context Identifier Extension is carried (SCI 0) so that smoltcp's decompressor,
         // which refuses implicit context 0, can read the same frames in the baseline.
@@ -268,8 +261,8 @@ pub fn reassemble(air: &Air, dst: Address, contexts: &ContextTable) -> Result<Ve
             .ok_or_else(|| Failure::new("MAC header past the frame"))?;
         match r.receive(
             payload,
-            &to_sixlo(&src),
-            &to_sixlo(&dst),
+            &LinkAddr::from(src),
+            &LinkAddr::from(dst),
             contexts,
             Instant::ZERO,
             &mut out,

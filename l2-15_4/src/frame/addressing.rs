@@ -146,3 +146,68 @@ pub(super) fn pan_presence(
         }),
     }
 }
+
+/// A link-layer address that is not an IEEE 802.15.4 short (2-byte) or extended (8-byte)
+/// address: none, or another link's (an Ethernet MAC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct NotIeee802154;
+
+impl fmt::Display for NotIeee802154 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not an IEEE 802.15.4 short or extended address")
+    }
+}
+
+impl core::error::Error for NotIeee802154 {}
+
+impl From<Address> for netif::LinkAddr {
+    /// 2 bytes (the short address, big-endian) or 8 (the EUI-64).
+    fn from(a: Address) -> Self {
+        match a {
+            Address::Short(s) => netif::LinkAddr::ieee802154_short(s.to_be_bytes()),
+            Address::Extended(e) => netif::LinkAddr::ieee802154_extended(e),
+        }
+    }
+}
+
+impl TryFrom<netif::LinkAddr> for Address {
+    type Error = NotIeee802154;
+
+    /// A 2-byte address is a short address (big-endian), an 8-byte one an EUI-64.
+    fn try_from(l: netif::LinkAddr) -> Result<Self, Self::Error> {
+        match l.as_bytes() {
+            [a, b] => Ok(Address::Short(u16::from_be_bytes([*a, *b]))),
+            b => <[u8; 8]>::try_from(b)
+                .map(Address::Extended)
+                .map_err(|_| NotIeee802154),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EUI: [u8; 8] = [0x00, 0x12, 0x4b, 0x00, 0x01, 0x02, 0x03, 0x04];
+
+    #[test]
+    fn netif_link_addr_both_directions() {
+        let short = netif::LinkAddr::from(Address::Short(0x1234));
+        assert_eq!(short, netif::LinkAddr::ieee802154_short([0x12, 0x34]));
+        assert_eq!(Address::try_from(short), Ok(Address::Short(0x1234)));
+        let bcast = netif::LinkAddr::from(Address::BROADCAST);
+        assert_eq!(bcast.as_bytes(), &[0xff, 0xff]);
+        assert_eq!(Address::try_from(bcast), Ok(Address::BROADCAST));
+        let ext = netif::LinkAddr::from(Address::Extended(EUI));
+        assert_eq!(ext, netif::LinkAddr::ieee802154_extended(EUI));
+        assert_eq!(Address::try_from(ext), Ok(Address::Extended(EUI)));
+    }
+
+    #[test]
+    fn other_link_addrs_are_refused() {
+        assert_eq!(Address::try_from(netif::LinkAddr::NONE), Err(NotIeee802154));
+        let mac = netif::LinkAddr::ethernet([0x02, 0, 0, 0, 0, 1]);
+        assert_eq!(Address::try_from(mac), Err(NotIeee802154));
+    }
+}

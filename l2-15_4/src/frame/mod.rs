@@ -112,7 +112,7 @@ mod repr;
 mod security;
 mod view;
 
-pub use addressing::{Address, AddressingMode, PanId};
+pub use addressing::{Address, AddressingMode, NotIeee802154, PanId};
 pub use ie::{HEADER_IE_HT1, HEADER_IE_HT2, HeaderIes, PAYLOAD_IE_TERMINATION, PayloadIes};
 pub use plan::{HeaderPlan, MAX_PLAN_LEN};
 pub use repr::Repr;

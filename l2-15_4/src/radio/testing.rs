@@ -53,7 +53,6 @@ pub struct Settings {
 
 /// A script or receive queue of a [`ScriptedRadio`] is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct QueueFull;
 
 impl fmt::Display for QueueFull {
