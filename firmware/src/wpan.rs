@@ -350,7 +350,7 @@ impl<'r> Wpan<'r> {
         // A packet we originated may name its link-layer destination (an NA answering a
         // registration whose address is not, or not yet, in the table).
         if meta.rx_iface.is_none()
-            && let Ok(a) = Address::try_from(meta.ll_dst)
+            && let Some(a) = from_link(&meta.ll_dst)
         {
             return a;
         }

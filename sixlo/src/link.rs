@@ -37,6 +37,7 @@ impl LinkAddr {
 }
 
 impl From<Address> for LinkAddr {
+    #[inline]
     fn from(a: Address) -> Self {
         match a {
             Address::Short(s) => LinkAddr::Short(s.to_be_bytes()),
@@ -48,6 +49,7 @@ impl From<Address> for LinkAddr {
 impl TryFrom<LinkAddr> for Address {
     type Error = NotIeee802154;
 
+    #[inline]
     fn try_from(l: LinkAddr) -> Result<Self, Self::Error> {
         match l {
             LinkAddr::Absent => Err(NotIeee802154),
@@ -59,6 +61,7 @@ impl TryFrom<LinkAddr> for Address {
 
 impl From<LinkAddr> for netif::LinkAddr {
     /// [`LinkAddr::Absent`] is [`netif::LinkAddr::NONE`].
+    #[inline]
     fn from(l: LinkAddr) -> Self {
         match l {
             LinkAddr::Absent => netif::LinkAddr::NONE,
@@ -72,6 +75,7 @@ impl TryFrom<netif::LinkAddr> for LinkAddr {
     type Error = NotIeee802154;
 
     /// No address is [`LinkAddr::Absent`]; 2 bytes a short address, 8 an extended one.
+    #[inline]
     fn try_from(l: netif::LinkAddr) -> Result<Self, Self::Error> {
         match l.as_bytes() {
             [] => Ok(LinkAddr::Absent),

@@ -163,6 +163,7 @@ impl core::error::Error for NotIeee802154 {}
 
 impl From<Address> for netif::LinkAddr {
     /// 2 bytes (the short address, big-endian) or 8 (the EUI-64).
+    #[inline]
     fn from(a: Address) -> Self {
         match a {
             Address::Short(s) => netif::LinkAddr::ieee802154_short(s.to_be_bytes()),
@@ -175,6 +176,7 @@ impl TryFrom<netif::LinkAddr> for Address {
     type Error = NotIeee802154;
 
     /// A 2-byte address is a short address (big-endian), an 8-byte one an EUI-64.
+    #[inline]
     fn try_from(l: netif::LinkAddr) -> Result<Self, Self::Error> {
         match l.as_bytes() {
             [a, b] => Ok(Address::Short(u16::from_be_bytes([*a, *b]))),
