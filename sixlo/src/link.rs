@@ -74,15 +74,14 @@ impl From<LinkAddr> for netif::LinkAddr {
 impl TryFrom<netif::LinkAddr> for LinkAddr {
     type Error = NotIeee802154;
 
-    /// No address is [`LinkAddr::Absent`]; 2 bytes a short address, 8 an extended one.
+    /// No address is [`LinkAddr::Absent`]; 2 bytes a short address, 8 an extended one (as
+    /// [`Address`] reads them).
     #[inline]
     fn try_from(l: netif::LinkAddr) -> Result<Self, Self::Error> {
-        match l.as_bytes() {
-            [] => Ok(LinkAddr::Absent),
-            [a, b] => Ok(LinkAddr::Short([*a, *b])),
-            b => <[u8; 8]>::try_from(b)
-                .map(LinkAddr::Extended)
-                .map_err(|_| NotIeee802154),
+        if l.is_empty() {
+            Ok(LinkAddr::Absent)
+        } else {
+            Address::try_from(l).map(LinkAddr::from)
         }
     }
 }
