@@ -68,7 +68,7 @@ pub(super) fn walk_payload_ies(buf: &[u8], start: usize, end: usize) -> Result<u
 pub struct HeaderIes<'a>(&'a [u8]);
 
 impl<'a> HeaderIes<'a> {
-    /// Iterates over the raw header IE bytes of a [`Repr`] or [`Frame::header_ies`].
+    /// Iterates over the raw header IE bytes of a [`Repr`](super::Repr) or [`Frame::header_ies`](super::Frame::header_ies).
     pub fn new(bytes: &'a [u8]) -> Self {
         HeaderIes(bytes)
     }

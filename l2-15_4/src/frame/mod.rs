@@ -13,7 +13,7 @@
 //! ciphertext followed by the MIC. Payload IEs of a secured frame are part of the ciphertext and
 //! stay in the payload.
 //!
-//! The view works on the MPDU *without* the FCS; [`crate::fcs`] adds and checks the FCS.
+//! The view works on the MPDU *without* the FCS; [`fcs`] adds and checks the FCS.
 //!
 //! Contract: after [`Frame::new_checked`] no accessor panics (each returns `None` rather than
 //! indexing out of range); [`Repr::emit`] writes exactly [`Repr::buffer_len`] bytes and refuses

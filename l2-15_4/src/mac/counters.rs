@@ -8,15 +8,15 @@ pub struct MacCounters {
     pub tx_frames: u32,
     /// Retransmissions after a missing ACK.
     pub tx_retries: u32,
-    /// Frames completed with [`TxStatus::Success`].
+    /// Frames completed with [`TxStatus::Success`](super::TxStatus::Success).
     pub tx_success: u32,
-    /// Frames completed with [`TxStatus::NoAck`].
+    /// Frames completed with [`TxStatus::NoAck`](super::TxStatus::NoAck).
     pub tx_no_ack: u32,
-    /// Frames completed with [`TxStatus::ChannelAccessFailure`].
+    /// Frames completed with [`TxStatus::ChannelAccessFailure`](super::TxStatus::ChannelAccessFailure).
     pub tx_channel_access_failures: u32,
     /// Frames refused or failed as invalid / radio failure.
     pub tx_errors: u32,
-    /// [`Mac::enqueue`] calls refused because the queue was full.
+    /// [`Mac::enqueue`](super::Mac::enqueue) calls refused because the queue was full.
     pub tx_queue_full: u32,
     /// TX reports lost because nobody collected them.
     pub tx_reports_dropped: u32,

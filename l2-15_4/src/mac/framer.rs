@@ -4,7 +4,7 @@ use crate::frame::{Address, FrameType, FrameVersion, HeaderPlan, PanId, Repr};
 
 use super::{EnqueueError, MacConfig, SrcAddrMode, TxRequest};
 
-/// The MAC header the soft-MAC puts on a [`TxRequest`] ([`Mac::enqueue`]), kept as a
+/// The MAC header the soft-MAC puts on a [`TxRequest`] ([`Mac::enqueue`](super::Mac::enqueue)), kept as a
 /// [`HeaderPlan`] for the last request shape so that consecutive frames to one destination
 /// (the fragments of a datagram) are stamped from it instead of being built and validated
 /// field by field.
@@ -16,8 +16,8 @@ use super::{EnqueueError, MacConfig, SrcAddrMode, TxRequest};
 /// reused only while all of these are the same, so a configuration change (PAN, addresses,
 /// frame version) takes effect on the next frame.
 ///
-/// Public so that code framing outside a [`Mac`] (benchmarks, tools) builds exactly the
-/// MAC's headers.
+/// Public so that code framing outside a [`Mac`](super::Mac) (benchmarks, tools) builds
+/// exactly the MAC's headers.
 #[derive(Debug, Clone, Default)]
 pub struct Framer {
     last: Option<(PlanKey, HeaderPlan)>,

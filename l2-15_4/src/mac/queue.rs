@@ -16,7 +16,7 @@ use super::{Mac, Psdu, State};
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum EnqueueError {
-    /// The TX queue is full (counted in [`MacCounters::tx_queue_full`]).
+    /// The TX queue is full (counted in [`MacCounters::tx_queue_full`](super::MacCounters::tx_queue_full)).
     QueueFull,
     /// The frame cannot be built (too long, or an address/PAN combination with no encoding).
     InvalidParameter,
