@@ -137,28 +137,16 @@ pub struct Wpan<'r> {
     stats: WpanStats,
 }
 
-/// netif link address of an 802.15.4 address.
+/// netif link address of an 802.15.4 address: `LinkAddr::from` (l2-15_4's `From` impl), for
+/// callers that take a function of a reference.
 pub fn to_link(a: &Address) -> LinkAddr {
-    match *a {
-        Address::Short(s) => LinkAddr::ieee802154_short(s.to_be_bytes()),
-        Address::Extended(e) => LinkAddr::ieee802154_extended(e),
-    }
+    LinkAddr::from(*a)
 }
 
-/// 802.15.4 address of a netif link address (2 or 8 bytes).
+/// 802.15.4 address of a netif link address (2 or 8 bytes): `Address::try_from` (l2-15_4's
+/// `TryFrom` impl), for callers that take a function of a reference.
 pub fn from_link(l: &LinkAddr) -> Option<Address> {
-    match l.as_bytes() {
-        [a, b] => Some(Address::Short(u16::from_be_bytes([*a, *b]))),
-        b => <[u8; 8]>::try_from(b).ok().map(Address::Extended),
-    }
-}
-
-/// The `sixlo` view of an 802.15.4 address.
-pub const fn to_sixlo(a: &Address) -> SixLink {
-    match *a {
-        Address::Short(s) => SixLink::Short(s.to_be_bytes()),
-        Address::Extended(e) => SixLink::Extended(e),
-    }
+    Address::try_from(*l).ok()
 }
 
 /// The link-layer address an IPv6 address's IID was derived from (RFC 4944 §6 / RFC 6282
@@ -418,7 +406,7 @@ impl<'r> Wpan<'r> {
     }
 
     fn fill_mac(&mut self, pool: &mut PacketPool<'_>) {
-        let src = to_sixlo(&self.our_link());
+        let src = SixLink::from(self.our_link());
         let opts = self.opts;
         loop {
             if self.current.is_none() {
@@ -455,7 +443,7 @@ impl<'r> Wpan<'r> {
                     None => match Fragmenter::new(
                         data,
                         src,
-                        to_sixlo(&c.dst),
+                        SixLink::from(c.dst),
                         &self.contexts,
                         opts,
                         c.tag,
@@ -567,8 +555,8 @@ impl L2 for Wpan<'_> {
             return Verdict::Drop(pkt);
         };
         let dst = repr.dst_addr;
-        let ll_src = to_sixlo(&src);
-        let ll_dst = dst.as_ref().map_or(SixLink::Absent, to_sixlo);
+        let ll_src = SixLink::from(src);
+        let ll_dst = dst.map_or(SixLink::Absent, SixLink::from);
         let multicast = dst.is_none_or(|d| d.is_broadcast());
         let mut store = PoolStore::with_frame(cx.pool, pkt);
         let r = self.reassembler.receive(
@@ -594,8 +582,8 @@ impl L2 for Wpan<'_> {
                 }
                 cx.pool.truncate(&buf, len);
                 if let Some(m) = cx.pool.meta_mut(&buf) {
-                    m.ll_src = to_link(&src);
-                    m.ll_dst = dst.as_ref().map_or(LinkAddr::NONE, to_link);
+                    m.ll_src = LinkAddr::from(src);
+                    m.ll_dst = dst.map_or(LinkAddr::NONE, LinkAddr::from);
                     m.ll_multicast = multicast;
                     m.wire_len = 0;
                 }

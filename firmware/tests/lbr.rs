@@ -16,11 +16,9 @@ use firmware::app::{App, AppResources};
 use firmware::config::Config;
 use firmware::lbr::MIN_DELAY_BETWEEN_RAS;
 use firmware::registry::Origin;
-use l2_15_4::PanId;
 use l2_15_4::frame::{Address, Frame, FrameType};
-use l2_15_4::radio::{
-    Capabilities, Channel, Radio, RadioError, RadioEvent, RxFrame, TxMode, TxOutcome,
-};
+use l2_15_4::radio::testing::ScriptedRadio;
+use l2_15_4::radio::{Channel, RadioEvent, RxFrame, TxOutcome};
 use netif::{DropReason, Duration, Instant};
 use sixlo::{CompressOptions, ContextTable, LinkAddr};
 use smoltcp::phy::ChecksumCapabilities;
@@ -281,45 +279,10 @@ fn data_frame(seq: u8, pan: u16, src: [u8; 8], dst: Address, payload: &[u8]) -> 
     f
 }
 
-fn six(a: &Address) -> LinkAddr {
-    match *a {
-        Address::Short(s) => LinkAddr::Short(s.to_be_bytes()),
-        Address::Extended(e) => LinkAddr::Extended(e),
-    }
-}
-
 // ----- the test radio, the null Ethernet driver ---------------------------------------------
 
-#[derive(Default)]
-struct TestRadio {
-    tx: Vec<(Instant, Vec<u8>)>,
-}
-
-impl Radio for TestRadio {
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
-    }
-    fn set_channel(&mut self, _: Channel) -> Result<(), RadioError> {
-        Ok(())
-    }
-    fn set_pan_id(&mut self, _: PanId) {}
-    fn set_short_address(&mut self, _: u16) {}
-    fn set_extended_address(&mut self, _: [u8; 8]) {}
-    fn set_pan_coordinator(&mut self, _: bool) {}
-    fn set_promiscuous(&mut self, _: bool) -> Result<(), RadioError> {
-        Ok(())
-    }
-    fn energy_detect(&mut self, _: Instant, _: Duration) -> Result<(), RadioError> {
-        Err(RadioError::Unsupported)
-    }
-    fn cca(&mut self, _: Instant) -> Result<bool, RadioError> {
-        Ok(true)
-    }
-    fn transmit(&mut self, now: Instant, psdu: &[u8], _: TxMode) -> Result<(), RadioError> {
-        self.tx.push((now, psdu.to_vec()));
-        Ok(())
-    }
-}
+/// The border router's radio: no hardware help; records what it transmits.
+type TestRadio = ScriptedRadio<16>;
 
 struct NullEth([u8; 6]);
 
@@ -458,10 +421,10 @@ impl Harness {
     /// an Imm-Ack (IEEE 802.15.4-2006 §7.2.2.3) 12 symbols later for a frame that asked.
     fn drain_tx(&mut self) {
         for _ in 0..100_000 {
-            if self.radio.tx.is_empty() {
+            let Some(rec) = self.radio.pop_sent() else {
                 return;
-            }
-            let (start, psdu) = self.radio.tx.remove(0);
+            };
+            let (start, psdu) = (rec.at, rec.psdu.to_vec());
             // Preamble, SFD and PHR (6 bytes) plus the PSDU, 32 µs per byte.
             let end = start + Duration::from_micros((6 + psdu.len() as u64) * 32);
             self.now = self.now.max(end);
@@ -499,7 +462,10 @@ impl Harness {
         assert_eq!(src, Address::Extended(self.br_eui()));
         let dst = frame.dst_addr();
         let payload = frame.payload().unwrap();
-        let (ls, ld) = (six(&src), dst.as_ref().map_or(LinkAddr::Absent, six));
+        let (ls, ld) = (
+            LinkAddr::from(src),
+            dst.map_or(LinkAddr::Absent, LinkAddr::from),
+        );
         let b0 = payload[0];
         let mut out = vec![0u8; 1280];
         let complete = match b0 & 0xf8 {
@@ -591,7 +557,7 @@ impl Harness {
         let n = sixlo::compress(
             ip,
             &LinkAddr::Extended(from),
-            &six(&ll_dst),
+            &LinkAddr::from(ll_dst),
             &self.contexts,
             CompressOptions::default(),
             &mut payload,

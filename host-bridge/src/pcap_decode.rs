@@ -515,12 +515,8 @@ impl Decoder {
         if let Some(why) = not_decodable(dispatch) {
             return Verdict::Skipped(why);
         }
-        let ll_src = src
-            .as_ref()
-            .map_or(LinkAddr::Absent, firmware::wpan::to_sixlo);
-        let ll_dst = dst
-            .as_ref()
-            .map_or(LinkAddr::Absent, firmware::wpan::to_sixlo);
+        let ll_src = src.map_or(LinkAddr::Absent, LinkAddr::from);
+        let ll_dst = dst.map_or(LinkAddr::Absent, LinkAddr::from);
         let fragment = sixlo::frag::is_frag1(dispatch) || sixlo::frag::is_fragn(dispatch);
         let r = self.reassembler.receive(
             payload,

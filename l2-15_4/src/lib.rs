@@ -6,7 +6,8 @@
 //!   ([`frame::Repr`]) for 2003/2006/2015 beacon, data, ACK and MAC command frames, with the
 //!   FCS ([`frame::fcs`], CRC-16/KERMIT).
 //! - [`radio`]: the driver boundary — the [`radio::Radio`] trait, its capabilities and the
-//!   events a driver (hardware, or the deterministic simulator) feeds back.
+//!   events a driver (hardware, or the deterministic simulator) feeds back, and a scripted
+//!   test double ([`radio::testing::ScriptedRadio`]).
 //! - [`mac`]: a sans-IO soft-MAC ([`mac::Mac`]): unslotted CSMA/CA, ACK wait and retries, ACK
 //!   generation, receive filtering, duplicate rejection, per-neighbour link statistics, a
 //!   bounded TX queue with per-frame status, and counters. It never reads a clock: the caller

@@ -3,14 +3,11 @@
 //! duplicate rejection, filtering, IFS and queue limits.
 #![allow(clippy::field_reassign_with_default)]
 
-use std::collections::VecDeque;
-
 use l2_15_4::consts::{airtime, symbols};
 use l2_15_4::frame::fcs;
 use l2_15_4::mac::{EnqueueError, MacResources, TxRequest, TxStatus};
-use l2_15_4::radio::{
-    Capabilities, Channel, Radio, RadioError, RadioEvent, RxFrame, TxMode, TxOutcome,
-};
+use l2_15_4::radio::testing::ScriptedRadio;
+use l2_15_4::radio::{Capabilities, Channel, RadioEvent, RxFrame, TxMode, TxOutcome};
 use l2_15_4::{Address, FrameType, FrameVersion, Mac, MacConfig, MacIndication, PanId, Repr};
 use netif::time::{Duration, Instant};
 
@@ -19,62 +16,21 @@ const ME: [u8; 8] = [0x02, 0, 0, 0, 0, 0, 0, 0x01];
 const PEER: Address = Address::Short(0x0002);
 const MY_SHORT: u16 = 0x0001;
 
-#[derive(Default)]
-struct FakeRadio {
-    caps: Capabilities,
-    /// CCA answers in order; `true` (idle) once exhausted.
-    cca_script: VecDeque<bool>,
-    ccas: Vec<Instant>,
-    txs: Vec<(Instant, Vec<u8>, TxMode)>,
-    /// End of the transmission in progress and its outcome.
-    on_air: Option<(Instant, TxOutcome)>,
-    /// Outcomes a hardware-CSMA/auto-ACK radio reports, in order; `Sent` once exhausted.
-    hw_outcomes: VecDeque<TxOutcome>,
-    /// Answer each AR frame with an ACK whose last symbol arrives this long after the frame.
-    ack_after: Option<Duration>,
-    /// Frames to deliver: (end of reception, PSDU).
-    rx: VecDeque<(Instant, Vec<u8>)>,
+/// The scripted radio beside the `Radio` trait, with room for every test's script.
+type FakeRadio = ScriptedRadio<128>;
+
+/// The transmissions `radio` recorded: (start, PSDU, mode).
+fn txs(radio: &FakeRadio) -> Vec<(Instant, Vec<u8>, TxMode)> {
+    radio
+        .sent()
+        .iter()
+        .map(|t| (t.at, t.psdu.to_vec(), t.mode))
+        .collect()
 }
 
-impl Radio for FakeRadio {
-    fn capabilities(&self) -> Capabilities {
-        self.caps
-    }
-    fn set_channel(&mut self, _c: Channel) -> Result<(), RadioError> {
-        Ok(())
-    }
-    fn set_pan_id(&mut self, _p: PanId) {}
-    fn set_short_address(&mut self, _a: u16) {}
-    fn set_extended_address(&mut self, _a: [u8; 8]) {}
-    fn set_pan_coordinator(&mut self, _on: bool) {}
-    fn set_promiscuous(&mut self, _on: bool) -> Result<(), RadioError> {
-        Ok(())
-    }
-    fn energy_detect(&mut self, _now: Instant, _d: Duration) -> Result<(), RadioError> {
-        Err(RadioError::Unsupported)
-    }
-    fn cca(&mut self, now: Instant) -> Result<bool, RadioError> {
-        self.ccas.push(now);
-        Ok(self.cca_script.pop_front().unwrap_or(true))
-    }
-    fn transmit(&mut self, now: Instant, psdu: &[u8], mode: TxMode) -> Result<(), RadioError> {
-        assert!(self.on_air.is_none(), "transmit while on air");
-        let end = now + airtime(psdu.len());
-        let outcome = if mode == TxMode::Csma || self.caps.hw_auto_ack {
-            self.hw_outcomes.pop_front().unwrap_or(TxOutcome::Sent)
-        } else {
-            TxOutcome::Sent
-        };
-        self.txs.push((now, psdu.to_vec(), mode));
-        self.on_air = Some((end, outcome));
-        let ar = psdu.first().is_some_and(|b| b & 0x20 != 0) && psdu[0] & 0x07 != 2;
-        if let (true, Some(d)) = (ar, self.ack_after) {
-            let mut ack = vec![0x02, 0x00, psdu[2], 0, 0];
-            fcs::append(&mut ack);
-            self.rx.push_back((end + d, ack));
-        }
-        Ok(())
-    }
+/// Queues a received frame: (end of reception, PSDU).
+fn push_rx(radio: &mut FakeRadio, (at, psdu): (Instant, Vec<u8>)) {
+    radio.inject_rx(at, &psdu).unwrap();
 }
 
 type TestMac = Mac<4, 4, 4>;
@@ -101,8 +57,9 @@ impl Sim {
     /// Runs the event loop until nothing is left before `end`.
     fn run_until(&mut self, end: Instant) {
         for _ in 0..10_000 {
-            let tx_done = self.radio.on_air.map(|(t, _)| t);
-            let rx = self.radio.rx.front().map(|(t, _)| *t);
+            assert_eq!(self.radio.overlapping_tx(), 0, "transmit while on air");
+            let tx_done = self.radio.on_air().map(|(t, _)| t);
+            let rx = self.radio.next_rx_at();
             let next = [self.mac.next_deadline(), tx_done, rx]
                 .into_iter()
                 .flatten()
@@ -113,8 +70,8 @@ impl Sim {
             };
             self.now = self.now.max(next);
             let now = self.now;
-            if let Some((t, outcome)) = self.radio.on_air.filter(|(t, _)| *t <= now) {
-                self.radio.on_air = None;
+            if let Some((t, outcome)) = self.radio.on_air().filter(|(t, _)| *t <= now) {
+                self.radio.end_tx();
                 let ind = self.mac.handle_event(
                     now,
                     RadioEvent::TxDone { end: t, outcome },
@@ -122,7 +79,7 @@ impl Sim {
                 );
                 assert!(ind.is_none());
             } else if rx.is_some_and(|t| t <= now) {
-                let (t, psdu) = self.radio.rx.pop_front().unwrap();
+                let (t, psdu) = self.radio.pop_rx().unwrap();
                 let frame = RxFrame {
                     psdu: &psdu,
                     rssi: -60,
@@ -199,14 +156,16 @@ fn backoffs_stay_in_bounds_and_channel_access_failure_after_max_plus_one() {
     let mut max_per_stage = [0u64; 5];
     for seed in 1..=200u32 {
         let mut radio = FakeRadio::default();
-        radio.cca_script = VecDeque::from(vec![false; 100]);
+        for _ in 0..100 {
+            radio.script_cca(false).unwrap();
+        }
         let mut sim = Sim::new(cfg(seed), radio);
         let t0 = sim.now;
         let h = sim.enqueue(TxRequest::data(PEER, b"x"));
         sim.run_until(Instant::from_secs(1));
-        let ccas = &sim.radio.ccas;
+        let ccas = &sim.radio.ccas();
         assert_eq!(ccas.len(), 5, "macMaxCSMABackoffs + 1 CCAs");
-        assert!(sim.radio.txs.is_empty());
+        assert!(txs(&sim.radio).is_empty());
         let mut start = t0;
         for (i, c) in ccas.iter().enumerate() {
             let wait = (*c - start).as_micros();
@@ -240,9 +199,9 @@ fn be_zero_skips_backoff() {
     let t0 = sim.now;
     sim.enqueue(TxRequest::data(Address::BROADCAST, b"hi"));
     sim.run_until(Instant::from_secs(1));
-    assert_eq!(sim.radio.ccas, vec![t0]);
+    assert_eq!(sim.radio.ccas(), vec![t0]);
     // Transmission starts when the CCA window ends.
-    assert_eq!(sim.radio.txs[0].0, t0 + symbols(8));
+    assert_eq!(txs(&sim.radio)[0].0, t0 + symbols(8));
 }
 
 #[test]
@@ -250,7 +209,7 @@ fn missing_ack_gives_exactly_max_frame_retries_retransmissions() {
     let mut sim = Sim::new(cfg(3), FakeRadio::default());
     sim.enqueue(TxRequest::data(PEER, b"hello"));
     sim.run_until(Instant::from_secs(1));
-    let txs = &sim.radio.txs;
+    let txs = &txs(&sim.radio);
     assert_eq!(txs.len(), 4, "1 + macMaxFrameRetries transmissions");
     for w in txs.windows(2) {
         assert_eq!(w[0].1, w[1].1, "same frame, same sequence number");
@@ -279,7 +238,7 @@ fn ack_inside_window_succeeds_and_at_the_edge_too() {
         let mut sim = Sim::new(cfg(9), radio);
         sim.enqueue(TxRequest::data(PEER, b"hello"));
         sim.run_until(Instant::from_secs(1));
-        assert_eq!(sim.radio.txs.len(), 1);
+        assert_eq!(txs(&sim.radio).len(), 1);
         let r = sim.mac.pop_tx_report().unwrap();
         assert_eq!(r.status, TxStatus::Success { retries: 0 });
         let n = sim.mac.neighbor(&PEER).unwrap();
@@ -297,7 +256,7 @@ fn ack_after_the_wait_window_is_ignored() {
     let mut sim = Sim::new(cfg(11), radio);
     sim.enqueue(TxRequest::data(PEER, b"hello"));
     sim.run_until(Instant::from_secs(1));
-    assert_eq!(sim.radio.txs.len(), 4);
+    assert_eq!(txs(&sim.radio).len(), 4);
     assert_eq!(sim.mac.pop_tx_report().unwrap().status, TxStatus::NoAck);
 }
 
@@ -311,7 +270,7 @@ fn late_ack_delivered_before_timeout_poll_is_still_ignored() {
     sim.enqueue(TxRequest::data(PEER, b"x"));
     let tx_at = t0 + symbols(8);
     sim.mac.poll(tx_at, &mut sim.radio);
-    let (end, _) = sim.radio.on_air.take().unwrap();
+    let (end, _) = sim.radio.end_tx().unwrap();
     sim.mac.handle_event(
         end,
         RadioEvent::TxDone {
@@ -320,7 +279,7 @@ fn late_ack_delivered_before_timeout_poll_is_still_ignored() {
         },
         &mut sim.radio,
     );
-    let seq = sim.radio.txs[0].1[2];
+    let seq = txs(&sim.radio)[0].1[2];
     let mut ack = vec![0x02, 0x00, seq, 0, 0];
     fcs::append(&mut ack);
     let late = end + symbols(54) + Duration::from_micros(1);
@@ -344,8 +303,8 @@ fn broadcast_is_never_acknowledged_or_retried() {
     let mut sim = Sim::new(cfg(5), FakeRadio::default());
     sim.enqueue(TxRequest::data(Address::BROADCAST, b"all"));
     sim.run_until(Instant::from_secs(1));
-    assert_eq!(sim.radio.txs.len(), 1);
-    assert_eq!(sim.radio.txs[0].1[0] & 0x20, 0, "no AR bit");
+    assert_eq!(txs(&sim.radio).len(), 1);
+    assert_eq!(txs(&sim.radio)[0].1[0] & 0x20, 0, "no AR bit");
     assert_eq!(
         sim.mac.pop_tx_report().unwrap().status,
         TxStatus::Success { retries: 0 }
@@ -356,14 +315,17 @@ fn broadcast_is_never_acknowledged_or_retried() {
 fn ack_sent_12_symbols_after_frame_end() {
     let mut radio = FakeRadio::default();
     let t = Instant::from_millis(5);
-    radio.rx.push_back((
-        t,
-        data_frame(0x42, Address::Short(MY_SHORT), PEER, true, b"ping"),
-    ));
+    push_rx(
+        &mut radio,
+        (
+            t,
+            data_frame(0x42, Address::Short(MY_SHORT), PEER, true, b"ping"),
+        ),
+    );
     let mut sim = Sim::new(cfg(1), radio);
     sim.run_until(Instant::from_secs(1));
-    assert_eq!(sim.radio.txs.len(), 1);
-    let (at, psdu, mode) = &sim.radio.txs[0];
+    assert_eq!(txs(&sim.radio).len(), 1);
+    let (at, psdu, mode) = &txs(&sim.radio)[0];
     assert_eq!(*at, t + Duration::from_micros(192));
     assert_eq!(*mode, TxMode::Direct);
     assert_eq!(&psdu[..3], &[0x02, 0x00, 0x42]);
@@ -372,28 +334,35 @@ fn ack_sent_12_symbols_after_frame_end() {
     assert_eq!(sim.delivered, vec![(b"ping".to_vec(), false)]);
     // Broadcast and frames for others are not acknowledged.
     let mut radio = FakeRadio::default();
-    radio
-        .rx
-        .push_back((t, data_frame(1, Address::BROADCAST, PEER, true, b"b")));
-    radio.rx.push_back((
-        t + Duration::from_millis(1),
-        data_frame(2, Address::Short(9), PEER, true, b"o"),
-    ));
+    push_rx(
+        &mut radio,
+        (t, data_frame(1, Address::BROADCAST, PEER, true, b"b")),
+    );
+    push_rx(
+        &mut radio,
+        (
+            t + Duration::from_millis(1),
+            data_frame(2, Address::Short(9), PEER, true, b"o"),
+        ),
+    );
     let mut sim = Sim::new(cfg(1), radio);
     sim.run_until(Instant::from_secs(1));
-    assert!(sim.radio.txs.is_empty());
+    assert!(txs(&sim.radio).is_empty());
 }
 
 #[test]
 fn duplicates_are_dropped_and_still_acknowledged() {
     let mut radio = FakeRadio::default();
     let f = data_frame(7, Address::Short(MY_SHORT), PEER, true, b"once");
-    radio.rx.push_back((Instant::from_millis(5), f.clone()));
-    radio.rx.push_back((Instant::from_millis(10), f));
-    radio.rx.push_back((
-        Instant::from_millis(15),
-        data_frame(8, Address::Short(MY_SHORT), PEER, true, b"twice"),
-    ));
+    push_rx(&mut radio, (Instant::from_millis(5), f.clone()));
+    push_rx(&mut radio, (Instant::from_millis(10), f));
+    push_rx(
+        &mut radio,
+        (
+            Instant::from_millis(15),
+            data_frame(8, Address::Short(MY_SHORT), PEER, true, b"twice"),
+        ),
+    );
     let mut sim = Sim::new(cfg(1), radio);
     sim.run_until(Instant::from_secs(1));
     assert_eq!(sim.delivered.len(), 2);
@@ -443,11 +412,13 @@ fn receive_filtering_and_promiscuous_mode() {
         ),
     ];
     let mut radio = FakeRadio::default();
-    radio.rx.extend(frames.iter().cloned());
+    for f in frames.iter().cloned() {
+        push_rx(&mut radio, f);
+    }
     // A corrupted frame.
     let mut bad = data_frame(6, Address::BROADCAST, PEER, false, b"bad");
     bad[4] ^= 0xff;
-    radio.rx.push_back((t(7), bad.clone()));
+    push_rx(&mut radio, (t(7), bad.clone()));
     let mut sim = Sim::new(cfg(1), radio);
     sim.run_until(Instant::from_secs(1));
     let got: Vec<_> = sim.delivered.iter().map(|d| d.0.clone()).collect();
@@ -461,11 +432,13 @@ fn receive_filtering_and_promiscuous_mode() {
     let mut c = cfg(1);
     c.promiscuous = true;
     let mut radio = FakeRadio::default();
-    radio.rx.extend(frames);
+    for f in frames {
+        push_rx(&mut radio, f);
+    }
     let mut sim = Sim::new(c, radio);
     sim.run_until(Instant::from_secs(1));
     assert_eq!(sim.delivered.len(), 5);
-    assert!(sim.radio.txs.is_empty(), "no ACKs in promiscuous mode");
+    assert!(txs(&sim.radio).is_empty(), "no ACKs in promiscuous mode");
 }
 
 #[test]
@@ -486,7 +459,7 @@ fn frames_without_destination_only_reach_the_pan_coordinator() {
         let mut c = cfg(1);
         c.pan_coordinator = coord;
         let mut radio = FakeRadio::default();
-        radio.rx.push_back((Instant::from_millis(2), f.clone()));
+        push_rx(&mut radio, (Instant::from_millis(2), f.clone()));
         let mut sim = Sim::new(c, radio);
         sim.run_until(Instant::from_secs(1));
         assert_eq!(sim.delivered.len(), usize::from(coord));
@@ -504,7 +477,7 @@ fn secured_frames_are_passed_up_marked() {
     ]);
     fcs::append(&mut f);
     let mut radio = FakeRadio::default();
-    radio.rx.push_back((Instant::from_millis(2), f));
+    push_rx(&mut radio, (Instant::from_millis(2), f));
     let mut sim = Sim::new(cfg(1), radio);
     sim.run_until(Instant::from_secs(1));
     assert_eq!(sim.delivered, vec![(vec![0xd4, 0x3e, 0x02, 0x2b], true)]);
@@ -518,11 +491,11 @@ fn interframe_spacing_between_own_frames() {
     sim.enqueue(TxRequest::data(Address::BROADCAST, &[0u8; 40]));
     sim.enqueue(TxRequest::data(Address::BROADCAST, &[1u8; 2]));
     sim.run_until(Instant::from_secs(1));
-    let txs = &sim.radio.txs;
+    let txs = &txs(&sim.radio);
     assert_eq!(txs.len(), 2);
     let end0 = txs[0].0 + airtime(txs[0].1.len());
     assert_eq!(
-        sim.radio.ccas[1],
+        sim.radio.ccas()[1],
         end0 + symbols(40),
         "LIFS after a long frame"
     );
@@ -561,8 +534,8 @@ fn queue_limits_and_invalid_parameters() {
         .unwrap();
     sim.mac.poll(sim.now, &mut sim.radio);
     sim.run_until(Instant::from_secs(1));
-    let s0 = sim.radio.txs[0].1[2];
-    assert_eq!(sim.radio.txs[1].1[2], s0.wrapping_add(1));
+    let s0 = txs(&sim.radio)[0].1[2];
+    assert_eq!(txs(&sim.radio)[1].1[2], s0.wrapping_add(1));
 }
 
 #[test]
@@ -574,19 +547,21 @@ fn hardware_csma_and_auto_ack_outcomes() {
         hw_csma: true,
         ..Capabilities::default()
     };
-    radio.hw_outcomes = VecDeque::from(vec![
+    for o in [
         TxOutcome::ChannelBusy,
         TxOutcome::NoAck,
         TxOutcome::Acked {
             frame_pending: false,
         },
-    ]);
+    ] {
+        radio.script_tx_outcome(o).unwrap();
+    }
     let mut sim = Sim::new(cfg(4), radio);
     sim.enqueue(TxRequest::data(PEER, b"a"));
     sim.enqueue(TxRequest::data(PEER, b"b"));
     sim.run_until(Instant::from_secs(1));
-    assert!(sim.radio.ccas.is_empty(), "no software CCA");
-    assert!(sim.radio.txs.iter().all(|t| t.2 == TxMode::Csma));
+    assert!(sim.radio.ccas().is_empty(), "no software CCA");
+    assert!(txs(&sim.radio).iter().all(|t| t.2 == TxMode::Csma));
     assert_eq!(
         sim.mac.pop_tx_report().unwrap().status,
         TxStatus::ChannelAccessFailure
@@ -601,16 +576,19 @@ fn hardware_csma_and_auto_ack_outcomes() {
 fn duplicate_and_neighbor_tables_evict_when_full() {
     let mut radio = FakeRadio::default();
     for i in 0..10u16 {
-        radio.rx.push_back((
-            Instant::from_millis(2 + u64::from(i)),
-            data_frame(
-                1,
-                Address::BROADCAST,
-                Address::Short(0x100 + i),
-                false,
-                b"n",
+        push_rx(
+            &mut radio,
+            (
+                Instant::from_millis(2 + u64::from(i)),
+                data_frame(
+                    1,
+                    Address::BROADCAST,
+                    Address::Short(0x100 + i),
+                    false,
+                    b"n",
+                ),
             ),
-        ));
+        );
     }
     let mut sim = Sim::new(cfg(1), radio);
     sim.run_until(Instant::from_secs(1));

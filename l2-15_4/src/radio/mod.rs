@@ -15,11 +15,15 @@
 //!   on its own.
 //! - PSDUs always include the two FCS bytes. With [`Capabilities::hw_fcs`] the radio fills them
 //!   in on transmit and reports [`RxFrame::fcs_ok`]; otherwise the MAC computes and checks them.
+//!
+//! The test double, [`testing::ScriptedRadio`], lives beside the trait.
 
 use core::fmt;
 use netif::time::{Duration, Instant};
 
 use crate::frame::{Address, PanId};
+
+pub mod testing;
 
 /// An O-QPSK 2.4 GHz channel, 11..=26.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,0 +1,214 @@
+//! The TX side's requests and results: what to send ([`TxRequest`]), the bounded queue of
+//! built frames ([`TxEntry`]) and the per-frame [`TxReport`] when a frame is done.
+
+use core::fmt;
+
+use netif::time::Instant;
+
+use crate::frame::{Address, FCS_LEN, FrameType, MAX_PSDU_LEN, PanId, fcs};
+
+use super::counters::bump;
+use super::neighbors::neighbor_entry;
+use super::{Mac, Psdu, State};
+
+/// Why [`Mac::enqueue`] refused a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum EnqueueError {
+    /// The TX queue is full (counted in [`MacCounters::tx_queue_full`](super::MacCounters::tx_queue_full)).
+    QueueFull,
+    /// The frame cannot be built (too long, or an address/PAN combination with no encoding).
+    InvalidParameter,
+}
+
+impl fmt::Display for EnqueueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EnqueueError::QueueFull => "MAC TX queue full",
+            EnqueueError::InvalidParameter => "invalid MAC TX request",
+        })
+    }
+}
+
+impl core::error::Error for EnqueueError {}
+
+/// Identifies a queued frame in its [`TxReport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TxHandle(pub u16);
+
+/// Which source address a frame carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SrcAddrMode {
+    /// The short address (falls back to extended when the node has none).
+    Short,
+    /// The extended address.
+    Extended,
+}
+
+/// A frame to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxRequest<'a> {
+    /// Destination; [`Address::BROADCAST`] for broadcast (never acknowledged or retried).
+    pub dst: Address,
+    /// Destination PAN; `None` = our own PAN.
+    pub dst_pan: Option<PanId>,
+    /// Source address kind.
+    pub src: SrcAddrMode,
+    /// Data or MAC command.
+    pub frame_type: FrameType,
+    /// MAC payload.
+    pub payload: &'a [u8],
+}
+
+impl<'a> TxRequest<'a> {
+    /// A data frame to `dst` in our PAN from our short address (or extended if none).
+    pub fn data(dst: Address, payload: &'a [u8]) -> Self {
+        TxRequest {
+            dst,
+            dst_pan: None,
+            src: SrcAddrMode::Short,
+            frame_type: FrameType::Data,
+            payload,
+        }
+    }
+}
+
+/// Final status of a queued frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum TxStatus {
+    /// Sent (and acknowledged if unicast) after `retries` retransmissions.
+    Success {
+        /// Retransmissions needed.
+        retries: u8,
+    },
+    /// No ACK after macMaxFrameRetries retransmissions.
+    NoAck,
+    /// CSMA/CA found the channel busy macMaxCSMABackoffs + 1 times.
+    ChannelAccessFailure,
+    /// The radio refused the frame as invalid.
+    InvalidParameter,
+    /// The radio failed (busy, unsupported, hardware).
+    RadioFailure,
+}
+
+/// A [`TxStatus`] with what it refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TxReport {
+    /// The frame's handle.
+    pub handle: TxHandle,
+    /// Its destination.
+    pub dst: Address,
+    /// Its sequence number.
+    pub sequence_number: u8,
+    /// How it ended.
+    pub status: TxStatus,
+    /// Transmissions made (first attempt included).
+    pub transmissions: u8,
+}
+
+/// A queued frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxEntry {
+    pub(super) handle: TxHandle,
+    pub(super) psdu: Psdu,
+    pub(super) dst: Address,
+    pub(super) seq: u8,
+    pub(super) ack_request: bool,
+    pub(super) retries: u8,
+    pub(super) transmissions: u8,
+}
+
+impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
+    /// Frames queued (the one in progress included).
+    pub fn queue_len(&self) -> usize {
+        self.res.queue.len()
+    }
+
+    /// Builds the frame (header, payload, FCS unless the radio adds it) and queues it.
+    /// Unicast frames request an ACK; broadcast frames do not.
+    pub fn enqueue(&mut self, req: &TxRequest<'_>) -> Result<TxHandle, EnqueueError> {
+        if self.res.queue.is_full() {
+            bump(&mut self.counters.tx_queue_full);
+            return Err(EnqueueError::QueueFull);
+        }
+        let plan = self.framer.plan(&self.cfg, req)?;
+        let seq = self.dsn;
+        let hdr = plan.buffer_len();
+        let total = hdr
+            .checked_add(req.payload.len())
+            .and_then(|n| n.checked_add(FCS_LEN))
+            .filter(|n| *n <= MAX_PSDU_LEN)
+            .ok_or(EnqueueError::InvalidParameter)?;
+        let mut psdu = Psdu::new();
+        psdu.resize(total, 0)
+            .map_err(|_| EnqueueError::InvalidParameter)?;
+        plan.emit(seq, &mut psdu)
+            .map_err(|_| EnqueueError::InvalidParameter)?;
+        if let Some(p) = psdu.get_mut(hdr..hdr + req.payload.len()) {
+            p.copy_from_slice(req.payload);
+        }
+        if !self.caps.hw_fcs {
+            fcs::append(&mut psdu);
+        }
+        let handle = TxHandle(self.next_handle);
+        let entry = TxEntry {
+            handle,
+            psdu,
+            dst: req.dst,
+            seq,
+            ack_request: req.dst.is_unicast(),
+            retries: 0,
+            transmissions: 0,
+        };
+        if self.res.queue.push_back(entry).is_err() {
+            bump(&mut self.counters.tx_queue_full);
+            return Err(EnqueueError::QueueFull);
+        }
+        self.dsn = self.dsn.wrapping_add(1);
+        self.next_handle = self.next_handle.wrapping_add(1);
+        Ok(handle)
+    }
+
+    /// The next final TX status, oldest first.
+    pub fn pop_tx_report(&mut self) -> Option<TxReport> {
+        self.res.reports.pop_front()
+    }
+
+    pub(super) fn complete(&mut self, _now: Instant, status: TxStatus) {
+        self.state = State::Idle;
+        let Some(e) = self.res.queue.pop_front() else {
+            return;
+        };
+        if let TxStatus::Success { .. } = status {
+            bump(&mut self.counters.tx_success);
+        }
+        if e.dst.is_unicast() && e.transmissions > 0 {
+            let evictions = &mut self.counters.neighbor_evictions;
+            if let Some(s) = neighbor_entry(&mut self.res.neighbors, e.dst, evictions) {
+                s.tx_attempts = s.tx_attempts.wrapping_add(u32::from(e.transmissions));
+                s.tx_retries = s.tx_retries.wrapping_add(u32::from(e.retries));
+                match status {
+                    TxStatus::Success { .. } => s.tx_acked = s.tx_acked.wrapping_add(1),
+                    TxStatus::NoAck => s.tx_no_ack = s.tx_no_ack.wrapping_add(1),
+                    _ => {}
+                }
+            }
+        }
+        let report = TxReport {
+            handle: e.handle,
+            dst: e.dst,
+            sequence_number: e.seq,
+            status,
+            transmissions: e.transmissions,
+        };
+        if self.res.reports.push_back(report).is_err() {
+            bump(&mut self.counters.tx_reports_dropped);
+        }
+    }
+}

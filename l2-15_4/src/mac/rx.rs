@@ -1,0 +1,156 @@
+//! The receive path: FCS check, parse, address and PAN filtering, and the indication passed
+//! up.
+
+use netif::time::Instant;
+
+use crate::frame::{FCS_LEN, FrameType, MAX_PSDU_LEN, PanId, Repr, fcs};
+use crate::radio::{Channel, RxFrame};
+
+use super::Mac;
+use super::counters::bump;
+use super::neighbors::neighbor_entry;
+
+/// What the MAC passes up from [`Mac::handle_event`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MacIndication<'a> {
+    /// A frame for us (or any frame, in promiscuous mode).
+    Frame(RxIndication<'a>),
+    /// An energy-detect result.
+    EnergyDetect {
+        /// Channel.
+        channel: Channel,
+        /// Peak energy, dBm.
+        dbm: i8,
+    },
+}
+
+/// A received frame, zero-copy over the driver's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RxIndication<'a> {
+    /// The parsed header.
+    pub repr: Repr<'a>,
+    /// The MAC payload (ciphertext and MIC when [`RxIndication::secured`]).
+    pub payload: &'a [u8],
+    /// The whole MPDU without FCS (for capture taps).
+    pub mpdu: &'a [u8],
+    /// Secured frame: the payload is not plaintext.
+    pub secured: bool,
+    /// RSSI, dBm.
+    pub rssi: i8,
+    /// LQI.
+    pub lqi: u8,
+    /// End of reception.
+    pub timestamp: Instant,
+    /// Channel.
+    pub channel: Channel,
+}
+
+impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
+    pub(super) fn accept(&self, r: &Repr<'_>) -> bool {
+        let f = self.cfg.filter();
+        if let Some(p) = r.dst_pan_id
+            && p != f.pan_id
+            && p != PanId::BROADCAST
+        {
+            return false;
+        }
+        match &r.dst_addr {
+            Some(a) => {
+                if !(a.is_broadcast() || f.is_mine(a)) {
+                    return false;
+                }
+            }
+            None => {
+                if r.frame_type != FrameType::Beacon {
+                    // Only the PAN coordinator takes frames without a destination, and only
+                    // from its own PAN.
+                    if !f.pan_coordinator || r.effective_src_pan_id().is_some_and(|p| p != f.pan_id)
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+        if r.frame_type == FrameType::Beacon
+            && f.pan_id != PanId::BROADCAST
+            && r.effective_src_pan_id().is_some_and(|p| p != f.pan_id)
+        {
+            return false;
+        }
+        true
+    }
+
+    pub(super) fn on_rx<'a>(&mut self, rx: RxFrame<'a>) -> Option<RxIndication<'a>> {
+        bump(&mut self.counters.rx_frames);
+        let len = rx.psdu.len();
+        let Some(mpdu_len) = len
+            .checked_sub(FCS_LEN)
+            .filter(|n| *n >= 2 && len <= MAX_PSDU_LEN)
+        else {
+            bump(&mut self.counters.rx_invalid);
+            return None;
+        };
+        let fcs_ok = if self.caps.hw_fcs {
+            rx.fcs_ok.unwrap_or(true)
+        } else {
+            fcs::verify(rx.psdu)
+        };
+        if !fcs_ok {
+            bump(&mut self.counters.rx_fcs_errors);
+            return None;
+        }
+        let mpdu = rx.psdu.get(..mpdu_len)?;
+        let Ok((repr, payload)) = Repr::parse_frame(mpdu) else {
+            bump(&mut self.counters.rx_invalid);
+            return None;
+        };
+        let ind = RxIndication {
+            repr,
+            payload,
+            mpdu,
+            secured: repr.is_secured(),
+            rssi: rx.rssi,
+            lqi: rx.lqi,
+            timestamp: rx.timestamp,
+            channel: rx.channel,
+        };
+        if repr.frame_type == FrameType::Ack {
+            self.on_ack(&repr, rx.timestamp);
+            return if self.cfg.promiscuous {
+                Some(ind)
+            } else {
+                None
+            };
+        }
+        if self.cfg.promiscuous {
+            bump(&mut self.counters.rx_delivered);
+            return Some(ind);
+        }
+        if !self.accept(&repr) {
+            bump(&mut self.counters.rx_filtered);
+            return None;
+        }
+        // ACK first: a duplicate is acknowledged again (its sender missed our last ACK).
+        if repr.ack_request
+            && !self.caps.hw_auto_ack
+            && repr.dst_addr.is_some_and(|a| a.is_unicast())
+        {
+            self.schedule_ack(&repr, rx.timestamp);
+        }
+        if let Some(src) = repr.src_addr {
+            let ev = &mut self.counters.neighbor_evictions;
+            if let Some(s) = neighbor_entry(&mut self.res.neighbors, src, ev) {
+                s.record_rx(rx.timestamp, rx.rssi, rx.lqi);
+            }
+            if let (Some(seq), FrameType::Data | FrameType::MacCommand) =
+                (repr.sequence_number, repr.frame_type)
+                && self.is_duplicate(src, seq, rx.timestamp)
+            {
+                bump(&mut self.counters.rx_duplicates);
+                return None;
+            }
+        }
+        bump(&mut self.counters.rx_delivered);
+        Some(ind)
+    }
+}
