@@ -38,12 +38,12 @@ use netif::icmp::{
     },
 };
 use netif::stack::IfaceError;
-use netif::{Duration, HandlerId, IfIndex, Instant, LocalDelivery, Match, Stack};
+use netif::{Duration, HandlerId, IfIndex, Instant, LinkAddr, LocalDelivery, Match, Stack};
 use sixlo::nd::{AbroRepr, AroRepr, DaKind, DaRepr, SixCoRepr, Status};
 
 use crate::config::Config;
 use crate::registry::RegisterOutcome;
-use crate::wpan::{Wpan, to_link};
+use crate::wpan::Wpan;
 
 /// RFC 4861 §10 MAX_INITIAL_RTR_ADVERTISEMENTS.
 pub const MAX_INITIAL_RTR_ADVERTISEMENTS: u32 = 3;
@@ -342,7 +342,7 @@ impl Lbr {
             self.stats.rx_invalid += 1;
             return;
         }
-        let frame_src = crate::wpan::from_link(&ll_src);
+        let frame_src = Address::try_from(ll_src).ok();
         match ty {
             ROUTER_SOLICIT => {
                 self.stats.rx_rs += 1;
@@ -560,7 +560,7 @@ impl Lbr {
             return false;
         };
         if let Some(m) = stack.pool_mut().meta_mut(&h) {
-            m.ll_dst = to_link(&ll);
+            m.ll_dst = LinkAddr::from(ll);
         }
         if stack.send_on(now, i, dst, h).is_err() {
             self.stats.send_failed += 1;
@@ -652,7 +652,7 @@ impl Lbr {
         };
         let our = stack
             .iface(i)
-            .and_then(|x| crate::wpan::from_link(&x.ll_addr()));
+            .and_then(|x| Address::try_from(x.ll_addr()).ok());
         let solicited = !to.is_multicast();
         let mut write = |b: &mut [u8]| -> Option<usize> {
             // R=1 (we route), S when answering a unicast solicitation, O=1.

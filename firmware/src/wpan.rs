@@ -137,18 +137,6 @@ pub struct Wpan<'r> {
     stats: WpanStats,
 }
 
-/// netif link address of an 802.15.4 address: `LinkAddr::from` (l2-15_4's `From` impl), for
-/// callers that take a function of a reference.
-pub fn to_link(a: &Address) -> LinkAddr {
-    LinkAddr::from(*a)
-}
-
-/// 802.15.4 address of a netif link address (2 or 8 bytes): `Address::try_from` (l2-15_4's
-/// `TryFrom` impl), for callers that take a function of a reference.
-pub fn from_link(l: &LinkAddr) -> Option<Address> {
-    Address::try_from(*l).ok()
-}
-
 /// The link-layer address an IPv6 address's IID was derived from (RFC 4944 §6 / RFC 6282
 /// §3.2.2): `::ff:fe00:XXXX` is short address XXXX; any other IID is an EUI-64 with the U/L
 /// bit flipped.
@@ -350,7 +338,7 @@ impl<'r> Wpan<'r> {
         // A packet we originated may name its link-layer destination (an NA answering a
         // registration whose address is not, or not yet, in the table).
         if meta.rx_iface.is_none()
-            && let Some(a) = from_link(&meta.ll_dst)
+            && let Ok(a) = Address::try_from(meta.ll_dst)
         {
             return a;
         }
