@@ -17,8 +17,8 @@ use firmware::config::Config;
 use firmware::lbr::MIN_DELAY_BETWEEN_RAS;
 use firmware::registry::Origin;
 use l2_15_4::frame::{Address, Frame, FrameType};
-use l2_15_4::radio::testing::ScriptedRadio;
-use l2_15_4::radio::{Channel, RadioEvent, RxFrame, TxOutcome};
+use l2_15_4::radio::testing::{self, ScriptedRadio};
+use l2_15_4::radio::{Channel, RadioEvent, TxOutcome};
 use netif::{DropReason, Duration, Instant};
 use sixlo::{CompressOptions, ContextTable, LinkAddr};
 use smoltcp::phy::ChecksumCapabilities;
@@ -514,14 +514,7 @@ impl Harness {
 
     /// Hand a PSDU to the border router as received now.
     fn receive(&mut self, psdu: &[u8]) {
-        let rx = RxFrame {
-            psdu,
-            rssi: -60,
-            lqi: 200,
-            timestamp: self.now,
-            channel: Channel::new(26).unwrap(),
-            fcs_ok: None,
-        };
+        let rx = testing::received(psdu, self.now, Channel::new(26).unwrap());
         self.app
             .on_radio_event(self.now, RadioEvent::Received(rx), &mut self.radio);
     }

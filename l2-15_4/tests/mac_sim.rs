@@ -6,7 +6,7 @@
 use l2_15_4::consts::{airtime, symbols};
 use l2_15_4::frame::fcs;
 use l2_15_4::mac::{EnqueueError, MacResources, TxRequest, TxStatus};
-use l2_15_4::radio::testing::ScriptedRadio;
+use l2_15_4::radio::testing::{self, ScriptedRadio};
 use l2_15_4::radio::{Capabilities, Channel, RadioEvent, RxFrame, TxMode, TxOutcome};
 use l2_15_4::{Address, FrameType, FrameVersion, Mac, MacConfig, MacIndication, PanId, Repr};
 use netif::time::{Duration, Instant};
@@ -80,14 +80,7 @@ impl Sim {
                 assert!(ind.is_none());
             } else if rx.is_some_and(|t| t <= now) {
                 let (t, psdu) = self.radio.pop_rx().unwrap();
-                let frame = RxFrame {
-                    psdu: &psdu,
-                    rssi: -60,
-                    lqi: 200,
-                    timestamp: t,
-                    channel: Channel::new(15).unwrap(),
-                    fcs_ok: None,
-                };
+                let frame = testing::received(&psdu, t, Channel::new(15).unwrap());
                 let ind = self
                     .mac
                     .handle_event(now, RadioEvent::Received(frame), &mut self.radio);

@@ -208,7 +208,8 @@ struct Device {
     budget: usize,
 }
 
-struct RxTok(Vec<u8>);
+/// A received frame handed to smoltcp (by the mesh nodes here and the backbone host).
+pub(crate) struct RxTok(pub(crate) Vec<u8>);
 struct TxTok<'a>(&'a mut VecDeque<Vec<u8>>);
 
 impl phy::RxToken for RxTok {

@@ -11,7 +11,7 @@ use crate::{
 };
 use firmware::app::App;
 use l2_15_4::frame::{Address, fcs};
-use l2_15_4::radio::{Channel, RadioError, RadioEvent, RxFrame, TxOutcome};
+use l2_15_4::radio::{Channel, RadioError, RadioEvent, TxOutcome, testing};
 use netif::{Duration, IfIndex, Instant};
 use sixlo::{CompressOptions, Fragmenter, LinkAddr};
 
@@ -129,14 +129,7 @@ impl<'r> Harness<'r> {
         let Some(channel) = Channel::new(self.app.config().channel) else {
             return;
         };
-        let rx = RxFrame {
-            psdu,
-            rssi: -60,
-            lqi: 200,
-            timestamp: self.now,
-            channel,
-            fcs_ok: None,
-        };
+        let rx = testing::received(psdu, self.now, channel);
         self.radio_fed += 1;
         self.radio_fed_total += 1;
         self.app

@@ -13,10 +13,23 @@ use core::fmt;
 use heapless::{Deque, Vec};
 use netif::time::{Duration, Instant};
 
-use super::{Capabilities, Channel, Radio, RadioError, TxMode, TxOutcome};
+use super::{Capabilities, Channel, Radio, RadioError, RxFrame, TxMode, TxOutcome};
 use crate::consts::airtime;
 use crate::frame::{PanId, fcs};
 use crate::mac::Psdu;
+
+/// A frame as the test doubles deliver it: `psdu` (FCS included, not checked by the radio)
+/// heard at `at` on `channel` with a good signal (-60 dBm, LQI 200).
+pub fn received(psdu: &[u8], at: Instant, channel: Channel) -> RxFrame<'_> {
+    RxFrame {
+        psdu,
+        rssi: -60,
+        lqi: 200,
+        timestamp: at,
+        channel,
+        fcs_ok: None,
+    }
+}
 
 /// One transmission the radio started.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,6 +16,7 @@ use smoltcp::wire::{
 };
 
 use super::cable::{End, EthLink, EthPort};
+use crate::smol::RxTok;
 
 /// Every knob of a [`BackboneHost`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,18 +231,7 @@ struct HostDev {
     frames_out_dropped: u64,
 }
 
-struct HostRx(Vec<u8>);
-
 struct HostTx<'a>(&'a mut HostDev);
-
-impl phy::RxToken for HostRx {
-    fn consume<R, F>(self, f: F) -> R
-    where
-        F: FnOnce(&[u8]) -> R,
-    {
-        f(&self.0)
-    }
-}
 
 impl phy::TxToken for HostTx<'_> {
     fn consume<R, F>(self, len: usize, f: F) -> R
@@ -261,7 +251,7 @@ impl phy::TxToken for HostTx<'_> {
 }
 
 impl phy::Device for HostDev {
-    type RxToken<'a> = HostRx;
+    type RxToken<'a> = RxTok;
     type TxToken<'a> = HostTx<'a>;
 
     fn receive(
@@ -271,7 +261,7 @@ impl phy::Device for HostDev {
         let f = self.port.recv()?;
         self.frames_in += 1;
         // A reply token even when the cable is full: the loss is counted.
-        Some((HostRx(f.data), HostTx(self)))
+        Some((RxTok(f.data), HostTx(self)))
     }
 
     fn transmit(&mut self, _t: smoltcp::time::Instant) -> Option<Self::TxToken<'_>> {

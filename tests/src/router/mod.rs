@@ -45,7 +45,7 @@ use firmware::app::{App, AppResources};
 use firmware::config::{Backbone, Config};
 use l2_15_4::consts;
 use l2_15_4::frame::{Address, PanId, Repr, fcs};
-use l2_15_4::radio::{Channel, RadioEvent, RxFrame, TxOutcome};
+use l2_15_4::radio::{Channel, RadioEvent, TxOutcome, testing};
 use netif::{Duration, Instant};
 
 use crate::{Air, Failure, ensure};
@@ -325,14 +325,7 @@ impl<'r> Router<'r> {
     fn receive(&mut self, psdu: &[u8]) -> Result<(), Failure> {
         let channel =
             Channel::new(self.app.config().channel).ok_or_else(|| Failure::new("bad channel"))?;
-        let rx = RxFrame {
-            psdu,
-            rssi: -60,
-            lqi: 200,
-            timestamp: self.now,
-            channel,
-            fcs_ok: None,
-        };
+        let rx = testing::received(psdu, self.now, channel);
         self.app
             .on_radio_event(self.now, RadioEvent::Received(rx), &mut self.radio);
         Ok(())
@@ -420,14 +413,7 @@ impl<'r> Router<'r> {
             let Some(psdu) = self.up.frame(k) else {
                 break;
             };
-            let rx = RxFrame {
-                psdu,
-                rssi: -60,
-                lqi: 200,
-                timestamp: self.now,
-                channel,
-                fcs_ok: None,
-            };
+            let rx = testing::received(psdu, self.now, channel);
             self.app
                 .on_radio_event(self.now, RadioEvent::Received(rx), &mut self.radio);
             // The ACK (due 12 symbols later) and whatever else falls due before the next
