@@ -11,7 +11,7 @@
 //! `skip` in the list), so a counter added to any layer fails to compile here until it is
 //! listed in `mgmt`, and so reaches `sixgate stats`.
 
-pub use mgmt::counters::{COUNT, FINGERPRINT, for_each_name};
+pub(crate) use mgmt::counters::{COUNT, FINGERPRINT};
 
 use crate::app::App;
 use crate::mgmt::MgmtStats;

@@ -5,9 +5,10 @@
 //! Header numbers are [`NextHeader`] and option types [`OptionType`] with the
 //! [`OptionAction`] of their two high-order bits (small enums rather than smoltcp's
 //! `IpProtocol` and `Ipv6OptionType`, whose conversions cost the board about 300 bytes of
-//! flash here; a test checks every value against smoltcp's). Field offsets are in [`field`]. The fragment header is not walked (the core does not reassemble
-//! IPv6 fragments): its number is handed on like an upper-layer protocol, and local delivery
-//! answers it as an unrecognised next header.
+//! flash here; a test checks every value against smoltcp's). Field offsets are in [`field`].
+//! The fragment header is not walked (the core does not reassemble IPv6 fragments): its number
+//! is handed on like an upper-layer protocol, and local delivery answers it as an unrecognised
+//! next header.
 //!
 //! Every byte is read through a checked `get`: a header or an option that runs past the
 //! buffer ends the walk with [`DropReason::Truncated`] or [`DropReason::BadExtensionHeader`],

@@ -50,7 +50,7 @@ impl Host {
                     list,
                     values,
                 }) => {
-                    assert_eq!(*list, firmware::counters::FINGERPRINT);
+                    assert_eq!(*list, mgmt::counters::FINGERPRINT);
                     self.counters.push((*total, *start, values.len()));
                     self.values.extend_from_slice(values);
                 }
@@ -155,7 +155,7 @@ fn requests_answers_and_errors() {
     // The values named with the host's list: the server counted the requests before these
     // pages, and the mesh's traffic reached the MAC.
     let mut names = Vec::new();
-    firmware::counters::for_each_name(&mut |layer, iface, name| names.push((layer, iface, name)));
+    mgmt::counters::for_each_name(&mut |layer, iface, name| names.push((layer, iface, name)));
     assert_eq!(names.len(), h.values.len());
     let value = |layer, iface, name| {
         let i = names
