@@ -2,7 +2,7 @@
 //! IPv6 multicast → `33:33:xx:xx:xx:xx` mapping (RFC 2464 §7), and the Route Information
 //! Option of router advertisements (RFC 4191 §2.3).
 //!
-//! The untagged Ethernet header is smoltcp's [`EthernetFrame`]/[`EthernetRepr`]; this module
+//! The untagged Ethernet header is smoltcp's [`EthernetFrame`]/[`EthernetRepr`](smoltcp::wire::EthernetRepr); this module
 //! adds the 802.1Q tag, which smoltcp does not parse, on top of it. smoltcp has no RFC 4191
 //! option at all (its `NdiscOptionRepr` knows only the RFC 4861 options), so [`RouteInfo`] is
 //! written here, in the same view + `Repr` style.

@@ -79,7 +79,7 @@ impl Value for usize {
 /// Calls `f(index, iface, value)` for every counter of the device, in list order.
 ///
 /// Size matters here (the board's flash budget): a group's values are one array walked by
-/// [`emit_values`], so each counter costs a load and a store rather than a call.
+/// `emit_values`, so each counter costs a load and a store rather than a call.
 pub fn for_each_value(
     app: &App<'_>,
     mgmt_stats: &MgmtStats,

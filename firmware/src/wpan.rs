@@ -5,7 +5,7 @@
 //! Receive: the application copies each MPDU the MAC accepted into a pool buffer and calls
 //! [`netif::Stack::receive`]; [`Wpan::recv`] copies the MPDU out, parses the MAC header and
 //! feeds the payload to the reassembler (which also takes unfragmented frames) with the pool
-//! as its buffer store ([`PoolStore`]): the frame's own buffer is the first one it gets. A
+//! as its buffer store (`PoolStore`): the frame's own buffer is the first one it gets. A
 //! datagram is decompressed or assembled in a pool buffer (a FRAG1 keeps the buffer until its
 //! datagram completes, times out or is discarded — at most [`REASSEMBLY_SLOTS`] at once) and
 //! handed to the core in that buffer (`Continue`), a fragment kept for later being `Ok`. The

@@ -4,7 +4,7 @@
 //! Input: pcap or pcapng with link type 195 (802.15.4 with FCS), 230 (without FCS) or 283
 //! (802.15.4 TAP), read by the `capture-file` crate. Each frame goes the way `wpan0`'s receive
 //! path takes it (`firmware::wpan`): FCS check when the capture carried one, MAC header parse
-//! (`l2-15_4`), then the 6LoWPAN payload into a `sixlo` [`Reassembler`] with the frame's
+//! (`l2-15_4`), then the 6LoWPAN payload into a `sixlo` [`Reassembler`](sixlo::Reassembler) with the frame's
 //! link-layer addresses and the context table given by `--context`. Output: a classic pcap with
 //! LINKTYPE_IPV6 (229), one packet per datagram, stamped with the time of the frame that
 //! completed it, for tools that do not speak 6LoWPAN.

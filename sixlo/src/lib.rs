@@ -6,7 +6,7 @@
 //!   ([`iphc::Repr`]) with every TF / HLIM / SAC+SAM / M+DAC+DAM mode and 16 contexts;
 //! - [`nhc`]: RFC 6282 next-header compression (UDP with every port mode and optional checksum
 //!   elision; IPv6 extension headers; IPv6-in-IPv6 through a nested IPHC header);
-//! - [`compress`] / [`decompress`]: whole-datagram entry points that pick the smallest encoding
+//! - [`compress()`] / [`decompress()`]: whole-datagram entry points that pick the smallest encoding
 //!   automatically and decompress as a pure function of
 //!   `(frame bytes, link-layer addresses, context table)` into a caller-provided buffer;
 //! - [`context`]: the 16-entry compression context table (fed by 6CO);

@@ -22,9 +22,9 @@
 //! one of each may be in flight; a second gets [`ErrorCode::Busy`].
 //!
 //! This file holds the server, its framing and flow control, and the dispatch of requests;
-//! the handlers live with their group: [`session`] (Hello, Info, subscriptions), [`ifaces`]
-//! (interfaces and addresses), [`routes`] (routes, neighbours, nodes), [`config`], [`stats`],
-//! [`ping`], [`scan`], [`capture`], and [`events`] (the event and log streams).
+//! the handlers live with their group: `session` (Hello, Info, subscriptions), `ifaces`
+//! (interfaces and addresses), `routes` (routes, neighbours, nodes), `config`, `stats`,
+//! `ping`, `scan`, `capture`, and `events` (the event and log streams).
 
 use heapless::{String, Vec};
 use l2_15_4::radio::Radio;

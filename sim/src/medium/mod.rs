@@ -351,7 +351,7 @@ impl Medium {
         RadioId(id)
     }
 
-    /// A handle implementing [`Radio`] for `id`. Panics only if `id` was not returned by
+    /// A handle implementing [`Radio`](l2_15_4::Radio) for `id`. Panics only if `id` was not returned by
     /// [`Medium::attach`] of this medium (a programming error, not an input).
     pub fn radio(&mut self, id: RadioId) -> SimRadio<'_> {
         assert!(id.0 < self.radios.len(), "unknown {id}");
