@@ -559,6 +559,34 @@ fn no_device_and_usage() {
     }
 }
 
+/// Issue 19, finding 9a: `config save` against a store that fails exits 1 and says what
+/// failed; the change stays unsaved until a save succeeds.
+#[test]
+fn failed_config_save_exits_non_zero() {
+    let sim = Sim::start("save-fails", &[]);
+    let p = sim.port();
+    // A directory where the write's temporary file goes: every save fails (even for root).
+    let tmp = sim.dir.join("config.bin.tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    ok(p, &["iface", "set", "wpan0", "channel", "20"]);
+    assert_eq!(json(p, &["config", "show"])["unsaved"], true);
+    let o = sixgate(p, &["config", "save"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(
+        err.contains("configuration not saved") && err.contains("Is a directory"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).is_empty());
+    assert_eq!(json(p, &["config", "show"])["unsaved"], true);
+    let j = json(p, &["stats"]);
+    assert_eq!(j["device"]["device"]["mgmt_store_failures"], 1, "{j}");
+    // Repaired: saved, and nothing left unsaved.
+    std::fs::remove_dir(&tmp).unwrap();
+    assert!(ok(p, &["config", "save"]).contains("configuration saved"));
+    assert_eq!(json(p, &["config", "show"])["unsaved"], false);
+}
+
 /// Events over the same PTY and transport the CLI uses: a run-time change made in the session
 /// arrives as an event.
 #[test]

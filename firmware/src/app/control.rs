@@ -83,6 +83,7 @@ impl<'r> App<'r> {
     fn changed(&mut self, item: ConfigItem) {
         info!("configuration changed: {:?}", item);
         self.dirty = true;
+        self.save_offered = false;
         self.push_event(AppEvent::Config(item));
     }
 

@@ -8,7 +8,8 @@
 //!   and after on_radio_event batches,
 //! - the query and control methods (status, tables, counters, events, capture, run-time
 //!   configuration changes). A configuration change marks the configuration dirty;
-//!   [`App::take_dirty_config`] hands it to the shell to persist.
+//!   [`App::take_dirty_config`] hands it to the shell to persist, and it stays dirty until the
+//!   shell reports a successful write with [`App::config_saved`].
 //!
 //! Policy: packets from the mesh must have a source in the mesh prefix or link-local
 //! ([`IngressPolicy::SourcePrefixes`]); errors (Packet Too Big toward the 1280-byte mesh,
@@ -236,7 +237,10 @@ pub struct App<'r> {
     boot: Instant,
     now: Instant,
     next_housekeeping: Instant,
+    /// Run-time changes not in storage yet: cleared only by [`App::config_saved`].
     dirty: bool,
+    /// The dirty configuration was handed to the shell ([`App::take_dirty_config`]).
+    save_offered: bool,
     events: Deque<AppEvent, APP_EVENTS>,
     stats: AppStats,
     link_up: bool,
@@ -329,6 +333,7 @@ impl<'r> App<'r> {
             now,
             next_housekeeping: now,
             dirty: false,
+            save_offered: false,
             events: Deque::new(),
             stats: AppStats::default(),
             link_up: false,

@@ -120,14 +120,24 @@ impl<'r> App<'r> {
         self.capture
     }
 
-    /// The configuration, once, after a run-time change (for the shell to persist).
+    /// The configuration, once per run-time change, for the shell to persist. It stays dirty
+    /// ([`App::config_dirty`]) until the shell reports a successful write with
+    /// [`App::config_saved`]; a failed write is not offered again until the next change (or
+    /// an explicit save), so a broken store is not hammered.
     pub fn take_dirty_config(&mut self) -> Option<Config> {
-        if self.dirty {
-            self.dirty = false;
+        if self.dirty && !self.save_offered {
+            self.save_offered = true;
             Some(self.cfg.clone())
         } else {
             None
         }
+    }
+
+    /// The shell wrote the configuration in use to storage: nothing is left unsaved. Call it
+    /// only after the write succeeded, and with no change in between (the shells write
+    /// [`App::config`] or what [`App::take_dirty_config`] just gave them).
+    pub fn config_saved(&mut self) {
+        self.dirty = false;
     }
 
     /// Whether every packet buffer is back in the pool, counting those `wpan0` holds by
@@ -159,7 +169,7 @@ impl<'r> App<'r> {
         self.now.saturating_since(self.boot)
     }
 
-    /// Whether a run-time change is waiting to be persisted.
+    /// Whether a run-time change is not in storage yet (no write of it has succeeded).
     pub fn config_dirty(&self) -> bool {
         self.dirty
     }

@@ -5,7 +5,9 @@
 //! [`MgmtServer::receive`], calls [`MgmtServer::poll`] regularly (deferred answers, events,
 //! capture records, timeouts), writes out [`MgmtServer::pending`] and reports what it wrote
 //! with [`MgmtServer::consumed`]. Actions the application cannot do itself (persist or erase
-//! the configuration, reboot) come out of [`MgmtServer::take_action`].
+//! the configuration, reboot) come out of [`MgmtServer::take_action`]; the storage ones are
+//! answered only when the shell reports their outcome with [`MgmtServer::action_done`]
+//! (meanwhile the server takes no further request and queues no records).
 //!
 //! Messages are encoded straight into the transmit buffer (postcard's output goes through the
 //! CRC and COBS as it is produced), so the transmit buffer is the server's only large buffer;
@@ -59,11 +61,13 @@ pub const LOG_LINE: usize = 160;
 /// Default transmit buffer of the simulator's server (the board uses a smaller one).
 pub const DEFAULT_TX_BYTES: usize = 8192;
 
-/// Something the shell must do for the server.
+/// Something the shell must do for the server. `SaveConfig` and `ResetConfig` are answered
+/// when the shell reports the outcome with [`MgmtServer::action_done`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Action {
-    /// Persist the running configuration now.
+    /// Persist the running configuration now (and on success tell the application,
+    /// `App::config_saved`).
     SaveConfig,
     /// Erase the stored configuration (defaults at the next boot).
     ResetConfig,
@@ -93,6 +97,9 @@ pub struct MgmtStats {
     /// Capture records that no frame could carry (longer than the largest payload). Records
     /// waiting for a slow line stay in the capture ring, which counts what it has to drop.
     pub capture_link_drops: u64,
+    /// `ConfigSave` / `ConfigReset` whose write the shell reported failed (answered
+    /// `Internal` with the reason).
+    pub store_failures: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -144,6 +151,8 @@ pub struct MgmtServer<const TX: usize> {
     scan: Option<Scan>,
     baseline: [u64; MAX_COUNTERS],
     action: Option<Action>,
+    /// A `ConfigSave` / `ConfigReset` (its id, and which) waiting for [`MgmtServer::action_done`].
+    storing: Option<(u16, Action)>,
     capture_unavailable: Option<&'static str>,
     logs_unavailable: Option<&'static str>,
     /// Events lost since the last one sent (reported as `EventKind::Lost` first).
@@ -184,6 +193,7 @@ impl<const TX: usize> MgmtServer<TX> {
             scan: None,
             baseline: [0; MAX_COUNTERS],
             action: None,
+            storing: None,
             capture_unavailable: None,
             logs_unavailable: None,
             lost_events: 0,
@@ -220,6 +230,7 @@ impl<const TX: usize> MgmtServer<TX> {
 
     /// The application was rebuilt (reboot): forget everything tied to the old one.
     pub fn rebooted(&mut self) {
+        self.storing = None;
         self.capture = None;
         self.ping = None;
         self.scan = None;
@@ -253,6 +264,27 @@ impl<const TX: usize> MgmtServer<TX> {
         self.action.take()
     }
 
+    /// The shell carried out [`Action::SaveConfig`] or [`Action::ResetConfig`]: `failure` is
+    /// `None`, or why the store failed. Answers the request (`Ok`, or `Internal` naming the
+    /// failure, counted in [`MgmtStats::store_failures`]) and lets the next request in.
+    /// Nothing is answered when no such request waits (its session ended meanwhile).
+    pub fn action_done(&mut self, failure: Option<&str>) {
+        let Some((id, action)) = self.storing.take() else {
+            return;
+        };
+        let Some(why) = failure else {
+            return self.ok(id);
+        };
+        self.stats.store_failures += 1;
+        let what = if action == Action::ResetConfig {
+            "stored configuration not erased: "
+        } else {
+            "configuration not saved: "
+        };
+        let m = Msg::default().s(what).s(why);
+        self.error(id, ErrorCode::Internal, &m.0);
+    }
+
     /// Bytes from the line; returns how many were taken. Complete requests are answered into
     /// the transmit buffer. Bytes are only taken while [`RESPONSE_RESERVE`] bytes are free
     /// for the answer: the shell keeps the rest and offers it again (before the next
@@ -270,7 +302,8 @@ impl<const TX: usize> MgmtServer<TX> {
         while let Some(rest) = bytes.get(taken..)
             && !rest.is_empty()
         {
-            if !self.response_room() {
+            // A storage request's answer comes first (the room it was taken with is its).
+            if !self.response_room() || self.storing.is_some() {
                 self.rx_waiting = true;
                 break;
             }
@@ -294,12 +327,13 @@ impl<const TX: usize> MgmtServer<TX> {
         taken
     }
 
-    /// Whether the shell should offer bytes now: false only while bytes it offered wait for
-    /// transmit room (offering them again before that would just spin). A shell that reads
+    /// Whether the shell should offer bytes now: false while bytes it offered wait for
+    /// transmit room (offering them again before that would just spin), or while a storage
+    /// action waits for [`MgmtServer::action_done`]. A shell that reads
     /// its line only when this holds leaves the waiting request in its UART buffer; the
     /// server, knowing one waits, queues no records until the answer fits.
     pub fn wants_input(&self) -> bool {
-        !self.rx_waiting || self.response_room()
+        (!self.rx_waiting || self.response_room()) && self.storing.is_none()
     }
 
     fn handle_payload<R: Radio>(&mut self, p: &[u8], cx: &mut Ctx<'_, '_, R>) {
@@ -373,9 +407,10 @@ impl<const TX: usize> MgmtServer<TX> {
         self.free() >= RESPONSE_RESERVE
     }
 
-    /// Whether unsolicited messages may be queued: not while an answer waits for room.
+    /// Whether unsolicited messages may be queued: not while an answer waits for room or for
+    /// the shell.
     fn stream_open(&self) -> bool {
-        !self.rx_waiting && !self.answer_waiting
+        !self.rx_waiting && !self.answer_waiting && self.storing.is_none()
     }
 
     fn push<T: serde::Serialize + ?Sized>(&mut self, h: Header, body: &T) -> bool {
@@ -490,19 +525,19 @@ impl<const TX: usize> MgmtServer<TX> {
             Request::CaptureStop => self.capture_stop(id, app, radio),
             Request::Subscribe { events, logs } => self.subscribe(id, events, logs),
             Request::ConfigShow => self.config_show(id, app),
-            Request::ConfigSave => {
-                self.action = Some(Action::SaveConfig);
-                self.ok(id);
-            }
-            Request::ConfigReset => {
-                self.action = Some(Action::ResetConfig);
-                self.ok(id);
-            }
+            // Answered by `action_done`, after the write.
+            Request::ConfigSave => self.store(id, Action::SaveConfig),
+            Request::ConfigReset => self.store(id, Action::ResetConfig),
             Request::Reboot => {
                 self.action = Some(Action::Reboot);
                 self.ok(id);
             }
         }
+    }
+
+    fn store(&mut self, id: u16, action: Action) {
+        self.action = Some(action);
+        self.storing = Some((id, action));
     }
 
     fn no_iface(&mut self, id: u16, name: &str) {

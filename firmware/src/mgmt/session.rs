@@ -79,6 +79,7 @@ impl<const TX: usize> MgmtServer<TX> {
         self.logs = false;
         self.lost_events = 0;
         self.ping = None;
+        self.storing = None;
         if self.scan.take().is_some() {
             let _ = app.restore_channel(radio);
         }

@@ -62,15 +62,23 @@ impl Store {
     }
     fn save(&mut self, cfg: &Config) -> Result<(), String> {
         match self {
-            Store::File(s) => save_config(s, cfg).map_err(|e| format!("{e:?}")),
-            Store::Mem(s) => save_config(s, cfg).map_err(|e| format!("{e:?}")),
+            Store::File(s) => save_config(s, cfg).map_err(|e| save_error(&e)),
+            Store::Mem(s) => save_config(s, cfg).map_err(|e| save_error(&e)),
         }
     }
-    fn erase(&mut self) {
-        let _ = match self {
-            Store::File(s) => s.erase().map_err(|_| ()),
-            Store::Mem(s) => s.erase().map_err(|_| ()),
-        };
+    fn erase(&mut self) -> Result<(), String> {
+        match self {
+            Store::File(s) => s.erase().map_err(|e| e.to_string()),
+            Store::Mem(s) => s.erase().map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// What failed, for the operator: the store's own words (not its `Debug` form).
+fn save_error<E: std::fmt::Debug + std::fmt::Display>(e: &firmware::store::SaveError<E>) -> String {
+    match e {
+        firmware::store::SaveError::Store(e) => e.to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -269,20 +277,23 @@ impl BrNode {
     pub fn save_errors(&self) -> u64 {
         self.save_errors
     }
-    /// Forget the stored configuration (the next boot uses the fallback).
-    pub fn erase_config(&mut self) {
-        self.store.erase();
+    /// Forget the stored configuration (the next boot uses the fallback); `Err` says why
+    /// the store failed.
+    pub fn erase_config(&mut self) -> Result<(), String> {
+        self.store.erase()
     }
-    /// Persist the running configuration now.
-    pub fn save_config(&mut self) -> bool {
-        let Some(c) = self.app.as_ref().map(|a| a.config().clone()) else {
-            return false;
+    /// Persist the running configuration now; `Err` says why the store failed (the
+    /// configuration then stays marked unsaved).
+    pub fn save_config(&mut self) -> Result<(), String> {
+        let Some(app) = self.app.as_mut() else {
+            return Err("the border router is not running".into());
         };
-        let ok = self.store.save(&c).is_ok();
-        if !ok {
-            self.save_errors += 1;
+        let r = self.store.save(app.config());
+        match r {
+            Ok(()) => app.config_saved(),
+            Err(_) => self.save_errors += 1,
         }
-        ok
+        r
     }
     /// Whether `--capture` is recording the capture ring to a file.
     pub fn is_recording(&self) -> bool {
@@ -290,11 +301,12 @@ impl BrNode {
     }
 
     fn persist(&mut self) {
-        let dirty = self.app.as_mut().and_then(|a| a.take_dirty_config());
-        if let Some(c) = dirty
-            && self.store.save(&c).is_err()
-        {
-            self.save_errors += 1;
+        let Some(app) = self.app.as_mut() else { return };
+        if let Some(c) = app.take_dirty_config() {
+            match self.store.save(&c) {
+                Ok(()) => app.config_saved(),
+                Err(_) => self.save_errors += 1,
+            }
         }
     }
 

@@ -235,6 +235,8 @@ fn requests_answers_and_errors() {
         exchange(&mut w, &mut s, &mut h, &frame(91, &Request::ConfigSave)),
         Some(Action::SaveConfig)
     );
+    // (The shell reports the write; until then no other request is taken.)
+    s.action_done(None);
     assert_eq!(
         exchange(&mut w, &mut s, &mut h, &frame(92, &Request::Reboot)),
         Some(Action::Reboot)
@@ -471,4 +473,103 @@ fn one_frame_transmit_buffer_answers_every_request() {
     // The line could not carry every frame: the ring's drops reach the host in the records.
     let last = h.captures.last().unwrap().1;
     assert!(last[0] + last[1] > 0, "drops reported: {last:?}");
+}
+
+/// Carries out what the server asked the shell for, as `sixgate-sim` does, and collects the
+/// answer that follows.
+fn carry_out<const TX: usize>(
+    w: &mut World,
+    s: &mut MgmtServer<TX>,
+    host: &mut Host,
+    action: Option<Action>,
+) {
+    let br = w.br;
+    let mut out = Vec::new();
+    w.sim
+        .with_node(br, |n: &mut BrNode, now, radio| {
+            match action {
+                Some(Action::SaveConfig) => s.action_done(n.save_config().err().as_deref()),
+                Some(Action::ResetConfig) => s.action_done(n.erase_config().err().as_deref()),
+                _ => {}
+            }
+            let app = n.app_mut().unwrap();
+            s.poll(app, now, radio);
+            out.extend_from_slice(s.pending());
+            let k = s.pending().len();
+            s.consumed(k);
+        })
+        .unwrap();
+    host.take(&out);
+}
+
+fn hello(id: u16) -> Vec<u8> {
+    frame(
+        id,
+        &Request::Hello {
+            version: mgmt::PROTOCOL_VERSION,
+            schema: mgmt::schema_fingerprint(),
+            client: "test",
+        },
+    )
+}
+
+/// Issue 19, finding 9a: a configuration write that fails is answered with its failure (not
+/// `Ok` before the write), and the change stays marked unsaved until a write succeeds.
+#[test]
+fn failed_config_save_is_reported_and_the_change_stays_unsaved() {
+    let dir = std::env::temp_dir().join(format!("sixgate-mgmt-save-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config.bin");
+    let mut opts = WorldOpts::new();
+    opts.config_file = Some(path.clone());
+    let mut w = World::build(&opts).unwrap();
+    w.sim.run_until(secs(5));
+    assert!(path.exists(), "the first boot stored its configuration");
+    // The store breaks: a directory sits where the write's temporary file goes (this holds
+    // for root too, unlike a read-only mode).
+    let tmp = dir.join("config.bin.tmp");
+    std::fs::create_dir(&tmp).unwrap();
+
+    let mut s: Box<MgmtServer<8192>> = Box::new(MgmtServer::new("test"));
+    let mut h = Host::default();
+    exchange(&mut w, &mut s, &mut h, &hello(1));
+    let set = Request::IfaceSet {
+        iface: "wpan0",
+        setting: mgmt::IfaceSetting::Channel(20),
+    };
+    exchange(&mut w, &mut s, &mut h, &frame(2, &set));
+    assert_eq!(h.response(2), Some("Response(Ok)"));
+    // The shell's automatic save of the change fails: the change is still unsaved.
+    run(&mut w, &mut s, &mut h, Duration::from_secs(1));
+    exchange(&mut w, &mut s, &mut h, &frame(3, &Request::ConfigShow));
+    let show = h.response(3).unwrap();
+    assert!(show.contains("unsaved: true"), "{show}");
+
+    // An explicit save fails too, and says so after the write.
+    let a = exchange(&mut w, &mut s, &mut h, &frame(4, &Request::ConfigSave));
+    assert_eq!(a, Some(Action::SaveConfig));
+    carry_out(&mut w, &mut s, &mut h, a);
+    let r = h.response(4).unwrap();
+    assert!(
+        r.contains("Internal") && r.contains("not saved") && r.contains("Is a directory"),
+        "{r}"
+    );
+    assert_eq!(s.stats().store_failures, 1);
+    exchange(&mut w, &mut s, &mut h, &frame(5, &Request::ConfigShow));
+    let show = h.response(5).unwrap();
+    assert!(show.contains("unsaved: true"), "{show}");
+
+    // Repaired, the next save goes through, is answered Ok, and nothing is left unsaved.
+    std::fs::remove_dir(&tmp).unwrap();
+    let a = exchange(&mut w, &mut s, &mut h, &frame(6, &Request::ConfigSave));
+    carry_out(&mut w, &mut s, &mut h, a);
+    assert_eq!(h.response(6), Some("Response(Ok)"));
+    exchange(&mut w, &mut s, &mut h, &frame(7, &Request::ConfigShow));
+    let show = h.response(7).unwrap();
+    assert!(show.contains("unsaved: false"), "{show}");
+    let mut store = sixgate_sim::file_store::FileStore::new(path);
+    let (stored, _) = firmware::store::load_config(&mut store, opts.config.clone());
+    assert_eq!(stored.channel, 20, "the change reached the store");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -264,33 +264,51 @@ async fn main(spawner: Spawner) {
         {
             server.poll(&mut app, radio::now(), &mut radio);
             flush_now(&mut utx, &mut server);
-            mgmt_action(&mut server, &app, &mut store, &mut utx).await;
+            mgmt_action(&mut server, &mut app, &mut store, &mut utx).await;
         }
+        // Offered once per change; it stays unsaved (`config show`) until a write succeeds.
         if let Some(cfg) = app.take_dirty_config() {
             match save_config(&mut store, &cfg) {
-                Ok(()) => info!("config saved"),
+                Ok(()) => {
+                    app.config_saved();
+                    info!("config saved");
+                }
                 Err(e) => warn!("config not saved: {}", e),
             }
         }
     }
 }
 
-/// Carries out what the management server asked for (save, erase, reboot).
+/// Carries out what the management server asked for (save, erase, reboot); save and erase
+/// are answered with their outcome.
 #[cfg(feature = "mgmt")]
 async fn mgmt_action<const TX: usize>(
     server: &mut MgmtServer<TX>,
-    app: &App<'_>,
+    app: &mut App<'_>,
     store: &mut FlashStore<'_>,
     utx: &mut BufferedUarteTx<'static>,
 ) {
     match server.take_action() {
         Some(Action::SaveConfig) => match save_config(store, app.config()) {
-            Ok(()) => info!("config saved (requested)"),
-            Err(e) => warn!("config not saved: {}", e),
+            Ok(()) => {
+                app.config_saved();
+                server.action_done(None);
+                info!("config saved (requested)");
+            }
+            Err(e) => {
+                server.action_done(Some(save_failure(&e)));
+                warn!("config not saved: {}", e);
+            }
         },
         Some(Action::ResetConfig) => match store.erase() {
-            Ok(()) => info!("stored config erased; defaults at the next boot"),
-            Err(e) => warn!("config not erased: {}", e),
+            Ok(()) => {
+                server.action_done(None);
+                info!("stored config erased; defaults at the next boot");
+            }
+            Err(e) => {
+                server.action_done(Some(crate::store::reason(e)));
+                warn!("config not erased: {}", e);
+            }
         },
         Some(Action::Reboot) => {
             // Let the answer reach the host first.
@@ -303,6 +321,15 @@ async fn mgmt_action<const TX: usize>(
             cortex_m::peripheral::SCB::sys_reset();
         }
         None => {}
+    }
+}
+
+/// The host's words for a failed save (static text: `core::fmt` would cost ~2 KB of flash).
+#[cfg(feature = "mgmt")]
+fn save_failure(e: &firmware::store::SaveError<store::FlashStoreError>) -> &'static str {
+    match e {
+        firmware::store::SaveError::Store(e) => crate::store::reason(*e),
+        _ => "the configuration does not validate",
     }
 }
 

@@ -423,10 +423,9 @@ impl Mgmt {
             input.drain(..taken.min(input.len()));
             server.poll(app, now, radio);
             match server.take_action() {
-                Some(Action::SaveConfig) => {
-                    n.save_config();
-                }
-                Some(Action::ResetConfig) => n.erase_config(),
+                // Answered with the store's outcome.
+                Some(Action::SaveConfig) => server.action_done(n.save_config().err().as_deref()),
+                Some(Action::ResetConfig) => server.action_done(n.erase_config().err().as_deref()),
                 Some(Action::Reboot) => {
                     SimNode::reboot(n, now, radio);
                     *boots = n.boots();
