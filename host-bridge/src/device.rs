@@ -268,6 +268,11 @@ impl Device {
                 self.pending.drain(..n.min(self.pending.len()));
                 if let Some(p) = frame {
                     if let Ok((h, m)) = mgmt::decode(&p) {
+                        if self.hello.is_some() && ends_session(&h, &m) {
+                            return Err(CliError::TakenOver {
+                                port: self.port.clone(),
+                            });
+                        }
                         f(h, m);
                     } else {
                         self.bad_frames += 1;
@@ -294,6 +299,18 @@ impl Device {
     }
 }
 
+/// Whether a message, arriving after our handshake, says another client took the session
+/// over (docs/protocol.md §7.1): the device's notice (a `Response::Error` under id 0, which
+/// no request has), or the `Hello` answer of another client's handshake (seen when this
+/// client reads first on a shared line, or from a device that sends no notice).
+fn ends_session(h: &Header, m: &Result<Message<'_>, DecodeError>) -> bool {
+    match m {
+        Ok(Message::Response(Response::Error { .. })) => h.id == 0,
+        Ok(Message::Response(Response::Hello { .. })) => true,
+        _ => false,
+    }
+}
+
 /// Human text for a device error code.
 pub fn code_text(c: ErrorCode) -> &'static str {
     match c {
@@ -308,5 +325,84 @@ pub fn code_text(c: ErrorCode) -> &'static str {
         ErrorCode::NotFound => "not found",
         ErrorCode::Internal => "internal error",
         _ => "error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A link that answers with prepared bytes and swallows what is written.
+    struct Script(std::io::Cursor<Vec<u8>>);
+    impl Read for Script {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.0.read(buf)
+        }
+    }
+    impl Write for Script {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn response(id: u16, r: &Response<'_>) -> Vec<u8> {
+        let mut out = vec![0u8; MAX_FRAME];
+        let n = mgmt::encode(Header::new(Kind::Response, id), r, &mut out).unwrap();
+        out.truncate(n);
+        out
+    }
+
+    fn hello() -> Response<'static> {
+        Response::Hello {
+            version: PROTOCOL_VERSION,
+            schema: mgmt::schema_fingerprint(),
+            firmware: "sixgate 0.1.0",
+            board: "test",
+        }
+    }
+
+    fn notice() -> Response<'static> {
+        Response::Error {
+            code: ErrorCode::Busy,
+            message: "another client took over the management session",
+        }
+    }
+
+    fn device(bytes: Vec<u8>) -> Device {
+        let link = Script(std::io::Cursor::new(bytes));
+        Device::new(Box::new(link), "test-port", Duration::from_millis(200))
+    }
+
+    fn next(d: &mut Device) -> Result<bool, CliError> {
+        d.next_frame(Instant::now() + Duration::from_millis(50), &mut |_, _| {})
+    }
+
+    /// A notice ahead of our own handshake's answer ends the session before (not ours); after
+    /// it, the notice or another client's `Hello` answer ends ours.
+    #[test]
+    fn another_clients_handshake_ends_the_session() {
+        for after in [response(0, &notice()), response(1, &hello())] {
+            let mut bytes = response(0, &notice());
+            bytes.extend(response(1, &hello()));
+            bytes.extend(after);
+            let mut d = device(bytes);
+            d.handshake().unwrap();
+            let e = next(&mut d).unwrap_err();
+            assert!(matches!(e, CliError::TakenOver { .. }), "{e}");
+            assert_eq!(e.exit_code(), 3);
+            assert!(
+                e.to_string()
+                    .starts_with("test-port: another client took over")
+            );
+        }
+        // An error answering a request of ours is not a takeover.
+        let mut bytes = response(1, &hello());
+        bytes.extend(response(2, &notice()));
+        let mut d = device(bytes);
+        d.handshake().unwrap();
+        assert!(next(&mut d).unwrap());
     }
 }

@@ -1,5 +1,6 @@
 //! CLI errors and their exit codes: 0 ok, 1 the device reported an error (or the command
-//! failed on the host), 2 usage, 3 no, unresponsive or incompatible device.
+//! failed on the host), 2 usage, 3 no, unresponsive or incompatible device, or a session
+//! another client took over.
 
 use std::fmt;
 
@@ -25,6 +26,11 @@ pub enum CliError {
         /// What happened.
         why: String,
     },
+    /// Another client shook hands with the device, ending this session (exit 3).
+    TakenOver {
+        /// The port.
+        port: String,
+    },
     /// The device speaks another protocol version or schema (exit 3).
     Incompatible {
         /// The port.
@@ -42,7 +48,9 @@ impl CliError {
         match self {
             CliError::Usage(_) => 2,
             CliError::Device { .. } | CliError::Other(_) => 1,
-            CliError::NoDevice { .. } | CliError::Incompatible { .. } => 3,
+            CliError::NoDevice { .. }
+            | CliError::TakenOver { .. }
+            | CliError::Incompatible { .. } => 3,
         }
     }
 }
@@ -55,6 +63,11 @@ impl fmt::Display for CliError {
                 write!(f, "device: {} ({message})", crate::device::code_text(*code))
             }
             CliError::NoDevice { port, why } => write!(f, "{port}: {why}"),
+            CliError::TakenOver { port } => write!(
+                f,
+                "{port}: another client took over the management session (the device ended \
+                 this one: its subscriptions, capture and requests in flight are gone)"
+            ),
             CliError::Incompatible { port, why } => write!(f, "{port}: incompatible device: {why}"),
             CliError::Other(m) => write!(f, "{m}"),
         }

@@ -587,6 +587,63 @@ fn failed_config_save_exits_non_zero() {
     assert_eq!(json(p, &["config", "show"])["unsaved"], false);
 }
 
+/// Issue 19, finding 9b: another client's handshake ends a running `sixgate events` with a
+/// clear error (exit 3) instead of leaving it waiting for events that no longer come.
+#[test]
+fn second_client_takes_over_the_session() {
+    use mgmt::{Header, Kind, Request};
+    use std::io::Write;
+    let sim = Sim::start("takeover", &[]);
+    let p = sim.port();
+    // The second client opens the line first (a port opened exclusively refuses later opens
+    // unless root), and never reads: what the device sends goes to the first client.
+    let mut intruder = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(p)
+        .unwrap();
+    let first = Command::new(env!("CARGO_BIN_EXE_sixgate"))
+        .arg("--port")
+        .arg(p)
+        .args(["events", "--duration", "30"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Subscribed by then (one request and answer).
+    std::thread::sleep(Duration::from_secs(2));
+    let mut hello = vec![0u8; mgmt::MAX_FRAME];
+    let n = mgmt::encode(
+        Header::new(Kind::Request, 1),
+        &Request::Hello {
+            version: mgmt::PROTOCOL_VERSION,
+            schema: mgmt::schema_fingerprint(),
+            client: "intruder",
+        },
+        &mut hello,
+    )
+    .unwrap();
+    intruder.write_all(&[0]).unwrap();
+    intruder.write_all(&hello[..n]).unwrap();
+    let t0 = Instant::now();
+    let mut first = first;
+    while first.try_wait().unwrap().is_none() && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = first.kill();
+    let o = first.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 3, "{err}");
+    assert!(
+        err.contains("another client took over the management session"),
+        "{err}"
+    );
+    assert!(err.contains(&p.display().to_string()), "{err}");
+    drop(intruder);
+    let j = json(p, &["stats"]);
+    assert_eq!(j["device"]["device"]["mgmt_sessions_taken_over"], 1, "{j}");
+}
+
 /// Events over the same PTY and transport the CLI uses: a run-time change made in the session
 /// arrives as an event.
 #[test]

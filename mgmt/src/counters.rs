@@ -88,7 +88,7 @@ macro_rules! counter_list {
             PingStats { sent, replies, errors, ignored, lost });
         $group!(Device, None, "mgmt_", mgmt,
             MgmtStats { requests, errors, bad_messages, responses_lost, events_lost, logs_lost,
-                capture_sent, capture_link_drops, store_failures });
+                capture_sent, capture_link_drops, store_failures, sessions_taken_over });
         $group!(Device, None, "mgmt_frame_", frame,
             DecoderStats { frames, cobs_errors, too_short, crc_errors, too_long });
     };

@@ -49,6 +49,8 @@ mod scan;
 mod session;
 mod stats;
 
+pub use session::TAKEN_OVER;
+
 /// Firmware name and version reported in `Hello` and `Info`.
 pub const FIRMWARE: &str = concat!("sixgate ", env!("CARGO_PKG_VERSION"));
 /// Free transmit-buffer bytes a request (or a deferred answer) waits for: one whole frame,
@@ -100,6 +102,9 @@ pub struct MgmtStats {
     /// `ConfigSave` / `ConfigReset` whose write the shell reported failed (answered
     /// `Internal` with the reason).
     pub store_failures: u64,
+    /// `Hello`s that ended a session still streaming or waiting for a ping or scan: another
+    /// client took the line over; the old one was told ([`TAKEN_OVER`]).
+    pub sessions_taken_over: u64,
 }
 
 #[derive(Clone, Copy, Debug)]

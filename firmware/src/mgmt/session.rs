@@ -1,5 +1,5 @@
-//! The session: the `Hello` handshake (which ends the previous host's session), `Info`, and
-//! the event and log subscriptions.
+//! The session: the `Hello` handshake (which ends the previous host's session, telling it so
+//! when it still had something running), `Info`, and the event and log subscriptions.
 
 use l2_15_4::radio::Radio;
 use mgmt::{ErrorCode, Info, Response};
@@ -7,8 +7,13 @@ use mgmt::{ErrorCode, Info, Response};
 use super::{FIRMWARE, MgmtServer, sat16};
 use crate::app::App;
 
+/// What the old session is told when another client's `Hello` ends it.
+pub const TAKEN_OVER: &str = "another client took over the management session";
+
 impl<const TX: usize> MgmtServer<TX> {
-    /// [`Request::Hello`]: a new session.
+    /// [`Request::Hello`]: a new session. When the old one still streams or waits for a
+    /// deferred answer, its host is told first, with `Error { Busy, TAKEN_OVER }` under id 0
+    /// (no request has id 0, and `Error` is frozen: hosts of every version decode it).
     #[inline(always)]
     pub(super) fn hello<R: Radio>(
         &mut self,
@@ -17,6 +22,15 @@ impl<const TX: usize> MgmtServer<TX> {
         app: &mut App<'_>,
         radio: &mut R,
     ) {
+        let live = self.events
+            || self.logs
+            || self.capture.is_some()
+            || self.ping.is_some()
+            || self.scan.is_some();
+        if live {
+            self.stats.sessions_taken_over += 1;
+            self.error(0, ErrorCode::Busy, TAKEN_OVER);
+        }
         self.end_session(app, radio);
         debug!("management: session from {}", client);
         self.respond(

@@ -573,3 +573,57 @@ fn failed_config_save_is_reported_and_the_change_stays_unsaved() {
     assert_eq!(stored.channel, 20, "the change reached the store");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 19, finding 9b: a `Hello` from another client while the session still streams (or
+/// waits for a ping or scan) tells the old session, before the new one's answer, that it
+/// ended: a `Response::Error` with id 0 (no request has id 0; `Error` is frozen, so hosts of
+/// every version decode it), counted in `mgmt_sessions_taken_over`.
+#[test]
+fn second_client_hello_tells_the_old_session_it_ended() {
+    let mut w = World::build(&WorldOpts::new()).unwrap();
+    w.sim.run_until(secs(30));
+    let mut s: Box<MgmtServer<8192>> = Box::new(MgmtServer::new("test"));
+    let mut h = Host::default();
+    exchange(&mut w, &mut s, &mut h, &hello(1));
+    let sub = Request::Subscribe {
+        events: true,
+        logs: false,
+    };
+    exchange(&mut w, &mut s, &mut h, &frame(2, &sub));
+    assert_eq!(h.response(2), Some("Response(Ok)"));
+    // Nothing told yet: a session without anything running is not "taken over".
+    assert!(
+        h.got
+            .iter()
+            .all(|(hd, _)| hd.id != 0 || hd.kind != Kind::Response)
+    );
+
+    // Another client shakes hands.
+    let before = h.got.len();
+    exchange(&mut w, &mut s, &mut h, &hello(1));
+    let answers: Vec<&(Header, String)> = h.got[before..]
+        .iter()
+        .filter(|(hd, _)| hd.kind == Kind::Response)
+        .collect();
+    assert_eq!(answers.len(), 2, "{:?}", &h.got[before..]);
+    let (notice_h, notice) = answers[0];
+    assert_eq!(notice_h.id, 0, "{notice}");
+    assert!(
+        notice.contains("Busy") && notice.contains("another client took over"),
+        "{notice}"
+    );
+    assert!(
+        answers[1].1.starts_with("Response(Hello"),
+        "{}",
+        answers[1].1
+    );
+    assert_eq!(s.stats().sessions_taken_over, 1);
+
+    // The new session has nothing running: the next Hello (the same client's next command)
+    // ends it without a notice.
+    let before = h.got.len();
+    exchange(&mut w, &mut s, &mut h, &hello(1));
+    let ids: Vec<u16> = h.got[before..].iter().map(|(hd, _)| hd.id).collect();
+    assert_eq!(ids, [1]);
+    assert_eq!(s.stats().sessions_taken_over, 1);
+}
