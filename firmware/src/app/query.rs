@@ -124,10 +124,10 @@ impl<'r> App<'r> {
     /// ([`App::config_dirty`]) until the shell reports a successful write with
     /// [`App::config_saved`]; a failed write is not offered again until the next change (or
     /// an explicit save), so a broken store is not hammered.
-    pub fn take_dirty_config(&mut self) -> Option<Config> {
+    pub fn take_dirty_config(&mut self) -> Option<&Config> {
         if self.dirty && !self.save_offered {
             self.save_offered = true;
-            Some(self.cfg.clone())
+            Some(&self.cfg)
         } else {
             None
         }

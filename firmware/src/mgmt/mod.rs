@@ -156,8 +156,8 @@ pub struct MgmtServer<const TX: usize> {
     scan: Option<Scan>,
     baseline: [u64; MAX_COUNTERS],
     action: Option<Action>,
-    /// A `ConfigSave` / `ConfigReset` (its id, and which) waiting for [`MgmtServer::action_done`].
-    storing: Option<(u16, Action)>,
+    /// The id of a `ConfigSave` / `ConfigReset` waiting for [`MgmtServer::action_done`].
+    storing: Option<u16>,
     capture_unavailable: Option<&'static str>,
     logs_unavailable: Option<&'static str>,
     /// Events lost since the last one sent (reported as `EventKind::Lost` first).
@@ -270,24 +270,21 @@ impl<const TX: usize> MgmtServer<TX> {
     }
 
     /// The shell carried out [`Action::SaveConfig`] or [`Action::ResetConfig`]: `failure` is
-    /// `None`, or why the store failed. Answers the request (`Ok`, or `Internal` naming the
-    /// failure, counted in [`MgmtStats::store_failures`]) and lets the next request in.
-    /// Nothing is answered when no such request waits (its session ended meanwhile).
+    /// `None`, or why the store failed. Answers the request (`Ok`, or `Internal` with the
+    /// store's reason as the message, counted in [`MgmtStats::store_failures`]) and lets the
+    /// next request in. Nothing is answered when no such request waits (its session ended
+    /// meanwhile).
     pub fn action_done(&mut self, failure: Option<&str>) {
-        let Some((id, action)) = self.storing.take() else {
+        let Some(id) = self.storing.take() else {
             return;
         };
-        let Some(why) = failure else {
-            return self.ok(id);
-        };
-        self.stats.store_failures += 1;
-        let what = if action == Action::ResetConfig {
-            "stored configuration not erased: "
-        } else {
-            "configuration not saved: "
-        };
-        let m = Msg::default().s(what).s(why);
-        self.error(id, ErrorCode::Internal, &m.0);
+        match failure {
+            None => self.ok(id),
+            Some(why) => {
+                self.stats.store_failures += 1;
+                self.error(id, ErrorCode::Internal, why);
+            }
+        }
     }
 
     /// Bytes from the line; returns how many were taken. Complete requests are answered into
@@ -542,7 +539,7 @@ impl<const TX: usize> MgmtServer<TX> {
 
     fn store(&mut self, id: u16, action: Action) {
         self.action = Some(action);
-        self.storing = Some((id, action));
+        self.storing = Some(id);
     }
 
     fn no_iface(&mut self, id: u16, name: &str) {

@@ -7,8 +7,9 @@ use mgmt::{ErrorCode, Info, Response};
 use super::{FIRMWARE, MgmtServer, sat16};
 use crate::app::App;
 
-/// What the old session is told when another client's `Hello` ends it.
-pub const TAKEN_OVER: &str = "another client took over the management session";
+/// What the old session is told when another client's `Hello` ends it (hosts print their own
+/// words; short, for the board's flash).
+pub const TAKEN_OVER: &str = "session taken over";
 
 impl<const TX: usize> MgmtServer<TX> {
     /// [`Request::Hello`]: a new session. When the old one still streams or waits for a
@@ -22,14 +23,14 @@ impl<const TX: usize> MgmtServer<TX> {
         app: &mut App<'_>,
         radio: &mut R,
     ) {
-        let live = self.events
-            || self.logs
-            || self.capture.is_some()
-            || self.ping.is_some()
-            || self.scan.is_some();
-        if live {
-            self.stats.sessions_taken_over += 1;
-            self.error(0, ErrorCode::Busy, TAKEN_OVER);
+        // `|`, not `||`: no branches (flash).
+        if self.events
+            | self.logs
+            | self.capture.is_some()
+            | self.ping.is_some()
+            | self.scan.is_some()
+        {
+            self.taken_over();
         }
         self.end_session(app, radio);
         debug!("management: session from {}", client);
@@ -83,7 +84,14 @@ impl<const TX: usize> MgmtServer<TX> {
         self.ok(id);
     }
 
-    /// A new host session (Hello) or a reboot: stop streaming, cancel subscriptions and
+    /// Tells the old session's host that another client's `Hello` ends it, and counts it.
+    #[inline(never)]
+    fn taken_over(&mut self) {
+        self.stats.sessions_taken_over += 1;
+        self.error(0, ErrorCode::Busy, TAKEN_OVER);
+    }
+
+    /// A new host session (Hello) or a hang-up: stop streaming, cancel subscriptions and
     /// deferred requests.
     pub(super) fn end_session<R: Radio>(&mut self, app: &mut App<'_>, radio: &mut R) {
         if self.capture.is_some() {

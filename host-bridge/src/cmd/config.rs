@@ -46,12 +46,13 @@ pub fn show(dev: &mut Device, out: Out) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `config save`.
+/// `config save`: the device answers once the write ended; a failure exits 1 naming it.
 pub fn save(dev: &mut Device, out: Out) -> Result<(), CliError> {
     super::simple(dev, out, &Request::ConfigSave, "configuration saved")
+        .map_err(|e| store_failed(e, "configuration not saved"))
 }
 
-/// `config reset`.
+/// `config reset`: likewise for the erase.
 pub fn reset(dev: &mut Device, out: Out) -> Result<(), CliError> {
     super::simple(
         dev,
@@ -59,6 +60,22 @@ pub fn reset(dev: &mut Device, out: Out) -> Result<(), CliError> {
         &Request::ConfigReset,
         "stored configuration erased: defaults apply at the next reboot",
     )
+    .map_err(|e| store_failed(e, "stored configuration not erased"))
+}
+
+/// The device's store failed (`Internal`, its message the store's reason): say what did not
+/// happen.
+fn store_failed(e: CliError, what: &str) -> CliError {
+    match e {
+        CliError::Device {
+            code: mgmt::ErrorCode::Internal,
+            message,
+        } => CliError::Device {
+            code: mgmt::ErrorCode::Internal,
+            message: format!("{what}: {message}"),
+        },
+        other => other,
+    }
 }
 
 /// `reboot`.

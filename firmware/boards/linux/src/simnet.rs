@@ -303,7 +303,7 @@ impl BrNode {
     fn persist(&mut self) {
         let Some(app) = self.app.as_mut() else { return };
         if let Some(c) = app.take_dirty_config() {
-            match self.store.save(&c) {
+            match self.store.save(c) {
                 Ok(()) => app.config_saved(),
                 Err(_) => self.save_errors += 1,
             }

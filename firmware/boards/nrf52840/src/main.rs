@@ -267,14 +267,26 @@ async fn main(spawner: Spawner) {
             mgmt_action(&mut server, &mut app, &mut store, &mut utx).await;
         }
         // Offered once per change; it stays unsaved (`config show`) until a write succeeds.
-        if let Some(cfg) = app.take_dirty_config() {
-            match save_config(&mut store, &cfg) {
-                Ok(()) => {
-                    app.config_saved();
-                    info!("config saved");
-                }
-                Err(e) => warn!("config not saved: {}", e),
-            }
+        if app.take_dirty_config().is_some() {
+            let _ = persist(&mut app, &mut store);
+        }
+    }
+}
+
+/// What the host is told when the flash store fails (the defmt log has the details).
+const FLASH_FAILED: &str = "flash write failed";
+
+/// Writes the running configuration; on success nothing is left unsaved. Returns why it
+/// failed, in the host's words (static text: `core::fmt` would cost ~2 KB of flash).
+fn persist(app: &mut App<'_>, store: &mut FlashStore<'_>) -> Option<&'static str> {
+    match save_config(store, app.config()) {
+        Ok(()) => {
+            app.config_saved();
+            None
+        }
+        Err(e) => {
+            warn!("config not saved: {}", e);
+            Some(FLASH_FAILED)
         }
     }
 }
@@ -289,27 +301,9 @@ async fn mgmt_action<const TX: usize>(
     utx: &mut BufferedUarteTx<'static>,
 ) {
     match server.take_action() {
-        Some(Action::SaveConfig) => match save_config(store, app.config()) {
-            Ok(()) => {
-                app.config_saved();
-                server.action_done(None);
-                info!("config saved (requested)");
-            }
-            Err(e) => {
-                server.action_done(Some(save_failure(&e)));
-                warn!("config not saved: {}", e);
-            }
-        },
-        Some(Action::ResetConfig) => match store.erase() {
-            Ok(()) => {
-                server.action_done(None);
-                info!("stored config erased; defaults at the next boot");
-            }
-            Err(e) => {
-                server.action_done(Some(crate::store::reason(e)));
-                warn!("config not erased: {}", e);
-            }
-        },
+        Some(Action::SaveConfig) => server.action_done(persist(app, store)),
+        // The answer tells the host; no log line (flash).
+        Some(Action::ResetConfig) => server.action_done(store.erase().err().map(|_| FLASH_FAILED)),
         Some(Action::Reboot) => {
             // Let the answer reach the host first.
             while !server.pending().is_empty() {
@@ -321,15 +315,6 @@ async fn mgmt_action<const TX: usize>(
             cortex_m::peripheral::SCB::sys_reset();
         }
         None => {}
-    }
-}
-
-/// The host's words for a failed save (static text: `core::fmt` would cost ~2 KB of flash).
-#[cfg(feature = "mgmt")]
-fn save_failure(e: &firmware::store::SaveError<store::FlashStoreError>) -> &'static str {
-    match e {
-        firmware::store::SaveError::Store(e) => crate::store::reason(*e),
-        _ => "the configuration does not validate",
     }
 }
 

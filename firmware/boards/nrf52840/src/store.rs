@@ -64,19 +64,14 @@ pub enum FlashStoreError {
     Verify,
 }
 
-/// What failed, in the operator's words (the management line's answer, the log).
-pub fn reason(e: FlashStoreError) -> &'static str {
-    match e {
-        FlashStoreError::Flash => "flash controller error",
-        FlashStoreError::TooLarge => "configuration larger than a flash page",
-        FlashStoreError::BufferTooSmall => "load buffer shorter than the stored record",
-        FlashStoreError::Verify => "flash read-back differs from what was written",
-    }
-}
-
 impl core::fmt::Display for FlashStoreError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(reason(*self))
+        f.write_str(match self {
+            FlashStoreError::Flash => "flash controller error",
+            FlashStoreError::TooLarge => "configuration larger than a flash page",
+            FlashStoreError::BufferTooSmall => "load buffer shorter than the stored record",
+            FlashStoreError::Verify => "flash read-back differs from what was written",
+        })
     }
 }
 
