@@ -51,6 +51,9 @@ mod stats;
 
 pub use session::TAKEN_OVER;
 
+#[cfg(test)]
+mod tests;
+
 /// Firmware name and version reported in `Hello` and `Info`.
 pub const FIRMWARE: &str = concat!("sixgate ", env!("CARGO_PKG_VERSION"));
 /// Free transmit-buffer bytes a request (or a deferred answer) waits for: one whole frame,
