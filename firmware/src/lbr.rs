@@ -23,6 +23,14 @@
 //!
 //! Every message is validated (hop limit 255, code 0, length, option lengths, checksum) and
 //! every rejection is counted in [`LbrStats`].
+//!
+//! Against hostile neighbours (no link-layer security): the registration rules of the
+//! [`registry`](crate::registry) (an address in use is not given to another link-layer
+//! address; stale TIDs are answered status 3, Moved), and here: the SLLAO of an NS+ARO must
+//! be the frame's link-layer source (else dropped unanswered); registrations (NS+ARO, DAR) are
+//! rate-limited per link-layer source ([`REG_RATE_BURST`], one more every
+//! [`REG_RATE_REFILL_S`] s, [`REG_RATE_SOURCES`] sources tracked); one source holds at most
+//! `Config::max_registrations_per_source` registrations (status 2 beyond).
 
 use core::net::Ipv6Addr;
 
