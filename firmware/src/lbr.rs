@@ -23,6 +23,14 @@
 //!
 //! Every message is validated (hop limit 255, code 0, length, option lengths, checksum) and
 //! every rejection is counted in [`LbrStats`].
+//!
+//! Against hostile neighbours (no link-layer security): the registration rules of the
+//! [`registry`](crate::registry) (an address in use is not given to another link-layer
+//! address; stale TIDs are answered status 3, Moved), and here: the SLLAO of an NS+ARO must
+//! be the frame's link-layer source (else dropped unanswered); registrations (NS+ARO, DAR) are
+//! rate-limited per link-layer source ([`REG_RATE_BURST`], one more every
+//! [`REG_RATE_REFILL_S`] s, [`REG_RATE_SOURCES`] sources tracked); one source holds at most
+//! `Config::max_registrations_per_source` registrations (status 2 beyond).
 
 use core::net::Ipv6Addr;
 
@@ -55,6 +63,13 @@ pub const MIN_DELAY_BETWEEN_RAS: Duration = Duration::from_secs(10);
 pub const PENDING_RAS: usize = 8;
 /// Solicited RAs allowed per second (burst of the same size), against RS floods.
 pub const SOLICITED_RA_RATE: u32 = 10;
+/// Link-layer sources whose registration rate is tracked at once; a new source takes the slot
+/// of the most idle one (counted in [`LbrStats::reg_rate_evicted`]).
+pub const REG_RATE_SOURCES: usize = 4;
+/// Registrations (NS with ARO/EARO, DAR) one link-layer source may send in a burst.
+pub const REG_RATE_BURST: u8 = 8;
+/// Seconds per registration a source regains after its burst.
+pub const REG_RATE_REFILL_S: u32 = 2;
 
 /// Counters of the 6LBR role.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -92,6 +107,20 @@ pub struct LbrStats {
     pub reg_topology: u64,
     /// Deregistrations (lifetime 0).
     pub reg_removed: u64,
+    /// Registrations refused as stale (an older TID, or none where the owner uses one):
+    /// status 3, Moved.
+    pub reg_stale_tid: u64,
+    /// Registrations refused because their link-layer source holds its quota
+    /// (`Config::max_registrations_per_source`): status 2.
+    pub reg_over_quota: u64,
+    /// NS with ARO/EARO and DARs dropped unanswered: their source exceeded its registration
+    /// rate.
+    pub reg_rate_limited: u64,
+    /// Sources whose rate state was dropped to track a new one (more than
+    /// [`REG_RATE_SOURCES`] registering at once).
+    pub reg_rate_evicted: u64,
+    /// NS with ARO/EARO dropped unanswered: the SLLAO is not the frame's link-layer source.
+    pub reg_sllao_mismatch: u64,
     /// Messages we could not build (pool empty).
     pub no_buffer: u64,
     /// Messages the core refused to send.
@@ -123,10 +152,32 @@ pub struct Lbr {
     initial_left: u32,
     pending: Deque<(Ipv6Addr, Address), PENDING_RAS>,
     bucket: icmp::TokenBucket,
+    reg_rate: [SourceRate; REG_RATE_SOURCES],
     rng: u32,
     stats: LbrStats,
     events: Deque<LbrEvent, LBR_EVENTS>,
     events_lost: u64,
+}
+
+/// The registration budget of one link-layer source: a token bucket of [`REG_RATE_BURST`]
+/// tokens, one more every [`REG_RATE_REFILL_S`] seconds. A free slot has `key` 0.
+#[derive(Clone, Copy, Debug, Default)]
+struct SourceRate {
+    /// The source ([`rate_key`]).
+    key: u64,
+    /// Whole seconds (since time zero) up to which tokens were credited.
+    stamp: u32,
+    tokens: u8,
+}
+
+/// A link-layer address as one number: an extended address as itself, a short one above
+/// every extended address with its top bytes `ff:ff:ff:ff:ff:fe` (a collision only makes two
+/// sources share a budget).
+fn rate_key(ll: Address) -> u64 {
+    match ll {
+        Address::Extended(e) => u64::from_be_bytes(e),
+        Address::Short(s) => 0xffff_ffff_fffe_0000 | u64::from(s),
+    }
 }
 
 /// A parsed ND option set (only what the 6LBR uses).
@@ -206,6 +257,11 @@ impl Lbr {
             initial_left: MAX_INITIAL_RTR_ADVERTISEMENTS,
             pending: Deque::new(),
             bucket: icmp::TokenBucket::new(SOLICITED_RA_RATE, SOLICITED_RA_RATE),
+            reg_rate: [SourceRate {
+                key: 0,
+                stamp: 0,
+                tokens: 0,
+            }; REG_RATE_SOURCES],
             rng: seed | 1,
             stats: LbrStats::default(),
             events: Deque::new(),
@@ -282,6 +338,50 @@ impl Lbr {
             let _ = self.events.push_back(e);
             self.events_lost += 1;
         }
+    }
+
+    /// Takes one registration token of `ll`; false (counted) when it has none left. A new
+    /// source takes a free slot, else the least recently credited one (counted).
+    fn reg_rate_take(&mut self, ll: Address, now: Instant) -> bool {
+        let now_s = (now.as_micros() / 1_000_000) as u32;
+        let key = rate_key(ll);
+        let slots = &mut self.reg_rate;
+        let i = match slots.iter().position(|r| r.key == key) {
+            Some(i) => i,
+            None => {
+                // A free slot first, else the least recently credited.
+                let i = (0..REG_RATE_SOURCES)
+                    .min_by_key(|&i| slots.get(i).map(|r| (r.key != 0, r.stamp)))
+                    .unwrap_or(0);
+                if slots.get(i).is_some_and(|r| r.key != 0) {
+                    self.stats.reg_rate_evicted += 1;
+                }
+                if let Some(r) = slots.get_mut(i) {
+                    *r = SourceRate {
+                        key,
+                        stamp: now_s,
+                        tokens: REG_RATE_BURST,
+                    };
+                }
+                i
+            }
+        };
+        let Some(r) = slots.get_mut(i) else {
+            return false;
+        };
+        let periods = now_s.saturating_sub(r.stamp) / REG_RATE_REFILL_S;
+        r.stamp = r
+            .stamp
+            .saturating_add(periods.saturating_mul(REG_RATE_REFILL_S));
+        r.tokens = u32::from(r.tokens)
+            .saturating_add(periods)
+            .min(u32::from(REG_RATE_BURST)) as u8;
+        if r.tokens == 0 {
+            self.stats.reg_rate_limited += 1;
+            return false;
+        }
+        r.tokens -= 1;
+        true
     }
 
     fn rand(&mut self) -> u32 {
@@ -388,6 +488,15 @@ impl Lbr {
                         self.stats.rx_invalid += 1;
                         return;
                     }
+                    // The registrant is the neighbour that sent the frame (an NS is one hop):
+                    // an SLLAO naming anyone else would register (and answer) a third party.
+                    if frame_src != Some(ll) {
+                        self.stats.reg_sllao_mismatch += 1;
+                        return;
+                    }
+                    if !self.reg_rate_take(ll, now) {
+                        return;
+                    }
                     let own = stack.iface_of_addr(&target).is_some();
                     let registered = if own { src } else { target };
                     let (status, lifetime) = self.register(wpan, cfg, now, registered, ll, &aro);
@@ -424,6 +533,9 @@ impl Lbr {
                 }
                 let registered = Ipv6Addr::from(dar.registered);
                 let ll = frame_src.unwrap_or_else(|| crate::wpan::derive_link(&src));
+                if !self.reg_rate_take(ll, now) {
+                    return;
+                }
                 let aro = AroRepr {
                     status: Status::Success,
                     opaque: 0,
@@ -468,40 +580,38 @@ impl Lbr {
         }
         let lifetime = aro.lifetime.min(cfg.max_registration_lifetime_min);
         let tid = aro.t.then_some(aro.tid);
-        let out = wpan.registry_mut().register(
+        let out = wpan.registry_mut().register_within(
             now,
             addr,
             ll,
             aro.rovr.as_bytes(),
             tid,
             sixlo::nd::minutes(lifetime),
+            usize::from(cfg.max_registrations_per_source),
         );
-        match out {
+        let s = &mut self.stats;
+        let (counter, status) = match out {
             RegisterOutcome::Registered | RegisterOutcome::Refreshed => {
-                self.stats.reg_success += 1;
+                s.reg_success += 1;
                 if out == RegisterOutcome::Registered {
                     debug!("6LBR: registered a node");
                     self.event(LbrEvent::Registered(addr));
                 }
-                (Status::Success, lifetime)
+                return (Status::Success, lifetime);
             }
-            RegisterOutcome::StaleTid => (Status::Success, lifetime),
             RegisterOutcome::Removed => {
-                self.stats.reg_removed += 1;
+                s.reg_removed += 1;
                 self.event(LbrEvent::Deregistered(addr));
-                (Status::Success, 0)
+                return (Status::Success, 0);
             }
-            RegisterOutcome::Duplicate => {
-                self.stats.reg_duplicate += 1;
-                self.event(LbrEvent::Refused(addr, 1));
-                (Status::DuplicateAddress, aro.lifetime)
-            }
-            RegisterOutcome::Full => {
-                self.stats.reg_full += 1;
-                self.event(LbrEvent::Refused(addr, 2));
-                (Status::NeighborCacheFull, aro.lifetime)
-            }
-        }
+            RegisterOutcome::Duplicate => (&mut s.reg_duplicate, Status::DuplicateAddress),
+            RegisterOutcome::Full => (&mut s.reg_full, Status::NeighborCacheFull),
+            RegisterOutcome::OverQuota => (&mut s.reg_over_quota, Status::NeighborCacheFull),
+            RegisterOutcome::StaleTid => (&mut s.reg_stale_tid, Status::Moved),
+        };
+        *counter += 1;
+        self.event(LbrEvent::Refused(addr, status.into()));
+        (status, aro.lifetime)
     }
 
     /// Send due RAs: solicited ones first, then the periodic multicast one.

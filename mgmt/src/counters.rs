@@ -58,7 +58,9 @@ macro_rules! counter_list {
         $group!(Nd, Some("wpan0"), "lbr_", lbr,
             LbrStats { rx_rs, rx_ns, rx_ns_aro, rx_dar, rx_invalid, rx_ns_not_ours,
                 tx_ra_multicast, tx_ra_solicited, ra_rate_limited, tx_na, tx_dac, reg_success,
-                reg_duplicate, reg_full, reg_topology, reg_removed, no_buffer, send_failed });
+                reg_duplicate, reg_full, reg_topology, reg_removed, no_buffer, send_failed,
+                reg_stale_tid, reg_over_quota, reg_rate_limited, reg_rate_evicted,
+                reg_sllao_mismatch });
         $group!(Ethernet, Some("eth0"), "", eth,
             EthStats { rx_frames, rx_short, rx_not_ipv6, rx_vlan_dropped, rx_vlan_skipped,
                 rx_filtered, rx_bad_src, rx_truncated, tx_frames, tx_down, tx_no_buffer,

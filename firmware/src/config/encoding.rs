@@ -6,8 +6,11 @@ use super::{Backbone, Config, ConfigError, RaConfig};
 
 /// Magic bytes that open an encoded configuration.
 pub const CONFIG_MAGIC: [u8; 4] = *b"SGCF";
-/// Version of the encoding written by [`Config::encode`]; the only one [`Config::decode`] reads.
-pub const CONFIG_FORMAT_VERSION: u8 = 1;
+/// Version of the encoding written by [`Config::encode`]. [`Config::decode`] reads it and the
+/// older ones: version 1 lacks `max_registrations_per_source` (read as its default).
+pub const CONFIG_FORMAT_VERSION: u8 = 2;
+/// The oldest version [`Config::decode`] still reads.
+const CONFIG_OLDEST_VERSION: u8 = 1;
 /// Largest encoded configuration in bytes (header, payload and CRC). The largest possible
 /// payload today is about 100 bytes; the rest is headroom for future fields.
 pub const CONFIG_MAX_ENCODED: usize = 160;
@@ -60,7 +63,7 @@ impl Config {
             return Err(ConfigError::Corrupt);
         }
         let (&version, _) = rest.split_first().ok_or(ConfigError::Corrupt)?;
-        if version != CONFIG_FORMAT_VERSION {
+        if !(CONFIG_OLDEST_VERSION..=CONFIG_FORMAT_VERSION).contains(&version) {
             return Err(ConfigError::Version);
         }
         let (body, trailer) = bytes
@@ -70,7 +73,7 @@ impl Config {
         if crc32(body) != u32::from_le_bytes(*trailer) {
             return Err(ConfigError::Corrupt);
         }
-        let cfg = read_whole(payload).ok_or(ConfigError::Corrupt)?;
+        let cfg = read_whole(payload, version).ok_or(ConfigError::Corrupt)?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -78,8 +81,9 @@ impl Config {
 /// The postcard encoding of a [`Config`] that fills `b` exactly, read by hand: what
 /// `postcard::take_from_bytes::<Config>` accepts, byte for byte (tests compare the two), for
 /// about 1.5 KB less flash on the board than serde's derived decoder. Field order is
-/// [`Config`]'s, which [`CONFIG_FORMAT_VERSION`] already pins.
-fn read_whole(b: &[u8]) -> Option<Config> {
+/// [`Config`]'s, which [`CONFIG_FORMAT_VERSION`] already pins; `version` 1 ends before
+/// `max_registrations_per_source`.
+fn read_whole(b: &[u8], version: u8) -> Option<Config> {
     let mut r = mgmt::wire::Reader::new(b);
     let cfg = Config {
         mesh_prefix: r.array()?,
@@ -109,6 +113,11 @@ fn read_whole(b: &[u8]) -> Option<Config> {
         },
         abro_version: r.u32()?,
         max_registration_lifetime_min: r.u16()?,
+        max_registrations_per_source: if version >= 2 {
+            r.u16()?
+        } else {
+            super::DEFAULT_MAX_REGISTRATIONS_PER_SOURCE
+        },
     };
     r.is_empty().then_some(cfg)
 }
@@ -135,7 +144,7 @@ mod tests {
             let bytes = encode_vec(&cfg);
             assert!(bytes.len() <= CONFIG_MAX_ENCODED);
             assert_eq!(&bytes[..4], b"SGCF");
-            assert_eq!(bytes[4], 1);
+            assert_eq!(bytes[4], 2);
             assert_eq!(Config::decode(&bytes).unwrap(), cfg);
         }
     }
@@ -168,6 +177,7 @@ mod tests {
             },
             abro_version: u32::MAX,
             max_registration_lifetime_min: u16::MAX,
+            max_registrations_per_source: u16::MAX,
         };
         let mut buf = [0u8; 512];
         let n = postcard::to_slice(&worst, &mut buf).unwrap().len();
@@ -241,7 +251,7 @@ mod tests {
     #[test]
     fn unknown_version_and_magic() {
         let mut bytes = encode_vec(&Config::default());
-        bytes[4] = 2;
+        bytes[4] = 3;
         // Fix the CRC so that only the version is wrong.
         let n = bytes.len() - CRC_LEN;
         let crc = crc32(&bytes[..n]);
@@ -264,7 +274,7 @@ mod tests {
             ..Config::default()
         };
         let mut buf = [0u8; CONFIG_MAX_ENCODED];
-        buf[..5].copy_from_slice(b"SGCF\x01");
+        buf[..5].copy_from_slice(b"SGCF\x02");
         let n = 5 + postcard::to_slice(&cfg, &mut buf[5..]).unwrap().len();
         let crc = crc32(&buf[..n]);
         buf[n..n + 4].copy_from_slice(&crc.to_le_bytes());
@@ -293,22 +303,64 @@ mod tests {
         for cfg in [Config::default(), static_cfg()] {
             let mut buf = [0u8; CONFIG_MAX_ENCODED];
             let b = postcard::to_slice(&cfg, &mut buf).unwrap();
-            assert_eq!(read_whole(b), Some(cfg.clone()));
+            assert_eq!(read_whole(b, 2), Some(cfg.clone()));
             for n in 0..b.len() {
-                assert_eq!(read_whole(&b[..n]), serde_whole(&b[..n]), "cut at {n}");
+                assert_eq!(read_whole(&b[..n], 2), serde_whole(&b[..n]), "cut at {n}");
             }
             let mut long = b.to_vec();
             long.push(0);
-            assert_eq!(read_whole(&long), None);
+            assert_eq!(read_whole(&long, 2), None);
             // Every single-byte change: accepted or refused as postcard does, same value.
             for i in 0..b.len() {
                 for v in [0u8, 1, 2, 0x7f, 0x80, 0xff] {
                     let mut m = b.to_vec();
                     m[i] = v;
-                    assert_eq!(read_whole(&m), serde_whole(&m), "byte {i} = {v:#x}");
+                    assert_eq!(read_whole(&m, 2), serde_whole(&m), "byte {i} = {v:#x}");
                 }
             }
         }
+    }
+
+    /// A version 1 record, as the firmware before `max_registrations_per_source` wrote it:
+    /// the same postcard fields without the last one.
+    fn v1_record(cfg: &Config) -> Vec<u8> {
+        let mut b = b"SGCF\x01".to_vec();
+        let mut buf = [0u8; CONFIG_MAX_ENCODED];
+        let payload = postcard::to_slice(cfg, &mut buf).unwrap();
+        // The new field is the last one, a u16 varint of `max_registrations_per_source`.
+        let mut tail = [0u8; 3];
+        let tail = postcard::to_slice(&cfg.max_registrations_per_source, &mut tail).unwrap();
+        b.extend_from_slice(&payload[..payload.len() - tail.len()]);
+        let crc = crc32(&b);
+        b.extend_from_slice(&crc.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn version_1_records_still_load() {
+        // A version 1 default configuration, byte by byte: magic, version, then postcard.
+        let v1 = v1_record(&Config::default());
+        assert_eq!(&v1[..5], b"SGCF\x01");
+        for cfg in samples() {
+            let old = Config {
+                max_registrations_per_source: 4,
+                ..cfg.clone()
+            };
+            let loaded = Config::decode(&v1_record(&cfg)).unwrap();
+            assert_eq!(
+                loaded, old,
+                "fields of version 1 kept, the new one defaulted"
+            );
+            // Saved again, it is a version 2 record.
+            assert_eq!(encode_vec(&loaded)[4], 2);
+        }
+        // A version 2 payload under a version 1 header is one field too long.
+        let mut b = encode_vec(&Config::default());
+        b[4] = 1;
+        let n = b.len() - CRC_LEN;
+        let crc = crc32(&b[..n]);
+        b[n..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(Config::decode(&b), Err(ConfigError::Corrupt));
     }
 
     proptest! {
@@ -317,7 +369,7 @@ mod tests {
             payload in prop::collection::vec(
                 prop_oneof![Just(0u8), Just(1u8), Just(0x80u8), any::<u8>()], 0..120),
         ) {
-            prop_assert_eq!(read_whole(&payload), serde_whole(&payload));
+            prop_assert_eq!(read_whole(&payload, 2), serde_whole(&payload));
         }
 
         #[test]
@@ -330,7 +382,7 @@ mod tests {
             payload in prop::collection::vec(any::<u8>(), 0..200),
         ) {
             // Right magic, version and CRC around random bytes: exercises postcard and validate.
-            let mut b = b"SGCF\x01".to_vec();
+            let mut b = b"SGCF\x02".to_vec();
             b.extend_from_slice(&payload);
             let crc = crc32(&b);
             b.extend_from_slice(&crc.to_le_bytes());

@@ -59,6 +59,8 @@ pub enum ConfigError {
     BadRaTimers,
     /// The maximum registration lifetime is zero.
     BadRegistrationLifetime,
+    /// The registrations allowed per link-layer source are outside 1..=256.
+    BadRegistrationQuota,
     /// The static backbone address, prefix length or gateway is unusable.
     BadBackbone,
     /// The output buffer is too small (or the configuration could not be serialised).
@@ -87,6 +89,7 @@ impl ConfigError {
             ConfigError::BadRegistrationLifetime => {
                 "maximum registration lifetime must be non-zero"
             }
+            ConfigError::BadRegistrationQuota => "registrations per source must be in 1..=256",
             ConfigError::BadBackbone => "static backbone address, prefix length or gateway invalid",
             ConfigError::Encoding => "configuration does not fit the output buffer",
             ConfigError::Corrupt => "stored configuration is corrupt",
@@ -221,6 +224,12 @@ pub struct Config {
     /// Option (RFC 6775 §4.1 / RFC 8505); longer requested lifetimes are clamped so that a
     /// node that vanished frees its entry within this time. Non-zero; default 1440 (one day).
     pub max_registration_lifetime_min: u16,
+    /// Registrations one link-layer source may hold at once (a node registers its own few
+    /// addresses; a 6LR relaying DARs for the nodes behind it needs more): a neighbour that
+    /// registers more gets status 2 and the table stays usable for the others.
+    /// 1..=[`DEFAULT_REGISTRATIONS`](crate::registry::DEFAULT_REGISTRATIONS); default 4.
+    /// Added in encoding version 2 (a version 1 record loads with the default).
+    pub max_registrations_per_source: u16,
 }
 
 /// Default mesh prefix 2001:db8:1::/64 (documentation prefix, RFC 3849).
@@ -236,6 +245,9 @@ const DEFAULT_CHANNEL: u8 = 26;
 const DEFAULT_EUI64: [u8; 8] = [0x02, 0x00, 0x5e, 0xff, 0xfe, 0x00, 0x00, 0x01];
 /// Default maximum registration lifetime, units of 60 s (one day).
 const DEFAULT_MAX_REGISTRATION_LIFETIME_MIN: u16 = 24 * 60;
+/// Default registrations per link-layer source: a node's link-local and global addresses,
+/// with room for two more.
+pub const DEFAULT_MAX_REGISTRATIONS_PER_SOURCE: u16 = 4;
 
 /// True for a /64 prefix usable for the mesh: not ::/64, not multicast (ff00::/8), not
 /// link-local (fe80::/10).
@@ -249,7 +261,7 @@ impl Config {
     /// mesh prefix 2001:db8:1::/64, PAN ID 0xabcd, channel 26, short address 0x0000, 0 dBm,
     /// `eth0` MAC 02:xx:xx:xx:xx:xx from the last five bytes of the EUI-64 (locally
     /// administered unicast), backbone by SLAAC, [`RaConfig::default`] timers, ABRO version 1,
-    /// maximum registration lifetime one day.
+    /// maximum registration lifetime one day, 4 registrations per link-layer source.
     pub fn default_for(eui64: [u8; 8]) -> Config {
         let [_, _, _, e3, e4, e5, e6, e7] = eui64;
         Config {
@@ -264,6 +276,7 @@ impl Config {
             ra: RaConfig::default(),
             abro_version: 1,
             max_registration_lifetime_min: DEFAULT_MAX_REGISTRATION_LIFETIME_MIN,
+            max_registrations_per_source: DEFAULT_MAX_REGISTRATIONS_PER_SOURCE,
         }
     }
 
@@ -342,6 +355,10 @@ impl Config {
         if self.max_registration_lifetime_min == 0 {
             return Err(ConfigError::BadRegistrationLifetime);
         }
+        let quota = usize::from(self.max_registrations_per_source);
+        if !(1..=crate::registry::DEFAULT_REGISTRATIONS).contains(&quota) {
+            return Err(ConfigError::BadRegistrationQuota);
+        }
         Ok(())
     }
 }
@@ -401,6 +418,7 @@ mod tests {
                 abro_valid_lifetime_min: 0,
             },
             max_registration_lifetime_min: u16::MAX,
+            max_registrations_per_source: 256,
             ..Config::default()
         });
         v
@@ -422,6 +440,7 @@ mod tests {
         assert_eq!(c.pan_id, 0xabcd);
         assert_eq!(c.short_address, 0);
         assert_eq!(c.backbone, Backbone::Slaac);
+        assert_eq!(c.max_registrations_per_source, 4);
         for s in samples() {
             s.validate().unwrap();
         }
@@ -443,6 +462,11 @@ mod tests {
     #[test]
     fn validate_refuses() {
         use ConfigError::*;
+        refused(|c| c.max_registrations_per_source = 0, BadRegistrationQuota);
+        refused(
+            |c| c.max_registrations_per_source = 257,
+            BadRegistrationQuota,
+        );
         refused(|c| c.mesh_prefix = [0; 8], BadPrefix);
         refused(|c| c.mesh_prefix = [0xff, 2, 0, 0, 0, 0, 0, 0], BadPrefix);
         refused(

@@ -34,33 +34,60 @@
 //!
 //! # Rules implemented
 //!
-//! [`register`](Registry::register) follows RFC 6775 §6.5.2/§8.2 and RFC 8505 §5.2:
+//! [`register`](Registry::register) follows RFC 6775 §6.5.2/§8.2 and RFC 8505 §5.2, with one
+//! rule above them all: **an address in use is not given to another link-layer address.** In
+//! use means a live entry, registered or gleaned (a gleaned entry lives while its node is
+//! heard). Without link-layer security the link-layer source is the one thing a neighbour
+//! cannot claim without also receiving the traffic it redirects, and an ROVR alone proves
+//! nothing (an RFC 6775 ROVR is the EUI-64 every frame of the node carries).
 //!
-//! - a free address → [`RegisterOutcome::Registered`];
-//! - the same ROVR → [`RegisterOutcome::Refreshed`] (link-layer address, lifetime and TID
-//!   updated), unless the TID is older than the stored one → [`RegisterOutcome::StaleTid`]
-//!   (entry untouched; answer with the stored state);
-//! - a different ROVR → [`RegisterOutcome::Duplicate`] (ARO status 1), entry untouched —
-//!   except when the entry was only gleaned: a registration always takes over from traffic;
-//! - lifetime zero deregisters: [`RegisterOutcome::Removed`] with the owner's ROVR,
-//!   [`RegisterOutcome::Duplicate`] with another one;
+//! - a free (or expired) address → [`RegisterOutcome::Registered`];
+//! - a live entry reached at another link-layer address, or registered by another ROVR →
+//!   [`RegisterOutcome::Duplicate`] (ARO status 1), entry untouched. So the owner of a
+//!   registration changes only with the same ROVR *and* the same link-layer address, or after
+//!   the entry expired, and lifetime zero from anyone else deletes nothing;
+//! - a gleaned entry at the same link-layer address → [`RegisterOutcome::Registered`] (the node
+//!   started registering);
+//! - the same ROVR and link-layer address → [`RegisterOutcome::Refreshed`] (lifetime and TID
+//!   updated), unless the TID is stale → [`RegisterOutcome::StaleTid`] (entry untouched; EARO
+//!   status 3, Moved), see below;
+//! - lifetime zero from the owner deregisters: [`RegisterOutcome::Removed`];
 //! - no room → [`RegisterOutcome::Full`] (ARO status 2, neighbor cache full). Before answering
 //!   that, expired entries are reclaimed, then the least recently heard gleaned entry is
-//!   evicted; a registered entry is never evicted.
+//!   evicted; a registered entry is never evicted;
+//! - [`register_within`](Registry::register_within) also refuses a new registration that
+//!   would give one link-layer address more than a quota of registered entries →
+//!   [`RegisterOutcome::OverQuota`] (ARO status 2): one neighbour cannot fill the table.
 //!
 //! [`glean`](Registry::glean) never overrides a registration: it only refreshes
-//! `last_heard`/`rx_frames` of a registered entry. When the table is full it evicts the least
-//! recently heard gleaned entry, and refuses (counted) when every entry is registered.
+//! `last_heard`/`rx_frames` of a registered entry. A live gleaned entry belongs to the
+//! link-layer address it was learnt from: a frame from another one claiming the address is
+//! ignored (counted in [`RegistryStats::glean_conflicts`]) and refreshes nothing, so the entry
+//! lapses 30 minutes after its own node went silent, not while a spoofer talks. When the table
+//! is full it evicts the least recently heard gleaned entry, and refuses (counted) when every
+//! entry is registered.
 //!
 //! ## Transaction ID
 //!
 //! The TID is a lollipop counter compared exactly like RPL's sequence counters (RFC 8505
 //! §5.2.1 copies RFC 6550 §7.2), see [`compare_tid`]: 128..=255 is the *linear* region a node
 //! starts in after a reboot (240 recommended), 0..=127 the *circular* one it enters after 255,
-//! with a comparison window of 16. An ARO without a TID (RFC 6775) is always accepted, as is a
-//! TID that is not comparable with the stored one (the most recently received wins). An equal
-//! TID is a retransmission and refreshes.
+//! with a comparison window of 16. For an entry of the same owner:
 //!
+//! - a fresher TID, an equal one (a retransmission) or one that is not comparable (the most
+//!   recently received wins) refreshes;
+//! - an older TID in the circular region is stale: [`RegisterOutcome::StaleTid`], answered
+//!   with EARO status 3 (Moved: "another more recent registration was done, as indicated by
+//!   the same ROVR and a more recent TID", RFC 8505 §4.1) rather than success with the stored
+//!   lifetime, which would let a delayed message pass for a confirmation;
+//! - an older TID in the linear region is a reboot: a node only goes back there by restarting
+//!   its counter (the linear region is never re-entered by counting), so it is accepted. A
+//!   delayed message from the node's first 16
+//!   registrations after a boot is taken for a reboot too; at the 6LBR, where an NS comes from
+//!   the node itself one hop away, there is nothing to reorder it;
+//! - no TID (an RFC 6775 ARO) where the owner registered with one is stale: a plain ARO does
+//!   not bypass the TID. An owner without TID refreshes with or without one.
+
 //! ## ROVR storage
 //!
 //! An ROVR is 8 bytes (the EUI-64 of an RFC 6775 ARO) or 8..=32 bytes (RFC 8505 EARO). To keep
@@ -205,6 +232,17 @@ struct Stored {
 
 const _: () = assert!(core::mem::size_of::<Stored>() <= 56);
 
+/// A link-layer address as [`Stored::ll`] keeps it, with its [`F_LL_SHORT`] flag.
+fn pack_ll(ll: &Address) -> ([u8; 8], u8) {
+    match *ll {
+        Address::Short(a) => {
+            let [b0, b1] = a.to_be_bytes();
+            ([b0, b1, 0, 0, 0, 0, 0, 0], F_LL_SHORT)
+        }
+        Address::Extended(x) => (x, 0),
+    }
+}
+
 /// `t` in whole seconds (rounded down, saturating at `u32::MAX`, 136 years).
 fn to_secs(t: Instant) -> u32 {
     u32::try_from(t.as_micros() / 1_000_000).unwrap_or(u32::MAX)
@@ -235,14 +273,8 @@ impl Stored {
         if e.tid.is_some() {
             flags |= F_TID;
         }
-        let ll = match e.ll {
-            Address::Short(a) => {
-                flags |= F_LL_SHORT;
-                let [b0, b1] = a.to_be_bytes();
-                [b0, b1, 0, 0, 0, 0, 0, 0]
-            }
-            Address::Extended(x) => x,
-        };
+        let (ll, short) = pack_ll(&e.ll);
+        flags |= short;
         Stored {
             addr: e.addr,
             expires: e.expires,
@@ -359,6 +391,18 @@ pub fn compare_tid(a: u8, b: u8) -> Option<Ordering> {
     }
 }
 
+/// The TID rule of [`Registry::register`] for an entry of the same owner (see the module
+/// documentation): stale when older in the circular region 0..=127, or missing where the
+/// owner used one. Older in the linear region 128..=255 is a reboot (only a node that
+/// restarted its counter goes back there), and not stale.
+fn tid_stale(new: Option<u8>, stored: Option<u8>) -> bool {
+    match (new, stored) {
+        (None, Some(_)) => true,
+        (Some(n), Some(o)) => n < 128 && compare_tid(n, o) == Some(Ordering::Less),
+        _ => false,
+    }
+}
+
 /// What [`Registry::register`] did; maps to the ARO status of the reply with
 /// [`aro_status`](RegisterOutcome::aro_status).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -372,26 +416,27 @@ pub enum RegisterOutcome {
     Duplicate,
     /// No room, even after reclaiming expired and gleaned entries (ARO status 2).
     Full,
-    /// The TID is older than the stored one (RFC 8505 §5.2): ignored, entry untouched; reply
-    /// with the stored state.
+    /// The TID is older than the stored one (RFC 8505 §5.2), or missing while the owner uses
+    /// TIDs: ignored, entry untouched (EARO status 3, Moved: a fresher registration exists).
     StaleTid,
+    /// The link-layer address already holds its quota of registrations (ARO status 2).
+    OverQuota,
     /// Lifetime zero from the owner: the entry is gone (also returned when there was no entry
     /// to remove: deregistering an unknown address succeeds).
     Removed,
 }
 
 impl RegisterOutcome {
-    /// The ARO/EARO status for the NA reply (RFC 6775 §4.1): 0 success, 1 duplicate address,
-    /// 2 neighbor cache full. [`StaleTid`](RegisterOutcome::StaleTid) answers 0 with the
-    /// stored lifetime.
+    /// The ARO/EARO status for the NA reply (RFC 6775 §4.1, RFC 8505 §4.1): 0 success,
+    /// 1 duplicate address, 2 neighbor cache full (also over quota), 3 moved (stale TID).
     pub fn aro_status(self) -> u8 {
         match self {
-            RegisterOutcome::Registered
-            | RegisterOutcome::Refreshed
-            | RegisterOutcome::StaleTid
-            | RegisterOutcome::Removed => 0,
+            RegisterOutcome::Registered | RegisterOutcome::Refreshed | RegisterOutcome::Removed => {
+                0
+            }
             RegisterOutcome::Duplicate => 1,
-            RegisterOutcome::Full => 2,
+            RegisterOutcome::Full | RegisterOutcome::OverQuota => 2,
+            RegisterOutcome::StaleTid => 3,
         }
     }
 }
@@ -421,6 +466,8 @@ pub struct RegistryStats {
     pub glean_refused_full: u64,
     /// Gleaned entries evicted to make room (for a glean or a registration).
     pub glean_evicted: u64,
+    /// Frames claiming a live gleaned address from another link-layer address (ignored).
+    pub glean_conflicts: u64,
 }
 
 impl RegistryStats {
@@ -435,6 +482,7 @@ impl RegistryStats {
         gleaned: 0,
         glean_refused_full: 0,
         glean_evicted: 0,
+        glean_conflicts: 0,
     };
 }
 
@@ -545,9 +593,26 @@ impl<const N: usize, const I: usize> Registry<N, I> {
         tid: Option<u8>,
         lifetime: Duration,
     ) -> RegisterOutcome {
+        self.register_within(now, addr, ll, rovr, tid, lifetime, usize::MAX)
+    }
+
+    /// [`register`](Self::register) with a quota: a registration that would give `ll` more
+    /// than `quota` live registered entries is refused with [`RegisterOutcome::OverQuota`]
+    /// (a refresh of an entry `ll` already holds is not a new one). O(N) for a new entry.
+    #[allow(clippy::too_many_arguments)]
+    pub fn register_within(
+        &mut self,
+        now: Instant,
+        addr: Ipv6Addr,
+        ll: Address,
+        rovr: &[u8],
+        tid: Option<u8>,
+        lifetime: Duration,
+        quota: usize,
+    ) -> RegisterOutcome {
         let now = self.advance(now);
         let key = RovrKey::of(rovr);
-        let outcome = self.register_inner(now, addr, ll, key, tid, lifetime);
+        let outcome = self.register_inner(now, addr, ll, key, tid, lifetime, quota);
         let s = &mut self.stats;
         let counter = match outcome {
             RegisterOutcome::Registered => &mut s.registrations,
@@ -555,6 +620,8 @@ impl<const N: usize, const I: usize> Registry<N, I> {
             RegisterOutcome::Duplicate => &mut s.duplicates,
             RegisterOutcome::Full => &mut s.full,
             RegisterOutcome::StaleTid => &mut s.stale_tid,
+            // Counted by the caller, which chose the quota.
+            RegisterOutcome::OverQuota => return outcome,
             // Counted where an entry is actually deleted.
             RegisterOutcome::Removed => return outcome,
         };
@@ -562,6 +629,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
         outcome
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn register_inner(
         &mut self,
         now: Instant,
@@ -570,21 +638,19 @@ impl<const N: usize, const I: usize> Registry<N, I> {
         key: RovrKey,
         tid: Option<u8>,
         lifetime: Duration,
+        quota: usize,
     ) -> RegisterOutcome {
         if let Some(pos) = self.live_position(&addr) {
             let Some(stored) = self.entries.get(pos) else {
                 return RegisterOutcome::Full;
             };
             let mut e = stored.view();
-            let take_over = match e.origin {
-                Origin::Gleaned => true,
-                Origin::Registered if e.rovr_key() != key => return RegisterOutcome::Duplicate,
-                Origin::Registered => false,
-            };
-            if !take_over
-                && let (Some(new), Some(old)) = (tid, e.tid)
-                && compare_tid(new, old) == Some(Ordering::Less)
-            {
+            // In use by another link-layer address (or, registered, by another owner).
+            if e.ll != ll || (e.origin == Origin::Registered && e.rovr_key() != key) {
+                return RegisterOutcome::Duplicate;
+            }
+            let take_over = e.origin == Origin::Gleaned;
+            if !take_over && tid_stale(tid, e.tid) {
                 return RegisterOutcome::StaleTid;
             }
             if lifetime == Duration::ZERO {
@@ -592,7 +658,9 @@ impl<const N: usize, const I: usize> Registry<N, I> {
                 self.stats.removed = self.stats.removed.wrapping_add(1);
                 return RegisterOutcome::Removed;
             }
-            e.ll = ll;
+            if take_over && self.registered_by(&ll) >= quota {
+                return RegisterOutcome::OverQuota;
+            }
             e.rovr = key.value;
             e.rovr_is_eui64 = key.eui64;
             e.origin = Origin::Registered;
@@ -611,6 +679,9 @@ impl<const N: usize, const I: usize> Registry<N, I> {
         if lifetime == Duration::ZERO {
             return RegisterOutcome::Removed;
         }
+        if self.registered_by(&ll) >= quota {
+            return RegisterOutcome::OverQuota;
+        }
         let entry = Entry {
             addr,
             ll,
@@ -628,6 +699,19 @@ impl<const N: usize, const I: usize> Registry<N, I> {
         } else {
             RegisterOutcome::Full
         }
+    }
+
+    /// Live registered entries reached at `ll`. O(N).
+    pub fn registered_by(&self, ll: &Address) -> usize {
+        let clock = self.clock;
+        let (bytes, short) = pack_ll(ll);
+        let mask = F_REGISTERED | F_LL_SHORT;
+        self.stored()
+            .iter()
+            .filter(|e| {
+                e.flags & mask == F_REGISTERED | short && e.ll == bytes && e.expires > clock
+            })
+            .count()
     }
 
     /// Learns `addr` at `ll` from a frame of a node that did not register it.
@@ -649,10 +733,14 @@ impl<const N: usize, const I: usize> Registry<N, I> {
                 return false;
             };
             let mut e = stored.view();
+            if e.origin == Origin::Gleaned && e.ll != ll {
+                // In use by another link-layer address: not moved, not refreshed.
+                self.stats.glean_conflicts = self.stats.glean_conflicts.wrapping_add(1);
+                return true;
+            }
             e.last_heard = now;
             e.rx_frames = e.rx_frames.wrapping_add(1);
             if e.origin == Origin::Gleaned {
-                e.ll = ll;
                 e.expires = e.expires.max(now + lifetime);
             }
             *stored = Stored::pack(&e);

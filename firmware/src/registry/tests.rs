@@ -61,17 +61,27 @@ fn register_refresh_duplicate_remove() {
     assert!(e.is_owned_by(&R1) && !e.is_owned_by(&R2));
     assert_eq!((e.expires, e.last_heard), (t(60), t(0)));
 
-    // Same ROVR: refresh, new link-layer address, lifetime and TID.
+    // Same ROVR and link-layer address: refresh, lifetime and TID.
     assert_eq!(
-        r.register(t(10), a(1), ll(9), &R1, Some(3), d(100)),
+        r.register(t(10), a(1), ll(1), &R1, Some(3), d(100)),
         RegisterOutcome::Refreshed
     );
     let e = r.lookup(&a(1)).unwrap();
     assert_eq!(
         (e.ll, e.tid, e.expires, e.last_heard),
-        (ll(9), Some(3), t(110), t(10))
+        (ll(1), Some(3), t(110), t(10))
     );
 
+    // The same ROVR from another link-layer address (a replayed EUI-64): duplicate,
+    // untouched, even with a fresher TID or a zero lifetime.
+    assert_eq!(
+        r.register(t(11), a(1), ll(9), &R1, Some(4), d(100)),
+        RegisterOutcome::Duplicate
+    );
+    assert_eq!(
+        r.register(t(11), a(1), ll(9), &R1, Some(4), Duration::ZERO),
+        RegisterOutcome::Duplicate
+    );
     // Another ROVR: duplicate, untouched, even with a zero lifetime.
     assert_eq!(
         r.register(t(11), a(1), ll(2), &R2, None, d(100)),
@@ -85,7 +95,7 @@ fn register_refresh_duplicate_remove() {
 
     // The owner deregisters.
     assert_eq!(
-        r.register(t(12), a(1), ll(9), &R1, Some(4), Duration::ZERO),
+        r.register(t(12), a(1), ll(1), &R1, Some(4), Duration::ZERO),
         RegisterOutcome::Removed
     );
     assert!(r.lookup(&a(1)).is_none() && r.is_empty());
@@ -97,10 +107,12 @@ fn register_refresh_duplicate_remove() {
     let s = r.stats();
     assert_eq!(
         (s.registrations, s.refreshes, s.duplicates, s.removed),
-        (1, 1, 2, 1)
+        (1, 1, 4, 1)
     );
     assert_eq!(RegisterOutcome::Duplicate.aro_status(), 1);
     assert_eq!(RegisterOutcome::Full.aro_status(), 2);
+    assert_eq!(RegisterOutcome::OverQuota.aro_status(), 2);
+    assert_eq!(RegisterOutcome::StaleTid.aro_status(), 3);
     assert_eq!(RegisterOutcome::Refreshed.aro_status(), 0);
     check_invariants(&r);
 }
@@ -196,40 +208,116 @@ fn tid_comparison_follows_rfc_8505() {
 fn stale_tid_is_ignored() {
     let mut r = Small::new();
     assert_eq!(
-        r.register(t(0), a(1), ll(1), &R1, Some(250), d(60)),
+        r.register(t(0), a(1), ll(1), &R1, Some(20), d(60)),
         RegisterOutcome::Registered
     );
     let stored = r.lookup(&a(1)).unwrap();
-    for old in [249, 240, 234] {
+    for old in [19, 10, 4] {
         assert_eq!(
-            r.register(t(1), a(1), ll(7), &R1, Some(old), d(600)),
+            r.register(t(1), a(1), ll(1), &R1, Some(old), d(600)),
             RegisterOutcome::StaleTid,
             "{old}"
         );
     }
-    // A stale deregistration is ignored too.
-    assert_eq!(
-        r.register(t(1), a(1), ll(7), &R1, Some(249), Duration::ZERO),
-        RegisterOutcome::StaleTid
-    );
+    // A stale deregistration is ignored too, and so is an ARO without TID where the owner
+    // uses TIDs: it must not bypass them.
+    for (tid, life) in [
+        (Some(19), Duration::ZERO),
+        (None, d(600)),
+        (None, Duration::ZERO),
+    ] {
+        assert_eq!(
+            r.register(t(1), a(1), ll(1), &R1, tid, life),
+            RegisterOutcome::StaleTid,
+            "{tid:?}"
+        );
+    }
     assert_eq!(r.lookup(&a(1)).unwrap(), stored);
-    let accepted: &[(Option<u8>, &str)] = &[
-        (Some(250), "equal: retransmission"),
-        (Some(2), "wrapped into the circular region"),
-        (Some(60), "not comparable: the newest wins"),
-        (None, "RFC 6775 ARO without TID"),
-        (Some(3), "after no TID, anything"),
-        (Some(240), "a reboot (240 vs 3: 256+3-240 = 19 > 16)"),
+    let accepted: &[(u8, &str)] = &[
+        (20, "equal: retransmission"),
+        (30, "fresher"),
+        (90, "not comparable: the newest wins"),
+        (
+            240,
+            "a reboot: 256+90-240 = 106 > 16, the linear value wins",
+        ),
+        (245, "fresher, linear"),
+        (240, "older but linear: only a reboot goes back there"),
+        (255, "fresher, linear"),
+        (0, "wrapped into the circular region"),
+        (
+            240,
+            "a reboot right after the wrap (256+0-240 = 16: compares older)",
+        ),
     ];
     for (i, &(tid, why)) in accepted.iter().enumerate() {
         assert_eq!(
-            r.register(t(2 + i as u64), a(1), ll(7), &R1, tid, d(60)),
+            r.register(t(2 + i as u64), a(1), ll(1), &R1, Some(tid), d(60)),
             RegisterOutcome::Refreshed,
             "{why}"
         );
-        assert_eq!(r.lookup(&a(1)).unwrap().tid, tid);
+        assert_eq!(r.lookup(&a(1)).unwrap().tid, Some(tid));
     }
-    assert_eq!(r.stats().stale_tid, 4);
+    // An owner without TID refreshes with or without one; once it has one, it keeps it.
+    r.register(t(20), a(2), ll(2), &R2, None, d(60));
+    assert_eq!(
+        r.register(t(21), a(2), ll(2), &R2, None, d(60)),
+        RegisterOutcome::Refreshed
+    );
+    assert_eq!(
+        r.register(t(22), a(2), ll(2), &R2, Some(5), d(60)),
+        RegisterOutcome::Refreshed
+    );
+    assert_eq!(
+        r.register(t(23), a(2), ll(2), &R2, None, d(60)),
+        RegisterOutcome::StaleTid
+    );
+    let s = r.stats();
+    assert_eq!(s.stale_tid, 7);
+}
+
+#[test]
+fn quota_per_link_address() {
+    let mut r = Small::new();
+    for i in 1..=2 {
+        assert_eq!(
+            r.register_within(t(0), a(i), ll(1), &R1, None, d(60), 2),
+            RegisterOutcome::Registered
+        );
+    }
+    assert_eq!(
+        r.register_within(t(0), a(3), ll(1), &R1, None, d(60), 2),
+        RegisterOutcome::OverQuota
+    );
+    assert!(r.lookup(&a(3)).is_none());
+    // Refreshing one it holds, and another link-layer address, are not affected.
+    assert_eq!(
+        r.register_within(t(1), a(1), ll(1), &R1, None, d(60), 2),
+        RegisterOutcome::Refreshed
+    );
+    assert_eq!(
+        r.register_within(t(1), a(3), ll(2), &R1, None, d(60), 2),
+        RegisterOutcome::Registered
+    );
+    // Taking over a gleaned entry is a new registration.
+    r.glean(t(1), a(4), ll(1), d(60));
+    assert_eq!(
+        r.register_within(t(1), a(4), ll(1), &R1, None, d(60), 2),
+        RegisterOutcome::OverQuota
+    );
+    assert_eq!(r.lookup(&a(4)).unwrap().origin, Origin::Gleaned);
+    // A deregistration frees a place.
+    r.register_within(t(2), a(2), ll(1), &R1, None, Duration::ZERO, 2);
+    assert_eq!(r.registered_by(&ll(1)), 1);
+    assert_eq!(
+        r.register_within(t(2), a(4), ll(1), &R1, None, d(60), 2),
+        RegisterOutcome::Registered
+    );
+    // Expired entries do not count.
+    assert_eq!(r.registered_by(&ll(1)), 2);
+    r.expire(t(100));
+    assert_eq!(r.registered_by(&ll(1)), 0);
+    check_invariants(&r);
 }
 
 #[test]
@@ -261,24 +349,38 @@ fn registration_takes_over_a_gleaned_entry() {
         (Origin::Gleaned, 1, None)
     );
     assert!(!g.is_owned_by(&[0; 8]));
-    // A gleaned entry follows the node's link-layer address and extends, never shortens.
-    assert!(r.glean(t(10), a(1), ll(2), d(5)));
+    // A gleaned entry belongs to the link-layer address it was learnt from: a frame from
+    // another one claiming the address changes nothing (counted).
+    assert!(r.glean(t(10), a(1), ll(2), d(100)));
     let g = r.lookup(&a(1)).unwrap();
     assert_eq!(
         (g.ll, g.expires, g.rx_frames, g.last_heard),
-        (ll(2), t(30), 2, t(10))
+        (ll(1), t(30), 1, t(0))
     );
-    assert!(r.glean(t(11), a(1), ll(2), d(100)));
+    assert_eq!(r.stats().glean_conflicts, 1);
+    // Its own frames extend it, never shorten it.
+    assert!(r.glean(t(10), a(1), ll(1), d(5)));
+    let g = r.lookup(&a(1)).unwrap();
+    assert_eq!(
+        (g.ll, g.expires, g.rx_frames, g.last_heard),
+        (ll(1), t(30), 2, t(10))
+    );
+    assert!(r.glean(t(11), a(1), ll(1), d(100)));
     assert_eq!(r.lookup(&a(1)).unwrap().expires, t(111));
 
+    // Another link-layer address cannot register it; the node itself can.
     assert_eq!(
         r.register(t(12), a(1), ll(3), &R2, Some(1), d(60)),
+        RegisterOutcome::Duplicate
+    );
+    assert_eq!(
+        r.register(t(12), a(1), ll(1), &R2, Some(1), d(60)),
         RegisterOutcome::Registered
     );
     let e = r.lookup(&a(1)).unwrap();
     assert_eq!(
         (e.origin, e.ll, e.tid, e.expires),
-        (Origin::Registered, ll(3), Some(1), t(72))
+        (Origin::Registered, ll(1), Some(1), t(72))
     );
     assert_eq!(e.rx_frames, 3, "traffic counters survive the takeover");
     assert_eq!(r.len(), 1);
@@ -292,6 +394,12 @@ fn registration_takes_over_a_gleaned_entry() {
     assert!(r.lookup(&a(2)).is_none());
     let s = r.stats();
     assert_eq!((s.gleaned, s.registrations, s.removed), (2, 1, 1));
+    // Once the gleaned entry expired, the address is free for anyone.
+    r.glean(t(14), a(3), ll(5), d(30));
+    assert_eq!(
+        r.register(t(44), a(3), ll(6), &R2, None, d(60)),
+        RegisterOutcome::Registered
+    );
 }
 
 #[test]
@@ -650,6 +758,7 @@ impl Model {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn register(
         &mut self,
         now: Instant,
@@ -658,10 +767,18 @@ impl Model {
         rovr: &[u8],
         tid: Option<u8>,
         life: Duration,
+        quota: usize,
     ) -> RegisterOutcome {
         self.clock = self.clock.max(now);
         let now = self.clock;
         let key = RovrKey::of(rovr);
+        let clock = self.clock;
+        let held = |m: &Model| {
+            m.map
+                .values()
+                .filter(|e| e.origin == Origin::Registered && e.expires > clock && e.ll == ll)
+                .count()
+        };
         let fresh = Entry {
             addr,
             ll,
@@ -676,14 +793,19 @@ impl Model {
         };
         if self.present(addr) {
             let old = self.map[&addr];
+            // In use by another link-layer address, or registered by another owner.
+            if old.ll != ll || (old.origin == Origin::Registered && old.rovr_key() != key) {
+                self.stats.duplicates += 1;
+                return RegisterOutcome::Duplicate;
+            }
             if old.origin == Origin::Registered {
-                if old.rovr_key() != key {
-                    self.stats.duplicates += 1;
-                    return RegisterOutcome::Duplicate;
-                }
-                if let (Some(n), Some(o)) = (tid, old.tid)
-                    && compare_tid(n, o) == Some(Ordering::Less)
-                {
+                let stale = match (tid, old.tid) {
+                    (None, Some(_)) => true,
+                    // Older, unless back in the linear region: a reboot.
+                    (Some(n), Some(o)) => compare_tid(n, o) == Some(Ordering::Less) && n < 128,
+                    _ => false,
+                };
+                if stale {
                     self.stats.stale_tid += 1;
                     return RegisterOutcome::StaleTid;
                 }
@@ -692,6 +814,9 @@ impl Model {
                 self.map.remove(&addr);
                 self.stats.removed += 1;
                 return RegisterOutcome::Removed;
+            }
+            if old.origin == Origin::Gleaned && held(self) >= quota {
+                return RegisterOutcome::OverQuota;
             }
             let e = Entry {
                 rx_frames: old.rx_frames,
@@ -710,6 +835,9 @@ impl Model {
         if life == Duration::ZERO {
             return RegisterOutcome::Removed;
         }
+        if held(self) >= quota {
+            return RegisterOutcome::OverQuota;
+        }
         if !self.room() {
             self.stats.full += 1;
             return RegisterOutcome::Full;
@@ -724,10 +852,13 @@ impl Model {
         let now = self.clock;
         if self.present(addr) {
             let e = self.map.get_mut(&addr).unwrap();
+            if e.origin == Origin::Gleaned && e.ll != ll {
+                self.stats.glean_conflicts += 1;
+                return true;
+            }
             e.last_heard = now;
             e.rx_frames += 1;
             if e.origin == Origin::Gleaned {
-                e.ll = ll;
                 e.expires = e.expires.max(now + life);
             }
             return true;
@@ -795,6 +926,7 @@ enum Op {
         rovr: usize,
         tid: Option<u8>,
         life: u64,
+        quota: usize,
     },
     Glean {
         addr: u8,
@@ -834,9 +966,17 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
         Some(255),
     ]);
     prop_oneof![
-        4 => (addr.clone(), 0..4u16, 0..3usize, tid, 0..6u64).prop_map(
-            |(addr, ll, rovr, tid, life)| Op::Register { addr, ll, rovr, tid, life }
-        ),
+        4 => (
+            addr.clone(),
+            0..4u16,
+            0..3usize,
+            tid,
+            0..6u64,
+            proptest::sample::select(std::vec![1usize, 2, 4, usize::MAX]),
+        )
+            .prop_map(|(addr, ll, rovr, tid, life, quota)| Op::Register {
+                addr, ll, rovr, tid, life, quota
+            }),
         3 => (addr.clone(), 0..4u16, 0..6u64)
             .prop_map(|(addr, ll, life)| Op::Glean { addr, ll, life }),
         1 => addr.clone().prop_map(|addr| Op::Remove { addr }),
@@ -857,13 +997,21 @@ proptest::proptest! {
         let mut now = Instant::ZERO;
         for op in ops {
             match op {
-                Op::Register { addr, ll, rovr, tid, life } => {
+                Op::Register { addr, ll, rovr, tid, life, quota } => {
                     let (addr, ll, rovr, life) =
                         (pool(addr), Address::Short(ll), ROVRS[rovr], d(life));
                     proptest::prop_assert_eq!(
-                        r.register(now, addr, ll, rovr, tid, life),
-                        m.register(now, addr, ll, rovr, tid, life)
+                        r.register_within(now, addr, ll, rovr, tid, life, quota),
+                        m.register(now, addr, ll, rovr, tid, life, quota)
                     );
+                    for l in 0..4 {
+                        let l = Address::Short(l);
+                        let clock = m.clock;
+                        let held = m.map.values().filter(|e| {
+                            e.origin == Origin::Registered && e.expires > clock && e.ll == l
+                        });
+                        proptest::prop_assert_eq!(r.registered_by(&l), held.count());
+                    }
                 }
                 Op::Glean { addr, ll, life } => {
                     let (addr, ll, life) = (pool(addr), Address::Short(ll), d(life));
@@ -899,6 +1047,64 @@ proptest::proptest! {
             for i in 0..POOL {
                 let want = m.map.get(&pool(i)).filter(|e| e.expires > m.clock);
                 proptest::prop_assert_eq!(r.lookup(&pool(i)), want.copied());
+            }
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// The takeover rule: while an entry lives, nothing another link-layer address sends
+    /// (registrations with any ROVR, the owner's included, any TID or lifetime; frames
+    /// claiming the address) changes who holds it, where it is reached or when it lapses.
+    #[test]
+    fn another_link_address_never_takes_a_live_entry(
+        gleaned in proptest::prelude::any::<bool>(),
+        ops in proptest::collection::vec(
+            (0..3usize, proptest::option::of(proptest::prelude::any::<u8>()), 0..3u64,
+             proptest::prelude::any::<bool>(), 2..9u16),
+            1..60),
+    ) {
+        let mut r = Small::new();
+        let victim = a(1);
+        if gleaned {
+            r.glean(t(0), victim, ll(1), d(1000));
+        } else {
+            r.register(t(0), victim, ll(1), &R1, Some(20), d(1000));
+        }
+        let before = r.lookup(&victim).unwrap();
+        for (i, (rovr, tid, life, glean, from)) in ops.into_iter().enumerate() {
+            let now = t(1 + i as u64);
+            if glean {
+                r.glean(now, victim, ll(from), d(600));
+            } else {
+                let out = r.register(now, victim, ll(from), ROVRS[rovr], tid, d(life * 600));
+                proptest::prop_assert_eq!(out, RegisterOutcome::Duplicate);
+            }
+            let e = r.lookup(&victim).unwrap();
+            proptest::prop_assert_eq!(
+                (e.ll, e.origin, e.rovr, e.tid, e.expires),
+                (before.ll, before.origin, before.rovr, before.tid, before.expires)
+            );
+        }
+    }
+
+    /// The quota rule: whatever is registered, from whichever link-layer addresses, no address
+    /// ever holds more live registrations than the quota, and the refused ones are counted
+    /// as such (never as a full table while there is room).
+    #[test]
+    fn no_link_address_exceeds_its_quota(
+        quota in 1..5usize,
+        ops in proptest::collection::vec((0..POOL, 0..3u16, 0..3u64), 1..120),
+    ) {
+        let mut r = Small::new();
+        for (i, (addr, from, life)) in ops.into_iter().enumerate() {
+            let now = t(i as u64);
+            let out = r.register_within(now, pool(addr), ll(from), &R1, None, d(life * 30), quota);
+            proptest::prop_assert_ne!(out, RegisterOutcome::Full);
+            for l in 0..3 {
+                proptest::prop_assert!(r.registered_by(&ll(l)) <= quota);
             }
         }
     }

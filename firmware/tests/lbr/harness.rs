@@ -65,7 +65,7 @@ impl Harness {
         Self::with_config(Config::default())
     }
 
-    fn with_config(cfg: Config) -> Harness {
+    pub(crate) fn with_config(cfg: Config) -> Harness {
         let res: &mut AppResources = Box::leak(Box::new(AppResources::new()));
         let mut radio = TestRadio::default();
         let eth = NullEth(cfg.eth_mac);

@@ -154,8 +154,8 @@ fn ndisc_body(repr: NdiscRepr<'_>, src: &Ipv6Addr, dst: &Ipv6Addr) -> Vec<u8> {
 /// How to finish an IPv6 packet.
 #[derive(Clone, Copy)]
 pub(crate) struct Ip {
-    src: Ipv6Addr,
-    dst: Ipv6Addr,
+    pub(crate) src: Ipv6Addr,
+    pub(crate) dst: Ipv6Addr,
     pub(crate) hop_limit: u8,
     pub(crate) good_checksum: bool,
 }
@@ -220,6 +220,37 @@ pub(crate) fn ns_body(
     if let Some((lifetime, eui)) = aro {
         b.extend_from_slice(&aro_option(0, lifetime, eui));
     }
+    b
+}
+
+/// Extended ARO (RFC 8505 §4.1) with a 64-bit ROVR: type 33, length 2, status, opaque, flags
+/// (reserved 4 bits, I 2 bits, R, T), TID, registration lifetime (units of 60 s), ROVR. Without
+/// a TID it is an RFC 6775 ARO (T clear, TID byte zero).
+pub(crate) fn earo_option(tid: Option<u8>, lifetime_min: u16, rovr: [u8; 8]) -> [u8; 16] {
+    let mut o = [0u8; 16];
+    o[0] = OPT_ARO;
+    o[1] = 2;
+    if let Some(t) = tid {
+        o[4] = 0x01; // T
+        o[5] = t;
+    }
+    o[6..8].copy_from_slice(&lifetime_min.to_be_bytes());
+    o[8..16].copy_from_slice(&rovr);
+    o
+}
+
+/// NS for `target` with an SLLAO (`sllao`, any EUI-64, not necessarily the sender's) and an
+/// EARO (`tid`, lifetime, ROVR).
+pub(crate) fn ns_earo_body(
+    ip: &Ip,
+    target: Ipv6Addr,
+    sllao: [u8; 8],
+    tid: Option<u8>,
+    lifetime_min: u16,
+    rovr: [u8; 8],
+) -> Vec<u8> {
+    let mut b = ns_body(ip, target, Some(sllao), None);
+    b.extend_from_slice(&earo_option(tid, lifetime_min, rovr));
     b
 }
 
