@@ -21,6 +21,7 @@ use crate::app::{AppStats, Status};
 use crate::capture::CaptureStats;
 use crate::lbr::LbrStats;
 use crate::ping::PingStats;
+use crate::registry::RegistryStats;
 use crate::wpan::WpanStats;
 use ethernet::stats::{EthStats, NdStats};
 use l2_15_4::mac::MacCounters;
@@ -110,6 +111,9 @@ pub fn for_each_value(
         };
         (lbr) => {
             app.lbr().stats()
+        };
+        (registry) => {
+            app.wpan().registry().stats()
         };
         (eth) => {
             app.eth().stats()
