@@ -96,7 +96,7 @@ macro_rules! counter_list {
 
 /// The names of netif's drop reasons, in counter order (`netif::stats::DropReason::ALL`'s
 /// labels; the device checks at compile time that the two lists agree).
-pub const DROP_REASONS: [&str; 22] = [
+pub const DROP_REASONS: [&str; 23] = [
     "l2",
     "bad_header",
     "truncated",
@@ -119,6 +119,7 @@ pub const DROP_REASONS: [&str; 22] = [
     "queue_full",
     "pool_empty",
     "tx_error",
+    "spoofed_source",
 ];
 
 /// Calls `f(layer, iface, name)` for every counter, in list order: what the host uses to

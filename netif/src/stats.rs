@@ -71,6 +71,9 @@ drop_reasons! {
     PoolEmpty = "pool_empty",
     /// The L2 failed to send the packet.
     TxError = "tx_error",
+    /// The source lies in a prefix on-link on another interface, not on this one: the packet
+    /// did not come from where it claims (RFC 3704 ingress filtering). Never answered.
+    SpoofedSource = "spoofed_source",
 }
 
 impl fmt::Display for DropReason {
