@@ -33,7 +33,8 @@ macro_rules! counter_list {
                 icmp_errors_sent, icmp_errors_rate_limited; skip drops });
         $drops!(Ipv6, Some("eth0"), eth_iface);
         $group!(Ipv6, None, "core_", core,
-            CoreStats { no_iface, events_overflowed, icmp_errors_no_source, local_unsent });
+            CoreStats { no_iface, events_overflowed, icmp_errors_no_source, local_unsent,
+                icmp_errors_total_limited, icmp_limiter_evictions });
         $group!(Mac, Some("wpan0"), "", mac,
             MacCounters { tx_frames, tx_retries, tx_success, tx_no_ack,
                 tx_channel_access_failures, tx_errors, tx_queue_full, tx_reports_dropped,
