@@ -33,7 +33,8 @@ macro_rules! counter_list {
                 icmp_errors_sent, icmp_errors_rate_limited; skip drops });
         $drops!(Ipv6, Some("eth0"), eth_iface);
         $group!(Ipv6, None, "core_", core,
-            CoreStats { no_iface, events_overflowed, icmp_errors_no_source, local_unsent });
+            CoreStats { no_iface, events_overflowed, icmp_errors_no_source, local_unsent,
+                icmp_errors_total_limited, icmp_limiter_evictions });
         $group!(Mac, Some("wpan0"), "", mac,
             MacCounters { tx_frames, tx_retries, tx_success, tx_no_ack,
                 tx_channel_access_failures, tx_errors, tx_queue_full, tx_reports_dropped,
@@ -102,7 +103,7 @@ macro_rules! counter_list {
 
 /// The names of netif's drop reasons, in counter order (`netif::stats::DropReason::ALL`'s
 /// labels; the device checks at compile time that the two lists agree).
-pub const DROP_REASONS: [&str; 22] = [
+pub const DROP_REASONS: [&str; 23] = [
     "l2",
     "bad_header",
     "truncated",
@@ -125,6 +126,7 @@ pub const DROP_REASONS: [&str; 22] = [
     "queue_full",
     "pool_empty",
     "tx_error",
+    "spoofed_source",
 ];
 
 /// Calls `f(layer, iface, name)` for every counter, in list order: what the host uses to

@@ -144,7 +144,9 @@ impl Prefix {
     }
     /// True when `a` lies inside this prefix.
     pub fn contains(&self, a: &Ipv6Addr) -> bool {
-        mask(*a, self.len) == self.addr
+        // The network address has no bits past `len`, so this is `mask(a, len) == addr`
+        // without the 128-bit shift.
+        common_prefix_len(&self.addr, a) >= self.len
     }
 }
 
@@ -292,5 +294,21 @@ mod tests {
         assert_eq!(scope(&"ff05::1".parse().unwrap()), Scope::SubGlobal);
         assert_eq!(scope(&"fe80::1".parse().unwrap()), Scope::LinkLocal);
         assert_eq!(scope(&"fd00::1".parse().unwrap()), Scope::Global);
+    }
+
+    proptest::proptest! {
+        /// `contains` is the masked comparison it replaces (no 128-bit shift).
+        #[test]
+        fn contains_is_the_masked_comparison(p: u128, a: u128, len in 0u8..=128) {
+            let pfx = Prefix::new(Ipv6Addr::from(p), len).unwrap();
+            proptest::prop_assert_eq!(
+                pfx.contains(&Ipv6Addr::from(a)),
+                mask(Ipv6Addr::from(a), len) == pfx.addr()
+            );
+            // `a`'s host bits behind the prefix: always inside.
+            let host = u128::MAX.checked_shr(u32::from(len)).unwrap_or(0);
+            let inside = Ipv6Addr::from(u128::from(pfx.addr()) | (a & host));
+            proptest::prop_assert!(pfx.contains(&inside));
+        }
     }
 }

@@ -20,6 +20,10 @@ pub const MAX_UNICAST_PER_IFACE: usize = 6;
 pub const MAX_MULTICAST_PER_IFACE: usize = 12;
 /// Prefixes in an [`crate::IngressPolicy::SourcePrefixes`] policy.
 pub const MAX_INGRESS_PREFIXES: usize = 4;
+/// Destinations the ICMPv6 error rate limiter keeps buckets for; a new destination takes the
+/// place of the one with the fullest buckets, counted in
+/// [`crate::stats::CoreStats::icmp_limiter_evictions`] (see `icmp::limit`). 32 bytes each.
+pub const ICMP_PEERS: usize = 4;
 /// Traffic classes (TX queues) per interface at most.
 pub const MAX_CLASSES: usize = 8;
 /// Registered local handlers.
@@ -81,6 +85,16 @@ impl<const P: usize, const B: usize, const R: usize, const Q: usize, const E: us
     }
 }
 
+/// A token-bucket rate: `per_sec` tokens added a second, at most `burst` kept. A zero rate
+/// or burst lets nothing through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Tokens added per second.
+    pub per_sec: u32,
+    /// Bucket size.
+    pub burst: u32,
+}
+
 /// Behaviour of the core.
 #[derive(Clone, Debug)]
 pub struct StackConfig {
@@ -88,10 +102,19 @@ pub struct StackConfig {
     pub headroom: usize,
     /// Hop limit of packets the core originates (echo replies, ICMPv6 errors).
     pub hop_limit: u8,
-    /// ICMPv6 error rate limit: tokens added per second (RFC 4443 §2.4(f)).
+    /// ICMPv6 errors other than Packet Too Big, to one destination (the invoking packet's
+    /// source): tokens added per second (RFC 4443 §2.4(f)). Each destination has its own
+    /// bucket, so one host's flood does not silence the errors owed to another.
     pub icmp_errors_per_sec: u32,
-    /// ICMPv6 error rate limit: bucket size (burst).
+    /// ICMPv6 errors other than Packet Too Big, to one destination: bucket size (burst).
     pub icmp_error_burst: u32,
+    /// ICMPv6 errors other than Packet Too Big, to all destinations together.
+    pub icmp_errors_total: RateLimit,
+    /// Packet Too Big to one destination: a budget of its own, which other errors never
+    /// spend (path-MTU discovery must survive an error flood).
+    pub ptb_per_dest: RateLimit,
+    /// Packet Too Big to all destinations together.
+    pub ptb_total: RateLimit,
     /// Number of traffic classes in use (1..=8).
     pub classes: u8,
     /// DSCP → traffic class map.
@@ -105,6 +128,18 @@ impl Default for StackConfig {
             hop_limit: 64,
             icmp_errors_per_sec: 10,
             icmp_error_burst: 10,
+            icmp_errors_total: RateLimit {
+                per_sec: 20,
+                burst: 20,
+            },
+            ptb_per_dest: RateLimit {
+                per_sec: 10,
+                burst: 10,
+            },
+            ptb_total: RateLimit {
+                per_sec: 50,
+                burst: 50,
+            },
             classes: MAX_CLASSES as u8,
             dscp_map: DscpMap::rfc8325(MAX_CLASSES as u8),
         }

@@ -49,7 +49,7 @@ pub mod tc;
 pub mod time;
 
 pub use addr::{LinkAddr, Prefix};
-pub use config::{Resources, StackConfig};
+pub use config::{RateLimit, Resources, StackConfig};
 pub use event::Event;
 pub use iface::{AddrState, IfAddr, IfIndex, Iface, IfaceConfig, IngressPolicy, Lifetimes};
 pub use l2::{L2, L2Context, L2Flags, SendError, Verdict};

@@ -71,6 +71,9 @@ drop_reasons! {
     PoolEmpty = "pool_empty",
     /// The L2 failed to send the packet.
     TxError = "tx_error",
+    /// The source lies in a prefix on-link on another interface, not on this one: the packet
+    /// did not come from where it claims (RFC 3704 ingress filtering). Never answered.
+    SpoofedSource = "spoofed_source",
 }
 
 impl fmt::Display for DropReason {
@@ -144,6 +147,12 @@ pub struct CoreStats {
     /// Locally originated packets (replies, errors, handler output) dropped before an egress
     /// interface was known: no route, or a link-local/multicast destination without one.
     pub local_unsent: u32,
+    /// ICMPv6 errors not sent because all destinations together spent a total budget (also
+    /// counted in the interface's `icmp_errors_rate_limited`): many sources at once.
+    pub icmp_errors_total_limited: u32,
+    /// Destinations the ICMPv6 error limiter forgot to make room for a newer one
+    /// ([`crate::config::ICMP_PEERS`]): many sources at once, or one rotating its address.
+    pub icmp_limiter_evictions: u32,
 }
 
 #[cfg(test)]

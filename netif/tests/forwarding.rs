@@ -12,6 +12,8 @@ mod events;
 mod harness;
 #[path = "forwarding/icmp_errors.rs"]
 mod icmp_errors;
+#[path = "forwarding/ingress.rs"]
+mod ingress;
 
 use std::net::Ipv6Addr;
 

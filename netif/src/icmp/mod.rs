@@ -1,4 +1,5 @@
-//! ICMPv6 pieces the core needs: the error-rate token bucket (RFC 4443 §2.4(f)), in-place
+//! ICMPv6 pieces the core needs: the error rate limiter (RFC 4443 §2.4(f), per destination,
+//! Packet Too Big on its own budget: `limit`), a token bucket, in-place
 //! construction of error messages and echo replies, checksum helpers ([`crate::checksum`]),
 //! the one builder of locally originated messages ([`build_message`], used by ND, the 6LBR
 //! and ping), and the Neighbor Discovery code points ([`nd`]).
@@ -14,10 +15,11 @@ use smoltcp::wire::{IpProtocol, Ipv6Packet};
 
 use crate::checksum;
 
-use crate::config::IPV6_MIN_MTU;
+use crate::config::{IPV6_MIN_MTU, RateLimit};
 use crate::pool::{BufError, PacketHandle, PacketPool};
 use crate::time::Instant;
 
+pub(crate) mod limit;
 pub mod nd;
 
 /// ICMPv6 message types the core itself uses.
@@ -82,43 +84,27 @@ impl IcmpError {
     }
 }
 
-/// Token bucket limiting the ICMPv6 error rate.
+/// A token bucket (rate limits such as solicited Router Advertisements).
 #[derive(Clone, Copy, Debug)]
 pub struct TokenBucket {
-    per_sec: u32,
-    burst: u32,
-    /// Tokens scaled by 1e6 (token-microseconds), so refill is exact in integers.
-    level: u64,
-    last: Option<Instant>,
+    rate: RateLimit,
+    /// When it is full again ([`limit::take`]).
+    tat: u64,
 }
 
 impl TokenBucket {
     /// `per_sec` tokens per second, at most `burst` stored; starts full.
     pub fn new(per_sec: u32, burst: u32) -> Self {
         TokenBucket {
-            per_sec,
-            burst,
-            level: u64::from(burst) * 1_000_000,
-            last: None,
+            rate: RateLimit { per_sec, burst },
+            tat: 0,
         }
     }
     /// Take a token if one is available.
     pub fn take(&mut self, now: Instant) -> bool {
-        let cap = u64::from(self.burst) * 1_000_000;
-        if let Some(last) = self.last {
-            let dt = now.saturating_since(last).as_micros();
-            self.level = self
-                .level
-                .saturating_add(dt.saturating_mul(u64::from(self.per_sec)))
-                .min(cap);
-        }
-        self.last = Some(now);
-        if self.level >= 1_000_000 {
-            self.level -= 1_000_000;
-            true
-        } else {
-            false
-        }
+        limit::take(self.tat, now, self.rate)
+            .map(|t| self.tat = t)
+            .is_some()
     }
 }
 

@@ -1,5 +1,6 @@
 //! The ICMPv6 errors the core answers with (RFC 4443): when one may be sent, its source
-//! address, the rate limit, and Destination Unreachable for next hops the L2 cannot resolve.
+//! address, the rate limit (per destination, Packet Too Big on its own budget: `icmp::limit`),
+//! and Destination Unreachable for next hops the L2 cannot resolve.
 
 use smoltcp::wire::IpProtocol;
 
@@ -30,7 +31,12 @@ impl<'r> Stack<'r> {
             self.pool.free(pkt);
             return Outcome::Dropped(reason);
         }
-        if !self.icmp_bucket.take(now) {
+        let ptb = matches!(err, IcmpError::PacketTooBig(_));
+        if self
+            .icmp_limiter
+            .allow(&self.config, now, &h.src, ptb)
+            .is_err()
+        {
             if let Some(x) = self.ifaces.get_mut(i.get()) {
                 x.stats.icmp_errors_rate_limited = x.stats.icmp_errors_rate_limited.wrapping_add(1);
             }

@@ -1,5 +1,8 @@
-//! Receive path: a frame through its L2, IPv6 input (validation, ingress policy, hop-by-hop
-//! options), local delivery to handlers, and echo replies answered in place.
+//! Receive path: a frame through its L2, IPv6 input (validation, ingress policy, ingress
+//! filtering of sources that belong to another link, hop-by-hop options), local delivery to
+//! handlers, and echo replies answered in place.
+
+use core::net::Ipv6Addr;
 
 use smoltcp::wire::IpProtocol;
 
@@ -9,6 +12,7 @@ use crate::icmp::{self, IcmpError, nd, param_problem, types};
 use crate::iface::{AddrState, IfIndex, IngressInfo};
 use crate::l2::{L2, L2Context, Verdict};
 use crate::pool::PacketHandle;
+use crate::route::RouteOrigin;
 use crate::stats::DropReason;
 use crate::time::Instant;
 
@@ -118,6 +122,13 @@ impl<'r> Stack<'r> {
             );
         }
 
+        // Ingress filtering (RFC 3704): a source on-link on another interface (the mesh
+        // prefix arriving on the backbone) is forged. No error: it would go to the
+        // impersonated host, on its own link.
+        if self.source_belongs_elsewhere(now, i, &h.src) {
+            return self.drop_pkt(i, pkt, DropReason::SpoofedSource);
+        }
+
         // Hop-by-hop options are examined by every node on the path (RFC 8200 §4.3).
         if NextHeader::from(h.next) == NextHeader::HopByHop {
             if truncated {
@@ -139,6 +150,15 @@ impl<'r> Stack<'r> {
             }
             None => self.forward(now, i, pkt, &h, wire_len, truncated),
         }
+    }
+
+    /// True when the best route to `src` is the connected route of another interface: hosts
+    /// with such addresses are on that other link, so their packets cannot arrive on `i`.
+    /// (Link-local prefixes have no connected route: they belong to every link.)
+    fn source_belongs_elsewhere(&self, now: Instant, i: IfIndex, src: &Ipv6Addr) -> bool {
+        self.routes
+            .lookup(src, now)
+            .is_some_and(|r| r.origin == RouteOrigin::Connected && r.iface() != Some(i))
     }
 
     /// `Some(tentative)` when the destination is ours: a joined group on `i`, a link-local

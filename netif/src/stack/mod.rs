@@ -27,7 +27,7 @@ use crate::addr::{self, Prefix};
 use crate::config::{MAX_CLASSES, MAX_HANDLERS, MAX_IFACES, Resources, StackConfig};
 use crate::event::{Event, EventQueue};
 use crate::ext_header::IPV6_HEADER_LEN;
-use crate::icmp::TokenBucket;
+use crate::icmp::limit::ErrorLimiter;
 use crate::iface::{AddrState, IfAddr, IfIndex, Iface, IfaceConfig, IngressPolicy, Lifetimes};
 use crate::l2::{EnableError, L2, L2Context};
 use crate::pool::{PacketHandle, PacketPool, PoolStats};
@@ -195,7 +195,7 @@ pub struct Stack<'r> {
     queues: TxQueues<'r>,
     events: EventQueue<'r>,
     handlers: Vec<HandlerEntry, MAX_HANDLERS>,
-    icmp_bucket: TokenBucket,
+    icmp_limiter: ErrorLimiter,
     core_stats: CoreStats,
 }
 
@@ -220,7 +220,6 @@ impl<'r> Stack<'r> {
             &mut res.slots,
             config.headroom,
         );
-        let bucket = TokenBucket::new(config.icmp_errors_per_sec, config.icmp_error_burst);
         Stack {
             pool,
             ifaces: Vec::new(),
@@ -228,7 +227,7 @@ impl<'r> Stack<'r> {
             queues: TxQueues::new(res.queues.as_flattened_mut()),
             events: EventQueue::new(&mut res.events),
             handlers: Vec::new(),
-            icmp_bucket: bucket,
+            icmp_limiter: ErrorLimiter::new(),
             core_stats: CoreStats::default(),
             config,
         }
@@ -285,6 +284,8 @@ impl<'r> Stack<'r> {
     pub fn core_stats(&self) -> CoreStats {
         CoreStats {
             events_overflowed: self.events.overflowed,
+            icmp_errors_total_limited: self.icmp_limiter.total_limited,
+            icmp_limiter_evictions: self.icmp_limiter.evictions,
             ..self.core_stats
         }
     }

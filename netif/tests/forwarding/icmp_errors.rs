@@ -381,3 +381,56 @@ fn parameter_problems_for_headers_we_cannot_process() {
     r.sent(r.ib);
     r.assert_pool_full();
 }
+
+/// Issue 19 #3: one backbone host sending 20 hop-limit-1 packets a second must not starve
+/// another host of its Packet Too Big (path-MTU discovery into the mesh) nor of its Time
+/// Exceeded (traceroute): errors are limited per destination, and PTB has its own budget.
+#[test]
+fn one_hosts_error_flood_does_not_starve_another_hosts_errors() {
+    let mut res = Res::new();
+    let mut r = router(&mut res, StackConfig::default());
+    let attacker = ip("2001:db8:2::bad");
+    let tracer = ip("2001:db8:2::ff:fe00:8");
+    let flood = udp(attacker, host_a(), 1, b"x");
+    let big = udp(host_b(), host_a(), 64, &vec![7; 1400 - 48]);
+    let probe = udp(tracer, host_a(), 1, b"probe");
+    let (mut ptb, mut te, mut to_attacker) = (0, 0, 0);
+    for ms in (0..30_000u64).step_by(50) {
+        let now = T0 + netif::Duration::from_millis(ms);
+        let _ = r.inject_from(r.ib, [0, 0x0b], B_LL, &flood, now);
+        if ms % 1000 == 500 {
+            // 1400 bytes from the 1500-byte backbone: the L2 keeps what fits a buffer and
+            // records the wire length.
+            let mut frame = vec![0u8; 1280];
+            DummyL2::frame(B_LL, [0, 9], &big[..1276], &mut frame);
+            let h = r.st.pool_mut().alloc_from(&frame).unwrap();
+            r.st.pool_mut().meta_mut(&h).unwrap().wire_len = 1400;
+            assert_eq!(
+                r.st.receive(now, r.ib, &mut r.b, h),
+                Outcome::Dropped(DropReason::TooBig)
+            );
+            assert_eq!(
+                r.inject_from(r.ib, [0, 8], B_LL, &probe, now),
+                Outcome::Dropped(DropReason::HopLimit)
+            );
+        }
+        for (_, f) in r.sent(r.ib) {
+            let (h, _) = parse_icmp(&f);
+            match (h.dst_addr, f[40]) {
+                (d, 2) if d == host_b() => ptb += 1,
+                (d, 3) if d == tracer => te += 1,
+                (d, 3) if d == attacker => to_attacker += 1,
+                other => panic!("unexpected error {other:?}"),
+            }
+        }
+    }
+    assert_eq!(
+        ptb, 30,
+        "Packet Too Big to the host doing path-MTU discovery"
+    );
+    assert_eq!(te, 30, "Time Exceeded to the host doing traceroute");
+    // The flooder gets its own share: the burst, then the per-destination rate.
+    assert!(to_attacker <= 10 + 10 * 30, "{to_attacker}");
+    assert!(r.st.stats(r.ib).unwrap().icmp_errors_rate_limited >= 600 - 310);
+    r.assert_pool_full();
+}
