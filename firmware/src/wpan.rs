@@ -7,7 +7,8 @@
 //! feeds the payload to the reassembler (which also takes unfragmented frames) with the pool
 //! as its buffer store (`PoolStore`): the frame's own buffer is the first one it gets. A
 //! datagram is decompressed or assembled in a pool buffer (a FRAG1 keeps the buffer until its
-//! datagram completes, times out or is discarded — at most [`REASSEMBLY_SLOTS`] at once) and
+//! datagram completes, times out, is discarded or evicted — at most [`REASSEMBLY_POOL_SHARE`]
+//! at once, a new FRAG1 evicting the oldest datagram of the largest holder beyond it) and
 //! handed to the core in that buffer (`Continue`), a fragment kept for later being `Ok`. The
 //! sender's IPv6 source and link-layer address are gleaned into the registration table.
 //!
@@ -49,6 +50,16 @@ pub const MAC_DUP: usize = 32;
 pub const MAC_NBR: usize = 32;
 /// Concurrent reassemblies; each holds one packet-pool buffer while it is in progress.
 pub const REASSEMBLY_SLOTS: usize = 8;
+/// Packet-pool buffers partial datagrams may hold at once: half the pool, so a FRAG1 flood
+/// leaves the other half to receive, forwarding and transmit. A FRAG1 beyond it (or beyond
+/// the slots) evicts the oldest datagram of the source holding the most
+/// (`sixlo::SixloStats::reassembly_evictions`).
+pub const REASSEMBLY_POOL_SHARE: usize = crate::app::PACKETS / 2;
+const _: () = assert!(REASSEMBLY_POOL_SHARE <= REASSEMBLY_SLOTS);
+/// How long a datagram may take to complete, from its FRAG1.
+pub const REASSEMBLY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Reassembly slots one link-layer source may hold.
+pub const REASSEMBLY_PER_SOURCE: usize = 4;
 /// Largest datagram reassembled (the mesh MTU; the pool buffers hold it after their headroom).
 pub const REASSEMBLY_MAX: usize = sixlo::IPV6_MIN_MTU;
 /// Registration-table entries.
@@ -235,12 +246,19 @@ fn ipv6_src(d: &[u8]) -> Option<Ipv6Addr> {
 
 impl<'r> Wpan<'r> {
     /// `wpan0` over `mac`, with its reassembly buffers and registration table in `res`
-    /// storage (large: kept out of the stack frame that builds the interface).
+    /// storage (large: kept out of the stack frame that builds the interface). The
+    /// reassembler gets `wpan0`'s rules ([`REASSEMBLY_TIMEOUT`], [`REASSEMBLY_PER_SOURCE`],
+    /// [`REASSEMBLY_POOL_SHARE`]).
     pub fn new(
         mac: WpanMac,
         reassembler: &'r mut WpanReassembler,
         registry: &'r mut WpanRegistry,
     ) -> Self {
+        reassembler.set_config(sixlo::ReassemblyConfig {
+            timeout: REASSEMBLY_TIMEOUT,
+            per_source_limit: REASSEMBLY_PER_SOURCE,
+            buffer_share: REASSEMBLY_POOL_SHARE,
+        });
         Wpan {
             mac,
             reassembler,

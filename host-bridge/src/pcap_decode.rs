@@ -442,6 +442,7 @@ impl Decoder {
             reassembler: Box::new(OfflineReassembler::new(ReassemblyConfig {
                 timeout: REASSEMBLY_TIMEOUT,
                 per_source_limit: SLOTS,
+                ..ReassemblyConfig::default()
             })),
             out: vec![0; MAX_DATAGRAM],
             last_from: HashMap::new(),
@@ -556,8 +557,9 @@ impl Decoder {
 
     fn finish(mut self) -> Decoded {
         let stats = self.reassembler.stats();
-        self.decoded.report.incomplete_datagrams =
-            u64::from(stats.reassembly_timeouts) + self.reassembler.slots_in_use() as u64;
+        self.decoded.report.incomplete_datagrams = u64::from(stats.reassembly_timeouts)
+            + u64::from(stats.reassembly_evictions)
+            + self.reassembler.slots_in_use() as u64;
         self.decoded
     }
 }

@@ -23,8 +23,19 @@
 //!
 //! Slots are keyed by (link source, link destination, datagram_tag) and checked against
 //! datagram_size. The number of slots is a const generic (default 8), the largest datagram the
-//! store's capacity (default 1280), the timeout and per-source limit are [`ReassemblyConfig`]
-//! fields. Every failure is a [`ReceiveError`] counted in [`SixloStats`] (an exhausted store
+//! store's capacity (default 1280), the timeout, per-source limit and buffer share are
+//! [`ReassemblyConfig`] fields.
+//!
+//! A FRAG1 never waits for a slot: when every slot (or the buffer share) is taken, the
+//! oldest datagram of the source holding the most slots is evicted to make room
+//! ([`SixloStats::reassembly_evictions`]), as RIOT's `gnrc_sixlowpan_frag_rb` evicts its
+//! oldest entry. "Oldest" is by creation (the FRAG1), not last activity, so a sender that
+//! keeps its datagrams busy with FRAGNs cannot keep them; preferring the largest holder means
+//! a few sources that flood FRAG1s (the per-source limit stops them at their share) evict
+//! each other's datagrams, not the one of an honest node with a datagram in progress. A
+//! sender at its per-source limit is refused ([`ReceiveError::PerSourceLimit`]), never
+//! evicts. The eviction comes before the new FRAG1's headers are checked (a refused one has
+//! cost a datagram, as a valid one would have). Every failure is a [`ReceiveError`] counted in [`SixloStats`] (an exhausted store
 //! too: [`ReceiveError::NoBuffer`]); a slot is released on completion, timeout, error and
 //! discard alike, which [`PooledReassembler::slots_in_use`] makes observable. FRAGN before
 //! FRAG1, overlaps, size changes, lengths past the datagram and non-multiple-of-8 fragments are
@@ -59,6 +70,10 @@ pub struct ReassemblyConfig {
     pub timeout: Duration,
     /// Slots one link-layer source may hold at once (default 4).
     pub per_source_limit: usize,
+    /// Buffers of the store partial datagrams may hold at once, one each (default: every
+    /// slot). With a store shared with the rest of a router (the packet pool), this is the
+    /// share reassembly may take; a FRAG1 beyond it evicts like one finding no free slot.
+    pub buffer_share: usize,
 }
 
 impl Default for ReassemblyConfig {
@@ -66,6 +81,7 @@ impl Default for ReassemblyConfig {
         ReassemblyConfig {
             timeout: Duration::from_secs(10),
             per_source_limit: 4,
+            buffer_share: usize::MAX,
         }
     }
 }
@@ -113,7 +129,7 @@ pub enum ReceiveError {
     DatagramSizeMismatch,
     /// More fragments than [`MAX_FRAGMENTS`] (datagram discarded).
     TooManyFragments,
-    /// Every slot is busy.
+    /// No slot could be freed for the datagram.
     NoFreeSlot,
     /// The sender holds its share of slots.
     PerSourceLimit,
@@ -164,6 +180,10 @@ struct Slot {
     size: u16,
     tag: u16,
     deadline: Instant,
+    /// The datagram's place in the order datagrams were started ([`PooledReassembler`]'s
+    /// `started` when its FRAG1 arrived): the eviction order, exact even for datagrams
+    /// started within one clock tick.
+    born: u16,
     /// Bytes stored.
     received: u16,
     /// Stored ranges in 8-octet units: start (exact: every fragment starts on a multiple of
@@ -185,6 +205,7 @@ impl Slot {
             size: 0,
             tag: 0,
             deadline: Instant::ZERO,
+            born: 0,
             received: 0,
             ranges: [(0, 0); MAX_FRAGMENTS],
             n_ranges: 0,
@@ -288,6 +309,9 @@ pub struct PooledReassembler<B, const SLOTS: usize = 8> {
     /// The slot the last fragment went to, tried first by [`Self::find`] (keys are unique among
     /// used slots, so this only changes the order of the search, never its result).
     last: usize,
+    /// Datagrams started so far (wrapping): a slot's age is this minus its `born`, exact while
+    /// fewer than 65,536 datagrams start within one timeout.
+    started: u16,
 }
 
 /// Deadline of "no datagram pending".
@@ -312,12 +336,18 @@ impl<B, const SLOTS: usize> PooledReassembler<B, SLOTS> {
             stats: SixloStats::default(),
             next_deadline: NEVER,
             last: 0,
+            started: 0,
         }
     }
 
     /// The configuration.
     pub const fn config(&self) -> &ReassemblyConfig {
         &self.config
+    }
+
+    /// Replace the configuration; datagrams in progress keep their deadlines.
+    pub fn set_config(&mut self, config: ReassemblyConfig) {
+        self.config = config;
     }
 
     /// The counters.
@@ -578,6 +608,56 @@ impl<B, const SLOTS: usize> PooledReassembler<B, SLOTS> {
         }
     }
 
+    /// Slots held by link-layer source `src`.
+    fn held_by(&self, src: &LinkAddr) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| s.used && s.src == *src)
+            .count()
+    }
+
+    /// A free slot for a new datagram from `src`: refused when `src` holds its share of slots;
+    /// when every slot or the buffer share is taken, the [`Self::victim`] is evicted (its
+    /// buffer goes back to `store`) and counted.
+    #[inline(never)]
+    fn room_for<S: DatagramStore<Buf = B>>(
+        &mut self,
+        src: &LinkAddr,
+        store: &mut S,
+    ) -> Result<usize, ReceiveError> {
+        if self.held_by(src) >= self.config.per_source_limit {
+            return Err(ReceiveError::PerSourceLimit);
+        }
+        if self.slots_in_use() >= self.config.buffer_share.min(SLOTS) {
+            let v = self.victim().ok_or(ReceiveError::NoFreeSlot)?;
+            self.free_slot(v, store);
+            self.stats.reassembly_evictions = self.stats.reassembly_evictions.saturating_add(1);
+            debug!("sixlo: reassembly full, oldest datagram evicted");
+        }
+        self.slots
+            .iter()
+            .position(|s| !s.used)
+            .ok_or(ReceiveError::NoFreeSlot)
+    }
+
+    /// The datagram to evict for a new one: of the sources holding the most slots, the
+    /// oldest datagram (the first started, whatever arrived for it since).
+    #[inline(never)]
+    fn victim(&self) -> Option<usize> {
+        let mut best = None;
+        // (slots of its source, age): every used slot's key is above (0, 0).
+        let mut key = (0, 0);
+        for (i, s) in self.slots.iter().enumerate() {
+            if s.used {
+                let k = (self.held_by(&s.src), self.started.wrapping_sub(s.born));
+                if k > key {
+                    (key, best) = (k, Some(i));
+                }
+            }
+        }
+        best
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn first<S: DatagramStore<Buf = B>>(
         &mut self,
@@ -590,20 +670,7 @@ impl<B, const SLOTS: usize> PooledReassembler<B, SLOTS> {
         contexts: &ContextTable,
         now: Instant,
     ) -> Result<Assembled<B>, ReceiveError> {
-        if self
-            .slots
-            .iter()
-            .filter(|s| s.used && s.src == *ll_src)
-            .count()
-            >= self.config.per_source_limit
-        {
-            return Err(ReceiveError::PerSourceLimit);
-        }
-        let i = self
-            .slots
-            .iter()
-            .position(|s| !s.used)
-            .ok_or(ReceiveError::NoFreeSlot)?;
+        let i = self.room_for(ll_src, store)?;
         let buf = store.take(Some(i)).ok_or(ReceiveError::NoBuffer)?;
         let placed = (|| {
             let dgram = store
@@ -644,6 +711,8 @@ impl<B, const SLOTS: usize> PooledReassembler<B, SLOTS> {
         slot.size = size as u16;
         slot.tag = tag;
         slot.deadline = now.checked_add(self.config.timeout).unwrap_or(NEVER);
+        self.started = self.started.wrapping_add(1);
+        slot.born = self.started;
         slot.received = 0;
         slot.n_ranges = 0;
         slot.max_end = 0;

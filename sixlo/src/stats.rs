@@ -65,6 +65,9 @@ pub struct SixloStats {
     pub no_buffer: u32,
     /// Datagrams discarded by the reassembly timeout.
     pub reassembly_timeouts: u32,
+    /// Partial datagrams evicted to make room for a new one (every slot, or the buffer share,
+    /// was taken).
+    pub reassembly_evictions: u32,
     /// Caller's output buffer too small for the datagram.
     pub output_too_small: u32,
 }
@@ -116,6 +119,7 @@ impl SixloStats {
             self.per_source_limit,
             self.no_buffer,
             self.reassembly_timeouts,
+            self.reassembly_evictions,
             self.output_too_small,
         ]
         .iter()

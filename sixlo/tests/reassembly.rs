@@ -338,6 +338,7 @@ fn slot_and_per_source_limits() {
     let cfg = ReassemblyConfig {
         timeout: Duration::from_secs(10),
         per_source_limit: 2,
+        ..ReassemblyConfig::default()
     };
     let mut r: Reassembler<3, 1280> = Reassembler::new(cfg);
     let mut out = [0u8; 1280];
@@ -362,12 +363,15 @@ fn slot_and_per_source_limits() {
         r.receive(&first(1), &b, &DST, &ctx, Instant::ZERO, &mut out),
         Ok(Received::Pending)
     );
+    // Every slot taken: a new datagram evicts the oldest of the largest holder (a's first).
     assert_eq!(
         r.receive(&first(2), &SRC, &DST, &ctx, Instant::ZERO, &mut out),
-        Err(E::NoFreeSlot)
+        Ok(Received::Pending)
     );
     assert_eq!(r.stats().per_source_limit, 1);
-    assert_eq!(r.stats().no_free_slot, 1);
+    assert_eq!(r.stats().no_free_slot, 0);
+    assert_eq!(r.stats().reassembly_evictions, 1);
+    assert_eq!(r.slots_in_use(), 3);
     r.expire(Instant::from_secs(10));
     assert_eq!(r.slots_in_use(), 0);
 }
@@ -393,5 +397,126 @@ fn datagram_larger_than_buffer_and_small_output() {
         r.slots_in_use(),
         0,
         "slot released even when the caller's buffer is too small"
+    );
+}
+
+// ----- eviction under a FRAG1 flood (issue 19, finding 8) ----------------------------------
+
+/// A flooding source: `LinkAddr::Short([0xa0, s])`.
+fn flooder(s: u8) -> LinkAddr {
+    LinkAddr::Short([0xa0, s])
+}
+
+/// Feeds the honest datagram's frames (from SRC) with the flood's FRAG1s interleaved, each
+/// `(source, tag, position)` going before the honest frame at `position` (past the end:
+/// after the last); checks the share after every frame and returns the honest outcome of
+/// the last frame.
+fn honest_among_flood(
+    share: usize,
+    before: &[(u8, u16)],
+    during: &[(u8, u16, usize)],
+) -> Result<Received, E> {
+    let cfg = ReassemblyConfig {
+        buffer_share: share,
+        ..ReassemblyConfig::default()
+    };
+    let mut r: Reassembler = Reassembler::new(cfg);
+    let ctx = ContextTable::new();
+    let mut out = [0u8; 1280];
+    let p = datagram(300);
+    let honest = frames(&p, 80, 0x5555);
+    let attack = frames(&datagram(1000), 80, 0)[0].clone();
+    let flood = |r: &mut Reassembler, s: u8, tag: u16| {
+        let mut f = attack.clone();
+        f[2..4].copy_from_slice(&tag.to_be_bytes());
+        let _ = r.receive(&f, &flooder(s), &DST, &ctx, Instant::ZERO, &mut [0u8; 1280]);
+        assert!(r.slots_in_use() <= share);
+    };
+    for (s, tag) in before {
+        flood(&mut r, *s, *tag);
+    }
+    let mut last = Err(E::NoFreeSlot);
+    for (k, f) in honest.iter().enumerate() {
+        if k > 0 {
+            for (s, tag, _) in during.iter().filter(|d| d.2 == k) {
+                flood(&mut r, *s, *tag);
+            }
+        }
+        last = r.receive(f, &SRC, &DST, &ctx, Instant::ZERO, &mut out);
+        assert!(r.slots_in_use() <= share);
+    }
+    if last == Ok(Received::Complete(300)) {
+        assert!(out[..300] == p[..]);
+    }
+    last
+}
+
+proptest::proptest! {
+    /// Eviction goes by age of the FRAG1 among the largest holders: a datagram can only be
+    /// evicted once every datagram older than it is gone, so an honest datagram completes
+    /// whatever came before it, if fewer than `share` FRAG1s from others arrive while it is
+    /// in progress (from any number of sources, each tied at one slot or not).
+    #[test]
+    fn honest_datagram_survives_fewer_than_share_new_datagrams(
+        share in 2usize..=8,
+        before in proptest::collection::vec((0u8..16, 0u16..64), 0..40),
+        during in proptest::collection::vec((0u8..16, 0u16..64, 1usize..6), 0..8),
+    ) {
+        let during = &during[..during.len().min(share - 1)];
+        proptest::prop_assert_eq!(
+            honest_among_flood(share, &before, during),
+            Ok(Received::Complete(300))
+        );
+    }
+
+    /// With at most `share - 2` flooding sources, some flooder always holds two slots when
+    /// the share is full, so the honest source's one datagram is never the one evicted, however
+    /// many FRAG1s the flooders send.
+    #[test]
+    fn few_flooding_sources_never_evict_an_honest_datagram(
+        share in 3usize..=8,
+        sources in 1u8..=6,
+        before in proptest::collection::vec((0u8..16, 0u16..64), 0..40),
+        during in proptest::collection::vec((0u8..16, 0u16..64, 1usize..6), 0..60),
+    ) {
+        let m = sources.min(share as u8 - 2);
+        let before: Vec<_> = before.iter().map(|(s, t)| (s % m, *t)).collect();
+        let during: Vec<_> = during.iter().map(|(s, t, k)| (s % m, *t, *k)).collect();
+        proptest::prop_assert_eq!(
+            honest_among_flood(share, &before, &during),
+            Ok(Received::Complete(300))
+        );
+    }
+}
+
+/// The buffer share below the slot count: the datagrams in progress never exceed it, and a
+/// FRAG1 beyond it evicts (counted) instead of taking another buffer.
+#[test]
+fn buffer_share_caps_held_buffers() {
+    let cfg = ReassemblyConfig {
+        buffer_share: 3,
+        ..ReassemblyConfig::default()
+    };
+    let mut r: Reassembler<8, 1280> = Reassembler::new(cfg);
+    let ctx = ContextTable::new();
+    let mut out = [0u8; 1280];
+    let f1 = frames(&datagram(300), 80, 1)[0].clone();
+    for s in 0..6 {
+        assert_eq!(
+            r.receive(&f1, &flooder(s), &DST, &ctx, Instant::ZERO, &mut out),
+            Ok(Received::Pending)
+        );
+        assert_eq!(r.slots_in_use(), usize::from(s + 1).min(3));
+    }
+    assert_eq!(r.stats().reassembly_evictions, 3);
+    // The three oldest went (sources 0, 1, 2): their next fragment starts nothing.
+    let fragn = frames(&datagram(300), 80, 1)[1].clone();
+    assert_eq!(
+        r.receive(&fragn, &flooder(0), &DST, &ctx, Instant::ZERO, &mut out),
+        Err(E::FragnWithoutFrag1)
+    );
+    assert_eq!(
+        r.receive(&fragn, &flooder(5), &DST, &ctx, Instant::ZERO, &mut out),
+        Ok(Received::Pending)
     );
 }

@@ -34,12 +34,17 @@ fn fcs(b: &[u8]) -> [u8; 2] {
 /// compression, extended destination and source, frame version 2006: FC (LE), sequence
 /// number, destination PAN (LE), destination (8, LE), source (8, LE), payload, FCS.
 fn frame_of_type(ty: u16, seq: u8, pan: u16, dst: [u8; 8], payload: &[u8]) -> Vec<u8> {
+    frame_from(EVIL, ty, seq, pan, dst, payload)
+}
+
+/// [`frame_of_type`] from the extended source address `src` (a spoofed one).
+fn frame_from(src: [u8; 8], ty: u16, seq: u8, pan: u16, dst: [u8; 8], payload: &[u8]) -> Vec<u8> {
     let fc: u16 = ty | 1 << 6 | 0b11 << 10 | 0b01 << 12 | 0b11 << 14;
     let mut f = fc.to_le_bytes().to_vec();
     f.push(seq);
     f.extend_from_slice(&pan.to_le_bytes());
     f.extend(dst.iter().rev());
-    f.extend(EVIL.iter().rev());
+    f.extend(src.iter().rev());
     f.extend_from_slice(payload);
     let c = fcs(&f);
     f.extend_from_slice(&c);
@@ -533,4 +538,73 @@ fn hostile_frames_from_a_pcap_move_the_same_counters() {
     assert_eq!(end.wpan_rx_datagrams - start.wpan_rx_datagrams, 1);
     w.sim.run_until(Instant::from_secs(6));
     assert!(app(&w).pool_accounted());
+}
+
+/// Issue 19, finding 8: FRAG1s that are never completed, 8 a second, from `sources` spoofed
+/// link-layer sources in turn (each a new datagram_tag, datagram_size 1280), while node 0
+/// pings the backbone host once a second with 300 bytes (fragmented both ways). Returns the
+/// pings answered of 24 and the border router's 6LoWPAN counters.
+fn ping_under_frag1_flood(sources: u8) -> (usize, SixloStats) {
+    const PINGS: u16 = 24;
+    let (mut w, mut evil) = world();
+    w.sim.run_until(Instant::from_secs(5));
+    let honest = w.nodes[0];
+    let mut t = Instant::from_secs(5);
+    let mut tag: u16 = 0x8000;
+    let mut seq: u16 = 0;
+    for tick in 0..u32::from(PINGS + 2) * 8 {
+        t += Duration::from_millis(125);
+        w.sim.run_until(t);
+        tag = tag.wrapping_add(1);
+        evil.seq = evil.seq.wrapping_add(1);
+        let mut src = EVIL;
+        src[7] = 0x10 + (tick % u32::from(sources)) as u8;
+        let payload = [frag1(1280, tag), frag1_body()].concat();
+        let f = frame_from(src, 0b001, evil.seq, evil.pan, evil.br, &payload);
+        let (_, after) = inject(&mut w, &f);
+        assert!(after.slots_in_use <= firmware::wpan::REASSEMBLY_POOL_SHARE);
+        // The pings fall between two FRAG1s.
+        if tick % 8 == 4 && seq < PINGS {
+            w.sim
+                .with_node(honest, |n: &mut sim::smol::SmolNode, now, _| {
+                    assert!(n.ping(now, HOST_ADDR, seq, 300));
+                });
+            seq += 1;
+        }
+    }
+    w.sim.run_until(t + Duration::from_secs(3));
+    assert!(app(&w).pool_accounted());
+    let answered = w.node(0).unwrap().pings();
+    assert_eq!(answered.len(), usize::from(PINGS));
+    (
+        answered.iter().filter(|(_, _, r)| r.is_some()).count(),
+        *app(&w).wpan().reassembler().stats(),
+    )
+}
+
+/// Two spoofed sources (the attack as reported: 0 of 24 pings answered): with 4 slots each
+/// they held all 8 slots and 8 pool buffers until their timeout and took them again at once.
+/// Now a new FRAG1 evicts the oldest datagram of the source holding the most slots, so the
+/// attackers evict each other and the honest datagram completes.
+#[test]
+fn frag1_flood_from_spoofed_sources_does_not_starve_reassembly() {
+    let (answered, s) = ping_under_frag1_flood(2);
+    assert!(
+        answered * 10 >= 24 * 9,
+        "{answered} of 24 fragmented pings answered under the FRAG1 flood; 6LoWPAN {s:?}"
+    );
+    assert!(s.reassembly_evictions > 0, "{s:?}");
+}
+
+/// Sixteen spoofed sources, one slot each: every holder ties, so the oldest datagram goes
+/// first (by its FRAG1, not its last fragment); at 8 FRAG1s a second an honest datagram has
+/// about a second to complete.
+#[test]
+fn frag1_flood_from_many_spoofed_sources_evicts_oldest_first() {
+    let (answered, s) = ping_under_frag1_flood(16);
+    assert!(
+        answered * 10 >= 24 * 9,
+        "{answered} of 24 fragmented pings answered under the FRAG1 flood; 6LoWPAN {s:?}"
+    );
+    assert!(s.reassembly_evictions > 100, "{s:?}");
 }
