@@ -276,7 +276,37 @@ impl EthernetL2 {
         } else if let Some(e) = self.cache.entries.iter_mut().find(|n| n.ip == src) {
             e.is_router = true;
         }
-        let Some(host) = self.cfg.host else {
+        // Prefixes inside ours are refused and reported in every role: a static backbone
+        // takes nothing from RAs, but other hosts on the backbone do.
+        let host = self.cfg.host;
+        for r in routes
+            .iter()
+            .filter(|r| r.preference != RoutePreference::Reserved)
+        {
+            if let Some(p) = Prefix::new(r.prefix, r.prefix_len)
+                && !self.refuse_ours(stack, now, i, p)
+                && host.is_some_and(|h| h.accept_rio)
+            {
+                self.learn_route(stack, now, i, p, Some(src), r.lifetime);
+            }
+        }
+        for pi in prefixes.iter() {
+            let Some(p) = Prefix::new(pi.prefix, pi.prefix_len) else {
+                continue;
+            };
+            if pi.prefix.is_unicast_link_local() || self.refuse_ours(stack, now, i, p) {
+                continue;
+            }
+            let Some(h) = host else { continue };
+            // RFC 4861 §6.3.4, RFC 5942 §4: only the L flag makes a prefix on-link.
+            if pi.on_link {
+                self.learn_route(stack, now, i, p, None, pi.valid);
+            }
+            if h.slaac {
+                self.slaac(stack, now, i, pi);
+            }
+        }
+        let Some(host) = host else {
             return; // A router does not configure itself from other routers' RAs.
         };
         self.rs_left = 0;
@@ -304,33 +334,6 @@ impl EthernetL2 {
             );
             if router_lifetime != 0 {
                 self.push_event(NdEvent::RouterLearned(src));
-            }
-        }
-        if host.accept_rio {
-            for r in routes
-                .iter()
-                .filter(|r| r.preference != RoutePreference::Reserved)
-            {
-                if let Some(p) = Prefix::new(r.prefix, r.prefix_len)
-                    && !self.refuse_ours(stack, now, i, p)
-                {
-                    self.learn_route(stack, now, i, p, Some(src), r.lifetime);
-                }
-            }
-        }
-        for pi in prefixes.iter() {
-            let Some(p) = Prefix::new(pi.prefix, pi.prefix_len) else {
-                continue;
-            };
-            if pi.prefix.is_unicast_link_local() || self.refuse_ours(stack, now, i, p) {
-                continue;
-            }
-            // RFC 4861 §6.3.4, RFC 5942 §4: only the L flag makes a prefix on-link.
-            if pi.on_link {
-                self.learn_route(stack, now, i, p, None, pi.valid);
-            }
-            if host.slaac {
-                self.slaac(stack, now, i, pi);
             }
         }
     }
