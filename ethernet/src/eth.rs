@@ -44,6 +44,11 @@ pub enum NdEvent {
     AddressFormed(Ipv6Addr),
     /// A default router was learned (or refreshed) from a router advertisement.
     RouterLearned(Ipv6Addr),
+    /// A router advertisement offered this prefix (a PIO or RIO) inside a prefix of another
+    /// interface or one we announce (the mesh prefix); it was refused. Raised at most once a
+    /// minute (every refused option of that RA); the router is in the neighbor cache, marked
+    /// as a router.
+    PrefixConflict(netif::Prefix),
 }
 
 /// Duplicate address detection in progress.
@@ -74,6 +79,8 @@ pub struct EthernetL2 {
     pub(crate) last_ra: Option<Instant>,
     pub(crate) next_rs: Option<Instant>,
     pub(crate) rs_left: u8,
+    /// When the last [`NdEvent::PrefixConflict`] was raised.
+    pub(crate) conflict_event_at: Option<Instant>,
     pub(crate) stats: EthStats,
     pub(crate) nd_stats: NdStats,
 }
@@ -101,6 +108,7 @@ impl EthernetL2 {
             last_ra: None,
             next_rs: None,
             rs_left: 0,
+            conflict_event_at: None,
             stats: EthStats::default(),
             nd_stats: NdStats::default(),
         };

@@ -53,6 +53,9 @@ impl core::error::Error for AddrError {}
 
 /// Two hours (RFC 4862 §5.5.3 e).
 const TWO_HOURS: Duration = Duration::from_secs(7200);
+/// At most one [`NdEvent::PrefixConflict`] burst (one RA's refused options) this often;
+/// every refused option is counted.
+const CONFLICT_EVENT_INTERVAL: Duration = Duration::from_secs(60);
 
 fn secs(s: u32) -> Option<Duration> {
     (s != u32::MAX).then(|| Duration::from_secs(u64::from(s)))
@@ -273,7 +276,37 @@ impl EthernetL2 {
         } else if let Some(e) = self.cache.entries.iter_mut().find(|n| n.ip == src) {
             e.is_router = true;
         }
-        let Some(host) = self.cfg.host else {
+        // Prefixes inside ours are refused and reported in every role: a static backbone
+        // takes nothing from RAs, but other hosts on the backbone do.
+        let host = self.cfg.host;
+        for r in routes
+            .iter()
+            .filter(|r| r.preference != RoutePreference::Reserved)
+        {
+            if let Some(p) = Prefix::new(r.prefix, r.prefix_len)
+                && !self.refuse_ours(stack, now, i, p)
+                && host.is_some_and(|h| h.accept_rio)
+            {
+                self.learn_route(stack, now, i, p, Some(src), r.lifetime);
+            }
+        }
+        for pi in prefixes.iter() {
+            let Some(p) = Prefix::new(pi.prefix, pi.prefix_len) else {
+                continue;
+            };
+            if pi.prefix.is_unicast_link_local() || self.refuse_ours(stack, now, i, p) {
+                continue;
+            }
+            let Some(h) = host else { continue };
+            // RFC 4861 §6.3.4, RFC 5942 §4: only the L flag makes a prefix on-link.
+            if pi.on_link {
+                self.learn_route(stack, now, i, p, None, pi.valid);
+            }
+            if h.slaac {
+                self.slaac(stack, now, i, pi);
+            }
+        }
+        let Some(host) = host else {
             return; // A router does not configure itself from other routers' RAs.
         };
         self.rs_left = 0;
@@ -296,49 +329,57 @@ impl EthernetL2 {
                 now,
                 i,
                 Prefix::DEFAULT,
-                src,
+                Some(src),
                 u32::from(router_lifetime),
             );
             if router_lifetime != 0 {
                 self.push_event(NdEvent::RouterLearned(src));
             }
         }
-        if host.accept_rio {
-            for r in routes
-                .iter()
-                .filter(|r| r.preference != RoutePreference::Reserved)
-            {
-                if let Some(p) = Prefix::new(r.prefix, r.prefix_len) {
-                    self.learn_route(stack, now, i, p, src, r.lifetime);
-                }
-            }
-        }
-        if host.slaac {
-            for p in prefixes.iter() {
-                self.slaac(stack, now, i, p);
-            }
-        }
     }
 
-    /// Install, refresh or (lifetime 0) remove a route learned from `router`.
+    /// Whether `p`, offered on interface `i` by a router, lies inside a prefix connected on
+    /// another interface (the mesh prefix, which the 6LBR advertises toward the mesh): then
+    /// it is refused (counted; [`NdEvent::PrefixConflict`] at most once a minute, for every
+    /// option of the RA that raised it), so a router on the backbone can neither give us an
+    /// address nor a route that would take the mesh's traffic.
+    fn refuse_ours(&mut self, stack: &Stack<'_>, now: Instant, i: IfIndex, p: Prefix) -> bool {
+        let ours = stack.routes().iter().any(|r| {
+            r.origin == RouteOrigin::Connected
+                && r.iface() != Some(i)
+                && r.prefix.prefix_len() <= p.prefix_len()
+                && r.prefix.contains(&p.addr())
+        });
+        if !ours {
+            return false;
+        }
+        self.nd_stats.ra_prefix_conflicts = self.nd_stats.ra_prefix_conflicts.wrapping_add(1);
+        warn!("a backbone router advertises a prefix inside ours: refused");
+        if self
+            .conflict_event_at
+            .is_none_or(|t| t == now || now >= t + CONFLICT_EVENT_INTERVAL)
+        {
+            self.conflict_event_at = Some(now);
+            self.push_event(NdEvent::PrefixConflict(p));
+        }
+        true
+    }
+
+    /// Install, refresh or (lifetime 0) remove a route learned from an RA: through `via`,
+    /// or on-link (`None`, a PIO with the L flag).
     fn learn_route(
         &mut self,
         stack: &mut Stack<'_>,
         now: Instant,
         i: IfIndex,
         prefix: Prefix,
-        router: Ipv6Addr,
+        via: Option<Ipv6Addr>,
         lifetime: u32,
     ) {
+        let action = RouteAction::Forward { iface: i, via };
         if lifetime == 0 {
             let ours = stack.routes().iter().any(|r| {
-                r.prefix == prefix
-                    && r.origin == RouteOrigin::Learned
-                    && r.action
-                        == RouteAction::Forward {
-                            iface: i,
-                            via: Some(router),
-                        }
+                r.prefix == prefix && r.origin == RouteOrigin::Learned && r.action == action
             });
             if ours {
                 let _ = stack.remove_route(&prefix, Some(i));
@@ -347,10 +388,7 @@ impl EthernetL2 {
         }
         let r = Route {
             prefix,
-            action: RouteAction::Forward {
-                iface: i,
-                via: Some(router),
-            },
+            action,
             metric: 0,
             origin: RouteOrigin::Learned,
             expires: secs(lifetime).map(|d| now + d),
@@ -361,13 +399,10 @@ impl EthernetL2 {
         }
     }
 
-    /// RFC 4862 §5.5.3: form or refresh an address from a Prefix Information Option.
+    /// RFC 4862 §5.5.3: form or refresh an address from a Prefix Information Option. The
+    /// address is a /128: it makes no prefix on-link (RFC 5942 §4; the L flag does that).
     fn slaac(&mut self, stack: &mut Stack<'_>, now: Instant, i: IfIndex, p: &PrefixInfo) {
-        if !p.autonomous
-            || p.prefix.is_unicast_link_local()
-            || p.preferred > p.valid
-            || p.prefix_len != 64
-        {
+        if !p.autonomous || p.preferred > p.valid || p.prefix_len != 64 {
             return;
         }
         let Some(iid) = self.link_addr().to_iid() else {
@@ -391,14 +426,14 @@ impl EthernetL2 {
                     valid,
                     preferred: secs(p.preferred),
                 };
-                let _ = stack.add_addr(now, i, a, 64, life, e.state);
+                let _ = stack.add_addr(now, i, a, e.prefix_len, life, e.state);
             }
             None if p.valid > 0 => {
                 let life = Lifetimes {
                     valid: secs(p.valid),
                     preferred: secs(p.preferred),
                 };
-                if self.add_addr(stack, now, a, 64, life).is_ok() {
+                if self.add_addr(stack, now, a, 128, life).is_ok() {
                     self.nd_stats.slaac_addrs = self.nd_stats.slaac_addrs.wrapping_add(1);
                     self.push_event(NdEvent::AddressFormed(a));
                 }
@@ -467,6 +502,17 @@ impl EthernetL2 {
                 .map_err(|e| AddrError::Core(IfaceError::Route(e)))?;
         }
         Ok(())
+    }
+
+    /// `p` became ours (the mesh prefix changed to it): remove what an RA may have given
+    /// this interface in it (our SLAAC address, the on-link route; RIOs inside it are only
+    /// taken with [`crate::HostConfig::accept_rio`]). From now on the RA rules refuse them.
+    pub fn forget_prefix(&mut self, stack: &mut Stack<'_>, p: Prefix) {
+        let Some(i) = self.iface else { return };
+        let m = self.mac.0;
+        let iid = [m[0] ^ 2, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]];
+        let _ = stack.remove_addr(i, addr::with_iid(p.addr(), iid));
+        let _ = stack.remove_route(&p, Some(i));
     }
 
     fn dad_failed(&mut self, stack: &mut Stack<'_>, i: IfIndex, a: Ipv6Addr) {

@@ -102,4 +102,8 @@ pub struct NdStats {
     pub core_refused: u32,
     /// ND events dropped: event queue full.
     pub events_overflowed: u32,
+    /// Prefix or Route Information Options refused because they fall inside a prefix of
+    /// another interface or one this router announces (the mesh prefix): a rogue or
+    /// misconfigured router on the backbone ([`crate::NdEvent::PrefixConflict`]).
+    pub ra_prefix_conflicts: u32,
 }

@@ -76,7 +76,7 @@ macro_rules! counter_list {
                 na_for_own_addr, tx_ns, tx_na, tx_rs, tx_ra, tx_failed, resolution_failed,
                 unreachable_returned, pending_overflow, cache_full, incomplete_limit, evicted,
                 dad_ok, dad_conflicts, dad_defended, dad_table_full, slaac_addrs,
-                routes_learned, core_refused, events_overflowed });
+                routes_learned, core_refused, events_overflowed, ra_prefix_conflicts });
         $group!(Device, None, "pool_", pool,
             PoolStats { allocs, exhausted, high_water });
         $group!(Device, None, "", status,

@@ -557,7 +557,7 @@ pub mod samples {
     }
 
     /// Every [`EventKind`] variant, in variant order.
-    pub fn events() -> [Event<'static>; 21] {
+    pub fn events() -> [Event<'static>; 22] {
         let k = [
             EventKind::IfaceUp("eth0"),
             EventKind::IfaceDown("eth0"),
@@ -574,6 +574,7 @@ pub mod samples {
             EventKind::ResolutionFailed(A),
             EventKind::AddressFormed(A),
             EventKind::RouterLearned(A),
+            EventKind::PrefixConflict(A, 64),
             EventKind::ChannelChanged(15),
             EventKind::PanIdChanged(0x1234),
             EventKind::PrefixChanged(A),

@@ -685,6 +685,9 @@ schema_types! {
         AddressFormed(Ip6),
         /// A backbone default router was learned.
         RouterLearned(Ip6),
+        /// A backbone router advertised a prefix inside the mesh prefix (or another prefix
+        /// of ours): refused (prefix, length).
+        PrefixConflict(Ip6, u8),
         /// Channel changed.
         ChannelChanged(u8),
         /// PAN ID changed.

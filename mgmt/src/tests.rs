@@ -64,7 +64,7 @@ fn samples_cover_every_variant() {
     let r = variant_indices(&samples::responses());
     assert_eq!(r, (0..=14).collect(), "responses");
     let e: Vec<EventKind<'_>> = samples::events().into_iter().map(|e| e.kind).collect();
-    assert_eq!(variant_indices(&e), (0..=20).collect(), "events");
+    assert_eq!(variant_indices(&e), (0..=21).collect(), "events");
     let p = [
         PingOutcome::Reply {
             rtt_us: 1,

@@ -85,6 +85,9 @@ pub enum RouteError {
     NoSuchIface,
     /// No such route (remove).
     NotFound,
+    /// The prefix is connected on another interface: a route for the same prefix through
+    /// this one would take its traffic.
+    Conflict,
 }
 
 impl RouteError {
@@ -94,6 +97,7 @@ impl RouteError {
             RouteError::TableFull => "routing table full",
             RouteError::NoSuchIface => "no such interface",
             RouteError::NotFound => "no such route",
+            RouteError::Conflict => "the prefix is connected on another interface",
         }
     }
 }
@@ -137,7 +141,16 @@ impl<'r> RouteTable<'r> {
 
     /// Add, or replace the entry with the same prefix, origin and egress. Returns `true` when
     /// a new entry was created (not a replacement).
+    ///
+    /// A route for a prefix that is connected on another interface is refused
+    /// ([`RouteError::Conflict`]): an equal-length route never takes a connected prefix's
+    /// traffic (a rogue router advertisement on one link must not capture another link).
     pub(crate) fn insert(&mut self, r: Route) -> Result<bool, RouteError> {
+        if self.iter().any(|e| {
+            e.prefix == r.prefix && e.origin == RouteOrigin::Connected && e.iface() != r.iface()
+        }) {
+            return Err(RouteError::Conflict);
+        }
         if let Some(e) = self
             .entries
             .iter_mut()
@@ -179,15 +192,22 @@ impl<'r> RouteTable<'r> {
         }
         n
     }
-    /// Longest-prefix match, lowest metric among equals, skipping expired entries.
+    /// Longest-prefix match, skipping expired entries; among equal lengths the lowest
+    /// metric, then a connected route, then the entry that was there first (a newer route
+    /// never silently takes an older one's traffic).
     pub fn lookup(&self, dst: &Ipv6Addr, now: Instant) -> Option<&Route> {
+        let rank = |r: &Route| {
+            (
+                r.prefix.prefix_len(),
+                core::cmp::Reverse(r.metric),
+                r.origin == RouteOrigin::Connected,
+            )
+        };
         self.iter()
             .filter(|r| r.expires.is_none_or(|t| t > now) && r.prefix.contains(dst))
-            .max_by(|a, b| {
-                a.prefix
-                    .prefix_len()
-                    .cmp(&b.prefix.prefix_len())
-                    .then(b.metric.cmp(&a.metric))
+            .fold(None, |best: Option<&Route>, r| match best {
+                Some(b) if rank(b) >= rank(r) => Some(b),
+                _ => Some(r),
             })
     }
     /// Take out the next expired route, if any.
@@ -275,5 +295,71 @@ mod tests {
         );
         assert_eq!(t.take_expired(Instant::from_secs(5)), Some(r));
         assert_eq!(t.take_expired(Instant::from_secs(5)), None);
+    }
+
+    fn connected(prefix: Prefix, i: IfIndex) -> Route {
+        Route {
+            origin: RouteOrigin::Connected,
+            ..Route::new(prefix, i, None)
+        }
+    }
+
+    /// Issue 19 #1: a second route for a connected prefix through another interface (a
+    /// rogue RA's on-link prefix or RIO, an address formed in the mesh prefix on eth0) is
+    /// refused, never chosen because it is newer.
+    #[test]
+    fn equal_routes_never_override_a_connected_route_of_another_interface() {
+        let (mesh, eth) = (IfIndex(0), IfIndex(1));
+        let m = p("2001:db8:1::", 64);
+        let node: Ipv6Addr = "2001:db8:1::5".parse().unwrap();
+        let gw = Some("fe80::66".parse().unwrap());
+        for rival in [
+            connected(m, eth),
+            Route::new(m, eth, None),
+            Route {
+                origin: RouteOrigin::Learned,
+                expires: Some(Instant::from_secs(60)),
+                ..Route::new(m, eth, gw)
+            },
+        ] {
+            let mut st = [None; 4];
+            let mut t = RouteTable::new(&mut st);
+            t.insert(connected(m, mesh)).unwrap();
+            assert_eq!(t.insert(rival), Err(RouteError::Conflict), "{rival:?}");
+            assert_eq!(
+                t.lookup(&node, Instant::ZERO).and_then(Route::iface),
+                Some(mesh)
+            );
+            // The same interface may refresh its own entry, and a longer prefix is not a
+            // rival of the connected one (the layer that learns it decides).
+            assert_eq!(t.insert(connected(m, mesh)), Ok(false));
+            assert_eq!(
+                t.insert(Route::new(p("2001:db8:1::", 80), eth, gw)),
+                Ok(true)
+            );
+        }
+        // A route installed before the connected prefix appeared loses to it in lookup,
+        // whatever the table order.
+        let mut st = [None; 4];
+        let mut t = RouteTable::new(&mut st);
+        let mut learned = Route::new(m, eth, gw);
+        learned.origin = RouteOrigin::Learned;
+        t.insert(learned).unwrap();
+        t.insert(connected(m, mesh)).unwrap();
+        assert_eq!(
+            t.lookup(&node, Instant::ZERO).and_then(Route::iface),
+            Some(mesh)
+        );
+        // Among equals, the older entry keeps the traffic (no silent takeover by the newest).
+        let mut st = [None; 4];
+        let mut t = RouteTable::new(&mut st);
+        let d = p("2001:db8:9::", 48);
+        t.insert(Route::new(d, mesh, None)).unwrap();
+        t.insert(Route::new(d, eth, None)).unwrap();
+        assert_eq!(
+            t.lookup(&"2001:db8:9::1".parse().unwrap(), Instant::ZERO)
+                .and_then(Route::iface),
+            Some(mesh)
+        );
     }
 }

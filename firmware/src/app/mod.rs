@@ -388,6 +388,8 @@ impl<'r> App<'r> {
             .set(0, Context::new(pfx.addr().octets(), 64));
         self.eth
             .set_router(Some(RouterConfig::announcing(pfx)), now);
+        // The backbone may have given eth0 an address or route in the new mesh prefix.
+        self.eth.forget_prefix(&mut self.stack, pfx);
         self.lbr.restart(now);
         Ok(())
     }

@@ -74,6 +74,9 @@ impl<const TX: usize> MgmtServer<TX> {
                         B::ResolutionFailed(a) => EventKind::ResolutionFailed(a.octets()),
                         B::AddressFormed(a) => EventKind::AddressFormed(a.octets()),
                         B::RouterLearned(a) => EventKind::RouterLearned(a.octets()),
+                        B::PrefixConflict(p) => {
+                            EventKind::PrefixConflict(p.addr().octets(), p.prefix_len())
+                        }
                     }
                 }
                 AppEvent::Config(c) => match c {

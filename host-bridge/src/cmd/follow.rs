@@ -58,6 +58,13 @@ fn event_text(k: &EventKind<'_>) -> (String, String) {
             format!("eth0: address {} formed (SLAAC)", ip(a)),
         ),
         E::RouterLearned(a) => ("router_learned", format!("eth0: default router {}", ip(a))),
+        E::PrefixConflict(p, l) => (
+            "prefix_conflict",
+            format!(
+                "eth0: a router advertised {}/{l} inside our prefix: refused (`sixgate neigh list` shows routers)",
+                ip(p)
+            ),
+        ),
         E::ChannelChanged(c) => ("channel_changed", format!("wpan0: channel {c}")),
         E::PanIdChanged(p) => ("pan_id_changed", format!("wpan0: PAN ID 0x{p:04x}")),
         E::PrefixChanged(p) => ("prefix_changed", format!("mesh prefix {}/64", ip(p))),

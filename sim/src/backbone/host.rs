@@ -12,7 +12,8 @@ use smoltcp::phy::{self, ChecksumCapabilities, DeviceCapabilities, Medium};
 use smoltcp::socket::{icmp, raw, udp};
 use smoltcp::wire::{
     EthernetAddress, HardwareAddress, Icmpv6Message, Icmpv6Packet, Icmpv6Repr, IpAddress, IpCidr,
-    IpEndpoint, IpProtocol, IpVersion, Ipv6Packet,
+    IpEndpoint, IpProtocol, IpVersion, Ipv6Packet, Ipv6Repr, NdiscPrefixInfoFlags,
+    NdiscPrefixInformation, NdiscRepr, NdiscRouterFlags, RawHardwareAddress,
 };
 
 use super::cable::{End, EthLink, EthPort};
@@ -48,6 +49,50 @@ pub struct BackboneHostConfig {
     pub udp_packets: usize,
     /// Entries kept in each log (readings, UDP, ICMPv6); older ones are dropped and counted.
     pub log_cap: usize,
+    /// Send router advertisements (as the backbone's router does for SLAAC hosts); `None`:
+    /// never (smoltcp itself sends none).
+    pub ra: Option<HostRa>,
+}
+
+/// A router advertisement the host sends: from its link-local address to all-nodes, with its
+/// MAC as SLLAO and one Prefix Information Option, every [`HostRa::interval`] (the first one
+/// when the host starts). [`BackboneHost::send_ra`] sends any other one at once, e.g. a rogue
+/// one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostRa {
+    /// Router lifetime, seconds (0: not a default router).
+    pub router_lifetime: u16,
+    /// PIO prefix.
+    pub prefix: Ipv6Addr,
+    /// PIO prefix length.
+    pub prefix_len: u8,
+    /// PIO L flag (on-link).
+    pub on_link: bool,
+    /// PIO A flag (autonomous address configuration).
+    pub autonomous: bool,
+    /// PIO valid lifetime, seconds.
+    pub valid: u32,
+    /// PIO preferred lifetime, seconds.
+    pub preferred: u32,
+    /// Period of the unsolicited RAs.
+    pub interval: netif::Duration,
+}
+
+impl HostRa {
+    /// An RA announcing `prefix`/64 on-link and for SLAAC (L=1, A=1, one day valid, four
+    /// hours preferred), not a default router, every 30 s.
+    pub fn slaac(prefix: Ipv6Addr) -> Self {
+        HostRa {
+            router_lifetime: 0,
+            prefix,
+            prefix_len: 64,
+            on_link: true,
+            autonomous: true,
+            valid: 86_400,
+            preferred: 14_400,
+            interval: netif::Duration::from_secs(30),
+        }
+    }
 }
 
 /// Default collector port of [`BackboneHostConfig::new`].
@@ -75,6 +120,7 @@ impl BackboneHostConfig {
             udp_buffer: 16 * 1024,
             udp_packets: 16,
             log_cap: 4096,
+            ra: None,
         }
     }
 
@@ -219,6 +265,8 @@ pub struct HostCounters {
     pub ping_replies: u64,
     /// Log entries dropped to make room (all logs).
     pub log_dropped: u64,
+    /// Router advertisements sent ([`BackboneHostConfig::ra`], [`BackboneHost::send_ra`]).
+    pub ras_sent: u64,
 }
 
 /// smoltcp's view of the cable.
@@ -317,6 +365,7 @@ pub struct BackboneHost {
     udp_log: VecDeque<Datagram>,
     icmp_log: VecDeque<IcmpRecord>,
     pings: Vec<(u16, Instant, Option<Instant>)>,
+    next_ra: Option<Instant>,
     counters: HostCounters,
     wake: Option<Instant>,
     now: Instant,
@@ -434,6 +483,7 @@ impl BackboneHost {
             raw_buf(),
             raw_buf(),
         ));
+        let next_ra = cfg.ra.map(|_| now);
         Ok(BackboneHost {
             cfg,
             dev,
@@ -449,6 +499,7 @@ impl BackboneHost {
             udp_log: VecDeque::new(),
             icmp_log: VecDeque::new(),
             pings: Vec::new(),
+            next_ra,
             counters: HostCounters::default(),
             wake: Some(now),
             now,
@@ -568,6 +619,59 @@ impl BackboneHost {
         true
     }
 
+    /// Sends (at `now`) the router advertisement `ra` straight onto the cable (smoltcp is not
+    /// involved: it sends no RAs); `false` when the cable is full.
+    pub fn send_ra(&mut self, now: Instant, ra: &HostRa) -> bool {
+        let src = self.cfg.link_local();
+        let dst = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+        let secs = |s: u32| smoltcp::time::Duration::from_secs(u64::from(s));
+        let mut flags = NdiscPrefixInfoFlags::empty();
+        flags.set(NdiscPrefixInfoFlags::ON_LINK, ra.on_link);
+        flags.set(NdiscPrefixInfoFlags::ADDRCONF, ra.autonomous);
+        let repr = Icmpv6Repr::Ndisc(NdiscRepr::RouterAdvert {
+            hop_limit: 64,
+            flags: NdiscRouterFlags::empty(),
+            router_lifetime: secs(u32::from(ra.router_lifetime)),
+            reachable_time: smoltcp::time::Duration::ZERO,
+            retrans_time: smoltcp::time::Duration::ZERO,
+            lladdr: Some(RawHardwareAddress::from(EthernetAddress(self.cfg.mac))),
+            mtu: None,
+            prefix_info: Some(NdiscPrefixInformation {
+                prefix_len: ra.prefix_len,
+                flags,
+                valid_lifetime: secs(ra.valid),
+                preferred_lifetime: secs(ra.preferred),
+                prefix: ra.prefix,
+            }),
+        });
+        let ip = Ipv6Repr {
+            src_addr: src,
+            dst_addr: dst,
+            next_header: IpProtocol::Icmpv6,
+            payload_len: repr.buffer_len(),
+            hop_limit: 255,
+        };
+        let mut frame = vec![0u8; 14 + ip.buffer_len() + repr.buffer_len()];
+        frame[..6].copy_from_slice(&[0x33, 0x33, 0, 0, 0, 1]);
+        frame[6..12].copy_from_slice(&self.cfg.mac);
+        frame[12..14].copy_from_slice(&[0x86, 0xdd]);
+        let mut pkt = Ipv6Packet::new_unchecked(&mut frame[14..]);
+        ip.emit(&mut pkt);
+        repr.emit(
+            &src,
+            &dst,
+            &mut Icmpv6Packet::new_unchecked(pkt.payload_mut()),
+            &ChecksumCapabilities::default(),
+        );
+        self.now = self.now.max(now);
+        self.dev.port.link().advance_to(self.now);
+        let ok = self.dev.port.send(self.now, &frame);
+        if ok {
+            self.counters.ras_sent += 1;
+        }
+        ok
+    }
+
     /// Runs the host at `now`: moves the link's time forward, reads what the cable delivered,
     /// runs the services and sends what is queued.
     pub fn poll(&mut self, now: Instant) {
@@ -575,6 +679,12 @@ impl BackboneHost {
         let now = self.now;
         self.dev.port.link().advance_to(now);
         self.dev.now = now;
+        if let (Some(ra), Some(at)) = (self.cfg.ra, self.next_ra)
+            && at <= now
+        {
+            self.send_ra(now, &ra);
+            self.next_ra = Some(now + ra.interval);
+        }
         let t = smol_now(now);
         for _ in 0..POLL_ROUNDS {
             self.iface.poll(t, &mut self.dev, &mut self.sockets);
@@ -583,7 +693,10 @@ impl BackboneHost {
             }
         }
         let mut w = self.iface.poll_at(t, &self.sockets).map(from_smol);
-        if let Some(d) = self.dev.port.next_delivery() {
+        for d in [self.dev.port.next_delivery(), self.next_ra]
+            .into_iter()
+            .flatten()
+        {
             w = Some(w.map_or(d, |x| x.min(d)));
         }
         self.wake = w.map(|x| x.max(now));

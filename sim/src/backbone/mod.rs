@@ -42,7 +42,11 @@
 //! - ping ([`BackboneHost::ping`]) and a general UDP socket ([`BackboneHost::send_udp`],
 //!   [`BackboneHost::udp_received`]) whose hop limit can be set
 //!   ([`BackboneHost::set_hop_limit`]);
-//! - a log of every ICMPv6 message addressed to it ([`BackboneHost::icmp_log`]).
+//! - a log of every ICMPv6 message addressed to it ([`BackboneHost::icmp_log`]);
+//! - optionally, router advertisements with a Prefix Information Option
+//!   ([`BackboneHostConfig::ra`], [`HostRa`]), as the backbone's router does for SLAAC hosts
+//!   (the border router's product default); [`BackboneHost::send_ra`] sends any RA at once,
+//!   a rogue one included. smoltcp sends no RAs: these are written onto the cable directly.
 //!
 //! smoltcp quirk met here: its neighbor cache rate-limits solicitations globally, not per
 //! address — after resolving one neighbor, the first packet to a second unknown neighbor
@@ -78,5 +82,5 @@ pub use cable::{
 };
 pub use host::{
     BackboneHost, BackboneHostConfig, DEFAULT_COLLECTOR_PORT, Datagram, HostConfigError,
-    HostCounters, IcmpRecord, Invoking, MAX_ROUTES, Reading,
+    HostCounters, HostRa, IcmpRecord, Invoking, MAX_ROUTES, Reading,
 };

@@ -22,7 +22,9 @@ use std::path::PathBuf;
 use l2_15_4::PanId;
 use l2_15_4::radio::Channel;
 use netif::{Duration, Instant};
-use sim::backbone::{BackboneHost, BackboneHostConfig, End, EthLink, EthLinkConfig, EthPort};
+use sim::backbone::{
+    BackboneHost, BackboneHostConfig, End, EthLink, EthLinkConfig, EthPort, HostRa,
+};
 use sim::smol::{Addressing, SensorConfig, SmolNode, SmolNodeConfig};
 use sim::{
     Link, NodeId, PathLoss, RadioConfig, RadioId, SimConfig, SimEvent, SimNode, SimRadio,
@@ -444,6 +446,9 @@ pub struct WorldOpts {
 
 /// The simulated backbone host's address.
 pub const HOST_ADDR: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
+/// The backbone's /64: the host's on-link prefix, advertised in its RAs (L=1, A=1) when the
+/// border router's backbone is [`Backbone::Slaac`].
+pub const BACKBONE_PREFIX: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0);
 /// The border router's static backbone address in simulated scenarios.
 pub const BR_BACKBONE_ADDR: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
 /// The collector's UDP port.
@@ -453,9 +458,47 @@ pub const READING_PORT: u16 = 5000;
 /// The nodes' UDP echo port.
 pub const ECHO_PORT: u16 = 7;
 
+/// The modified EUI-64 interface identifier of an Ethernet MAC (RFC 4291 appendix A).
+fn eui64_iid(mac: [u8; 6]) -> [u8; 8] {
+    [
+        mac[0] ^ 2,
+        mac[1],
+        mac[2],
+        0xff,
+        0xfe,
+        mac[3],
+        mac[4],
+        mac[5],
+    ]
+}
+
+fn with_iid(prefix: Ipv6Addr, iid: [u8; 8]) -> Ipv6Addr {
+    let mut a = prefix.octets();
+    a[8..].copy_from_slice(&iid);
+    Ipv6Addr::from(a)
+}
+
+/// The border router's global backbone address with configuration `cfg` in a simulated
+/// scenario: the static one, or the one SLAAC forms from [`BACKBONE_PREFIX`] and `eth0`'s MAC.
+pub fn br_backbone_addr(cfg: &Config) -> Ipv6Addr {
+    match cfg.backbone {
+        Backbone::Static { addr, .. } => Ipv6Addr::from(addr),
+        Backbone::Slaac => with_iid(BACKBONE_PREFIX, eui64_iid(cfg.eth_mac)),
+    }
+}
+
+/// The border router's link-local backbone address (from `eth0`'s MAC).
+pub fn br_link_local(cfg: &Config) -> Ipv6Addr {
+    with_iid(
+        Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0),
+        eui64_iid(cfg.eth_mac),
+    )
+}
+
 impl WorldOpts {
     /// Defaults: 8 nodes in a star, no extra loss, seed 1, the default configuration with
-    /// a static backbone address, simulated backbone, readings every 10 s with replies.
+    /// a static backbone address ([`BR_BACKBONE_ADDR`]; [`WorldOpts::slaac`] for the product
+    /// default), simulated backbone, readings every 10 s with replies.
     pub fn new() -> Self {
         let config = Config {
             backbone: Backbone::Static {
@@ -476,6 +519,15 @@ impl WorldOpts {
             reading_period: Duration::from_secs(10),
             collector_replies: true,
         }
+    }
+}
+
+impl WorldOpts {
+    /// [`WorldOpts::new`] with the product's backbone: SLAAC from the simulated host's RAs.
+    pub fn slaac() -> Self {
+        let mut o = Self::new();
+        o.config.backbone = Backbone::Slaac;
+        o
     }
 }
 
@@ -543,7 +595,17 @@ impl World {
                 let port = link.port(End::A, o.config.eth_mac);
                 let mesh = o.config.mesh_prefix_addr();
                 let mut hc = BackboneHostConfig::new([0x02, 0x00, 0x5e, 0, 0, 2], HOST_ADDR, 64);
-                hc.routes.push((mesh, 64, BR_BACKBONE_ADDR));
+                // The mesh through the border router: its static address, or (SLAAC, the
+                // product default) its link-local one, with the host advertising the backbone
+                // prefix as the backbone's router does.
+                let via = match o.config.backbone {
+                    Backbone::Static { addr, .. } => Ipv6Addr::from(addr),
+                    Backbone::Slaac => {
+                        hc.ra = Some(HostRa::slaac(BACKBONE_PREFIX));
+                        br_link_local(&o.config)
+                    }
+                };
+                hc.routes.push((mesh, 64, via));
                 hc.reply_to_readings = o.collector_replies;
                 hc.collector_port = COLLECTOR_PORT;
                 let host = BackboneHost::new(hc, &link, End::B, now).map_err(|e| e.to_string())?;

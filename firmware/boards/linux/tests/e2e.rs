@@ -2,12 +2,15 @@
 //! IPv6/6LoWPAN stack we did not write) over our soft-MAC, and a smoltcp host on the
 //! simulated backbone. Readings, replies, pings both ways, 1280-byte datagrams both ways,
 //! Packet Too Big and Time Exceeded, 10 % frame loss with every loss accounted, and a reboot.
+//! The tests that cross the backbone run with both backbone configurations: a static address
+//! and SLAAC from the backbone host's router advertisements (the product default; the
+//! `_slaac` twins).
 
 use std::net::Ipv6Addr;
 
 use netif::{Duration, Instant};
 use sim::Fault;
-use sixgate_sim::simnet::{BrNode, ECHO_PORT, HOST_ADDR, World, WorldOpts};
+use sixgate_sim::simnet::{BrNode, ECHO_PORT, HOST_ADDR, World, WorldOpts, br_backbone_addr};
 use smoltcp::wire::Icmpv6Message;
 
 fn secs(s: u64) -> Instant {
@@ -43,7 +46,16 @@ fn delivered(w: &World, a: &Ipv6Addr) -> u64 {
 
 #[test]
 fn readings_replies_and_gleaning() {
-    let mut w = World::build(&WorldOpts::new()).unwrap();
+    readings_replies_and_gleaning_with(WorldOpts::new());
+}
+
+#[test]
+fn readings_replies_and_gleaning_slaac() {
+    readings_replies_and_gleaning_with(WorldOpts::slaac());
+}
+
+fn readings_replies_and_gleaning_with(o: WorldOpts) {
+    let mut w = World::build(&o).unwrap();
     w.sim.run_until(secs(120));
     let app = w.br().unwrap().app().unwrap();
     let known: Vec<Ipv6Addr> = app.nodes().map(|n| n.addr).collect();
@@ -67,7 +79,16 @@ fn readings_replies_and_gleaning() {
 
 #[test]
 fn ping_both_ways_and_1280_byte_udp() {
-    let mut w = World::build(&WorldOpts::new()).unwrap();
+    ping_both_ways_and_1280_byte_udp_with(WorldOpts::new());
+}
+
+#[test]
+fn ping_both_ways_and_1280_byte_udp_slaac() {
+    ping_both_ways_and_1280_byte_udp_with(WorldOpts::slaac());
+}
+
+fn ping_both_ways_and_1280_byte_udp_with(o: WorldOpts) {
+    let mut w = World::build(&o).unwrap();
     w.sim.run_until(secs(30));
     let n = w.nodes.len();
     for k in 0..n {
@@ -148,7 +169,16 @@ fn ping_both_ways_and_1280_byte_udp() {
 
 #[test]
 fn packet_too_big_and_time_exceeded_from_the_border_router() {
-    let mut w = World::build(&WorldOpts::new()).unwrap();
+    packet_too_big_and_time_exceeded_from_the_border_router_with(WorldOpts::new());
+}
+
+#[test]
+fn packet_too_big_and_time_exceeded_from_the_border_router_slaac() {
+    packet_too_big_and_time_exceeded_from_the_border_router_with(WorldOpts::slaac());
+}
+
+fn packet_too_big_and_time_exceeded_from_the_border_router_with(o: WorldOpts) {
+    let mut w = World::build(&o).unwrap();
     w.sim.run_until(secs(30));
     let g = global(&w, 0);
     // 1400-byte datagram toward the mesh: the 1280-byte link cannot take it.
@@ -174,8 +204,8 @@ fn packet_too_big_and_time_exceeded_from_the_border_router() {
         .expect("Time Exceeded");
     assert_eq!(te.code, 0);
     // Both come from the border router's backbone address.
-    assert_eq!(ptb.from, sixgate_sim::simnet::BR_BACKBONE_ADDR);
-    assert_eq!(te.from, sixgate_sim::simnet::BR_BACKBONE_ADDR);
+    assert_eq!(ptb.from, br_backbone_addr(&o.config));
+    assert_eq!(te.from, br_backbone_addr(&o.config));
     let app = w.br().unwrap().app().unwrap();
     let eth = app.iface_stats(app.eth_index()).unwrap();
     assert_eq!(eth.dropped(netif::DropReason::TooBig), 1);
@@ -226,7 +256,16 @@ fn ten_percent_loss_every_lost_reading_is_accounted() {
 
 #[test]
 fn reboot_keeps_configuration_and_traffic_resumes() {
-    let mut w = World::build(&WorldOpts::new()).unwrap();
+    reboot_keeps_configuration_and_traffic_resumes_with(WorldOpts::new());
+}
+
+#[test]
+fn reboot_keeps_configuration_and_traffic_resumes_slaac() {
+    reboot_keeps_configuration_and_traffic_resumes_with(WorldOpts::slaac());
+}
+
+fn reboot_keeps_configuration_and_traffic_resumes_with(o: WorldOpts) {
+    let mut w = World::build(&o).unwrap();
     w.sim.run_until(secs(40));
     let br = w.br;
     w.sim.with_node(br, |n: &mut BrNode, _, _| {

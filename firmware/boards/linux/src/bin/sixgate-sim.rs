@@ -12,7 +12,7 @@ use std::time::Instant as WallInstant;
 
 use clap::{Parser, ValueEnum};
 use firmware::app::App;
-use firmware::config::Config;
+use firmware::config::{Backbone, Config};
 use firmware::mgmt::{Action, DEFAULT_TX_BYTES, MgmtServer};
 use l2_15_4::radio::{Channel, RadioEvent, RxFrame};
 use netif::{Duration, Instant};
@@ -65,6 +65,11 @@ struct Args {
     /// root or CAP_NET_ADMIN; runs in real time).
     #[arg(long, default_value = "sim", value_parser = parse_eth)]
     eth: EthArg,
+    /// How `eth0` gets its backbone address: `slaac` (the product default; the simulated host
+    /// then advertises 2001:db8::/64 in router advertisements) or `static:ADDR/LEN`. A valid
+    /// stored configuration (`--config`) wins.
+    #[arg(long, default_value = "static:2001:db8::1/64", value_parser = parse_backbone)]
+    backbone: Backbone,
     /// Record both interfaces for the whole run (pcapng: wpan0 as 802.15.4 TAP, eth0 as
     /// Ethernet; interface statistics carry capture drops).
     #[arg(long, value_name = "FILE.pcapng")]
@@ -127,6 +132,34 @@ fn parse_prefix(s: &str) -> Result<(Ipv6Addr, u8), String> {
     let mut c = Config::default();
     c.set_mesh_prefix_from(a, l).map_err(|e| e.to_string())?;
     Ok((a, l))
+}
+
+fn parse_backbone(s: &str) -> Result<Backbone, String> {
+    let b = if s == "slaac" {
+        Backbone::Slaac
+    } else {
+        let (a, l) = s
+            .strip_prefix("static:")
+            .and_then(|r| r.split_once('/'))
+            .ok_or("expected `slaac` or `static:ADDR/LEN`, e.g. static:2001:db8::1/64")?;
+        let addr: Ipv6Addr = a
+            .parse()
+            .map_err(|_| format!("`{a}` is not an IPv6 address"))?;
+        let prefix_len: u8 = l
+            .parse()
+            .map_err(|_| format!("`{l}` is not a prefix length"))?;
+        Backbone::Static {
+            addr: addr.octets(),
+            prefix_len,
+            gateway: None,
+        }
+    };
+    let c = Config {
+        backbone: b.clone(),
+        ..Config::default()
+    };
+    c.validate().map_err(|e| e.to_string())?;
+    Ok(b)
 }
 
 fn parse_pan(s: &str) -> Result<u16, String> {
@@ -192,6 +225,7 @@ fn main() -> ExitCode {
     };
     o.loss = args.loss;
     o.seed = args.seed;
+    o.config.backbone = args.backbone.clone();
     if let Some((a, l)) = args.prefix
         && o.config.set_mesh_prefix_from(a, l).is_err()
     {
