@@ -63,9 +63,9 @@ macro_rules! counter_list {
                 reg_stale_tid, reg_over_quota, reg_rate_limited, reg_rate_evicted,
                 reg_sllao_mismatch });
         $group!(Nd, Some("wpan0"), "reg_", registry,
-            RegistryStats { gleaned, glean_evicted, glean_refused_full, glean_conflicts;
+            RegistryStats { glean_conflicts;
                 skip registrations, refreshes, duplicates, full, stale_tid, removed,
-                expired });
+                expired, gleaned, glean_evicted, glean_refused_full });
         $group!(Ethernet, Some("eth0"), "", eth,
             EthStats { rx_frames, rx_short, rx_not_ipv6, rx_vlan_dropped, rx_vlan_skipped,
                 rx_filtered, rx_bad_src, rx_truncated, tx_frames, tx_down, tx_no_buffer,
