@@ -59,6 +59,8 @@ impl<'r> App<'r> {
         let mut next = self.cfg.clone();
         next.set_mesh_prefix_from(addr, len)
             .map_err(AppError::Config)?;
+        // Checked before anything is applied: a prefix overlapping eth0's static one is refused.
+        next.validate().map_err(AppError::Config)?;
         if next.mesh_prefix == self.cfg.mesh_prefix {
             return Ok(());
         }

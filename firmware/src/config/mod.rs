@@ -61,7 +61,8 @@ pub enum ConfigError {
     BadRegistrationLifetime,
     /// The registrations allowed per link-layer source are outside 1..=256.
     BadRegistrationQuota,
-    /// The static backbone address, prefix length or gateway is unusable.
+    /// The static backbone address, prefix length or gateway is unusable, or the backbone
+    /// prefix overlaps the mesh prefix.
     BadBackbone,
     /// The output buffer is too small (or the configuration could not be serialised).
     Encoding,
@@ -90,7 +91,7 @@ impl ConfigError {
                 "maximum registration lifetime must be non-zero"
             }
             ConfigError::BadRegistrationQuota => "registrations per source must be in 1..=256",
-            ConfigError::BadBackbone => "static backbone address, prefix length or gateway invalid",
+            ConfigError::BadBackbone => "static backbone invalid or overlapping the mesh prefix",
             ConfigError::Encoding => "configuration does not fit the output buffer",
             ConfigError::Corrupt => "stored configuration is corrupt",
             ConfigError::Version => "stored configuration has an unsupported format version",
@@ -347,7 +348,14 @@ impl Config {
                 let g = Ipv6Addr::from(g);
                 !g.is_multicast() && !g.is_unspecified() && !g.is_loopback()
             });
-            if !addr_ok || !(1..=128).contains(prefix_len) || !gw_ok {
+            // The backbone prefix and the mesh /64 overlap when they agree on the shorter of
+            // the two lengths: one prefix would then be connected on both interfaces.
+            let [a0, a1, a2, a3, a4, a5, a6, a7, ..] = *addr;
+            let diff = u64::from_be_bytes([a0, a1, a2, a3, a4, a5, a6, a7])
+                ^ u64::from_be_bytes(self.mesh_prefix);
+            let shorter = u32::from((*prefix_len).min(MESH_PREFIX_LEN));
+            let overlaps = diff.checked_shr(64u32.saturating_sub(shorter)).unwrap_or(0) == 0;
+            if !addr_ok || !(1..=128).contains(prefix_len) || !gw_ok || overlaps {
                 return Err(ConfigError::BadBackbone);
             }
         }
@@ -581,6 +589,45 @@ mod tests {
         c.abro_version = u32::MAX;
         c.bump_abro_version();
         assert_eq!(c.abro_version, 0);
+    }
+
+    /// A static backbone prefix that overlaps the mesh prefix would put one prefix on both
+    /// interfaces: the routing table refuses the second connected route (a route for a prefix
+    /// connected on another interface), so such a configuration must never be accepted, or the
+    /// border router could not start from it.
+    #[test]
+    fn static_backbone_overlapping_the_mesh_prefix_is_refused() {
+        let mesh: Ipv6Addr = "2001:db8:1::".parse().unwrap();
+        for (addr, len) in [
+            ("2001:db8:1::1", 64),     // inside the mesh /64
+            ("2001:db8:1::1", 128),    // one address inside it
+            ("2001:db8:1:0:8::1", 80), // a longer prefix inside it
+            ("2001:db8::1", 32),       // a shorter prefix covering it
+            ("2000::1", 3),
+        ] {
+            let mut c = static_cfg();
+            c.set_mesh_prefix_from(mesh, 64).unwrap();
+            c.backbone = Backbone::Static {
+                addr: addr.parse::<Ipv6Addr>().unwrap().octets(),
+                prefix_len: len,
+                gateway: None,
+            };
+            assert_eq!(c.validate(), Err(ConfigError::BadBackbone), "{addr}/{len}");
+        }
+        for (addr, len) in [
+            ("2001:db8:2::1", 64),
+            ("2001:db8:1:1::1", 64),
+            ("2001:db8:0:1::1", 48),
+        ] {
+            let mut c = static_cfg();
+            c.set_mesh_prefix_from(mesh, 64).unwrap();
+            c.backbone = Backbone::Static {
+                addr: addr.parse::<Ipv6Addr>().unwrap().octets(),
+                prefix_len: len,
+                gateway: None,
+            };
+            assert_eq!(c.validate(), Ok(()), "{addr}/{len}");
+        }
     }
 
     #[test]
