@@ -8,6 +8,7 @@ use mgmt::{
     ErrorCode, Ip6, Kind, NeighState, NeighborInfo, NodeInfo as MNode, Response, RouteInfo,
     RouteOrigin as MOrigin,
 };
+use netif::route::RouteError;
 use netif::{Instant, Prefix, Route, RouteAction, RouteOrigin};
 
 use super::{MgmtServer, iface_index, sat16, secs};
@@ -69,7 +70,14 @@ impl<const TX: usize> MgmtServer<TX> {
         r.metric = metric;
         match app.stack_mut().add_route(r) {
             Ok(()) => self.ok(id),
-            Err(e) => self.error(id, ErrorCode::Full, e.as_str()),
+            Err(e) => {
+                let code = match e {
+                    RouteError::TableFull => ErrorCode::Full,
+                    RouteError::NoSuchIface => ErrorCode::NoSuchIface,
+                    _ => ErrorCode::InvalidArgument,
+                };
+                self.error(id, code, e.as_str())
+            }
         }
     }
 

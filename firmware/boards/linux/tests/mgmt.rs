@@ -627,3 +627,26 @@ fn second_client_hello_tells_the_old_session_it_ended() {
     assert_eq!(ids, [1]);
     assert_eq!(s.stats().sessions_taken_over, 1);
 }
+
+/// A static route that would take a connected prefix onto another interface (the mesh prefix via
+/// eth0) is refused by the routing table; the answer says it is a bad argument, not a full table.
+#[test]
+fn route_for_the_mesh_prefix_via_eth0_is_an_invalid_argument() {
+    let mut w = World::build(&WorldOpts::new()).unwrap();
+    w.sim.run_until(secs(5));
+    let mut s: Box<MgmtServer<8192>> = Box::new(MgmtServer::new("test"));
+    let mut h = Host::default();
+    exchange(&mut w, &mut s, &mut h, &hello(1));
+    let mesh: std::net::Ipv6Addr = "2001:db8:1::".parse().unwrap();
+    let add = Request::RouteAdd {
+        prefix: mesh.octets(),
+        len: 64,
+        iface: "eth0",
+        via: None,
+        metric: 1,
+    };
+    exchange(&mut w, &mut s, &mut h, &frame(2, &add));
+    let r = h.response(2).unwrap();
+    assert!(r.contains("InvalidArgument"), "{r}");
+    assert!(r.contains("connected on another interface"), "{r}");
+}
