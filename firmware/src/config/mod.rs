@@ -598,6 +598,16 @@ mod tests {
     #[test]
     fn static_backbone_overlapping_the_mesh_prefix_is_refused() {
         let mesh: Ipv6Addr = "2001:db8:1::".parse().unwrap();
+        let validate = |addr: &str, prefix_len: u8| {
+            let mut c = static_cfg();
+            c.set_mesh_prefix_from(mesh, 64).unwrap();
+            c.backbone = Backbone::Static {
+                addr: addr.parse::<Ipv6Addr>().unwrap().octets(),
+                prefix_len,
+                gateway: None,
+            };
+            c.validate()
+        };
         for (addr, len) in [
             ("2001:db8:1::1", 64),     // inside the mesh /64
             ("2001:db8:1::1", 128),    // one address inside it
@@ -605,28 +615,18 @@ mod tests {
             ("2001:db8::1", 32),       // a shorter prefix covering it
             ("2000::1", 3),
         ] {
-            let mut c = static_cfg();
-            c.set_mesh_prefix_from(mesh, 64).unwrap();
-            c.backbone = Backbone::Static {
-                addr: addr.parse::<Ipv6Addr>().unwrap().octets(),
-                prefix_len: len,
-                gateway: None,
-            };
-            assert_eq!(c.validate(), Err(ConfigError::BadBackbone), "{addr}/{len}");
+            assert_eq!(
+                validate(addr, len),
+                Err(ConfigError::BadBackbone),
+                "{addr}/{len}"
+            );
         }
         for (addr, len) in [
             ("2001:db8:2::1", 64),
             ("2001:db8:1:1::1", 64),
             ("2001:db8:0:1::1", 48),
         ] {
-            let mut c = static_cfg();
-            c.set_mesh_prefix_from(mesh, 64).unwrap();
-            c.backbone = Backbone::Static {
-                addr: addr.parse::<Ipv6Addr>().unwrap().octets(),
-                prefix_len: len,
-                gateway: None,
-            };
-            assert_eq!(c.validate(), Ok(()), "{addr}/{len}");
+            assert_eq!(validate(addr, len), Ok(()), "{addr}/{len}");
         }
     }
 
