@@ -14,6 +14,11 @@
 //! simulator-driven end-to-end tests (`tests/`) drive them directly. Captures are written and
 //! read with the `capture-file` crate.
 
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod file_store;
 pub mod pty;
 pub mod simnet;

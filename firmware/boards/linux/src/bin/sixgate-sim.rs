@@ -2,6 +2,8 @@
 //! mesh of smoltcp nodes and a simulated (or TAP) backbone. See `--help` and
 //! `docs/user-guide.md`.
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{IsTerminal, Write};
 use std::net::Ipv6Addr;
 use std::path::PathBuf;
