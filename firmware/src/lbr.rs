@@ -160,14 +160,14 @@ pub struct Lbr {
 }
 
 /// The registration budget of one link-layer source: a token bucket of [`REG_RATE_BURST`]
-/// tokens, one more every [`REG_RATE_REFILL_S`] seconds. A free slot has `key` 0.
+/// tokens, one more every [`REG_RATE_REFILL_S`] seconds, kept as netif's GCRA state
+/// ([`netif::icmp::take_every`]). A free slot has `key` 0.
 #[derive(Clone, Copy, Debug, Default)]
 struct SourceRate {
     /// The source ([`rate_key`]).
     key: u64,
-    /// Whole seconds (since time zero) up to which tokens were credited.
-    stamp: u32,
-    tokens: u8,
+    /// When its bucket is full again, µs.
+    tat: u64,
 }
 
 /// A link-layer address as one number: an extended address as itself, a short one above
@@ -257,11 +257,7 @@ impl Lbr {
             initial_left: MAX_INITIAL_RTR_ADVERTISEMENTS,
             pending: Deque::new(),
             bucket: icmp::TokenBucket::new(SOLICITED_RA_RATE, SOLICITED_RA_RATE),
-            reg_rate: [SourceRate {
-                key: 0,
-                stamp: 0,
-                tokens: 0,
-            }; REG_RATE_SOURCES],
+            reg_rate: [SourceRate { key: 0, tat: 0 }; REG_RATE_SOURCES],
             rng: seed | 1,
             stats: LbrStats::default(),
             events: Deque::new(),
@@ -341,27 +337,22 @@ impl Lbr {
     }
 
     /// Takes one registration token of `ll`; false (counted) when it has none left. A new
-    /// source takes a free slot, else the least recently credited one (counted).
+    /// source takes a free slot, else the one with the fullest bucket (counted): it loses
+    /// least by starting over.
     fn reg_rate_take(&mut self, ll: Address, now: Instant) -> bool {
-        let now_s = (now.as_micros() / 1_000_000) as u32;
         let key = rate_key(ll);
         let slots = &mut self.reg_rate;
         let i = match slots.iter().position(|r| r.key == key) {
             Some(i) => i,
             None => {
-                // A free slot first, else the least recently credited.
                 let i = (0..REG_RATE_SOURCES)
-                    .min_by_key(|&i| slots.get(i).map(|r| (r.key != 0, r.stamp)))
+                    .min_by_key(|&i| slots.get(i).map(|r| (r.key != 0, r.tat)))
                     .unwrap_or(0);
                 if slots.get(i).is_some_and(|r| r.key != 0) {
                     self.stats.reg_rate_evicted += 1;
                 }
                 if let Some(r) = slots.get_mut(i) {
-                    *r = SourceRate {
-                        key,
-                        stamp: now_s,
-                        tokens: REG_RATE_BURST,
-                    };
+                    *r = SourceRate { key, tat: 0 };
                 }
                 i
             }
@@ -369,19 +360,17 @@ impl Lbr {
         let Some(r) = slots.get_mut(i) else {
             return false;
         };
-        let periods = now_s.saturating_sub(r.stamp) / REG_RATE_REFILL_S;
-        r.stamp = r
-            .stamp
-            .saturating_add(periods.saturating_mul(REG_RATE_REFILL_S));
-        r.tokens = u32::from(r.tokens)
-            .saturating_add(periods)
-            .min(u32::from(REG_RATE_BURST)) as u8;
-        if r.tokens == 0 {
-            self.stats.reg_rate_limited += 1;
-            return false;
+        let interval = u64::from(REG_RATE_REFILL_S) * 1_000_000;
+        match icmp::take_every(r.tat, now, interval, u32::from(REG_RATE_BURST)) {
+            Some(tat) => {
+                r.tat = tat;
+                true
+            }
+            None => {
+                self.stats.reg_rate_limited += 1;
+                false
+            }
         }
-        r.tokens -= 1;
-        true
     }
 
     fn rand(&mut self) -> u32 {

@@ -24,13 +24,26 @@ use crate::time::Instant;
 /// the instant, in microseconds, at which it will be full again. With `T = 1 s / per_sec`, a
 /// token is available while `tat <= now + (burst - 1) T`, and taking it adds `T`. The
 /// bucket's state after a token is taken at `now`, or `None` when it is empty (a zero rate
-/// or burst is always empty). Out of line: one copy for every bucket.
+/// or burst is always empty).
 #[inline(never)]
 pub(crate) fn take(tat: u64, now: Instant, r: RateLimit) -> Option<u64> {
-    let t = 1_000_000u64.checked_div(u64::from(r.per_sec))?;
-    let tolerance = t.saturating_mul(u64::from(r.burst.checked_sub(1)?));
+    take_every(
+        tat,
+        now,
+        1_000_000u64.checked_div(u64::from(r.per_sec))?,
+        r.burst,
+    )
+}
+
+/// [`take`] for a bucket that gains one token every `interval_us` microseconds (for rates
+/// below one per second) and holds at most `burst`. A zero burst is always empty (a zero
+/// interval never runs out). Out of line: one copy for every bucket of the firmware (ICMPv6 errors, solicited
+/// RAs, the 6LBR's per-source registration budget).
+#[inline(never)]
+pub fn take_every(tat: u64, now: Instant, interval_us: u64, burst: u32) -> Option<u64> {
+    let tolerance = interval_us.saturating_mul(u64::from(burst.checked_sub(1)?));
     let now = now.as_micros();
-    (tat <= now.saturating_add(tolerance)).then(|| tat.max(now).saturating_add(t))
+    (tat <= now.saturating_add(tolerance)).then(|| tat.max(now).saturating_add(interval_us))
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -20,6 +20,8 @@ use crate::pool::{BufError, PacketHandle, PacketPool};
 use crate::time::Instant;
 
 pub(crate) mod limit;
+
+pub use limit::take_every;
 pub mod nd;
 
 /// ICMPv6 message types the core itself uses.
