@@ -110,7 +110,6 @@
 //! `register`/`glean` treat its slot as free. Reclaiming an entry, lazily or in `expire`,
 //! counts it in [`RegistryStats::expired`].
 
-use core::cmp::Ordering;
 use core::fmt;
 use core::net::Ipv6Addr;
 
@@ -118,8 +117,14 @@ use l2_15_4::Address;
 use netif::time::{Duration, Instant};
 
 mod index;
+mod stored;
+mod tid;
 
 use index::{EMPTY, Index, Probe};
+pub use stored::rovr_hash;
+use stored::{F_LL_SHORT, F_REGISTERED, RovrKey, Stored, pack_ll};
+use tid::tid_stale;
+pub use tid::{TID_SEQUENCE_WINDOW, compare_tid};
 
 /// The product's registration capacity (entries in [`DefaultRegistry`]).
 pub const DEFAULT_REGISTRATIONS: usize = 256;
@@ -129,10 +134,6 @@ pub const DEFAULT_INDEX_SLOTS: usize = 512;
 
 /// The registry the border router uses: [`DEFAULT_REGISTRATIONS`] entries.
 pub type DefaultRegistry = Registry<DEFAULT_REGISTRATIONS, DEFAULT_INDEX_SLOTS>;
-
-/// `SEQUENCE_WINDOW` of RFC 6550 §7.2 / RFC 8505 §5.2.1: how far apart two TIDs may be and
-/// still be compared.
-pub const TID_SEQUENCE_WINDOW: u8 = 16;
 
 /// How an entry got into the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -201,205 +202,6 @@ impl Entry {
             value: self.rovr,
             eui64: self.rovr_is_eui64,
         }
-    }
-}
-
-/// [`Stored::flags`]: the node registered (else gleaned).
-const F_REGISTERED: u8 = 1 << 0;
-/// [`Stored::flags`]: `rovr` is an 8-byte ROVR kept verbatim.
-const F_ROVR_EUI64: u8 = 1 << 1;
-/// [`Stored::flags`]: `ll` holds a short address (its first two bytes).
-const F_LL_SHORT: u8 = 1 << 2;
-/// [`Stored::flags`]: `tid` is present.
-const F_TID: u8 = 1 << 3;
-
-/// An [`Entry`] as the table keeps it: 56 bytes instead of 64 (a 256-entry table saves 2 KiB
-/// of static RAM). The link-layer address is 8 bytes plus a flag instead of a 10-byte enum,
-/// `last_heard` is whole seconds, and the origin, ROVR kind and TID presence share one byte.
-#[derive(Clone, Copy)]
-struct Stored {
-    addr: Ipv6Addr,
-    expires: Instant,
-    rovr: u64,
-    ll: [u8; 8],
-    /// Seconds since time zero, rounded down.
-    last_heard: u32,
-    rx_frames: u32,
-    tx_frames: u32,
-    flags: u8,
-    tid: u8,
-}
-
-const _: () = assert!(core::mem::size_of::<Stored>() <= 56);
-
-/// A link-layer address as [`Stored::ll`] keeps it, with its [`F_LL_SHORT`] flag.
-fn pack_ll(ll: &Address) -> ([u8; 8], u8) {
-    match *ll {
-        Address::Short(a) => {
-            let [b0, b1] = a.to_be_bytes();
-            ([b0, b1, 0, 0, 0, 0, 0, 0], F_LL_SHORT)
-        }
-        Address::Extended(x) => (x, 0),
-    }
-}
-
-/// `t` in whole seconds (rounded down, saturating at `u32::MAX`, 136 years).
-fn to_secs(t: Instant) -> u32 {
-    u32::try_from(t.as_micros() / 1_000_000).unwrap_or(u32::MAX)
-}
-
-impl Stored {
-    /// The slot filler of an empty registry (never visible).
-    const VACANT: Stored = Stored {
-        addr: Ipv6Addr::UNSPECIFIED,
-        expires: Instant::ZERO,
-        rovr: 0,
-        ll: [0; 8],
-        last_heard: 0,
-        rx_frames: 0,
-        tx_frames: 0,
-        flags: 0,
-        tid: 0,
-    };
-
-    fn pack(e: &Entry) -> Stored {
-        let mut flags = 0;
-        if e.origin == Origin::Registered {
-            flags |= F_REGISTERED;
-        }
-        if e.rovr_is_eui64 {
-            flags |= F_ROVR_EUI64;
-        }
-        if e.tid.is_some() {
-            flags |= F_TID;
-        }
-        let (ll, short) = pack_ll(&e.ll);
-        flags |= short;
-        Stored {
-            addr: e.addr,
-            expires: e.expires,
-            rovr: e.rovr,
-            ll,
-            last_heard: to_secs(e.last_heard),
-            rx_frames: e.rx_frames,
-            tx_frames: e.tx_frames,
-            flags,
-            tid: e.tid.unwrap_or(0),
-        }
-    }
-
-    fn view(&self) -> Entry {
-        let [b0, b1, ..] = self.ll;
-        Entry {
-            addr: self.addr,
-            ll: if self.flags & F_LL_SHORT != 0 {
-                Address::Short(u16::from_be_bytes([b0, b1]))
-            } else {
-                Address::Extended(self.ll)
-            },
-            rovr: self.rovr,
-            rovr_is_eui64: self.flags & F_ROVR_EUI64 != 0,
-            origin: if self.flags & F_REGISTERED != 0 {
-                Origin::Registered
-            } else {
-                Origin::Gleaned
-            },
-            tid: (self.flags & F_TID != 0).then_some(self.tid),
-            expires: self.expires,
-            last_heard: Instant::from_secs(u64::from(self.last_heard)),
-            rx_frames: self.rx_frames,
-            tx_frames: self.tx_frames,
-        }
-    }
-
-    fn is_gleaned(&self) -> bool {
-        self.flags & F_REGISTERED == 0
-    }
-}
-
-/// The ROVR as stored: 64 bits plus whether they are verbatim.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct RovrKey {
-    value: u64,
-    eui64: bool,
-}
-
-impl RovrKey {
-    fn of(rovr: &[u8]) -> RovrKey {
-        match <[u8; 8]>::try_from(rovr) {
-            Ok(eui) => RovrKey {
-                value: u64::from_be_bytes(eui),
-                eui64: true,
-            },
-            Err(_) => RovrKey {
-                value: rovr_hash(rovr),
-                eui64: false,
-            },
-        }
-    }
-}
-
-/// FNV-1a 64 of `bytes`: how an ROVR longer than 8 bytes is stored in [`Entry::rovr`].
-pub fn rovr_hash(bytes: &[u8]) -> u64 {
-    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    bytes
-        .iter()
-        .fold(OFFSET_BASIS, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
-}
-
-/// Compares two TIDs (lollipop counters) per RFC 8505 §5.2.1 (= RFC 6550 §7.2).
-///
-/// `Some(Greater)` means `a` is fresher than `b`; `None` means the two are not comparable
-/// (desynchronised), in which case the caller should prefer the most recently received one.
-///
-/// - One in the linear region 128..=255 (`l`), one in the circular region 0..=127 (`c`):
-///   `c` is fresher iff `256 + c - l <= 16` (the counter just wrapped from the end of the
-///   linear region), otherwise `l` is fresher (the node rebooted). Always comparable.
-/// - Both linear: comparable iff `|a - b| <= 16`, then the larger is fresher (the linear
-///   region does not wrap: 255 is followed by 0, in the circular region).
-/// - Both circular: RFC 1982 serial arithmetic in a space of 128: with `d = (a - b) mod 128`,
-///   `a` is fresher iff `1 <= d <= 16`, `b` iff `1 <= 128 - d <= 16`; otherwise not
-///   comparable. So 0 is fresher than 127 (the circular wrap).
-pub fn compare_tid(a: u8, b: u8) -> Option<Ordering> {
-    const LINEAR: u8 = 128;
-    let window = u16::from(TID_SEQUENCE_WINDOW);
-    match (a >= LINEAR, b >= LINEAR) {
-        (true, false) => {
-            // 256 + b - a with a >= 128, b <= 127: in 1..=255, no overflow.
-            let gap = 256u16 - u16::from(a) + u16::from(b);
-            Some(if gap <= window {
-                Ordering::Less
-            } else {
-                Ordering::Greater
-            })
-        }
-        (false, true) => compare_tid(b, a).map(Ordering::reverse),
-        (true, true) => (a.abs_diff(b) <= TID_SEQUENCE_WINDOW).then(|| a.cmp(&b)),
-        (false, false) => {
-            let d = a.wrapping_sub(b) & 0x7f;
-            if d == 0 {
-                Some(Ordering::Equal)
-            } else if d <= TID_SEQUENCE_WINDOW {
-                Some(Ordering::Greater)
-            } else if 128 - d <= TID_SEQUENCE_WINDOW {
-                Some(Ordering::Less)
-            } else {
-                None
-            }
-        }
-    }
-}
-
-/// The TID rule of [`Registry::register`] for an entry of the same owner (see the module
-/// documentation): stale when older in the circular region 0..=127, or missing where the
-/// owner used one. Older in the linear region 128..=255 is a reboot (only a node that
-/// restarted its counter goes back there), and not stale.
-fn tid_stale(new: Option<u8>, stored: Option<u8>) -> bool {
-    match (new, stored) {
-        (None, Some(_)) => true,
-        (Some(n), Some(o)) => n < 128 && compare_tid(n, o) == Some(Ordering::Less),
-        _ => false,
     }
 }
 

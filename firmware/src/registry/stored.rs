@@ -1,0 +1,154 @@
+//! The packed stored form of a registry entry: the [`Stored`] slot (56 bytes instead of the
+//! 64 of an [`Entry`]) with its flag bits, and the ROVR as the table keeps it ([`RovrKey`],
+//! [`rovr_hash`]).
+
+use core::net::Ipv6Addr;
+
+use l2_15_4::Address;
+use netif::time::Instant;
+
+use super::{Entry, Origin};
+
+/// [`Stored::flags`]: the node registered (else gleaned).
+pub(super) const F_REGISTERED: u8 = 1 << 0;
+/// [`Stored::flags`]: `rovr` is an 8-byte ROVR kept verbatim.
+pub(super) const F_ROVR_EUI64: u8 = 1 << 1;
+/// [`Stored::flags`]: `ll` holds a short address (its first two bytes).
+pub(super) const F_LL_SHORT: u8 = 1 << 2;
+/// [`Stored::flags`]: `tid` is present.
+pub(super) const F_TID: u8 = 1 << 3;
+
+/// An [`Entry`] as the table keeps it: 56 bytes instead of 64 (a 256-entry table saves 2 KiB
+/// of static RAM). The link-layer address is 8 bytes plus a flag instead of a 10-byte enum,
+/// `last_heard` is whole seconds, and the origin, ROVR kind and TID presence share one byte.
+#[derive(Clone, Copy)]
+pub(super) struct Stored {
+    pub(super) addr: Ipv6Addr,
+    pub(super) expires: Instant,
+    pub(super) rovr: u64,
+    pub(super) ll: [u8; 8],
+    /// Seconds since time zero, rounded down.
+    pub(super) last_heard: u32,
+    pub(super) rx_frames: u32,
+    pub(super) tx_frames: u32,
+    pub(super) flags: u8,
+    pub(super) tid: u8,
+}
+
+const _: () = assert!(core::mem::size_of::<Stored>() <= 56);
+
+/// A link-layer address as [`Stored::ll`] keeps it, with its [`F_LL_SHORT`] flag.
+pub(super) fn pack_ll(ll: &Address) -> ([u8; 8], u8) {
+    match *ll {
+        Address::Short(a) => {
+            let [b0, b1] = a.to_be_bytes();
+            ([b0, b1, 0, 0, 0, 0, 0, 0], F_LL_SHORT)
+        }
+        Address::Extended(x) => (x, 0),
+    }
+}
+
+/// `t` in whole seconds (rounded down, saturating at `u32::MAX`, 136 years).
+pub(super) fn to_secs(t: Instant) -> u32 {
+    u32::try_from(t.as_micros() / 1_000_000).unwrap_or(u32::MAX)
+}
+
+impl Stored {
+    /// The slot filler of an empty registry (never visible).
+    pub(super) const VACANT: Stored = Stored {
+        addr: Ipv6Addr::UNSPECIFIED,
+        expires: Instant::ZERO,
+        rovr: 0,
+        ll: [0; 8],
+        last_heard: 0,
+        rx_frames: 0,
+        tx_frames: 0,
+        flags: 0,
+        tid: 0,
+    };
+
+    pub(super) fn pack(e: &Entry) -> Stored {
+        let mut flags = 0;
+        if e.origin == Origin::Registered {
+            flags |= F_REGISTERED;
+        }
+        if e.rovr_is_eui64 {
+            flags |= F_ROVR_EUI64;
+        }
+        if e.tid.is_some() {
+            flags |= F_TID;
+        }
+        let (ll, short) = pack_ll(&e.ll);
+        flags |= short;
+        Stored {
+            addr: e.addr,
+            expires: e.expires,
+            rovr: e.rovr,
+            ll,
+            last_heard: to_secs(e.last_heard),
+            rx_frames: e.rx_frames,
+            tx_frames: e.tx_frames,
+            flags,
+            tid: e.tid.unwrap_or(0),
+        }
+    }
+
+    pub(super) fn view(&self) -> Entry {
+        let [b0, b1, ..] = self.ll;
+        Entry {
+            addr: self.addr,
+            ll: if self.flags & F_LL_SHORT != 0 {
+                Address::Short(u16::from_be_bytes([b0, b1]))
+            } else {
+                Address::Extended(self.ll)
+            },
+            rovr: self.rovr,
+            rovr_is_eui64: self.flags & F_ROVR_EUI64 != 0,
+            origin: if self.flags & F_REGISTERED != 0 {
+                Origin::Registered
+            } else {
+                Origin::Gleaned
+            },
+            tid: (self.flags & F_TID != 0).then_some(self.tid),
+            expires: self.expires,
+            last_heard: Instant::from_secs(u64::from(self.last_heard)),
+            rx_frames: self.rx_frames,
+            tx_frames: self.tx_frames,
+        }
+    }
+
+    pub(super) fn is_gleaned(&self) -> bool {
+        self.flags & F_REGISTERED == 0
+    }
+}
+
+/// The ROVR as stored: 64 bits plus whether they are verbatim.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) struct RovrKey {
+    pub(super) value: u64,
+    pub(super) eui64: bool,
+}
+
+impl RovrKey {
+    pub(super) fn of(rovr: &[u8]) -> RovrKey {
+        match <[u8; 8]>::try_from(rovr) {
+            Ok(eui) => RovrKey {
+                value: u64::from_be_bytes(eui),
+                eui64: true,
+            },
+            Err(_) => RovrKey {
+                value: rovr_hash(rovr),
+                eui64: false,
+            },
+        }
+    }
+}
+
+/// FNV-1a 64 of `bytes`: how an ROVR longer than 8 bytes is stored in [`Entry::rovr`].
+pub fn rovr_hash(bytes: &[u8]) -> u64 {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes
+        .iter()
+        .fold(OFFSET_BASIS, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
+}
