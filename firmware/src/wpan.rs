@@ -15,8 +15,9 @@
 //! Transmit: [`Wpan::send`] resolves the next hop's link-layer address without multicast
 //! address resolution (RFC 6775): the frame's explicit link-layer destination for a packet the
 //! border router originated (e.g. an NA to a registrant), the registration table, an IID that
-//! embeds a short address (`::ff:fe00:XXXX`), or the EUI-64 an IID is derived from. Multicast
-//! goes to the broadcast address. Datagrams wait in a shallow queue ([`WPAN_TXQ`]) and
+//! embeds a short address (`::ff:fe00:XXXX`), or the EUI-64 an IID is derived from — for a
+//! global next hop only if [`BLIND_GLOBAL_DERIVATION`]: otherwise the core refuses it with
+//! Destination Unreachable ([`L2::resolves`]). Multicast goes to the broadcast address. Datagrams wait in a shallow queue ([`WPAN_TXQ`]) and
 //! [`Wpan::pump`] cuts them into frames only as fast as the MAC queue drains, so a 13-frame
 //! datagram never needs 13 MAC queue entries; the core keeps the rest in its per-class queues
 //! ([`netif::Stack::transmit_some`]). A fragment the MAC could not deliver (no ACK after
@@ -66,6 +67,14 @@ pub const REASSEMBLY_MAX: usize = sixlo::IPV6_MIN_MTU;
 pub const REGISTRATIONS: usize = 256;
 /// Registration-table index slots (a power of two ≥ 2 × [`REGISTRATIONS`]).
 pub const REGISTRY_INDEX: usize = 512;
+/// Whether a global (non-link-local) next hop that is neither registered nor gleaned is
+/// sent to the link-layer address its IID derives from (RFC 4944 §6). Off: such a packet is
+/// refused with Destination Unreachable, address unreachable (the core's
+/// `address_unreachable` drop count), because a backbone host flooding random addresses of
+/// the mesh prefix would otherwise cost full MAC retries per packet on a link that carries a
+/// few hundred frames a second. Link-local next hops always derive. A named constant, not a
+/// [`crate::config::Config`] field, for flash: turning it on is a rebuild.
+pub const BLIND_GLOBAL_DERIVATION: bool = false;
 /// How long a gleaned (unregistered) node stays resolvable after its last frame.
 pub const GLEAN_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
@@ -347,23 +356,26 @@ impl<'r> Wpan<'r> {
         Address::Extended(self.mac.config().extended_address)
     }
 
-    /// Resolve the link-layer destination of a packet leaving on this link.
-    fn resolve(&self, pool: &PacketPool<'_>, pkt: &PacketHandle) -> Address {
+    /// Resolve the link-layer destination of a packet leaving on this link: `None` for a
+    /// global next hop that is neither registered nor gleaned (unless
+    /// [`BLIND_GLOBAL_DERIVATION`]).
+    fn resolve(&self, pool: &PacketPool<'_>, pkt: &PacketHandle) -> Option<Address> {
         let meta = pool.meta(pkt);
         if meta.next_hop.is_multicast() {
-            return Address::BROADCAST;
+            return Some(Address::BROADCAST);
         }
         // A packet we originated may name its link-layer destination (an NA answering a
         // registration whose address is not, or not yet, in the table).
         if meta.rx_iface.is_none()
             && let Ok(a) = Address::try_from(meta.ll_dst)
         {
-            return a;
+            return Some(a);
         }
         if let Some(e) = self.registry.lookup(&meta.next_hop) {
-            return e.ll;
+            return Some(e.ll);
         }
-        derive_link(&meta.next_hop)
+        (BLIND_GLOBAL_DERIVATION || meta.next_hop.is_unicast_link_local())
+            .then(|| derive_link(&meta.next_hop))
     }
 
     /// Free every queued datagram (interface down, reset). Returns how many.
@@ -625,7 +637,10 @@ impl L2 for Wpan<'_> {
             return Err(SendError::Down);
         }
         let len = cx.pool.len(&pkt);
-        let dst = self.resolve(cx.pool, &pkt);
+        let Some(dst) = self.resolve(cx.pool, &pkt) else {
+            cx.pool.free(pkt);
+            return Err(SendError::Unresolved);
+        };
         let next_hop = cx.pool.meta(&pkt).next_hop;
         match self.queue.push_back((pkt, dst)) {
             Ok(()) => {
@@ -647,6 +662,10 @@ impl L2 for Wpan<'_> {
             self.flush(cx.pool);
         }
         Ok(())
+    }
+
+    fn resolves(&self, pool: &PacketPool<'_>, pkt: &PacketHandle) -> bool {
+        self.resolve(pool, pkt).is_some()
     }
 
     fn flags(&self) -> L2Flags {

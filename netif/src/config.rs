@@ -24,6 +24,12 @@ pub const MAX_INGRESS_PREFIXES: usize = 4;
 /// place of the one with the fullest buckets, counted in
 /// [`crate::stats::CoreStats::icmp_limiter_evictions`] (see `icmp::limit`). 32 bytes each.
 pub const ICMP_PEERS: usize = 4;
+/// Pool buffers the TX queues of one interface always leave to receive: an interface holds
+/// at most `PACKETS - RX_RESERVE` queued packets (half the pool, rounded up, in a pool too
+/// small for that), all classes together, so a flood toward one
+/// link (in any mix of traffic classes) cannot take the buffers every received frame needs.
+/// A packet beyond it is dropped and counted as [`crate::DropReason::QueueFull`].
+pub const RX_RESERVE: usize = 4;
 /// Traffic classes (TX queues) per interface at most.
 pub const MAX_CLASSES: usize = 8;
 /// Registered local handlers.

@@ -165,6 +165,8 @@ pub struct Iface {
     pub(crate) admin_up: bool,
     pub(crate) oper_up: bool,
     pub(crate) forwarding: bool,
+    /// The DSCP of packets received here chooses their class when forwarded.
+    pub(crate) trust_dscp: bool,
     pub(crate) addrs: Vec<IfAddr, MAX_UNICAST_PER_IFACE>,
     pub(crate) mcast: Vec<McastGroup, MAX_MULTICAST_PER_IFACE>,
     pub(crate) ingress: IngressPolicy,
@@ -286,6 +288,7 @@ impl Iface {
             admin_up: false,
             oper_up: true,
             forwarding: cfg.forwarding,
+            trust_dscp: true,
             addrs: Vec::new(),
             mcast: Vec::new(),
             ingress: IngressPolicy::Open,

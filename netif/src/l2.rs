@@ -170,4 +170,12 @@ pub trait L2 {
     fn enable(&mut self, cx: &mut L2Context<'_, '_>, up: bool) -> Result<(), EnableError>;
     /// Capabilities of this link.
     fn flags(&self) -> L2Flags;
+    /// Whether the link can resolve the next hop of `pkt` (in its metadata) without asking
+    /// the link: `false` makes the core drop it with Destination Unreachable, code 3
+    /// ([`crate::Stack::address_unreachable`]) instead of handing it over. By default every
+    /// next hop is resolvable (links that resolve by asking, like Ethernet's ND, report
+    /// failures later).
+    fn resolves(&self, _pool: &PacketPool<'_>, _pkt: &PacketHandle) -> bool {
+        true
+    }
 }

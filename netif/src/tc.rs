@@ -82,15 +82,21 @@ struct Ring {
 pub(crate) struct TxQueues<'r> {
     slots: &'r mut [Option<PacketHandle>],
     depth: usize,
+    /// Packets one interface may have queued, all classes together.
+    limit: usize,
+    queued: [usize; MAX_IFACES],
     rings: [[Ring; MAX_CLASSES]; MAX_IFACES],
 }
 
 impl<'r> TxQueues<'r> {
-    pub(crate) fn new(slots: &'r mut [Option<PacketHandle>]) -> Self {
+    /// Queues over `slots`, at most `limit` packets per interface.
+    pub(crate) fn new(slots: &'r mut [Option<PacketHandle>], limit: usize) -> Self {
         let depth = slots.len() / (MAX_IFACES * MAX_CLASSES);
         TxQueues {
             slots,
             depth,
+            limit,
+            queued: [0; MAX_IFACES],
             rings: [[Ring::default(); MAX_CLASSES]; MAX_IFACES],
         }
     }
@@ -113,10 +119,13 @@ impl<'r> TxQueues<'r> {
         let c = usize::from(class).min(MAX_CLASSES - 1);
         let base = self.base(iface, c);
         let depth = self.depth;
-        let Some(ring) = self.rings.get_mut(iface.get()).and_then(|r| r.get_mut(c)) else {
+        let (Some(ring), Some(queued)) = (
+            self.rings.get_mut(iface.get()).and_then(|r| r.get_mut(c)),
+            self.queued.get_mut(iface.get()),
+        ) else {
             return Err(pkt);
         };
-        if usize::from(ring.len) >= depth {
+        if usize::from(ring.len) >= depth || *queued >= self.limit {
             return Err(pkt);
         }
         let pos = base + (usize::from(ring.head) + usize::from(ring.len)) % depth;
@@ -124,6 +133,7 @@ impl<'r> TxQueues<'r> {
             Some(s @ None) => {
                 *s = Some(pkt);
                 ring.len += 1;
+                *queued += 1;
                 Ok(())
             }
             _ => Err(pkt),
@@ -134,6 +144,7 @@ impl<'r> TxQueues<'r> {
     pub(crate) fn pop(&mut self, iface: IfIndex) -> Option<PacketHandle> {
         let depth = self.depth;
         let rings = self.rings.get_mut(iface.get())?;
+        let queued = self.queued.get_mut(iface.get())?;
         for c in (0..MAX_CLASSES).rev() {
             let ring = rings.get_mut(c)?;
             if ring.len == 0 {
@@ -143,6 +154,7 @@ impl<'r> TxQueues<'r> {
             let pkt = self.slots.get_mut(pos)?.take();
             ring.head = ((usize::from(ring.head) + 1) % depth) as u16;
             ring.len -= 1;
+            *queued = queued.saturating_sub(1);
             if pkt.is_some() {
                 return pkt;
             }

@@ -43,6 +43,11 @@ mod tap;
 
 /// Packet buffers.
 pub const PACKETS: usize = 16;
+/// Whether the DSCP of packets from the backbone picks their traffic class on the mesh. Off:
+/// they are queued as DSCP 0 (default forwarding), so a backbone host cannot buy the mesh's
+/// priority classes (nor fill all of them). A named constant, not a configuration field, for
+/// flash: trusting the backbone is a rebuild.
+pub const TRUST_BACKBONE_DSCP: bool = false;
 /// Bytes per packet buffer (1280 + headroom).
 pub const PACKET_BUF: usize = netif::config::DEFAULT_BUF_SIZE;
 /// Routes.
@@ -310,6 +315,9 @@ impl<'r> App<'r> {
             .add_iface(now, &eth.iface_config("eth0", true))
             .map_err(core)?;
         eth.attach(&mut stack, eth_i).map_err(core)?;
+        stack
+            .set_trust_dscp(eth_i, TRUST_BACKBONE_DSCP)
+            .map_err(core)?;
         let mut lbr = Lbr::new(u32::from_be_bytes([
             cfg.eui64[0],
             cfg.eui64[1],

@@ -105,7 +105,9 @@ impl<'r> Stack<'r> {
             *hl = h.hop_limit - 1;
         }
         let next_hop = via.unwrap_or(h.dst);
-        match self.enqueue(egress, pkt, h.tc, next_hop) {
+        let trusted = self.ifaces.get(i.get()).is_some_and(|x| x.trust_dscp);
+        let tc = if trusted { h.tc } else { 0 };
+        match self.enqueue(egress, pkt, tc, next_hop) {
             Ok(()) => {
                 if let Some(x) = self.ifaces.get_mut(egress.get()) {
                     x.stats.forwarded = x.stats.forwarded.wrapping_add(1);

@@ -24,7 +24,7 @@ use core::net::Ipv6Addr;
 use heapless::Vec;
 
 use crate::addr::{self, Prefix};
-use crate::config::{MAX_CLASSES, MAX_HANDLERS, MAX_IFACES, Resources, StackConfig};
+use crate::config::{MAX_CLASSES, MAX_HANDLERS, MAX_IFACES, RX_RESERVE, Resources, StackConfig};
 use crate::event::{Event, EventQueue};
 use crate::ext_header::IPV6_HEADER_LEN;
 use crate::icmp::limit::ErrorLimiter;
@@ -224,7 +224,10 @@ impl<'r> Stack<'r> {
             pool,
             ifaces: Vec::new(),
             routes: RouteTable::new(&mut res.routes),
-            queues: TxQueues::new(res.queues.as_flattened_mut()),
+            queues: TxQueues::new(
+                res.queues.as_flattened_mut(),
+                P.saturating_sub(RX_RESERVE).max(P.div_ceil(2)),
+            ),
             events: EventQueue::new(&mut res.events),
             handlers: Vec::new(),
             icmp_limiter: ErrorLimiter::new(),
@@ -425,6 +428,14 @@ impl<'r> Stack<'r> {
                 x.leave(addr::ALL_ROUTERS);
             }
         }
+        Ok(())
+    }
+
+    /// Trust (the default) or ignore the DSCP of packets received on `i` when they are
+    /// forwarded: an untrusted link's packets go in the class of DSCP 0 (default forwarding),
+    /// so its hosts cannot buy priority on another link.
+    pub fn set_trust_dscp(&mut self, i: IfIndex, on: bool) -> Result<(), IfaceError> {
+        self.iface_mut(i)?.trust_dscp = on;
         Ok(())
     }
 

@@ -118,7 +118,9 @@ impl<'r> Stack<'r> {
     }
 
     /// Hand at most `max` queued packets of interface `i` (highest class first) to its L2;
-    /// returns how many were sent. An L2 with a shallow queue of its own (e.g. one that
+    /// returns how many were sent. A packet whose next hop the L2 cannot resolve
+    /// ([`L2::resolves`]) is dropped with Destination Unreachable and does not count against
+    /// `max`. An L2 with a shallow queue of its own (e.g. one that
     /// fragments a datagram over many frames) takes only what it has room for, so the rest
     /// keeps its traffic-class order in the core's queues.
     pub fn transmit_some(
@@ -132,6 +134,12 @@ impl<'r> Stack<'r> {
         let mut taken = 0;
         while taken < max {
             let Some(pkt) = self.queues.pop(i) else { break };
+            if !l2.resolves(&self.pool, &pkt) {
+                // Refused without using the link's room (a flood to unknown neighbours
+                // drains here, and is answered within the ICMPv6 error rate limit).
+                let _ = self.address_unreachable(now, i, pkt);
+                continue;
+            }
             taken += 1;
             let len = self.pool.len(&pkt);
             let Some(iface) = self.ifaces.get(i.get()) else {

@@ -619,6 +619,63 @@ impl BackboneHost {
         true
     }
 
+    /// Sends (at `now`) a UDP datagram from this host's address to `dst` with IPv6 traffic
+    /// class `tc` (DSCP in its upper six bits) straight onto the cable, framed to the MAC
+    /// `via` (a router), bypassing smoltcp (which neither sets a traffic class nor sends
+    /// fast enough for a flood); `false` when the cable is full.
+    pub fn send_raw_udp(
+        &mut self,
+        now: Instant,
+        via: [u8; 6],
+        dst: Ipv6Addr,
+        tc: u8,
+        port: u16,
+        data: &[u8],
+    ) -> bool {
+        let src = self.cfg.addr;
+        let udp_len = 8 + data.len();
+        let mut frame = vec![0u8; 14 + 40 + udp_len];
+        frame[..6].copy_from_slice(&via);
+        frame[6..12].copy_from_slice(&self.cfg.mac);
+        frame[12..14].copy_from_slice(&[0x86, 0xdd]);
+        let ip = Ipv6Repr {
+            src_addr: src,
+            dst_addr: dst,
+            next_header: IpProtocol::Udp,
+            payload_len: udp_len,
+            hop_limit: 64,
+        };
+        let mut pkt = Ipv6Packet::new_unchecked(&mut frame[14..]);
+        ip.emit(&mut pkt);
+        pkt.set_traffic_class(tc);
+        let u = pkt.payload_mut();
+        u[0..2].copy_from_slice(&port.to_be_bytes());
+        u[2..4].copy_from_slice(&port.to_be_bytes());
+        u[4..6].copy_from_slice(&(udp_len as u16).to_be_bytes());
+        u[8..].copy_from_slice(data);
+        // Checksum over the pseudo-header (RFC 8200 §8.1).
+        let mut sum: u32 = 0;
+        let mut add = |b: &[u8]| {
+            for c in b.chunks(2) {
+                let hi = u32::from(c[0]) << 8;
+                sum += hi | c.get(1).map_or(0, |&l| u32::from(l));
+            }
+        };
+        add(&src.octets());
+        add(&dst.octets());
+        add(&(udp_len as u32).to_be_bytes());
+        add(&[0, 0, 0, 17]);
+        add(u);
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        let c = !(sum as u16);
+        u[6..8].copy_from_slice(&(if c == 0 { 0xffff } else { c }).to_be_bytes());
+        self.now = self.now.max(now);
+        self.dev.port.link().advance_to(self.now);
+        self.dev.port.send(self.now, &frame)
+    }
+
     /// Sends (at `now`) the router advertisement `ra` straight onto the cable (smoltcp is not
     /// involved: it sends no RAs); `false` when the cable is full.
     pub fn send_ra(&mut self, now: Instant, ra: &HostRa) -> bool {
