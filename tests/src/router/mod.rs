@@ -19,7 +19,7 @@
 //!   then NUD probes every ~35 s of virtual time) with Neighbor Advertisements, like the host.
 //!
 //! Down (Ethernet → 802.15.4): the host 2001:db8::2 sends a 1280-byte UDP packet to the mesh
-//! node 2001:db8:1::212:4b00:0:1 (EUI-64 00:12:4b:00:00:00:00:01, resolved from its IID). Per
+//! node 2001:db8:1::212:4b00:0:1 (EUI-64 00:12:4b:00:00:00:00:01, registered by NS+ARO). Per
 //! packet: Ethernet receive into the packet pool, IPv6 input and forwarding, the wpan0 queue,
 //! 6LoWPAN compression and fragmentation (14 frames from the router's EUI-64 to the node's),
 //! the MAC (header, FCS, CSMA/CA, transmission, ACK reception with FCS check) for each frame.
@@ -118,9 +118,12 @@ impl core::fmt::Debug for Router<'_> {
 
 impl<'r> Router<'r> {
     /// Start the border router over `res`, let it settle (duplicate address detection, first
-    /// advertisements: 5 s of virtual time) and prepare both packets.
+    /// advertisements: 5 s of virtual time), register the node ([`Router::with_registrations`]
+    /// with one node, [`NODE_EUI64`]) and prepare both packets. The node registers because the
+    /// product configuration sends nothing to a global address of the mesh that is neither
+    /// registered nor gleaned (no blind EUI-64 derivation, issue 19).
     pub fn new(res: &'r mut AppResources) -> Result<Self, Failure> {
-        Self::start(res, Self::config(), NODE_EUI64)
+        Self::with_registrations(res, 1)
     }
 
     /// The configuration: default, with the static backbone address.
