@@ -16,8 +16,9 @@
 //! address resolution (RFC 6775): the frame's explicit link-layer destination for a packet the
 //! border router originated (e.g. an NA to a registrant), the registration table, an IID that
 //! embeds a short address (`::ff:fe00:XXXX`), or the EUI-64 an IID is derived from — for a
-//! global next hop only if [`BLIND_GLOBAL_DERIVATION`]: otherwise the core refuses it with
-//! Destination Unreachable ([`L2::resolves`]). Multicast goes to the broadcast address. Datagrams wait in a shallow queue ([`WPAN_TXQ`]) and
+//! global next hop only if [`Wpan::set_blind_global_derivation`] (the configuration's
+//! `blind_global_derivation`, off by default): otherwise the core refuses it with Destination
+//! Unreachable ([`L2::resolves`]). Multicast goes to the broadcast address. Datagrams wait in a shallow queue ([`WPAN_TXQ`]) and
 //! [`Wpan::pump`] cuts them into frames only as fast as the MAC queue drains, so a 13-frame
 //! datagram never needs 13 MAC queue entries; the core keeps the rest in its per-class queues
 //! ([`netif::Stack::transmit_some`]). A fragment the MAC could not deliver (no ACK after
@@ -67,14 +68,6 @@ pub const REASSEMBLY_MAX: usize = sixlo::IPV6_MIN_MTU;
 pub const REGISTRATIONS: usize = 256;
 /// Registration-table index slots (a power of two ≥ 2 × [`REGISTRATIONS`]).
 pub const REGISTRY_INDEX: usize = 512;
-/// Whether a global (non-link-local) next hop that is neither registered nor gleaned is
-/// sent to the link-layer address its IID derives from (RFC 4944 §6). Off: such a packet is
-/// refused with Destination Unreachable, address unreachable (the core's
-/// `address_unreachable` drop count), because a backbone host flooding random addresses of
-/// the mesh prefix would otherwise cost full MAC retries per packet on a link that carries a
-/// few hundred frames a second. Link-local next hops always derive. A named constant, not a
-/// [`crate::config::Config`] field, for flash: turning it on is a rebuild.
-pub const BLIND_GLOBAL_DERIVATION: bool = false;
 /// How long a gleaned (unregistered) node stays resolvable after its last frame.
 pub const GLEAN_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
@@ -153,6 +146,9 @@ pub struct Wpan<'r> {
     current: Option<InFlight>,
     next_tag: u16,
     up: bool,
+    /// Send to a global next hop that is neither registered nor gleaned at the link-layer
+    /// address its IID derives from ([`Wpan::set_blind_global_derivation`]).
+    blind_global: bool,
     opts: CompressOptions,
     stats: WpanStats,
 }
@@ -277,9 +273,22 @@ impl<'r> Wpan<'r> {
             current: None,
             next_tag: 1,
             up: true,
+            blind_global: false,
             opts: CompressOptions::default(),
             stats: WpanStats::default(),
         }
+    }
+
+    /// Whether a global (non-link-local) next hop that is neither registered nor gleaned is
+    /// sent to the link-layer address its IID derives from (RFC 4944 §6). Off (the default,
+    /// and the configuration's default): such a packet is refused with Destination
+    /// Unreachable, address unreachable (the core's `address_unreachable` drop count), because
+    /// a backbone host flooding random addresses of the mesh prefix would otherwise cost full
+    /// MAC retries per packet on a link that carries a few hundred frames a second. On suits
+    /// a mesh of nodes that neither register nor send first. Link-local next hops always
+    /// derive.
+    pub fn set_blind_global_derivation(&mut self, on: bool) {
+        self.blind_global = on;
     }
 
     /// The MAC.
@@ -358,7 +367,7 @@ impl<'r> Wpan<'r> {
 
     /// Resolve the link-layer destination of a packet leaving on this link: `None` for a
     /// global next hop that is neither registered nor gleaned (unless
-    /// [`BLIND_GLOBAL_DERIVATION`]).
+    /// [`Wpan::set_blind_global_derivation`]).
     fn resolve(&self, pool: &PacketPool<'_>, pkt: &PacketHandle) -> Option<Address> {
         let meta = pool.meta(pkt);
         if meta.next_hop.is_multicast() {
@@ -374,7 +383,7 @@ impl<'r> Wpan<'r> {
         if let Some(e) = self.registry.lookup(&meta.next_hop) {
             return Some(e.ll);
         }
-        (BLIND_GLOBAL_DERIVATION || meta.next_hop.is_unicast_link_local())
+        (self.blind_global || meta.next_hop.is_unicast_link_local())
             .then(|| derive_link(&meta.next_hop))
     }
 

@@ -223,6 +223,37 @@ fn strict_priority_and_tail_drop() {
     r.assert_pool_full();
 }
 
+/// An interface whose DSCP is not trusted (issue 19 #2: the backbone) cannot buy priority on
+/// another link: its packets share the class of DSCP 0 and leave in arrival order, with their
+/// traffic class unchanged.
+#[test]
+fn untrusted_dscp_queues_as_default_forwarding() {
+    let mut res = Res::new();
+    let mut r = router(&mut res, StackConfig::default());
+    r.st.set_trust_dscp(r.ia, false).unwrap();
+    let with_dscp = |dscp: u8, tag: u8| {
+        let mut p = udp(host_a(), host_b(), 64, &[tag]);
+        let tc = dscp << 2;
+        p[0] = 0x60 | (tc >> 4);
+        p[1] = (tc << 4) | (p[1] & 0x0f);
+        p
+    };
+    assert_eq!(r.inject(r.ia, &with_dscp(0, 1)), Outcome::Forwarded(r.ib));
+    assert_eq!(r.inject(r.ia, &with_dscp(8, 2)), Outcome::Forwarded(r.ib));
+    assert_eq!(r.inject(r.ia, &with_dscp(46, 3)), Outcome::Forwarded(r.ib));
+    let sent = r.sent(r.ib);
+    let order: Vec<u8> = sent.iter().map(|(_, p)| *p.last().unwrap()).collect();
+    assert_eq!(order, vec![1, 2, 3], "one class: arrival order");
+    assert_eq!(
+        Ipv6Packet::new_checked(&sent[2].1[..])
+            .unwrap()
+            .traffic_class(),
+        46 << 2,
+        "the traffic class is carried, only not obeyed"
+    );
+    r.assert_pool_full();
+}
+
 #[test]
 fn pool_exhaustion_is_counted_not_fatal() {
     let mut res = Res::new();

@@ -43,11 +43,6 @@ mod tap;
 
 /// Packet buffers.
 pub const PACKETS: usize = 16;
-/// Whether the DSCP of packets from the backbone picks their traffic class on the mesh. Off:
-/// they are queued as DSCP 0 (default forwarding), so a backbone host cannot buy the mesh's
-/// priority classes (nor fill all of them). A named constant, not a configuration field, for
-/// flash: trusting the backbone is a rebuild.
-pub const TRUST_BACKBONE_DSCP: bool = false;
 /// Bytes per packet buffer (1280 + headroom).
 pub const PACKET_BUF: usize = netif::config::DEFAULT_BUF_SIZE;
 /// Routes.
@@ -286,7 +281,8 @@ impl<'r> App<'r> {
         let mut stack = Stack::new(StackConfig::default(), &mut res.net);
         let mac = l2_15_4::Mac::new(mac_config(&cfg)?, MacResources::new(), radio)
             .map_err(|_| AppError::Radio)?;
-        let wpan = Wpan::new(mac, &mut res.reassembler, &mut res.registry);
+        let mut wpan = Wpan::new(mac, &mut res.reassembler, &mut res.registry);
+        wpan.set_blind_global_derivation(cfg.blind_global_derivation);
         let core = |_| AppError::Core;
         use netif::l2::L2 as _;
         let wpan_i = stack
@@ -316,7 +312,7 @@ impl<'r> App<'r> {
             .map_err(core)?;
         eth.attach(&mut stack, eth_i).map_err(core)?;
         stack
-            .set_trust_dscp(eth_i, TRUST_BACKBONE_DSCP)
+            .set_trust_dscp(eth_i, cfg.trust_backbone_dscp)
             .map_err(core)?;
         let mut lbr = Lbr::new(u32::from_be_bytes([
             cfg.eui64[0],

@@ -7,8 +7,9 @@ use super::{Backbone, Config, ConfigError, RaConfig};
 /// Magic bytes that open an encoded configuration.
 pub const CONFIG_MAGIC: [u8; 4] = *b"SGCF";
 /// Version of the encoding written by [`Config::encode`]. [`Config::decode`] reads it and the
-/// older ones: version 1 lacks `max_registrations_per_source` (read as its default).
-pub const CONFIG_FORMAT_VERSION: u8 = 2;
+/// older ones: version 1 lacks `max_registrations_per_source` (read as its default), versions 1
+/// and 2 lack `blind_global_derivation` and `trust_backbone_dscp` (read as off).
+pub const CONFIG_FORMAT_VERSION: u8 = 3;
 /// The oldest version [`Config::decode`] still reads.
 const CONFIG_OLDEST_VERSION: u8 = 1;
 /// Largest encoded configuration in bytes (header, payload and CRC). The largest possible
@@ -82,7 +83,7 @@ impl Config {
 /// `postcard::take_from_bytes::<Config>` accepts, byte for byte (tests compare the two), for
 /// about 1.5 KB less flash on the board than serde's derived decoder. Field order is
 /// [`Config`]'s, which [`CONFIG_FORMAT_VERSION`] already pins; `version` 1 ends before
-/// `max_registrations_per_source`.
+/// `max_registrations_per_source`, `version` 2 before `blind_global_derivation`.
 fn read_whole(b: &[u8], version: u8) -> Option<Config> {
     let mut r = mgmt::wire::Reader::new(b);
     let cfg = Config {
@@ -118,6 +119,8 @@ fn read_whole(b: &[u8], version: u8) -> Option<Config> {
         } else {
             super::DEFAULT_MAX_REGISTRATIONS_PER_SOURCE
         },
+        blind_global_derivation: version >= 3 && r.bool()?,
+        trust_backbone_dscp: version >= 3 && r.bool()?,
     };
     r.is_empty().then_some(cfg)
 }
@@ -144,7 +147,7 @@ mod tests {
             let bytes = encode_vec(&cfg);
             assert!(bytes.len() <= CONFIG_MAX_ENCODED);
             assert_eq!(&bytes[..4], b"SGCF");
-            assert_eq!(bytes[4], 2);
+            assert_eq!(bytes[4], CONFIG_FORMAT_VERSION);
             assert_eq!(Config::decode(&bytes).unwrap(), cfg);
         }
     }
@@ -178,6 +181,8 @@ mod tests {
             abro_version: u32::MAX,
             max_registration_lifetime_min: u16::MAX,
             max_registrations_per_source: u16::MAX,
+            blind_global_derivation: true,
+            trust_backbone_dscp: true,
         };
         let mut buf = [0u8; 512];
         let n = postcard::to_slice(&worst, &mut buf).unwrap().len();
@@ -251,7 +256,7 @@ mod tests {
     #[test]
     fn unknown_version_and_magic() {
         let mut bytes = encode_vec(&Config::default());
-        bytes[4] = 3;
+        bytes[4] = CONFIG_FORMAT_VERSION + 1;
         // Fix the CRC so that only the version is wrong.
         let n = bytes.len() - CRC_LEN;
         let crc = crc32(&bytes[..n]);
@@ -274,7 +279,7 @@ mod tests {
             ..Config::default()
         };
         let mut buf = [0u8; CONFIG_MAX_ENCODED];
-        buf[..5].copy_from_slice(b"SGCF\x02");
+        buf[..5].copy_from_slice(&[b'S', b'G', b'C', b'F', CONFIG_FORMAT_VERSION]);
         let n = 5 + postcard::to_slice(&cfg, &mut buf[5..]).unwrap().len();
         let crc = crc32(&buf[..n]);
         buf[n..n + 4].copy_from_slice(&crc.to_le_bytes());
@@ -303,64 +308,90 @@ mod tests {
         for cfg in [Config::default(), static_cfg()] {
             let mut buf = [0u8; CONFIG_MAX_ENCODED];
             let b = postcard::to_slice(&cfg, &mut buf).unwrap();
-            assert_eq!(read_whole(b, 2), Some(cfg.clone()));
+            assert_eq!(read_whole(b, CONFIG_FORMAT_VERSION), Some(cfg.clone()));
             for n in 0..b.len() {
-                assert_eq!(read_whole(&b[..n], 2), serde_whole(&b[..n]), "cut at {n}");
+                assert_eq!(
+                    read_whole(&b[..n], CONFIG_FORMAT_VERSION),
+                    serde_whole(&b[..n]),
+                    "cut at {n}"
+                );
             }
             let mut long = b.to_vec();
             long.push(0);
-            assert_eq!(read_whole(&long, 2), None);
+            assert_eq!(read_whole(&long, CONFIG_FORMAT_VERSION), None);
             // Every single-byte change: accepted or refused as postcard does, same value.
             for i in 0..b.len() {
                 for v in [0u8, 1, 2, 0x7f, 0x80, 0xff] {
                     let mut m = b.to_vec();
                     m[i] = v;
-                    assert_eq!(read_whole(&m, 2), serde_whole(&m), "byte {i} = {v:#x}");
+                    assert_eq!(
+                        read_whole(&m, CONFIG_FORMAT_VERSION),
+                        serde_whole(&m),
+                        "byte {i} = {v:#x}"
+                    );
                 }
             }
         }
     }
 
-    /// A version 1 record, as the firmware before `max_registrations_per_source` wrote it:
-    /// the same postcard fields without the last one.
-    fn v1_record(cfg: &Config) -> Vec<u8> {
-        let mut b = b"SGCF\x01".to_vec();
+    /// A record of an older `version` (1 or 2), as the firmware of that version wrote it: the
+    /// same postcard fields without those added later (the last ones: version 2 lacks the two
+    /// bools of version 3, version 1 also `max_registrations_per_source`).
+    fn old_record(cfg: &Config, version: u8) -> Vec<u8> {
+        let mut b = vec![b'S', b'G', b'C', b'F', version];
         let mut buf = [0u8; CONFIG_MAX_ENCODED];
         let payload = postcard::to_slice(cfg, &mut buf).unwrap();
-        // The new field is the last one, a u16 varint of `max_registrations_per_source`.
-        let mut tail = [0u8; 3];
-        let tail = postcard::to_slice(&cfg.max_registrations_per_source, &mut tail).unwrap();
-        b.extend_from_slice(&payload[..payload.len() - tail.len()]);
+        let mut cut = 2; // blind_global_derivation, trust_backbone_dscp: one byte each
+        if version == 1 {
+            let mut tail = [0u8; 3];
+            cut += postcard::to_slice(&cfg.max_registrations_per_source, &mut tail)
+                .unwrap()
+                .len();
+        }
+        b.extend_from_slice(&payload[..payload.len() - cut]);
         let crc = crc32(&b);
         b.extend_from_slice(&crc.to_le_bytes());
         b
     }
 
     #[test]
-    fn version_1_records_still_load() {
-        // A version 1 default configuration, byte by byte: magic, version, then postcard.
-        let v1 = v1_record(&Config::default());
+    fn older_records_still_load() {
+        let v1 = old_record(&Config::default(), 1);
         assert_eq!(&v1[..5], b"SGCF\x01");
         for cfg in samples() {
-            let old = Config {
-                max_registrations_per_source: 4,
-                ..cfg.clone()
-            };
-            let loaded = Config::decode(&v1_record(&cfg)).unwrap();
-            assert_eq!(
-                loaded, old,
-                "fields of version 1 kept, the new one defaulted"
-            );
-            // Saved again, it is a version 2 record.
-            assert_eq!(encode_vec(&loaded)[4], 2);
+            for version in [1, 2] {
+                let old = Config {
+                    max_registrations_per_source: if version == 1 {
+                        4
+                    } else {
+                        cfg.max_registrations_per_source
+                    },
+                    blind_global_derivation: false,
+                    trust_backbone_dscp: false,
+                    ..cfg.clone()
+                };
+                let loaded = Config::decode(&old_record(&cfg, version)).unwrap();
+                assert_eq!(
+                    loaded, old,
+                    "version {version}: its fields kept, the newer ones defaulted"
+                );
+                // Saved again, it is a record of the current version.
+                assert_eq!(encode_vec(&loaded)[4], CONFIG_FORMAT_VERSION);
+            }
         }
-        // A version 2 payload under a version 1 header is one field too long.
-        let mut b = encode_vec(&Config::default());
-        b[4] = 1;
-        let n = b.len() - CRC_LEN;
-        let crc = crc32(&b[..n]);
-        b[n..].copy_from_slice(&crc.to_le_bytes());
-        assert_eq!(Config::decode(&b), Err(ConfigError::Corrupt));
+        // A current payload under an older header is too long.
+        for version in [1, 2] {
+            let mut b = encode_vec(&Config::default());
+            b[4] = version;
+            let n = b.len() - CRC_LEN;
+            let crc = crc32(&b[..n]);
+            b[n..].copy_from_slice(&crc.to_le_bytes());
+            assert_eq!(
+                Config::decode(&b),
+                Err(ConfigError::Corrupt),
+                "version {version}"
+            );
+        }
     }
 
     proptest! {
@@ -369,7 +400,7 @@ mod tests {
             payload in prop::collection::vec(
                 prop_oneof![Just(0u8), Just(1u8), Just(0x80u8), any::<u8>()], 0..120),
         ) {
-            prop_assert_eq!(read_whole(&payload, 2), serde_whole(&payload));
+            prop_assert_eq!(read_whole(&payload, CONFIG_FORMAT_VERSION), serde_whole(&payload));
         }
 
         #[test]
@@ -382,7 +413,7 @@ mod tests {
             payload in prop::collection::vec(any::<u8>(), 0..200),
         ) {
             // Right magic, version and CRC around random bytes: exercises postcard and validate.
-            let mut b = b"SGCF\x02".to_vec();
+            let mut b = vec![b'S', b'G', b'C', b'F', CONFIG_FORMAT_VERSION];
             b.extend_from_slice(&payload);
             let crc = crc32(&b);
             b.extend_from_slice(&crc.to_le_bytes());

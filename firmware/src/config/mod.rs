@@ -231,6 +231,16 @@ pub struct Config {
     /// 1..=[`DEFAULT_REGISTRATIONS`](crate::registry::DEFAULT_REGISTRATIONS); default 4.
     /// Added in encoding version 2 (a version 1 record loads with the default).
     pub max_registrations_per_source: u16,
+    /// Send a packet whose next hop is a global address of the mesh that is neither
+    /// registered nor gleaned to the link-layer address its IID derives from (RFC 4944 §6).
+    /// Off by default: such a packet is refused with Destination Unreachable (address
+    /// unreachable), so a backbone host flooding random mesh addresses costs no airtime (see
+    /// `docs/security.md`). Link-local next hops always derive. Added in encoding version 3.
+    pub blind_global_derivation: bool,
+    /// Let the DSCP of packets from the backbone pick their traffic class on the mesh. Off by
+    /// default: they are queued as DSCP 0 (default forwarding), so a backbone host cannot buy
+    /// the mesh's priority classes (nor fill all of them). Added in encoding version 3.
+    pub trust_backbone_dscp: bool,
 }
 
 /// Default mesh prefix 2001:db8:1::/64 (documentation prefix, RFC 3849).
@@ -262,7 +272,8 @@ impl Config {
     /// mesh prefix 2001:db8:1::/64, PAN ID 0xabcd, channel 26, short address 0x0000, 0 dBm,
     /// `eth0` MAC 02:xx:xx:xx:xx:xx from the last five bytes of the EUI-64 (locally
     /// administered unicast), backbone by SLAAC, [`RaConfig::default`] timers, ABRO version 1,
-    /// maximum registration lifetime one day, 4 registrations per link-layer source.
+    /// maximum registration lifetime one day, 4 registrations per link-layer source, no blind
+    /// derivation of global next hops, the backbone's DSCP not trusted.
     pub fn default_for(eui64: [u8; 8]) -> Config {
         let [_, _, _, e3, e4, e5, e6, e7] = eui64;
         Config {
@@ -278,6 +289,8 @@ impl Config {
             abro_version: 1,
             max_registration_lifetime_min: DEFAULT_MAX_REGISTRATION_LIFETIME_MIN,
             max_registrations_per_source: DEFAULT_MAX_REGISTRATIONS_PER_SOURCE,
+            blind_global_derivation: false,
+            trust_backbone_dscp: false,
         }
     }
 
@@ -427,7 +440,12 @@ mod tests {
             },
             max_registration_lifetime_min: u16::MAX,
             max_registrations_per_source: 256,
+            blind_global_derivation: true,
             ..Config::default()
+        });
+        v.push(Config {
+            trust_backbone_dscp: true,
+            ..static_cfg()
         });
         v
     }

@@ -26,7 +26,7 @@ pub(super) struct BenchEth {
     pub(super) down_pending: bool,
     /// Frames from the host other than the prepared one (Neighbor Advertisements).
     pub(super) replies: VecDeque<Vec<u8>>,
-    /// The last IPv6/UDP frame the router sent to the host, and how many it sent.
+    /// The last IPv6/UDP frame (or ICMPv6 error) the router sent to the host, and how many.
     pub(super) captured: Vec<u8>,
     pub(super) captured_count: u64,
     /// Neighbor Solicitations for the host answered.
@@ -50,7 +50,12 @@ impl BenchEth {
             self.other += 1;
             return;
         }
-        if ip.next_header() == IpProtocol::Udp && f.dst_addr() == EthernetAddress(HOST_MAC) {
+        // ICMPv6 error messages (types 0..=127) are kept too: a refused packet's answer.
+        let icmp_error = ip.next_header() == IpProtocol::Icmpv6
+            && ip.payload().first().is_some_and(|t| *t < 128);
+        if (ip.next_header() == IpProtocol::Udp || icmp_error)
+            && f.dst_addr() == EthernetAddress(HOST_MAC)
+        {
             self.captured.clear();
             self.captured.extend_from_slice(frame);
             self.captured_count += 1;

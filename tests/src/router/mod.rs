@@ -138,6 +138,18 @@ impl<'r> Router<'r> {
         }
     }
 
+    /// The border router started with the default configuration (static backbone) changed by
+    /// `change`, with nothing registered: the node is neither registered nor gleaned, so
+    /// whether the downward packet reaches it depends on `Config::blind_global_derivation`.
+    pub fn with_config(
+        res: &'r mut AppResources,
+        change: impl FnOnce(&mut Config),
+    ) -> Result<Self, Failure> {
+        let mut cfg = Self::config();
+        change(&mut cfg);
+        Self::start(res, cfg, NODE_EUI64)
+    }
+
     /// [`Router::new`], then `n` mesh nodes (`node_eui64(1..=n)`) register their global
     /// addresses through the real path: each sends a Neighbor Solicitation with SLLAO and ARO
     /// ([`ns_aro`], lifetime 65535 minutes, the configured maximum raised to match so that no
