@@ -254,6 +254,47 @@ fn untrusted_dscp_queues_as_default_forwarding() {
     r.assert_pool_full();
 }
 
+/// A flood toward one link, spread over every traffic class (issue 19 #2), queues at most
+/// `PACKETS - RX_RESERVE` packets there: the rest are tail-dropped as `QueueFull` although
+/// their classes have room, and the buffers left let the other link's traffic through.
+#[test]
+fn one_links_queues_leave_the_receive_reserve() {
+    let mut res = Res::new();
+    let mut r = router(&mut res, StackConfig::default());
+    let pool = r.st.pool().capacity();
+    let limit = pool - netif::config::RX_RESERVE;
+    let with_dscp = |dscp: u8, tag: u8| {
+        let mut p = udp(host_a(), host_b(), 64, &[tag]);
+        let tc = dscp << 2;
+        p[0] = 0x60 | (tc >> 4);
+        p[1] = (tc << 4) | (p[1] & 0x0f);
+        p
+    };
+    // Eight DSCPs in distinct classes of the default map: no class fills before the cap.
+    let dscps = [0u8, 8, 18, 26, 34, 40, 46, 56];
+    let mut queued = 0;
+    for k in 0..pool {
+        let dscp = dscps[k % dscps.len()];
+        match r.inject(r.ia, &with_dscp(dscp, k as u8)) {
+            Outcome::Forwarded(i) if i == r.ib => queued += 1,
+            Outcome::Dropped(DropReason::QueueFull) => {}
+            o => panic!("packet {k}: {o:?}"),
+        }
+    }
+    assert_eq!(queued, limit, "queued toward B");
+    assert_eq!(
+        r.st.stats(r.ib).unwrap().dropped(DropReason::QueueFull) as usize,
+        pool - limit
+    );
+    assert_eq!(r.st.pool().available(), pool - limit, "the reserve is free");
+    // Traffic the other way still gets buffers, and is forwarded.
+    let up = udp(host_b(), host_a(), 64, b"up");
+    assert_eq!(r.inject(r.ib, &up), Outcome::Forwarded(r.ia));
+    assert_eq!(r.sent(r.ia).len(), 1);
+    assert_eq!(r.sent(r.ib).len(), limit);
+    r.assert_pool_full();
+}
+
 #[test]
 fn pool_exhaustion_is_counted_not_fatal() {
     let mut res = Res::new();
