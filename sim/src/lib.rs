@@ -14,6 +14,9 @@
 //! - [`backbone`]: the Ethernet side: an in-memory cable ([`EthLink`], whose ends implement
 //!   `ethernet::Driver`) and a smoltcp host on it ([`BackboneHost`]: collector, echo, ping,
 //!   ICMPv6 log).
+//! - [`zep`]: the ZEP v2 codec (802.15.4 frames in UDP, as RIOT OS and Wireshark speak it);
+//!   [`peers`]: RIOT OS nodes as Linux processes (found or built, started, stopped by
+//!   process group).
 //!
 //! Identical seeds and inputs give identical runs, captures included, byte for byte.
 //!
@@ -32,9 +35,11 @@ pub mod backbone;
 pub mod mac_node;
 pub mod medium;
 pub mod node;
+pub mod peers;
 pub mod rng;
 pub mod smol;
 pub mod topology;
+pub mod zep;
 
 pub use backbone::{
     BackboneHost, BackboneHostConfig, End, EthFrame, EthLink, EthLinkConfig, EthPort, Reading,
