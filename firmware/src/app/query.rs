@@ -53,15 +53,21 @@ impl<'r> App<'r> {
 
     /// The one-screen status.
     pub fn status(&self) -> Status {
+        // Devices, not entries: a node is one link-layer address with (usually) a link-local
+        // and a global address. A device with any registration counts as registered.
         let reg = self.wpan.registry();
-        let registered = reg
-            .iter()
-            .filter(|e| e.origin == crate::registry::Origin::Registered && e.expires > self.now)
-            .count();
-        let gleaned = reg
-            .iter()
-            .filter(|e| e.origin == crate::registry::Origin::Gleaned && e.expires > self.now)
-            .count();
+        let live = || reg.iter().filter(|e| e.expires > self.now);
+        let (mut registered, mut gleaned) = (0, 0);
+        for (k, e) in live().enumerate() {
+            if live().take(k).any(|f| f.ll == e.ll) {
+                continue;
+            }
+            if live().any(|f| f.ll == e.ll && f.origin == crate::registry::Origin::Registered) {
+                registered += 1;
+            } else {
+                gleaned += 1;
+            }
+        }
         let w = self.stack.stats(self.wpan_i).unwrap_or_default();
         let e = self.stack.stats(self.eth_i).unwrap_or_default();
         let pool = self.stack.pool();

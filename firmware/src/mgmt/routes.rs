@@ -66,7 +66,21 @@ impl<const TX: usize> MgmtServer<TX> {
         let Some(p) = Prefix::new(Ipv6Addr::from(prefix), len) else {
             return self.error(id, ErrorCode::InvalidArgument, "bad prefix length");
         };
-        let mut r = Route::new(p, i, via.map(Ipv6Addr::from));
+        let via = via.map(Ipv6Addr::from);
+        // A next hop is a neighbour: link-local, or inside a prefix connected on `iface`.
+        if let Some(v) = via
+            && !v.is_unicast_link_local()
+            && !app.stack().routes().iter().any(|r| {
+                r.origin == RouteOrigin::Connected && r.iface() == Some(i) && r.prefix.contains(&v)
+            })
+        {
+            return self.error(
+                id,
+                ErrorCode::InvalidArgument,
+                "next hop not on-link: use a link-local address or one in a prefix of the interface",
+            );
+        }
+        let mut r = Route::new(p, i, via);
         r.metric = metric;
         match app.stack_mut().add_route(r) {
             Ok(()) => self.ok(id),
@@ -87,8 +101,11 @@ impl<const TX: usize> MgmtServer<TX> {
         let Some(p) = Prefix::new(Ipv6Addr::from(prefix), len) else {
             return self.error(id, ErrorCode::InvalidArgument, "bad prefix length");
         };
-        match app.stack_mut().remove_route(&p, None) {
+        match app.stack_mut().remove_configured_route(&p) {
             Ok(()) => self.ok(id),
+            Err(e @ RouteError::Connected) => {
+                self.error(id, ErrorCode::InvalidArgument, e.as_str())
+            }
             Err(_) => self.error(id, ErrorCode::NotFound, "no such route"),
         }
     }
