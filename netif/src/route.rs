@@ -88,8 +88,8 @@ pub enum RouteError {
     /// The prefix is connected on another interface: a route for the same prefix through
     /// this one would take its traffic.
     Conflict,
-    /// Only a connected route has this prefix (remove): it follows an address of the
-    /// interface and goes with that address.
+    /// A connected route cannot be removed by itself: it goes with an address of the
+    /// interface (remove the address).
     Connected,
 }
 
@@ -101,7 +101,7 @@ impl RouteError {
             RouteError::NoSuchIface => "no such interface",
             RouteError::NotFound => "no such route",
             RouteError::Conflict => "the prefix is connected on another interface",
-            RouteError::Connected => "connected route: remove the interface's address instead",
+            RouteError::Connected => "connected route: remove its address instead",
         }
     }
 }

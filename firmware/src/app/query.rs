@@ -56,16 +56,23 @@ impl<'r> App<'r> {
         // Devices, not entries: a node is one link-layer address with (usually) a link-local
         // and a global address. A device with any registration counts as registered.
         let reg = self.wpan.registry();
-        let live = || reg.iter().filter(|e| e.expires > self.now);
         let (mut registered, mut gleaned) = (0, 0);
-        for (k, e) in live().enumerate() {
-            if live().take(k).any(|f| f.ll == e.ll) {
-                continue;
+        for e in reg.iter() {
+            // Counted at its first entry; registered if any of its entries is.
+            let (mut before, mut seen_self, mut reg_any) = (false, false, false);
+            for f in reg.iter() {
+                seen_self |= f.addr == e.addr;
+                if f.ll == e.ll {
+                    before |= !seen_self;
+                    reg_any |= f.origin == crate::registry::Origin::Registered;
+                }
             }
-            if live().any(|f| f.ll == e.ll && f.origin == crate::registry::Origin::Registered) {
-                registered += 1;
-            } else {
-                gleaned += 1;
+            if !before {
+                if reg_any {
+                    registered += 1;
+                } else {
+                    gleaned += 1;
+                }
             }
         }
         let w = self.stack.stats(self.wpan_i).unwrap_or_default();

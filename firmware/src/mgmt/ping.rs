@@ -51,11 +51,7 @@ impl<const TX: usize> MgmtServer<TX> {
             );
         }
         if size > mgmt::MAX_PING_SIZE {
-            return self.error(
-                id,
-                ErrorCode::InvalidArgument,
-                "echo data is 0..=1232 bytes (a 1280-byte packet)",
-            );
+            return self.error(id, ErrorCode::InvalidArgument, "size: 0..=1232 bytes");
         }
         app.clear_pings();
         match app.ping_send(now, dst, egress, seq, size) {

@@ -66,20 +66,9 @@ impl<const TX: usize> MgmtServer<TX> {
         let Some(p) = Prefix::new(Ipv6Addr::from(prefix), len) else {
             return self.error(id, ErrorCode::InvalidArgument, "bad prefix length");
         };
+        // The CLI checks that `via` is on-link (link-local or in a connected prefix of
+        // `iface`): it has the routing table at hand, and the board keeps the flash.
         let via = via.map(Ipv6Addr::from);
-        // A next hop is a neighbour: link-local, or inside a prefix connected on `iface`.
-        if let Some(v) = via
-            && !v.is_unicast_link_local()
-            && !app.stack().routes().iter().any(|r| {
-                r.origin == RouteOrigin::Connected && r.iface() == Some(i) && r.prefix.contains(&v)
-            })
-        {
-            return self.error(
-                id,
-                ErrorCode::InvalidArgument,
-                "next hop not on-link: use a link-local address or one in a prefix of the interface",
-            );
-        }
         let mut r = Route::new(p, i, via);
         r.metric = metric;
         match app.stack_mut().add_route(r) {
@@ -101,11 +90,19 @@ impl<const TX: usize> MgmtServer<TX> {
         let Some(p) = Prefix::new(Ipv6Addr::from(prefix), len) else {
             return self.error(id, ErrorCode::InvalidArgument, "bad prefix length");
         };
-        match app.stack_mut().remove_configured_route(&p) {
+        // A connected route goes with its address: deleting it would cut the link off until
+        // the address is set again.
+        let stack = app.stack_mut();
+        if stack
+            .routes()
+            .iter()
+            .any(|r| r.prefix == p && r.origin == RouteOrigin::Connected)
+        {
+            let e = RouteError::Connected;
+            return self.error(id, ErrorCode::InvalidArgument, e.as_str());
+        }
+        match stack.remove_route(&p, None) {
             Ok(()) => self.ok(id),
-            Err(e @ RouteError::Connected) => {
-                self.error(id, ErrorCode::InvalidArgument, e.as_str())
-            }
             Err(_) => self.error(id, ErrorCode::NotFound, "no such route"),
         }
     }

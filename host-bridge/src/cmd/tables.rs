@@ -126,11 +126,11 @@ pub fn route_add(
     replace: bool,
 ) -> Result<(), CliError> {
     let shown = format!("{}/{}", prefix.0, prefix.1);
-    let same: Vec<RouteInfoOwned> = dev.request(&Request::RouteList, |r| match r {
+    let all: Vec<RouteInfoOwned> = dev.request(&Request::RouteList, |r| match r {
         Response::Routes(v) => Ok(v
             .iter()
-            .filter(|r| r.prefix == prefix.0.octets() && r.len == prefix.1)
             .map(|r| RouteInfoOwned {
+                prefix: (ip(&r.prefix), r.len),
                 iface: r.iface.map(str::to_string),
                 via: r.via.map(|v| ip(&v)),
                 origin: r.origin,
@@ -138,6 +138,21 @@ pub fn route_add(
             .collect()),
         r => unexpected(r),
     })??;
+    // A next hop is a neighbour: link-local, or inside a prefix connected on `iface`.
+    if let Some(v) = via
+        && !v.is_unicast_link_local()
+        && !all.iter().any(|r| {
+            r.origin == RouteOrigin::Connected
+                && r.iface.as_deref() == Some(iface)
+                && super::mask(v, r.prefix.1) == r.prefix.0
+        })
+    {
+        return Err(CliError::Usage(format!(
+            "next hop {v} is not on-link on {iface}: use a link-local address or one in a \
+             prefix connected on {iface} (`sixgate route list`)"
+        )));
+    }
+    let same: Vec<&RouteInfoOwned> = all.iter().filter(|r| r.prefix == prefix).collect();
     if let Some(c) = same.iter().find(|r| r.origin == RouteOrigin::Connected) {
         return Err(CliError::Other(format!(
             "{shown} is connected on {} (it goes with that interface's address); a route \
@@ -147,6 +162,7 @@ pub fn route_add(
     }
     let statics: Vec<&RouteInfoOwned> = same
         .iter()
+        .copied()
         .filter(|r| r.origin == RouteOrigin::Static)
         .collect();
     if let Some(old) = statics.first() {
@@ -189,6 +205,7 @@ pub fn route_add(
 
 /// What `route add` needs of an existing route.
 struct RouteInfoOwned {
+    prefix: (Ipv6Addr, u8),
     iface: Option<String>,
     via: Option<Ipv6Addr>,
     origin: RouteOrigin,

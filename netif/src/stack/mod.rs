@@ -608,24 +608,6 @@ impl<'r> Stack<'r> {
         Ok(())
     }
 
-    /// Remove the static and learned routes for `prefix`, never a connected one: that one
-    /// goes with the interface's address ([`Stack::remove_addr`]), and an operator deleting
-    /// it would cut the link off until the address is set again. [`RouteError::Connected`]
-    /// when the prefix has only a connected route.
-    pub fn remove_configured_route(&mut self, prefix: &Prefix) -> Result<(), RouteError> {
-        let n = self.routes.remove(prefix, None, Some(RouteOrigin::Static))
-            + self.routes.remove(prefix, None, Some(RouteOrigin::Learned));
-        if n == 0 {
-            return Err(if self.routes.iter().any(|r| r.prefix == *prefix) {
-                RouteError::Connected
-            } else {
-                RouteError::NotFound
-            });
-        }
-        self.events.push(Event::RouteRemoved(*prefix, None));
-        Ok(())
-    }
-
     /// Longest-prefix match for `dst`.
     pub fn lookup_route(&self, dst: &Ipv6Addr, now: Instant) -> Option<&Route> {
         self.routes.lookup(dst, now)
