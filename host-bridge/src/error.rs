@@ -1,5 +1,6 @@
-//! CLI errors and their exit codes: 0 ok, 1 the device reported an error (or the command
-//! failed on the host), 2 usage, 3 no, unresponsive or incompatible device, or a session
+//! CLI errors and their exit codes: 0 ok, 1 the command failed (on the device or the host),
+//! 2 invalid input (a bad command line, a value out of range, an unknown interface), whether
+//! `sixgate` or the device finds it, 3 no, unresponsive or incompatible device, or a session
 //! another client took over.
 
 use std::fmt;
@@ -10,9 +11,10 @@ use mgmt::ErrorCode;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum CliError {
-    /// Bad command line (exit 2).
+    /// Bad command line or invalid input (exit 2).
     Usage(String),
-    /// The device answered with an error (exit 1).
+    /// The device answered with an error (exit 2 when it refused the input as invalid or
+    /// named an unknown interface, else 1).
     Device {
         /// Its code.
         code: ErrorCode,
@@ -46,7 +48,11 @@ impl CliError {
     /// The process exit code.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) => 2,
+            CliError::Usage(_)
+            | CliError::Device {
+                code: ErrorCode::InvalidArgument | ErrorCode::NoSuchIface,
+                ..
+            } => 2,
             CliError::Device { .. } | CliError::Other(_) => 1,
             CliError::NoDevice { .. }
             | CliError::TakenOver { .. }

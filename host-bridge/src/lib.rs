@@ -36,6 +36,37 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
+/// A progress line on standard error, rewritten in place (`\r`), only when standard error is
+/// a terminal: redirected to a file or a pipe it would be a heap of `\r`-joined lines.
+pub fn progress(line: std::fmt::Arguments<'_>) {
+    use std::io::IsTerminal as _;
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
+    if err.is_terminal() {
+        let _ = write!(err, "\r{line}   ");
+        let _ = err.flush();
+        PROGRESS_OPEN.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Ends an open [`progress`] line, so what is printed next starts on a line of its own.
+pub fn progress_end() {
+    if PROGRESS_OPEN.swap(false, std::sync::atomic::Ordering::Relaxed) {
+        eprintln!();
+    }
+}
+
+/// The last line of a [`progress`]: it replaces the open progress line on a terminal, and is
+/// a line of its own anywhere else.
+pub fn progress_done(line: std::fmt::Arguments<'_>) {
+    if PROGRESS_OPEN.swap(false, std::sync::atomic::Ordering::Relaxed) {
+        eprint!("\r");
+    }
+    eprintln!("{line}");
+}
+
+static PROGRESS_OPEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 pub mod cmd;
 pub mod device;
 pub mod error;

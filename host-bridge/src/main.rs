@@ -16,8 +16,9 @@ use host_bridge::pcap_decode;
 
 /// Manage a sixgate 6LoWPAN border router over its serial line.
 ///
-/// Exit codes: 0 ok; 1 the device reported an error (or the command failed); 2 usage;
-/// 3 no device, no answer, or an incompatible device (the port is named).
+/// Exit codes: 0 ok; 1 the command failed; 2 invalid input (usage, a value out of range, an
+/// unknown interface), whether sixgate or the device finds it; 3 no device, no answer, or an
+/// incompatible device (the port is named).
 #[derive(Parser, Debug)]
 #[command(name = "sixgate", version)]
 struct Cli {
@@ -47,7 +48,8 @@ enum Cmd {
     /// Addresses: list, add IFACE ADDR/LEN, del IFACE ADDR.
     #[command(subcommand)]
     Addr(AddrCmd),
-    /// Routes: list, add PREFIX/LEN dev IFACE [via ADDR] [metric N], del PREFIX/LEN.
+    /// Routes: list, add PREFIX/LEN|default dev IFACE [via ADDR] [metric N] [--replace],
+    /// del PREFIX/LEN|default.
     #[command(subcommand)]
     Route(RouteCmd),
     /// Backbone neighbor cache.
@@ -63,7 +65,7 @@ enum Cmd {
     Stats {
         /// Only this interface's counters.
         iface: Option<String>,
-        /// Zero the counters after showing them.
+        /// Zero the counters after showing them (gauges, marked "(gauge)", keep their level).
         #[arg(long)]
         reset: bool,
     },
@@ -74,8 +76,10 @@ enum Cmd {
         /// Echo requests to send.
         #[arg(short = 'c', default_value_t = 4)]
         count: u16,
-        /// Data bytes per request.
-        #[arg(short = 's', default_value_t = 56)]
+        /// Data bytes per request, 0..=1232: the device sends one echo request of at most
+        /// 1280 bytes (the IPv6 minimum MTU, which every link carries unfragmented).
+        #[arg(short = 's', default_value_t = 56,
+              value_parser = clap::value_parser!(u16).range(0..=i64::from(mgmt::MAX_PING_SIZE)))]
         size: u16,
         /// Seconds between requests.
         #[arg(short = 'i', default_value_t = 1.0, value_parser = parse_secs)]
@@ -167,13 +171,22 @@ enum AddrCmd {
 enum RouteCmd {
     /// The routing table.
     List,
-    /// Add a route: `add 2001:db8:9::/48 dev eth0 via fe80::1 metric 10`.
+    /// Add a route: `add 2001:db8:9::/48 dev eth0 via fe80::1 metric 10`; `default` is
+    /// `::/0`. The next hop must be on-link (link-local, or in a prefix of IFACE); host bits
+    /// of PREFIX are cleared (with a note). A prefix that already has a static route is
+    /// refused unless `--replace` is given; a connected prefix (an interface address's) is
+    /// always refused.
     Add {
+        /// Replace the static route to the same prefix.
+        #[arg(long)]
+        replace: bool,
         prefix: String,
-        #[arg(num_args = 1.., trailing_var_arg = true)]
+        /// dev IFACE [via ADDR] [metric N] [--replace]
+        #[arg(num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
         rest: Vec<String>,
     },
-    /// Remove the route to PREFIX/LEN.
+    /// Remove the static (or learned) route to PREFIX/LEN (or `default`). Connected routes
+    /// go with their interface address (`addr del`) and are refused here.
     Del { prefix: String },
 }
 
@@ -217,13 +230,15 @@ enum ConfigCmd {
 #[derive(Subcommand, Debug)]
 enum PcapCmd {
     /// Reassemble and decompress the 6LoWPAN in an 802.15.4 capture (pcap or pcapng, link
-    /// types 195, 230, 283) into raw IPv6 packets (pcap, LINKTYPE_IPV6 229).
+    /// types 195, 230, 283) into raw IPv6 packets (pcap, LINKTYPE_IPV6 229). Contexts are
+    /// learned from the router advertisements (6CO) in the capture; `--context` wins.
     Decode {
-        /// Input capture.
+        /// Input capture, or `-` for standard input.
         input: PathBuf,
-        /// Output pcap.
+        /// Output pcap, or `-` for standard output (the report then goes to standard error).
         output: PathBuf,
-        /// 6LoWPAN context, e.g. `--context 0=2001:db8:1::/64` (repeatable).
+        /// 6LoWPAN context, e.g. `--context 0=2001:db8:1::/64` (repeatable; wins over the
+        /// contexts the capture's router advertisements announce).
         #[arg(long = "context", value_parser = pcap_decode::parse_context_arg)]
         contexts: Vec<(u8, Ipv6Addr, u8)>,
     },
@@ -252,6 +267,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            host_bridge::progress_end();
             eprintln!("sixgate: {e}");
             ExitCode::from(e.exit_code())
         }
@@ -296,7 +312,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Plan::AddrAdd(i, a, l) => cmd::tables::addr_add(d, out, &i, a, l),
         Plan::AddrDel(i, a) => cmd::tables::addr_del(d, out, &i, a),
         Plan::RouteList => cmd::tables::route_list(d, out),
-        Plan::RouteAdd(p, i, via, m) => cmd::tables::route_add(d, out, p, &i, via, m),
+        Plan::RouteAdd(p, i, via, m, replace) => {
+            cmd::tables::route_add(d, out, p, &i, via, m, replace)
+        }
         Plan::RouteDel(p) => cmd::tables::route_del(d, out, p),
         Plan::Neigh => cmd::tables::neigh_list(d, out),
         Plan::Nodes => cmd::nodes::list(d, out),
@@ -335,7 +353,7 @@ enum Plan {
     AddrAdd(String, Ipv6Addr, u8),
     AddrDel(String, Ipv6Addr),
     RouteList,
-    RouteAdd((Ipv6Addr, u8), String, Option<Ipv6Addr>, u16),
+    RouteAdd((Ipv6Addr, u8), String, Option<Ipv6Addr>, u16, bool),
     RouteDel((Ipv6Addr, u8)),
     Neigh,
     Nodes,
@@ -365,25 +383,37 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
             value,
         }) => {
             use cmd::iface::Setting;
-            let s =
-                match setting.as_str() {
-                    "channel" => Setting::Channel(
-                        value
-                            .parse()
-                            .ok()
-                            .filter(|c| (11..=26).contains(c))
-                            .ok_or_else(|| usage(format!("channel `{value}`: expected 11..=26")))?,
-                    ),
-                    "pan-id" => Setting::PanId(cmd::parse_u16(value).map_err(usage)?),
-                    "tx-power" => Setting::TxPower(value.parse().map_err(|_| {
-                        usage(format!("tx-power `{value}`: expected dBm, e.g. -4"))
-                    })?),
-                    other => {
-                        return Err(usage(format!(
-                            "unknown setting `{other}`: expected channel, pan-id or tx-power"
-                        )));
-                    }
-                };
+            let s = match setting.as_str() {
+                "channel" => Setting::Channel(
+                    value
+                        .parse()
+                        .ok()
+                        .filter(|c| (11..=26).contains(c))
+                        .ok_or_else(|| usage(format!("channel `{value}`: expected 11..=26")))?,
+                ),
+                "pan-id" => Setting::PanId(
+                    cmd::parse_u16(value)
+                        .ok()
+                        .filter(|p| *p != 0xffff)
+                        .ok_or_else(|| {
+                            usage(format!(
+                                "pan-id `{value}`: expected 0..=0xfffe (decimal or 0x hex; \
+                                     0xffff is the broadcast PAN ID)"
+                            ))
+                        })?,
+                ),
+                "tx-power" => Setting::TxPower(value.parse().map_err(|_| {
+                    usage(format!(
+                        "tx-power `{value}`: expected whole dBm, e.g. -4 (the device's \
+                             range, at most -40..=8)"
+                    ))
+                })?),
+                other => {
+                    return Err(usage(format!(
+                        "unknown setting `{other}`: expected channel, pan-id or tx-power"
+                    )));
+                }
+            };
             Plan::IfaceSet(name.clone(), s)
         }
         Cmd::Addr(AddrCmd::List) => Plan::AddrList,
@@ -393,13 +423,22 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
         }
         Cmd::Addr(AddrCmd::Del { iface, addr }) => Plan::AddrDel(iface.clone(), *addr),
         Cmd::Route(RouteCmd::List) => Plan::RouteList,
-        Cmd::Route(RouteCmd::Add { prefix, rest }) => {
-            let p = cmd::parse_prefix(prefix).map_err(usage)?;
+        Cmd::Route(RouteCmd::Add {
+            replace,
+            prefix,
+            rest,
+        }) => {
+            let p = route_prefix(prefix)?;
+            let mut replace = *replace;
             let mut dev = None;
             let mut via = None;
             let mut metric = 0u16;
             let mut it = rest.iter();
             while let Some(k) = it.next() {
+                if k == "--replace" {
+                    replace = true;
+                    continue;
+                }
                 let v = it
                     .next()
                     .ok_or_else(|| usage(format!("`{k}` needs a value")))?;
@@ -424,11 +463,9 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
                 }
             }
             let dev = dev.ok_or_else(|| usage("route add needs `dev IFACE`"))?;
-            Plan::RouteAdd(p, dev, via, metric)
+            Plan::RouteAdd(p, dev, via, metric, replace)
         }
-        Cmd::Route(RouteCmd::Del { prefix }) => {
-            Plan::RouteDel(cmd::parse_prefix(prefix).map_err(usage)?)
-        }
+        Cmd::Route(RouteCmd::Del { prefix }) => Plan::RouteDel(route_prefix(prefix)?),
         Cmd::Neigh(ListOnly::List) => Plan::Neigh,
         Cmd::Nodes(ListOnly::List) => Plan::Nodes,
         Cmd::Prefix(PrefixCmd::Show) => Plan::PrefixShow,
@@ -452,11 +489,6 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
                 .map_err(|_| usage(format!("`{a}` is not an IPv6 address")))?;
             if *count == 0 {
                 return Err(usage("-c must be at least 1"));
-            }
-            // The device holds an echo in one 1344-byte packet buffer: 1296 data bytes at
-            // most (it refuses more itself too).
-            if *size > 1296 {
-                return Err(usage("-s: at most 1296 data bytes"));
             }
             Plan::Ping(cmd::ping::PingOpts {
                 dst,
@@ -505,6 +537,9 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
             if count == &Some(0) {
                 return Err(usage("-c must be at least 1"));
             }
+            if write == "-" {
+                refuse_binary_to_terminal("capture")?;
+            }
             Plan::Capture(o, write.clone())
         }
         Cmd::Events { count, duration } => Plan::Follow(
@@ -525,19 +560,51 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
     })
 }
 
+/// A route's destination: `PREFIX/LEN` or `default` (`::/0`), host bits cleared with a note.
+fn route_prefix(s: &str) -> Result<(Ipv6Addr, u8), CliError> {
+    if s == "default" {
+        return Ok((Ipv6Addr::UNSPECIFIED, 0));
+    }
+    let (a, l) = cmd::parse_prefix(s).map_err(usage)?;
+    let masked = cmd::mask(a, l);
+    if masked != a {
+        eprintln!("note: {a}/{l} has host bits set; the route is to {masked}/{l}");
+    }
+    Ok((masked, l))
+}
+
+/// Binary output to a terminal is refused, as tcpdump does: the bytes would garble it.
+fn refuse_binary_to_terminal(what: &str) -> Result<(), CliError> {
+    use std::io::IsTerminal as _;
+    if std::io::stdout().is_terminal() {
+        return Err(usage(format!(
+            "{what}: standard output is a terminal; write to a file, or pipe `-` into a \
+             program (e.g. `| wireshark -k -i -`)"
+        )));
+    }
+    Ok(())
+}
+
 fn pcap_decode_cmd(
     out: Out,
     input: &std::path::Path,
     output: &std::path::Path,
     contexts: &[(u8, Ipv6Addr, u8)],
 ) -> Result<(), CliError> {
+    let to_stdout = output.as_os_str() == "-";
+    if to_stdout {
+        refuse_binary_to_terminal("pcap decode")?;
+    }
+    // With `-` as output, standard output carries the packets: the report goes to stderr.
+    let show = |r: &pcap_decode::DecodeReport| match (to_stdout, out.json) {
+        (false, true) => out.json(&r.to_json()),
+        (false, false) => host_bridge::outln!("{r}"),
+        (true, true) => eprintln!("{}", r.to_json()),
+        (true, false) => eprintln!("{r}"),
+    };
     match pcap_decode::decode_file(input, output, contexts) {
         Ok(report) => {
-            if out.json {
-                out.json(&report.to_json());
-            } else {
-                host_bridge::outln!("{report}");
-            }
+            show(&report);
             Ok(())
         }
         Err(pcap_decode::DecodeError::Damaged {
@@ -546,11 +613,7 @@ fn pcap_decode_cmd(
             partial,
             written_to,
         }) => {
-            if out.json {
-                out.json(&partial.report.to_json());
-            } else {
-                host_bridge::outln!("{}", partial.report);
-            }
+            show(&partial.report);
             let kept = match written_to {
                 Some(p) => format!("; the intact part was decoded to {}", p.display()),
                 None => String::new(),

@@ -5,9 +5,16 @@
 //! (802.15.4 TAP), read by the `capture-file` crate. Each frame goes the way `wpan0`'s receive
 //! path takes it (`firmware::wpan`): FCS check when the capture carried one, MAC header parse
 //! (`l2-15_4`), then the 6LoWPAN payload into a `sixlo` [`Reassembler`](sixlo::Reassembler) with the frame's
-//! link-layer addresses and the context table given by `--context`. Output: a classic pcap with
+//! link-layer addresses and the context table. Output: a classic pcap with
 //! LINKTYPE_IPV6 (229), one packet per datagram, stamped with the time of the frame that
 //! completed it, for tools that do not speak 6LoWPAN.
+//!
+//! Contexts come from `--context` and, as Wireshark learns them, from the 6LoWPAN Context
+//! Options (6CO, RFC 6775 §4.2) of the router advertisements in the capture itself: each 6CO
+//! with the C flag and a non-zero lifetime sets its context from that frame on, and frames
+//! before the first 6CO of a context use the one it announces (a capture usually starts
+//! after the RA). `--context` wins over what the capture announces. `-` as input or output
+//! is standard input or output.
 //!
 //! Every frame is counted exactly once, as
 //! - **decoded**: a 6LoWPAN frame taken in (a whole datagram, or a fragment accepted for
@@ -84,6 +91,9 @@ pub struct DecodeReport {
     pub skipped: BTreeMap<String, u64>,
     /// Frames that could not be decoded, per reason.
     pub malformed: BTreeMap<String, u64>,
+    /// Contexts learned from the 6COs of router advertisements in the capture, in the order
+    /// first seen (each distinct value once).
+    pub contexts_learned: Vec<ContextArg>,
 }
 
 impl DecodeReport {
@@ -120,6 +130,9 @@ impl DecodeReport {
             "incomplete_datagrams": self.incomplete_datagrams,
             "skipped": { "total": self.skipped_total(), "by_reason": &self.skipped },
             "malformed": { "total": self.malformed_total(), "by_reason": &self.malformed },
+            "contexts_learned": self.contexts_learned.iter().map(|(cid, p, l)| json!({
+                "cid": cid, "prefix": format!("{p}/{l}"),
+            })).collect::<Vec<_>>(),
         })
     }
 }
@@ -147,6 +160,18 @@ impl fmt::Display for DecodeReport {
             )?;
         }
         writeln!(f)?;
+        if !self.contexts_learned.is_empty() {
+            let c: Vec<String> = self
+                .contexts_learned
+                .iter()
+                .map(|(cid, p, l)| format!("{cid}={p}/{l}"))
+                .collect();
+            writeln!(
+                f,
+                "contexts learned from router advertisements: {}",
+                c.join(", ")
+            )?;
+        }
         let width = self
             .skipped
             .values()
@@ -335,17 +360,32 @@ pub fn decode_file(
     output: &Path,
     contexts: &[ContextArg],
 ) -> Result<DecodeReport, DecodeError> {
+    let dash = |p: &Path| p.as_os_str() == "-";
     if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize())
         && a == b
+        && !dash(input)
     {
         return Err(DecodeError::SameFile(a));
     }
-    let bytes = std::fs::read(input).map_err(|source| DecodeError::Read {
+    let read = if dash(input) {
+        let mut b = Vec::new();
+        io::Read::read_to_end(&mut io::stdin().lock(), &mut b).map(|_| b)
+    } else {
+        std::fs::read(input)
+    };
+    let bytes = read.map_err(|source| DecodeError::Read {
         path: input.to_path_buf(),
         source,
     })?;
     let write = |d: &Decoded| {
-        std::fs::write(output, ipv6_pcap(&d.packets)).map_err(|source| DecodeError::Write {
+        let bytes = ipv6_pcap(&d.packets);
+        if dash(output) {
+            let mut o = io::stdout().lock();
+            o.write_all(&bytes).and_then(|()| o.flush())
+        } else {
+            std::fs::write(output, bytes)
+        }
+        .map_err(|source| DecodeError::Write {
             path: output.to_path_buf(),
             source,
         })
@@ -396,11 +436,26 @@ pub fn decode_bytes(input: &[u8], contexts: &[ContextArg]) -> Result<Decoded, De
                 });
             }
         };
-    let mut dec = Decoder::new(table);
-    for f in &capture.frames {
-        dec.frame(f);
+    let run = |table: ContextTable| {
+        let mut dec = Decoder::new(table, contexts);
+        for f in &capture.frames {
+            dec.frame(f);
+        }
+        dec.finish()
+    };
+    let mut d = run(table.clone());
+    // Frames before a context's first 6CO: decode again, starting with what the capture
+    // announced (the first value of each context not given on the command line).
+    let mut start = table;
+    let mut more = false;
+    for &(cid, p, l) in &d.report.contexts_learned {
+        if start.get(cid).is_none() {
+            more |= start.set(cid, Context::new(p.octets(), l));
+        }
     }
-    let mut d = dec.finish();
+    if more {
+        d = run(start);
+    }
     let r = &mut d.report;
     r.frames += capture.other_linktype + capture.malformed;
     r.skip("packet of another link type", capture.other_linktype);
@@ -422,6 +477,8 @@ pub fn decode_bytes(input: &[u8], contexts: &[ContextArg]) -> Result<Decoded, De
 /// The per-frame receive path.
 struct Decoder {
     contexts: ContextTable,
+    /// Contexts given on the command line (bit N: context N), never replaced by a 6CO.
+    given: u16,
     reassembler: Box<OfflineReassembler>,
     out: Vec<u8>,
     /// Last (sequence number, MPDU) of each link-layer source, to spot MAC retransmissions.
@@ -436,9 +493,12 @@ enum Verdict {
 }
 
 impl Decoder {
-    fn new(contexts: ContextTable) -> Self {
+    fn new(contexts: ContextTable, given: &[ContextArg]) -> Self {
         Decoder {
             contexts,
+            given: given.iter().fold(0, |m, (cid, _, _)| {
+                m | 1u16.checked_shl(u32::from(*cid)).unwrap_or(0)
+            }),
             reassembler: Box::new(OfflineReassembler::new(ReassemblyConfig {
                 timeout: REASSEMBLY_TIMEOUT,
                 per_source_limit: SLOTS,
@@ -542,9 +602,13 @@ impl Decoder {
                     rep.fragments += 1;
                     rep.reassembled += 1;
                 }
+                let data = data.to_vec();
+                for (cid, prefix, len) in ra_contexts(&data) {
+                    self.learn(cid, prefix, len);
+                }
                 self.decoded.packets.push(DecodedPacket {
                     ts_us: f.ts_us,
-                    data: data.to_vec(),
+                    data,
                 });
                 Verdict::Decoded
             }
@@ -555,6 +619,19 @@ impl Decoder {
         }
     }
 
+    /// A 6CO seen: context `cid` is `prefix/len` from now on, unless given on the command line.
+    fn learn(&mut self, cid: u8, prefix: Ipv6Addr, len: u8) {
+        if self.given & 1u16.checked_shl(u32::from(cid)).unwrap_or(0) != 0 {
+            return;
+        }
+        if self.contexts.set(cid, Context::new(prefix.octets(), len)) {
+            let learned = &mut self.decoded.report.contexts_learned;
+            if !learned.contains(&(cid, prefix, len)) {
+                learned.push((cid, prefix, len));
+            }
+        }
+    }
+
     fn finish(mut self) -> Decoded {
         let stats = self.reassembler.stats();
         self.decoded.report.incomplete_datagrams = u64::from(stats.reassembly_timeouts)
@@ -562,6 +639,45 @@ impl Decoder {
             + self.reassembler.slots_in_use() as u64;
         self.decoded
     }
+}
+
+/// The contexts an IPv6 packet announces: for a Router Advertisement (ICMPv6 type 134 right
+/// after the IPv6 header), each 6LoWPAN Context Option (type 34, RFC 6775 §4.2) valid for
+/// compression (C flag) with a non-zero lifetime, as (CID, prefix, length). Anything else,
+/// or a malformed option list, gives nothing more.
+fn ra_contexts(ip: &[u8]) -> Vec<ContextArg> {
+    const RA: u8 = 134;
+    const OPT_6CO: u8 = 34;
+    let mut found = Vec::new();
+    if ip.get(6) != Some(&58) || ip.get(40) != Some(&RA) {
+        return found;
+    }
+    // RA: type, code, checksum (4), hop limit, flags, router lifetime (4), reachable time
+    // (4), retrans timer (4): options start 16 bytes in.
+    let mut opts = ip.get(56..).unwrap_or(&[]);
+    while let [ty, len, ..] = *opts {
+        let n = usize::from(len) * 8;
+        let Some(opt) = opts.get(..n).filter(|_| n > 0) else {
+            break;
+        };
+        // 6CO: type, length, context length, res|C|CID, reserved (2), valid lifetime (2, in
+        // minutes), prefix (8 or 16 bytes).
+        if ty == OPT_6CO
+            && let [_, _, ctx_len, flags, _, _, l0, l1, prefix @ ..] = opt
+            && flags & 0x10 != 0
+            && u16::from_be_bytes([*l0, *l1]) > 0
+            && *ctx_len <= 128
+            && prefix.len() * 8 >= usize::from(*ctx_len)
+        {
+            let mut p = [0u8; 16];
+            for (d, s) in p.iter_mut().zip(prefix) {
+                *d = *s;
+            }
+            found.push((flags & 0x0f, Ipv6Addr::from(p), *ctx_len));
+        }
+        opts = opts.get(n..).unwrap_or(&[]);
+    }
+    found
 }
 
 /// Why a frame whose first payload byte is `d` is not decoded (RFC 4944 §5.1, RFC 6282

@@ -159,8 +159,9 @@ fn every_command_against_the_simulator() {
     let h = ok(p, &["iface", "show", "eth0"]);
     assert!(h.starts_with("eth0: ethernet UP mtu 1500"), "{h}");
     let o = sixgate(p, &["iface", "show", "wlan9"]);
-    assert_eq!(code(&o), 1, "unknown interface is a device error");
-    assert_eq!(code(&sixgate(p, &["iface", "up", "wlan9"])), 1);
+    // Issue 20 #10: invalid input (here an unknown interface) exits 2 wherever it is found.
+    assert_eq!(code(&o), 2, "unknown interface is invalid input");
+    assert_eq!(code(&sixgate(p, &["iface", "up", "wlan9"])), 2);
     ok(p, &["iface", "set", "wpan0", "tx-power", "-4"]);
     assert_eq!(json(p, &["config", "show"])["tx_power_dbm"], -4);
     assert_eq!(
@@ -170,7 +171,8 @@ fn every_command_against_the_simulator() {
     );
     assert_eq!(
         code(&sixgate(p, &["iface", "set", "wpan0", "tx-power", "40"])),
-        1
+        2,
+        "out of the device's range: invalid input (issue 20 #10)"
     );
     assert_eq!(
         code(&sixgate(p, &["iface", "set", "eth0", "channel", "15"])),
@@ -236,7 +238,8 @@ fn every_command_against_the_simulator() {
             .as_array()
             .unwrap()
             .iter()
-            .filter_map(|n| n["addr"].as_str())
+            .flat_map(|n| n["addresses"].as_array().unwrap())
+            .filter_map(|a| a.as_str())
             .filter(|a| a.starts_with("2001:db8:1:"))
             .map(str::to_string)
             .collect();
@@ -247,8 +250,8 @@ fn every_command_against_the_simulator() {
         std::thread::sleep(Duration::from_millis(500));
     };
     let h = ok(p, &["nodes", "list"]);
-    assert!(h.starts_with("ADDRESS"), "{h}");
-    assert!(h.contains("nodes"), "{h}");
+    assert!(h.starts_with("LLADDR"), "{h}");
+    assert!(h.contains("devices"), "{h}");
 
     // ping: the backbone host, then a mesh node with a fragmented 1200-byte payload.
     let j = json(p, &["ping", "2001:db8::2", "-c", "3", "-i", "0.1"]);
@@ -266,7 +269,8 @@ fn every_command_against_the_simulator() {
     assert_eq!(j["replies"][5]["size"], 1200, "{j}");
     let o = sixgate(p, &["ping", "2001:db8:dead::1", "-c", "1", "-W", "0.5"]);
     assert_eq!(code(&o), 1, "no reply is exit 1");
-    assert_eq!(code(&sixgate(p, &["ping", "fe80::1", "-c", "1"])), 1);
+    // A link-local destination without %IFACE is invalid input (issue 20 #10).
+    assert_eq!(code(&sixgate(p, &["ping", "fe80::1", "-c", "1"])), 2);
     assert_eq!(code(&sixgate(p, &["ping", "not-an-address"])), 2);
 
     // neigh: the host is in the cache after the pings.
@@ -304,7 +308,7 @@ fn every_command_against_the_simulator() {
         "{after}"
     );
     assert!(after.get("wpan0").is_none());
-    assert_eq!(code(&sixgate(p, &["stats", "wlan9"])), 1);
+    assert_eq!(code(&sixgate(p, &["stats", "wlan9"])), 2, "invalid input");
 
     // scan energy
     let j = json(p, &["scan", "energy", "--channels", "11-13"]);
@@ -370,7 +374,11 @@ fn every_command_against_the_simulator() {
     assert_eq!(j["prefix"], "2001:db8:5::/64");
     assert!(j["abro_version"].as_u64().unwrap() > v0);
     assert!(ok(p, &["prefix", "show"]).starts_with("2001:db8:5::/64"));
-    assert_eq!(code(&sixgate(p, &["prefix", "set", "fe80::/64"])), 1);
+    assert_eq!(
+        code(&sixgate(p, &["prefix", "set", "fe80::/64"])),
+        2,
+        "invalid input"
+    );
 
     // config save, reboot keeps it, reset brings the defaults back at the next boot.
     assert!(ok(p, &["config", "show"]).contains("prefix"));
@@ -732,4 +740,385 @@ fn pcap_decode_command() {
     assert_eq!(code(&o), 1);
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent.pcap"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs the simulator alone (no PTY) for `secs` simulated seconds with `extra` arguments.
+fn sim_run(dir: &Path, secs: &str, extra: &[&str]) {
+    let o = Command::new(sim_bin())
+        .args(["--duration", secs, "--reading-period", "3"])
+        .arg("--config")
+        .arg(dir.join("config.bin"))
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Issue 20 #3: the connected mesh route cannot be deleted; `route add` refuses an off-link
+/// next hop and a duplicate (unless `--replace`), says when it masks host bits, and takes
+/// `default`.
+#[test]
+fn route_del_keeps_connected_routes_and_route_add_checks() {
+    let sim = Sim::start("routes", &[]);
+    let p = sim.port();
+    let mesh_routes = |p: &Path| {
+        json(p, &["route", "list"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["prefix"] == "2001:db8:1::/64")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(mesh_routes(p).len(), 1);
+    let o = sixgate(p, &["route", "del", "2001:db8:1::/64"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("connected"), "{}", stderr(&o));
+    let r = mesh_routes(p);
+    assert_eq!(r.len(), 1, "the connected route is still there");
+    assert_eq!(r[0]["origin"], "connected");
+
+    // An off-link next hop is refused.
+    let o = sixgate(
+        p,
+        &[
+            "route",
+            "add",
+            "2001:db8:99::/48",
+            "dev",
+            "eth0",
+            "via",
+            "2001:db8:7::1",
+        ],
+    );
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("on-link"), "{}", stderr(&o));
+    assert!(!ok(p, &["route", "list"]).contains("2001:db8:99::/48"));
+
+    // Host bits are masked, and said so.
+    let o = sixgate(
+        p,
+        &[
+            "route",
+            "add",
+            "2001:db8:99::1/48",
+            "dev",
+            "eth0",
+            "via",
+            "2001:db8::2",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("host bits"), "{}", stderr(&o));
+    assert!(ok(p, &["route", "list"]).contains("2001:db8:99::/48"));
+
+    // A duplicate is refused; --replace replaces it.
+    let o = sixgate(
+        p,
+        &[
+            "route",
+            "add",
+            "2001:db8:99::/48",
+            "dev",
+            "eth0",
+            "metric",
+            "7",
+        ],
+    );
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--replace"), "{}", stderr(&o));
+    ok(
+        p,
+        &[
+            "route",
+            "add",
+            "2001:db8:99::/48",
+            "dev",
+            "eth0",
+            "metric",
+            "7",
+            "--replace",
+        ],
+    );
+    let j = json(p, &["route", "list"]);
+    let r: Vec<&Value> = j
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["prefix"] == "2001:db8:99::/48")
+        .collect();
+    assert_eq!(r.len(), 1, "{j}");
+    assert_eq!(r[0]["metric"], 7, "{j}");
+    assert!(r[0]["via"].is_null(), "{j}");
+    // A static route over the connected mesh prefix is refused too.
+    let o = sixgate(p, &["route", "add", "2001:db8:1::/64", "dev", "wpan0"]);
+    assert_ne!(code(&o), 0, "{}", stderr(&o));
+
+    // `default` is ::/0.
+    ok(
+        p,
+        &["route", "add", "default", "dev", "eth0", "via", "fe80::1"],
+    );
+    let j = json(p, &["route", "list"]);
+    assert!(
+        j.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["prefix"] == "::/0" && r["origin"] == "static" && r["via"] == "fe80::1"),
+        "{j}"
+    );
+    ok(p, &["route", "del", "default"]);
+    assert!(!ok(p, &["route", "list"]).contains("fe80::1"));
+}
+
+/// Issue 20 #6: `stats --reset` clears counters only; gauges keep their value and are marked.
+#[test]
+fn stats_reset_keeps_gauges() {
+    let sim = Sim::start("gauges", &[]);
+    let p = sim.port();
+    let t0 = Instant::now();
+    while json(p, &["info"])["nodes_gleaned"].as_u64().unwrap_or(0)
+        + json(p, &["info"])["nodes_registered"].as_u64().unwrap_or(0)
+        == 0
+    {
+        assert!(t0.elapsed() < Duration::from_secs(40), "no nodes heard");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    ok(p, &["stats", "--reset"]);
+    let info = json(p, &["info"]);
+    let j = json(p, &["stats"]);
+    let d = &j["device"]["device"];
+    assert!(d["pool_free"].as_u64().unwrap() > 0, "{j}");
+    assert!(
+        d["pool_free"].as_u64().unwrap() + 4 >= info["pool_free"].as_u64().unwrap(),
+        "{j} vs {info}"
+    );
+    assert!(
+        d["nodes_gleaned"].as_u64().unwrap() + d["nodes_registered"].as_u64().unwrap() > 0,
+        "{j}"
+    );
+    let gauges: Vec<&str> = j["gauges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no gauges list: {j}"))
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(gauges.contains(&"pool_free"), "{gauges:?}");
+    assert!(gauges.contains(&"nodes_gleaned"), "{gauges:?}");
+    assert!(!gauges.contains(&"ping_sent"), "{gauges:?}");
+    let h = ok(p, &["stats"]);
+    let line = h.lines().find(|l| l.contains("pool_free")).unwrap();
+    assert!(line.contains("(gauge)"), "{line}");
+    let line = h.lines().find(|l| l.contains("ping_sent")).unwrap();
+    assert!(!line.contains("gauge"), "{line}");
+}
+
+/// Issue 20 #7: one `ping -s` limit, what the device can send (a 1280-byte packet), stated
+/// in `--help`; the CLI and the device refuse more with the same range.
+#[test]
+fn ping_size_limit_is_what_the_device_sends() {
+    let o = Command::new(env!("CARGO_BIN_EXE_sixgate"))
+        .args(["ping", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&o.stdout);
+    let limit = mgmt::MAX_PING_SIZE.to_string();
+    assert!(help.contains(&limit), "{help}");
+    let sim = Sim::start("pingsize", &[]);
+    let p = sim.port();
+    let j = json(p, &["ping", "2001:db8::2", "-c", "1", "-s", &limit]);
+    assert_eq!(j["received"], 1, "{j}");
+    let over = (mgmt::MAX_PING_SIZE + 1).to_string();
+    let o = sixgate(p, &["ping", "2001:db8::2", "-c", "1", "-s", &over]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains(&limit), "{}", stderr(&o));
+    // The device refuses it by itself too (another client, the same limit).
+    let mut d =
+        host_bridge::device::open(&p.display().to_string(), 115_200, Duration::from_secs(3))
+            .unwrap();
+    let e = d
+        .request(
+            &mgmt::Request::Ping {
+                dst: "2001:db8::2"
+                    .parse::<std::net::Ipv6Addr>()
+                    .unwrap()
+                    .octets(),
+                size: mgmt::MAX_PING_SIZE + 1,
+                seq: 1,
+                timeout_ms: 500,
+                iface: None,
+            },
+            |_| (),
+        )
+        .unwrap_err();
+    assert_eq!(e.exit_code(), 2, "{e}");
+    assert!(e.to_string().contains(&limit), "{e}");
+}
+
+/// Issue 20 #10: invalid input exits 2 wherever it is found (CLI or device), and the
+/// message gives the valid range.
+#[test]
+fn invalid_input_exits_2_with_the_valid_range() {
+    let sim = Sim::start("ranges", &[]);
+    let p = sim.port();
+    let cases: &[(&[&str], &str)] = &[
+        (&["iface", "set", "wpan0", "channel", "27"], "11..=26"),
+        (&["iface", "set", "wpan0", "tx-power", "9"], "-40..=8"),
+        (&["iface", "set", "wpan0", "pan-id", "0xffff"], "0xfffe"),
+        (&["iface", "set", "wpan0", "pan-id", "70000"], "0xfffe"),
+        (&["prefix", "set", "2001:db8:5::/48"], "/64"),
+        (&["iface", "show", "wlan9"], "wlan9"),
+        (&["stats", "wlan9"], "wlan9"),
+    ];
+    for (args, range) in cases {
+        let o = sixgate(p, args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(range), "{args:?}: {}", stderr(&o));
+    }
+    // Nothing changed.
+    let j = json(p, &["info"]);
+    assert_eq!(j["channel"], 26);
+    assert_eq!(j["pan_id"], "0xabcd");
+}
+
+/// Issue 20 #12: the `\r` progress line only on a terminal; binary capture to a terminal is
+/// refused.
+#[test]
+fn progress_line_only_on_a_terminal_and_no_binary_to_a_terminal() {
+    let sim = Sim::start("tty", &[]);
+    let p = sim.port();
+    let file = sim.dir.join("cap.pcapng");
+    let o = sixgate(
+        p,
+        &["capture", "-c", "5", "-w", &file.display().to_string()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains('\r'), "{:?}", stderr(&o));
+    assert!(stderr(&o).contains("5 frames"), "{:?}", stderr(&o));
+    // A second simulator's PTY stands for the user's terminal.
+    let term = Sim::start("tty-term", &[]);
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(term.port())
+        .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_sixgate"))
+        .arg("--port")
+        .arg(p)
+        .args(["capture", "-c", "5", "-w", "-"])
+        .stdout(Stdio::from(tty))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("terminal"), "{}", stderr(&o));
+}
+
+/// Issue 20 #13: `pcap decode` learns the mesh's contexts from the 6COs of the router
+/// advertisements in the capture; `-` is standard input or output.
+#[test]
+fn pcap_decode_learns_contexts_from_ras_and_takes_dash() {
+    let dir = std::env::temp_dir().join(format!("sixgate-cli-{}-6co", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cap = dir.join("run.pcapng");
+    sim_run(&dir, "30", &["--capture", &cap.display().to_string()]);
+    let out = dir.join("out.pcap");
+    let o = Command::new(env!("CARGO_BIN_EXE_sixgate"))
+        .args(["--json", "pcap", "decode"])
+        .arg(&cap)
+        .arg(&out)
+        .env_remove("SIXGATE_PORT")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["malformed"]["total"], 0, "{j}");
+    assert!(j["datagrams"].as_u64().unwrap() > 20, "{j}");
+    assert_eq!(j["contexts_learned"][0]["prefix"], "2001:db8:1::/64", "{j}");
+    // Standard input and output.
+    let o = Command::new(env!("CARGO_BIN_EXE_sixgate"))
+        .args(["pcap", "decode", "-", "-"])
+        .stdin(Stdio::from(std::fs::File::open(&cap).unwrap()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("SIXGATE_PORT")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        o.stdout,
+        std::fs::read(&out).unwrap(),
+        "same packets on stdout"
+    );
+    assert!(
+        stderr(&o).contains("decoded"),
+        "the report goes to stderr: {}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 20 #14: `nodes list` has one row per device (link-layer address) with its
+/// addresses; the status counts devices.
+#[test]
+fn nodes_are_listed_per_device() {
+    let sim = Sim::start("devices", &[]);
+    let p = sim.port();
+    let t0 = Instant::now();
+    let j = loop {
+        let j = json(p, &["nodes", "list"]);
+        let globals = j
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| {
+                n["addresses"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|a| a.as_str().unwrap().starts_with("2001:")))
+            })
+            .count();
+        if globals >= 8 {
+            break j;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(40), "nodes: {j}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let devs = j.as_array().unwrap();
+    assert_eq!(devs.len(), 8, "{j}");
+    for d in devs {
+        assert!(d["lladdr"].is_string(), "{d}");
+        let a = d["addresses"].as_array().unwrap();
+        assert!(
+            a.iter().any(|a| a.as_str().unwrap().starts_with("fe80::")),
+            "{d}"
+        );
+    }
+    let h = ok(p, &["nodes", "list"]);
+    assert!(h.contains("8 devices"), "{h}");
+    let info = json(p, &["info"]);
+    assert_eq!(
+        info["nodes_registered"].as_u64().unwrap() + info["nodes_gleaned"].as_u64().unwrap(),
+        8,
+        "{info}"
+    );
+    // The simulator's status counts devices too.
+    let dir = sim.dir.join("run");
+    std::fs::create_dir_all(&dir).unwrap();
+    let summary = dir.join("summary.json");
+    sim_run(
+        &dir,
+        "30",
+        &["--summary-json", &summary.display().to_string()],
+    );
+    let s: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    let br = &s["border_router"];
+    let (reg, gl) = (br["registered"].as_u64(), br["gleaned"].as_u64());
+    assert_eq!(reg.unwrap_or(0) + gl.unwrap_or(0), 8, "{s}");
 }

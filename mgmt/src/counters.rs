@@ -198,6 +198,82 @@ const fn summary() -> (u32, usize) {
     (h, n)
 }
 
+/// The device-wide counters that are gauges, a level rather than a count of events (free
+/// buffers, known nodes, a high-water mark, what waits in the capture ring): `StatsReset`
+/// leaves them as they are, and hosts mark them as gauges.
+pub const GAUGES: [&str; 6] = [
+    "pool_high_water",
+    "pool_free",
+    "nodes_registered",
+    "nodes_gleaned",
+    "capture_pending_records",
+    "capture_pending_bytes",
+];
+
+/// Whether the device-wide counter `name` is a gauge ([`GAUGES`]).
+pub fn is_gauge(iface: Option<&str>, name: &str) -> bool {
+    iface.is_none() && GAUGES.contains(&name)
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn gauge_named(iface: Option<&str>, name: &str) -> bool {
+    if iface.is_some() {
+        return false;
+    }
+    let mut i = 0;
+    while i < GAUGES.len() {
+        if str_eq(GAUGES[i], name) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// One bit per counter, set for the gauges, at compile time (the device needs no names).
+const GAUGE_BITS: [u32; COUNT.div_ceil(32)] = {
+    let mut bits = [0u32; COUNT.div_ceil(32)];
+    let mut n = 0usize;
+    macro_rules! group {
+        ($layer:ident, $iface:expr, $prefix:literal, $src:ident,
+         $T:ident { $($field:ident),* $(; skip $($skip:ident),*)? }) => {{
+            $(
+                if gauge_named($iface, concat!($prefix, stringify!($field))) {
+                    bits[n / 32] |= 1 << (n % 32);
+                }
+                n += 1;
+            )*
+        }};
+    }
+    macro_rules! drops {
+        ($layer:ident, $iface:expr, $src:ident) => {{
+            n += DROP_REASONS.len();
+        }};
+    }
+    counter_list!(group, drops);
+    let _ = n;
+    bits
+};
+
+/// Whether counter number `k` of the list is a gauge ([`GAUGES`]).
+pub const fn is_gauge_index(k: usize) -> bool {
+    k < COUNT && GAUGE_BITS[k / 32] & (1 << (k % 32)) != 0
+}
+
 /// Fingerprint of the counter list (every counter's layer, interface and name, in order),
 /// sent in every `Stats` answer so the host knows whether its names fit the values.
 pub const FINGERPRINT: u32 = summary().0;
@@ -230,5 +306,25 @@ mod tests {
         assert!(all.contains(&(Layer::Mac, Some("wpan0"), "tx_no_ack")));
         assert!(all.contains(&(Layer::Device, None, "nodes_registered")));
         assert!(all.contains(&(Layer::Ipv6, Some("eth0"), "no_route")));
+    }
+
+    #[test]
+    fn every_gauge_is_a_device_counter_and_marked_by_index() {
+        let mut all = std::vec::Vec::new();
+        for_each_name(&mut |_, iface, name| all.push((iface, name)));
+        for g in GAUGES {
+            assert!(all.contains(&(None, g)), "{g} is not a device-wide counter");
+        }
+        let marked: std::vec::Vec<&str> = all
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| is_gauge_index(*k))
+            .map(|(_, (_, n))| *n)
+            .collect();
+        assert_eq!(marked.len(), GAUGES.len(), "{marked:?}");
+        for (k, (iface, name)) in all.iter().enumerate() {
+            assert_eq!(is_gauge_index(k), is_gauge(*iface, name), "{name}");
+        }
+        assert!(!is_gauge_index(COUNT));
     }
 }

@@ -33,6 +33,10 @@ pub const NODES_PER_PAGE: usize = 8;
 pub const VALUES_PER_PAGE: usize = 64;
 /// Channels in one [`Response::Energy`].
 pub const MAX_CHANNELS: usize = 16;
+/// Largest [`Request::Ping`] `size` (echo data bytes): the device builds an echo request in
+/// one packet of at most the IPv6 minimum MTU, 1280 bytes, less the IPv6 (40) and ICMPv6 echo
+/// (8) headers. It is also what fits every link unfragmented (`wpan0` and `eth0` alike).
+pub const MAX_PING_SIZE: u16 = 1280 - 40 - 8;
 
 schema_types! {
     /// A request from the host. Every request gets exactly one response with its id.
@@ -139,7 +143,7 @@ schema_types! {
         Ping {
             /// Destination.
             dst: Ip6,
-            /// Echo data bytes.
+            /// Echo data bytes, at most [`MAX_PING_SIZE`].
             size: u16,
             /// Sequence number.
             seq: u16,

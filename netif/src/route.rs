@@ -88,6 +88,9 @@ pub enum RouteError {
     /// The prefix is connected on another interface: a route for the same prefix through
     /// this one would take its traffic.
     Conflict,
+    /// A connected route cannot be removed by itself: it goes with an address of the
+    /// interface (remove the address).
+    Connected,
 }
 
 impl RouteError {
@@ -98,6 +101,7 @@ impl RouteError {
             RouteError::NoSuchIface => "no such interface",
             RouteError::NotFound => "no such route",
             RouteError::Conflict => "the prefix is connected on another interface",
+            RouteError::Connected => "connected route: remove its address instead",
         }
     }
 }

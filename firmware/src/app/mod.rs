@@ -180,9 +180,9 @@ pub struct AppStats {
 pub struct Status {
     /// Time since start.
     pub uptime: Duration,
-    /// Registered nodes.
+    /// Mesh devices (link-layer addresses) with at least one registered address.
     pub registered: usize,
-    /// Gleaned (unregistered) nodes.
+    /// Mesh devices known only from gleaned (unregistered) addresses.
     pub gleaned: usize,
     /// Packets forwarded mesh → backbone.
     pub forwarded_up: u64,

@@ -53,15 +53,28 @@ impl<'r> App<'r> {
 
     /// The one-screen status.
     pub fn status(&self) -> Status {
+        // Devices, not entries: a node is one link-layer address with (usually) a link-local
+        // and a global address. A device with any registration counts as registered.
         let reg = self.wpan.registry();
-        let registered = reg
-            .iter()
-            .filter(|e| e.origin == crate::registry::Origin::Registered && e.expires > self.now)
-            .count();
-        let gleaned = reg
-            .iter()
-            .filter(|e| e.origin == crate::registry::Origin::Gleaned && e.expires > self.now)
-            .count();
+        let (mut registered, mut gleaned) = (0, 0);
+        for e in reg.iter() {
+            // Counted at its first entry; registered if any of its entries is.
+            let (mut before, mut seen_self, mut reg_any) = (false, false, false);
+            for f in reg.iter() {
+                seen_self |= f.addr == e.addr;
+                if f.ll == e.ll {
+                    before |= !seen_self;
+                    reg_any |= f.origin == crate::registry::Origin::Registered;
+                }
+            }
+            if !before {
+                if reg_any {
+                    registered += 1;
+                } else {
+                    gleaned += 1;
+                }
+            }
+        }
         let w = self.stack.stats(self.wpan_i).unwrap_or_default();
         let e = self.stack.stats(self.eth_i).unwrap_or_default();
         let pool = self.stack.pool();

@@ -10,6 +10,13 @@ use super::{MgmtServer, PendingPing, iface_index};
 use crate::app::App;
 use crate::ping::PingReply;
 
+// The largest echo request fits a packet buffer after the headroom, and the message above
+// states the limit.
+const _: () = assert!(
+    mgmt::MAX_PING_SIZE as usize + 48 + netif::config::DEFAULT_HEADROOM <= crate::app::PACKET_BUF
+        && mgmt::MAX_PING_SIZE == 1232
+);
+
 impl<const TX: usize> MgmtServer<TX> {
     /// [`Request::Ping`]: sends the echo request; [`MgmtServer::poll`] answers.
     #[inline(always)]
@@ -43,12 +50,8 @@ impl<const TX: usize> MgmtServer<TX> {
                 "link-local and multicast destinations need an interface (ADDR%wpan0)",
             );
         }
-        if usize::from(size) > crate::app::PACKET_BUF.saturating_sub(48) {
-            return self.error(
-                id,
-                ErrorCode::InvalidArgument,
-                "size larger than a packet buffer",
-            );
+        if size > mgmt::MAX_PING_SIZE {
+            return self.error(id, ErrorCode::InvalidArgument, "size: 0..=1232 bytes");
         }
         app.clear_pings();
         match app.ping_send(now, dst, egress, seq, size) {

@@ -66,7 +66,10 @@ impl<const TX: usize> MgmtServer<TX> {
         let Some(p) = Prefix::new(Ipv6Addr::from(prefix), len) else {
             return self.error(id, ErrorCode::InvalidArgument, "bad prefix length");
         };
-        let mut r = Route::new(p, i, via.map(Ipv6Addr::from));
+        // The CLI checks that `via` is on-link (link-local or in a connected prefix of
+        // `iface`): it has the routing table at hand, and the board keeps the flash.
+        let via = via.map(Ipv6Addr::from);
+        let mut r = Route::new(p, i, via);
         r.metric = metric;
         match app.stack_mut().add_route(r) {
             Ok(()) => self.ok(id),
@@ -87,7 +90,18 @@ impl<const TX: usize> MgmtServer<TX> {
         let Some(p) = Prefix::new(Ipv6Addr::from(prefix), len) else {
             return self.error(id, ErrorCode::InvalidArgument, "bad prefix length");
         };
-        match app.stack_mut().remove_route(&p, None) {
+        // A connected route goes with its address: deleting it would cut the link off until
+        // the address is set again.
+        let stack = app.stack_mut();
+        if stack
+            .routes()
+            .iter()
+            .any(|r| r.prefix == p && r.origin == RouteOrigin::Connected)
+        {
+            let e = RouteError::Connected;
+            return self.error(id, ErrorCode::InvalidArgument, e.as_str());
+        }
+        match stack.remove_route(&p, None) {
             Ok(()) => self.ok(id),
             Err(_) => self.error(id, ErrorCode::NotFound, "no such route"),
         }

@@ -1,5 +1,6 @@
 //! Counters: `Stats` pages of the device's counter list ([`crate::counters`]) and
-//! `StatsReset`, which keeps baselines rather than zeroing the layers' own counters.
+//! `StatsReset`, which keeps baselines rather than zeroing the layers' own counters (and
+//! leaves the gauges, [`mgmt::counters::GAUGES`]).
 
 use heapless::Vec;
 use mgmt::Response;
@@ -44,7 +45,8 @@ impl<const TX: usize> MgmtServer<TX> {
         let frame_stats = self.rx.stats();
         let base = &mut self.baseline;
         counters::for_each_value(app, &mgmt_stats, &frame_stats, &mut |k, ifname, v| {
-            if iface.is_some_and(|want| ifname != Some(want)) {
+            // Gauges are levels, not counts: a reset leaves them.
+            if iface.is_some_and(|want| ifname != Some(want)) || mgmt::counters::is_gauge_index(k) {
                 return;
             }
             if let Some(b) = base.get_mut(k) {

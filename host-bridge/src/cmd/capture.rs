@@ -141,14 +141,14 @@ pub fn run(
         })?;
         if progress && last_progress.elapsed() >= Duration::from_millis(500) {
             last_progress = Instant::now();
-            eprint!(
-                "\r{} frames ({} wpan0, {} eth0), {} bytes, device drops {}   ",
+            crate::progress(format_args!(
+                "{} frames ({} wpan0, {} eth0), {} bytes, device drops {}",
                 total(&frames),
                 frames[0],
                 frames[1],
                 bytes,
                 dropped[0] + dropped[1]
-            );
+            ));
         }
     }
     let stats = dev.request(&Request::CaptureStop, |r| match r {
@@ -175,8 +175,8 @@ pub fn run(
         }
     }
     if progress {
-        eprintln!(
-            "\r{} frames ({} wpan0, {} eth0), {} bytes, device drops {} (wpan0 {}, eth0 {})",
+        crate::progress_done(format_args!(
+            "{} frames ({} wpan0, {} eth0), {} bytes, device drops {} (wpan0 {}, eth0 {})",
             total(&frames),
             frames[0],
             frames[1],
@@ -184,7 +184,7 @@ pub fn run(
             drops[0] + drops[1],
             drops[0],
             drops[1]
-        );
+        ));
     } else {
         let doc = json!({"frames": total(&frames), "wpan0": frames[0], "eth0": frames[1], "bytes": bytes,
                    "device_drops": {"wpan0": drops[0], "eth0": drops[1]}});

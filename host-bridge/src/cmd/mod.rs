@@ -91,6 +91,15 @@ pub fn parse_prefix(s: &str) -> Result<(Ipv6Addr, u8), String> {
     Ok((a, l))
 }
 
+/// `a` with the bits past the first `len` cleared.
+pub fn mask(a: Ipv6Addr, len: u8) -> Ipv6Addr {
+    let bits = u128::from(a);
+    let keep = u128::MAX
+        .checked_shl(128 - u32::from(len.min(128)))
+        .unwrap_or(0);
+    Ipv6Addr::from(bits & keep)
+}
+
 /// Parses a number in decimal or `0x` hex.
 pub fn parse_u16(s: &str) -> Result<u16, String> {
     match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {

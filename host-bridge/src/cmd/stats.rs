@@ -26,7 +26,8 @@ fn known_counters() -> Vec<(Layer, Option<&'static str>, &'static str)> {
     names
 }
 
-/// Every counter grouped by layer (and interface); `--reset` zeroes them afterwards.
+/// Every counter grouped by layer (and interface), gauges marked; `--reset` zeroes the
+/// counters afterwards (not the gauges, [`mgmt::counters::GAUGES`]).
 ///
 /// The device sends values only; they are named here. When the device's counter list is not
 /// this CLI's (another firmware version), the values are shown by index (`counter_N`, layer
@@ -62,7 +63,7 @@ pub fn run(dev: &mut Device, out: Out, iface: Option<&str>, reset: bool) -> Resu
             rows
         }
         Err(Unnamed::NoIface(want, have)) => {
-            return Err(CliError::Other(format!(
+            return Err(CliError::Usage(format!(
                 "no interface {want} (the device's counters are on {have})"
             )));
         }
@@ -96,6 +97,12 @@ pub fn run(dev: &mut Device, out: Out, iface: Option<&str>, reset: bool) -> Resu
                 }
             }
         }
+        let gauges: Vec<&str> = all
+            .iter()
+            .filter(|(_, ifc, name, _)| mgmt::counters::is_gauge(ifc.as_deref(), name))
+            .map(|(_, _, name, _)| name.as_str())
+            .collect();
+        root.insert("gauges".into(), json!(gauges));
         if reset {
             root.insert("reset".into(), json!(true));
         }
@@ -112,10 +119,14 @@ pub fn run(dev: &mut Device, out: Out, iface: Option<&str>, reset: bool) -> Resu
             }
             last = Some(key);
         }
-        crate::outln!("    {name:<34} {v}");
+        if mgmt::counters::is_gauge(ifc.as_deref(), name) {
+            crate::outln!("    {name:<34} {v} (gauge)");
+        } else {
+            crate::outln!("    {name:<34} {v}");
+        }
     }
     if reset {
-        crate::outln!("counters reset");
+        crate::outln!("counters reset (gauges keep their level)");
     }
     Ok(())
 }

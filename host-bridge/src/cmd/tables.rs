@@ -114,7 +114,8 @@ pub fn route_list(dev: &mut Device, out: Out) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `route add PREFIX/LEN dev IFACE [via ADDR] [metric N]`.
+/// `route add PREFIX/LEN dev IFACE [via ADDR] [metric N] [--replace]`: refused when the
+/// prefix is connected, or already has a static route and `replace` is not set.
 pub fn route_add(
     dev: &mut Device,
     out: Out,
@@ -122,7 +123,65 @@ pub fn route_add(
     iface: &str,
     via: Option<Ipv6Addr>,
     metric: u16,
+    replace: bool,
 ) -> Result<(), CliError> {
+    let shown = format!("{}/{}", prefix.0, prefix.1);
+    let all: Vec<RouteInfoOwned> = dev.request(&Request::RouteList, |r| match r {
+        Response::Routes(v) => Ok(v
+            .iter()
+            .map(|r| RouteInfoOwned {
+                prefix: (ip(&r.prefix), r.len),
+                iface: r.iface.map(str::to_string),
+                via: r.via.map(|v| ip(&v)),
+                origin: r.origin,
+            })
+            .collect()),
+        r => unexpected(r),
+    })??;
+    // A next hop is a neighbour: link-local, or inside a prefix connected on `iface`.
+    if let Some(v) = via
+        && !v.is_unicast_link_local()
+        && !all.iter().any(|r| {
+            r.origin == RouteOrigin::Connected
+                && r.iface.as_deref() == Some(iface)
+                && super::mask(v, r.prefix.1) == r.prefix.0
+        })
+    {
+        return Err(CliError::Usage(format!(
+            "next hop {v} is not on-link on {iface}: use a link-local address or one in a \
+             prefix connected on {iface} (`sixgate route list`)"
+        )));
+    }
+    let same: Vec<&RouteInfoOwned> = all.iter().filter(|r| r.prefix == prefix).collect();
+    if let Some(c) = same.iter().find(|r| r.origin == RouteOrigin::Connected) {
+        return Err(CliError::Other(format!(
+            "{shown} is connected on {} (it goes with that interface's address); a route \
+             cannot replace it",
+            c.iface.as_deref().unwrap_or("?")
+        )));
+    }
+    let statics: Vec<&RouteInfoOwned> = same
+        .iter()
+        .copied()
+        .filter(|r| r.origin == RouteOrigin::Static)
+        .collect();
+    if let Some(old) = statics.first() {
+        if !replace {
+            return Err(CliError::Other(format!(
+                "a static route to {shown} exists (dev {}{}); add --replace to replace it",
+                old.iface.as_deref().unwrap_or("reject"),
+                old.via.map(|v| format!(" via {v}")).unwrap_or_default()
+            )));
+        }
+        // The device replaces a static route through the same interface in place; one through
+        // another interface goes first.
+        if statics.iter().any(|r| r.iface.as_deref() != Some(iface)) {
+            dev.request_ok(&Request::RouteDel {
+                prefix: prefix.0.octets(),
+                len: prefix.1,
+            })?;
+        }
+    }
     super::simple(
         dev,
         out,
@@ -133,8 +192,23 @@ pub fn route_add(
             via: via.map(|v| v.octets()),
             metric,
         },
-        &format!("route {}/{} added", prefix.0, prefix.1),
+        &format!(
+            "route {shown} {}",
+            if statics.is_empty() {
+                "added"
+            } else {
+                "replaced"
+            }
+        ),
     )
+}
+
+/// What `route add` needs of an existing route.
+struct RouteInfoOwned {
+    prefix: (Ipv6Addr, u8),
+    iface: Option<String>,
+    via: Option<Ipv6Addr>,
+    origin: RouteOrigin,
 }
 
 /// `route del PREFIX/LEN`.
