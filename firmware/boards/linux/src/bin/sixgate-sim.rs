@@ -18,10 +18,10 @@ use firmware::config::{Backbone, Config};
 use firmware::mgmt::{Action, DEFAULT_TX_BYTES, MgmtServer};
 use l2_15_4::radio::{Channel, RadioEvent, RxFrame};
 use netif::{Duration, Instant};
-use serde_json::json;
 use sim::SimNode;
 use sixgate_sim::pty::Pty;
 use sixgate_sim::simnet::{BrNode, EthMode, TopologyKind, World, WorldOpts};
+use sixgate_sim::summary;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Topo {
@@ -186,8 +186,15 @@ fn parse_eth(s: &str) -> Result<EthArg, String> {
     }
 }
 
+/// A line on stderr, `sixgate-sim: ` first; a closed stderr is ignored (never a panic).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), "sixgate-sim: {}", format_args!($($arg)*));
+    }};
+}
+
 fn usage_error(msg: &str) -> ExitCode {
-    eprintln!("sixgate-sim: {msg}");
+    say!("{msg}");
     ExitCode::from(2)
 }
 
@@ -248,7 +255,7 @@ fn main() -> ExitCode {
     let mut w = match World::build(&o) {
         Ok(w) => w,
         Err(e) => {
-            eprintln!("sixgate-sim: {e}");
+            say!("{e}");
             return ExitCode::from(1);
         }
     };
@@ -256,8 +263,8 @@ fn main() -> ExitCode {
         && br.load_outcome() != "loaded"
         && args.config.is_some()
     {
-        eprintln!(
-            "sixgate-sim: no valid stored configuration ({}); using the command line and defaults",
+        say!(
+            "no valid stored configuration ({}); using the command line and defaults",
             br.load_outcome()
         );
     }
@@ -265,7 +272,7 @@ fn main() -> ExitCode {
         && let Some(br) = w.br_mut()
         && let Err(e) = br.record_to(p.clone())
     {
-        eprintln!("sixgate-sim: --capture {}: {e}", p.display());
+        say!("--capture {}: {e}", p.display());
         return ExitCode::from(1);
     }
     let mut mgmt = match &args.serial_pty {
@@ -281,8 +288,8 @@ fn main() -> ExitCode {
                         "the simulator records the capture ring to its --capture file",
                     ));
                 }
-                eprintln!(
-                    "sixgate-sim: management on {} -> {}",
+                say!(
+                    "management on {} -> {}",
                     p.display(),
                     pty.device().display()
                 );
@@ -297,7 +304,7 @@ fn main() -> ExitCode {
                 })
             }
             Err(e) => {
-                eprintln!("sixgate-sim: --serial-pty {}: {e}", p.display());
+                say!("--serial-pty {}: {e}", p.display());
                 return ExitCode::from(1);
             }
         },
@@ -326,6 +333,8 @@ fn main() -> ExitCode {
     let mut last_print = WallInstant::now();
     let step = Duration::from_millis(if mgmt.is_some() { 5 } else { 100 });
     let wall0 = WallInstant::now();
+    let mut stdout_closed = false;
+    let warnings: Vec<String> = Vec::new();
     loop {
         if stop.load(Ordering::SeqCst) {
             break;
@@ -382,29 +391,36 @@ fn main() -> ExitCode {
         if let Some(m) = mgmt.as_mut()
             && let Err(e) = m.service(&mut w)
         {
-            eprintln!("sixgate-sim: management line: {e}");
+            say!("management line: {e}");
             return ExitCode::from(1);
         }
         if live && last_print.elapsed().as_millis() >= 1000 {
             last_print = WallInstant::now();
-            print_status(&w, tty);
+            if out(&status(&w, tty)).is_err() {
+                // The reader went away (`sixgate-sim | head -1`): end the run as Ctrl-C does.
+                stdout_closed = true;
+                break;
+            }
         }
     }
     let mut code = ExitCode::SUCCESS;
     if let Some(br) = w.br_mut()
         && let Err(e) = br.finish_recording()
     {
-        eprintln!("sixgate-sim: capture: {e}");
+        say!("capture: {e}");
         code = ExitCode::from(1);
     }
-    let summary = summary(&w, injected.as_ref());
-    println!("{}", human_summary(&summary));
+    let summary = summary::summary(&w, injected.as_ref(), &warnings);
+    // The file first: it is written even when nobody reads stdout any more.
     if let Some(p) = &args.summary_json {
         let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
         if let Err(e) = std::fs::write(p, text + "\n") {
-            eprintln!("sixgate-sim: --summary-json {}: {e}", p.display());
+            say!("--summary-json {}: {e}", p.display());
             code = ExitCode::from(1);
         }
+    }
+    if !stdout_closed {
+        let _ = out(&summary::human(&summary));
     }
     code
 }
@@ -528,14 +544,23 @@ fn app(w: &World) -> Option<&App<'static>> {
     w.br().and_then(|b| b.app())
 }
 
-fn print_status(w: &World, tty: bool) {
+/// Writes `text` to stdout. An error (a closed pipe) is returned, never a panic: the
+/// caller ends the run quietly.
+fn out(text: &str) -> std::io::Result<()> {
+    let mut o = std::io::stdout().lock();
+    o.write_all(text.as_bytes())?;
+    o.flush()
+}
+
+/// The live status screen.
+fn status(w: &World, tty: bool) -> String {
     let mut out = String::new();
     if tty {
         out.push_str("\x1b[H\x1b[2J");
     }
     let Some(a) = app(w) else {
-        println!("border router rebooting");
-        return;
+        out.push_str("border router rebooting\n");
+        return out;
     };
     let s = a.status();
     let c = a.config();
@@ -574,117 +599,5 @@ fn print_status(w: &World, tty: bool) {
         s.forwarded_up, s.forwarded_down, s.drops, s.pool_free, s.pool_size
     ));
     out.push_str("  Ctrl-C to stop\n");
-    print!("{out}");
-    let _ = std::io::stdout().flush();
-}
-
-fn summary(w: &World, injected: Option<&capture_file::CaptureContents>) -> serde_json::Value {
-    let host = w.br().and_then(|b| b.host());
-    let mut nodes = Vec::new();
-    for k in 0..w.nodes.len() {
-        let Some(n) = w.node(k) else { continue };
-        let addrs: Vec<String> = n.addresses().iter().map(|a| a.to_string()).collect();
-        let global = n
-            .addresses()
-            .into_iter()
-            .find(|a| !a.is_unicast_link_local());
-        let delivered = match (host, global) {
-            (Some(h), Some(g)) => h.readings_by_source().get(&g).copied().unwrap_or(0),
-            _ => 0,
-        };
-        let c = n.counters();
-        nodes.push(json!({
-            "index": n.config().index,
-            "addresses": addrs,
-            "readings_sent": c.readings_sent,
-            "readings_delivered": delivered,
-            "replies_received": c.replies_received,
-        }));
-    }
-    let mut ifaces = serde_json::Map::new();
-    let mut br = json!(null);
-    if let Some(a) = app(w) {
-        for (name, i) in [("wpan0", a.wpan_index()), ("eth0", a.eth_index())] {
-            let st = a.iface_stats(i).unwrap_or_default();
-            let drops: serde_json::Map<String, serde_json::Value> = st
-                .drops_by_reason()
-                .filter(|(_, n)| *n > 0)
-                .map(|(r, n)| (r.label().to_string(), json!(n)))
-                .collect();
-            ifaces.insert(
-                name.into(),
-                json!({
-                    "rx_packets": st.rx_packets,
-                    "tx_packets": st.tx_packets,
-                    "forwarded": st.forwarded,
-                    "delivered": st.delivered,
-                    "icmp_errors_sent": st.icmp_errors_sent,
-                    "drops": drops,
-                }),
-            );
-        }
-        let s = a.status();
-        let ws = a.wpan().stats();
-        let mc = a.wpan().mac().counters();
-        let sx = a.wpan().reassembler().stats();
-        let lb = a.lbr().stats();
-        br = json!({
-            "uptime_s": s.uptime.as_micros() as f64 / 1e6,
-            "registered": s.registered,
-            "gleaned": s.gleaned,
-            "pool_free": s.pool_free,
-            "pool_size": s.pool_size,
-            "pool_accounted": a.pool_accounted(),
-            "boots": w.br().map_or(0, |b| b.boots()),
-            "mac": format!("{mc:?}"),
-            "wpan": format!("{ws:?}"),
-            "sixlowpan": format!("{sx:?}"),
-            "lbr": format!("{lb:?}"),
-            "app": format!("{:?}", a.stats()),
-        });
-    }
-    let hostj = host.map(|h| {
-        json!({
-            "readings": h.counters().readings,
-            "replies_sent": h.counters().replies_sent,
-            "icmp_errors": h.icmp_errors().count(),
-        })
-    });
-    json!({
-        "simulated_seconds": w.sim.now().as_micros() as f64 / 1e6,
-        "nodes": nodes,
-        "interfaces": ifaces,
-        "border_router": br,
-        "backbone_host": hostj,
-        "injected": injected.map(|c| json!({
-            "frames": c.frames.len(),
-            "skipped_other_linktype": c.other_linktype,
-            "malformed_records": c.malformed,
-        })),
-    })
-}
-
-fn human_summary(s: &serde_json::Value) -> String {
-    let mut out = String::new();
-    out.push_str(&format!(
-        "summary after {:.1} simulated seconds\n",
-        s["simulated_seconds"].as_f64().unwrap_or(0.0)
-    ));
-    if let Some(nodes) = s["nodes"].as_array() {
-        for n in nodes {
-            out.push_str(&format!(
-                "  node {:>3}: readings sent {:>5}, delivered {:>5}, replies {:>5}\n",
-                n["index"], n["readings_sent"], n["readings_delivered"], n["replies_received"]
-            ));
-        }
-    }
-    if let Some(i) = s["interfaces"].as_object() {
-        for (name, v) in i {
-            out.push_str(&format!(
-                "  {name}: rx {} tx {} forwarded {} drops {}\n",
-                v["rx_packets"], v["tx_packets"], v["forwarded"], v["drops"]
-            ));
-        }
-    }
     out
 }
