@@ -109,6 +109,8 @@ pub struct BrNode {
     boots: u32,
     load_outcome: String,
     pcap: Option<PcapngWriter<BufWriter<File>>>,
+    /// Added to simulated time in the recording: the wall clock at the start, µs since 1970.
+    pcap_epoch_us: u64,
     pcap_error: Option<String>,
     save_errors: u64,
     now: Instant,
@@ -155,6 +157,7 @@ impl BrNode {
             boots: 1,
             load_outcome: why,
             pcap: None,
+            pcap_epoch_us: 0,
             pcap_error: None,
             save_errors: 0,
             now,
@@ -162,11 +165,15 @@ impl BrNode {
     }
 
     /// Record both interfaces into `path` (pcapng: wpan0 as LINKTYPE_IEEE802_15_4_TAP with
-    /// channel, RSSI and LQI, eth0 as Ethernet).
-    pub fn record_to(&mut self, path: PathBuf) -> io::Result<()> {
+    /// channel, RSSI and LQI, eth0 as Ethernet), written by `application` (`shb_userappl`),
+    /// timestamped `epoch_us` (microseconds since 1970: the wall clock at the start of the
+    /// run) plus simulated time.
+    pub fn record_to(&mut self, path: PathBuf, application: &str, epoch_us: u64) -> io::Result<()> {
         let f = BufWriter::new(File::create(&path)?);
-        let w = PcapngWriter::new(
+        self.pcap_epoch_us = epoch_us;
+        let w = PcapngWriter::with_application(
             f,
+            application,
             &[
                 InterfaceDesc {
                     linktype: LINKTYPE_IEEE802_15_4_TAP,
@@ -197,14 +204,15 @@ impl BrNode {
         self.drain_capture();
         if let Some(mut w) = self.pcap.take() {
             let drops = self.app.as_ref().map_or(0, |a| a.capture().stats().dropped);
-            let end = self.now.as_micros();
+            let epoch = self.pcap_epoch_us;
+            let end = self.now.as_micros().saturating_add(epoch);
             let (rx_w, rx_e) = self.app.as_ref().map_or((0, 0), |a| {
                 let w = a.iface_stats(a.wpan_index()).unwrap_or_default();
                 let e = a.iface_stats(a.eth_index()).unwrap_or_default();
                 (u64::from(w.rx_packets), u64::from(e.rx_packets))
             });
-            w.write_stats(0, 0, end, rx_w, drops)?;
-            w.write_stats(1, 0, end, rx_e, drops)?;
+            w.write_stats(0, epoch, end, rx_w, drops)?;
+            w.write_stats(1, epoch, end, rx_e, drops)?;
             w.finish()?;
         }
         match self.pcap_error.take() {
@@ -218,22 +226,22 @@ impl BrNode {
             return;
         };
         let mut buf = [0u8; 2048];
+        let epoch = self.pcap_epoch_us;
         while let Some((meta, n)) = app.capture_mut().pop(&mut buf) {
             let data = buf.get(..n).unwrap_or(&[]);
+            let ts = meta.timestamp_us.saturating_add(epoch);
             let r = match meta.iface {
                 CaptureIface::Wpan0 => {
                     let info = TapInfo {
                         channel: meta.channel,
                         rssi_dbm: (meta.direction != Direction::Tx).then_some(meta.rssi),
                         lqi: (meta.direction != Direction::Tx).then_some(meta.lqi),
-                        start_us: meta
-                            .timestamp_us
-                            .saturating_sub(u64::from(meta.orig_len + 6) * 32),
-                        end_us: meta.timestamp_us,
+                        start_us: ts.saturating_sub(u64::from(meta.orig_len + 6) * 32),
+                        end_us: ts,
                     };
                     w.write_15_4(0, data, &info)
                 }
-                CaptureIface::Eth0 => w.write_packet(1, meta.timestamp_us, data),
+                CaptureIface::Eth0 => w.write_packet(1, ts, data),
             };
             if let Err(e) = r {
                 self.pcap_error.get_or_insert(e.to_string());

@@ -346,7 +346,6 @@ fn pcapng_userappl_and_first_ts(b: &[u8]) -> (Option<String>, Option<u64>) {
 /// Issue 20 #15: `--capture` timestamps are wall-clock (start of the run plus simulated
 /// time), not 1970, and the section header names the program that wrote the file.
 #[test]
-#[ignore = "issue 20 #15: not fixed yet"]
 fn capture_has_wall_clock_time_and_names_the_program() {
     let dir = TempDir::new("capture");
     let cap = dir.path("run.pcapng");

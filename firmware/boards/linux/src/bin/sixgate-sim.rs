@@ -186,6 +186,9 @@ fn parse_eth(s: &str) -> Result<EthArg, String> {
     }
 }
 
+/// This program, as captures name their writer (`shb_userappl`).
+const APPLICATION: &str = concat!("sixgate-sim ", env!("CARGO_PKG_VERSION"));
+
 /// A line on stderr, `sixgate-sim: ` first; a closed stderr is ignored (never a panic).
 macro_rules! say {
     ($($arg:tt)*) => {{
@@ -252,6 +255,10 @@ fn main() -> ExitCode {
     };
     o.config_file = args.config.clone();
     o.reading_period = Duration::from_micros((args.reading_period * 1e6) as u64);
+    // Simulated time 0 is now: captures are stamped from here.
+    let start_unix_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
     let mut w = match World::build(&o) {
         Ok(w) => w,
         Err(e) => {
@@ -270,7 +277,7 @@ fn main() -> ExitCode {
     }
     if let Some(p) = &args.capture
         && let Some(br) = w.br_mut()
-        && let Err(e) = br.record_to(p.clone())
+        && let Err(e) = br.record_to(p.clone(), APPLICATION, start_unix_us)
     {
         say!("--capture {}: {e}", p.display());
         return ExitCode::from(1);
