@@ -112,6 +112,12 @@ impl ConfigStore for MemStore {
     }
 }
 
+/// Whether `bytes` (the start of what a store holds) is something sixgate wrote: a store
+/// that holds anything else is not ours to overwrite (the Linux board's file store refuses).
+pub fn is_sixgate_record(bytes: &[u8]) -> bool {
+    bytes.starts_with(&crate::config::CONFIG_MAGIC)
+}
+
 /// What [`load_config`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

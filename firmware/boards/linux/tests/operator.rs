@@ -87,7 +87,6 @@ fn wait_exit(c: &mut Child, secs: u64, what: &str) -> std::process::ExitStatus {
 /// (exit 1, says why and how to start fresh) and leaves the file as it was; a new file is
 /// created, written whole (no temporary file left beside it).
 #[test]
-#[ignore = "issue 20 #1: not fixed yet"]
 fn config_refuses_to_overwrite_a_foreign_file() {
     let dir = TempDir::new("foreign");
     let notes = dir.path("notes.txt");
