@@ -69,7 +69,10 @@ impl<const TX: usize> MgmtServer<TX> {
         let mut r = Route::new(p, i, via.map(Ipv6Addr::from));
         r.metric = metric;
         match app.stack_mut().add_route(r) {
-            Ok(()) => self.ok(id),
+            Ok(()) => {
+                app.operator_changed();
+                self.ok(id)
+            }
             Err(e) => {
                 let code = match e {
                     RouteError::TableFull => ErrorCode::Full,
@@ -88,7 +91,10 @@ impl<const TX: usize> MgmtServer<TX> {
             return self.error(id, ErrorCode::InvalidArgument, "bad prefix length");
         };
         match app.stack_mut().remove_route(&p, None) {
-            Ok(()) => self.ok(id),
+            Ok(()) => {
+                app.operator_changed();
+                self.ok(id)
+            }
             Err(_) => self.error(id, ErrorCode::NotFound, "no such route"),
         }
     }

@@ -157,7 +157,7 @@ impl ConfigStore for FileStore {
 mod tests {
     use super::*;
     use firmware::config::{CONFIG_MAX_ENCODED, Config, ConfigError};
-    use firmware::store::{LoadOutcome, SaveError, load_config, save_config};
+    use firmware::store::{LoadOutcome, STORE_MAX, SaveError, load_config, save_config};
 
     use std::path::PathBuf;
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -288,6 +288,8 @@ mod tests {
             matches!(e, FileStoreError::TooLarge { capacity } if capacity == CONFIG_MAX_ENCODED)
         );
         assert!(e.to_string().contains("larger than"));
+        // load_config's buffer holds the operator record and the configuration.
+        std::fs::write(&path, vec![0u8; STORE_MAX + 1]).unwrap();
         assert_eq!(
             load_config(&mut s, custom()),
             (custom(), LoadOutcome::StoreError)

@@ -255,7 +255,6 @@ fn summary_json_is_structured_and_drops_are_named() {
 /// Issue 20 #8: explicit flags win over the stored configuration and are saved; the nodes
 /// are on the channel the border router uses, so readings arrive.
 #[test]
-#[ignore = "issue 20 #8: not fixed yet"]
 fn explicit_flags_win_over_the_stored_configuration() {
     let dir = TempDir::new("flags");
     let cfg = dir.path("config.bin");
@@ -495,7 +494,6 @@ fn has_addr(s: &PtySim, addr: &str) -> bool {
 /// (across `reboot` and across a restart of the process); after `config reset` the running
 /// configuration reads unsaved, and the next boot has neither.
 #[test]
-#[ignore = "issue 20 #9: not fixed yet"]
 fn config_save_keeps_routes_and_addresses_and_reset_reads_unsaved() {
     let dir = TempDir::new("persist");
     let mut s = PtySim::start(&dir, &[]);
@@ -548,7 +546,6 @@ fn config_save_keeps_routes_and_addresses_and_reset_reads_unsaved() {
 /// Issue 20 #8: moving the border router to another channel at run time leaves the
 /// simulated nodes behind; the simulator says so on stderr.
 #[test]
-#[ignore = "issue 20 #8: not fixed yet"]
 fn nodes_on_another_channel_are_warned_about() {
     let dir = TempDir::new("channel");
     let s = PtySim::start(&dir, &[]);

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant as WallInstant;
 
-use clap::{Parser, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use firmware::app::App;
 use firmware::config::{Backbone, Config};
 use firmware::mgmt::{Action, DEFAULT_TX_BYTES, MgmtServer};
@@ -20,7 +21,7 @@ use l2_15_4::radio::{Channel, RadioEvent, RxFrame};
 use netif::{Duration, Instant};
 use sim::SimNode;
 use sixgate_sim::pty::Pty;
-use sixgate_sim::simnet::{BrNode, EthMode, TopologyKind, World, WorldOpts};
+use sixgate_sim::simnet::{BrNode, EthMode, Overrides, TopologyKind, World, WorldOpts};
 use sixgate_sim::summary;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -68,8 +69,8 @@ struct Args {
     #[arg(long, default_value = "sim", value_parser = parse_eth)]
     eth: EthArg,
     /// How `eth0` gets its backbone address: `slaac` (the product default; the simulated host
-    /// then advertises 2001:db8::/64 in router advertisements) or `static:ADDR/LEN`. A valid
-    /// stored configuration (`--config`) wins.
+    /// then advertises 2001:db8::/64 in router advertisements) or `static:ADDR/LEN`. Given
+    /// explicitly, it wins over a stored configuration (`--config`) and is saved there.
     #[arg(long, default_value = "static:2001:db8::1/64", value_parser = parse_backbone)]
     backbone: Backbone,
     /// Record both interfaces for the whole run (pcapng: wpan0 as 802.15.4 TAP, eth0 as
@@ -89,7 +90,9 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
     /// Where the configuration persists (loaded at start if valid; run-time changes are
-    /// saved there).
+    /// saved there). `--prefix`, `--channel`, `--pan-id` and an explicit `--backbone` win
+    /// over what is stored and are saved. A file that is not a sixgate configuration is
+    /// never overwritten.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Create a pseudo-terminal for the management protocol and symlink it at PATH; the
@@ -202,7 +205,10 @@ fn usage_error(msg: &str) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    let parsed = Args::command()
+        .try_get_matches()
+        .and_then(|m| Args::from_arg_matches(&m).map(|a| (a, m)));
+    let (args, matches) = match parsed {
         Ok(a) => a,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -210,6 +216,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let explicit = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
     if args.duration.is_some_and(|d| !(d.is_finite() && d > 0.0)) {
         return usage_error("--duration must be a positive number of seconds");
     }
@@ -253,6 +260,13 @@ fn main() -> ExitCode {
         EthArg::Sim => EthMode::Sim,
         EthArg::Tap(n) => EthMode::Tap(n.clone()),
     };
+    // Explicit settings win over a stored configuration (and are saved there).
+    o.overrides = Overrides {
+        channel: args.channel,
+        pan_id: args.pan_id,
+        prefix: args.prefix,
+        backbone: explicit("backbone").then(|| args.backbone.clone()),
+    };
     o.config_file = args.config.clone();
     o.reading_period = Duration::from_micros((args.reading_period * 1e6) as u64);
     // Simulated time 0 is now: captures are stamped from here.
@@ -266,6 +280,11 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Some(p) = &args.config {
+        for n in w.overridden() {
+            say!("{n} (saved to {})", p.display());
+        }
+    }
     if let Some(br) = w.br()
         && br.load_outcome() != "loaded"
         && args.config.is_some()
@@ -341,10 +360,20 @@ fn main() -> ExitCode {
     let step = Duration::from_millis(if mgmt.is_some() { 5 } else { 100 });
     let wall0 = WallInstant::now();
     let mut stdout_closed = false;
-    let warnings: Vec<String> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    let mut mismatch: Option<String> = None;
     loop {
         if stop.load(Ordering::SeqCst) {
             break;
+        }
+        // Nodes left on another channel (PAN ID, prefix) by a run-time change: say so once.
+        let m = w.nodes_mismatch();
+        if m != mismatch {
+            if let Some(t) = &m {
+                say!("warning: {t}");
+                warnings.push(t.clone());
+            }
+            mismatch = m;
         }
         let now = w.sim.now();
         if let Some(e) = end {
@@ -605,6 +634,9 @@ fn status(w: &World, tty: bool) -> String {
         "  forwarded mesh→backbone {}  backbone→mesh {}  drops {}  pool {}/{} free\n",
         s.forwarded_up, s.forwarded_down, s.drops, s.pool_free, s.pool_size
     ));
+    if let Some(m) = w.nodes_mismatch() {
+        out.push_str(&format!("  warning: {m}\n"));
+    }
     out.push_str("  Ctrl-C to stop\n");
     out
 }
