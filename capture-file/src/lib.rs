@@ -42,6 +42,6 @@ pub const LINKTYPE_IEEE802_15_4_NOFCS: u16 = 230;
 /// the FCS-type TLV says so).
 pub const LINKTYPE_IEEE802_15_4_TAP: u16 = 283;
 
-pub use pcapng::{InterfaceDesc, PcapngWriter, SharedBuf};
+pub use pcapng::{DEFAULT_APPLICATION, InterfaceDesc, PcapngWriter, SharedBuf};
 pub use read::{CaptureContents, CapturedFrame, PcapError, intact_len, read_15_4};
 pub use tap::TapInfo;

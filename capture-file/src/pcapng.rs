@@ -32,6 +32,9 @@ pub struct InterfaceDesc {
     pub snaplen: u32,
 }
 
+/// `shb_userappl` of [`PcapngWriter::new`].
+pub const DEFAULT_APPLICATION: &str = concat!("sixgate ", env!("CARGO_PKG_VERSION"));
+
 /// A pcapng writer over any [`Write`].
 #[derive(Debug)]
 pub struct PcapngWriter<W: Write> {
@@ -59,8 +62,18 @@ fn end_opts(v: &mut Vec<u8>) {
 
 impl<W: Write> PcapngWriter<W> {
     /// Writes the section header and one interface block per entry of `interfaces`
-    /// (interface ids are their indices).
+    /// (interface ids are their indices); `shb_userappl` is [`DEFAULT_APPLICATION`].
     pub fn new(out: W, interfaces: &[InterfaceDesc]) -> io::Result<Self> {
+        Self::with_application(out, DEFAULT_APPLICATION, interfaces)
+    }
+
+    /// [`PcapngWriter::new`] naming the program that writes the file (`shb_userappl`, e.g.
+    /// `sixgate-sim 0.1.0`).
+    pub fn with_application(
+        out: W,
+        application: &str,
+        interfaces: &[InterfaceDesc],
+    ) -> io::Result<Self> {
         let mut w = PcapngWriter {
             out,
             interfaces: interfaces.len(),
@@ -71,7 +84,13 @@ impl<W: Write> PcapngWriter<W> {
         body.extend_from_slice(&1u16.to_le_bytes());
         body.extend_from_slice(&0u16.to_le_bytes());
         body.extend_from_slice(&(-1i64).to_le_bytes());
-        opt(&mut body, 4, b"sixgate sim"); // shb_userappl
+        // shb_userappl; an option value is at most 65535 bytes.
+        let appl = application.as_bytes();
+        opt(
+            &mut body,
+            4,
+            appl.get(..usize::from(u16::MAX)).unwrap_or(appl),
+        );
         end_opts(&mut body);
         w.write_block(block::SHB, &body)?;
         for i in interfaces {
@@ -233,5 +252,21 @@ mod tests {
         let tap = tap::header(&info);
         assert_eq!(tap.len() % 4, 0);
         assert_eq!(u16::from_le_bytes([tap[2], tap[3]]) as usize, tap.len());
+    }
+
+    /// The section header's first option is `shb_userappl`: the writer's name.
+    #[test]
+    fn section_header_names_the_application() {
+        let userappl = |buf: &[u8]| {
+            // Block type, length, byte-order magic, version, section length: options at 24.
+            assert_eq!(u16::from_le_bytes([buf[24], buf[25]]), 4);
+            let n = usize::from(u16::from_le_bytes([buf[26], buf[27]]));
+            String::from_utf8(buf[28..28 + n].to_vec()).unwrap()
+        };
+        let w = PcapngWriter::with_application(Vec::new(), "sixgate-sim 9.9", &[]).unwrap();
+        assert_eq!(userappl(&w.finish().unwrap()), "sixgate-sim 9.9");
+        let w = PcapngWriter::new(Vec::new(), &[]).unwrap();
+        assert_eq!(userappl(&w.finish().unwrap()), DEFAULT_APPLICATION);
+        assert!(DEFAULT_APPLICATION.starts_with("sixgate "));
     }
 }

@@ -4,6 +4,22 @@
 //! A store holds opaque bytes; the encoding, its CRC and its validation are
 //! [`Config::encode`] / [`Config::decode`]'s business. Loading never fails: a missing, corrupt
 //! or unreadable configuration gives the caller's fallback and a [`LoadOutcome`] that says why.
+//!
+//! What the operator configured beyond [`Config`] — static routes and interface addresses,
+//! [`OperatorState`] — is a separate record in front of the configuration (written by
+//! [`save_state`], read by [`load_state`]):
+//!
+//! | bytes | field |
+//! | --- | --- |
+//! | 4 | magic [`OPERATOR_MAGIC`] (`"SGOP"`) |
+//! | 1 | format version, 1 |
+//! | 1, 1 | number of routes (≤ [`OPERATOR_ROUTES`]), number of addresses (≤ [`OPERATOR_ADDRS`]) |
+//! | 37 each | route: prefix (16), length, interface (0 `wpan0`, 1 `eth0`), has gateway (0/1), gateway (16, zeros if none), metric (u16 LE) |
+//! | 18 each | address: interface, address (16), prefix length |
+//! | 4 | CRC-32/ISO-HDLC of the bytes before it (LE) |
+//!
+//! then the encoded configuration. A store without the record (written by older firmware, or
+//! by [`save_config`]) loads with an empty [`OperatorState`].
 #![cfg_attr(
     not(test),
     deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)
@@ -11,7 +27,170 @@
 
 use core::fmt;
 
+use core::net::Ipv6Addr;
+
+use heapless::Vec;
+
 use crate::config::{CONFIG_MAX_ENCODED, Config, ConfigError};
+
+/// Magic bytes that open the operator record.
+pub const OPERATOR_MAGIC: [u8; 4] = *b"SGOP";
+/// Version of the operator record.
+const OPERATOR_VERSION: u8 = 1;
+/// Static routes the operator record keeps.
+pub const OPERATOR_ROUTES: usize = 4;
+/// Interface addresses the operator record keeps.
+pub const OPERATOR_ADDRS: usize = 4;
+/// Magic, version, two counts.
+const OP_HEADER: usize = 7;
+/// One route in the record.
+const OP_ROUTE: usize = 37;
+/// One address in the record.
+const OP_ADDR: usize = 18;
+/// Largest operator record.
+pub const OPERATOR_MAX_ENCODED: usize =
+    OP_HEADER + OPERATOR_ROUTES * OP_ROUTE + OPERATOR_ADDRS * OP_ADDR + 4;
+/// Largest thing a store holds: the operator record and the configuration.
+pub const STORE_MAX: usize = OPERATOR_MAX_ENCODED + CONFIG_MAX_ENCODED;
+
+const CRC32: crc::Crc<u32, crc::NoTable> =
+    crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
+
+/// A static route the operator added (`sixgate route add`), as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct StoredRoute {
+    /// Destination prefix.
+    pub prefix: Ipv6Addr,
+    /// Its length, 0..=128.
+    pub len: u8,
+    /// Egress interface: 0 `wpan0`, 1 `eth0`.
+    pub iface: u8,
+    /// Gateway (`None`: on-link).
+    pub via: Option<Ipv6Addr>,
+    /// Metric.
+    pub metric: u16,
+}
+
+/// An interface address the operator added (`sixgate addr add`), as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct StoredAddr {
+    /// Interface: 0 `wpan0`, 1 `eth0`.
+    pub iface: u8,
+    /// The address.
+    pub addr: Ipv6Addr,
+    /// On-link prefix length, 1..=128.
+    pub len: u8,
+}
+
+/// What the operator configured at run time beyond [`Config`]: persisted with it, applied
+/// after boot (`App::restore_operator_state`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OperatorState {
+    /// Static routes.
+    pub routes: Vec<StoredRoute, OPERATOR_ROUTES>,
+    /// Interface addresses.
+    pub addrs: Vec<StoredAddr, OPERATOR_ADDRS>,
+}
+
+/// Appends `bytes` at `*at` in `buf`; `None` when it does not fit.
+fn put(buf: &mut [u8], at: &mut usize, bytes: &[u8]) -> Option<()> {
+    let end = at.checked_add(bytes.len())?;
+    buf.get_mut(*at..end)?.copy_from_slice(bytes);
+    *at = end;
+    Some(())
+}
+
+/// Takes `N` bytes at `*at` from `b`.
+fn take<const N: usize>(b: &[u8], at: &mut usize) -> Option<[u8; N]> {
+    let end = at.checked_add(N)?;
+    let v = b.get(*at..end)?.try_into().ok()?;
+    *at = end;
+    Some(v)
+}
+
+impl OperatorState {
+    /// Nothing configured.
+    pub const fn new() -> Self {
+        OperatorState {
+            routes: Vec::new(),
+            addrs: Vec::new(),
+        }
+    }
+
+    /// Writes the record (see the module docs) into `buf`; returns its length.
+    pub fn encode(&self, buf: &mut [u8]) -> Option<usize> {
+        let mut at = 0;
+        let [m0, m1, m2, m3] = OPERATOR_MAGIC;
+        let counts = [self.routes.len(), self.addrs.len()].map(|n| n as u8);
+        put(buf, &mut at, &[m0, m1, m2, m3, OPERATOR_VERSION])?;
+        put(buf, &mut at, &counts)?;
+        for r in &self.routes {
+            put(buf, &mut at, &r.prefix.octets())?;
+            put(buf, &mut at, &[r.len, r.iface, u8::from(r.via.is_some())])?;
+            put(
+                buf,
+                &mut at,
+                &r.via.unwrap_or(Ipv6Addr::UNSPECIFIED).octets(),
+            )?;
+            put(buf, &mut at, &r.metric.to_le_bytes())?;
+        }
+        for a in &self.addrs {
+            put(buf, &mut at, &[a.iface])?;
+            put(buf, &mut at, &a.addr.octets())?;
+            put(buf, &mut at, &[a.len])?;
+        }
+        let crc = CRC32.checksum(buf.get(..at)?);
+        put(buf, &mut at, &crc.to_le_bytes())?;
+        Some(at)
+    }
+
+    /// Reads a record from the start of `b`: the state and the record's length, or `None`
+    /// when `b` does not start with a valid one. Never panics, whatever `b` holds.
+    pub fn decode(b: &[u8]) -> Option<(OperatorState, usize)> {
+        let mut at = 0;
+        let [m0, m1, m2, m3, version, routes, addrs] = take::<OP_HEADER>(b, &mut at)?;
+        if [m0, m1, m2, m3] != OPERATOR_MAGIC || version != OPERATOR_VERSION {
+            return None;
+        }
+        let mut s = OperatorState::new();
+        for _ in 0..routes {
+            let prefix = Ipv6Addr::from(take::<16>(b, &mut at)?);
+            let [len, iface, has_via] = take::<3>(b, &mut at)?;
+            let via = Ipv6Addr::from(take::<16>(b, &mut at)?);
+            let metric = u16::from_le_bytes(take::<2>(b, &mut at)?);
+            let via = match has_via {
+                0 => None,
+                1 => Some(via),
+                _ => return None,
+            };
+            let r = StoredRoute {
+                prefix,
+                len,
+                iface,
+                via,
+                metric,
+            };
+            if len > 128 || iface > 1 {
+                return None;
+            }
+            s.routes.push(r).ok()?;
+        }
+        for _ in 0..addrs {
+            let [iface] = take::<1>(b, &mut at)?;
+            let addr = Ipv6Addr::from(take::<16>(b, &mut at)?);
+            let [len] = take::<1>(b, &mut at)?;
+            if len == 0 || len > 128 || iface > 1 {
+                return None;
+            }
+            s.addrs.push(StoredAddr { iface, addr, len }).ok()?;
+        }
+        let body = b.get(..at)?;
+        let crc = u32::from_le_bytes(take::<4>(b, &mut at)?);
+        (CRC32.checksum(body) == crc).then_some((s, at))
+    }
+}
 
 /// Persistent storage for one encoded configuration.
 pub trait ConfigStore {
@@ -35,7 +214,7 @@ pub trait ConfigStore {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum MemStoreError {
-    /// `save` got more than [`CONFIG_MAX_ENCODED`] bytes.
+    /// `save` got more than [`STORE_MAX`] bytes.
     TooLarge,
     /// `load`'s buffer is shorter than the stored bytes.
     BufferTooSmall,
@@ -56,8 +235,8 @@ impl core::error::Error for MemStoreError {}
 /// the configuration lives until the next reset.
 #[derive(Clone, Debug)]
 pub struct MemStore {
-    data: [u8; CONFIG_MAX_ENCODED],
-    /// Length of the stored bytes; `None` when empty. Always at most `CONFIG_MAX_ENCODED`.
+    data: [u8; STORE_MAX],
+    /// Length of the stored bytes; `None` when empty. Always at most `STORE_MAX`.
     len: Option<usize>,
 }
 
@@ -65,7 +244,7 @@ impl MemStore {
     /// An empty store.
     pub const fn new() -> Self {
         MemStore {
-            data: [0; CONFIG_MAX_ENCODED],
+            data: [0; STORE_MAX],
             len: None,
         }
     }
@@ -112,6 +291,12 @@ impl ConfigStore for MemStore {
     }
 }
 
+/// Whether `bytes` (the start of what a store holds) is something sixgate wrote: a store
+/// that holds anything else is not ours to overwrite (the Linux board's file store refuses).
+pub fn is_sixgate_record(bytes: &[u8]) -> bool {
+    bytes.starts_with(&crate::config::CONFIG_MAGIC) || bytes.starts_with(&OPERATOR_MAGIC)
+}
+
 /// What [`load_config`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -129,32 +314,86 @@ pub enum LoadOutcome {
 }
 
 /// Loads the stored configuration, or returns `fallback` and why it was needed. Never panics,
-/// whatever the store returns.
+/// whatever the store returns. An operator record in front is skipped unread ([`load_state`]
+/// reads it; the nRF52840 image, which does not persist one, links only this).
 pub fn load_config<S: ConfigStore>(store: &mut S, fallback: Config) -> (Config, LoadOutcome) {
-    let mut buf = [0u8; CONFIG_MAX_ENCODED];
-    match store.load(&mut buf) {
+    let mut buf = [0u8; STORE_MAX];
+    let decoded = match store.load(&mut buf) {
         Err(_) => {
             warn!("config store: load failed, using the fallback configuration");
-            (fallback, LoadOutcome::StoreError)
+            return (fallback, LoadOutcome::StoreError);
         }
         Ok(None) => {
             debug!("config store: empty, using the fallback configuration");
-            (fallback, LoadOutcome::Missing)
+            return (fallback, LoadOutcome::Missing);
+        }
+        // A misbehaving store could claim more bytes than the buffer holds.
+        Ok(Some(n)) => buf
+            .get(..n)
+            .and_then(|b| b.get(operator_len(b)?..))
+            .ok_or(ConfigError::Corrupt)
+            .and_then(Config::decode),
+    };
+    match decoded {
+        Ok(cfg) => (cfg, LoadOutcome::Loaded),
+        Err(e) => {
+            warn!(
+                "config store: stored configuration invalid ({}), using the fallback",
+                e
+            );
+            (fallback, LoadOutcome::Invalid(e))
+        }
+    }
+}
+
+/// The length of the operator record at the start of `b` (0 when there is none), from its
+/// counts alone (the configuration behind it has a CRC of its own); `None` when the counts
+/// exceed the capacities.
+fn operator_len(b: &[u8]) -> Option<usize> {
+    if !b.starts_with(&OPERATOR_MAGIC) {
+        return Some(0);
+    }
+    let (r, a) = (usize::from(*b.get(5)?), usize::from(*b.get(6)?));
+    (r <= OPERATOR_ROUTES && a <= OPERATOR_ADDRS).then_some(())?;
+    // At most 7 + 4 * 37 + 4 * 18 + 4: no overflow.
+    #[allow(clippy::arithmetic_side_effects)]
+    Some(OP_HEADER + r * OP_ROUTE + a * OP_ADDR + 4)
+}
+
+/// [`load_config`] and the [`OperatorState`] stored with it (empty unless the configuration
+/// loaded). A damaged operator record makes the whole store invalid.
+pub fn load_state<S: ConfigStore>(
+    store: &mut S,
+    fallback: Config,
+) -> (Config, LoadOutcome, OperatorState) {
+    let mut buf = [0u8; STORE_MAX];
+    match store.load(&mut buf) {
+        Err(_) => {
+            warn!("config store: load failed, using the fallback configuration");
+            (fallback, LoadOutcome::StoreError, OperatorState::new())
+        }
+        Ok(None) => {
+            debug!("config store: empty, using the fallback configuration");
+            (fallback, LoadOutcome::Missing, OperatorState::new())
         }
         Ok(Some(n)) => {
             // A misbehaving store could claim more bytes than the buffer holds.
-            let decoded = buf
-                .get(..n)
-                .ok_or(ConfigError::Corrupt)
-                .and_then(Config::decode);
+            let decoded = buf.get(..n).ok_or(ConfigError::Corrupt).and_then(|b| {
+                if !b.starts_with(&OPERATOR_MAGIC) {
+                    return Ok((Config::decode(b)?, OperatorState::new()));
+                }
+                let (op, k) = OperatorState::decode(b).ok_or(ConfigError::Corrupt)?;
+                let rest = b.get(k..).ok_or(ConfigError::Corrupt)?;
+                Ok((Config::decode(rest)?, op))
+            });
             match decoded {
-                Ok(cfg) => (cfg, LoadOutcome::Loaded),
+                Ok((cfg, op)) => (cfg, LoadOutcome::Loaded, op),
                 Err(e) => {
                     warn!(
                         "config store: stored configuration invalid ({}), using the fallback",
                         e
                     );
-                    (fallback, LoadOutcome::Invalid(e))
+                    (fallback, LoadOutcome::Invalid(e), OperatorState::new())
                 }
             }
         }
@@ -170,6 +409,9 @@ pub enum SaveError<E> {
     Config(ConfigError),
     /// The store failed.
     Store(E),
+    /// More static routes or addresses than the store keeps ([`OPERATOR_ROUTES`],
+    /// [`OPERATOR_ADDRS`]).
+    TooMany,
 }
 
 impl<E: fmt::Debug> fmt::Display for SaveError<E> {
@@ -177,20 +419,43 @@ impl<E: fmt::Debug> fmt::Display for SaveError<E> {
         match self {
             SaveError::Config(e) => write!(f, "configuration not saved: {e}"),
             SaveError::Store(e) => write!(f, "configuration store failed: {e:?}"),
+            SaveError::TooMany => write!(
+                f,
+                "configuration not saved: the store keeps at most {OPERATOR_ROUTES} static \
+                 routes and {OPERATOR_ADDRS} addresses"
+            ),
         }
     }
 }
 
 impl<E: fmt::Debug> core::error::Error for SaveError<E> {}
 
-/// Validates and encodes `cfg`, then saves it to `store`.
+/// Validates and encodes `cfg`, then saves it to `store` (without an operator record: what
+/// was stored of it is gone; [`save_state`] keeps one).
 pub fn save_config<S: ConfigStore>(store: &mut S, cfg: &Config) -> Result<(), SaveError<S::Error>> {
-    let mut buf = [0u8; CONFIG_MAX_ENCODED];
-    let n = cfg.encode(&mut buf).map_err(SaveError::Config)?;
-    let data = buf
-        .get(..n)
-        .ok_or(SaveError::Config(ConfigError::Encoding))?;
-    store.save(data).map_err(SaveError::Store)
+    save_state(store, cfg, &OperatorState::new())
+}
+
+/// Saves `cfg` and, when it is not empty, the operator record `op` in front of it.
+pub fn save_state<S: ConfigStore>(
+    store: &mut S,
+    cfg: &Config,
+    op: &OperatorState,
+) -> Result<(), SaveError<S::Error>> {
+    let mut buf = [0u8; STORE_MAX];
+    let k = if op.routes.is_empty() && op.addrs.is_empty() {
+        0
+    } else {
+        op.encode(&mut buf).unwrap_or(usize::MAX)
+    };
+    let n = match buf.get_mut(k..) {
+        Some(rest) => cfg.encode(rest).map_err(SaveError::Config)?,
+        None => return Err(SaveError::Config(ConfigError::Encoding)),
+    };
+    match buf.get(..k.saturating_add(n)) {
+        Some(data) => store.save(data).map_err(SaveError::Store),
+        None => Err(SaveError::Config(ConfigError::Encoding)),
+    }
 }
 
 #[cfg(test)]
@@ -268,11 +533,8 @@ mod tests {
     #[test]
     fn mem_limits() {
         let mut s = MemStore::default();
-        assert_eq!(
-            s.save(&[0; CONFIG_MAX_ENCODED + 1]),
-            Err(MemStoreError::TooLarge)
-        );
-        s.save(&[7; CONFIG_MAX_ENCODED]).unwrap();
+        assert_eq!(s.save(&[0; STORE_MAX + 1]), Err(MemStoreError::TooLarge));
+        s.save(&[7; STORE_MAX]).unwrap();
         let mut small = [0u8; 10];
         assert_eq!(s.load(&mut small), Err(MemStoreError::BufferTooSmall));
         s.save(&[]).unwrap();
@@ -318,6 +580,94 @@ mod tests {
             load_config(&mut Liar, custom()),
             (custom(), LoadOutcome::Invalid(ConfigError::Corrupt))
         );
+    }
+
+    fn operator() -> OperatorState {
+        let a = |s: &str| s.parse::<Ipv6Addr>().unwrap();
+        let mut op = OperatorState::new();
+        for (k, via) in [(0u8, Some(a("2001:db8::2"))), (1, None)] {
+            op.routes
+                .push(StoredRoute {
+                    prefix: a("2001:db8:99::"),
+                    len: 48,
+                    iface: k,
+                    via,
+                    metric: 5,
+                })
+                .unwrap();
+        }
+        op.addrs
+            .push(StoredAddr {
+                iface: 1,
+                addr: a("2001:db8:77::1"),
+                len: 64,
+            })
+            .unwrap();
+        op
+    }
+
+    #[test]
+    fn operator_state_round_trips_beside_the_configuration() {
+        let mut s = MemStore::new();
+        save_state(&mut s, &custom(), &operator()).unwrap();
+        assert!(s.contents().unwrap().starts_with(b"SGOP"));
+        assert!(is_sixgate_record(s.contents().unwrap()));
+        assert_eq!(
+            load_state(&mut s, Config::default()),
+            (custom(), LoadOutcome::Loaded, operator())
+        );
+        assert_eq!(
+            load_config(&mut s, Config::default()),
+            (custom(), LoadOutcome::Loaded)
+        );
+        // The largest record fits the store.
+        let mut full = OperatorState::new();
+        while full.routes.push(operator().routes[0]).is_ok() {}
+        while full.addrs.push(operator().addrs[0]).is_ok() {}
+        let mut buf = [0u8; OPERATOR_MAX_ENCODED];
+        assert_eq!(full.encode(&mut buf), Some(OPERATOR_MAX_ENCODED));
+        save_state(&mut s, &custom(), &full).unwrap();
+        assert_eq!(load_state(&mut s, Config::default()).2, full);
+        // save_config writes the configuration alone, as older firmware did.
+        save_config(&mut s, &custom()).unwrap();
+        assert!(s.contents().unwrap().starts_with(b"SGCF"));
+        assert_eq!(
+            load_state(&mut s, Config::default()),
+            (custom(), LoadOutcome::Loaded, OperatorState::new())
+        );
+    }
+
+    #[test]
+    fn damaged_operator_record_invalidates_the_store() {
+        let mut s = MemStore::new();
+        save_state(&mut s, &custom(), &operator()).unwrap();
+        let bytes = s.contents().unwrap().to_vec();
+        // Every single-bit flip and every truncation: fallback, no panic.
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x01;
+            s.save(&b).unwrap();
+            let (cfg, why, op) = load_state(&mut s, Config::default());
+            assert_eq!(
+                (cfg, op),
+                (Config::default(), OperatorState::new()),
+                "bit {i}"
+            );
+            assert!(matches!(why, LoadOutcome::Invalid(_)), "{why:?}");
+            s.save(&bytes[..i]).unwrap();
+            assert_ne!(load_state(&mut s, Config::default()).1, LoadOutcome::Loaded);
+        }
+        // Counts beyond the capacities, bad interface or length: refused.
+        let mut buf = [0u8; OPERATOR_MAX_ENCODED];
+        let n = operator().encode(&mut buf).unwrap();
+        for (at, v) in [(5, 9), (6, 9), (7 + 17, 2), (7 + 16, 129), (7 + 18, 2)] {
+            let mut b = buf;
+            b[at] = v;
+            let crc = CRC32.checksum(&b[..n - 4]).to_le_bytes();
+            b[n - 4..n].copy_from_slice(&crc);
+            assert_eq!(OperatorState::decode(&b[..n]), None, "byte {at} = {v}");
+        }
+        assert!(OperatorState::decode(&buf[..n]).is_some());
     }
 
     #[test]

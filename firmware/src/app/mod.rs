@@ -37,6 +37,7 @@ use crate::ping::Pinger;
 use crate::wpan::{Wpan, WpanReassembler, WpanRegistry};
 
 mod control;
+mod operator;
 mod poll;
 mod query;
 mod tap;

@@ -157,7 +157,10 @@ impl<const TX: usize> MgmtServer<TX> {
             Lifetimes::INFINITE,
             AddrState::Preferred,
         ) {
-            Ok(_) => self.ok(id),
+            Ok(_) => {
+                app.operator_changed();
+                self.ok(id)
+            }
             Err(e) => self.core_error(id, e),
         }
     }
@@ -169,7 +172,10 @@ impl<const TX: usize> MgmtServer<TX> {
             return self.no_iface(id, iface);
         };
         match app.stack_mut().remove_addr(i, Ipv6Addr::from(addr)) {
-            Ok(()) => self.ok(id),
+            Ok(()) => {
+                app.operator_changed();
+                self.ok(id)
+            }
             Err(e) => self.core_error(id, e),
         }
     }

@@ -72,7 +72,10 @@ impl<const TX: usize> MgmtServer<TX> {
         let mut r = Route::new(p, i, via);
         r.metric = metric;
         match app.stack_mut().add_route(r) {
-            Ok(()) => self.ok(id),
+            Ok(()) => {
+                app.operator_changed();
+                self.ok(id)
+            }
             Err(e) => {
                 let code = match e {
                     RouteError::TableFull => ErrorCode::Full,
@@ -102,7 +105,10 @@ impl<const TX: usize> MgmtServer<TX> {
             return self.error(id, ErrorCode::InvalidArgument, e.as_str());
         }
         match stack.remove_route(&p, None) {
-            Ok(()) => self.ok(id),
+            Ok(()) => {
+                app.operator_changed();
+                self.ok(id)
+            }
             Err(_) => self.error(id, ErrorCode::NotFound, "no such route"),
         }
     }

@@ -18,6 +18,8 @@ pub enum FileStoreError {
         /// Capacity of the load buffer in bytes.
         capacity: usize,
     },
+    /// The file holds something else than a sixgate configuration: it is not overwritten.
+    Foreign(PathBuf),
 }
 
 impl core::fmt::Display for FileStoreError {
@@ -28,6 +30,12 @@ impl core::fmt::Display for FileStoreError {
                 f,
                 "configuration file is larger than {capacity} bytes; remove or replace it"
             ),
+            FileStoreError::Foreign(p) => write!(
+                f,
+                "{} exists and is not a sixgate configuration, so it is left as it is; to start \
+                 fresh, remove it or choose another file",
+                p.display()
+            ),
         }
     }
 }
@@ -36,7 +44,7 @@ impl std::error::Error for FileStoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             FileStoreError::Io(e) => Some(e),
-            FileStoreError::TooLarge { .. } => None,
+            FileStoreError::TooLarge { .. } | FileStoreError::Foreign(_) => None,
         }
     }
 }
@@ -64,6 +72,21 @@ impl FileStore {
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// `Ok` when the file is missing, empty or a sixgate record (so `save` may replace it).
+    pub fn check_ours(&self) -> Result<(), FileStoreError> {
+        let mut head = Vec::new();
+        match fs::File::open(&self.path) {
+            Ok(f) => f.take(4).read_to_end(&mut head)?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        if head.is_empty() || firmware::store::is_sixgate_record(&head) {
+            Ok(())
+        } else {
+            Err(FileStoreError::Foreign(self.path.clone()))
+        }
     }
 
     fn tmp_path(&self) -> PathBuf {
@@ -96,7 +119,10 @@ impl ConfigStore for FileStore {
         Ok(Some(data.len()))
     }
 
+    /// Refuses ([`FileStoreError::Foreign`]) to replace a non-empty file that sixgate did not
+    /// write.
     fn save(&mut self, data: &[u8]) -> Result<(), FileStoreError> {
+        self.check_ours()?;
         let tmp = self.tmp_path();
         {
             let mut f = fs::File::create(&tmp)?;
@@ -131,7 +157,7 @@ impl ConfigStore for FileStore {
 mod tests {
     use super::*;
     use firmware::config::{CONFIG_MAX_ENCODED, Config, ConfigError};
-    use firmware::store::{LoadOutcome, SaveError, load_config, save_config};
+    use firmware::store::{LoadOutcome, STORE_MAX, SaveError, load_config, save_config};
 
     use std::path::PathBuf;
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -230,6 +256,27 @@ mod tests {
     }
 
     #[test]
+    fn a_foreign_file_is_never_overwritten() {
+        let dir = TempDir::new();
+        let path = dir.0.join("notes.txt");
+        std::fs::write(&path, b"my notes").unwrap();
+        let mut s = FileStore::new(&path);
+        let e = save_config(&mut s, &custom()).unwrap_err();
+        let SaveError::Store(e @ FileStoreError::Foreign(_)) = e else {
+            panic!("{e:?}")
+        };
+        assert!(e.to_string().contains("not a sixgate configuration"));
+        assert_eq!(std::fs::read(&path).unwrap(), b"my notes");
+        // Short foreign content too; an empty file is fair game, and so is our own.
+        std::fs::write(&path, b"SG").unwrap();
+        assert!(s.check_ours().is_err());
+        std::fs::write(&path, b"").unwrap();
+        save_config(&mut s, &custom()).unwrap();
+        save_config(&mut s, &Config::default()).unwrap();
+        assert_eq!(load_config(&mut s, custom()).1, LoadOutcome::Loaded);
+    }
+
+    #[test]
     fn oversized_file_is_an_error() {
         let dir = TempDir::new();
         let path = dir.0.join("config.bin");
@@ -241,6 +288,8 @@ mod tests {
             matches!(e, FileStoreError::TooLarge { capacity } if capacity == CONFIG_MAX_ENCODED)
         );
         assert!(e.to_string().contains("larger than"));
+        // load_config's buffer holds the operator record and the configuration.
+        std::fs::write(&path, vec![0u8; STORE_MAX + 1]).unwrap();
         assert_eq!(
             load_config(&mut s, custom()),
             (custom(), LoadOutcome::StoreError)

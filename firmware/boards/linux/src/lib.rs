@@ -22,3 +22,4 @@
 pub mod file_store;
 pub mod pty;
 pub mod simnet;
+pub mod summary;

@@ -37,7 +37,7 @@ use capture_file::{
 use firmware::app::{App, AppResources};
 use firmware::capture::{CaptureFilter, CaptureIface, Direction};
 use firmware::config::{Backbone, Config};
-use firmware::store::{ConfigStore, LoadOutcome, MemStore, load_config, save_config};
+use firmware::store::{ConfigStore, LoadOutcome, MemStore, OperatorState, load_state, save_state};
 
 use crate::file_store::FileStore;
 
@@ -47,25 +47,33 @@ pub enum Store {
     /// A file (`--config FILE`).
     File(FileStore),
     /// Memory (survives a simulated reboot, not the process).
-    Mem(MemStore),
+    Mem(Box<MemStore>),
 }
 
 impl Store {
-    fn load(&mut self, fallback: Config) -> (Config, String) {
-        let (c, o) = match self {
-            Store::File(s) => load_config(s, fallback),
-            Store::Mem(s) => load_config(s, fallback),
+    /// The stored configuration (or `fallback`), why, and the operator's routes and addresses.
+    fn load(&mut self, fallback: Config) -> (Config, String, OperatorState) {
+        let (c, o, op) = match self {
+            Store::File(s) => load_state(s, fallback),
+            Store::Mem(s) => load_state(s.as_mut(), fallback),
         };
         let why = match o {
             LoadOutcome::Loaded => "loaded".to_string(),
             other => format!("{other:?}"),
         };
-        (c, why)
+        (c, why, op)
     }
-    fn save(&mut self, cfg: &Config) -> Result<(), String> {
+    fn save(&mut self, cfg: &Config, op: &OperatorState) -> Result<(), String> {
         match self {
-            Store::File(s) => save_config(s, cfg).map_err(|e| save_error(&e)),
-            Store::Mem(s) => save_config(s, cfg).map_err(|e| save_error(&e)),
+            Store::File(s) => save_state(s, cfg, op).map_err(|e| save_error(&e)),
+            Store::Mem(s) => save_state(s.as_mut(), cfg, op).map_err(|e| save_error(&e)),
+        }
+    }
+    /// The running configuration and operator state of `app`; `app` is then saved.
+    fn save_app(&mut self, app: &mut App<'_>) -> Result<(), String> {
+        match self {
+            Store::File(s) => app.save(s).map_err(|e| save_error(&e)),
+            Store::Mem(s) => app.save(s.as_mut()).map_err(|e| save_error(&e)),
         }
     }
     fn erase(&mut self) -> Result<(), String> {
@@ -109,6 +117,8 @@ pub struct BrNode {
     boots: u32,
     load_outcome: String,
     pcap: Option<PcapngWriter<BufWriter<File>>>,
+    /// Added to simulated time in the recording: the wall clock at the start, µs since 1970.
+    pcap_epoch_us: u64,
     pcap_error: Option<String>,
     save_errors: u64,
     now: Instant,
@@ -140,12 +150,13 @@ impl BrNode {
         eth: EthSide,
     ) -> Result<Self, String> {
         let now = r.medium().now();
-        let (cfg, why) = store.load(fallback.clone());
+        let (cfg, why, op) = store.load(fallback.clone());
         if why != "loaded" {
-            store.save(&cfg)?;
+            store.save(&cfg, &op)?;
         }
         let mut app = App::new(cfg, resources(), now, r).map_err(|e| e.to_string())?;
         app.set_explicit_context_id(true);
+        app.restore_operator_state(now, &op);
         Ok(BrNode {
             radio,
             app: Some(app),
@@ -155,6 +166,7 @@ impl BrNode {
             boots: 1,
             load_outcome: why,
             pcap: None,
+            pcap_epoch_us: 0,
             pcap_error: None,
             save_errors: 0,
             now,
@@ -162,11 +174,15 @@ impl BrNode {
     }
 
     /// Record both interfaces into `path` (pcapng: wpan0 as LINKTYPE_IEEE802_15_4_TAP with
-    /// channel, RSSI and LQI, eth0 as Ethernet).
-    pub fn record_to(&mut self, path: PathBuf) -> io::Result<()> {
+    /// channel, RSSI and LQI, eth0 as Ethernet), written by `application` (`shb_userappl`),
+    /// timestamped `epoch_us` (microseconds since 1970: the wall clock at the start of the
+    /// run) plus simulated time.
+    pub fn record_to(&mut self, path: PathBuf, application: &str, epoch_us: u64) -> io::Result<()> {
         let f = BufWriter::new(File::create(&path)?);
-        let w = PcapngWriter::new(
+        self.pcap_epoch_us = epoch_us;
+        let w = PcapngWriter::with_application(
             f,
+            application,
             &[
                 InterfaceDesc {
                     linktype: LINKTYPE_IEEE802_15_4_TAP,
@@ -197,14 +213,15 @@ impl BrNode {
         self.drain_capture();
         if let Some(mut w) = self.pcap.take() {
             let drops = self.app.as_ref().map_or(0, |a| a.capture().stats().dropped);
-            let end = self.now.as_micros();
+            let epoch = self.pcap_epoch_us;
+            let end = self.now.as_micros().saturating_add(epoch);
             let (rx_w, rx_e) = self.app.as_ref().map_or((0, 0), |a| {
                 let w = a.iface_stats(a.wpan_index()).unwrap_or_default();
                 let e = a.iface_stats(a.eth_index()).unwrap_or_default();
                 (u64::from(w.rx_packets), u64::from(e.rx_packets))
             });
-            w.write_stats(0, 0, end, rx_w, drops)?;
-            w.write_stats(1, 0, end, rx_e, drops)?;
+            w.write_stats(0, epoch, end, rx_w, drops)?;
+            w.write_stats(1, epoch, end, rx_e, drops)?;
             w.finish()?;
         }
         match self.pcap_error.take() {
@@ -218,22 +235,22 @@ impl BrNode {
             return;
         };
         let mut buf = [0u8; 2048];
+        let epoch = self.pcap_epoch_us;
         while let Some((meta, n)) = app.capture_mut().pop(&mut buf) {
             let data = buf.get(..n).unwrap_or(&[]);
+            let ts = meta.timestamp_us.saturating_add(epoch);
             let r = match meta.iface {
                 CaptureIface::Wpan0 => {
                     let info = TapInfo {
                         channel: meta.channel,
                         rssi_dbm: (meta.direction != Direction::Tx).then_some(meta.rssi),
                         lqi: (meta.direction != Direction::Tx).then_some(meta.lqi),
-                        start_us: meta
-                            .timestamp_us
-                            .saturating_sub(u64::from(meta.orig_len + 6) * 32),
-                        end_us: meta.timestamp_us,
+                        start_us: ts.saturating_sub(u64::from(meta.orig_len + 6) * 32),
+                        end_us: ts,
                     };
                     w.write_15_4(0, data, &info)
                 }
-                CaptureIface::Eth0 => w.write_packet(1, meta.timestamp_us, data),
+                CaptureIface::Eth0 => w.write_packet(1, ts, data),
             };
             if let Err(e) = r {
                 self.pcap_error.get_or_insert(e.to_string());
@@ -282,7 +299,12 @@ impl BrNode {
     /// Forget the stored configuration (the next boot uses the fallback); `Err` says why
     /// the store failed.
     pub fn erase_config(&mut self) -> Result<(), String> {
-        self.store.erase()
+        self.store.erase()?;
+        // What runs is no longer stored.
+        if let Some(app) = self.app.as_mut() {
+            app.config_erased();
+        }
+        Ok(())
     }
     /// Persist the running configuration now; `Err` says why the store failed (the
     /// configuration then stays marked unsaved).
@@ -290,10 +312,9 @@ impl BrNode {
         let Some(app) = self.app.as_mut() else {
             return Err("the border router is not running".into());
         };
-        let r = self.store.save(app.config());
-        match r {
-            Ok(()) => app.config_saved(),
-            Err(_) => self.save_errors += 1,
+        let r = self.store.save_app(app);
+        if r.is_err() {
+            self.save_errors += 1;
         }
         r
     }
@@ -304,11 +325,8 @@ impl BrNode {
 
     fn persist(&mut self) {
         let Some(app) = self.app.as_mut() else { return };
-        if let Some(c) = app.take_dirty_config() {
-            match self.store.save(c) {
-                Ok(()) => app.config_saved(),
-                Err(_) => self.save_errors += 1,
-            }
+        if app.take_dirty_config().is_some() && self.store.save_app(app).is_err() {
+            self.save_errors += 1;
         }
     }
 
@@ -368,11 +386,12 @@ impl SimNode for BrNode {
         self.now = now;
         self.persist();
         self.app = None;
-        let (cfg, why) = self.store.load(self.fallback.clone());
+        let (cfg, why, op) = self.store.load(self.fallback.clone());
         self.load_outcome = why;
         self.app = App::new(cfg, resources(), now, radio).ok();
         if let Some(a) = self.app.as_mut() {
             a.set_explicit_context_id(true);
+            a.restore_operator_state(now, &op);
         }
         self.boots += 1;
         if self.pcap.is_some()
@@ -421,6 +440,82 @@ pub enum EthMode {
     Tap(String),
 }
 
+/// Settings given explicitly (on the command line): they win over a stored configuration,
+/// which is then saved with them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// Radio channel.
+    pub channel: Option<u8>,
+    /// PAN ID.
+    pub pan_id: Option<u16>,
+    /// Mesh prefix and its length.
+    pub prefix: Option<(Ipv6Addr, u8)>,
+    /// Backbone addressing.
+    pub backbone: Option<Backbone>,
+}
+
+impl Overrides {
+    /// Puts the settings into `c`; returns one line per setting that changed `c`, e.g.
+    /// `--channel 15 overrides the stored channel 20`.
+    pub fn apply(&self, c: &mut Config) -> Result<Vec<String>, String> {
+        let mut notes = Vec::new();
+        if let Some(ch) = self.channel
+            && ch != c.channel
+        {
+            notes.push(format!(
+                "--channel {ch} overrides the stored channel {}",
+                c.channel
+            ));
+            c.channel = ch;
+        }
+        if let Some(p) = self.pan_id
+            && p != c.pan_id
+        {
+            notes.push(format!(
+                "--pan-id 0x{p:04x} overrides the stored PAN ID 0x{:04x}",
+                c.pan_id
+            ));
+            c.pan_id = p;
+        }
+        if let Some((a, l)) = self.prefix {
+            let mut n = c.clone();
+            n.set_mesh_prefix_from(a, l).map_err(|e| e.to_string())?;
+            if n.mesh_prefix != c.mesh_prefix {
+                notes.push(format!(
+                    "--prefix {}/64 overrides the stored prefix {}/64",
+                    n.mesh_prefix_addr(),
+                    c.mesh_prefix_addr()
+                ));
+                n.bump_abro_version();
+                *c = n;
+            }
+        }
+        if let Some(b) = &self.backbone
+            && *b != c.backbone
+        {
+            notes.push(format!(
+                "--backbone {} overrides the stored backbone {}",
+                backbone_text(b),
+                backbone_text(&c.backbone)
+            ));
+            c.backbone = b.clone();
+        }
+        c.validate()
+            .map_err(|e| format!("invalid configuration with the command line: {e}"))?;
+        Ok(notes)
+    }
+}
+
+/// `slaac` or `static:ADDR/LEN`, as `--backbone` takes it.
+fn backbone_text(b: &Backbone) -> String {
+    match b {
+        Backbone::Slaac => "slaac".into(),
+        Backbone::Static {
+            addr, prefix_len, ..
+        } => format!("static:{}/{prefix_len}", Ipv6Addr::from(*addr)),
+    }
+}
+
 /// Everything a scenario needs.
 #[derive(Debug, Clone)]
 pub struct WorldOpts {
@@ -442,6 +537,8 @@ pub struct WorldOpts {
     pub reading_period: Duration,
     /// Collector replies to each reading.
     pub collector_replies: bool,
+    /// Explicit settings that win over a stored configuration (and are saved).
+    pub overrides: Overrides,
 }
 
 /// The simulated backbone host's address.
@@ -518,6 +615,7 @@ impl WorldOpts {
             config_file: None,
             reading_period: Duration::from_secs(10),
             collector_replies: true,
+            overrides: Overrides::default(),
         }
     }
 }
@@ -545,6 +643,10 @@ pub struct World {
     pub br: NodeId,
     /// The mesh nodes, in index order (node `k` has EUI-64 index `k + 1`).
     pub nodes: Vec<NodeId>,
+    /// What the explicit settings changed in the stored configuration (saved).
+    overridden: Vec<String>,
+    /// The nodes' channel, PAN ID and mesh prefix (the border router's at the start).
+    node_radio: (u8, u16, [u8; 8]),
 }
 
 impl std::fmt::Debug for World {
@@ -575,34 +677,44 @@ fn topology(o: &WorldOpts) -> Topology {
 
 impl World {
     /// Build the scenario: the border router first (radio 0), then the nodes.
+    ///
+    /// The border router runs the stored configuration if there is a valid one (else
+    /// `o.config`), with `o.overrides` on top (saved when they change it); the backbone host
+    /// and the nodes are set up for what it runs (channel, PAN ID, prefix, backbone).
     pub fn build(o: &WorldOpts) -> Result<World, String> {
         o.config
             .validate()
             .map_err(|e| format!("invalid configuration: {e}"))?;
+        let mut store = match &o.config_file {
+            Some(p) => Store::File(FileStore::new(p.clone())),
+            None => Store::Mem(Box::new(MemStore::new())),
+        };
+        let (mut config, why, op) = store.load(o.config.clone());
+        let overridden = o.overrides.apply(&mut config)?;
+        if why == "loaded" && !overridden.is_empty() {
+            store.save(&config, &op)?;
+        }
+        let config = &config;
         let mut scfg = SimConfig::default();
         scfg.medium.seed = o.seed;
         scfg.medium.extra_loss = o.loss;
         let mut sim = Simulator::new(scfg, topology(o));
-        let channel = Channel::new(o.config.channel).ok_or("bad channel")?;
-        let store = match &o.config_file {
-            Some(p) => Store::File(FileStore::new(p.clone())),
-            None => Store::Mem(MemStore::new()),
-        };
+        let channel = Channel::new(config.channel).ok_or("bad channel")?;
         let now = sim.now();
         let eth = match &o.eth {
             EthMode::Sim => {
                 let link = EthLink::new(EthLinkConfig::default());
-                let port = link.port(End::A, o.config.eth_mac);
-                let mesh = o.config.mesh_prefix_addr();
+                let port = link.port(End::A, config.eth_mac);
+                let mesh = config.mesh_prefix_addr();
                 let mut hc = BackboneHostConfig::new([0x02, 0x00, 0x5e, 0, 0, 2], HOST_ADDR, 64);
                 // The mesh through the border router: its static address, or (SLAAC, the
                 // product default) its link-local one, with the host advertising the backbone
                 // prefix as the backbone's router does.
-                let via = match o.config.backbone {
+                let via = match config.backbone {
                     Backbone::Static { addr, .. } => Ipv6Addr::from(addr),
                     Backbone::Slaac => {
                         hc.ra = Some(HostRa::slaac(BACKBONE_PREFIX));
-                        br_link_local(&o.config)
+                        br_link_local(config)
                     }
                 };
                 hc.routes.push((mesh, 64, via));
@@ -616,24 +728,24 @@ impl World {
                 }
             }
             EthMode::Tap(name) => {
-                let t = ethernet::tap::Tap::open(name, o.config.eth_mac).map_err(|e| {
+                let t = ethernet::tap::Tap::open(name, config.eth_mac).map_err(|e| {
                     format!("cannot open TAP device {name}: {e} (this needs root or CAP_NET_ADMIN)")
                 })?;
                 EthSide::Tap(t)
             }
         };
         let rc = RadioConfig { channel };
-        let cfg = o.config.clone();
+        let cfg = config.clone();
         let br = sim.spawn(rc, |id, r| BrNode::new(id, r, cfg, store, eth))?;
         let mut nodes = Vec::new();
-        let pan = PanId(o.config.pan_id);
+        let pan = PanId(config.pan_id);
         for k in 0..o.nodes {
             let index = u16::try_from(k + 1).map_err(|_| "too many nodes")?;
-            let mut c = SmolNodeConfig::new(index, channel, pan, o.config.mesh_prefix);
+            let mut c = SmolNodeConfig::new(index, channel, pan, config.mesh_prefix);
             c.seed = o.seed;
             c.addressing = Addressing::Slaac;
             c.echo_port = Some(ECHO_PORT);
-            c.context0 = Some(o.config.mesh_prefix);
+            c.context0 = Some(config.mesh_prefix);
             c.sensor = Some(SensorConfig {
                 collector: HOST_ADDR,
                 collector_port: COLLECTOR_PORT,
@@ -647,7 +759,40 @@ impl World {
                 .map_err(|e| format!("node {index}: {e:?}"))?;
             nodes.push(id);
         }
-        Ok(World { sim, br, nodes })
+        Ok(World {
+            sim,
+            br,
+            nodes,
+            overridden,
+            node_radio: (config.channel, config.pan_id, config.mesh_prefix),
+        })
+    }
+
+    /// What the explicit settings changed in the stored configuration (and saved), one line
+    /// each.
+    pub fn overridden(&self) -> &[String] {
+        &self.overridden
+    }
+
+    /// Why the nodes cannot reach the border router, when it runs on another channel, PAN
+    /// ID or prefix than they were given (a run-time change: the nodes do not follow it).
+    pub fn nodes_mismatch(&self) -> Option<String> {
+        let c = self.br()?.app()?.config();
+        let (ch, pan, prefix) = self.node_radio;
+        if self.nodes.is_empty() || (c.channel, c.pan_id, c.mesh_prefix) == (ch, pan, prefix) {
+            return None;
+        }
+        let mut p = [0u8; 16];
+        p[..8].copy_from_slice(&prefix);
+        Some(format!(
+            "the border router is on channel {}, PAN 0x{:04x}, prefix {}/64 but the simulated \
+             nodes on channel {ch}, PAN 0x{pan:04x}, prefix {}/64 (they do not follow run-time \
+             changes): their readings cannot arrive",
+            c.channel,
+            c.pan_id,
+            c.mesh_prefix_addr(),
+            Ipv6Addr::from(p)
+        ))
     }
 
     /// The border router.

@@ -303,7 +303,14 @@ async fn mgmt_action<const TX: usize>(
     match server.take_action() {
         Some(Action::SaveConfig) => server.action_done(persist(app, store)),
         // The answer tells the host; no log line (flash).
-        Some(Action::ResetConfig) => server.action_done(store.erase().err().map(|_| FLASH_FAILED)),
+        Some(Action::ResetConfig) => {
+            let r = store.erase();
+            if r.is_ok() {
+                // What runs is no longer stored: `config show` says unsaved.
+                app.config_erased();
+            }
+            server.action_done(r.err().map(|_| FLASH_FAILED))
+        }
         Some(Action::Reboot) => {
             // Let the answer reach the host first.
             while !server.pending().is_empty() {

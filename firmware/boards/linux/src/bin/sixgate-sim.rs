@@ -12,16 +12,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant as WallInstant;
 
-use clap::{Parser, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use firmware::app::App;
 use firmware::config::{Backbone, Config};
 use firmware::mgmt::{Action, DEFAULT_TX_BYTES, MgmtServer};
 use l2_15_4::radio::{Channel, RadioEvent, RxFrame};
 use netif::{Duration, Instant};
-use serde_json::json;
 use sim::SimNode;
 use sixgate_sim::pty::Pty;
-use sixgate_sim::simnet::{BrNode, EthMode, TopologyKind, World, WorldOpts};
+use sixgate_sim::simnet::{BrNode, EthMode, Overrides, TopologyKind, World, WorldOpts};
+use sixgate_sim::summary;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Topo {
@@ -68,8 +69,8 @@ struct Args {
     #[arg(long, default_value = "sim", value_parser = parse_eth)]
     eth: EthArg,
     /// How `eth0` gets its backbone address: `slaac` (the product default; the simulated host
-    /// then advertises 2001:db8::/64 in router advertisements) or `static:ADDR/LEN`. A valid
-    /// stored configuration (`--config`) wins.
+    /// then advertises 2001:db8::/64 in router advertisements) or `static:ADDR/LEN`. Given
+    /// explicitly, it wins over a stored configuration (`--config`) and is saved there.
     #[arg(long, default_value = "static:2001:db8::1/64", value_parser = parse_backbone)]
     backbone: Backbone,
     /// Record both interfaces for the whole run (pcapng: wpan0 as 802.15.4 TAP, eth0 as
@@ -89,7 +90,9 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
     /// Where the configuration persists (loaded at start if valid; run-time changes are
-    /// saved there).
+    /// saved there). `--prefix`, `--channel`, `--pan-id` and an explicit `--backbone` win
+    /// over what is stored and are saved. A file that is not a sixgate configuration is
+    /// never overwritten.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Create a pseudo-terminal for the management protocol and symlink it at PATH; the
@@ -186,13 +189,26 @@ fn parse_eth(s: &str) -> Result<EthArg, String> {
     }
 }
 
+/// This program, as captures name their writer (`shb_userappl`).
+const APPLICATION: &str = concat!("sixgate-sim ", env!("CARGO_PKG_VERSION"));
+
+/// A line on stderr, `sixgate-sim: ` first; a closed stderr is ignored (never a panic).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), "sixgate-sim: {}", format_args!($($arg)*));
+    }};
+}
+
 fn usage_error(msg: &str) -> ExitCode {
-    eprintln!("sixgate-sim: {msg}");
+    say!("{msg}");
     ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    let parsed = Args::command()
+        .try_get_matches()
+        .and_then(|m| Args::from_arg_matches(&m).map(|a| (a, m)));
+    let (args, matches) = match parsed {
         Ok(a) => a,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -200,6 +216,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let explicit = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
     if args.duration.is_some_and(|d| !(d.is_finite() && d > 0.0)) {
         return usage_error("--duration must be a positive number of seconds");
     }
@@ -243,29 +260,45 @@ fn main() -> ExitCode {
         EthArg::Sim => EthMode::Sim,
         EthArg::Tap(n) => EthMode::Tap(n.clone()),
     };
+    // Explicit settings win over a stored configuration (and are saved there).
+    o.overrides = Overrides {
+        channel: args.channel,
+        pan_id: args.pan_id,
+        prefix: args.prefix,
+        backbone: explicit("backbone").then(|| args.backbone.clone()),
+    };
     o.config_file = args.config.clone();
     o.reading_period = Duration::from_micros((args.reading_period * 1e6) as u64);
+    // Simulated time 0 is now: captures are stamped from here.
+    let start_unix_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX));
     let mut w = match World::build(&o) {
         Ok(w) => w,
         Err(e) => {
-            eprintln!("sixgate-sim: {e}");
+            say!("{e}");
             return ExitCode::from(1);
         }
     };
+    if let Some(p) = &args.config {
+        for n in w.overridden() {
+            say!("{n} (saved to {})", p.display());
+        }
+    }
     if let Some(br) = w.br()
         && br.load_outcome() != "loaded"
         && args.config.is_some()
     {
-        eprintln!(
-            "sixgate-sim: no valid stored configuration ({}); using the command line and defaults",
+        say!(
+            "no valid stored configuration ({}); using the command line and defaults",
             br.load_outcome()
         );
     }
     if let Some(p) = &args.capture
         && let Some(br) = w.br_mut()
-        && let Err(e) = br.record_to(p.clone())
+        && let Err(e) = br.record_to(p.clone(), APPLICATION, start_unix_us)
     {
-        eprintln!("sixgate-sim: --capture {}: {e}", p.display());
+        say!("--capture {}: {e}", p.display());
         return ExitCode::from(1);
     }
     let mut mgmt = match &args.serial_pty {
@@ -281,8 +314,8 @@ fn main() -> ExitCode {
                         "the simulator records the capture ring to its --capture file",
                     ));
                 }
-                eprintln!(
-                    "sixgate-sim: management on {} -> {}",
+                say!(
+                    "management on {} -> {}",
                     p.display(),
                     pty.device().display()
                 );
@@ -297,7 +330,7 @@ fn main() -> ExitCode {
                 })
             }
             Err(e) => {
-                eprintln!("sixgate-sim: --serial-pty {}: {e}", p.display());
+                say!("--serial-pty {}: {e}", p.display());
                 return ExitCode::from(1);
             }
         },
@@ -326,9 +359,21 @@ fn main() -> ExitCode {
     let mut last_print = WallInstant::now();
     let step = Duration::from_millis(if mgmt.is_some() { 5 } else { 100 });
     let wall0 = WallInstant::now();
+    let mut stdout_closed = false;
+    let mut warnings: Vec<String> = Vec::new();
+    let mut mismatch: Option<String> = None;
     loop {
         if stop.load(Ordering::SeqCst) {
             break;
+        }
+        // Nodes left on another channel (PAN ID, prefix) by a run-time change: say so once.
+        let m = w.nodes_mismatch();
+        if m != mismatch {
+            if let Some(t) = &m {
+                say!("warning: {t}");
+                warnings.push(t.clone());
+            }
+            mismatch = m;
         }
         let now = w.sim.now();
         if let Some(e) = end {
@@ -382,29 +427,36 @@ fn main() -> ExitCode {
         if let Some(m) = mgmt.as_mut()
             && let Err(e) = m.service(&mut w)
         {
-            eprintln!("sixgate-sim: management line: {e}");
+            say!("management line: {e}");
             return ExitCode::from(1);
         }
         if live && last_print.elapsed().as_millis() >= 1000 {
             last_print = WallInstant::now();
-            print_status(&w, tty);
+            if out(&status(&w, tty)).is_err() {
+                // The reader went away (`sixgate-sim | head -1`): end the run as Ctrl-C does.
+                stdout_closed = true;
+                break;
+            }
         }
     }
     let mut code = ExitCode::SUCCESS;
     if let Some(br) = w.br_mut()
         && let Err(e) = br.finish_recording()
     {
-        eprintln!("sixgate-sim: capture: {e}");
+        say!("capture: {e}");
         code = ExitCode::from(1);
     }
-    let summary = summary(&w, injected.as_ref());
-    println!("{}", human_summary(&summary));
+    let summary = summary::summary(&w, injected.as_ref(), &warnings);
+    // The file first: it is written even when nobody reads stdout any more.
     if let Some(p) = &args.summary_json {
         let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
         if let Err(e) = std::fs::write(p, text + "\n") {
-            eprintln!("sixgate-sim: --summary-json {}: {e}", p.display());
+            say!("--summary-json {}: {e}", p.display());
             code = ExitCode::from(1);
         }
+    }
+    if !stdout_closed {
+        let _ = out(&summary::human(&summary));
     }
     code
 }
@@ -528,14 +580,23 @@ fn app(w: &World) -> Option<&App<'static>> {
     w.br().and_then(|b| b.app())
 }
 
-fn print_status(w: &World, tty: bool) {
+/// Writes `text` to stdout. An error (a closed pipe) is returned, never a panic: the
+/// caller ends the run quietly.
+fn out(text: &str) -> std::io::Result<()> {
+    let mut o = std::io::stdout().lock();
+    o.write_all(text.as_bytes())?;
+    o.flush()
+}
+
+/// The live status screen.
+fn status(w: &World, tty: bool) -> String {
     let mut out = String::new();
     if tty {
         out.push_str("\x1b[H\x1b[2J");
     }
     let Some(a) = app(w) else {
-        println!("border router rebooting");
-        return;
+        out.push_str("border router rebooting\n");
+        return out;
     };
     let s = a.status();
     let c = a.config();
@@ -573,118 +634,9 @@ fn print_status(w: &World, tty: bool) {
         "  forwarded mesh→backbone {}  backbone→mesh {}  drops {}  pool {}/{} free\n",
         s.forwarded_up, s.forwarded_down, s.drops, s.pool_free, s.pool_size
     ));
+    if let Some(m) = w.nodes_mismatch() {
+        out.push_str(&format!("  warning: {m}\n"));
+    }
     out.push_str("  Ctrl-C to stop\n");
-    print!("{out}");
-    let _ = std::io::stdout().flush();
-}
-
-fn summary(w: &World, injected: Option<&capture_file::CaptureContents>) -> serde_json::Value {
-    let host = w.br().and_then(|b| b.host());
-    let mut nodes = Vec::new();
-    for k in 0..w.nodes.len() {
-        let Some(n) = w.node(k) else { continue };
-        let addrs: Vec<String> = n.addresses().iter().map(|a| a.to_string()).collect();
-        let global = n
-            .addresses()
-            .into_iter()
-            .find(|a| !a.is_unicast_link_local());
-        let delivered = match (host, global) {
-            (Some(h), Some(g)) => h.readings_by_source().get(&g).copied().unwrap_or(0),
-            _ => 0,
-        };
-        let c = n.counters();
-        nodes.push(json!({
-            "index": n.config().index,
-            "addresses": addrs,
-            "readings_sent": c.readings_sent,
-            "readings_delivered": delivered,
-            "replies_received": c.replies_received,
-        }));
-    }
-    let mut ifaces = serde_json::Map::new();
-    let mut br = json!(null);
-    if let Some(a) = app(w) {
-        for (name, i) in [("wpan0", a.wpan_index()), ("eth0", a.eth_index())] {
-            let st = a.iface_stats(i).unwrap_or_default();
-            let drops: serde_json::Map<String, serde_json::Value> = st
-                .drops_by_reason()
-                .filter(|(_, n)| *n > 0)
-                .map(|(r, n)| (r.label().to_string(), json!(n)))
-                .collect();
-            ifaces.insert(
-                name.into(),
-                json!({
-                    "rx_packets": st.rx_packets,
-                    "tx_packets": st.tx_packets,
-                    "forwarded": st.forwarded,
-                    "delivered": st.delivered,
-                    "icmp_errors_sent": st.icmp_errors_sent,
-                    "drops": drops,
-                }),
-            );
-        }
-        let s = a.status();
-        let ws = a.wpan().stats();
-        let mc = a.wpan().mac().counters();
-        let sx = a.wpan().reassembler().stats();
-        let lb = a.lbr().stats();
-        br = json!({
-            "uptime_s": s.uptime.as_micros() as f64 / 1e6,
-            "registered": s.registered,
-            "gleaned": s.gleaned,
-            "pool_free": s.pool_free,
-            "pool_size": s.pool_size,
-            "pool_accounted": a.pool_accounted(),
-            "boots": w.br().map_or(0, |b| b.boots()),
-            "mac": format!("{mc:?}"),
-            "wpan": format!("{ws:?}"),
-            "sixlowpan": format!("{sx:?}"),
-            "lbr": format!("{lb:?}"),
-            "app": format!("{:?}", a.stats()),
-        });
-    }
-    let hostj = host.map(|h| {
-        json!({
-            "readings": h.counters().readings,
-            "replies_sent": h.counters().replies_sent,
-            "icmp_errors": h.icmp_errors().count(),
-        })
-    });
-    json!({
-        "simulated_seconds": w.sim.now().as_micros() as f64 / 1e6,
-        "nodes": nodes,
-        "interfaces": ifaces,
-        "border_router": br,
-        "backbone_host": hostj,
-        "injected": injected.map(|c| json!({
-            "frames": c.frames.len(),
-            "skipped_other_linktype": c.other_linktype,
-            "malformed_records": c.malformed,
-        })),
-    })
-}
-
-fn human_summary(s: &serde_json::Value) -> String {
-    let mut out = String::new();
-    out.push_str(&format!(
-        "summary after {:.1} simulated seconds\n",
-        s["simulated_seconds"].as_f64().unwrap_or(0.0)
-    ));
-    if let Some(nodes) = s["nodes"].as_array() {
-        for n in nodes {
-            out.push_str(&format!(
-                "  node {:>3}: readings sent {:>5}, delivered {:>5}, replies {:>5}\n",
-                n["index"], n["readings_sent"], n["readings_delivered"], n["replies_received"]
-            ));
-        }
-    }
-    if let Some(i) = s["interfaces"].as_object() {
-        for (name, v) in i {
-            out.push_str(&format!(
-                "  {name}: rx {} tx {} forwarded {} drops {}\n",
-                v["rx_packets"], v["tx_packets"], v["forwarded"], v["drops"]
-            ));
-        }
-    }
     out
 }
