@@ -29,7 +29,7 @@ use firmware::config::{AddressProtection, Config};
 use firmware::lbr::{ApStats, LbrEvent};
 use firmware::registry::Origin;
 use netif::{Duration, Instant};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha512};
 
 use harness::Harness;
 use node::{
@@ -73,12 +73,10 @@ fn key(i: usize) -> SigningKey {
 }
 
 /// The Crypto-ID of an Ed25519 key in a ROVR of `len` bytes, computed here: the leftmost bytes
-/// of SHA-256(Crypto-Type ‖ public key) (RFC 8928 §4.1).
+/// of SHA-512 (Ed25519's hash) over the key's CIPO, reserved and padding bits zero (RFC 8928
+/// §4.1).
 fn crypto_id(k: &SigningKey, len: usize) -> Vec<u8> {
-    let mut h = Sha256::new();
-    h.update([ED25519]);
-    h.update(k.verifying_key().as_bytes());
-    h.finalize()[..len].to_vec()
+    Sha512::digest(cipo_option(ED25519, k.verifying_key().as_bytes()))[..len].to_vec()
 }
 
 /// A node with an Ed25519 key whose Crypto-ID (of `rovr_len` bytes) is its ROVR.
@@ -109,12 +107,20 @@ struct Proof {
 
 impl Proof {
     /// `signer`'s proof for `target` against the 6LBR's `nonce_lr`, with the CIPO of `shown`
-    /// (normally the signer's own key).
-    fn new(signer: &SigningKey, shown: &SigningKey, target: Ipv6Addr, nonce_lr: &[u8]) -> Proof {
+    /// (normally the signer's own key), for an EARO whose ROVR has `rovr_len` bytes.
+    fn new(
+        signer: &SigningKey,
+        shown: &SigningKey,
+        target: Ipv6Addr,
+        nonce_lr: &[u8],
+        rovr_len: usize,
+    ) -> Proof {
         let nonce_ln = [0x4e; 14];
-        let sig = signer.sign(&ap_signed(target, nonce_lr, &nonce_ln, ED25519));
+        let cipo = cipo_option(ED25519, shown.verifying_key().as_bytes());
+        let earo_len = (1 + rovr_len / 8) as u8;
+        let sig = signer.sign(&ap_signed(target, &cipo, nonce_lr, &nonce_ln, earo_len));
         Proof {
-            cipo: cipo_option(ED25519, shown.verifying_key().as_bytes()),
+            cipo,
             nonce: nonce_option(&nonce_ln),
             ndpso: ndpso_option(&sig.to_bytes()),
         }
@@ -157,7 +163,7 @@ fn register_proved(h: &mut Harness, n: &ApNode, from: Node, target: Ipv6Addr, ti
     let nonce_lr = na_nonce(&na).expect("a challenge carries a Nonce option");
     assert_eq!(nonce_lr.len(), 14);
     let t1 = h.now;
-    let p = Proof::new(&n.key, &n.key, target, &nonce_lr);
+    let p = Proof::new(&n.key, &n.key, target, &nonce_lr, n.rovr.len());
     ns_ap(h, from, target, tid, 60, &n.rovr, &p.bytes());
     let na = h.one_na(t1);
     assert_eq!(na_target(&na), target);
@@ -209,11 +215,12 @@ fn ed25519_primitive_matches_rfc8032_vectors() {
 }
 
 #[test]
-fn crypto_id_is_sha256_of_the_crypto_type_and_key() {
+fn crypto_id_is_the_leftmost_sha512_of_the_cipo() {
     let k = key(0);
-    let id =
-        firmware::lbr::ap::crypto_id(sixlo::nd::CryptoType::Ed25519, k.verifying_key().as_bytes());
-    assert_eq!(id.to_vec(), crypto_id(&k, 32));
+    let cipo = cipo_option(ED25519, k.verifying_key().as_bytes());
+    assert_eq!(cipo.len(), 40);
+    let id = firmware::lbr::ap::crypto_id(&cipo);
+    assert_eq!(id[..32].to_vec(), crypto_id(&k, 32));
     // A ROVR of 8..=32 bytes holds the leftmost bytes.
     assert_eq!(crypto_id(&k, 8), id[..8]);
 }
@@ -276,7 +283,7 @@ fn replayed_crypto_id_without_the_key_is_challenged_and_fails() {
     let t0 = h.now;
     ns_ap(&mut h, owner.node, a, 1, 60, &owner.rovr, &[]);
     let lr = na_nonce(&h.one_na(t0)).unwrap();
-    let owners_proof = Proof::new(&owner.key, &owner.key, a, &lr);
+    let owners_proof = Proof::new(&owner.key, &owner.key, a, &lr, owner.rovr.len());
     let t1 = h.now;
     ns_ap(
         &mut h,
@@ -317,7 +324,7 @@ fn replayed_crypto_id_without_the_key_is_challenged_and_fails() {
     ns_ap(&mut h, attacker, a, 2, 60, &owner.rovr, &[]);
     let lr3 = na_nonce(&h.one_na(t)).unwrap();
     let t = h.now;
-    let forged = Proof::new(&mallory, &owner.key, a, &lr3);
+    let forged = Proof::new(&mallory, &owner.key, a, &lr3, owner.rovr.len());
     ns_ap(&mut h, attacker, a, 2, 60, &owner.rovr, &forged.bytes());
     assert_eq!(na_earo(&h.one_na(t)).0, STATUS_VALIDATION_FAILED);
     // 4. The attacker's own key and a valid signature, under the owner's Crypto-ID.
@@ -325,7 +332,7 @@ fn replayed_crypto_id_without_the_key_is_challenged_and_fails() {
     ns_ap(&mut h, attacker, a, 2, 60, &owner.rovr, &[]);
     let lr4 = na_nonce(&h.one_na(t)).unwrap();
     let t = h.now;
-    let own = Proof::new(&mallory, &mallory, a, &lr4);
+    let own = Proof::new(&mallory, &mallory, a, &lr4, owner.rovr.len());
     ns_ap(&mut h, attacker, a, 2, 60, &owner.rovr, &own.bytes());
     assert_eq!(na_earo(&h.one_na(t)).0, STATUS_VALIDATION_FAILED);
     // 5. Its own Crypto-ID, proved: the address is in use by another owner.
@@ -375,14 +382,14 @@ fn wrong_signature_and_unsupported_crypto_type_fail() {
         let t = h.now;
         ns_ap(&mut h, n.node, a, 1, 60, &n.rovr, &[]);
         let lr = na_nonce(&h.one_na(t)).unwrap();
-        let mut p = Proof::new(&n.key, &n.key, a, &lr);
+        let mut p = Proof::new(&n.key, &n.key, a, &lr, n.rovr.len());
         match case {
             // One bit of the signature.
             0 => p.ndpso[20] ^= 0x01,
             // Signed over another target.
             1 => {
                 let other = Node::new(9).global();
-                p = Proof::new(&n.key, &n.key, other, &lr);
+                p = Proof::new(&n.key, &n.key, other, &lr, n.rovr.len());
             }
             // Crypto-Type 0 (ECDSA256), not implemented here: status 10.
             _ => p.cipo[4] = 0,
@@ -408,7 +415,7 @@ fn truncated_or_oversized_cipo_and_ndpso_are_dropped() {
     let t = h.now;
     ns_ap(&mut h, n.node, a, 1, 60, &n.rovr, &[]);
     let lr = na_nonce(&h.one_na(t)).unwrap();
-    let good = Proof::new(&n.key, &n.key, a, &lr);
+    let good = Proof::new(&n.key, &n.key, a, &lr, n.rovr.len());
     let mut cases: Vec<Vec<u8>> = Vec::new();
     // CIPO whose Public Key Length (40) runs past its Length (5).
     let mut c = good.cipo.clone();
@@ -462,7 +469,7 @@ fn stale_or_unknown_nonce_is_challenged_again() {
     // Answered after the challenge's lifetime (20 s).
     h.run_for(Duration::from_secs(21));
     let t = h.now;
-    let late = Proof::new(&n.key, &n.key, a, &lr);
+    let late = Proof::new(&n.key, &n.key, a, &lr, n.rovr.len());
     ns_ap(&mut h, n.node, a, 1, 60, &n.rovr, &late.bytes());
     let na = h.one_na(t);
     assert_eq!(na_earo(&na).0, STATUS_VALIDATION_REQUESTED);
@@ -471,7 +478,7 @@ fn stale_or_unknown_nonce_is_challenged_again() {
     assert!(!registered(&h, a));
     // A proof over a nonce the router never handed out (the fresh one is outstanding).
     let t = h.now;
-    let made_up = Proof::new(&n.key, &n.key, a, &[0x11; 14]);
+    let made_up = Proof::new(&n.key, &n.key, a, &[0x11; 14], n.rovr.len());
     ns_ap(&mut h, n.node, a, 1, 60, &n.rovr, &made_up.bytes());
     assert_eq!(na_earo(&h.one_na(t)).0, STATUS_VALIDATION_FAILED);
     assert!(!registered(&h, a));
@@ -598,7 +605,7 @@ fn off_ignores_the_c_flag() {
     assert_eq!(ap(&h), ApStats::default());
     // And a proof is not even looked at.
     let t = h.now;
-    let p = Proof::new(&key(1), &key(1), a, &[0; 14]);
+    let p = Proof::new(&key(1), &key(1), a, &[0; 14], n.rovr.len());
     ns_ap(&mut h, n.node, a, 2, 60, &n.rovr, &p.bytes());
     assert_eq!(na_earo(&h.one_na(t)).0, STATUS_SUCCESS);
 }

@@ -2,19 +2,21 @@
 //! verifies (behind the `address-protection` feature).
 //!
 //! A node that registers with the EARO's C flag says that its ROVR is a *Crypto-ID*: the
-//! leftmost ROVR-length bytes of SHA-256(Crypto-Type ‖ public key) ([`crypto_id`]). The 6LBR
+//! leftmost ROVR-length bytes of the hash of its Crypto-ID Parameters Option (CIPO, reserved
+//! and padding bits zero), with the hash of the Crypto-Type (SHA-512 for Ed25519)
+//! ([`crypto_id`]). The 6LBR
 //! challenges such a registration when [`Registry::needs_proof`](crate::registry::Registry::needs_proof)
 //! says so: it answers NA(EARO status 5, Validation Requested) with a Nonce option carrying a
 //! fresh NonceLR of [`AP_NONCE_LEN`] bytes, and remembers it in [`Challenges`] for
 //! [`AP_CHALLENGE_LIFETIME`]. The node proves ownership by registering again with a Crypto-ID
 //! Parameters Option (its Crypto-Type and public key), a Nonce option (its NonceLN) and an NDP
-//! Signature Option: its signature over the CGA tag of AP-ND, the Target Address, NonceLR,
-//! NonceLN and the Crypto-Type ([`sixlo::nd::signed_message`]). [`Challenges::check`] then
+//! Signature Option: its signature over the CGA tag of AP-ND, the CIPO, the Target Address,
+//! NonceLR, NonceLN and the EARO's Length ([`sixlo::nd::signed_message`]). [`Challenges::check`] then
 //! decides:
 //!
 //! - [`Verdict::Proved`]: a NonceLR of ours for this address and ROVR, not expired, used once;
 //!   Crypto-Type Ed25519 (RFC 8032, strict verification); the Crypto-ID recomputed from the
-//!   CIPO's key equals the ROVR; the signature verifies;
+//!   CIPO equals the ROVR; the signature verifies;
 //! - [`Verdict::Failed`] (EARO status 10, Validation Failed): the proof was checked and is
 //!   wrong — another key than the Crypto-ID's, a bad signature, a Crypto-Type this router does
 //!   not implement (ECDSA256 and ECDSA25519, types 0 and 2, or any unknown one), a missing
@@ -38,7 +40,7 @@ use core::net::Ipv6Addr;
 use ed25519_dalek::{Signature, VerifyingKey};
 use l2_15_4::Address;
 use netif::{Duration, Instant};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 use sixlo::nd::{CipoRepr, CryptoType, NdpsoRepr, NonceRepr, signed_message};
 
 use super::ApStats;
@@ -58,8 +60,10 @@ pub const AP_NONCE_LN_MAX: usize = 30;
 const ED25519_KEY: usize = 32;
 /// Ed25519 signature bytes (RFC 8032 §5.1.6).
 const ED25519_SIG: usize = 64;
-/// The longest signed message: tag, target, NonceLR, NonceLN, Crypto-Type.
-const SIGNED_MAX: usize = 16 + 16 + AP_NONCE_LEN + AP_NONCE_LN_MAX + 1;
+/// An Ed25519 CIPO: 6 fixed bytes, the key, 2 of padding.
+const ED25519_CIPO: usize = 40;
+/// The longest signed message: tag, CIPO, target, NonceLR, NonceLN, EARO Length.
+const SIGNED_MAX: usize = 16 + ED25519_CIPO + 16 + AP_NONCE_LEN + AP_NONCE_LN_MAX + 1;
 
 /// The AP-ND options of one NS.
 #[derive(Clone, Copy, Default)]
@@ -80,13 +84,12 @@ pub(crate) enum Verdict {
     NoProof,
 }
 
-/// The Crypto-ID of `public_key` under `crypto_type` (RFC 8928 §4.1): SHA-256 over the
-/// Crypto-Type octet and the key; a ROVR of n bytes holds the leftmost n.
-pub fn crypto_id(crypto_type: CryptoType, public_key: &[u8]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update([u8::from(crypto_type)]);
-    h.update(public_key);
-    h.finalize().into()
+/// The Crypto-ID behind an Ed25519 CIPO (RFC 8928 §4.1): the hash of the Crypto-Type
+/// (SHA-512 for Ed25519, RFC 8928's Crypto-Type table) over the option as sent with its
+/// reserved and padding bits zero (`cipo`, as [`CipoRepr::emit`] writes it); a ROVR of n
+/// bytes holds the leftmost n.
+pub fn crypto_id(cipo: &[u8]) -> [u8; 64] {
+    Sha512::digest(cipo).into()
 }
 
 /// Verifies an Ed25519 `proof` of `rovr` for `target`, given our `nonce_lr`.
@@ -100,10 +103,22 @@ fn verify(target: &Ipv6Addr, rovr: &[u8], nonce_lr: &[u8], p: &ProofOpts<'_>) ->
     if cipo.crypto_type != CryptoType::Ed25519 || nonce_ln.len() > AP_NONCE_LN_MAX {
         return Verdict::Failed;
     }
-    let id = crypto_id(cipo.crypto_type, cipo.public_key);
+    // The CIPO as the node hashed and signed it: reserved and padding bits zero.
+    let mut cipo_bytes = [0u8; ED25519_CIPO];
+    let Ok(cipo_len) = cipo.emit(&mut cipo_bytes) else {
+        return Verdict::Failed;
+    };
+    let Some(cipo_bytes) = cipo_bytes.get(..cipo_len) else {
+        return Verdict::Failed;
+    };
+    let id = crypto_id(cipo_bytes);
     if id.get(..rovr.len()) != Some(rovr) {
         return Verdict::Failed;
     }
+    // The EARO's Length: 8 fixed bytes and the ROVR, in units of 8 bytes.
+    let Ok(earo_len) = u8::try_from(1 + rovr.len() / 8) else {
+        return Verdict::Failed;
+    };
     let (Ok(key), Ok(sig)) = (
         <&[u8; ED25519_KEY]>::try_from(cipo.public_key),
         <&[u8; ED25519_SIG]>::try_from(ndpso.signature),
@@ -116,9 +131,10 @@ fn verify(target: &Ipv6Addr, rovr: &[u8], nonce_lr: &[u8], p: &ProofOpts<'_>) ->
     let mut msg = [0u8; SIGNED_MAX];
     let signed = signed_message(
         &target.octets(),
+        cipo_bytes,
         nonce_lr,
         nonce_ln,
-        cipo.crypto_type,
+        earo_len,
         &mut msg,
     );
     match signed.ok().and_then(|n| msg.get(..n)) {

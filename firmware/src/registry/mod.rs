@@ -70,9 +70,10 @@
 //! ## Address protection (RFC 8928)
 //!
 //! An ROVR alone proves nothing. What proves ownership is a *proof*: a registration whose ROVR
-//! is a Crypto-ID (the leftmost bytes of SHA-256 over a Crypto-Type and a public key), carrying
-//! that public key (CIPO) and a signature (NDPSO) made with the matching private key over the
-//! AP-ND tag, the registered address and two fresh nonces, one of them (NonceLR) handed out by
+//! is a Crypto-ID (the leftmost bytes of the Crypto-Type's hash over the Crypto-ID Parameters
+//! Option that carries a public key), carrying that option (CIPO) and a signature (NDPSO) made
+//! with the matching private key over the AP-ND tag, the CIPO, the registered address and two
+//! fresh nonces, one of them (NonceLR) handed out by
 //! the 6LBR in a challenge and valid once and briefly. The 6LBR verifies it
 //! ([`lbr::ap`](crate::lbr)) and passes [`Registration::proved`]; the registry only keeps the
 //! outcome, the entry's [`Entry::crypto`] flag. A *protected* entry (`crypto` set):

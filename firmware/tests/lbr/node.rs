@@ -304,7 +304,7 @@ pub(crate) const OPT_NDPSO: u8 = 40;
 pub(crate) const ED25519: u8 = 1;
 /// The CGA Message Type tag of AP-ND (RFC 8928 §8.1).
 pub(crate) const CGA_TAG: [u8; 16] = [
-    0x87, 0x01, 0x55, 0xc8, 0x0c, 0xca, 0xdd, 0x32, 0x60, 0x75, 0x7d, 0x8a, 0x5e, 0x98, 0x1f, 0xf2,
+    0x87, 0x01, 0x55, 0xc8, 0x0c, 0xca, 0xdd, 0x32, 0x6a, 0xb7, 0xe4, 0x15, 0xf1, 0x48, 0x84, 0xd0,
 ];
 
 /// EARO with the C flag (RFC 8928 §4.2): flags octet `Rsvd(3) C I(2) R T` = 0x11 (C and T),
@@ -348,13 +348,20 @@ pub(crate) fn ndpso_option(sig: &[u8]) -> Vec<u8> {
     o
 }
 
-/// What the node signs (RFC 8928 §4.4): the CGA tag, the Target Address, NonceLR, NonceLN,
-/// the Crypto-Type.
-pub(crate) fn ap_signed(target: Ipv6Addr, nonce_lr: &[u8], nonce_ln: &[u8], ty: u8) -> Vec<u8> {
+/// What the node signs (RFC 8928 §6.2): the CGA tag, the CIPO (as sent), the Target Address,
+/// NonceLR, NonceLN, the EARO's Length (8-byte units).
+pub(crate) fn ap_signed(
+    target: Ipv6Addr,
+    cipo: &[u8],
+    nonce_lr: &[u8],
+    nonce_ln: &[u8],
+    earo_len: u8,
+) -> Vec<u8> {
     let mut m = CGA_TAG.to_vec();
+    m.extend_from_slice(cipo);
     m.extend_from_slice(&target.octets());
     m.extend_from_slice(nonce_lr);
     m.extend_from_slice(nonce_ln);
-    m.push(ty);
+    m.push(earo_len);
     m
 }

@@ -37,11 +37,12 @@ pub const EARO_FLAG_C: u8 = 0x10;
 /// The shortest nonce a Nonce option may carry (RFC 3971 §5.3.2: at least 6 bytes).
 pub const NONCE_MIN: usize = 6;
 
-/// The CGA Message Type tag of AP-ND (RFC 8928 §8.1, registered in RFC 3972's name space): the
-/// first 16 bytes of every signed message, so that a signature made for AP-ND cannot be taken
-/// for one of another protocol that uses the same key.
+/// The CGA Message Type tag of AP-ND, 0x8701 55C8 0CCA DD32 6AB7 E415 F148 84D0 (RFC 8928,
+/// as IANA's "CGA Message Type" name space lists it): the first 16 bytes of every signed
+/// message, so that a signature made for AP-ND cannot be taken for one of another protocol
+/// that uses the same key.
 pub const CGA_TAG_AP_ND: [u8; 16] = [
-    0x87, 0x01, 0x55, 0xc8, 0x0c, 0xca, 0xdd, 0x32, 0x60, 0x75, 0x7d, 0x8a, 0x5e, 0x98, 0x1f, 0xf2,
+    0x87, 0x01, 0x55, 0xc8, 0x0c, 0xca, 0xdd, 0x32, 0x6a, 0xb7, 0xe4, 0x15, 0xf1, 0x48, 0x84, 0xd0,
 ];
 
 /// The Crypto-Type of a CIPO (RFC 8928 §8.3, "Crypto-Type Subregistry").
@@ -252,24 +253,28 @@ impl<'a> NonceRepr<'a> {
     }
 }
 
-/// Writes into `out` what a node registering `target` signs in its NDPSO (RFC 8928 §4.4), in
-/// this order: the 16-byte [`CGA_TAG_AP_ND`], the 16-byte Target Address of the NS, NonceLR
-/// (from the 6LR's challenge), NonceLN (from the node's NS), the 1-byte Crypto-Type. Returns
-/// the length; [`NdError::BufferTooSmall`] if `out` is short.
+/// Writes into `out` what a node registering `target` signs in its NDPSO (RFC 8928 §6.2), in
+/// this order: the 16-byte [`CGA_TAG_AP_ND`], the CIPO as sent with reserved and padding bits
+/// zero (`cipo`, e.g. from [`CipoRepr::emit`]), the 16-byte Target Address of the NS, NonceLR
+/// (from the 6LR's challenge), NonceLN (from the node's Nonce option), and the 1-byte Length
+/// of the EARO that carries the Crypto-ID (in units of 8 bytes: it fixes the ROVR's size).
+/// Returns the length; [`NdError::BufferTooSmall`] if `out` is short.
 pub fn signed_message(
     target: &[u8; 16],
+    cipo: &[u8],
     nonce_lr: &[u8],
     nonce_ln: &[u8],
-    crypto_type: CryptoType,
+    earo_len: u8,
     out: &mut [u8],
 ) -> Result<usize, NdError> {
     let mut w = Writer::new(out);
     let e = |_| NdError::BufferTooSmall;
     w.put(&CGA_TAG_AP_ND).map_err(e)?;
+    w.put(cipo).map_err(e)?;
     w.put(target).map_err(e)?;
     w.put(nonce_lr).map_err(e)?;
     w.put(nonce_ln).map_err(e)?;
-    w.put(&[crypto_type.into()]).map_err(e)?;
+    w.put(&[earo_len]).map_err(e)?;
     Ok(w.pos())
 }
 
@@ -361,29 +366,24 @@ mod tests {
     #[test]
     fn signed_message_layout() {
         let target = [0x20u8; 16];
-        let mut out = [0u8; 80];
-        let n = signed_message(
-            &target,
-            &[0xaa; 14],
-            &[0xbb; 6],
-            CryptoType::Ed25519,
-            &mut out,
-        )
-        .unwrap();
-        assert_eq!(n, 16 + 16 + 14 + 6 + 1);
-        assert_eq!(out[..16], CGA_TAG_AP_ND);
-        assert_eq!(out[16..32], target);
-        assert_eq!(out[32..46], [0xaa; 14]);
-        assert_eq!(out[46..52], [0xbb; 6]);
-        assert_eq!(out[52], 1);
+        let cipo = [0x27u8; 40];
+        let mut out = [0u8; 120];
+        let n = signed_message(&target, &cipo, &[0xaa; 14], &[0xbb; 6], 3, &mut out).unwrap();
+        assert_eq!(n, 16 + 40 + 16 + 14 + 6 + 1);
         assert_eq!(
-            signed_message(
-                &target,
-                &[0; 14],
-                &[0; 6],
-                CryptoType::Ed25519,
-                &mut out[..52]
-            ),
+            out[..16],
+            [
+                0x87, 0x01, 0x55, 0xc8, 0x0c, 0xca, 0xdd, 0x32, 0x6a, 0xb7, 0xe4, 0x15, 0xf1, 0x48,
+                0x84, 0xd0
+            ]
+        );
+        assert_eq!(out[16..56], cipo);
+        assert_eq!(out[56..72], target);
+        assert_eq!(out[72..86], [0xaa; 14]);
+        assert_eq!(out[86..92], [0xbb; 6]);
+        assert_eq!(out[92], 3);
+        assert_eq!(
+            signed_message(&target, &cipo, &[0; 14], &[0; 6], 3, &mut out[..92]),
             Err(NdError::BufferTooSmall)
         );
     }
