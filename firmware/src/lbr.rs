@@ -32,7 +32,7 @@
 //! [`REG_RATE_REFILL_S`] s, [`REG_RATE_SOURCES`] sources tracked); one source holds at most
 //! `Config::max_registrations_per_source` registrations (status 2 beyond).
 //!
-//! Address-Protected ND (RFC 8928; the [`ap`](self::ap) module, in a build with the
+//! Address-Protected ND (RFC 8928; the `ap` module, in a build with the
 //! `address-protection` feature), under `Config::address_protection`:
 //! - **Off**: the EARO's C flag is ignored, the ROVR is opaque (the rules above alone);
 //! - **Allow** (the default where the feature is built): an NS+EARO with the C flag is
@@ -149,7 +149,7 @@ pub struct LbrStats {
     pub send_failed: u64,
 }
 
-/// Counters of Address-Protected ND (RFC 8928, see [`ap`](self::ap) in a build with the
+/// Counters of Address-Protected ND (RFC 8928, see `ap` in a build with the
 /// `address-protection` feature; all zero without it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -657,7 +657,7 @@ impl Lbr {
         }
     }
 
-    /// The address-protection step of an NS with EARO (see [`ap`](self::ap) and
+    /// The address-protection step of an NS with EARO (see `ap` and
     /// [`AddressProtection`](crate::config::AddressProtection)), then the registration
     /// decision; returns the status and lifetime for the reply, and the NonceLR of a challenge.
     #[cfg(feature = "address-protection")]
