@@ -19,7 +19,7 @@ use crate::mgmt::MgmtStats;
 // The types the list names, for the value walk's patterns.
 use crate::app::{AppStats, Status};
 use crate::capture::CaptureStats;
-use crate::lbr::LbrStats;
+use crate::lbr::{ApStats, LbrStats};
 use crate::ping::PingStats;
 use crate::registry::RegistryStats;
 use crate::wpan::WpanStats;
@@ -111,6 +111,9 @@ pub fn for_each_value(
         };
         (lbr) => {
             app.lbr().stats()
+        };
+        (ap) => {
+            app.lbr().ap_stats()
         };
         (registry) => {
             app.wpan().registry().stats()

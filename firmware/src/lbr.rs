@@ -31,6 +31,25 @@
 //! rate-limited per link-layer source ([`REG_RATE_BURST`], one more every
 //! [`REG_RATE_REFILL_S`] s, [`REG_RATE_SOURCES`] sources tracked); one source holds at most
 //! `Config::max_registrations_per_source` registrations (status 2 beyond).
+//!
+//! Address-Protected ND (RFC 8928; the `ap` module, in a build with the
+//! `address-protection` feature), under `Config::address_protection`:
+//! - **Off**: the EARO's C flag is ignored, the ROVR is opaque (the rules above alone);
+//! - **Allow** (the default where the feature is built): an NS+EARO with the C flag is
+//!   challenged — NA(EARO status 5, Validation Requested) with a Nonce option — when the
+//!   registry says it needs a proof (first registration of the address with that Crypto-ID,
+//!   another link-layer address, a deregistration); the node's next NS carries CIPO, Nonce and
+//!   NDPSO; a valid proof registers (and protects) the address, a wrong one is answered status
+//!   10 (Validation Failed, raised as a refusal event). A proof that answers no outstanding
+//!   challenge, or lacks its CIPO, is challenged again. Registrations without the C flag are
+//!   handled as with `Off`, but never change a protected entry;
+//! - **Require**: as `Allow`, and a registration without the C flag, or any DAR, is refused
+//!   with status 10.
+//!
+//! Malformed CIPO, NDPSO or Nonce options drop the message ([`LbrStats::rx_invalid`]); the
+//! counters are in [`ApStats`] (`ap_*` in `sixgate stats`). Only Crypto-Type 1 (Ed25519) is
+//! verified: a proof with ECDSA256 (0), ECDSA25519 (2) or an unknown type is answered
+//! status 10.
 
 use core::net::Ipv6Addr;
 
@@ -50,8 +69,11 @@ use netif::{Duration, HandlerId, IfIndex, Instant, LinkAddr, LocalDelivery, Matc
 use sixlo::nd::{AbroRepr, AroRepr, DaKind, DaRepr, SixCoRepr, Status};
 
 use crate::config::Config;
-use crate::registry::RegisterOutcome;
+use crate::registry::{RegisterOutcome, Registration};
 use crate::wpan::Wpan;
+
+#[cfg(feature = "address-protection")]
+pub mod ap;
 
 /// RFC 4861 §10 MAX_INITIAL_RTR_ADVERTISEMENTS.
 pub const MAX_INITIAL_RTR_ADVERTISEMENTS: u32 = 3;
@@ -127,6 +149,22 @@ pub struct LbrStats {
     pub send_failed: u64,
 }
 
+/// Counters of Address-Protected ND (RFC 8928, see `ap` in a build with the
+/// `address-protection` feature; all zero without it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ApStats {
+    /// Challenges sent: NA(EARO status 5, Validation Requested) with a NonceLR.
+    pub challenges: u64,
+    /// Proofs of ownership verified: registrations accepted as holding their Crypto-ID's key.
+    pub proofs_accepted: u64,
+    /// Registrations refused with status 10 (Validation Failed): a wrong proof (another key,
+    /// a bad signature, an unsupported Crypto-Type), or none where the policy requires one.
+    pub proofs_failed: u64,
+    /// Outstanding challenges dropped to make room for a new one (the table was full).
+    pub challenge_table_full: u64,
+}
+
 /// Something the 6LBR did that the management side reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -157,6 +195,8 @@ pub struct Lbr {
     stats: LbrStats,
     events: Deque<LbrEvent, LBR_EVENTS>,
     events_lost: u64,
+    #[cfg(feature = "address-protection")]
+    ap: ap::Challenges,
 }
 
 /// The registration budget of one link-layer source: a token bucket of [`REG_RATE_BURST`]
@@ -182,12 +222,18 @@ fn rate_key(ll: Address) -> u64 {
 
 /// A parsed ND option set (only what the 6LBR uses).
 #[derive(Default)]
-struct Opts {
+struct Opts<'a> {
     sllao: Option<Address>,
     aro: Option<AroRepr>,
+    #[cfg(feature = "address-protection")]
+    proof: ap::ProofOpts<'a>,
+    #[cfg(not(feature = "address-protection"))]
+    proof: core::marker::PhantomData<&'a ()>,
 }
 
-fn parse_opts(mut o: &[u8]) -> Option<Opts> {
+/// The options of an ND message; `None` when one is malformed (a zero or overlong length, an
+/// SLLAO, ARO or, with address protection, CIPO, NDPSO or Nonce option that does not parse).
+fn parse_opts(mut o: &[u8]) -> Option<Opts<'_>> {
     let mut out = Opts::default();
     while !o.is_empty() {
         let ty = *o.first()?;
@@ -211,6 +257,12 @@ fn parse_opts(mut o: &[u8]) -> Option<Opts> {
                 };
             }
             OPT_ARO => out.aro = Some(AroRepr::parse(opt).ok()?),
+            #[cfg(feature = "address-protection")]
+            sixlo::nd::OPT_CIPO => out.proof.cipo = Some(sixlo::nd::CipoRepr::parse(opt).ok()?),
+            #[cfg(feature = "address-protection")]
+            sixlo::nd::OPT_NDPSO => out.proof.ndpso = Some(sixlo::nd::NdpsoRepr::parse(opt).ok()?),
+            #[cfg(feature = "address-protection")]
+            sixlo::nd::OPT_NONCE => out.proof.nonce = Some(sixlo::nd::NonceRepr::parse(opt).ok()?),
             _ => {}
         }
         o = o.get(len..)?;
@@ -262,6 +314,8 @@ impl Lbr {
             stats: LbrStats::default(),
             events: Deque::new(),
             events_lost: 0,
+            #[cfg(feature = "address-protection")]
+            ap: ap::Challenges::new(seed),
         }
     }
 
@@ -306,6 +360,24 @@ impl Lbr {
     /// Zero the counters.
     pub fn reset_stats(&mut self) {
         self.stats = LbrStats::default();
+        #[cfg(feature = "address-protection")]
+        {
+            self.ap.stats = ApStats::default();
+        }
+    }
+    /// Address-Protected ND counters (zero in a build without `address-protection`).
+    pub fn ap_stats(&self) -> ApStats {
+        #[cfg(feature = "address-protection")]
+        return self.ap.stats;
+        #[cfg(not(feature = "address-protection"))]
+        ApStats::default()
+    }
+    /// Mixes `entropy` (from the board's random source) into the key the NonceLRs of
+    /// Address-Protected ND are drawn from. Without it they derive from the EUI-64 and can be
+    /// predicted; a board with the `address-protection` feature calls this once at start-up.
+    #[cfg(feature = "address-protection")]
+    pub fn seed_nonces(&mut self, entropy: &[u8]) {
+        self.ap.seed(entropy);
     }
     /// The next event, if any.
     pub fn pop_event(&mut self) -> Option<LbrEvent> {
@@ -488,13 +560,38 @@ impl Lbr {
                     }
                     let own = stack.iface_of_addr(&target).is_some();
                     let registered = if own { src } else { target };
-                    let (status, lifetime) = self.register(wpan, cfg, now, registered, ll, &aro);
+                    #[cfg(feature = "address-protection")]
+                    let mut nonce_opt = [0u8; 16];
+                    #[cfg(feature = "address-protection")]
+                    let (status, lifetime, c, extra) = {
+                        let (status, lifetime, nonce) =
+                            self.register_ap(wpan, cfg, now, registered, ll, &aro, &opts.proof);
+                        let extra = nonce
+                            .and_then(|n| {
+                                sixlo::nd::NonceRepr { nonce: &n }.emit(&mut nonce_opt).ok()
+                            })
+                            .unwrap_or(0);
+                        let ap = cfg.address_protection != crate::config::AddressProtection::Off;
+                        (
+                            status,
+                            lifetime,
+                            aro.c && ap,
+                            nonce_opt.get(..extra).unwrap_or(&[]),
+                        )
+                    };
+                    #[cfg(not(feature = "address-protection"))]
+                    let (status, lifetime, c, extra) = {
+                        let _ = opts.proof;
+                        let (s, l) = self.register(wpan, cfg, now, registered, ll, &aro, false);
+                        (s, l, false, &[][..])
+                    };
                     let reply = AroRepr {
                         status,
                         lifetime,
+                        c,
                         ..aro
                     };
-                    self.send_na(stack, now, src, ll, registered, Some(&reply), false);
+                    self.send_na(stack, now, src, ll, registered, Some(&reply), false, extra);
                 } else if stack.iface(d.iface).is_some_and(|x| x.has_addr(&target)) {
                     let ll = opts.sllao.or(frame_src);
                     let (to, ll) = if src.is_unspecified() {
@@ -505,7 +602,7 @@ impl Lbr {
                             None => (src, crate::wpan::derive_link(&src)),
                         }
                     };
-                    self.send_na(stack, now, to, ll, target, None, true);
+                    self.send_na(stack, now, to, ll, target, None, true, &[]);
                 } else {
                     self.stats.rx_ns_not_ours += 1;
                 }
@@ -528,6 +625,7 @@ impl Lbr {
                 let aro = AroRepr {
                     status: Status::Success,
                     opaque: 0,
+                    c: false,
                     i: 0,
                     r: false,
                     t: dar.tid != 0,
@@ -535,7 +633,16 @@ impl Lbr {
                     lifetime: dar.lifetime,
                     rovr: dar.rovr,
                 };
-                let (status, lifetime) = self.register(wpan, cfg, now, registered, ll, &aro);
+                // Under `Require` a DAR is refused: its proof, if any, was the 6LR's to check.
+                #[cfg(feature = "address-protection")]
+                let (status, lifetime) =
+                    if cfg.address_protection == crate::config::AddressProtection::Require {
+                        self.refuse_unproved(registered, aro.lifetime)
+                    } else {
+                        self.register(wpan, cfg, now, registered, ll, &aro, false)
+                    };
+                #[cfg(not(feature = "address-protection"))]
+                let (status, lifetime) = self.register(wpan, cfg, now, registered, ll, &aro, false);
                 let dac = DaRepr {
                     kind: DaKind::Confirmation,
                     checksum: 0,
@@ -550,7 +657,82 @@ impl Lbr {
         }
     }
 
-    /// The registration decision; returns the status and lifetime for the reply.
+    /// The address-protection step of an NS with EARO (see `ap` and
+    /// [`AddressProtection`](crate::config::AddressProtection)), then the registration
+    /// decision; returns the status and lifetime for the reply, and the NonceLR of a challenge.
+    #[cfg(feature = "address-protection")]
+    #[allow(clippy::too_many_arguments)]
+    fn register_ap(
+        &mut self,
+        wpan: &mut Wpan<'_>,
+        cfg: &Config,
+        now: Instant,
+        addr: Ipv6Addr,
+        ll: Address,
+        aro: &AroRepr,
+        proof: &ap::ProofOpts<'_>,
+    ) -> (Status, u16, Option<[u8; ap::AP_NONCE_LEN]>) {
+        use crate::config::AddressProtection as Policy;
+        let policy = cfg.address_protection;
+        if policy == Policy::Off || (!aro.c && policy == Policy::Allow) {
+            let (s, l) = self.register(wpan, cfg, now, addr, ll, aro, false);
+            return (s, l, None);
+        }
+        if let Some(refused) = self.topology(cfg, addr, aro.lifetime) {
+            return (refused.0, refused.1, None);
+        }
+        if !aro.c {
+            let (s, l) = self.refuse_unproved(addr, aro.lifetime);
+            return (s, l, None);
+        }
+        let rovr = aro.rovr.as_bytes();
+        match self.ap.check(now, &addr, rovr, proof) {
+            ap::Verdict::Proved => {
+                self.ap.stats.proofs_accepted += 1;
+                let (s, l) = self.register(wpan, cfg, now, addr, ll, aro, true);
+                (s, l, None)
+            }
+            ap::Verdict::Failed => {
+                let (s, l) = self.refuse_unproved(addr, aro.lifetime);
+                (s, l, None)
+            }
+            ap::Verdict::NoProof => {
+                let lifetime = sixlo::nd::minutes(aro.lifetime);
+                if !wpan.registry().needs_proof(now, &addr, &ll, rovr, lifetime) {
+                    let (s, l) = self.register(wpan, cfg, now, addr, ll, aro, false);
+                    return (s, l, None);
+                }
+                let nonce = self.ap.issue(now, addr, rovr, ll);
+                (Status::ValidationRequested, aro.lifetime, Some(nonce))
+            }
+        }
+    }
+
+    /// Status 10 (Validation Failed) for a registration of `addr` without a valid proof
+    /// (counted, and raised as a refusal event).
+    #[cfg(feature = "address-protection")]
+    fn refuse_unproved(&mut self, addr: Ipv6Addr, lifetime: u16) -> (Status, u16) {
+        self.ap.stats.proofs_failed += 1;
+        self.event(LbrEvent::Refused(addr, Status::ValidationFailed.into()));
+        (Status::ValidationFailed, lifetime)
+    }
+
+    /// Status 8 (topologically incorrect, counted) for an address outside the mesh prefix and
+    /// not link-local.
+    fn topology(&mut self, cfg: &Config, addr: Ipv6Addr, lifetime: u16) -> Option<(Status, u16)> {
+        let mesh = cfg.mesh_prefix_addr();
+        let in_mesh = addr.octets()[..8] == mesh.octets()[..8];
+        if !(in_mesh || addr.is_unicast_link_local()) || addr.is_multicast() {
+            self.stats.reg_topology += 1;
+            self.event(LbrEvent::Refused(addr, 8));
+            return Some((Status::TopologicallyIncorrect, lifetime));
+        }
+        None
+    }
+
+    /// The registration decision (`proved`: the registrant proved its Crypto-ID); returns the
+    /// status and lifetime for the reply.
+    #[allow(clippy::too_many_arguments)]
     fn register(
         &mut self,
         wpan: &mut Wpan<'_>,
@@ -559,24 +741,23 @@ impl Lbr {
         addr: Ipv6Addr,
         ll: Address,
         aro: &AroRepr,
+        proved: bool,
     ) -> (Status, u16) {
-        let mesh = cfg.mesh_prefix_addr();
-        let in_mesh = addr.octets()[..8] == mesh.octets()[..8];
-        if !(in_mesh || addr.is_unicast_link_local()) || addr.is_multicast() {
-            self.stats.reg_topology += 1;
-            self.event(LbrEvent::Refused(addr, 8));
-            return (Status::TopologicallyIncorrect, aro.lifetime);
+        if let Some(refused) = self.topology(cfg, addr, aro.lifetime) {
+            return refused;
         }
         let lifetime = aro.lifetime.min(cfg.max_registration_lifetime_min);
-        let tid = aro.t.then_some(aro.tid);
-        let out = wpan.registry_mut().register_within(
+        let out = wpan.registry_mut().register_with(
             now,
-            addr,
-            ll,
-            aro.rovr.as_bytes(),
-            tid,
-            sixlo::nd::minutes(lifetime),
-            usize::from(cfg.max_registrations_per_source),
+            &Registration {
+                addr,
+                ll,
+                rovr: aro.rovr.as_bytes(),
+                tid: aro.t.then_some(aro.tid),
+                lifetime: sixlo::nd::minutes(lifetime),
+                quota: usize::from(cfg.max_registrations_per_source),
+                proved,
+            },
         );
         let s = &mut self.stats;
         let (counter, status) = match out {
@@ -737,6 +918,7 @@ impl Lbr {
         target: Ipv6Addr,
         aro: Option<&AroRepr>,
         tllao: bool,
+        extra: &[u8],
     ) {
         let Some(i) = self.iface else { return };
         // Our address on the link: the link-local one (the NA's source for registrations,
@@ -768,9 +950,23 @@ impl Lbr {
             if let Some(a) = aro {
                 off += a.emit(b.get_mut(off..)?).ok()?;
             }
+            // A challenge's Nonce option (address protection only: no code without it).
+            #[cfg(feature = "address-protection")]
+            {
+                let end = off.checked_add(extra.len())?;
+                b.get_mut(off..end)?.copy_from_slice(extra);
+                off = end;
+            }
             Some(off)
         };
-        if self.send(stack, now, src, to, ll, &mut write, 24 + 16 + 40) {
+        #[cfg(not(feature = "address-protection"))]
+        let max = {
+            let _ = extra;
+            24 + 16 + 40
+        };
+        #[cfg(feature = "address-protection")]
+        let max = 24 + 16 + 40 + extra.len();
+        if self.send(stack, now, src, to, ll, &mut write, max) {
             self.stats.tx_na += 1;
         }
     }

@@ -62,6 +62,8 @@ macro_rules! counter_list {
                 reg_duplicate, reg_full, reg_topology, reg_removed, no_buffer, send_failed,
                 reg_stale_tid, reg_over_quota, reg_rate_limited, reg_rate_evicted,
                 reg_sllao_mismatch });
+        $group!(Nd, Some("wpan0"), "ap_", ap,
+            ApStats { challenges, proofs_accepted, proofs_failed, challenge_table_full });
         $group!(Nd, Some("wpan0"), "reg_", registry,
             RegistryStats { glean_conflicts;
                 skip registrations, refreshes, duplicates, full, stale_tid, removed,

@@ -1,6 +1,7 @@
 //! 6LoWPAN-ND codecs (RFC 6775, updated by RFC 8505): the Address Registration Option (ARO and
 //! its extended form EARO), the 6LoWPAN Context Option (6CO), the Authoritative Border Router
-//! Option (ABRO), and the Duplicate Address Request / Confirmation messages (DAR/DAC).
+//! Option (ABRO), and the Duplicate Address Request / Confirmation messages (DAR/DAC); and, in
+//! `ap`, the options of Address-Protected ND (RFC 8928: CIPO, NDPSO, Nonce).
 //!
 //! Codecs only: each `…Repr` has `parse(&[u8])`, `buffer_len()` and `emit(&mut [u8])`
 //! (writing exactly `buffer_len()` bytes). Options start at their Type octet; DAR/DAC start at
@@ -13,6 +14,12 @@ use netif::time::{Duration, Instant};
 
 use crate::buf::{Reader, Writer};
 use crate::context::Context;
+
+mod ap;
+pub use ap::{
+    CGA_TAG_AP_ND, CipoRepr, CryptoType, EARO_FLAG_C, NONCE_MIN, NdpsoRepr, NonceRepr, OPT_CIPO,
+    OPT_NDPSO, OPT_NONCE, signed_message,
+};
 
 // The ND code points are netif's (one set for every ND speaker), under the names used here.
 pub use netif::icmp::nd::{
@@ -161,9 +168,10 @@ pub const fn minutes(units: u16) -> Duration {
 /// (Extended) Address Registration Option, RFC 6775 §4.1 / RFC 8505 §4.1.
 ///
 /// ```text
-/// | Type=33 | Length | Status | Opaque | Rsvd(4) I(2) R T | TID | Lifetime (16) | ROVR ... |
+/// | Type=33 | Length | Status | Opaque | Rsvd(3) C I(2) R T | TID | Lifetime (16) | ROVR ... |
 /// ```
-/// An RFC 6775 ARO is the same with Opaque, flags and TID zero and a 64-bit EUI-64.
+/// An RFC 6775 ARO is the same with Opaque, flags and TID zero and a 64-bit EUI-64. The C flag
+/// (RFC 8928 §4.2) says the ROVR is a Crypto-ID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct AroRepr {
@@ -171,6 +179,8 @@ pub struct AroRepr {
     pub status: Status,
     /// Opaque field for the routing protocol (EARO).
     pub opaque: u8,
+    /// C flag: the ROVR is a Crypto-ID (RFC 8928 §4.2).
+    pub c: bool,
     /// I field: how to interpret Opaque (EARO).
     pub i: u8,
     /// R flag: the registrant requests reachability services (EARO).
@@ -207,6 +217,7 @@ impl AroRepr {
         Ok(AroRepr {
             status,
             opaque,
+            c: flags & EARO_FLAG_C != 0,
             i: (flags >> 2) & 3,
             r: flags & 2 != 0,
             t: flags & 1 != 0,
@@ -222,7 +233,8 @@ impl AroRepr {
     /// Write the option.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, NdError> {
         let len = (self.buffer_len() / 8) as u8;
-        let flags = (self.i & 3) << 2 | u8::from(self.r) << 1 | u8::from(self.t);
+        let c = if self.c { EARO_FLAG_C } else { 0 };
+        let flags = c | (self.i & 3) << 2 | u8::from(self.r) << 1 | u8::from(self.t);
         let [l0, l1] = self.lifetime.to_be_bytes();
         let mut w = Writer::new(buf);
         let e = |_| NdError::BufferTooSmall;
@@ -496,6 +508,7 @@ mod tests {
         let a = AroRepr {
             status: Status::Moved,
             opaque: 7,
+            c: true,
             i: 1,
             r: true,
             t: true,
@@ -505,7 +518,7 @@ mod tests {
         };
         let mut o = [0u8; 40];
         assert_eq!(a.emit(&mut o), Ok(40));
-        assert_eq!(&o[..6], &[33, 5, 3, 7, 0b0000_0111, 0xab]);
+        assert_eq!(&o[..6], &[33, 5, 3, 7, 0b0001_0111, 0xab]);
         assert_eq!(AroRepr::parse(&o), Ok(a));
         assert_eq!(AroRepr::parse(&o[..39]), Err(NdError::Truncated));
         assert_eq!(Status::from(200), Status::Unknown(200));

@@ -2,13 +2,14 @@
 //! CRC and the hand-written postcard reader behind them. The format is described in the
 //! [`config` module documentation](super).
 
-use super::{Backbone, Config, ConfigError, RaConfig};
+use super::{AddressProtection, Backbone, Config, ConfigError, RaConfig};
 
 /// Magic bytes that open an encoded configuration.
 pub const CONFIG_MAGIC: [u8; 4] = *b"SGCF";
 /// Version of the encoding written by [`Config::encode`]. [`Config::decode`] reads it and the
 /// older ones: version 1 lacks `max_registrations_per_source` (read as its default), versions 1
-/// and 2 lack `blind_global_derivation` and `trust_backbone_dscp` (read as off).
+/// and 2 lack `blind_global_derivation` and `trust_backbone_dscp` (read as off) and
+/// `address_protection` (read as [`AddressProtection::DEFAULT`]).
 pub const CONFIG_FORMAT_VERSION: u8 = 3;
 /// The oldest version [`Config::decode`] still reads.
 const CONFIG_OLDEST_VERSION: u8 = 1;
@@ -74,7 +75,7 @@ impl Config {
         if crc32(body) != u32::from_le_bytes(*trailer) {
             return Err(ConfigError::Corrupt);
         }
-        let cfg = read_whole(payload, version).ok_or(ConfigError::Corrupt)?;
+        let cfg = read_whole(payload, version).ok_or(ConfigError::Corrupt)??;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -84,7 +85,9 @@ impl Config {
 /// about 1.5 KB less flash on the board than serde's derived decoder. Field order is
 /// [`Config`]'s, which [`CONFIG_FORMAT_VERSION`] already pins; `version` 1 ends before
 /// `max_registrations_per_source`, `version` 2 before `blind_global_derivation`.
-fn read_whole(b: &[u8], version: u8) -> Option<Config> {
+///
+/// `Some(Err(..))` only for an `address_protection` this build does not implement.
+fn read_whole(b: &[u8], version: u8) -> Option<Result<Config, ConfigError>> {
     let mut r = mgmt::wire::Reader::new(b);
     let cfg = Config {
         mesh_prefix: r.array()?,
@@ -121,8 +124,17 @@ fn read_whole(b: &[u8], version: u8) -> Option<Config> {
         },
         blind_global_derivation: version >= 3 && r.bool()?,
         trust_backbone_dscp: version >= 3 && r.bool()?,
+        address_protection: if version >= 3 {
+            match AddressProtection::from_index(r.u32()?)? {
+                Ok(p) => p,
+                // Still the whole payload, or it is corrupt rather than unsupported.
+                Err(e) => return r.is_empty().then_some(Err(e)),
+            }
+        } else {
+            AddressProtection::DEFAULT
+        },
     };
-    r.is_empty().then_some(cfg)
+    r.is_empty().then_some(Ok(cfg))
 }
 
 #[cfg(test)]
@@ -183,6 +195,7 @@ mod tests {
             max_registrations_per_source: u16::MAX,
             blind_global_derivation: true,
             trust_backbone_dscp: true,
+            address_protection: AddressProtection::DEFAULT,
         };
         let mut buf = [0u8; 512];
         let n = postcard::to_slice(&worst, &mut buf).unwrap().len();
@@ -296,9 +309,9 @@ mod tests {
     }
 
     /// postcard's own decoding of a whole payload: the reference for `read_whole`.
-    fn serde_whole(b: &[u8]) -> Option<Config> {
+    fn serde_whole(b: &[u8]) -> Option<Result<Config, ConfigError>> {
         match postcard::take_from_bytes::<Config>(b) {
-            Ok((c, [])) => Some(c),
+            Ok((c, [])) => Some(Ok(c)),
             _ => None,
         }
     }
@@ -308,7 +321,7 @@ mod tests {
         for cfg in [Config::default(), static_cfg()] {
             let mut buf = [0u8; CONFIG_MAX_ENCODED];
             let b = postcard::to_slice(&cfg, &mut buf).unwrap();
-            assert_eq!(read_whole(b, CONFIG_FORMAT_VERSION), Some(cfg.clone()));
+            assert_eq!(read_whole(b, CONFIG_FORMAT_VERSION), Some(Ok(cfg.clone())));
             for n in 0..b.len() {
                 assert_eq!(
                     read_whole(&b[..n], CONFIG_FORMAT_VERSION),
@@ -336,12 +349,15 @@ mod tests {
 
     /// A record of an older `version` (1 or 2), as the firmware of that version wrote it: the
     /// same postcard fields without those added later (the last ones: version 2 lacks the two
-    /// bools of version 3, version 1 also `max_registrations_per_source`).
+    /// bools and the address-protection policy of version 3, version 1 also
+    /// `max_registrations_per_source`).
     fn old_record(cfg: &Config, version: u8) -> Vec<u8> {
         let mut b = vec![b'S', b'G', b'C', b'F', version];
         let mut buf = [0u8; CONFIG_MAX_ENCODED];
         let payload = postcard::to_slice(cfg, &mut buf).unwrap();
-        let mut cut = 2; // blind_global_derivation, trust_backbone_dscp: one byte each
+        // blind_global_derivation, trust_backbone_dscp, address_protection (a variant index
+        // below 128): one byte each.
+        let mut cut = 3;
         if version == 1 {
             let mut tail = [0u8; 3];
             cut += postcard::to_slice(&cfg.max_registrations_per_source, &mut tail)
@@ -352,6 +368,47 @@ mod tests {
         let crc = crc32(&b);
         b.extend_from_slice(&crc.to_le_bytes());
         b
+    }
+
+    /// The policy is the payload's last byte, a variant index: Off 0, Allow 1, Require 2. A
+    /// build without `address-protection` refuses a record asking for 1 or 2 with a clear
+    /// error; any other index is corrupt.
+    #[test]
+    fn address_protection_policy_bytes() {
+        let bytes = encode_vec(&Config::default());
+        let last = bytes.len() - CRC_LEN - 1;
+        let want = if cfg!(feature = "address-protection") {
+            1
+        } else {
+            0
+        };
+        assert_eq!(bytes[last], want, "the default policy");
+        let with = |v: u8| {
+            let mut b = bytes.clone();
+            b[last] = v;
+            let n = b.len() - CRC_LEN;
+            let crc = crc32(&b[..n]);
+            b[n..].copy_from_slice(&crc.to_le_bytes());
+            Config::decode(&b)
+        };
+        assert_eq!(with(0).unwrap().address_protection, AddressProtection::Off);
+        #[cfg(feature = "address-protection")]
+        {
+            assert_eq!(
+                with(1).unwrap().address_protection,
+                AddressProtection::Allow
+            );
+            assert_eq!(
+                with(2).unwrap().address_protection,
+                AddressProtection::Require
+            );
+        }
+        #[cfg(not(feature = "address-protection"))]
+        for v in [1, 2] {
+            assert_eq!(with(v), Err(ConfigError::AddressProtectionUnsupported));
+        }
+        assert_eq!(with(3), Err(ConfigError::Corrupt));
+        assert_eq!(with(0x80), Err(ConfigError::Corrupt));
     }
 
     #[test]
@@ -368,6 +425,7 @@ mod tests {
                     },
                     blind_global_derivation: false,
                     trust_backbone_dscp: false,
+                    address_protection: AddressProtection::DEFAULT,
                     ..cfg.clone()
                 };
                 let loaded = Config::decode(&old_record(&cfg, version)).unwrap();

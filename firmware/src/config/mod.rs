@@ -64,6 +64,9 @@ pub enum ConfigError {
     /// The static backbone address, prefix length or gateway is unusable, or the backbone
     /// prefix overlaps the mesh prefix.
     BadBackbone,
+    /// A stored configuration asks for address protection (RFC 8928: `allow` or `require`) but
+    /// this firmware was built without the `address-protection` feature.
+    AddressProtectionUnsupported,
     /// The output buffer is too small (or the configuration could not be serialised).
     Encoding,
     /// The stored bytes are not a configuration: bad magic, CRC mismatch, truncated or
@@ -92,6 +95,9 @@ impl ConfigError {
             }
             ConfigError::BadRegistrationQuota => "registrations per source must be in 1..=256",
             ConfigError::BadBackbone => "static backbone invalid or overlapping the mesh prefix",
+            ConfigError::AddressProtectionUnsupported => {
+                "address protection needs a firmware built with the address-protection feature"
+            }
             ConfigError::Encoding => "configuration does not fit the output buffer",
             ConfigError::Corrupt => "stored configuration is corrupt",
             ConfigError::Version => "stored configuration has an unsupported format version",
@@ -123,6 +129,58 @@ pub enum Backbone {
         /// Default gateway on the backbone (may be link-local); `None` for no default route.
         gateway: Option<[u8; 16]>,
     },
+}
+
+/// What the 6LBR does with Address-Protected ND (RFC 8928): registrations whose ROVR is a
+/// Crypto-ID (the EARO's C flag) and the proofs of ownership that come with them.
+///
+/// - `Off`: the C flag is ignored and the ROVR is opaque (the RFC 8505 rules alone).
+/// - `Allow`: a node that registers with a Crypto-ID is challenged and, once it proved that it
+///   holds the key, its address cannot be taken over, refreshed from another link-layer address
+///   or removed without a new proof; nodes without Crypto-ID register as with `Off`.
+/// - `Require`: every registration must come with a valid proof; one without the C flag (and
+///   every DAR, whose proof the 6LBR cannot see) is refused with status 10, Validation Failed.
+///
+/// The default is `Allow` in a firmware built with the `address-protection` feature. Without
+/// the feature the type has the one variant `Off` (zero bytes: the nRF52840 board has no
+/// static RAM to spare), encoded like `Off` of the full type, and a stored configuration that
+/// asks for `Allow` or `Require` is refused by [`Config::decode`] with
+/// [`ConfigError::AddressProtectionUnsupported`]. Added in encoding version 3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum AddressProtection {
+    /// Crypto-IDs are not looked at.
+    Off,
+    /// Nodes that use Crypto-IDs are protected; the others register as without.
+    #[cfg(feature = "address-protection")]
+    Allow,
+    /// Only registrations with a valid proof of ownership are accepted.
+    #[cfg(feature = "address-protection")]
+    Require,
+}
+
+impl AddressProtection {
+    /// The default of this build: `Allow` with the `address-protection` feature, else `Off`.
+    #[cfg(feature = "address-protection")]
+    pub const DEFAULT: AddressProtection = AddressProtection::Allow;
+    /// The default of this build: `Allow` with the `address-protection` feature, else `Off`.
+    #[cfg(not(feature = "address-protection"))]
+    pub const DEFAULT: AddressProtection = AddressProtection::Off;
+
+    /// The policy of its encoding (a postcard variant index): `Some(Err(..))` for `Allow` (1)
+    /// and `Require` (2) in a build without the feature, `None` for anything else.
+    pub(crate) fn from_index(i: u32) -> Option<Result<AddressProtection, ConfigError>> {
+        match i {
+            0 => Some(Ok(AddressProtection::Off)),
+            #[cfg(feature = "address-protection")]
+            1 => Some(Ok(AddressProtection::Allow)),
+            #[cfg(feature = "address-protection")]
+            2 => Some(Ok(AddressProtection::Require)),
+            #[cfg(not(feature = "address-protection"))]
+            1 | 2 => Some(Err(ConfigError::AddressProtectionUnsupported)),
+            _ => None,
+        }
+    }
 }
 
 /// Router Advertisement and 6LoWPAN-ND option timers advertised on the mesh.
@@ -241,6 +299,10 @@ pub struct Config {
     /// default: they are queued as DSCP 0 (default forwarding), so a backbone host cannot buy
     /// the mesh's priority classes (nor fill all of them). Added in encoding version 3.
     pub trust_backbone_dscp: bool,
+    /// Address-Protected ND (RFC 8928) policy; see [`AddressProtection`]. Default
+    /// [`AddressProtection::DEFAULT`]. Added in encoding version 3 (older records load with
+    /// the default).
+    pub address_protection: AddressProtection,
 }
 
 /// Default mesh prefix 2001:db8:1::/64 (documentation prefix, RFC 3849).
@@ -273,7 +335,8 @@ impl Config {
     /// `eth0` MAC 02:xx:xx:xx:xx:xx from the last five bytes of the EUI-64 (locally
     /// administered unicast), backbone by SLAAC, [`RaConfig::default`] timers, ABRO version 1,
     /// maximum registration lifetime one day, 4 registrations per link-layer source, no blind
-    /// derivation of global next hops, the backbone's DSCP not trusted.
+    /// derivation of global next hops, the backbone's DSCP not trusted, address protection
+    /// [`AddressProtection::DEFAULT`].
     pub fn default_for(eui64: [u8; 8]) -> Config {
         let [_, _, _, e3, e4, e5, e6, e7] = eui64;
         Config {
@@ -291,6 +354,7 @@ impl Config {
             max_registrations_per_source: DEFAULT_MAX_REGISTRATIONS_PER_SOURCE,
             blind_global_derivation: false,
             trust_backbone_dscp: false,
+            address_protection: AddressProtection::DEFAULT,
         }
     }
 
@@ -445,6 +509,12 @@ mod tests {
         });
         v.push(Config {
             trust_backbone_dscp: true,
+            address_protection: AddressProtection::Off,
+            ..static_cfg()
+        });
+        #[cfg(feature = "address-protection")]
+        v.push(Config {
+            address_protection: AddressProtection::Require,
             ..static_cfg()
         });
         v
@@ -467,6 +537,9 @@ mod tests {
         assert_eq!(c.short_address, 0);
         assert_eq!(c.backbone, Backbone::Slaac);
         assert_eq!(c.max_registrations_per_source, 4);
+        assert_eq!(c.address_protection, AddressProtection::DEFAULT);
+        #[cfg(feature = "address-protection")]
+        assert_eq!(AddressProtection::DEFAULT, AddressProtection::Allow);
         for s in samples() {
             s.validate().unwrap();
         }

@@ -67,6 +67,32 @@
 //! is full it evicts the least recently heard gleaned entry, and refuses (counted) when every
 //! entry is registered.
 //!
+//! ## Address protection (RFC 8928)
+//!
+//! An ROVR alone proves nothing. What proves ownership is a *proof*: a registration whose ROVR
+//! is a Crypto-ID (the leftmost bytes of the Crypto-Type's hash over the Crypto-ID Parameters
+//! Option that carries a public key), carrying that option (CIPO) and a signature (NDPSO) made
+//! with the matching private key over the AP-ND tag, the CIPO, the registered address and two
+//! fresh nonces, one of them (NonceLR) handed out by
+//! the 6LBR in a challenge and valid once and briefly. The 6LBR verifies it
+//! ([`lbr::ap`](crate::lbr)) and passes [`Registration::proved`]; the registry only keeps the
+//! outcome, the entry's [`Entry::crypto`] flag. A *protected* entry (`crypto` set):
+//!
+//! - is changed only by its own Crypto-ID: any other ROVR is [`RegisterOutcome::Duplicate`],
+//!   proved or not (another Crypto-ID proves another key, not this address);
+//! - without a new proof, is only refreshed, by its ROVR from its own link-layer address; a
+//!   claim from another link-layer address or a deregistration (lifetime zero) needs a proof
+//!   ([`needs_proof`](Registry::needs_proof) says when the 6LBR must challenge), else
+//!   [`RegisterOutcome::Duplicate`];
+//! - with a proof, follows its owner to a new link-layer address (a node that changed radios
+//!   or MAC addresses keeps its address), the only case where a live entry moves;
+//! - otherwise obeys the rules above (TIDs, quota, expiry: a protected entry that expired is
+//!   free like any other).
+//!
+//! An unprotected entry becomes protected when its owner (same link-layer address and ROVR)
+//! proves its Crypto-ID; a proof never takes an address in use from another link-layer
+//! address. Gleaning never touches a registered entry, protected or not.
+//!
 //! ## Transaction ID
 //!
 //! The TID is a lollipop counter compared exactly like RPL's sequence counters (RFC 8505
@@ -171,6 +197,9 @@ pub struct Entry {
     /// The TID of the last accepted registration; `None` for an RFC 6775 ARO or a gleaned
     /// entry.
     pub tid: Option<u8>,
+    /// The owner proved that its ROVR is its Crypto-ID (RFC 8928): the entry is *protected*
+    /// (see the module documentation).
+    pub crypto: bool,
     /// When the registration (or the gleaned entry) lapses; the entry is dead from this
     /// instant on.
     pub expires: Instant,
@@ -243,33 +272,54 @@ impl RegisterOutcome {
     }
 }
 
-/// Counters of a [`Registry`] since creation or [`Registry::reset_stats`]. All wrap.
+/// One registration as [`Registry::register_with`] takes it.
+#[derive(Clone, Copy, Debug)]
+pub struct Registration<'a> {
+    /// The Registered Address.
+    pub addr: Ipv6Addr,
+    /// The registrant's link-layer address (the frame's source).
+    pub ll: Address,
+    /// The raw ROVR: an EUI-64 (RFC 6775 ARO) or 8..=32 bytes (EARO; a Crypto-ID with C set).
+    pub rovr: &'a [u8],
+    /// The EARO's TID; `None` for an RFC 6775 ARO.
+    pub tid: Option<u8>,
+    /// The registration lifetime; zero deregisters.
+    pub lifetime: Duration,
+    /// Live registered entries `ll` may hold ([`RegisterOutcome::OverQuota`] beyond).
+    pub quota: usize,
+    /// The caller verified a proof that the registrant holds the key of the Crypto-ID `rovr`
+    /// (RFC 8928).
+    pub proved: bool,
+}
+
+/// Counters of a [`Registry`] since creation or [`Registry::reset_stats`]. All wrap (32 bits:
+/// the table lives in the board's static RAM, where each counter costs its size).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RegistryStats {
     /// [`RegisterOutcome::Registered`] answers.
-    pub registrations: u64,
+    pub registrations: u32,
     /// [`RegisterOutcome::Refreshed`] answers.
-    pub refreshes: u64,
+    pub refreshes: u32,
     /// [`RegisterOutcome::Duplicate`] answers.
-    pub duplicates: u64,
+    pub duplicates: u32,
     /// [`RegisterOutcome::Full`] answers.
-    pub full: u64,
+    pub full: u32,
     /// [`RegisterOutcome::StaleTid`] answers.
-    pub stale_tid: u64,
+    pub stale_tid: u32,
     /// Entries deleted by a deregistration (lifetime zero); not [`Registry::remove`] or
     /// [`Registry::remove_where`].
-    pub removed: u64,
+    pub removed: u32,
     /// Entries reclaimed after their lifetime ran out (by [`Registry::expire`] or lazily).
-    pub expired: u64,
+    pub expired: u32,
     /// Gleaned entries created.
-    pub gleaned: u64,
+    pub gleaned: u32,
     /// Gleans refused because every entry was registered.
-    pub glean_refused_full: u64,
+    pub glean_refused_full: u32,
     /// Gleaned entries evicted to make room (for a glean or a registration).
-    pub glean_evicted: u64,
+    pub glean_evicted: u32,
     /// Frames claiming a live gleaned address from another link-layer address (ignored).
-    pub glean_conflicts: u64,
+    pub glean_conflicts: u32,
 }
 
 impl RegistryStats {
@@ -412,9 +462,26 @@ impl<const N: usize, const I: usize> Registry<N, I> {
         lifetime: Duration,
         quota: usize,
     ) -> RegisterOutcome {
+        self.register_with(
+            now,
+            &Registration {
+                addr,
+                ll,
+                rovr,
+                tid,
+                lifetime,
+                quota,
+                proved: false,
+            },
+        )
+    }
+
+    /// [`register_within`](Self::register_within) for a registration whose ownership proof
+    /// (RFC 8928) the caller may have verified (`r.proved`): see "Address protection" in the
+    /// module documentation.
+    pub fn register_with(&mut self, now: Instant, r: &Registration<'_>) -> RegisterOutcome {
         let now = self.advance(now);
-        let key = RovrKey::of(rovr);
-        let outcome = self.register_inner(now, addr, ll, key, tid, lifetime, quota);
+        let outcome = self.register_inner(now, r);
         let s = &mut self.stats;
         let counter = match outcome {
             RegisterOutcome::Registered => &mut s.registrations,
@@ -431,24 +498,46 @@ impl<const N: usize, const I: usize> Registry<N, I> {
         outcome
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn register_inner(
-        &mut self,
+    /// Whether a registration of `addr` from `ll` with the Crypto-ID `rovr` needs a proof of
+    /// ownership (RFC 8928 §6.1) at `now`: always, unless it refreshes (non-zero `lifetime`) a
+    /// live protected entry of that Crypto-ID from the entry's own link-layer address. So the first
+    /// registration of an address with a Crypto-ID, one from another link-layer address, a
+    /// deregistration and a claim on another owner's address are all challenged.
+    pub fn needs_proof(
+        &self,
         now: Instant,
-        addr: Ipv6Addr,
-        ll: Address,
-        key: RovrKey,
-        tid: Option<u8>,
+        addr: &Ipv6Addr,
+        ll: &Address,
+        rovr: &[u8],
         lifetime: Duration,
-        quota: usize,
-    ) -> RegisterOutcome {
+    ) -> bool {
+        let now = self.clock.max(now);
+        !self.lookup(addr).is_some_and(|e| {
+            e.crypto
+                && e.expires > now
+                && e.ll == *ll
+                && e.rovr_key() == RovrKey::of(rovr)
+                && lifetime != Duration::ZERO
+        })
+    }
+
+    fn register_inner(&mut self, now: Instant, r: &Registration<'_>) -> RegisterOutcome {
+        let key = RovrKey::of(r.rovr);
+        let (addr, ll, tid, lifetime, quota) = (r.addr, r.ll, r.tid, r.lifetime, r.quota);
         if let Some(pos) = self.live_position(&addr) {
             let Some(stored) = self.entries.get(pos) else {
                 return RegisterOutcome::Full;
             };
             let mut e = stored.view();
-            // In use by another link-layer address (or, registered, by another owner).
-            if e.ll != ll || (e.origin == Origin::Registered && e.rovr_key() != key) {
+            let moves = e.ll != ll;
+            if cfg!(feature = "address-protection") && e.crypto {
+                // Protected: only its Crypto-ID, and without a new proof only a refresh from
+                // its own link-layer address.
+                if e.rovr_key() != key || (!r.proved && (moves || lifetime == Duration::ZERO)) {
+                    return RegisterOutcome::Duplicate;
+                }
+            } else if moves || (e.origin == Origin::Registered && e.rovr_key() != key) {
+                // In use by another link-layer address (or, registered, by another owner).
                 return RegisterOutcome::Duplicate;
             }
             let take_over = e.origin == Origin::Gleaned;
@@ -460,13 +549,17 @@ impl<const N: usize, const I: usize> Registry<N, I> {
                 self.stats.removed = self.stats.removed.wrapping_add(1);
                 return RegisterOutcome::Removed;
             }
-            if take_over && self.registered_by(&ll) >= quota {
+            // Only a proved owner moves (never without the feature).
+            let moves = cfg!(feature = "address-protection") && moves;
+            if (take_over || moves) && self.registered_by(&ll) >= quota {
                 return RegisterOutcome::OverQuota;
             }
+            e.ll = ll;
             e.rovr = key.value;
             e.rovr_is_eui64 = key.eui64;
             e.origin = Origin::Registered;
             e.tid = tid;
+            e.crypto |= r.proved;
             e.expires = now + lifetime;
             e.last_heard = now;
             if let Some(slot) = self.entries.get_mut(pos) {
@@ -491,6 +584,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
             rovr_is_eui64: key.eui64,
             origin: Origin::Registered,
             tid,
+            crypto: r.proved,
             expires: now + lifetime,
             last_heard: now,
             rx_frames: 0,
@@ -558,6 +652,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
             rovr_is_eui64: false,
             origin: Origin::Gleaned,
             tid: None,
+            crypto: false,
             expires: now + lifetime,
             last_heard: now,
             rx_frames: 1,
@@ -593,7 +688,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
     pub fn expire(&mut self, now: Instant) -> usize {
         let now = self.advance(now);
         let n = self.retain(|e| e.expires > now);
-        self.stats.expired = self.stats.expired.wrapping_add(n as u64);
+        self.stats.expired = self.stats.expired.wrapping_add(n as u32);
         n
     }
 

@@ -17,6 +17,8 @@ pub(super) const F_ROVR_EUI64: u8 = 1 << 1;
 pub(super) const F_LL_SHORT: u8 = 1 << 2;
 /// [`Stored::flags`]: `tid` is present.
 pub(super) const F_TID: u8 = 1 << 3;
+/// [`Stored::flags`]: the owner proved that its ROVR is its Crypto-ID (RFC 8928).
+pub(super) const F_CRYPTO: u8 = 1 << 4;
 
 /// An [`Entry`] as the table keeps it: 56 bytes instead of 64 (a 256-entry table saves 2 KiB
 /// of static RAM). The link-layer address is 8 bytes plus a flag instead of a 10-byte enum,
@@ -78,6 +80,9 @@ impl Stored {
         if e.tid.is_some() {
             flags |= F_TID;
         }
+        if e.crypto {
+            flags |= F_CRYPTO;
+        }
         let (ll, short) = pack_ll(&e.ll);
         flags |= short;
         Stored {
@@ -110,6 +115,7 @@ impl Stored {
                 Origin::Gleaned
             },
             tid: (self.flags & F_TID != 0).then_some(self.tid),
+            crypto: self.flags & F_CRYPTO != 0,
             expires: self.expires,
             last_heard: Instant::from_secs(u64::from(self.last_heard)),
             rx_frames: self.rx_frames,

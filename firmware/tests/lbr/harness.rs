@@ -225,10 +225,14 @@ impl Harness {
         self.run_until(self.now + d);
     }
 
-    /// `from` sends the IPv6 datagram `ip` in one frame to `ll_dst`; the border router then
-    /// runs for 100 ms.
+    /// `from` sends the IPv6 datagram `ip` to `ll_dst`: in one IPHC-compressed frame when it
+    /// fits, else uncompressed (IPv6 dispatch 0x41) in RFC 4944 fragments built by hand; the
+    /// border router then runs for 100 ms.
     pub(crate) fn send(&mut self, from: [u8; 8], ll_dst: Address, ip: &[u8]) {
-        let mut payload = [0u8; 127];
+        // 127 bytes of PSDU less the frame's header (21 bytes with PAN ID compression, an
+        // extended source and at most an extended destination) and FCS (2).
+        const ROOM: usize = 127 - 21 - 2;
+        let mut payload = [0u8; 1280];
         let n = sixlo::compress(
             ip,
             &LinkAddr::Extended(from),
@@ -238,10 +242,36 @@ impl Harness {
             &mut payload,
         )
         .unwrap();
-        self.seq = self.seq.wrapping_add(1);
         let pan = self.cfg().pan_id;
-        let psdu = data_frame(self.seq, pan, from, ll_dst, &payload[..n]);
-        self.receive(&psdu);
+        if n <= ROOM {
+            self.seq = self.seq.wrapping_add(1);
+            let psdu = data_frame(self.seq, pan, from, ll_dst, &payload[..n]);
+            self.receive(&psdu);
+        } else {
+            // FRAG1: 11000 + datagram_size (11 bits), datagram_tag, then the dispatch and
+            // the first bytes; FRAGN: 11100 + size, tag, datagram_offset (units of 8 bytes),
+            // the next bytes. Every fragment but the last carries a multiple of 8 bytes.
+            let size = ip.len() as u16;
+            let tag = u16::from(self.seq) ^ 0x5a5a;
+            let mut off = 0usize;
+            while off < ip.len() {
+                let first = off == 0;
+                let take = (ROOM - 5) / 8 * 8;
+                let end = (off + take).min(ip.len());
+                let [s0, s1] = size.to_be_bytes();
+                let [t0, t1] = tag.to_be_bytes();
+                let mut f = if first {
+                    vec![0xc0 | s0, s1, t0, t1, sixlo::DISPATCH_IPV6]
+                } else {
+                    vec![0xe0 | s0, s1, t0, t1, (off / 8) as u8]
+                };
+                f.extend_from_slice(&ip[off..end]);
+                self.seq = self.seq.wrapping_add(1);
+                let psdu = data_frame(self.seq, pan, from, ll_dst, &f);
+                self.receive(&psdu);
+                off = end;
+            }
+        }
         // The shell polls after a batch of radio events (see `App`).
         self.app.poll(self.now, &mut self.radio, &mut self.eth);
         self.run_for(Duration::from_millis(100));

@@ -294,3 +294,74 @@ pub(crate) fn data_frame(seq: u8, pan: u16, src: [u8; 8], dst: Address, payload:
     assert!(f.len() <= 127, "frame of {} bytes", f.len());
     f
 }
+
+// ----- Address-Protected ND (RFC 8928), built by hand --------------------------------------
+
+pub(crate) const OPT_NONCE: u8 = 14;
+pub(crate) const OPT_CIPO: u8 = 39;
+pub(crate) const OPT_NDPSO: u8 = 40;
+/// Crypto-Type 1, Ed25519 (RFC 8928 §8.3).
+pub(crate) const ED25519: u8 = 1;
+/// The CGA Message Type tag of AP-ND (RFC 8928 §8.1).
+pub(crate) const CGA_TAG: [u8; 16] = [
+    0x87, 0x01, 0x55, 0xc8, 0x0c, 0xca, 0xdd, 0x32, 0x6a, 0xb7, 0xe4, 0x15, 0xf1, 0x48, 0x84, 0xd0,
+];
+
+/// EARO with the C flag (RFC 8928 §4.2): flags octet `Rsvd(3) C I(2) R T` = 0x11 (C and T),
+/// TID, lifetime, and a ROVR of 8, 16, 24 or 32 bytes (Length 2..=5).
+pub(crate) fn earo_c_option(tid: u8, lifetime_min: u16, rovr: &[u8]) -> Vec<u8> {
+    let mut o = vec![OPT_ARO, (1 + rovr.len() / 8) as u8, 0, 0, 0x11, tid];
+    o.extend_from_slice(&lifetime_min.to_be_bytes());
+    o.extend_from_slice(rovr);
+    o
+}
+
+/// CIPO (RFC 8928 §4.3): type 39, Length, Reserved1 (5 bits) and Public Key Length (11 bits),
+/// Crypto-Type, Reserved2, the key, zero padding to a multiple of 8.
+pub(crate) fn cipo_option(crypto_type: u8, key: &[u8]) -> Vec<u8> {
+    let total = (6 + key.len()).div_ceil(8) * 8;
+    let mut o = vec![OPT_CIPO, (total / 8) as u8];
+    o.extend_from_slice(&(key.len() as u16).to_be_bytes());
+    o.extend_from_slice(&[crypto_type, 0]);
+    o.extend_from_slice(key);
+    o.resize(total, 0);
+    o
+}
+
+/// Nonce option (RFC 3971 §5.3.2): type 14, Length, the nonce (6 mod 8 bytes, no padding).
+pub(crate) fn nonce_option(nonce: &[u8]) -> Vec<u8> {
+    assert_eq!((nonce.len() + 2) % 8, 0);
+    let mut o = vec![OPT_NONCE, ((nonce.len() + 2) / 8) as u8];
+    o.extend_from_slice(nonce);
+    o
+}
+
+/// NDPSO (RFC 8928 §4.4): type 40, Length, Reserved1 (5 bits) and Signature Length (11 bits),
+/// Reserved2 (32 bits), the signature, zero padding.
+pub(crate) fn ndpso_option(sig: &[u8]) -> Vec<u8> {
+    let total = (8 + sig.len()).div_ceil(8) * 8;
+    let mut o = vec![OPT_NDPSO, (total / 8) as u8];
+    o.extend_from_slice(&(sig.len() as u16).to_be_bytes());
+    o.extend_from_slice(&[0; 4]);
+    o.extend_from_slice(sig);
+    o.resize(total, 0);
+    o
+}
+
+/// What the node signs (RFC 8928 §6.2): the CGA tag, the CIPO (as sent), the Target Address,
+/// NonceLR, NonceLN, the EARO's Length (8-byte units).
+pub(crate) fn ap_signed(
+    target: Ipv6Addr,
+    cipo: &[u8],
+    nonce_lr: &[u8],
+    nonce_ln: &[u8],
+    earo_len: u8,
+) -> Vec<u8> {
+    let mut m = CGA_TAG.to_vec();
+    m.extend_from_slice(cipo);
+    m.extend_from_slice(&target.octets());
+    m.extend_from_slice(nonce_lr);
+    m.extend_from_slice(nonce_ln);
+    m.push(earo_len);
+    m
+}

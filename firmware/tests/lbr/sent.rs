@@ -83,3 +83,18 @@ pub(crate) fn na_target(na: &Sent) -> Ipv6Addr {
     let m = na.icmp().unwrap();
     Ipv6Addr::from(<[u8; 16]>::try_from(&m[8..24]).unwrap())
 }
+
+/// The (E)ARO of an NA with any ROVR length: (status, flags octet, ROVR).
+#[allow(dead_code)] // used by lbr_ap.rs, not by every test file that includes this module
+pub(crate) fn na_earo(na: &Sent) -> (u8, u8, Vec<u8>) {
+    let m = na.icmp().unwrap();
+    let aro = option(m, 24, OPT_ARO).expect("NA without ARO");
+    (aro[2], aro[4], aro[8..].to_vec())
+}
+
+/// The nonce of an NA's Nonce option (type 14), if any.
+#[allow(dead_code)] // used by lbr_ap.rs
+pub(crate) fn na_nonce(na: &Sent) -> Option<Vec<u8>> {
+    let m = na.icmp().unwrap();
+    option(m, 24, 14).map(|o| o[2..].to_vec())
+}

@@ -51,7 +51,7 @@ impl Model {
         let before = self.map.len();
         self.map.retain(|_, e| e.expires > clock);
         let n = before - self.map.len();
-        self.stats.expired += n as u64;
+        self.stats.expired += n as u32;
         n
     }
 
@@ -88,6 +88,7 @@ impl Model {
         tid: Option<u8>,
         life: Duration,
         quota: usize,
+        proved: bool,
     ) -> RegisterOutcome {
         self.clock = self.clock.max(now);
         let now = self.clock;
@@ -106,6 +107,7 @@ impl Model {
             rovr_is_eui64: key.eui64,
             origin: Origin::Registered,
             tid,
+            crypto: proved,
             expires: now + life,
             last_heard: now,
             rx_frames: 0,
@@ -113,8 +115,14 @@ impl Model {
         };
         if self.present(addr) {
             let old = self.map[&addr];
-            // In use by another link-layer address, or registered by another owner.
-            if old.ll != ll || (old.origin == Origin::Registered && old.rovr_key() != key) {
+            let duplicate = if old.crypto {
+                // Protected: its Crypto-ID only; without a proof, a refresh from its address.
+                old.rovr_key() != key || (!proved && (old.ll != ll || life == Duration::ZERO))
+            } else {
+                // In use by another link-layer address, or registered by another owner.
+                old.ll != ll || (old.origin == Origin::Registered && old.rovr_key() != key)
+            };
+            if duplicate {
                 self.stats.duplicates += 1;
                 return RegisterOutcome::Duplicate;
             }
@@ -135,12 +143,13 @@ impl Model {
                 self.stats.removed += 1;
                 return RegisterOutcome::Removed;
             }
-            if old.origin == Origin::Gleaned && held(self) >= quota {
+            if (old.origin == Origin::Gleaned || old.ll != ll) && held(self) >= quota {
                 return RegisterOutcome::OverQuota;
             }
             let e = Entry {
                 rx_frames: old.rx_frames,
                 tx_frames: old.tx_frames,
+                crypto: old.crypto || proved,
                 ..fresh
             };
             self.map.insert(addr, e);
@@ -199,6 +208,7 @@ impl Model {
                 rovr_is_eui64: false,
                 origin: Origin::Gleaned,
                 tid: None,
+                crypto: false,
                 expires: now + life,
                 last_heard: now,
                 rx_frames: 1,
@@ -247,6 +257,7 @@ enum Op {
         tid: Option<u8>,
         life: u64,
         quota: usize,
+        proved: bool,
     },
     Glean {
         addr: u8,
@@ -293,9 +304,10 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
             tid,
             0..6u64,
             proptest::sample::select(std::vec![1usize, 2, 4, usize::MAX]),
+            proptest::prelude::any::<bool>(),
         )
-            .prop_map(|(addr, ll, rovr, tid, life, quota)| Op::Register {
-                addr, ll, rovr, tid, life, quota
+            .prop_map(|(addr, ll, rovr, tid, life, quota, proved)| Op::Register {
+                addr, ll, rovr, tid, life, quota, proved
             }),
         3 => (addr.clone(), 0..4u16, 0..6u64)
             .prop_map(|(addr, ll, life)| Op::Glean { addr, ll, life }),
@@ -317,13 +329,20 @@ proptest::proptest! {
         let mut now = Instant::ZERO;
         for op in ops {
             match op {
-                Op::Register { addr, ll, rovr, tid, life, quota } => {
+                Op::Register { addr, ll, rovr, tid, life, quota, proved } => {
                     let (addr, ll, rovr, life) =
                         (pool(addr), Address::Short(ll), ROVRS[rovr], d(life));
+                    let needs = r.needs_proof(now, &addr, &ll, rovr, life);
+                    let reg = Registration { addr, ll, rovr, tid, lifetime: life, quota, proved };
                     proptest::prop_assert_eq!(
-                        r.register_within(now, addr, ll, rovr, tid, life, quota),
-                        m.register(now, addr, ll, rovr, tid, life, quota)
+                        r.register_with(now, &reg),
+                        m.register(now, addr, ll, rovr, tid, life, quota, proved)
                     );
+                    // What needs no proof is a refresh of a protected entry by its owner.
+                    if !needs {
+                        let e = r.lookup(&addr).unwrap();
+                        proptest::prop_assert!(e.crypto && e.ll == ll && e.is_owned_by(rovr));
+                    }
                     for l in 0..4 {
                         let l = Address::Short(l);
                         let clock = m.clock;
@@ -425,6 +444,68 @@ proptest::proptest! {
             proptest::prop_assert_ne!(out, RegisterOutcome::Full);
             for l in 0..3 {
                 proptest::prop_assert!(r.registered_by(&ll(l)) <= quota);
+            }
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Address protection (RFC 8928): once an owner proved its Crypto-ID, no registration
+    /// without a proof of that same Crypto-ID — from any link-layer address (the owner's
+    /// included), with any ROVR, TID or lifetime — moves, removes or re-owns the entry, and a
+    /// proof of another Crypto-ID never does either; a refresh without proof comes only from
+    /// the owner's (current) link-layer address with its ROVR. Frames (gleaning) change
+    /// nothing either.
+    #[test]
+    fn a_protected_entry_changes_only_with_a_proof_of_its_crypto_id(
+        ops in proptest::collection::vec(
+            (0..3usize, proptest::option::of(proptest::prelude::any::<u8>()), 0..3u64,
+             proptest::prelude::any::<bool>(), 1..5u16, proptest::prelude::any::<bool>()),
+            1..60),
+    ) {
+        let mut r = Small::new();
+        let victim = a(1);
+        let reg = |ll: Address, rovr: &'static [u8], tid, lifetime, proved| Registration {
+            addr: victim, ll, rovr, tid, lifetime, quota: usize::MAX, proved,
+        };
+        let owner = ll(1);
+        let out = r.register_with(t(0), &reg(owner, &LONG, Some(20), d(1000), true));
+        proptest::prop_assert_eq!(out, RegisterOutcome::Registered);
+        for (i, (rovr, tid, life, glean, from, proved)) in ops.into_iter().enumerate() {
+            let now = t(1 + i as u64);
+            let before = r.lookup(&victim).unwrap();
+            let rovr = ROVRS[rovr];
+            // A proof is only ever of the prover's own Crypto-ID: only LONG's owner has one
+            // for LONG, and whoever proves R1 or R2 proves another Crypto-ID.
+            let life = d(life * 600);
+            if glean {
+                r.glean(now, victim, ll(from), d(600));
+            } else {
+                let out = r.register_with(now, &reg(ll(from), rovr, tid, life, proved));
+                let owns = rovr == &LONG[..];
+                let allowed = owns && (proved || (ll(from) == before.ll && life != Duration::ZERO));
+                if !allowed {
+                    // Refused: another owner, or its own ROVR without proof from elsewhere
+                    // (Duplicate); the owner's stale TID (StaleTid) changes nothing either.
+                    proptest::prop_assert!(
+                        matches!(out, RegisterOutcome::Duplicate | RegisterOutcome::StaleTid),
+                        "{:?}", out
+                    );
+                }
+            }
+            match r.lookup(&victim) {
+                Some(e) => {
+                    proptest::prop_assert!(e.crypto && e.is_owned_by(&LONG));
+                    if !(proved && rovr == &LONG[..]) {
+                        proptest::prop_assert_eq!(e.ll, before.ll);
+                    }
+                }
+                None => proptest::prop_assert!(proved && rovr == &LONG[..] && life == Duration::ZERO),
+            }
+            if r.lookup(&victim).is_none() {
+                break;
             }
         }
     }
