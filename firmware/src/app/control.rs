@@ -98,6 +98,14 @@ impl<'r> App<'r> {
         self.wpan.set_compress_options(o);
     }
 
+    /// Mixes `entropy` from the board's random source into the key Address-Protected ND
+    /// draws its challenge nonces from ([`crate::lbr::Lbr::seed_nonces`]); call it after every
+    /// [`App::new`].
+    #[cfg(feature = "address-protection")]
+    pub fn seed_nonces(&mut self, entropy: &[u8]) {
+        self.lbr.seed_nonces(entropy);
+    }
+
     /// Start an energy-detect measurement on the current channel (result as an
     /// [`AppEvent::Energy`]).
     pub fn energy_detect(

@@ -122,6 +122,8 @@ pub struct BrNode {
     pcap_error: Option<String>,
     save_errors: u64,
     now: Instant,
+    /// Mixed into the key of the AP-ND challenge nonces at every boot.
+    entropy: [u8; 32],
 }
 
 impl std::fmt::Debug for BrNode {
@@ -148,6 +150,7 @@ impl BrNode {
         fallback: Config,
         mut store: Store,
         eth: EthSide,
+        entropy: [u8; 32],
     ) -> Result<Self, String> {
         let now = r.medium().now();
         let (cfg, why, op) = store.load(fallback.clone());
@@ -155,6 +158,7 @@ impl BrNode {
             store.save(&cfg, &op)?;
         }
         let mut app = App::new(cfg, resources(), now, r).map_err(|e| e.to_string())?;
+        app.seed_nonces(&entropy);
         app.set_explicit_context_id(true);
         app.restore_operator_state(now, &op);
         Ok(BrNode {
@@ -170,6 +174,7 @@ impl BrNode {
             pcap_error: None,
             save_errors: 0,
             now,
+            entropy,
         })
     }
 
@@ -390,6 +395,8 @@ impl SimNode for BrNode {
         self.load_outcome = why;
         self.app = App::new(cfg, resources(), now, radio).ok();
         if let Some(a) = self.app.as_mut() {
+            a.seed_nonces(&self.entropy);
+            a.seed_nonces(&self.boots.to_le_bytes());
             a.set_explicit_context_id(true);
             a.restore_operator_state(now, &op);
         }
@@ -539,6 +546,11 @@ pub struct WorldOpts {
     pub collector_replies: bool,
     /// Explicit settings that win over a stored configuration (and are saved).
     pub overrides: Overrides,
+    /// Entropy for the border router's AP-ND challenge nonces (RFC 8928): `None` derives it
+    /// from [`WorldOpts::seed`], so a simulated run stays reproducible; `sixgate-sim` passes
+    /// the operating system's randomness when it runs in real time against the outside
+    /// (`--serial-pty`, a TAP device), where predictable nonces would weaken the protection.
+    pub entropy: Option<[u8; 32]>,
 }
 
 /// The simulated backbone host's address.
@@ -616,6 +628,7 @@ impl WorldOpts {
             reading_period: Duration::from_secs(10),
             collector_replies: true,
             overrides: Overrides::default(),
+            entropy: None,
         }
     }
 }
@@ -736,7 +749,14 @@ impl World {
         };
         let rc = RadioConfig { channel };
         let cfg = config.clone();
-        let br = sim.spawn(rc, |id, r| BrNode::new(id, r, cfg, store, eth))?;
+        let entropy = o.entropy.unwrap_or_else(|| {
+            let mut e = [0u8; 32];
+            for (i, c) in e.chunks_exact_mut(8).enumerate() {
+                c.copy_from_slice(&o.seed.rotate_left(i as u32 * 16).to_le_bytes());
+            }
+            e
+        });
+        let br = sim.spawn(rc, |id, r| BrNode::new(id, r, cfg, store, eth, entropy))?;
         let mut nodes = Vec::new();
         let pan = PanId(config.pan_id);
         for k in 0..o.nodes {

@@ -269,6 +269,18 @@ fn main() -> ExitCode {
     };
     o.config_file = args.config.clone();
     o.reading_period = Duration::from_micros((args.reading_period * 1e6) as u64);
+    // Facing the outside (a management line, a TAP device), the AP-ND challenge nonces come
+    // from the operating system's randomness; a closed simulation stays reproducible.
+    if args.serial_pty.is_some() || matches!(args.eth, EthArg::Tap(_)) {
+        let mut e = [0u8; 32];
+        match std::fs::File::open("/dev/urandom").and_then(|mut f| {
+            use std::io::Read as _;
+            f.read_exact(&mut e)
+        }) {
+            Ok(()) => o.entropy = Some(e),
+            Err(err) => say!("/dev/urandom: {err}; AP-ND nonces derive from --seed"),
+        }
+    }
     // Simulated time 0 is now: captures are stamped from here.
     let start_unix_us = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
