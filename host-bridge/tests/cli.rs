@@ -578,6 +578,8 @@ fn failed_config_save_exits_non_zero() {
     std::fs::create_dir(&tmp).unwrap();
     ok(p, &["iface", "set", "wpan0", "channel", "20"]);
     assert_eq!(json(p, &["config", "show"])["unsaved"], true);
+    // sixgate-sim saves routes and addresses with the configuration, and says so.
+    assert_eq!(json(p, &["config", "show"])["routes_saved"], true);
     let o = sixgate(p, &["config", "save"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(code(&o), 1, "{err}");

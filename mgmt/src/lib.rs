@@ -545,6 +545,7 @@ pub mod samples {
                 abro_version: 1,
                 max_registration_min: 1440,
                 unsaved: true,
+                routes_saved: true,
             }),
             Response::Ping(PingOutcome::Error {
                 icmp_type: 1,

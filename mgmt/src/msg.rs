@@ -640,6 +640,9 @@ schema_types! {
         pub max_registration_min: u16,
         /// The running configuration differs from the stored one.
         pub unsaved: bool,
+        /// Routes and addresses added by the operator are saved with the configuration
+        /// (false: they last until the next reboot).
+        pub routes_saved: bool,
     }
 }
 

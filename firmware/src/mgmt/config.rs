@@ -72,6 +72,7 @@ impl<const TX: usize> MgmtServer<TX> {
             abro_version: c.abro_version,
             max_registration_min: c.max_registration_lifetime_min,
             unsaved: app.config_dirty(),
+            routes_saved: self.routes_saved,
         };
         self.respond(id, &Response::Config(info));
     }

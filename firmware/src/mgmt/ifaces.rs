@@ -158,7 +158,9 @@ impl<const TX: usize> MgmtServer<TX> {
             AddrState::Preferred,
         ) {
             Ok(_) => {
-                app.operator_changed();
+                if self.routes_saved {
+                    app.operator_changed();
+                }
                 self.ok(id)
             }
             Err(e) => self.core_error(id, e),
@@ -173,7 +175,9 @@ impl<const TX: usize> MgmtServer<TX> {
         };
         match app.stack_mut().remove_addr(i, Ipv6Addr::from(addr)) {
             Ok(()) => {
-                app.operator_changed();
+                if self.routes_saved {
+                    app.operator_changed();
+                }
                 self.ok(id)
             }
             Err(e) => self.core_error(id, e),

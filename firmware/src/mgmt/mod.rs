@@ -163,6 +163,9 @@ pub struct MgmtServer<const TX: usize> {
     storing: Option<u16>,
     capture_unavailable: Option<&'static str>,
     logs_unavailable: Option<&'static str>,
+    /// The board saves operator routes and addresses with the configuration
+    /// ([`MgmtServer::set_routes_saved`]).
+    routes_saved: bool,
     /// Events lost since the last one sent (reported as `EventKind::Lost` first).
     lost_events: u32,
     stats: MgmtStats,
@@ -204,6 +207,7 @@ impl<const TX: usize> MgmtServer<TX> {
             storing: None,
             capture_unavailable: None,
             logs_unavailable: None,
+            routes_saved: false,
             lost_events: 0,
             stats: MgmtStats::default(),
         }
@@ -224,6 +228,14 @@ impl<const TX: usize> MgmtServer<TX> {
     /// elsewhere (the board's defmt over RTT); `None` accepts them again.
     pub fn set_logs_unavailable(&mut self, why: Option<&'static str>) {
         self.logs_unavailable = why;
+    }
+
+    /// Whether the board saves the routes and addresses the operator adds with the
+    /// configuration (`App::save`; off by default: the nRF52840 image saves the configuration
+    /// only). `config show` says so (`ConfigInfo::routes_saved`), and only then does a route
+    /// or address change mark the configuration unsaved.
+    pub fn set_routes_saved(&mut self, on: bool) {
+        self.routes_saved = on;
     }
 
     /// The host went away (the line hung up): end its session as a new `Hello` would, and

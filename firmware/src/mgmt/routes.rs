@@ -73,7 +73,9 @@ impl<const TX: usize> MgmtServer<TX> {
         r.metric = metric;
         match app.stack_mut().add_route(r) {
             Ok(()) => {
-                app.operator_changed();
+                if self.routes_saved {
+                    app.operator_changed();
+                }
                 self.ok(id)
             }
             Err(e) => {
@@ -106,7 +108,9 @@ impl<const TX: usize> MgmtServer<TX> {
         }
         match stack.remove_route(&p, None) {
             Ok(()) => {
-                app.operator_changed();
+                if self.routes_saved {
+                    app.operator_changed();
+                }
                 self.ok(id)
             }
             Err(_) => self.error(id, ErrorCode::NotFound, "no such route"),

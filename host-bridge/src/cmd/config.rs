@@ -30,6 +30,7 @@ pub fn show(dev: &mut Device, out: Out) -> Result<(), CliError> {
             "abro_version": c.abro_version,
             "max_registration_min": c.max_registration_min,
             "unsaved": c.unsaved,
+            "routes_saved": c.routes_saved,
         })),
         other => super::unexpected(other),
     })??;
@@ -39,7 +40,13 @@ pub fn show(dev: &mut Device, out: Out) -> Result<(), CliError> {
     }
     if let Some(m) = v.as_object() {
         for (k, x) in m {
-            let s = x.as_str().map_or_else(|| x.to_string(), str::to_string);
+            let s = match (k.as_str(), x.as_bool()) {
+                ("routes_saved", Some(true)) => "yes (routes and addresses are saved too)".into(),
+                ("routes_saved", Some(false)) => {
+                    "no (routes and addresses added here last until the next reboot)".into()
+                }
+                _ => x.as_str().map_or_else(|| x.to_string(), str::to_string),
+            };
             crate::outln!("{k:<22} {s}");
         }
     }

@@ -650,3 +650,36 @@ fn route_for_the_mesh_prefix_via_eth0_is_an_invalid_argument() {
     assert!(r.contains("InvalidArgument"), "{r}");
     assert!(r.contains("connected on another interface"), "{r}");
 }
+
+/// `config show` says whether routes and addresses are saved with the configuration: not by
+/// default (the nRF52840 image), where a route change then does not claim to be unsaved; yes
+/// where the board saves them (`sixgate-sim`: `set_routes_saved`), where it does.
+#[test]
+fn config_show_says_whether_routes_are_saved() {
+    for saved in [false, true] {
+        let mut w = World::build(&WorldOpts::new()).unwrap();
+        w.sim.run_until(secs(5));
+        let mut s: Box<MgmtServer<8192>> = Box::new(MgmtServer::new("test"));
+        s.set_routes_saved(saved);
+        let mut h = Host::default();
+        exchange(&mut w, &mut s, &mut h, &hello(1));
+        exchange(&mut w, &mut s, &mut h, &frame(2, &Request::ConfigShow));
+        let r = h.response(2).unwrap();
+        assert!(r.contains(&format!("routes_saved: {saved}")), "{r}");
+        let dst: std::net::Ipv6Addr = "2001:db8:99::".parse().unwrap();
+        let add = Request::RouteAdd {
+            prefix: dst.octets(),
+            len: 48,
+            iface: "eth0",
+            via: None,
+            metric: 1,
+        };
+        exchange(&mut w, &mut s, &mut h, &frame(3, &add));
+        assert!(h.response(3).unwrap().contains("Ok"), "{:?}", h.response(3));
+        assert_eq!(
+            w.br().unwrap().app().unwrap().config_dirty(),
+            saved,
+            "a route change is unsaved only where routes are saved"
+        );
+    }
+}

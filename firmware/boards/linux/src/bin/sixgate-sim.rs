@@ -318,6 +318,8 @@ fn main() -> ExitCode {
             Ok(pty) => {
                 let mut server: Box<MgmtServer<DEFAULT_TX_BYTES>> =
                     Box::new(MgmtServer::new("sixgate-sim"));
+                // Routes and addresses go into the --config file with the configuration.
+                server.set_routes_saved(true);
                 if let Some(v) = args.mgmt_protocol_version {
                     server.override_version(v);
                 }
