@@ -83,10 +83,10 @@ macro_rules! counter_list {
             PoolStats { allocs, exhausted, high_water });
         $group!(Device, None, "", status,
             Status { pool_free; skip uptime, registered, gleaned, forwarded_up, forwarded_down,
-                drops, pool_size });
+                drops, pool_size, stack_high_water });
         $group!(Device, None, "nodes_", status,
             Status { registered, gleaned; skip uptime, forwarded_up, forwarded_down, drops,
-                pool_free, pool_size });
+                pool_free, pool_size, stack_high_water });
         $group!(Device, None, "app_", app,
             AppStats { rx_no_buffer_wpan, eth_driver_errors, unhandled_local, events_lost,
                 mac_reset_drops });
@@ -100,8 +100,16 @@ macro_rules! counter_list {
                 capture_sent, capture_link_drops, store_failures, sessions_taken_over });
         $group!(Device, None, "mgmt_frame_", frame,
             DecoderStats { frames, cobs_errors, too_short, crc_errors, too_long });
+        // Gauges the device does not rebase (see GAUGES_AT_END): last.
+        $group!(Device, None, "", status,
+            Status { stack_high_water; skip uptime, registered, gleaned, forwarded_up,
+                forwarded_down, drops, pool_free, pool_size });
     };
 }
+
+/// The last `GAUGES_AT_END` counters of the list are high-water marks that `stats --reset`
+/// leaves alone: the device keeps no baseline for them (8 bytes of RAM each on the board).
+pub const GAUGES_AT_END: usize = 1;
 
 /// The names of netif's drop reasons, in counter order (`netif::stats::DropReason::ALL`'s
 /// labels; the device checks at compile time that the two lists agree).

@@ -195,6 +195,9 @@ pub struct Status {
     pub pool_free: usize,
     /// Packet buffers in all.
     pub pool_size: usize,
+    /// Deepest stack use seen, in bytes, as the board measured it
+    /// ([`App::set_stack_high_water`]; 0 on a board that does not paint its stack).
+    pub stack_high_water: u32,
 }
 
 /// One mesh node as the management side lists it.
@@ -245,6 +248,9 @@ pub struct App<'r> {
     events: Deque<AppEvent, APP_EVENTS>,
     stats: AppStats,
     link_up: bool,
+    /// [`Status::stack_high_water`] in 32-bit words (the measurement is word-aligned; 16 bits
+    /// cover 256 KiB, and fit the `App`'s padding on the nRF52840, whose RAM is full).
+    stack_high_water_words: u16,
 }
 
 impl core::fmt::Debug for App<'_> {
@@ -342,6 +348,7 @@ impl<'r> App<'r> {
             events: Deque::new(),
             stats: AppStats::default(),
             link_up: false,
+            stack_high_water_words: 0,
         };
         app.apply_prefix(now, None)?;
         app.apply_backbone(now)?;

@@ -51,6 +51,18 @@ impl<'r> App<'r> {
         self.stack.stats(i)
     }
 
+    /// The board's measurement of its deepest stack use, in bytes (it paints the stack at
+    /// boot and looks for the lowest overwritten word); reported as `stack_high_water` in
+    /// [`Status`] and the counter list. Boards that cannot measure leave it at 0.
+    /// Kept in 32-bit words, saturating at 256 KiB.
+    pub fn set_stack_high_water(&mut self, bytes: u32) {
+        self.stack_high_water_words = u16::try_from(bytes.div_ceil(4)).unwrap_or(u16::MAX);
+    }
+    /// The last [`App::set_stack_high_water`], in bytes.
+    pub fn stack_high_water(&self) -> u32 {
+        u32::from(self.stack_high_water_words) * 4
+    }
+
     /// The one-screen status.
     pub fn status(&self) -> Status {
         // Devices, not entries: a node is one link-layer address with (usually) a link-local
@@ -87,6 +99,7 @@ impl<'r> App<'r> {
             drops: w.dropped_total() + e.dropped_total(),
             pool_free: pool.available(),
             pool_size: pool.capacity(),
+            stack_high_water: self.stack_high_water(),
         }
     }
 

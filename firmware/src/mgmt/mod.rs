@@ -59,8 +59,9 @@ pub const FIRMWARE: &str = concat!("sixgate ", env!("CARGO_PKG_VERSION"));
 /// Free transmit-buffer bytes a request (or a deferred answer) waits for: one whole frame,
 /// so even the largest response fits.
 pub const RESPONSE_RESERVE: usize = mgmt::MAX_FRAME;
-/// Counters the server can reset (baseline slots, 8 bytes each): all of them.
-pub const MAX_COUNTERS: usize = counters::COUNT;
+/// Counters the server can reset (baseline slots, 8 bytes each): all but the gauges at the end
+/// of the list (`mgmt::counters::GAUGES_AT_END`), which are reported as they are.
+pub const MAX_COUNTERS: usize = counters::COUNT - mgmt::counters::GAUGES_AT_END;
 /// Longest log line sent (longer ones are cut).
 pub const LOG_LINE: usize = 160;
 /// Default transmit buffer of the simulator's server (the board uses a smaller one).

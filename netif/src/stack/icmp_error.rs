@@ -5,6 +5,7 @@
 use smoltcp::wire::IpProtocol;
 
 use super::{Hdr, Outcome, Stack};
+use crate::addr::LinkAddr;
 use crate::ext_header::{Upper, walk_to_upper};
 use crate::icmp::{self, IcmpError};
 use crate::iface::{IfIndex, Iface};
@@ -85,8 +86,14 @@ impl<'r> Stack<'r> {
             self.pool.free(pkt);
             return Outcome::Dropped(reason);
         }
+        // The error is a packet we originate: it keeps none of the invoking frame's link-layer
+        // metadata (an L2 takes `ll_dst` of an originated packet as its explicit destination,
+        // which sent errors into the mesh to our own address).
         if let Some(m) = self.pool.meta_mut(&pkt) {
             m.wire_len = 0;
+            m.ll_src = LinkAddr::NONE;
+            m.ll_dst = LinkAddr::NONE;
+            m.ll_multicast = false;
         }
         if let Some(x) = self.ifaces.get_mut(i.get()) {
             x.stats.icmp_errors_sent = x.stats.icmp_errors_sent.wrapping_add(1);

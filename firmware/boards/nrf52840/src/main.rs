@@ -13,7 +13,9 @@
 //! refused with a pointer there. Without it (`--no-default-features`, the router-only image)
 //! bytes from the host are read and dropped.
 //!
-//! The radio's time-critical work happens in its interrupt handler (see `radio.rs`).
+//! The radio's time-critical work happens in its interrupt handler (see `radio.rs`). The stack
+//! is painted at boot and its high-water mark measured every turn of the loop (`stack.rs`),
+//! reported as the `stack_high_water` counter.
 #![no_std]
 #![no_main]
 
@@ -22,6 +24,8 @@ mod eth;
 mod ids;
 #[allow(unsafe_code)] // EasyDMA buffer and NVIC enable; see radio.rs
 mod radio;
+#[allow(unsafe_code)] // painting and reading the free stack; see stack.rs
+mod stack;
 mod store;
 mod uart;
 
@@ -136,6 +140,7 @@ async fn main(spawner: Spawner) {
     hal.hfclk_source = HfclkSource::ExternalXtal;
     hal.lfclk_source = LfclkSource::ExternalXtal;
     let b = board::Board::new(embassy_nrf::init(hal));
+    stack::paint();
 
     let dev_addr = ids::device_addr();
     let eui64 = ids::eui64(dev_addr);
@@ -260,6 +265,7 @@ async fn main(spawner: Spawner) {
             app.on_radio_event(radio::now(), ev.event(), &mut radio);
         }
         app.poll(radio::now(), &mut radio, &mut eth);
+        app.set_stack_high_water(stack::high_water(app.stack_high_water()));
         #[cfg(feature = "mgmt")]
         {
             server.poll(&mut app, radio::now(), &mut radio);
@@ -348,7 +354,10 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     cortex_m::interrupt::disable();
     // A panic while logging the first one must not recurse.
     if !PANICKED.swap(true, Ordering::Relaxed) {
-        let message = info.message().as_str().unwrap_or("(formatted message not kept)");
+        let message = info
+            .message()
+            .as_str()
+            .unwrap_or("(formatted message not kept)");
         match info.location() {
             Some(at) => defmt::error!(
                 "panic at {=str}:{=u32}: {=str}",
