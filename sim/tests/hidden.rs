@@ -61,6 +61,7 @@ fn collided_hidden_unicasts_get_through_on_a_retry() {
             both += 1;
         }
     }
+    eprintln!("both frames arrived in {both} of {trials} trials");
     assert!(
         both * 100 >= trials * 99,
         "both frames arrived in {both} of {trials} trials"
@@ -79,5 +80,6 @@ fn hidden_broadcasts_in_step_do_not_collide_every_time() {
     }
     sim.run_until(Instant::ZERO + Duration::from_secs(21));
     let got = sim.node::<MacNode>(NodeId(0)).unwrap().received_counts().0;
+    eprintln!("{got} of 40 broadcasts received");
     assert!(got >= 10, "{got} of 40 broadcasts received");
 }
