@@ -651,6 +651,8 @@ impl SmolNode {
     fn run(&mut self, now: Instant, radio: &mut SimRadio<'_>) {
         self.now = now;
         let t = smol_now(now);
+        let moved_before = self.counters.frames_out;
+        let had_input = !self.dev.rx.is_empty();
         for _ in 0..4 {
             self.app(now);
             self.smoltcp_poll(t);
@@ -667,10 +669,21 @@ impl SmolNode {
                 w = Some(w.map_or(x, |y: Instant| y.min(x)));
             }
         };
+        // smoltcp's `poll_at` is advisory. A time at or before `now`, right after a poll at
+        // `now`, asks to poll again at once; that helps only while polling moves frames (its
+        // fragmenter reports "now" until the last fragment is out). Otherwise nothing that
+        // time alone brings will change smoltcp's answer: 0.14's SLAAC, once its three
+        // router solicitations are spent unanswered, keeps returning the retry time of a
+        // fourth it never sends, whenever a socket has something queued. Taking that as a
+        // deadline made the simulator poll the node every microsecond (a node out of every
+        // router's range, e.g. the far end of a line). Work that is waiting for the MAC or
+        // for input resumes with the next radio event, which polls the node.
+        let progressed = had_input || self.counters.frames_out != moved_before;
         take(
             self.iface
                 .poll_at(t, &self.sockets)
-                .map(|i| Instant::from_micros(i.total_micros().max(0) as u64)),
+                .map(|i| Instant::from_micros(i.total_micros().max(0) as u64))
+                .filter(|at| *at > now || progressed),
         );
         take(self.next_reading);
         if !self.dev.rx.is_empty() || (!self.dev.tx.is_empty() && self.port.has_room()) {

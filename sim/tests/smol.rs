@@ -251,3 +251,34 @@ fn ten_percent_frame_loss_is_repaired_by_mac_retries() {
     );
     assert_eq!(lost, 0, "every datagram delivered with this seed");
 }
+
+/// smoltcp 0.14's SLAAC asks to be polled at its next router solicitation time forever once
+/// its three solicitations are spent without an answer (its `poll_at` stays in the past
+/// whenever a socket has something queued). A node out of every router's range must not make
+/// the simulator step every microsecond: five SLAAC nodes in a line with no router, each
+/// with a reading queued for a collector it cannot reach, 60 simulated seconds, bounded loop
+/// iterations and polls per simulated second (the old code took 1,000,000 steps per
+/// simulated second once the solicitations were spent).
+#[test]
+fn nodes_without_a_router_do_not_spin_the_event_loop() {
+    let mut sim = mesh(Topology::line(5, Link::good()), 3, 0.0, |c| {
+        c.addressing = sim::smol::Addressing::Slaac;
+        c.sensor = Some(SensorConfig {
+            collector: Ipv6Addr::new(0xfd00, 0, 0, 1, 0, 0, 0, 1),
+            collector_port: 4000,
+            local_port: 6000,
+            period: Duration::from_secs(10),
+            jitter: Duration::from_secs(2),
+            payload_len: 24,
+        });
+    });
+    let secs = 60;
+    sim.run_for(Duration::from_secs(secs));
+    let st = sim.stats();
+    assert!(
+        st.steps <= 50 * secs && st.polls <= 100 * secs,
+        "{} steps and {} polls in {secs} simulated s: {st:?}",
+        st.steps,
+        st.polls
+    );
+}

@@ -20,7 +20,8 @@ pub struct MacConfig {
     pub extended_address: [u8; 8],
     /// This node is the PAN coordinator.
     pub pan_coordinator: bool,
-    /// Promiscuous mode: deliver every frame that parses, no filtering, no ACKs.
+    /// Promiscuous mode: the radio passes every frame up (for a capture tap); the MAC still
+    /// filters, acknowledges and drops duplicates, and returns frames not for us as `None`.
     pub promiscuous: bool,
     /// Channel.
     pub channel: Channel,

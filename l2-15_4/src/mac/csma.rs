@@ -152,11 +152,32 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
         Duration::from_micros(periods * consts::UNIT_BACKOFF_SYMBOLS * consts::SYMBOL_US)
     }
 
+    /// The random wait before retransmission `retries` (1, 2, …) of a `len`-byte frame: a
+    /// uniform whole number of the frame's own air times in 0..2^BE − 1, where BE is
+    /// macMinBE plus `retries`, at most macMaxBE. A missing ACK is most often a collision with a hidden terminal,
+    /// which the CCA of the retry cannot hear; the CSMA/CA backoff alone (0..7 periods of
+    /// 320 µs, shorter than a data frame) restarts both senders inside one frame time, so
+    /// they collide again. Waiting whole frame times from a window that doubles per retry
+    /// (as Contiki-NG's CSMA grows its backoff after each NO_ACK) lets them miss each other.
+    pub(super) fn retry_delay(&mut self, len: usize, retries: u8) -> Duration {
+        let be = self.cfg.min_be.saturating_add(retries).min(self.cfg.max_be);
+        let slots = u64::from(self.rng.next() & ((1u32 << be) - 1));
+        Duration::from_micros(consts::airtime(len).as_micros() * slots)
+    }
+
     pub(super) fn start_attempt(&mut self, now: Instant, radio: &mut impl Radio) {
         if self.caps.hw_csma {
             self.send_head(now, radio, TxMode::Csma);
         } else {
-            let be = self.cfg.min_be;
+            // A frame without an ACK (broadcast) is never retried: its first backoff is all
+            // that separates it from a hidden sender whose timer fired with ours (two nodes
+            // retrying neighbour solicitations every second collided for good with the
+            // 0..7-period window, shorter than the frame), so it draws from the macMaxBE
+            // window. macMinBE = 0 still turns the first backoff off, as the standard has it.
+            let be = match self.res.queue.front() {
+                Some(e) if !e.ack_request && self.cfg.min_be > 0 => self.cfg.max_be,
+                _ => self.cfg.min_be,
+            };
             let until = now + self.backoff(be);
             self.state = State::Backoff { until, nb: 0, be };
         }
@@ -190,9 +211,10 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
         match self.res.queue.front_mut() {
             Some(e) if e.retries < max => {
                 e.retries += 1;
+                let (len, retries) = (e.psdu.len(), e.retries);
                 bump(&mut self.counters.tx_retries);
                 self.state = State::Idle;
-                self.ifs_until = self.ifs_until.max(now);
+                self.ifs_until = self.ifs_until.max(now) + self.retry_delay(len, retries);
             }
             _ => {
                 bump(&mut self.counters.tx_no_ack);

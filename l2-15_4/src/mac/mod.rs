@@ -10,13 +10,17 @@
 //!    [`Mac::enqueue`]);
 //! 3. collects per-frame results with [`Mac::pop_tx_report`].
 //!
-//! Per frame: NB = 0, BE = macMinBE; wait a random (0..2^BE − 1) × aUnitBackoffPeriod; CCA
-//! (8 symbols); if idle, transmit (the radio adds the turnaround); if busy, NB += 1,
-//! BE = min(BE + 1, macMaxBE), and after macMaxCSMABackoffs + 1 busy CCAs report
+//! Per frame: NB = 0, BE = macMinBE (macMaxBE for a broadcast, which is never retried, unless
+//! macMinBE is 0); wait a random (0..2^BE − 1) × aUnitBackoffPeriod; CCA (8 symbols); if
+//! idle, transmit (the radio adds the turnaround); if busy, NB += 1, BE = min(BE + 1,
+//! macMaxBE), and after macMaxCSMABackoffs + 1 busy CCAs report
 //! [`TxStatus::ChannelAccessFailure`]. A unicast frame requests an ACK and waits
-//! macAckWaitDuration after its last symbol; without a matching ACK it is sent again (a fresh
-//! CSMA/CA) up to macMaxFrameRetries times, then [`TxStatus::NoAck`]. Frames are spaced by
-//! SIFS/LIFS. Radios with hardware CSMA/CA or auto-ACK do those parts themselves.
+//! macAckWaitDuration after its last symbol; without a matching ACK it is sent again up to
+//! macMaxFrameRetries times, then [`TxStatus::NoAck`]: retry k first waits a random whole
+//! number of the frame's air times in 0..2^min(macMinBE + k, macMaxBE) − 1 (a missing ACK is
+//! most often a hidden-terminal collision, which CCA cannot prevent), then runs a fresh
+//! CSMA/CA. Frames are spaced by SIFS/LIFS. Radios with hardware CSMA/CA or auto-ACK do
+//! those parts themselves.
 //!
 //! Capacities are the const parameters of [`MacResources`]; when a table is full the MAC
 //! evicts (duplicate and neighbour tables) or refuses (TX queue) and counts it.

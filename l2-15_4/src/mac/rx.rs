@@ -13,7 +13,7 @@ use super::neighbors::neighbor_entry;
 /// What the MAC passes up from [`Mac::handle_event`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MacIndication<'a> {
-    /// A frame for us (or any frame, in promiscuous mode).
+    /// A frame for us (promiscuous mode or not: frames for others are never passed up).
     Frame(RxIndication<'a>),
     /// An energy-detect result.
     EnergyDetect {
@@ -114,17 +114,12 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
             timestamp: rx.timestamp,
             channel: rx.channel,
         };
+        // Promiscuous mode changes nothing here: it only opens the radio's filter so that a
+        // capture tap sees every frame. ACKs, filtering and duplicate rejection stay as they
+        // are; what is not for us comes back as `None`, for the tap to record and drop.
         if repr.frame_type == FrameType::Ack {
             self.on_ack(&repr, rx.timestamp);
-            return if self.cfg.promiscuous {
-                Some(ind)
-            } else {
-                None
-            };
-        }
-        if self.cfg.promiscuous {
-            bump(&mut self.counters.rx_delivered);
-            return Some(ind);
+            return None;
         }
         if !self.accept(&repr) {
             bump(&mut self.counters.rx_filtered);

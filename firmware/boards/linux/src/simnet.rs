@@ -560,10 +560,12 @@ pub const HOST_ADDR: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
 pub const BACKBONE_PREFIX: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0);
 /// The border router's static backbone address in simulated scenarios.
 pub const BR_BACKBONE_ADDR: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
-/// The collector's UDP port.
-pub const COLLECTOR_PORT: u16 = 4000;
+/// The collector's UDP port. Neither this nor [`READING_PORT`] is claimed by a Wireshark
+/// dissector (4000 and 5000 were: ICQ, and TAPA, which called every reading malformed), and
+/// both stay outside 6LoWPAN's compressible 0xF0xx range (smoltcp 0.14 garbles 0xF0Bx pairs).
+pub const COLLECTOR_PORT: u16 = 42000;
 /// The nodes' reading source port.
-pub const READING_PORT: u16 = 5000;
+pub const READING_PORT: u16 = 42001;
 /// The nodes' UDP echo port.
 pub const ECHO_PORT: u16 = 7;
 
@@ -688,6 +690,25 @@ fn topology(o: &WorldOpts) -> Topology {
     }
 }
 
+/// The most a reading interval varies around [`WorldOpts::reading_period`] (half either way).
+const READING_JITTER: Duration = Duration::from_secs(2);
+
+/// Readings every `period` on average: each interval is uniform in `period` ± half the jitter
+/// (the jitter is [`READING_JITTER`], or `period` itself when shorter), so nodes drift apart
+/// rather than keep one phase. (The node adds its jitter on top of its configured period, so
+/// that period is the mean minus half the jitter.)
+fn reading_schedule(period: Duration) -> SensorConfig {
+    let jitter = Duration::from_micros(period.as_micros().min(READING_JITTER.as_micros()));
+    SensorConfig {
+        collector: HOST_ADDR,
+        collector_port: COLLECTOR_PORT,
+        local_port: READING_PORT,
+        period: Duration::from_micros(period.as_micros() - jitter.as_micros() / 2),
+        jitter,
+        payload_len: 24,
+    }
+}
+
 impl World {
     /// Build the scenario: the border router first (radio 0), then the nodes.
     ///
@@ -766,14 +787,7 @@ impl World {
             c.addressing = Addressing::Slaac;
             c.echo_port = Some(ECHO_PORT);
             c.context0 = Some(config.mesh_prefix);
-            c.sensor = Some(SensorConfig {
-                collector: HOST_ADDR,
-                collector_port: COLLECTOR_PORT,
-                local_port: READING_PORT,
-                period: o.reading_period,
-                jitter: Duration::from_secs(2),
-                payload_len: 24,
-            });
+            c.sensor = Some(reading_schedule(o.reading_period));
             let id = sim
                 .spawn(rc, |id, r| SmolNode::new(id, c, r))
                 .map_err(|e| format!("node {index}: {e:?}"))?;

@@ -104,7 +104,8 @@ struct Args {
     /// handles a mismatched device.
     #[arg(long, value_name = "N")]
     mgmt_protocol_version: Option<u8>,
-    /// Seconds between readings of each node.
+    /// Mean seconds between readings of each node (each interval random within ±1 s, or ± half
+    /// the period when shorter).
     #[arg(long, default_value_t = 10.0)]
     reading_period: f64,
 }
