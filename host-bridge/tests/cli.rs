@@ -440,17 +440,11 @@ fn check_pcapng(b: &[u8]) {
     assert_eq!(isbs_with_drop, idbs, "every interface has its drop counter");
 }
 
-/// Wireshark's TAPA heuristic claims the simulated nodes' UDP readings (port 5000 → 4000,
-/// arbitrary text) as TAPA tunnel packets and then calls them malformed; our bytes are plain
-/// UDP, so that heuristic is switched off.
-const TSHARK_QUIRKS: &[&str] = &["--disable-protocol", "tapa"];
-
 /// tshark decodes every frame (802.15.4 / 6LoWPAN / IPv6 / Ethernet), with good FCS and no
 /// malformed packets.
 fn tshark_check(file: &Path) {
     let f = file.display().to_string();
     let out = Command::new("tshark")
-        .args(TSHARK_QUIRKS)
         .args([
             "-r",
             &f,
@@ -489,7 +483,6 @@ fn tshark_check(file: &Path) {
     }
     assert!(sixlo > 0, "some 6LoWPAN frames: {protos}");
     let out = Command::new("tshark")
-        .args(TSHARK_QUIRKS)
         .args([
             "-r",
             &f,

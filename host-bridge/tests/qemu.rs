@@ -177,7 +177,7 @@ fn the_firmware_serves_the_cli_from_a_cortex_m4() {
             .unwrap()
             .iter()
             .filter(|n| n["registered"] == true)
-            .filter_map(|n| n["addr"].as_str().map(str::to_string))
+            .filter_map(|n| n["addresses"][0].as_str().map(str::to_string))
             .collect();
         if reg.len() >= 4 {
             break reg;
@@ -226,9 +226,9 @@ fn the_firmware_serves_the_cli_from_a_cortex_m4() {
     let o = sixgate(&p, &["capture", "-c", "50", "-w", &f]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     if have("tshark") {
-        // As in cli.rs: Wireshark's TAPA heuristic claims the readings (UDP 5000 → 4000).
+        // Stock tshark, no protocol disabled: the readings use ports no dissector claims.
         let out = Command::new("tshark")
-            .args(["--disable-protocol", "tapa", "-r", &f])
+            .args(["-r", &f])
             .args(["-T", "fields", "-e", "frame.protocols"])
             .output()
             .unwrap();

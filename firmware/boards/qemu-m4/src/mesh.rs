@@ -50,7 +50,7 @@ const ACK_AFTER: Duration = Duration::from_micros(540);
 /// two extended addresses).
 const FRAME_BUDGET: usize = 127 - 2 - 21;
 /// The node UDP port readings leave from.
-const NODE_PORT: u16 = 5000;
+const NODE_PORT: u16 = 42001;
 
 /// The radio the application drives.
 pub type MeshRadio = ScriptedRadio<RADIO_QUEUE>;

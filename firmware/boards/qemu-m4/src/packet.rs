@@ -13,7 +13,7 @@ pub const ICMPV6: u8 = 58;
 /// Next header: UDP.
 pub const UDP: u8 = 17;
 /// The collector's UDP port on the backbone host.
-pub const COLLECTOR_PORT: u16 = 4000;
+pub const COLLECTOR_PORT: u16 = 42000;
 
 /// ICMPv6 types used here.
 pub mod icmp {
