@@ -3,125 +3,14 @@
 //! exit codes, a stopped device (timeout), a protocol-version mismatch, and the capture file
 //! checked by tshark when it is installed.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// The simulator binary next to this test's target directory (built on demand).
-fn sim_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    let bin = dir.join("sixgate-sim");
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let st = Command::new(cargo)
-            .args(["build", "-p", "sixgate-sim", "--bin", "sixgate-sim"])
-            .status()
-            .unwrap();
-        assert!(st.success(), "building sixgate-sim failed");
-    }
-    assert!(bin.exists(), "no {}", bin.display());
-    bin
-}
-
-struct Sim {
-    child: Child,
-    pty: PathBuf,
-    dir: PathBuf,
-}
-
-impl Sim {
-    fn start(name: &str, extra: &[&str]) -> Sim {
-        let dir = std::env::temp_dir().join(format!("sixgate-cli-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let pty = dir.join("pty");
-        let mut args: Vec<String> = vec![
-            "--serial-pty".into(),
-            pty.display().to_string(),
-            "--reading-period".into(),
-            "3".into(),
-            "--config".into(),
-            dir.join("config.bin").display().to_string(),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let child = Command::new(sim_bin())
-            .args(&args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let t0 = Instant::now();
-        while !pty.exists() {
-            assert!(t0.elapsed() < Duration::from_secs(20), "no PTY symlink");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Sim { child, pty, dir }
-    }
-
-    fn port(&self) -> &Path {
-        &self.pty
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-CONT", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Runs `sixgate` with `args` against `port`, killing it after 60 s.
-fn sixgate(port: &Path, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sixgate"))
-        .arg("--port")
-        .arg(port)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    loop {
-        if c.try_wait().unwrap().is_some() {
-            return c.wait_with_output().unwrap();
-        }
-        if t0.elapsed() > Duration::from_secs(60) {
-            let _ = c.kill();
-            panic!("sixgate {args:?} hung");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn ok(port: &Path, args: &[&str]) -> String {
-    let o = sixgate(port, args);
-    assert!(
-        o.status.success(),
-        "sixgate {args:?} failed: {:?}\n{}\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn json(port: &Path, args: &[&str]) -> Value {
-    let mut a = vec!["--json"];
-    a.extend_from_slice(args);
-    let s = ok(port, &a);
-    serde_json::from_str(&s).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {s}"))
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
+mod common;
+use common::{Sim, code, json, ok, sim_bin, sixgate};
 
 fn have(tool: &str) -> bool {
     Command::new(tool)
@@ -507,7 +396,7 @@ fn stopped_device_times_out() {
     let p = sim.port();
     ok(p, &["info"]);
     let st = Command::new("kill")
-        .args(["-STOP", &sim.child.id().to_string()])
+        .args(["-STOP", &sim.pid().to_string()])
         .status()
         .unwrap();
     assert!(st.success());

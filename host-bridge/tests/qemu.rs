@@ -9,10 +9,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+mod common;
+use common::{json, ok, sixgate};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -73,48 +76,6 @@ impl Drop for Qemu {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Runs `sixgate` with `args` against `port`, killing it after 60 s.
-fn sixgate(port: &Path, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sixgate"))
-        .arg("--port")
-        .arg(port)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    loop {
-        if c.try_wait().unwrap().is_some() {
-            return c.wait_with_output().unwrap();
-        }
-        if t0.elapsed() > Duration::from_secs(60) {
-            let _ = c.kill();
-            panic!("sixgate {args:?} hung");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn ok(port: &Path, args: &[&str]) -> String {
-    let o = sixgate(port, args);
-    assert!(
-        o.status.success(),
-        "sixgate {args:?} failed: {:?}\n{}\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn json(port: &Path, args: &[&str]) -> Value {
-    let mut a = vec!["--json"];
-    a.extend_from_slice(args);
-    let s = ok(port, &a);
-    serde_json::from_str(&s).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {s}"))
 }
 
 /// Builds the image with scripts/qemu-m4.sh and returns its path.
