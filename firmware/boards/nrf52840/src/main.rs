@@ -24,7 +24,9 @@ mod eth;
 mod ids;
 #[allow(unsafe_code)] // EasyDMA buffer and NVIC enable; see radio.rs
 mod radio;
+// One source for both Cortex-M boards: painting and measuring the stack is not board-specific.
 #[allow(unsafe_code)] // painting and reading the free stack; see stack.rs
+#[path = "../../common/stack.rs"]
 mod stack;
 mod store;
 mod uart;

@@ -19,7 +19,9 @@
 mod hw;
 #[allow(unsafe_code)] // the `.uninit` configuration record; see ram.rs
 mod ram;
+// One source for both Cortex-M boards: painting and measuring the stack is not board-specific.
 #[allow(unsafe_code)] // painting and reading the free stack; see stack.rs
+#[path = "../../common/stack.rs"]
 mod stack;
 
 use core::fmt::Write as _;
