@@ -381,7 +381,9 @@ impl<'r> Wpan<'r> {
             return Some(a);
         }
         if let Some(e) = self.registry.lookup(&meta.next_hop) {
-            return Some(e.ll);
+            // A non-storing RPL target behind another node is no neighbour: it is reached by
+            // a source route from the root (issue 22), not at a link-layer address.
+            return e.neighbour();
         }
         (self.blind_global || meta.next_hop.is_unicast_link_local())
             .then(|| derive_link(&meta.next_hop))

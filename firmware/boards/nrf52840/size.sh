@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the nRF52840 firmware in release and checks it against sixgate's budgets:
-#   flash      = text + data  <= 128 KiB (the configuration pages sit at the end of flash)
-#   static RAM = data + bss   <=  64 KiB (the stack gets the rest of the 256 KiB)
+#   flash      = text + data  <= 160 KiB (the configuration pages sit at the end of flash)
+#   static RAM = data + bss   <=  96 KiB (the stack gets the rest of the 256 KiB)
+# Issue 22 raised them from 128 / 64 KiB for the image with the RPL root (256 targets kept
+# with the registrations).
 # Arguments go to cargo build (e.g. `--features mgmt`).
 # Exits non-zero if the build fails, no size tool is found, or a budget is exceeded.
 # Size tool, first found: cargo-size (cargo-binutils), llvm-size from rustup's llvm-tools,
@@ -9,8 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-FLASH_BUDGET=$((128 * 1024))
-RAM_BUDGET=$((64 * 1024))
+FLASH_BUDGET=$((160 * 1024))
+RAM_BUDGET=$((96 * 1024))
 TARGET=thumbv7em-none-eabihf
 BIN=sixgate-nrf52840
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"

@@ -144,11 +144,13 @@ use netif::time::{Duration, Instant};
 
 mod index;
 mod stored;
+mod targets;
 mod tid;
 
 use index::{EMPTY, Index, Probe};
 pub use stored::rovr_hash;
 use stored::{F_LL_SHORT, F_REGISTERED, RovrKey, Stored, pack_ll};
+pub use targets::{Dao, DaoOutcome, MAX_RPL_DEPTH, SourceRoute, TargetStats};
 use tid::tid_stale;
 pub use tid::{TID_SEQUENCE_WINDOW, compare_tid};
 
@@ -169,6 +171,11 @@ pub enum Origin {
     Registered,
     /// Learned from traffic of a node that did not register; any registration takes over.
     Gleaned,
+    /// Known only as an RPL target (a DAO named it; RFC 6550 §9): the node is reached through
+    /// its parents ([`Entry::target`]), not necessarily as a neighbour. The address is in use:
+    /// a registration takes over (keeping the RPL state) only from the entry's own link-layer
+    /// address, and a glean only marks it heard.
+    Dao,
 }
 
 /// One registered (or gleaned) address, as [`Registry`] hands it out (by value; the table
@@ -211,6 +218,25 @@ pub struct Entry {
     /// Frames sent to the address (counted by the data path with [`Registry::note_tx`]).
     /// Wraps.
     pub tx_frames: u32,
+    /// The RPL state when the address is a live DAO target (see the `targets` submodule).
+    pub target: Option<Target>,
+}
+
+/// The RPL state of an address that a DAO advertised as a target (RFC 6550 §6.4, §9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Target {
+    /// The interface identifier of the target's parent, in the target's /64: the Transit
+    /// Information's parent address in non-storing mode, the child the DAO came from in
+    /// storing mode; `None` when the parent is the root.
+    pub parent: Option<[u8; 8]>,
+    /// The Path Sequence of the DAO that installed the state (a lollipop counter).
+    pub path_seq: u8,
+    /// When the path lifetime runs out (to the second, rounded up); the target state is
+    /// dead from then on.
+    pub expires: Instant,
+    /// Learnt in storing mode (MOP 2): the entry's `ll` is the child to forward to.
+    pub storing: bool,
 }
 
 impl Entry {
@@ -346,6 +372,7 @@ pub struct Registry<const N: usize, const I: usize> {
     index: Index<I>,
     clock: Instant,
     stats: RegistryStats,
+    target_stats: TargetStats,
 }
 
 impl<const N: usize, const I: usize> Default for Registry<N, I> {
@@ -380,6 +407,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
             index: Index::new(),
             clock: Instant::ZERO,
             stats: RegistryStats::ZERO,
+            target_stats: TargetStats::ZERO,
         }
     }
 
@@ -540,7 +568,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
                 // In use by another link-layer address (or, registered, by another owner).
                 return RegisterOutcome::Duplicate;
             }
-            let take_over = e.origin == Origin::Gleaned;
+            let take_over = e.origin != Origin::Registered;
             if !take_over && tid_stale(tid, e.tid) {
                 return RegisterOutcome::StaleTid;
             }
@@ -589,6 +617,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
             last_heard: now,
             rx_frames: 0,
             tx_frames: 0,
+            target: None,
         };
         if self.insert(now, entry) {
             RegisterOutcome::Registered
@@ -657,6 +686,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
             last_heard: now,
             rx_frames: 1,
             tx_frames: 0,
+            target: None,
         };
         let inserted = self.insert(now, entry);
         let s = &mut self.stats;
@@ -723,6 +753,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
     /// Zeroes the counters.
     pub fn reset_stats(&mut self) {
         self.stats = RegistryStats::ZERO;
+        self.target_stats = TargetStats::ZERO;
     }
 
     /// The longest probe sequence in the index: how many slots the slowest successful lookup

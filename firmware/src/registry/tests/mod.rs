@@ -604,9 +604,9 @@ fn size() {
     let entry = core::mem::size_of::<Entry>();
     let registry = core::mem::size_of::<DefaultRegistry>();
     std::eprintln!("size_of::<Entry>() = {entry}, size_of::<DefaultRegistry>() = {registry}");
-    assert!(entry <= 64);
+    assert!(entry <= 96);
     assert!(
-        registry <= DEFAULT_REGISTRATIONS * 64 + DEFAULT_INDEX_SLOTS * 2 + 128,
+        registry <= DEFAULT_REGISTRATIONS * 72 + DEFAULT_INDEX_SLOTS * 2 + 128,
         "{registry}"
     );
 }
@@ -660,7 +660,7 @@ fn probe_length_stays_small_at_full_load() {
 
 #[test]
 fn entries_are_stored_packed_and_read_back_exactly() {
-    assert_eq!(core::mem::size_of::<Stored>(), 56);
+    assert_eq!(core::mem::size_of::<Stored>(), 72);
     let mut r = Small::new();
     let ext = Address::Extended([0x02, 0x12, 0x4b, 0, 1, 2, 3, 4]);
     let at = Instant::from_micros(5_750_001);
@@ -686,3 +686,5 @@ fn entries_are_stored_packed_and_read_back_exactly() {
 }
 
 mod model;
+
+mod targets;

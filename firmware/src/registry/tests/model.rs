@@ -112,6 +112,7 @@ impl Model {
             last_heard: now,
             rx_frames: 0,
             tx_frames: 0,
+            target: None,
         };
         if self.present(addr) {
             let old = self.map[&addr];
@@ -213,6 +214,7 @@ impl Model {
                 last_heard: now,
                 rx_frames: 1,
                 tx_frames: 0,
+                target: None,
             },
         );
         self.stats.gleaned += 1;
