@@ -2,15 +2,16 @@
 //! CRC and the hand-written postcard reader behind them. The format is described in the
 //! [`config` module documentation](super).
 
-use super::{AddressProtection, Backbone, Config, ConfigError, RaConfig};
+use super::{AddressProtection, Backbone, Config, ConfigError, RaConfig, RplConfig, RplMop};
 
 /// Magic bytes that open an encoded configuration.
 pub const CONFIG_MAGIC: [u8; 4] = *b"SGCF";
 /// Version of the encoding written by [`Config::encode`]. [`Config::decode`] reads it and the
 /// older ones: version 1 lacks `max_registrations_per_source` (read as its default), versions 1
 /// and 2 lack `blind_global_derivation` and `trust_backbone_dscp` (read as off) and
-/// `address_protection` (read as [`AddressProtection::DEFAULT`]).
-pub const CONFIG_FORMAT_VERSION: u8 = 3;
+/// `address_protection` (read as [`AddressProtection::DEFAULT`]), versions 1 to 3 lack `rpl`
+/// (read as [`RplConfig::default`]).
+pub const CONFIG_FORMAT_VERSION: u8 = 4;
 /// The oldest version [`Config::decode`] still reads.
 const CONFIG_OLDEST_VERSION: u8 = 1;
 /// Largest encoded configuration in bytes (header, payload and CRC). The largest possible
@@ -127,14 +128,45 @@ fn read_whole(b: &[u8], version: u8) -> Option<Result<Config, ConfigError>> {
         address_protection: if version >= 3 {
             match AddressProtection::from_index(r.u32()?)? {
                 Ok(p) => p,
-                // Still the whole payload, or it is corrupt rather than unsupported.
-                Err(e) => return r.is_empty().then_some(Err(e)),
+                // Read the rest: still the whole payload, or it is corrupt rather than
+                // unsupported.
+                Err(e) => {
+                    if version >= 4 {
+                        read_rpl(&mut r)?;
+                    }
+                    return r.is_empty().then_some(Err(e));
+                }
             }
         } else {
             AddressProtection::DEFAULT
         },
+        rpl: if version >= 4 {
+            read_rpl(&mut r)?
+        } else {
+            RplConfig::default()
+        },
     };
     r.is_empty().then_some(Ok(cfg))
+}
+
+/// The postcard encoding of an [`RplConfig`] (encoding version 4).
+fn read_rpl(r: &mut mgmt::wire::Reader<'_>) -> Option<RplConfig> {
+    Some(RplConfig {
+        enabled: r.bool()?,
+        mop: match r.u32()? {
+            0 => RplMop::NonStoring,
+            1 => RplMop::Storing,
+            _ => return None,
+        },
+        instance_id: r.byte()?,
+        dio_interval_min: r.byte()?,
+        dio_interval_doublings: r.byte()?,
+        dio_redundancy: r.byte()?,
+        default_lifetime: r.byte()?,
+        lifetime_unit_s: r.u16()?,
+        max_depth: r.byte()?,
+        min_hop_rank_increase: r.u16()?,
+    })
 }
 
 #[cfg(test)]
@@ -196,6 +228,18 @@ mod tests {
             blind_global_derivation: true,
             trust_backbone_dscp: true,
             address_protection: AddressProtection::DEFAULT,
+            rpl: RplConfig {
+                enabled: true,
+                mop: RplMop::Storing,
+                instance_id: u8::MAX,
+                dio_interval_min: u8::MAX,
+                dio_interval_doublings: u8::MAX,
+                dio_redundancy: u8::MAX,
+                default_lifetime: u8::MAX,
+                lifetime_unit_s: u16::MAX,
+                max_depth: u8::MAX,
+                min_hop_rank_increase: u16::MAX,
+            },
         };
         let mut buf = [0u8; 512];
         let n = postcard::to_slice(&worst, &mut buf).unwrap().len();
@@ -355,9 +399,13 @@ mod tests {
         let mut b = vec![b'S', b'G', b'C', b'F', version];
         let mut buf = [0u8; CONFIG_MAX_ENCODED];
         let payload = postcard::to_slice(cfg, &mut buf).unwrap();
-        // blind_global_derivation, trust_backbone_dscp, address_protection (a variant index
-        // below 128): one byte each.
-        let mut cut = 3;
+        // The RPL settings (version 4), then blind_global_derivation, trust_backbone_dscp,
+        // address_protection (a variant index below 128): one byte each.
+        let mut rpl = [0u8; 32];
+        let mut cut = postcard::to_slice(&cfg.rpl, &mut rpl).unwrap().len();
+        if version < 3 {
+            cut += 3;
+        }
         if version == 1 {
             let mut tail = [0u8; 3];
             cut += postcard::to_slice(&cfg.max_registrations_per_source, &mut tail)
@@ -370,13 +418,17 @@ mod tests {
         b
     }
 
-    /// The policy is the payload's last byte, a variant index: Off 0, Allow 1, Require 2. A
+    /// The policy is the byte before the RPL settings, a variant index: Off 0, Allow 1, Require 2. A
     /// build without `address-protection` refuses a record asking for 1 or 2 with a clear
     /// error; any other index is corrupt.
     #[test]
     fn address_protection_policy_bytes() {
         let bytes = encode_vec(&Config::default());
-        let last = bytes.len() - CRC_LEN - 1;
+        let mut rpl = [0u8; 32];
+        let rpl_len = postcard::to_slice(&Config::default().rpl, &mut rpl)
+            .unwrap()
+            .len();
+        let last = bytes.len() - CRC_LEN - rpl_len - 1;
         let want = if cfg!(feature = "address-protection") {
             1
         } else {
@@ -416,16 +468,21 @@ mod tests {
         let v1 = old_record(&Config::default(), 1);
         assert_eq!(&v1[..5], b"SGCF\x01");
         for cfg in samples() {
-            for version in [1, 2] {
+            for version in [1, 2, 3] {
                 let old = Config {
                     max_registrations_per_source: if version == 1 {
                         4
                     } else {
                         cfg.max_registrations_per_source
                     },
-                    blind_global_derivation: false,
-                    trust_backbone_dscp: false,
-                    address_protection: AddressProtection::DEFAULT,
+                    blind_global_derivation: version >= 3 && cfg.blind_global_derivation,
+                    trust_backbone_dscp: version >= 3 && cfg.trust_backbone_dscp,
+                    address_protection: if version >= 3 {
+                        cfg.address_protection
+                    } else {
+                        AddressProtection::DEFAULT
+                    },
+                    rpl: RplConfig::default(),
                     ..cfg.clone()
                 };
                 let loaded = Config::decode(&old_record(&cfg, version)).unwrap();
@@ -438,7 +495,7 @@ mod tests {
             }
         }
         // A current payload under an older header is too long.
-        for version in [1, 2] {
+        for version in [1, 2, 3] {
             let mut b = encode_vec(&Config::default());
             b[4] = version;
             let n = b.len() - CRC_LEN;

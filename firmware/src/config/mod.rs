@@ -30,8 +30,10 @@ use core::net::Ipv6Addr;
 use serde::{Deserialize, Serialize};
 
 mod encoding;
+mod rpl;
 
 pub use encoding::{CONFIG_FORMAT_VERSION, CONFIG_MAGIC, CONFIG_MAX_ENCODED};
+pub use rpl::{RplConfig, RplMop};
 
 /// Length of the mesh prefix in bits: RFC 6775 address autoconfiguration needs a /64.
 pub const MESH_PREFIX_LEN: u8 = 64;
@@ -67,6 +69,8 @@ pub enum ConfigError {
     /// A stored configuration asks for address protection (RFC 8928: `allow` or `require`) but
     /// this firmware was built without the `address-protection` feature.
     AddressProtectionUnsupported,
+    /// The RPL settings are inconsistent (see [`RplConfig`]).
+    BadRpl,
     /// The output buffer is too small (or the configuration could not be serialised).
     Encoding,
     /// The stored bytes are not a configuration: bad magic, CRC mismatch, truncated or
@@ -97,6 +101,11 @@ impl ConfigError {
             ConfigError::BadBackbone => "static backbone invalid or overlapping the mesh prefix",
             ConfigError::AddressProtectionUnsupported => {
                 "address protection needs a firmware built with the address-protection feature"
+            }
+            ConfigError::BadRpl => {
+                "RPL settings invalid: instance 0..=127, DIO interval min 1..=24 with min + \
+                 doublings <= 31, non-zero lifetime and unit, max depth 1..=16, non-zero \
+                 MinHopRankIncrease"
             }
             ConfigError::Encoding => "configuration does not fit the output buffer",
             ConfigError::Corrupt => "stored configuration is corrupt",
@@ -303,6 +312,9 @@ pub struct Config {
     /// [`AddressProtection::DEFAULT`]. Added in encoding version 3 (older records load with
     /// the default).
     pub address_protection: AddressProtection,
+    /// The RPL root on `wpan0`; see [`RplConfig`]. Added in encoding version 4 (older
+    /// records load with [`RplConfig::default`]).
+    pub rpl: RplConfig,
 }
 
 /// Default mesh prefix 2001:db8:1::/64 (documentation prefix, RFC 3849).
@@ -336,7 +348,7 @@ impl Config {
     /// administered unicast), backbone by SLAAC, [`RaConfig::default`] timers, ABRO version 1,
     /// maximum registration lifetime one day, 4 registrations per link-layer source, no blind
     /// derivation of global next hops, the backbone's DSCP not trusted, address protection
-    /// [`AddressProtection::DEFAULT`].
+    /// [`AddressProtection::DEFAULT`], the RPL root as [`RplConfig::default`].
     pub fn default_for(eui64: [u8; 8]) -> Config {
         let [_, _, _, e3, e4, e5, e6, e7] = eui64;
         Config {
@@ -355,6 +367,7 @@ impl Config {
             blind_global_derivation: false,
             trust_backbone_dscp: false,
             address_protection: AddressProtection::DEFAULT,
+            rpl: RplConfig::default(),
         }
     }
 
@@ -444,6 +457,9 @@ impl Config {
         if !(1..=crate::registry::DEFAULT_REGISTRATIONS).contains(&quota) {
             return Err(ConfigError::BadRegistrationQuota);
         }
+        if !self.rpl.is_valid() {
+            return Err(ConfigError::BadRpl);
+        }
         Ok(())
     }
 }
@@ -510,6 +526,18 @@ mod tests {
         v.push(Config {
             trust_backbone_dscp: true,
             address_protection: AddressProtection::Off,
+            rpl: RplConfig {
+                enabled: false,
+                mop: RplMop::Storing,
+                instance_id: 127,
+                dio_interval_min: 24,
+                dio_interval_doublings: 7,
+                dio_redundancy: 0,
+                default_lifetime: 255,
+                lifetime_unit_s: u16::MAX,
+                max_depth: 16,
+                min_hop_rank_increase: u16::MAX,
+            },
             ..static_cfg()
         });
         #[cfg(feature = "address-protection")]
@@ -562,6 +590,14 @@ mod tests {
     fn validate_refuses() {
         use ConfigError::*;
         refused(|c| c.max_registrations_per_source = 0, BadRegistrationQuota);
+        refused(|c| c.rpl.instance_id = 128, BadRpl);
+        refused(|c| c.rpl.dio_interval_min = 0, BadRpl);
+        refused(|c| c.rpl.dio_interval_doublings = 20, BadRpl);
+        refused(|c| c.rpl.default_lifetime = 0, BadRpl);
+        refused(|c| c.rpl.lifetime_unit_s = 0, BadRpl);
+        refused(|c| c.rpl.max_depth = 0, BadRpl);
+        refused(|c| c.rpl.max_depth = 17, BadRpl);
+        refused(|c| c.rpl.min_hop_rank_increase = 0, BadRpl);
         refused(
             |c| c.max_registrations_per_source = 257,
             BadRegistrationQuota,

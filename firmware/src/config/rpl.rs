@@ -1,0 +1,102 @@
+//! The RPL root's configuration ([`RplConfig`], in [`Config::rpl`](super::Config::rpl)):
+//! whether the border router is a DODAG root on `wpan0`, in which mode of operation, and the
+//! values it advertises in the DODAG Configuration option (RFC 6550 §6.7.6). Added in
+//! encoding version 4; older records load with [`RplConfig::default`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::registry::MAX_RPL_DEPTH;
+
+/// The DODAG's Mode of Operation (RFC 6550 §6.3.1) the root announces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RplMop {
+    /// MOP 1, non-storing: DAOs go to the root with the parent's address; the root source-
+    /// routes downward traffic (RFC 6554).
+    NonStoring,
+    /// MOP 2, storing without multicast: each router keeps routes to its subtree; the root
+    /// forwards to the child that advertised the target. RIOT's routers work this way.
+    Storing,
+}
+
+impl RplMop {
+    /// The MOP field value (RFC 6550 §6.3.1).
+    pub const fn value(self) -> u8 {
+        match self {
+            RplMop::NonStoring => 1,
+            RplMop::Storing => 2,
+        }
+    }
+}
+
+/// The RPL root's settings.
+///
+/// Defaults (`RplConfig::default`): enabled; MOP 1 (non-storing); RPLInstanceID 30 (a global
+/// instance; Contiki-NG's default); DIOIntervalMin 12 (2^12 ms = 4.1 s) with 8 doublings (the
+/// longest interval 17.5 min) and redundancy constant 10, Contiki-NG's values (RFC 6550's 3 and
+/// 20 make 8 ms DIO bursts); default lifetime 30 units of 60 s (half an hour); at most 8 hops
+/// to a target; MinHopRankIncrease 256 (RFC 6550 §17 DEFAULT_MIN_HOP_RANK_INCREASE).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RplConfig {
+    /// The border router is the root of a DODAG on `wpan0` (DIOs, DAOs, source routes).
+    /// Off: RPL messages are dropped and counted, as before the root existed.
+    pub enabled: bool,
+    /// The mode of operation.
+    pub mop: RplMop,
+    /// The RPLInstanceID, 0..=127 (a global instance).
+    pub instance_id: u8,
+    /// DIOIntervalMin: Trickle's Imin is 2^this milliseconds, 1..=24.
+    pub dio_interval_min: u8,
+    /// DIOIntervalDoublings: Imax = Imin × 2^this; `dio_interval_min + this` at most 31.
+    pub dio_interval_doublings: u8,
+    /// DIORedundancyConstant (Trickle's k); 0 means "never suppress".
+    pub dio_redundancy: u8,
+    /// Default Lifetime, in lifetime units, of the routes the DODAG installs; non-zero.
+    pub default_lifetime: u8,
+    /// Lifetime Unit in seconds; non-zero.
+    pub lifetime_unit_s: u16,
+    /// The deepest source route (hops from the root, the target included) the root accepts:
+    /// 1..=[`MAX_RPL_DEPTH`]; a DAO that would make a longer chain is rejected.
+    pub max_depth: u8,
+    /// MinHopRankIncrease; non-zero. The root's rank is this value (RFC 6550 §8.2.2.2).
+    pub min_hop_rank_increase: u16,
+}
+
+impl Default for RplConfig {
+    fn default() -> Self {
+        RplConfig {
+            enabled: true,
+            mop: RplMop::NonStoring,
+            instance_id: 30,
+            dio_interval_min: 12,
+            dio_interval_doublings: 8,
+            dio_redundancy: 10,
+            default_lifetime: 30,
+            lifetime_unit_s: 60,
+            max_depth: 8,
+            min_hop_rank_increase: 256,
+        }
+    }
+}
+
+impl RplConfig {
+    /// Whether the settings are consistent (see each field).
+    pub fn is_valid(&self) -> bool {
+        self.instance_id < 128
+            && (1..=24).contains(&self.dio_interval_min)
+            && self
+                .dio_interval_min
+                .saturating_add(self.dio_interval_doublings)
+                <= 31
+            && self.default_lifetime != 0
+            && self.lifetime_unit_s != 0
+            && (1..=MAX_RPL_DEPTH).contains(&usize::from(self.max_depth))
+            && self.min_hop_rank_increase != 0
+    }
+
+    /// The default route lifetime in seconds.
+    pub fn default_lifetime_s(&self) -> u32 {
+        u32::from(self.default_lifetime).saturating_mul(u32::from(self.lifetime_unit_s))
+    }
+}
