@@ -32,5 +32,6 @@ pub mod lbr;
 pub mod mgmt;
 pub mod ping;
 pub mod registry;
+pub mod root;
 pub mod store;
 pub mod wpan;

@@ -546,7 +546,6 @@ impl<'r> Wpan<'r> {
             .expire(now, &mut PoolStore::pool_only(pool));
         self.contexts.expire(now);
         self.registry.expire(now);
-        self.registry.expire_targets(now);
     }
 }
 

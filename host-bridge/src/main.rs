@@ -127,6 +127,18 @@ enum Cmd {
         #[arg(long, value_parser = parse_secs)]
         duration: Option<f64>,
     },
+    /// The RPL root: show (default), set, repair.
+    Rpl {
+        #[command(subcommand)]
+        cmd: Option<RplCmd>,
+    },
+    /// The DODAG under the RPL root, as a tree (`--json`: every node with its address,
+    /// parent and depth; `--dot`: Graphviz).
+    Topology {
+        /// Graphviz instead of a tree.
+        #[arg(long)]
+        dot: bool,
+    },
     /// Configuration: show, save, reset.
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -194,6 +206,51 @@ enum RouteCmd {
 enum ListOnly {
     /// The table.
     List,
+}
+
+#[derive(Subcommand, Debug)]
+enum RplCmd {
+    /// Instance, DODAG ID, version, mode, rank, Trickle state, counters, targets.
+    Show,
+    /// Change settings (the others keep their values); the DODAG gets a new version when
+    /// nodes would see the change. `sixgate config save` keeps them.
+    Set {
+        /// Be the DODAG root.
+        #[arg(long, conflicts_with = "disable")]
+        enable: bool,
+        /// Stop being the DODAG root (targets age out).
+        #[arg(long)]
+        disable: bool,
+        /// Mode of operation: 1 non-storing, 2 storing.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+        mop: Option<u8>,
+        /// RPLInstanceID, 0..=127.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=127))]
+        instance: Option<u8>,
+        /// DIOIntervalMin: Trickle Imin = 2^N ms, 1..=24.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=24))]
+        dio_min: Option<u8>,
+        /// DIOIntervalDoublings.
+        #[arg(long)]
+        dio_doublings: Option<u8>,
+        /// DIORedundancyConstant (Trickle k; 0: never suppress).
+        #[arg(long)]
+        dio_k: Option<u8>,
+        /// Default route lifetime, in lifetime units (non-zero).
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..))]
+        lifetime: Option<u8>,
+        /// Lifetime unit, seconds (non-zero).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        lifetime_unit: Option<u16>,
+        /// Deepest source route accepted, 1..=16 hops.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=16))]
+        max_depth: Option<u8>,
+        /// MinHopRankIncrease (the root's rank; non-zero).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        min_hop_rank_increase: Option<u16>,
+    },
+    /// Global repair: a new DODAG version.
+    Repair,
 }
 
 #[derive(Subcommand, Debug)]
@@ -335,6 +392,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
             cmd::capture::run(d, out, &o, sink, w == "-", &stopped)
         }
         Plan::Follow(which, c, dur) => cmd::follow::run(d, out, which, c, dur, &stopped),
+        Plan::RplShow => cmd::rpl::show(d, out),
+        Plan::RplSet(c) => cmd::rpl::set(d, out, &c),
+        Plan::RplRepair => cmd::rpl::repair(d, out),
+        Plan::Topology(f) => cmd::rpl::topology(d, out, f),
         Plan::ConfigShow => cmd::config::show(d, out),
         Plan::ConfigSave => cmd::config::save(d, out),
         Plan::ConfigReset => cmd::config::reset(d, out),
@@ -364,6 +425,10 @@ enum Plan {
     Scan(u32, u16),
     Capture(cmd::capture::CaptureOpts, String),
     Follow(cmd::follow::Stream, Option<u64>, Option<Duration>),
+    RplShow,
+    RplSet(cmd::rpl::RplChanges),
+    RplRepair,
+    Topology(cmd::rpl::TopoFormat),
     ConfigShow,
     ConfigSave,
     ConfigReset,
@@ -467,6 +532,59 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
         }
         Cmd::Route(RouteCmd::Del { prefix }) => Plan::RouteDel(route_prefix(prefix)?),
         Cmd::Neigh(ListOnly::List) => Plan::Neigh,
+        Cmd::Rpl { cmd: None }
+        | Cmd::Rpl {
+            cmd: Some(RplCmd::Show),
+        } => Plan::RplShow,
+        Cmd::Rpl {
+            cmd: Some(RplCmd::Repair),
+        } => Plan::RplRepair,
+        Cmd::Rpl {
+            cmd:
+                Some(RplCmd::Set {
+                    enable,
+                    disable,
+                    mop,
+                    instance,
+                    dio_min,
+                    dio_doublings,
+                    dio_k,
+                    lifetime,
+                    lifetime_unit,
+                    max_depth,
+                    min_hop_rank_increase,
+                }),
+        } => {
+            let c = cmd::rpl::RplChanges {
+                enabled: if *enable {
+                    Some(true)
+                } else if *disable {
+                    Some(false)
+                } else {
+                    None
+                },
+                mop: *mop,
+                instance: *instance,
+                dio_min: *dio_min,
+                dio_doublings: *dio_doublings,
+                dio_k: *dio_k,
+                lifetime: *lifetime,
+                lifetime_unit: *lifetime_unit,
+                max_depth: *max_depth,
+                min_hop_rank_increase: *min_hop_rank_increase,
+            };
+            if c == cmd::rpl::RplChanges::default() {
+                return Err(usage(
+                    "rpl set needs at least one setting (see `sixgate rpl set --help`)",
+                ));
+            }
+            Plan::RplSet(c)
+        }
+        Cmd::Topology { dot } => Plan::Topology(if *dot {
+            cmd::rpl::TopoFormat::Dot
+        } else {
+            cmd::rpl::TopoFormat::Tree
+        }),
         Cmd::Nodes(ListOnly::List) => Plan::Nodes,
         Cmd::Prefix(PrefixCmd::Show) => Plan::PrefixShow,
         Cmd::Prefix(PrefixCmd::Set { prefix }) => {

@@ -44,7 +44,7 @@ pub const HEADER_LEN: usize = 4;
 
 /// Number of [`Request`] variants: a body whose first byte (the variant index) is at least
 /// this is an unknown request rather than a malformed one.
-pub const REQUEST_VARIANTS: usize = 26;
+pub const REQUEST_VARIANTS: usize = 30;
 
 /// The kind of a message, the second header byte.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -333,7 +333,7 @@ pub mod samples {
     }
 
     /// Every [`Request`] variant, in variant order.
-    pub fn requests() -> [Request<'static>; 28] {
+    pub fn requests() -> [Request<'static>; 32] {
         [
             Request::Hello {
                 version: PROTOCOL_VERSION,
@@ -401,6 +401,10 @@ pub mod samples {
             Request::ConfigSave,
             Request::ConfigReset,
             Request::Reboot,
+            Request::RplShow,
+            Request::RplSet(RPL_SETTINGS),
+            Request::RplRepair,
+            Request::Topology { start: 8 },
             Request::IfaceSet {
                 iface: "wpan0",
                 setting: IfaceSetting::TxPower(-4),
@@ -412,8 +416,22 @@ pub mod samples {
         ]
     }
 
+    /// RPL settings for the samples.
+    const RPL_SETTINGS: RplSettings = RplSettings {
+        enabled: true,
+        mop: 1,
+        instance_id: 30,
+        dio_interval_min: 12,
+        dio_interval_doublings: 8,
+        dio_redundancy: 10,
+        default_lifetime: 30,
+        lifetime_unit_s: 60,
+        max_depth: 8,
+        min_hop_rank_increase: 256,
+    };
+
     /// Every [`Response`] variant, in variant order.
-    pub fn responses() -> [Response<'static>; 18] {
+    pub fn responses() -> [Response<'static>; 20] {
         let iface = IfaceInfo {
             name: "wpan0",
             kind: IfaceKind::Wpan,
@@ -547,6 +565,35 @@ pub mod samples {
                 unsaved: true,
                 routes_saved: true,
             }),
+            Response::Rpl(RplInfo {
+                settings: RPL_SETTINGS,
+                dodag_id: A,
+                version: 240,
+                rank: 256,
+                dtsn: 240,
+                trickle_interval_ms: 8192,
+                trickle_heard: 1,
+                next_dio_ms: Some(5000),
+                dio: (3, 1),
+                dis_rx: 2,
+                dao_rx: 7,
+                dao_ack_tx: 7,
+                dao_rejected: 1,
+                rx_invalid: 0,
+                targets: (5, 256),
+            }),
+            Response::Topology {
+                total: 9,
+                start: 8,
+                nodes: one(TopoNode {
+                    addr: A,
+                    parent: Some(A),
+                    depth: Some(2),
+                    lifetime_s: 1800,
+                    storing: false,
+                    registered: false,
+                }),
+            },
             Response::Ping(PingOutcome::Error {
                 icmp_type: 1,
                 code: 3,
@@ -558,7 +605,7 @@ pub mod samples {
     }
 
     /// Every [`EventKind`] variant, in variant order.
-    pub fn events() -> [Event<'static>; 22] {
+    pub fn events() -> [Event<'static>; 27] {
         let k = [
             EventKind::IfaceUp("eth0"),
             EventKind::IfaceDown("eth0"),
@@ -582,6 +629,11 @@ pub mod samples {
             EventKind::TxPowerChanged(-8),
             EventKind::Energy(11, -85),
             EventKind::Lost(3),
+            EventKind::TargetAdded(A),
+            EventKind::TargetRemoved(A),
+            EventKind::TargetExpired(A),
+            EventKind::DaoRejected(A, 130),
+            EventKind::DodagVersion(241),
         ];
         k.map(|kind| Event { ts_ms: 42, kind })
     }

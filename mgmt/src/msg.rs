@@ -185,6 +185,18 @@ schema_types! {
         ConfigReset,
         /// Restart the device after answering → [`Response::Ok`].
         Reboot,
+        /// The RPL root's state and settings → [`Response::Rpl`].
+        RplShow,
+        /// Change the RPL root's settings (applied at once; a new DODAG version when the
+        /// DODAG's parameters change) → [`Response::Ok`].
+        RplSet(RplSettings),
+        /// Global repair: a new DODAG version → [`Response::Ok`].
+        RplRepair,
+        /// The DODAG from node index `start` → [`Response::Topology`].
+        Topology {
+            /// First node index of the page.
+            start: u16,
+        },
     }
 }
 
@@ -279,6 +291,17 @@ schema_types! {
         CaptureStats(CaptureStats),
         /// See [`Request::ConfigShow`].
         Config(ConfigInfo),
+        /// See [`Request::RplShow`].
+        Rpl(RplInfo),
+        /// One page of [`Request::Topology`].
+        Topology {
+            /// Nodes in all.
+            total: u16,
+            /// Index of the first node of this page.
+            start: u16,
+            /// The page.
+            nodes: Vec<TopoNode, NODES_PER_PAGE>,
+        },
     }
 }
 
@@ -647,6 +670,89 @@ schema_types! {
 }
 
 schema_types! {
+    /// The RPL root's settings (the device's configuration; see its `RplConfig`).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct RplSettings {
+        /// The border router is a DODAG root on `wpan0`.
+        pub enabled: bool,
+        /// Mode of Operation: 1 non-storing, 2 storing.
+        pub mop: u8,
+        /// RPLInstanceID (0..=127).
+        pub instance_id: u8,
+        /// DIOIntervalMin (Trickle Imin = 2^this ms).
+        pub dio_interval_min: u8,
+        /// DIOIntervalDoublings.
+        pub dio_interval_doublings: u8,
+        /// DIORedundancyConstant (Trickle k).
+        pub dio_redundancy: u8,
+        /// Default route lifetime, in lifetime units.
+        pub default_lifetime: u8,
+        /// Lifetime unit, seconds.
+        pub lifetime_unit_s: u16,
+        /// Deepest source route accepted (hops).
+        pub max_depth: u8,
+        /// MinHopRankIncrease (the root's rank).
+        pub min_hop_rank_increase: u16,
+    }
+}
+
+schema_types! {
+    /// See [`Request::RplShow`].
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct RplInfo {
+        /// The settings.
+        pub settings: RplSettings,
+        /// DODAG ID (the root's mesh address).
+        pub dodag_id: Ip6,
+        /// DODAG Version Number.
+        pub version: u8,
+        /// The root's rank.
+        pub rank: u16,
+        /// Destination Advertisement Trigger Sequence Number.
+        pub dtsn: u8,
+        /// Current Trickle interval, milliseconds.
+        pub trickle_interval_ms: u32,
+        /// Consistent DIOs heard in this interval (Trickle c).
+        pub trickle_heard: u8,
+        /// Until the next DIO, milliseconds (`None`: suppressed in this interval).
+        pub next_dio_ms: Option<u32>,
+        /// DIOs sent / received.
+        pub dio: (u32, u32),
+        /// DIS received.
+        pub dis_rx: u32,
+        /// DAOs received.
+        pub dao_rx: u32,
+        /// DAO-ACKs sent.
+        pub dao_ack_tx: u32,
+        /// DAO targets rejected.
+        pub dao_rejected: u32,
+        /// RPL messages dropped as malformed or not for this DODAG.
+        pub rx_invalid: u32,
+        /// Targets in use / capacity (the registration table's).
+        pub targets: (u16, u16),
+    }
+}
+
+schema_types! {
+    /// One node of the DODAG (see [`Request::Topology`]).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct TopoNode {
+        /// IPv6 address.
+        pub addr: Ip6,
+        /// Its parent (`None`: the root).
+        pub parent: Option<Ip6>,
+        /// Hops from the root (`None`: the parent chain is broken or unknown).
+        pub depth: Option<u8>,
+        /// Path lifetime left, seconds.
+        pub lifetime_s: u32,
+        /// Learnt in storing mode (the parent is the child the DAO came through).
+        pub storing: bool,
+        /// Also registered with 6LoWPAN-ND at the root (a neighbour).
+        pub registered: bool,
+    }
+}
+
+schema_types! {
     /// An unsolicited event (sent while subscribed).
     #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
     pub struct Event<'a> {
@@ -707,6 +813,16 @@ schema_types! {
         Energy(u8, i8),
         /// This many events were lost before this one (device queue full or link too slow).
         Lost(u32),
+        /// A DAO made this address an RPL target.
+        TargetAdded(Ip6),
+        /// A No-Path removed this RPL target.
+        TargetRemoved(Ip6),
+        /// This RPL target's path lifetime ran out.
+        TargetExpired(Ip6),
+        /// A DAO for this target was rejected with this DAO-ACK status (≥ 128).
+        DaoRejected(Ip6, u8),
+        /// The root started a new DODAG version (global repair).
+        DodagVersion(u8),
     }
 }
 

@@ -7,7 +7,7 @@
 //!
 //! The encoding rules are in [`crate::wire`].
 
-use crate::msg::{IfaceSetting, Request};
+use crate::msg::{IfaceSetting, Request, RplSettings};
 use crate::wire::Reader;
 
 /// Decodes one request that fills `b` exactly; `None` when postcard would refuse it.
@@ -102,6 +102,21 @@ fn request<'a>(r: &mut Reader<'a>) -> Option<Request<'a>> {
         23 => Request::ConfigSave,
         24 => Request::ConfigReset,
         25 => Request::Reboot,
+        26 => Request::RplShow,
+        27 => Request::RplSet(RplSettings {
+            enabled: r.bool()?,
+            mop: r.byte()?,
+            instance_id: r.byte()?,
+            dio_interval_min: r.byte()?,
+            dio_interval_doublings: r.byte()?,
+            dio_redundancy: r.byte()?,
+            default_lifetime: r.byte()?,
+            lifetime_unit_s: r.u16()?,
+            max_depth: r.byte()?,
+            min_hop_rank_increase: r.u16()?,
+        }),
+        28 => Request::RplRepair,
+        29 => Request::Topology { start: r.u16()? },
         _ => return None,
     })
 }

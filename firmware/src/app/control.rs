@@ -9,7 +9,7 @@ use l2_15_4::radio::{Channel, Radio};
 use netif::{Duration, IfIndex, Instant, Stack};
 
 use super::{App, AppError, AppEvent, ConfigItem, mac_config};
-use crate::config::ConfigError;
+use crate::config::{ConfigError, RplConfig};
 use crate::ping::{PingError, PingReply, PingStats};
 
 impl<'r> App<'r> {
@@ -80,6 +80,31 @@ impl<'r> App<'r> {
         self.cfg = next;
         self.changed(ConfigItem::TxPower(dbm));
         Ok(())
+    }
+
+    /// Change the RPL root's settings. A change the DODAG's nodes see (anything but
+    /// `max_depth`) starts a new DODAG version; disabling the root keeps its targets until
+    /// their lifetimes run out.
+    pub fn set_rpl(&mut self, now: Instant, rpl: RplConfig) -> Result<(), AppError> {
+        if !rpl.is_valid() {
+            return Err(AppError::Config(ConfigError::BadRpl));
+        }
+        let visible = RplConfig {
+            max_depth: self.cfg.rpl.max_depth,
+            ..rpl.clone()
+        } != self.cfg.rpl;
+        self.cfg.rpl = rpl;
+        self.dirty = true;
+        self.save_offered = false;
+        if visible {
+            self.root.repair(now);
+        }
+        Ok(())
+    }
+
+    /// Global repair: a new DODAG version.
+    pub fn rpl_repair(&mut self, now: Instant) {
+        self.root.repair(now);
     }
 
     fn changed(&mut self, item: ConfigItem) {

@@ -34,6 +34,7 @@ use crate::capture::{CaptureRing, CaptureStorage, DEFAULT_CAPTURE_BYTES};
 use crate::config::{Backbone, Config, ConfigError};
 use crate::lbr::{Lbr, LbrEvent, our_iid};
 use crate::ping::Pinger;
+use crate::root::{Root, RootEvent};
 use crate::wpan::{Wpan, WpanReassembler, WpanRegistry};
 
 mod control;
@@ -146,6 +147,8 @@ pub enum AppEvent {
     Net(Event),
     /// From the 6LBR (registrations).
     Lbr(LbrEvent),
+    /// From the RPL root (targets, DODAG versions).
+    Root(RootEvent),
     /// From backbone neighbor discovery.
     Backbone(ethernet::NdEvent),
     /// A run-time configuration change was applied.
@@ -234,6 +237,7 @@ pub struct App<'r> {
     wpan: Wpan<'r>,
     eth: EthernetL2,
     lbr: Lbr,
+    root: Root,
     ping: Pinger,
     capture: &'r mut CaptureRing,
     wpan_i: IfIndex,
@@ -336,6 +340,7 @@ impl<'r> App<'r> {
             wpan,
             eth,
             lbr,
+            root: Root::new(),
             ping,
             capture: &mut res.capture,
             wpan_i,

@@ -135,6 +135,10 @@ impl App<'_> {
         self.lbr.poll(&mut self.stack, &self.wpan, &self.cfg, now);
         if now >= self.next_housekeeping {
             self.stack.poll(now);
+            let root = &mut self.root;
+            self.wpan
+                .registry_mut()
+                .expire_targets(now, |a| root.note_expired(a));
             self.wpan.expire(now, self.stack.pool_mut());
             self.next_housekeeping = now + HOUSEKEEPING;
         }
@@ -173,6 +177,9 @@ impl App<'_> {
         }
         while let Some(e) = self.lbr.pop_event() {
             self.push_event(AppEvent::Lbr(e));
+        }
+        while let Some(e) = self.root.pop_event() {
+            self.push_event(AppEvent::Root(e));
         }
         while let Some(e) = self.eth.pop_event() {
             self.push_event(AppEvent::Backbone(e));

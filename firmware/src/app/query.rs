@@ -109,7 +109,8 @@ impl<'r> App<'r> {
         self.wpan
             .registry()
             .iter()
-            .filter(move |e| e.expires > now)
+            // Nodes known only from DAOs are in the topology, not among the neighbours.
+            .filter(move |e| e.expires > now && e.origin != crate::registry::Origin::Dao)
             .map(move |e| {
                 let link = self.wpan.mac().neighbor(&e.ll);
                 let eui64 = e.eui64().or(match e.ll {
@@ -130,6 +131,24 @@ impl<'r> App<'r> {
                     tx: e.tx_frames,
                 }
             })
+    }
+
+    /// The border router's global address on the mesh (the DODAG ID).
+    pub fn mesh_address(&self) -> core::net::Ipv6Addr {
+        netif::addr::with_iid(self.cfg.mesh_prefix_addr(), crate::lbr::our_iid(&self.cfg))
+    }
+
+    /// The RPL root's state.
+    pub fn root(&self) -> &crate::root::Root {
+        &self.root
+    }
+
+    /// The DODAG: every live RPL target with its parent and depth.
+    pub fn topology(&self) -> impl Iterator<Item = crate::root::TopologyNode> + '_ {
+        let now = self.now;
+        let reg = self.wpan.registry();
+        reg.targets()
+            .filter_map(move |e| crate::root::topology_node(reg, &e, now))
     }
 
     /// The next event for the management side.

@@ -92,6 +92,16 @@ impl<const TX: usize> MgmtServer<TX> {
                     ConfigItem::TxPower(d) => EventKind::TxPowerChanged(d),
                 },
                 AppEvent::Energy { channel, dbm } => EventKind::Energy(channel, dbm),
+                AppEvent::Root(r) => {
+                    use crate::root::RootEvent as R;
+                    match r {
+                        R::TargetAdded(a) => EventKind::TargetAdded(a.octets()),
+                        R::TargetRemoved(a) => EventKind::TargetRemoved(a.octets()),
+                        R::TargetExpired(a) => EventKind::TargetExpired(a.octets()),
+                        R::DaoRejected(a, s) => EventKind::DaoRejected(a.octets(), s),
+                        R::Version(v) => EventKind::DodagVersion(v),
+                    }
+                }
             };
             if self.lost_events > 0 {
                 let lost = mgmt::Event {

@@ -45,6 +45,7 @@ mod events;
 mod ifaces;
 mod ping;
 mod routes;
+mod rpl;
 mod scan;
 mod session;
 mod stats;
@@ -550,6 +551,10 @@ impl<const TX: usize> MgmtServer<TX> {
                 self.action = Some(Action::Reboot);
                 self.ok(id);
             }
+            Request::RplShow => self.rpl_show(id, app, now),
+            Request::RplSet(s) => self.rpl_set(id, s, app, now),
+            Request::RplRepair => self.rpl_repair(id, app, now),
+            Request::Topology { start } => self.topology(id, start, app),
         }
     }
 

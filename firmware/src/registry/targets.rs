@@ -386,21 +386,31 @@ impl<const N: usize, const I: usize> Registry<N, I> {
         self.iter().filter(move |e| live(e, clock).is_some())
     }
 
-    /// Drops the RPL state whose path lifetime ran out from registered and gleaned entries
-    /// ([`Origin::Dao`] entries expire as a whole in [`Registry::expire`]); returns how
-    /// many. O(N).
-    pub fn expire_targets(&mut self, now: Instant) -> usize {
+    /// Drops the RPL state whose path lifetime ran out: an [`Origin::Dao`] entry goes as a
+    /// whole, a registered or gleaned one keeps its registration. `gone` hears each target's
+    /// address; returns how many (counted in [`TargetStats::expired`]). Call it before
+    /// [`Registry::expire`], which would reclaim the [`Origin::Dao`] entries unreported. O(N).
+    pub fn expire_targets(&mut self, now: Instant, mut gone: impl FnMut(Ipv6Addr)) -> usize {
         let now = self.advance(now);
-        let mut n = 0;
-        for slot in self.entries.iter_mut().take(self.len) {
+        let mut n = 0usize;
+        let mut pos = 0;
+        while let Some(slot) = self.entries.get_mut(pos).filter(|_| pos < self.len) {
             let mut e = slot.view();
-            if e.origin != Origin::Dao
-                && let Some(t) = e.target
-                && t.expires <= now
-            {
+            if e.target.is_none_or(|t| t.expires > now) {
+                pos += 1;
+                continue;
+            }
+            n = n.wrapping_add(1);
+            gone(e.addr);
+            if e.origin == Origin::Dao {
+                // The last entry moves into `pos`: look at it next.
+                if self.remove_at(pos).is_none() {
+                    break;
+                }
+            } else {
                 e.target = None;
                 *slot = Stored::pack(&e);
-                n += 1;
+                pos += 1;
             }
         }
         self.target_stats.expired = self.target_stats.expired.wrapping_add(n as u32);

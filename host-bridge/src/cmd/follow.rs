@@ -71,6 +71,20 @@ fn event_text(k: &EventKind<'_>) -> (String, String) {
         E::TxPowerChanged(d) => ("tx_power_changed", format!("wpan0: tx power {d} dBm")),
         E::Energy(c, d) => ("energy", format!("channel {c}: {d} dBm")),
         E::Lost(n) => ("lost", format!("{n} events lost")),
+        E::TargetAdded(a) => ("target_added", format!("rpl: target {} added", ip(a))),
+        E::TargetRemoved(a) => (
+            "target_removed",
+            format!("rpl: target {} removed (No-Path)", ip(a)),
+        ),
+        E::TargetExpired(a) => (
+            "target_expired",
+            format!("rpl: target {} expired (path lifetime over)", ip(a)),
+        ),
+        E::DaoRejected(a, s) => (
+            "dao_rejected",
+            format!("rpl: DAO for {} rejected (DAO-ACK status {s})", ip(a)),
+        ),
+        E::DodagVersion(v) => ("dodag_version", format!("rpl: new DODAG version {v}")),
     };
     (name.to_string(), text)
 }

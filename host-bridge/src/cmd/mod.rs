@@ -7,6 +7,7 @@ pub mod iface;
 pub mod info;
 pub mod nodes;
 pub mod ping;
+pub mod rpl;
 pub mod scan;
 pub mod stats;
 pub mod tables;

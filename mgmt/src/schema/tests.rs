@@ -3,7 +3,7 @@
 #![allow(dead_code)] // mirror types exist for their shape only
 
 use super::{Schema, fingerprint, fingerprint_of};
-use crate::msg::{Capture, Event, IfaceSetting, Ip6, Log, Request, Response};
+use crate::msg::{Capture, Event, IfaceSetting, Ip6, Log, Request, Response, RplSettings};
 use crate::{SCHEMA_FINGERPRINT, schema_fingerprint};
 
 /// A copy of [`Request`] whose `AddrAdd.prefix_len` has the type given.
@@ -39,6 +39,10 @@ macro_rules! request_mirror {
                     ConfigSave,
                     ConfigReset,
                     Reboot,
+                    RplShow,
+                    RplSet(RplSettings),
+                    RplRepair,
+                    Topology { start: u16 },
                 }
             }
         }

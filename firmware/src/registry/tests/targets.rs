@@ -243,13 +243,16 @@ fn path_lifetimes_expire() {
     r.dao(t(0), &ns(n(2), n(1), 1, 60));
     assert_eq!(r.targets().count(), 2);
     assert_eq!(r.next_expiry(), Some(t(60)));
-    r.expire(t(60));
-    assert_eq!(r.expire_targets(t(60)), 1);
+    let mut gone = std::vec::Vec::new();
+    assert_eq!(r.expire_targets(t(60), |a| gone.push(a)), 2);
+    gone.sort();
+    assert_eq!(gone, std::vec![n(1), n(2)]);
+    assert_eq!(r.expire(t(60)), 0, "nothing left for the plain sweep");
     assert!(r.lookup(&n(2)).is_none());
     let e = r.lookup(&n(1)).unwrap();
     assert_eq!((e.origin, e.target), (Origin::Registered, None));
     assert_eq!(r.targets().count(), 0);
-    assert_eq!(r.target_stats().expired, 1);
+    assert_eq!(r.target_stats().expired, 2);
     // A path lifetime never ends early: rounded up to the second.
     r.dao(Instant::from_micros(100_500_000), &ns(n(3), ROOT, 1, 10));
     assert_eq!(r.lookup(&n(3)).unwrap().expires, t(111));

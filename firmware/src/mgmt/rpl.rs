@@ -1,0 +1,124 @@
+//! The RPL root: its state and settings (`RplShow`, `RplSet`), global repair (`RplRepair`)
+//! and the DODAG (`Topology`).
+
+use heapless::Vec;
+use mgmt::{Response, RplInfo, RplSettings, TopoNode};
+use netif::Instant;
+
+use super::{MgmtServer, sat16};
+use crate::app::App;
+use crate::config::{RplConfig, RplMop};
+use crate::root::Root;
+
+/// The settings as the protocol carries them.
+fn settings(c: &RplConfig) -> RplSettings {
+    RplSettings {
+        enabled: c.enabled,
+        mop: c.mop.value(),
+        instance_id: c.instance_id,
+        dio_interval_min: c.dio_interval_min,
+        dio_interval_doublings: c.dio_interval_doublings,
+        dio_redundancy: c.dio_redundancy,
+        default_lifetime: c.default_lifetime,
+        lifetime_unit_s: c.lifetime_unit_s,
+        max_depth: c.max_depth,
+        min_hop_rank_increase: c.min_hop_rank_increase,
+    }
+}
+
+impl<const TX: usize> MgmtServer<TX> {
+    /// [`Request::RplShow`].
+    #[inline(always)]
+    pub(super) fn rpl_show(&mut self, id: u16, app: &App<'_>, now: Instant) {
+        let c = app.config();
+        let root = app.root();
+        let s = root.stats();
+        let reg = app.wpan().registry();
+        let trickle = root.trickle_view(now);
+        let info = RplInfo {
+            settings: settings(&c.rpl),
+            dodag_id: app.mesh_address().octets(),
+            version: root.version(),
+            rank: Root::rank(c),
+            dtsn: root.dtsn(),
+            trickle_interval_ms: trickle.interval_ms,
+            trickle_heard: trickle.heard,
+            next_dio_ms: trickle.next_ms,
+            dio: (s.dio_tx, s.dio_rx),
+            dis_rx: s.dis_rx,
+            dao_rx: s.dao_rx,
+            dao_ack_tx: s.dao_ack_tx,
+            dao_rejected: s.dao_rejected,
+            rx_invalid: s.rx_invalid,
+            targets: (sat16(reg.targets().count()), sat16(reg.capacity())),
+        };
+        self.respond(id, &Response::Rpl(info));
+    }
+
+    /// [`Request::RplSet`].
+    #[inline(always)]
+    pub(super) fn rpl_set(&mut self, id: u16, s: RplSettings, app: &mut App<'_>, now: Instant) {
+        let mop = match s.mop {
+            1 => RplMop::NonStoring,
+            2 => RplMop::Storing,
+            _ => {
+                return self.error(
+                    id,
+                    mgmt::ErrorCode::InvalidArgument,
+                    "mode of operation must be 1 (non-storing) or 2 (storing)",
+                );
+            }
+        };
+        let cfg = RplConfig {
+            enabled: s.enabled,
+            mop,
+            instance_id: s.instance_id,
+            dio_interval_min: s.dio_interval_min,
+            dio_interval_doublings: s.dio_interval_doublings,
+            dio_redundancy: s.dio_redundancy,
+            default_lifetime: s.default_lifetime,
+            lifetime_unit_s: s.lifetime_unit_s,
+            max_depth: s.max_depth,
+            min_hop_rank_increase: s.min_hop_rank_increase,
+        };
+        match app.set_rpl(now, cfg) {
+            Ok(()) => self.ok(id),
+            Err(e) => self.app_error(id, e),
+        }
+    }
+
+    /// [`Request::RplRepair`].
+    #[inline(always)]
+    pub(super) fn rpl_repair(&mut self, id: u16, app: &mut App<'_>, now: Instant) {
+        app.rpl_repair(now);
+        self.ok(id);
+    }
+
+    /// [`Request::Topology`]: one page.
+    #[inline(always)]
+    pub(super) fn topology(&mut self, id: u16, start: u16, app: &App<'_>) {
+        let mut nodes: Vec<TopoNode, { mgmt::NODES_PER_PAGE }> = Vec::new();
+        let mut total: usize = 0;
+        for (k, n) in app.topology().enumerate() {
+            total += 1;
+            if k >= usize::from(start) && !nodes.is_full() {
+                let _ = nodes.push(TopoNode {
+                    addr: n.addr.octets(),
+                    parent: n.parent.map(|p| p.octets()),
+                    depth: n.depth,
+                    lifetime_s: n.lifetime_s,
+                    storing: n.storing,
+                    registered: n.registered,
+                });
+            }
+        }
+        self.respond(
+            id,
+            &Response::Topology {
+                total: sat16(total),
+                start,
+                nodes,
+            },
+        );
+    }
+}

@@ -1,0 +1,291 @@
+//! `sixgate rpl [show]`, `sixgate rpl set …`, `sixgate rpl repair`, `sixgate topology`.
+
+use std::collections::BTreeMap;
+
+use mgmt::{Request, Response, RplSettings};
+use serde_json::{Value, json};
+
+use super::{Out, dur_ms, ip, pages, table, text, unexpected};
+use crate::device::Device;
+use crate::error::CliError;
+
+/// Changes asked for by `rpl set` (unset fields keep the device's value).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RplChanges {
+    /// Enable or disable the root.
+    pub enabled: Option<bool>,
+    /// Mode of operation, 1 or 2.
+    pub mop: Option<u8>,
+    /// RPLInstanceID.
+    pub instance: Option<u8>,
+    /// DIOIntervalMin.
+    pub dio_min: Option<u8>,
+    /// DIOIntervalDoublings.
+    pub dio_doublings: Option<u8>,
+    /// DIORedundancyConstant.
+    pub dio_k: Option<u8>,
+    /// Default lifetime in units.
+    pub lifetime: Option<u8>,
+    /// Lifetime unit, seconds.
+    pub lifetime_unit: Option<u16>,
+    /// Maximum depth.
+    pub max_depth: Option<u8>,
+    /// MinHopRankIncrease.
+    pub min_hop_rank_increase: Option<u16>,
+}
+
+fn settings_json(s: &RplSettings) -> Value {
+    json!({
+        "enabled": s.enabled,
+        "mop": s.mop,
+        "instance_id": s.instance_id,
+        "dio_interval_min": s.dio_interval_min,
+        "dio_interval_doublings": s.dio_interval_doublings,
+        "dio_redundancy": s.dio_redundancy,
+        "default_lifetime": s.default_lifetime,
+        "lifetime_unit_s": s.lifetime_unit_s,
+        "max_depth": s.max_depth,
+        "min_hop_rank_increase": s.min_hop_rank_increase,
+    })
+}
+
+fn fetch(dev: &mut Device) -> Result<mgmt::RplInfo, CliError> {
+    dev.request(&Request::RplShow, |r| match r {
+        Response::Rpl(i) => Ok(i),
+        other => unexpected(other),
+    })?
+}
+
+/// `rpl show`.
+pub fn show(dev: &mut Device, out: Out) -> Result<(), CliError> {
+    let i = fetch(dev)?;
+    let s = &i.settings;
+    let imin_ms = 1u64 << s.dio_interval_min.min(40);
+    let v = json!({
+        "enabled": s.enabled,
+        "instance_id": s.instance_id,
+        "dodag_id": ip(&i.dodag_id).to_string(),
+        "version": i.version,
+        "mop": s.mop,
+        "rank": i.rank,
+        "dtsn": i.dtsn,
+        "trickle": {
+            "imin_ms": imin_ms,
+            "imax_ms": imin_ms << s.dio_interval_doublings.min(23),
+            "k": s.dio_redundancy,
+            "interval_ms": i.trickle_interval_ms,
+            "heard": i.trickle_heard,
+            "next_dio_ms": i.next_dio_ms,
+        },
+        "counters": {
+            "dio_tx": i.dio.0,
+            "dio_rx": i.dio.1,
+            "dis_rx": i.dis_rx,
+            "dao_rx": i.dao_rx,
+            "dao_ack_tx": i.dao_ack_tx,
+            "dao_rejected": i.dao_rejected,
+            "rx_invalid": i.rx_invalid,
+        },
+        "targets": {"used": i.targets.0, "capacity": i.targets.1},
+        "settings": settings_json(s),
+    });
+    if out.json {
+        out.json(&v);
+        return Ok(());
+    }
+    let mop = match s.mop {
+        1 => "1 (non-storing)",
+        2 => "2 (storing)",
+        _ => "?",
+    };
+    crate::outln!(
+        "RPL root         {}",
+        if s.enabled { "enabled" } else { "disabled" }
+    );
+    crate::outln!("instance         {}", s.instance_id);
+    crate::outln!("DODAG ID         {}", ip(&i.dodag_id));
+    crate::outln!("version          {}", i.version);
+    crate::outln!("mode             {mop}");
+    crate::outln!("rank             {}", i.rank);
+    crate::outln!("DTSN             {}", i.dtsn);
+    crate::outln!(
+        "trickle          Imin {} Imax {} k {}; interval {}, heard {}, next DIO {}",
+        dur_ms(imin_ms),
+        dur_ms(imin_ms << s.dio_interval_doublings.min(23)),
+        s.dio_redundancy,
+        dur_ms(u64::from(i.trickle_interval_ms)),
+        i.trickle_heard,
+        i.next_dio_ms.map_or("suppressed".into(), |m| format!(
+            "in {}",
+            dur_ms(u64::from(m))
+        ))
+    );
+    crate::outln!(
+        "lifetimes        default {} x {} s, max depth {}",
+        s.default_lifetime,
+        s.lifetime_unit_s,
+        s.max_depth
+    );
+    crate::outln!(
+        "messages         DIO {} sent / {} received, DIS {}, DAO {}, DAO-ACK {}, rejected {}, invalid {}",
+        i.dio.0,
+        i.dio.1,
+        i.dis_rx,
+        i.dao_rx,
+        i.dao_ack_tx,
+        i.dao_rejected,
+        i.rx_invalid
+    );
+    crate::outln!("targets          {} of {}", i.targets.0, i.targets.1);
+    Ok(())
+}
+
+/// `rpl set`: read the settings, change what was asked, write them back.
+pub fn set(dev: &mut Device, out: Out, c: &RplChanges) -> Result<(), CliError> {
+    let mut s = fetch(dev)?.settings;
+    s.enabled = c.enabled.unwrap_or(s.enabled);
+    s.mop = c.mop.unwrap_or(s.mop);
+    s.instance_id = c.instance.unwrap_or(s.instance_id);
+    s.dio_interval_min = c.dio_min.unwrap_or(s.dio_interval_min);
+    s.dio_interval_doublings = c.dio_doublings.unwrap_or(s.dio_interval_doublings);
+    s.dio_redundancy = c.dio_k.unwrap_or(s.dio_redundancy);
+    s.default_lifetime = c.lifetime.unwrap_or(s.default_lifetime);
+    s.lifetime_unit_s = c.lifetime_unit.unwrap_or(s.lifetime_unit_s);
+    s.max_depth = c.max_depth.unwrap_or(s.max_depth);
+    s.min_hop_rank_increase = c.min_hop_rank_increase.unwrap_or(s.min_hop_rank_increase);
+    dev.request_ok(&Request::RplSet(s))?;
+    if out.json {
+        out.json(&settings_json(&s));
+    } else {
+        crate::outln!("RPL settings changed (`sixgate config save` keeps them)");
+    }
+    Ok(())
+}
+
+/// `rpl repair`.
+pub fn repair(dev: &mut Device, out: Out) -> Result<(), CliError> {
+    super::simple(
+        dev,
+        out,
+        &Request::RplRepair,
+        "new DODAG version: every node re-joins",
+    )
+}
+
+/// How `topology` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopoFormat {
+    /// An indented tree.
+    Tree,
+    /// Graphviz.
+    Dot,
+}
+
+/// `topology`: the DODAG as a tree (`--json`: a list of nodes; `--dot`: Graphviz).
+pub fn topology(dev: &mut Device, out: Out, format: TopoFormat) -> Result<(), CliError> {
+    let root = ip(&fetch(dev)?.dodag_id).to_string();
+    let nodes: Vec<Value> = pages(
+        dev,
+        |start| Request::Topology { start },
+        |r| match r {
+            Response::Topology { total, nodes, .. } => Ok((
+                total,
+                nodes
+                    .iter()
+                    .map(|n| {
+                        json!({
+                            "address": ip(&n.addr).to_string(),
+                            "parent": n.parent.map_or(root.clone(), |p| ip(&p).to_string()),
+                            "depth": n.depth,
+                            "lifetime_s": n.lifetime_s,
+                            "storing": n.storing,
+                            "registered": n.registered,
+                        })
+                    })
+                    .collect(),
+            )),
+            other => unexpected(other),
+        },
+    )?;
+    if out.json {
+        out.json(&json!({"root": root, "nodes": nodes}));
+        return Ok(());
+    }
+    if format == TopoFormat::Dot {
+        crate::outln!("digraph dodag {{");
+        crate::outln!("  \"{root}\" [shape=doublecircle, label=\"{root}\\nroot\"];");
+        for n in &nodes {
+            let a = text(&n["address"], "?");
+            crate::outln!(
+                "  \"{a}\" [label=\"{a}\\ndepth {}\\n{}\"];",
+                text(&n["depth"], "?"),
+                dur_ms(n["lifetime_s"].as_u64().unwrap_or(0) * 1000)
+            );
+            crate::outln!("  \"{a}\" -> \"{}\";", text(&n["parent"], "?"));
+        }
+        crate::outln!("}}");
+        return Ok(());
+    }
+    // Children by parent; anything whose parent is neither the root nor a known node is
+    // listed under "unreachable".
+    let mut children: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for n in &nodes {
+        children.entry(text(&n["parent"], "?")).or_default().push(n);
+    }
+    let known: std::collections::HashSet<String> =
+        nodes.iter().map(|n| text(&n["address"], "?")).collect();
+    let mut rows = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    fn walk(
+        at: &str,
+        level: usize,
+        children: &BTreeMap<String, Vec<&Value>>,
+        rows: &mut Vec<Vec<String>>,
+        seen: &mut std::collections::HashSet<String>,
+    ) {
+        for n in children.get(at).map(Vec::as_slice).unwrap_or_default() {
+            let a = text(&n["address"], "?");
+            if !seen.insert(a.clone()) {
+                continue;
+            }
+            rows.push(vec![
+                format!("{}{a}", "  ".repeat(level)),
+                text(&n["depth"], "?"),
+                dur_ms(n["lifetime_s"].as_u64().unwrap_or(0) * 1000),
+                if n["storing"] == true {
+                    "storing".into()
+                } else {
+                    "non-storing".into()
+                },
+                if n["registered"] == true {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
+            ]);
+            walk(&a, level + 1, children, rows, seen);
+        }
+    }
+    crate::outln!("{root} (root)");
+    walk(&root, 1, &children, &mut rows, &mut seen);
+    for (parent, kids) in &children {
+        if parent != &root && !known.contains(parent) {
+            for n in kids {
+                let a = text(&n["address"], "?");
+                rows.push(vec![
+                    format!("  {a} (parent {parent} unknown)"),
+                    "?".into(),
+                    dur_ms(n["lifetime_s"].as_u64().unwrap_or(0) * 1000),
+                    String::new(),
+                    String::new(),
+                ]);
+            }
+        }
+    }
+    crate::out!(
+        "{}",
+        table(&["NODE", "DEPTH", "LIFETIME", "MODE", "REGISTERED"], &rows)
+    );
+    crate::outln!("{} nodes", nodes.len());
+    Ok(())
+}
