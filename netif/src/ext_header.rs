@@ -101,6 +101,10 @@ pub enum OptionType {
     PadN,
     /// Router Alert.
     RouterAlert,
+    /// The RPL Option (RFC 6553: 0x63; RFC 9008: 0x23), carried in hop-by-hop headers of
+    /// packets inside an RPL DODAG. Known to the core so that packets from an RPL mesh are
+    /// not discarded for an "unrecognised" 0x63 (action bits 01); the root checks it.
+    Rpl(u8),
     /// Anything else.
     Unknown(u8),
 }
@@ -112,6 +116,7 @@ impl From<u8> for OptionType {
             0 => OptionType::Pad1,
             1 => OptionType::PadN,
             5 => OptionType::RouterAlert,
+            RPL_OPTION_6553 | RPL_OPTION_9008 => OptionType::Rpl(v),
             v => OptionType::Unknown(v),
         }
     }
@@ -124,7 +129,7 @@ impl From<OptionType> for u8 {
             OptionType::Pad1 => 0,
             OptionType::PadN => 1,
             OptionType::RouterAlert => 5,
-            OptionType::Unknown(v) => v,
+            OptionType::Rpl(v) | OptionType::Unknown(v) => v,
         }
     }
 }
@@ -160,6 +165,13 @@ impl OptionType {
 pub fn header_len(length_field: u8) -> usize {
     (usize::from(length_field) + 1) * 8
 }
+
+/// The RPL Option's type in RFC 6553.
+pub const RPL_OPTION_6553: u8 = 0x63;
+/// The RPL Option's type since RFC 9008 §12.1 (action bits 00: routers outside RPL skip it).
+pub const RPL_OPTION_9008: u8 = 0x23;
+/// Least data length of the RPL Option (flags, instance, sender rank; RFC 6553 §3).
+const RPL_OPTION_MIN_LEN: usize = 4;
 
 /// Data length of the Router Alert option (RFC 2711 §2.1).
 const ROUTER_ALERT_LEN: usize = 2;
@@ -205,6 +217,8 @@ pub(crate) fn options_header(d: &[u8], off: usize, dst_multicast: bool) -> Resul
             OptionType::PadN => {}
             // Nothing to intercept without MLD.
             OptionType::RouterAlert if olen == ROUTER_ALERT_LEN => {}
+            // Well formed; its flags are the RPL root's business.
+            OptionType::Rpl(_) if olen >= RPL_OPTION_MIN_LEN => {}
             _ => match ty.action() {
                 OptionAction::Skip => {}
                 OptionAction::Discard => {

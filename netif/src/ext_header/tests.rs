@@ -30,6 +30,13 @@ const HBH_ROUTER_ALERT: [u8; 8] = [
     0x05, 0x02, 0x00, 0x00, // Router Alert, data length 2, value 0 (MLD)
     0x01, 0x00, // PadN, data length 0
 ];
+/// Hop-by-hop carrying the RPL Option of RFC 6553 (type 0x63, the action bits 01 "discard"
+/// an RPL-unaware node applies): O=0 R=0 F=0, instance 30, sender rank 512 (0x0200), then
+/// PadN 0, as a RIOT or Contiki-NG node sends it upward.
+const HBH_RPL_6553: [u8; 8] = [
+    ICMPV6, 0, // next header ICMPv6, Hdr Ext Len 0
+    0x63, 0x04, 0x00, 0x1e, 0x02, 0x00, // RPL Option: flags, instance 30, rank 512
+];
 /// Destination options made of six Pad1s.
 const OPTS_PAD1: [u8; 8] = [
     UDP, 0, // next header UDP, Hdr Ext Len 0
@@ -130,6 +137,34 @@ fn cases() -> Vec<Case> {
             &[&HBH_ROUTER_ALERT, &ECHO],
             true,
             at(IpProtocol::Icmpv6, 48)
+        ),
+        case(
+            "hop-by-hop RPL Option 0x63 (RFC 6553) is known",
+            HBH,
+            &[&HBH_RPL_6553, &ECHO],
+            false,
+            at(IpProtocol::Icmpv6, 48)
+        ),
+        case(
+            "hop-by-hop RPL Option 0x23 (RFC 9008) is known",
+            HBH,
+            &[
+                &{
+                    let mut h = HBH_RPL_6553;
+                    h[2] = 0x23;
+                    h
+                },
+                &ECHO
+            ],
+            false,
+            at(IpProtocol::Icmpv6, 48)
+        ),
+        case(
+            "a 0x63 option too short for the RPL Option is unrecognised: discard",
+            HBH,
+            &[&[ICMPV6, 0, 0x63, 0x02, 0, 0, 0x01, 0x00], &ECHO],
+            false,
+            drop(DropReason::BadExtensionHeader)
         ),
         case(
             "destination options Pad1",
@@ -286,6 +321,7 @@ fn vectors_agree_with_smoltcp() {
     for (bytes, next, kind) in [
         (&HBH_PADN[..], IpProtocol::Icmpv6, HBH),
         (&HBH_ROUTER_ALERT[..], IpProtocol::Icmpv6, HBH),
+        (&HBH_RPL_6553[..], IpProtocol::Icmpv6, HBH),
         (&OPTS_PAD1[..], IpProtocol::Udp, OPTS),
         (&ROUTE_DONE[..], IpProtocol::Icmpv6, ROUTE),
         (&ROUTE_PENDING[..], IpProtocol::Icmpv6, ROUTE),
