@@ -178,4 +178,12 @@ pub trait L2 {
     fn resolves(&self, _pool: &PacketPool<'_>, _pkt: &PacketHandle) -> bool {
         true
     }
+    /// The largest packet the link carries to the next hop of `pkt` when that is less than
+    /// the interface's MTU: a link that adds headers of its own on the way to some
+    /// destinations (an RPL root's source-routing tunnel, RFC 9008) says so here, and the core
+    /// answers a larger packet with Packet Too Big carrying this MTU instead of handing it
+    /// over. `None` (the default): the interface MTU applies.
+    fn path_mtu(&self, _pool: &PacketPool<'_>, _pkt: &PacketHandle) -> Option<u16> {
+        None
+    }
 }

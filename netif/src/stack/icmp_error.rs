@@ -139,4 +139,30 @@ impl<'r> Stack<'r> {
             DropReason::AddressUnreachable,
         )
     }
+
+    /// `pkt` is larger than the link carries to its next hop ([`L2::path_mtu`](crate::L2)):
+    /// count it and send Packet Too Big with `mtu` to the packet's source (not for our own
+    /// packets).
+    pub fn path_too_big(
+        &mut self,
+        now: Instant,
+        i: IfIndex,
+        pkt: PacketHandle,
+        mtu: u16,
+    ) -> Outcome {
+        let Some(h) = Hdr::parse(self.pool.data(&pkt)) else {
+            return self.drop_pkt(i, pkt, DropReason::TooBig);
+        };
+        if self.iface_of_addr(&h.src).is_some() {
+            return self.drop_pkt(i, pkt, DropReason::TooBig);
+        }
+        self.error_and_drop(
+            now,
+            i,
+            pkt,
+            &h,
+            IcmpError::PacketTooBig(u32::from(mtu)),
+            DropReason::TooBig,
+        )
+    }
 }

@@ -140,6 +140,12 @@ impl<'r> Stack<'r> {
                 let _ = self.address_unreachable(now, i, pkt);
                 continue;
             }
+            if let Some(mtu) = l2.path_mtu(&self.pool, &pkt)
+                && self.pool.len(&pkt) > usize::from(mtu)
+            {
+                let _ = self.path_too_big(now, i, pkt, mtu);
+                continue;
+            }
             taken += 1;
             let len = self.pool.len(&pkt);
             let Some(iface) = self.ifaces.get(i.get()) else {

@@ -434,3 +434,75 @@ fn one_hosts_error_flood_does_not_starve_another_hosts_errors() {
     assert!(r.st.stats(r.ib).unwrap().icmp_errors_rate_limited >= 600 - 310);
     r.assert_pool_full();
 }
+
+/// A link that carries at most `mtu` bytes to every next hop (as an RPL root's tunnel does to
+/// a target behind other nodes): the core answers larger packets with Packet Too Big carrying
+/// that MTU, and hands smaller ones over.
+struct Tunnel<'a> {
+    inner: &'a mut DummyL2,
+    mtu: u16,
+}
+
+impl netif::L2 for Tunnel<'_> {
+    fn recv(
+        &mut self,
+        cx: &mut netif::L2Context<'_, '_>,
+        pkt: netif::PacketHandle,
+    ) -> netif::Verdict {
+        self.inner.recv(cx, pkt)
+    }
+    fn send(
+        &mut self,
+        cx: &mut netif::L2Context<'_, '_>,
+        pkt: netif::PacketHandle,
+    ) -> Result<usize, netif::SendError> {
+        self.inner.send(cx, pkt)
+    }
+    fn enable(
+        &mut self,
+        cx: &mut netif::L2Context<'_, '_>,
+        up: bool,
+    ) -> Result<(), netif::l2::EnableError> {
+        self.inner.enable(cx, up)
+    }
+    fn flags(&self) -> netif::L2Flags {
+        self.inner.flags()
+    }
+    fn path_mtu(&self, _: &netif::PacketPool<'_>, _: &netif::PacketHandle) -> Option<u16> {
+        Some(self.mtu)
+    }
+}
+
+#[test]
+fn a_link_with_a_smaller_path_mtu_gets_packet_too_big_with_it() {
+    let mut res = Res::new();
+    let mut r = router(&mut res, StackConfig::default());
+    let big = udp(host_b(), host_a(), 64, &[7; 1240 - 48]);
+    let small = udp(host_b(), host_a(), 64, &[7; 1100 - 48]);
+    for p in [&big, &small] {
+        assert_eq!(r.inject(r.ib, p), Outcome::Forwarded(r.ia));
+    }
+    let mut t = Tunnel {
+        inner: &mut r.a,
+        mtu: 1200,
+    };
+    assert_eq!(
+        r.st.transmit(T0, r.ia, &mut t),
+        1,
+        "only the small one is handed over"
+    );
+    let mut quoted = big.clone();
+    quoted[7] = 63;
+    assert_error(
+        &r.sent(r.ib)[0].1,
+        IcmpError::PacketTooBig(1200),
+        host_b(),
+        ip("2001:db8:2::1"),
+        &quoted,
+    );
+    let out = r.sent(r.ia);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].1.len(), 1100);
+    assert_eq!(r.st.stats(r.ia).unwrap().dropped(DropReason::TooBig), 1);
+    r.assert_pool_full();
+}
