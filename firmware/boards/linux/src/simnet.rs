@@ -36,7 +36,7 @@ use capture_file::{
 };
 use firmware::app::{App, AppResources};
 use firmware::capture::{CaptureFilter, CaptureIface, Direction};
-use firmware::config::{Backbone, Config};
+use firmware::config::{Backbone, Config, RplMop};
 use firmware::store::{ConfigStore, LoadOutcome, MemStore, OperatorState, load_state, save_state};
 
 use crate::file_store::FileStore;
@@ -459,6 +459,10 @@ pub struct Overrides {
     pub prefix: Option<(Ipv6Addr, u8)>,
     /// Backbone addressing.
     pub backbone: Option<Backbone>,
+    /// The RPL root's mode of operation.
+    pub rpl_mop: Option<RplMop>,
+    /// Whether the RPL root runs.
+    pub rpl_enabled: Option<bool>,
 }
 
 impl Overrides {
@@ -506,6 +510,26 @@ impl Overrides {
                 backbone_text(&c.backbone)
             ));
             c.backbone = b.clone();
+        }
+        if let Some(m) = self.rpl_mop
+            && m != c.rpl.mop
+        {
+            notes.push(format!(
+                "--rpl-mop {} overrides the stored mode of operation {}",
+                m.value(),
+                c.rpl.mop.value()
+            ));
+            c.rpl.mop = m;
+        }
+        if let Some(on) = self.rpl_enabled
+            && on != c.rpl.enabled
+        {
+            notes.push(if on {
+                "--rpl-mop enables the RPL root the stored configuration disabled".into()
+            } else {
+                "--no-rpl disables the RPL root of the stored configuration".into()
+            });
+            c.rpl.enabled = on;
         }
         c.validate()
             .map_err(|e| format!("invalid configuration with the command line: {e}"))?;

@@ -15,7 +15,7 @@ use std::time::Instant as WallInstant;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use firmware::app::App;
-use firmware::config::{Backbone, Config};
+use firmware::config::{Backbone, Config, RplMop};
 use firmware::mgmt::{Action, DEFAULT_TX_BYTES, MgmtServer};
 use l2_15_4::radio::{Channel, RadioEvent, RxFrame};
 use netif::{Duration, Instant};
@@ -108,6 +108,14 @@ struct Args {
     /// the period when shorter).
     #[arg(long, default_value_t = 10.0)]
     reading_period: f64,
+    /// The RPL root's Mode of Operation on wpan0: 1 (non-storing, the default) or 2 (storing,
+    /// as RIOT's routers work). Wins over a stored configuration and is saved there.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2), conflicts_with = "no_rpl")]
+    rpl_mop: Option<u8>,
+    /// Run without the RPL root (no DIOs; RPL messages are dropped and counted). Wins over a
+    /// stored configuration and is saved there.
+    #[arg(long)]
+    no_rpl: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -267,6 +275,18 @@ fn main() -> ExitCode {
         pan_id: args.pan_id,
         prefix: args.prefix,
         backbone: explicit("backbone").then(|| args.backbone.clone()),
+        rpl_mop: args.rpl_mop.map(|m| {
+            if m == 2 {
+                RplMop::Storing
+            } else {
+                RplMop::NonStoring
+            }
+        }),
+        rpl_enabled: if args.no_rpl {
+            Some(false)
+        } else {
+            args.rpl_mop.map(|_| true)
+        },
     };
     o.config_file = args.config.clone();
     o.reading_period = Duration::from_micros((args.reading_period * 1e6) as u64);
