@@ -9,14 +9,22 @@
 use core::net::Ipv6Addr;
 
 use heapless::Deque;
-use netif::Instant;
+use netif::stack::IfaceError;
+use netif::{HandlerId, IfIndex, Instant, LocalDelivery, Match, Outcome, Stack};
 
 use crate::config::Config;
 use crate::registry::{Entry, MAX_RPL_DEPTH, Origin};
-use crate::wpan::WpanRegistry;
+use crate::wpan::{Wpan, WpanRegistry};
 
 /// Events kept until taken.
 pub const ROOT_EVENTS: usize = 8;
+
+/// The ICMPv6 type of RPL control messages (RFC 6550 §6).
+pub const ICMPV6_RPL: u8 = 155;
+/// IPv6-in-IPv6 (the tunnels of RFC 9008).
+pub const IPV6_IN_IPV6: u8 = 41;
+/// All-RPL-nodes (RFC 6550 §20.19), where DIOs and DIS go.
+pub const ALL_RPL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x1a);
 
 /// The DODAG Version Number a root starts with: the start of the lollipop's linear region
 /// less 16 (RFC 6550 §7.2 recommends 256 - SEQUENCE_WINDOW = 240).
@@ -58,6 +66,10 @@ pub struct RootStats {
     pub rx_invalid: u32,
     /// Messages not sent for lack of a buffer or a route.
     pub tx_failed: u32,
+    /// Packets tunnelled to the root (IPv6-in-IPv6, RFC 9008) and decapsulated.
+    pub decapsulated: u32,
+    /// Tunnelled packets dropped: the root disabled, or a malformed inner header.
+    pub decap_dropped: u32,
 }
 
 /// The Trickle timer of the DIOs as the operator sees it.
@@ -74,6 +86,8 @@ pub struct TrickleView {
 /// The root's state.
 #[derive(Debug)]
 pub struct Root {
+    iface: Option<IfIndex>,
+    handlers: Option<(HandlerId, HandlerId)>,
     version: u8,
     dtsn: u8,
     stats: RootStats,
@@ -101,6 +115,8 @@ impl Root {
     /// A root that has not started: version [`INITIAL_VERSION`], DTSN 240.
     pub const fn new() -> Self {
         Root {
+            iface: None,
+            handlers: None,
             version: INITIAL_VERSION,
             dtsn: INITIAL_VERSION,
             stats: RootStats {
@@ -112,10 +128,82 @@ impl Root {
                 dao_rejected: 0,
                 rx_invalid: 0,
                 tx_failed: 0,
+                decapsulated: 0,
+                decap_dropped: 0,
             },
             events: Deque::new(),
             events_lost: 0,
         }
+    }
+
+    /// Register the RPL control-message handler and the tunnel endpoint on `wpan0` (`i`),
+    /// and join all-RPL-nodes there.
+    pub fn attach(&mut self, stack: &mut Stack<'_>, i: IfIndex) -> Result<(), IfaceError> {
+        let rpl = stack.register_handler(
+            Match::Icmpv6 {
+                first: ICMPV6_RPL,
+                last: ICMPV6_RPL,
+            },
+            Some(i),
+        )?;
+        let tunnel = stack.register_handler(Match::Protocol(IPV6_IN_IPV6), Some(i))?;
+        stack.join_group(i, ALL_RPL_NODES)?;
+        self.iface = Some(i);
+        self.handlers = Some((rpl, tunnel));
+        Ok(())
+    }
+
+    /// Whether `d` is an RPL control message for the root.
+    pub fn owns(&self, d: &LocalDelivery) -> bool {
+        self.handlers.is_some_and(|(h, _)| d.handler == h)
+    }
+
+    /// Whether `d` is a packet tunnelled to the root.
+    pub fn owns_tunnel(&self, d: &LocalDelivery) -> bool {
+        self.handlers.is_some_and(|(_, t)| d.handler == t)
+    }
+
+    /// A packet tunnelled to the root (IPv6-in-IPv6 from a node of the DODAG, RFC 9008
+    /// §7): the outer header and its extension headers go, and the inner packet enters the
+    /// core as if received on `wpan0`, so the mesh's ingress rules (source in the mesh
+    /// prefix) apply to it. Refused while the root is disabled.
+    pub fn decapsulate(
+        &mut self,
+        stack: &mut Stack<'_>,
+        cfg: &Config,
+        now: Instant,
+        d: LocalDelivery,
+    ) -> Option<Outcome> {
+        let pool = stack.pool_mut();
+        let inner_ok = cfg.rpl.enabled
+            && pool
+                .data(&d.packet)
+                .get(d.upper_offset)
+                .is_some_and(|b| b >> 4 == 6)
+            && pool.pull_front(&d.packet, d.upper_offset).is_ok();
+        if !inner_ok {
+            self.stats.decap_dropped = self.stats.decap_dropped.wrapping_add(1);
+            pool.free(d.packet);
+            return None;
+        }
+        if let Some(m) = pool.meta_mut(&d.packet) {
+            m.wire_len = 0;
+        }
+        self.stats.decapsulated = self.stats.decapsulated.wrapping_add(1);
+        Some(stack.input(now, d.iface, d.packet))
+    }
+
+    /// An RPL control message delivered by the core (the packet is freed).
+    pub fn handle(
+        &mut self,
+        stack: &mut Stack<'_>,
+        _wpan: &mut Wpan<'_>,
+        _cfg: &Config,
+        _now: Instant,
+        d: LocalDelivery,
+    ) {
+        self.stats.rx_invalid = self.stats.rx_invalid.wrapping_add(1);
+        stack.pool_mut().free(d.packet);
     }
 
     /// The DODAG Version Number.

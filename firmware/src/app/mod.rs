@@ -334,13 +334,15 @@ impl<'r> App<'r> {
         lbr.attach(&mut stack, wpan_i, now).map_err(core)?;
         let mut ping = Pinger::default();
         ping.attach(&mut stack).map_err(core)?;
+        let mut root = Root::new();
+        root.attach(&mut stack, wpan_i).map_err(core)?;
         let mut app = App {
             cfg,
             stack,
             wpan,
             eth,
             lbr,
-            root: Root::new(),
+            root,
             ping,
             capture: &mut res.capture,
             wpan_i,

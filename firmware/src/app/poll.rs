@@ -82,8 +82,24 @@ impl App<'_> {
     }
 
     fn dispatch(&mut self, now: Instant, out: Outcome) {
+        let mut out = out;
+        // A packet tunnelled to the root comes back as the inner packet's outcome (a tunnel
+        // in a tunnel once more, each time shorter).
+        while let Outcome::Local(d) = out {
+            if !self.root.owns_tunnel(&d) {
+                out = Outcome::Local(d);
+                break;
+            }
+            match self.root.decapsulate(&mut self.stack, &self.cfg, now, d) {
+                Some(o) => out = o,
+                None => return,
+            }
+        }
         if let Outcome::Local(d) = out {
-            if self.lbr.owns(&d) {
+            if self.root.owns(&d) {
+                self.root
+                    .handle(&mut self.stack, &mut self.wpan, &self.cfg, now, d);
+            } else if self.lbr.owns(&d) {
                 self.lbr
                     .handle(&mut self.stack, &mut self.wpan, &self.cfg, now, d);
             } else if self.ping.owns(&d) {
