@@ -21,7 +21,8 @@ use crate::app::{AppStats, Status};
 use crate::capture::CaptureStats;
 use crate::lbr::{ApStats, LbrStats};
 use crate::ping::PingStats;
-use crate::registry::RegistryStats;
+use crate::registry::{RegistryStats, TargetStats};
+use crate::root::RootStats;
 use crate::wpan::WpanStats;
 use ethernet::stats::{EthStats, NdStats};
 use l2_15_4::mac::MacCounters;
@@ -144,6 +145,12 @@ pub fn for_each_value(
         };
         (frame) => {
             *frame_stats
+        };
+        (root) => {
+            app.root().stats()
+        };
+        (targets) => {
+            app.wpan().registry().target_stats()
         };
     }
     macro_rules! group {

@@ -100,6 +100,12 @@ macro_rules! counter_list {
                 capture_sent, capture_link_drops, store_failures, sessions_taken_over });
         $group!(Device, None, "mgmt_frame_", frame,
             DecoderStats { frames, cobs_errors, too_short, crc_errors, too_long });
+        $group!(Rpl, Some("wpan0"), "rpl_", root,
+            RootStats { dio_tx, dio_rx, dis_rx, dao_rx, dao_ack_tx, dao_rejected, rx_invalid,
+                tx_failed, decapsulated, decap_dropped });
+        $group!(Rpl, Some("wpan0"), "rpl_targets_", targets,
+            TargetStats { added, refreshed, no_path, stale, full, cycles, too_deep, bad_parent,
+                expired });
         // Gauges the device does not rebase (see GAUGES_AT_END): last.
         $group!(Device, None, "", status,
             Status { stack_high_water; skip uptime, registered, gleaned, forwarded_up,

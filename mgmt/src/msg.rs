@@ -571,6 +571,8 @@ schema_types! {
         Nd,
         /// The device as a whole (pool, capture, management).
         Device,
+        /// RPL (the DODAG root and its targets).
+        Rpl,
     }
 }
 

@@ -15,6 +15,7 @@ fn layer_name(l: Layer) -> &'static str {
         Layer::Ipv6 => "ipv6",
         Layer::Nd => "nd",
         Layer::Device => "device",
+        Layer::Rpl => "rpl",
     }
 }
 

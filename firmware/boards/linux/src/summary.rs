@@ -24,6 +24,7 @@ pub fn layer_name(l: Layer) -> &'static str {
         Layer::Ipv6 => "ipv6",
         Layer::Nd => "nd",
         Layer::Device => "device",
+        Layer::Rpl => "rpl",
     }
 }
 
