@@ -1,20 +1,50 @@
 //! The RPL root role on `wpan0` (RFC 6550, issue 22): the border router is the root of a
 //! grounded DODAG whose DODAG ID is its mesh address.
 //!
-//! This module keeps the root's own state — DODAG version, DTSN, counters and events — and
-//! the management views of it ([`Root::info`], the topology built from the registry's
-//! targets, [`topology_node`]). The targets themselves live in the registration table
+//! - **DIOs** on a Trickle timer (RFC 6206; Imin, doublings and k from the configuration) to
+//!   all-RPL-nodes: instance, version, rank (= MinHopRankIncrease), G=1, the configured MOP,
+//!   DTSN, DODAG ID, a DODAG Configuration option and a Prefix Information option for the
+//!   mesh prefix (A=1, L=0, R=1 with our address). A consistent DIO heard counts toward k.
+//! - **DIS**: multicast resets the Trickle timer (RFC 6550 §8.3); unicast is answered with a
+//!   unicast DIO to its source. A Solicited Information option whose predicates do not match
+//!   this DODAG is ignored.
+//! - **DAO** (instance and DODAG ID must be ours): each group of Target options followed by
+//!   Transit Information options goes to the registry ([`Registry::dao`](crate::registry));
+//!   a Transit with a parent address is non-storing (MOP 1), one without is a storing-mode
+//!   DAO (MOP 2) whose child is the frame's link-layer source. Both are accepted whatever the
+//!   configured MOP: RIOT's routers send storing-style DAOs in either. Targets must be /128
+//!   addresses in the mesh prefix. With K set, a DAO-ACK goes back to the DAO's source with
+//!   the worst status: 0, or a rejection (≥ 128, RFC 9010's E|A bits with the ND status:
+//!   0xc2 table full, 0xc8 outside the prefix, 0x80 a cycle, too deep or a bad parent) —
+//!   never a silent drop.
+//!
+//! It also keeps the root's own state — DODAG version, DTSN, counters and events — and the
+//! management views of it (the topology built from the registry's targets,
+//! [`topology_node`]). The targets themselves live in the registration table
 //! ([`registry`](crate::registry), "RPL targets").
 
 use core::net::Ipv6Addr;
 
-use heapless::Deque;
+use heapless::{Deque, Vec};
+use l2_15_4::Address;
+use netif::icmp;
 use netif::stack::IfaceError;
-use netif::{HandlerId, IfIndex, Instant, LocalDelivery, Match, Outcome, Stack};
+use netif::{
+    Duration, HandlerId, IfIndex, Instant, LinkAddr, LocalDelivery, Match, Outcome, Stack,
+};
+use rpl::message::{self, DaoAck, Dio, Message, Mop, Out};
+use rpl::option::{DodagConfiguration, OCP_OF0, Opt, Options, PrefixInformation};
+use rpl::trickle::{Fire, Trickle};
 
-use crate::config::Config;
-use crate::registry::{Entry, MAX_RPL_DEPTH, Origin};
-use crate::wpan::{Wpan, WpanRegistry};
+use crate::config::{Config, RplMop};
+use crate::registry::{Dao, DaoOutcome, Entry, MAX_RPL_DEPTH, Origin};
+use crate::wpan::{Wpan, WpanRegistry, derive_link};
+
+/// Unicast DIOs waiting to answer a DIS.
+pub const PENDING_DIOS: usize = 4;
+/// Targets one Transit Information option may apply to (RFC 6550 §6.7.8: the Targets that
+/// precede it); more in one group are refused as malformed.
+pub const TARGETS_PER_TRANSIT: usize = 8;
 
 /// Events kept until taken.
 pub const ROOT_EVENTS: usize = 8;
@@ -88,6 +118,10 @@ pub struct TrickleView {
 pub struct Root {
     iface: Option<IfIndex>,
     handlers: Option<(HandlerId, HandlerId)>,
+    /// The DIO timer, built from the configuration when the root starts.
+    trickle: Option<Trickle>,
+    pending: Deque<Ipv6Addr, PENDING_DIOS>,
+    rng: u32,
     version: u8,
     dtsn: u8,
     stats: RootStats,
@@ -117,6 +151,9 @@ impl Root {
         Root {
             iface: None,
             handlers: None,
+            trickle: None,
+            pending: Deque::new(),
+            rng: 0x2545_f491,
             version: INITIAL_VERSION,
             dtsn: INITIAL_VERSION,
             stats: RootStats {
@@ -193,17 +230,353 @@ impl Root {
         Some(stack.input(now, d.iface, d.packet))
     }
 
+    /// Seeds the random numbers of the Trickle timer (e.g. from the EUI-64).
+    pub fn seed(&mut self, seed: u32) {
+        self.rng = seed | 1;
+    }
+
+    fn rand(&mut self) -> u32 {
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng = x;
+        x
+    }
+
+    /// Forget the DIO timer: the next [`poll`](Self::poll) starts it again from the
+    /// configuration (after a settings change).
+    pub fn reconfigure(&mut self) {
+        self.trickle = None;
+    }
+
     /// An RPL control message delivered by the core (the packet is freed).
     pub fn handle(
         &mut self,
         stack: &mut Stack<'_>,
-        _wpan: &mut Wpan<'_>,
-        _cfg: &Config,
-        _now: Instant,
+        wpan: &mut Wpan<'_>,
+        cfg: &Config,
+        now: Instant,
         d: LocalDelivery,
     ) {
-        self.stats.rx_invalid = self.stats.rx_invalid.wrapping_add(1);
+        let mut ack: Option<(Ipv6Addr, DaoAck)> = None;
+        {
+            let data = stack.pool().data(&d.packet);
+            let meta = stack.pool().meta(&d.packet);
+            let (Some(src), Some(dst), Some(icmp)) = (
+                data.get(8..24).and_then(addr16),
+                data.get(24..40).and_then(addr16),
+                data.get(d.upper_offset..),
+            ) else {
+                self.invalid();
+                stack.pool_mut().free(d.packet);
+                return;
+            };
+            if !cfg.rpl.enabled || !message::verify_checksum(&src, &dst, icmp) {
+                self.invalid();
+                stack.pool_mut().free(d.packet);
+                return;
+            }
+            let ours = mesh_address(cfg);
+            match Message::parse(icmp) {
+                Ok(Message::Dis(opts)) => {
+                    self.stats.dis_rx = self.stats.dis_rx.wrapping_add(1);
+                    if self.solicits_us(cfg, opts) {
+                        if dst.is_multicast() {
+                            let r = self.rand();
+                            if let Some(t) = self.trickle.as_mut() {
+                                t.hear_inconsistent(ms(now), r);
+                            }
+                        } else if self.pending.push_back(src).is_err() {
+                            self.stats.tx_failed = self.stats.tx_failed.wrapping_add(1);
+                        }
+                    }
+                }
+                Ok(Message::Dio(dio, _)) => {
+                    self.stats.dio_rx = self.stats.dio_rx.wrapping_add(1);
+                    if dio.instance_id == cfg.rpl.instance_id
+                        && dio.dodag_id == ours
+                        && dio.version == self.version
+                        && let Some(t) = self.trickle.as_mut()
+                    {
+                        t.hear_consistent();
+                    }
+                }
+                Ok(Message::Dao(dao, opts)) => {
+                    self.stats.dao_rx = self.stats.dao_rx.wrapping_add(1);
+                    if dao.instance_id != cfg.rpl.instance_id
+                        || dao.dodag_id.is_some_and(|id| id != ours)
+                    {
+                        self.invalid();
+                    } else {
+                        let child = Address::try_from(meta.ll_src)
+                            .ok()
+                            .unwrap_or_else(|| derive_link(&src));
+                        match self.dao(wpan, cfg, now, ours, child, opts) {
+                            Some(status) if dao.ack_requested => {
+                                ack = Some((
+                                    src,
+                                    DaoAck {
+                                        instance_id: dao.instance_id,
+                                        sequence: dao.sequence,
+                                        status,
+                                        dodag_id: dao.dodag_id,
+                                    },
+                                ));
+                            }
+                            Some(_) => {}
+                            None => self.invalid(),
+                        }
+                    }
+                }
+                // The root sends DAO-ACKs, it does not expect them; anything else is not ours.
+                Ok(Message::DaoAck(..) | Message::Other(..)) | Err(_) => self.invalid(),
+            }
+        }
         stack.pool_mut().free(d.packet);
+        if let Some((to, a)) = ack {
+            if a.status >= message::STATUS_REJECTED {
+                self.stats.dao_rejected = self.stats.dao_rejected.wrapping_add(1);
+            }
+            if self.send(stack, now, to, &Out::DaoAck(a), &[]) {
+                self.stats.dao_ack_tx = self.stats.dao_ack_tx.wrapping_add(1);
+            }
+        }
+    }
+
+    fn invalid(&mut self) {
+        self.stats.rx_invalid = self.stats.rx_invalid.wrapping_add(1);
+    }
+
+    /// Whether a DIS's Solicited Information (if any) asks for this DODAG.
+    fn solicits_us(&self, cfg: &Config, opts: Options<'_>) -> bool {
+        for o in opts {
+            match o {
+                Ok(Opt::Solicited(s)) => {
+                    return (!s.instance_predicate || s.instance_id == cfg.rpl.instance_id)
+                        && (!s.dodag_id_predicate || s.dodag_id == mesh_address(cfg))
+                        && (!s.version_predicate || s.version == self.version);
+                }
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    /// The targets of one DAO: the DAO-ACK status, `None` when the DAO is malformed.
+    fn dao(
+        &mut self,
+        wpan: &mut Wpan<'_>,
+        cfg: &Config,
+        now: Instant,
+        ours: Ipv6Addr,
+        child: Address,
+        opts: Options<'_>,
+    ) -> Option<u8> {
+        let mut status = message::STATUS_ACCEPTED;
+        let mut group: Vec<Ipv6Addr, TARGETS_PER_TRANSIT> = Vec::new();
+        let mut transit_seen = false;
+        let prefix = cfg.mesh_prefix;
+        for o in opts {
+            match o.ok()? {
+                Opt::Target(t) => {
+                    if transit_seen {
+                        // A Target after Transit options starts the next group.
+                        group.clear();
+                        transit_seen = false;
+                    }
+                    let in_prefix =
+                        t.prefix_len == 128 && t.prefix.octets().get(..8) == Some(&prefix[..]);
+                    if !in_prefix {
+                        status = status.max(message::STATUS_TOPOLOGICALLY_INCORRECT);
+                        self.event(RootEvent::DaoRejected(
+                            t.prefix,
+                            message::STATUS_TOPOLOGICALLY_INCORRECT,
+                        ));
+                        continue;
+                    }
+                    group.push(t.prefix).ok()?;
+                }
+                Opt::Transit(tr) => {
+                    transit_seen = true;
+                    let lifetime = match tr.path_lifetime {
+                        // Infinite: as long as a path can last here.
+                        0xff => Duration::from_secs(u64::from(u32::MAX)),
+                        l => Duration::from_secs(u64::from(message::lifetime_secs(
+                            l,
+                            cfg.rpl.lifetime_unit_s,
+                        ))),
+                    };
+                    for &target in &group {
+                        let had = wpan
+                            .registry()
+                            .lookup(&target)
+                            .is_some_and(|e| e.target.is_some());
+                        let outcome = wpan.registry_mut().dao(
+                            now,
+                            &Dao {
+                                target,
+                                parent: tr.parent,
+                                child: tr.parent.is_none().then_some(child),
+                                path_seq: tr.path_sequence,
+                                lifetime,
+                                root: ours,
+                                max_depth: usize::from(cfg.rpl.max_depth),
+                            },
+                        );
+                        let s = match outcome {
+                            DaoOutcome::Added => {
+                                self.event(RootEvent::TargetAdded(target));
+                                message::STATUS_ACCEPTED
+                            }
+                            DaoOutcome::Removed => {
+                                if had {
+                                    self.event(RootEvent::TargetRemoved(target));
+                                }
+                                message::STATUS_ACCEPTED
+                            }
+                            DaoOutcome::Refreshed | DaoOutcome::Stale => message::STATUS_ACCEPTED,
+                            DaoOutcome::Full => message::STATUS_TABLE_FULL,
+                            DaoOutcome::Cycle | DaoOutcome::TooDeep | DaoOutcome::BadParent => {
+                                message::STATUS_REJECTED
+                            }
+                        };
+                        if s >= message::STATUS_REJECTED {
+                            self.event(RootEvent::DaoRejected(target, s));
+                        }
+                        status = status.max(s);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Targets with no Transit Information after them: malformed (RFC 6550 §9.4).
+        if !transit_seen && !group.is_empty() {
+            return None;
+        }
+        Some(status)
+    }
+
+    /// Start the DIO timer once the root runs; send the DIOs that are due. Call whenever
+    /// [`next_deadline`](Self::next_deadline) passes.
+    pub fn poll(&mut self, stack: &mut Stack<'_>, cfg: &Config, now: Instant) {
+        if !cfg.rpl.enabled {
+            self.trickle = None;
+            self.pending.clear();
+            return;
+        }
+        if self.trickle.is_none() {
+            let imin = 1u32 << cfg.rpl.dio_interval_min.min(31);
+            let mut t = Trickle::new(imin, cfg.rpl.dio_interval_doublings, cfg.rpl.dio_redundancy);
+            let r = self.rand();
+            t.start(ms(now), r);
+            self.trickle = Some(t);
+        }
+        while let Some(to) = self.pending.pop_front() {
+            self.send_dio(stack, cfg, now, to);
+        }
+        let r = self.rand();
+        if let Some(t) = self.trickle.as_mut()
+            && t.poll(ms(now), r) == Fire::Transmit
+        {
+            self.send_dio(stack, cfg, now, ALL_RPL_NODES);
+        }
+    }
+
+    /// When [`poll`](Self::poll) has work next.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        if !self.pending.is_empty() {
+            return Some(Instant::ZERO);
+        }
+        self.trickle
+            .and_then(|t| t.next_deadline())
+            .map(Instant::from_millis)
+    }
+
+    fn send_dio(&mut self, stack: &mut Stack<'_>, cfg: &Config, now: Instant, to: Ipv6Addr) {
+        let r = &cfg.rpl;
+        let dio = Dio {
+            instance_id: r.instance_id,
+            version: self.version,
+            rank: r.min_hop_rank_increase,
+            grounded: true,
+            mop: match r.mop {
+                RplMop::NonStoring => Mop::NonStoring,
+                RplMop::Storing => Mop::Storing,
+            },
+            preference: 0,
+            dtsn: self.dtsn,
+            dodag_id: mesh_address(cfg),
+        };
+        let conf = DodagConfiguration {
+            rfc8138: false,
+            authentication: false,
+            path_control_size: 0,
+            dio_interval_doublings: r.dio_interval_doublings,
+            dio_interval_min: r.dio_interval_min,
+            dio_redundancy: r.dio_redundancy,
+            // RFC 6550 §17: DEFAULT_MAX_RANK_INCREASE is 3 × MinHopRankIncrease.
+            max_rank_increase: r.min_hop_rank_increase.saturating_mul(3),
+            min_hop_rank_increase: r.min_hop_rank_increase,
+            ocp: OCP_OF0,
+            default_lifetime: r.default_lifetime,
+            lifetime_unit: r.lifetime_unit_s,
+        };
+        let pio = PrefixInformation {
+            prefix_len: crate::config::MESH_PREFIX_LEN,
+            on_link: false,
+            autonomous: true,
+            router_address: true,
+            valid_lifetime: cfg.ra.prefix_valid_s,
+            preferred_lifetime: cfg.ra.prefix_preferred_s,
+            prefix: mesh_address(cfg),
+        };
+        let opts = [Opt::DodagConfiguration(conf), Opt::PrefixInformation(pio)];
+        if self.send(stack, now, to, &Out::Dio(dio), &opts) {
+            self.stats.dio_tx = self.stats.dio_tx.wrapping_add(1);
+        }
+    }
+
+    /// Sends an RPL message from our link-local address (to a link-local or multicast
+    /// destination) or our mesh address (to a global one).
+    fn send(
+        &mut self,
+        stack: &mut Stack<'_>,
+        now: Instant,
+        to: Ipv6Addr,
+        m: &Out,
+        opts: &[Opt<'_>],
+    ) -> bool {
+        let Some(i) = self.iface else { return false };
+        let src = if to.is_multicast() || to.is_unicast_link_local() {
+            stack.iface(i).and_then(|x| x.link_local())
+        } else {
+            stack.iface(i).and_then(|x| {
+                x.addrs()
+                    .iter()
+                    .map(|a| a.addr)
+                    .find(|a| !a.is_unicast_link_local())
+            })
+        };
+        let Some(src) = src else {
+            self.stats.tx_failed = self.stats.tx_failed.wrapping_add(1);
+            return false;
+        };
+        let max = m.fixed_len() + opts.iter().map(Opt::buffer_len).sum::<usize>();
+        let mut write = |b: &mut [u8]| message::emit(m, opts, b).ok();
+        let sent = icmp::build_message(stack.pool_mut(), &src, &to, 255, max, &mut write)
+            .map(|h| {
+                if let Some(meta) = stack.pool_mut().meta_mut(&h) {
+                    meta.ll_dst = LinkAddr::NONE;
+                }
+                stack.send_on(now, i, to, h).is_ok()
+            })
+            .unwrap_or(false);
+        if !sent {
+            self.stats.tx_failed = self.stats.tx_failed.wrapping_add(1);
+        }
+        sent
     }
 
     /// The DODAG Version Number.
@@ -217,16 +590,28 @@ impl Root {
     }
 
     /// Global repair: a new DODAG version (and DTSN, so every node re-advertises its
-    /// targets). Raised as [`RootEvent::Version`].
-    pub fn repair(&mut self, _now: Instant) {
+    /// targets), announced at once (the DIO timer goes back to Imin). Raised as
+    /// [`RootEvent::Version`].
+    pub fn repair(&mut self, now: Instant) {
         self.version = lollipop_next(self.version);
         self.dtsn = lollipop_next(self.dtsn);
+        let r = self.rand();
+        if let Some(t) = self.trickle.as_mut() {
+            t.start(ms(now), r);
+        }
         self.event(RootEvent::Version(self.version));
     }
 
     /// The DIO timer at `now`.
-    pub fn trickle_view(&self, _now: Instant) -> TrickleView {
-        TrickleView::default()
+    pub fn trickle_view(&self, now: Instant) -> TrickleView {
+        self.trickle
+            .map_or(TrickleView::default(), |t| TrickleView {
+                interval_ms: u32::try_from(t.interval_ms()).unwrap_or(u32::MAX),
+                heard: t.counter(),
+                next_ms: t
+                    .until_transmit(ms(now))
+                    .map(|m| u32::try_from(m).unwrap_or(u32::MAX)),
+            })
     }
 
     /// Counters.
@@ -266,6 +651,20 @@ impl Root {
     pub fn rank(cfg: &Config) -> u16 {
         cfg.rpl.min_hop_rank_increase
     }
+}
+
+/// `now` in milliseconds, the Trickle timer's clock.
+fn ms(now: Instant) -> u64 {
+    now.as_millis()
+}
+
+fn addr16(b: &[u8]) -> Option<Ipv6Addr> {
+    <[u8; 16]>::try_from(b).ok().map(Ipv6Addr::from)
+}
+
+/// The root's mesh address: the DODAG ID.
+pub fn mesh_address(cfg: &Config) -> Ipv6Addr {
+    netif::addr::with_iid(cfg.mesh_prefix_addr(), crate::lbr::our_iid(cfg))
 }
 
 /// One node of the DODAG as the operator sees it.

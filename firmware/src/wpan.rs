@@ -619,12 +619,22 @@ impl L2 for Wpan<'_> {
                 self.stats.rx_datagrams += 1;
                 // Glean only sources the ingress policy will accept (link-local or the mesh
                 // prefix, which is context 0): a spoofed foreign source must not take a
-                // registration-table slot.
+                // registration-table slot. And only a neighbour's own address, whose IID is
+                // formed from the frame's link-layer source (RFC 4944 §6): a packet an RPL
+                // router forwards from further away carries another node's address, which
+                // must not be bound to the router's link-layer address (the DAOs say where
+                // that node is).
                 if let Some(s) = ipv6_src(cx.pool.data(&buf))
                     && (s.is_unicast_link_local()
                         || self.contexts.get(0).is_some_and(|c| c.matches(&s.octets())))
                 {
-                    self.registry.glean(cx.now, s, src, GLEAN_LIFETIME);
+                    if derive_link(&s) == src {
+                        self.registry.glean(cx.now, s, src, GLEAN_LIFETIME);
+                    } else {
+                        // Not gleaned; but a claim on a live gleaned neighbour's address
+                        // from another link-layer address is counted as a conflict.
+                        self.registry.note_foreign_source(&s, &src);
+                    }
                 }
                 Verdict::Continue(buf)
             }

@@ -96,6 +96,7 @@ impl<'r> App<'r> {
         self.cfg.rpl = rpl;
         self.dirty = true;
         self.save_offered = false;
+        self.root.reconfigure();
         if visible {
             self.root.repair(now);
         }

@@ -336,6 +336,8 @@ impl<'r> App<'r> {
         ping.attach(&mut stack).map_err(core)?;
         let mut root = Root::new();
         root.attach(&mut stack, wpan_i).map_err(core)?;
+        let [.., e4, e5, e6, e7] = cfg.eui64;
+        root.seed(u32::from_be_bytes([e4, e5, e6, e7]).rotate_left(7));
         let mut app = App {
             cfg,
             stack,
@@ -410,6 +412,8 @@ impl<'r> App<'r> {
         // The backbone may have given eth0 an address or route in the new mesh prefix.
         self.eth.forget_prefix(&mut self.stack, pfx);
         self.lbr.restart(now);
+        // A new prefix is a new DODAG ID: the DIO timer starts again.
+        self.root.reconfigure();
         Ok(())
     }
 

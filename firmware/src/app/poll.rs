@@ -149,6 +149,7 @@ impl App<'_> {
         }
         self.eth.poll(now, &mut self.stack);
         self.lbr.poll(&mut self.stack, &self.wpan, &self.cfg, now);
+        self.root.poll(&mut self.stack, &self.cfg, now);
         if now >= self.next_housekeeping {
             self.stack.poll(now);
             let root = &mut self.root;
@@ -209,6 +210,7 @@ impl App<'_> {
             self.wpan.next_deadline(),
             self.eth.poll_at(),
             self.lbr.next_deadline(),
+            self.root.next_deadline(),
         ]
         .into_iter()
         .flatten()

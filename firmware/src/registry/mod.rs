@@ -698,6 +698,20 @@ impl<const N: usize, const I: usize> Registry<N, I> {
         inserted
     }
 
+    /// A frame from `ll` carried `addr` as its source without being gleaned (its IID is not
+    /// formed from `ll`: forwarded traffic, or a spoofer). Counts a
+    /// [`RegistryStats::glean_conflicts`] when `addr` is a live gleaned entry of another
+    /// link-layer address; changes nothing. Returns whether it counted.
+    pub fn note_foreign_source(&mut self, addr: &Ipv6Addr, ll: &Address) -> bool {
+        let conflict = self
+            .lookup(addr)
+            .is_some_and(|e| e.origin == Origin::Gleaned && e.ll != *ll);
+        if conflict {
+            self.stats.glean_conflicts = self.stats.glean_conflicts.wrapping_add(1);
+        }
+        conflict
+    }
+
     /// Removes the entry for `addr` (administratively; not counted in the stats) and returns
     /// it; `None` if there is no live entry (an expired one is reclaimed and counted expired).
     pub fn remove(&mut self, addr: &Ipv6Addr) -> Option<Entry> {
