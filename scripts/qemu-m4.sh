@@ -5,11 +5,12 @@
 # emulated time, faults) on UART1, printed here.
 #
 #   scripts/qemu-m4.sh [--serial-pty PATH] [--duration SECS] [--icount SHIFT] [--fast]
-#                      [--console FILE] [--build-only]
+#                      [--console FILE] [--build-only] [--bench]
 #
 #   --serial-pty PATH  symlink the UART0 PTY at PATH (as `sixgate-sim --serial-pty` does)
 #   --duration SECS    stop after SECS seconds of *emulated* time (read from the console's
-#                      status lines); exit 1 if the console reported a fault
+#                      status lines); exit 1 if the console reported a fault, QEMU ended
+#                      first, or SECS + 120 s of wall clock passed first (a hung image)
 #   --icount SHIFT     each instruction takes 2^SHIFT ns of emulated time (default 5: about
 #                      31 M instructions/s, a 25-32 MHz Cortex-M4). The image always runs
 #                      with -icount: QEMU 7.2 moves neither SysTick nor the CMSDK timers
@@ -18,12 +19,17 @@
 #                      emulated time runs far ahead of the wall clock (long runs)
 #   --console FILE     also keep the console in FILE
 #   --build-only       build, print the image's path, exit
+#   --bench            the measurement mode (the image's `bench` feature, src/bench.rs): quiet
+#                      far ends, 1280-byte packets backbone -> node and node -> backbone; runs
+#                      with -icount shift=0 (1 instruction = 1 ns of emulated time), sleep=off,
+#                      UART0 unused, and prints the instructions the application spends per
+#                      packet each way (about 20 s)
 # Exits non-zero if the build fails, qemu-system-arm is missing, or a fault was reported.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 board="$root/firmware/boards/qemu-m4"
 
-pty_link="" duration="" icount=5 sleep=on console="" build_only=0
+pty_link="" duration="" icount=5 sleep=on console="" build_only=0 bench=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --serial-pty) pty_link="$2"; shift 2 ;;
@@ -32,14 +38,17 @@ while [ $# -gt 0 ]; do
     --fast) sleep=off; shift ;;
     --console) console="$2"; shift 2 ;;
     --build-only) build_only=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --bench) bench=1; shift ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "qemu-m4.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$board/target}"
+features=()
+[ "$bench" = 0 ] || features=(--features bench)
 # Not --locked, as for the nRF52840 image (see its size.sh).
-(cd "$board" && cargo build --release --quiet)
+(cd "$board" && cargo build --release --quiet "${features[@]}")
 elf="$CARGO_TARGET_DIR/thumbv7em-none-eabihf/release/sixgate-qemu-m4"
 if [ "$build_only" = 1 ]; then
   echo "$elf"
@@ -49,6 +58,47 @@ command -v qemu-system-arm >/dev/null || {
   echo "qemu-m4.sh: qemu-system-arm not found (Debian: apt-get install qemu-system-arm)" >&2
   exit 1
 }
+
+if [ "$bench" = 1 ]; then
+  # The image built with `bench` replaces the ordinary one at $elf: keep a copy to run.
+  work="$(mktemp -d)"
+  cp "$elf" "$work/image.elf"
+  [ -n "$console" ] || console="$work/console.txt"
+  : > "$console"
+  qemu-system-arm -machine mps2-an386 -nographic -monitor none -serial null \
+    -serial "file:$console" -icount shift=0,sleep=off -kernel "$work/image.elf" \
+    > "$work/qemu.out" 2>&1 &
+  qemu=$!
+  cleanup() {
+    kill "$qemu" 2>/dev/null || true
+    wait "$qemu" 2>/dev/null || true
+    rm -rf "$work"
+  }
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+  # 100 packets each way take about 25 s of emulated time, a few seconds of wall clock.
+  for _ in $(seq 1200); do
+    grep -q '^bench done\|^FAULT' "$console" && break
+    kill -0 "$qemu" 2>/dev/null || break
+    sleep 0.1
+  done
+  grep '^bench' "$console" >&2 || true
+  if grep '^FAULT' "$console" >&2 || ! grep -q '^bench done' "$console"; then
+    echo "qemu-m4.sh: the measurement did not finish (console above)" >&2
+    exit 1
+  fi
+  echo "instructions per forwarded 1280-byte packet on the Cortex-M4 (QEMU -icount shift=0," \
+    "application calls only):"
+  # shift=0: one instruction per ns of emulated time.
+  sed -n 's/^bench \(down\|up\) packets=\([0-9]*\) frames=\([0-9]*\) calls=\([0-9]*\) .*ns_per_packet=\([0-9]*\).*/\1 \2 \3 \4 \5/p' "$console" |
+    while read -r dir packets frames calls per; do
+      label="eth-to-wpan (backbone -> node)"
+      [ "$dir" = up ] && label="wpan-to-eth (node -> backbone)"
+      printf '  %-32s %9d  (%d packets, %d frames, %d calls/packet)\n' "$label" "$per" \
+        "$packets" "$frames" "$((calls / packets))"
+    done
+  exit 0
+fi
 
 work="$(mktemp -d)"
 [ -n "$console" ] || console="$work/console.txt"
@@ -85,9 +135,14 @@ if [ -z "$duration" ]; then
   wait "$qemu"
   exit $?
 fi
+deadline=$((SECONDS + duration + 120))
 while kill -0 "$qemu" 2>/dev/null; do
   if grep -q '^FAULT' "$console"; then
     echo "qemu-m4.sh: the image reported a fault" >&2
+    exit 1
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    echo "qemu-m4.sh: $duration s of emulated time not reached in $((duration + 120)) s" >&2
     exit 1
   fi
   up="$(sed -n 's/^status uptime_s=\([0-9]*\).*/\1/p' "$console" | tail -n 1)"

@@ -10,7 +10,10 @@ use core::net::Ipv6Addr;
 use heapless::{Deque, Vec};
 use netif::{Duration, Instant};
 
-use crate::packet::{self, COLLECTOR_PORT, ICMPV6, IPV6_HDR, Ipv6, UDP, icmp};
+use crate::far::Meter;
+use crate::packet::{
+    self, BENCH_PAYLOAD, BENCH_PORT, COLLECTOR_PORT, ICMPV6, IPV6_HDR, Ipv6, UDP, icmp,
+};
 
 /// The host's MAC address.
 pub const HOST_MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x02];
@@ -47,15 +50,23 @@ pub struct BackboneStats {
     pub echo_replies: u32,
     /// Frames for the router lost because its queue was full.
     pub to_router_dropped: u32,
+    /// Measurement packets received intact ([`packet::is_bench`]).
+    pub bench_rx: u32,
+    /// Measurement packets sent to the mesh.
+    pub bench_sent: u32,
 }
 
 /// The host and the cable; see the module docs.
 pub struct Backbone {
     router_mac: [u8; 6],
     to_router: Deque<Vec<u8, FRAME>, TO_ROUTER>,
-    next_ra: Instant,
+    /// The next unsolicited RA (`None`: quiet, no RA at all).
+    next_ra: Option<Instant>,
     frame: [u8; FRAME],
     stats: BackboneStats,
+    /// Times the host's reading of the router's frames, which happens inside `App::poll`
+    /// (`Driver::transmit`), so that the measurement mode can take it out.
+    meter: Meter,
 }
 
 impl Backbone {
@@ -64,10 +75,50 @@ impl Backbone {
         Backbone {
             router_mac,
             to_router: Deque::new(),
-            next_ra: now,
+            next_ra: Some(now),
             frame: [0; FRAME],
             stats: BackboneStats::default(),
+            meter: Meter::off(),
         }
+    }
+
+    /// The measurement mode's host: no RA, not even in answer to an RS (the router has a
+    /// static address); what it does inside the router's calls timed on `clock`.
+    pub fn quiet(router_mac: [u8; 6], clock: fn() -> u32) -> Self {
+        Backbone {
+            router_mac,
+            to_router: Deque::new(),
+            next_ra: None,
+            frame: [0; FRAME],
+            stats: BackboneStats::default(),
+            meter: Meter::new(clock),
+        }
+    }
+
+    /// The time spent reading the router's frames inside its calls.
+    pub fn meter(&self) -> Meter {
+        self.meter
+    }
+
+    /// Sends a measurement packet (from [`HOST_GLOBAL`], [`BENCH_PAYLOAD`] bytes counting up
+    /// from `seed`) to `dst` through the router; false if its queue is full.
+    pub fn send_bench(&mut self, dst: Ipv6Addr, seed: u8) -> bool {
+        let ok = self.emit(self.router_mac, |ip| {
+            packet::udp(
+                ip,
+                &HOST_GLOBAL,
+                &dst,
+                BENCH_PORT,
+                BENCH_PORT,
+                64,
+                BENCH_PAYLOAD,
+                seed,
+            )
+        });
+        if ok {
+            self.stats.bench_sent = self.stats.bench_sent.wrapping_add(1);
+        }
+        ok
     }
 
     /// What the host saw.
@@ -76,7 +127,7 @@ impl Backbone {
     }
 
     /// When the next unsolicited RA is due.
-    pub fn next_deadline(&self) -> Instant {
+    pub fn next_deadline(&self) -> Option<Instant> {
         self.next_ra
     }
 
@@ -87,9 +138,9 @@ impl Backbone {
 
     /// Sends the periodic RA when due.
     pub fn pump(&mut self, now: Instant) {
-        if self.next_ra <= now {
+        if self.next_ra.is_some_and(|t| t <= now) {
             self.send_ra(ALL_NODES, [0x33, 0x33, 0, 0, 0, 1]);
-            self.next_ra = now + RA_EVERY;
+            self.next_ra = Some(now + RA_EVERY);
         }
     }
 
@@ -158,6 +209,10 @@ impl Backbone {
             return;
         };
         let ours = ip.dst == HOST_GLOBAL || ip.dst == HOST_LL;
+        if ip.next == UDP && ours && packet::is_bench(body, &ip.src, &ip.dst) {
+            self.stats.bench_rx = self.stats.bench_rx.wrapping_add(1);
+            return;
+        }
         if ip.next == UDP && ours {
             let dport = body.get(2..4).map(|b| u16::from_be_bytes([b[0], b[1]]));
             if dport == Some(COLLECTOR_PORT) {
@@ -173,7 +228,7 @@ impl Backbone {
             return;
         }
         match body.first().copied() {
-            Some(icmp::RS) => self.send_ra(ip.src, src_mac),
+            Some(icmp::RS) if self.next_ra.is_some() => self.send_ra(ip.src, src_mac),
             Some(icmp::NS) => {
                 let target = body.get(8..24).and_then(|t| <[u8; 16]>::try_from(t).ok());
                 let target = target.map(Ipv6Addr::from);
@@ -234,7 +289,9 @@ impl ethernet::Driver for Backbone {
     }
 
     fn transmit(&mut self, frame: &[u8]) -> Result<bool, Infallible> {
+        let t0 = self.meter.start();
         self.hear(frame);
+        self.meter.stop(t0);
         Ok(true)
     }
 

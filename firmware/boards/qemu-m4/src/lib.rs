@@ -14,6 +14,7 @@
 #![no_std]
 
 pub mod backbone;
+pub mod bench;
 pub mod far;
 pub mod mesh;
 pub mod packet;

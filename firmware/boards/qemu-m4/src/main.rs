@@ -5,7 +5,8 @@
 //! application ([`FarEnds::step`]: radio events, the nodes' frames, the backbone host, then
 //! `App::poll`); the stack high-water mark; the server's poll and output to UART0; what the
 //! server asked for (save, erase, reboot) and a configuration change to persist. Then the core
-//! sleeps (WFI) until a byte from the host or the next SysTick ([`hw::TICK_CYCLES`], 10 ms).
+//! sleeps (WFI) until a byte from the host or the next SysTick ([`hw::TICK_CYCLES`], 10 ms;
+//! 100 µs in the measurement mode, the `bench` feature: src/bench.rs).
 //!
 //! `wpan0` runs on a scripted radio and `eth0` on an in-memory cable whose far ends live in
 //! this image (the library, `src/mesh.rs` and `src/backbone.rs`); time comes from SysTick
@@ -35,6 +36,8 @@ use firmware::store::{ConfigStore as _, load_config, save_config};
 use heapless::Vec;
 use netif::Instant;
 use sixgate_qemu_m4::far::FarEnds;
+#[cfg(feature = "bench")]
+use sixgate_qemu_m4::far::Meter;
 use static_cell::StaticCell;
 
 use crate::ram::RamStore;
@@ -51,14 +54,27 @@ const MGMT_TX_BYTES: usize = firmware::mgmt::RESPONSE_RESERVE;
 const RX_BYTES: usize = 128;
 /// Between two console status lines, seconds of emulated time.
 const STATUS_EVERY_S: u64 = 10;
+/// Measured packets each way in the measurement mode (the `bench` feature).
+#[cfg(feature = "bench")]
+const BENCH_PACKETS: u32 = 100;
+/// Empty timed calls that measure the meter's own cost (the `bench` feature).
+#[cfg(feature = "bench")]
+const BENCH_CALIBRATION: u32 = 4096;
 
 /// SysTick (25 MHz, wrapping every [`hw::TICK_CYCLES`]) extended to 64 bits by the wraps
-/// its handler counts.
-struct Clock;
+/// its handler counts, never going back: QEMU shows the counter reloaded a few instructions
+/// before the SysTick exception counts the wrap, so a read just then is one period low
+/// (measured: 73 of 200 000 back-to-back reads with a 100 µs period); the last instant is
+/// returned instead.
+struct Clock {
+    last: Instant,
+}
 
 impl Clock {
     fn now(&mut self) -> Instant {
-        Instant::from_micros(hw::cycles() / (hw::SYSCLK_HZ / 1_000_000))
+        let t = Instant::from_micros(hw::cycles() / (hw::SYSCLK_HZ / 1_000_000));
+        self.last = self.last.max(t);
+        self.last
     }
 }
 
@@ -77,18 +93,29 @@ fn main() -> ! {
     stack::paint();
     let cp = cortex_m::Peripherals::take().unwrap_or_else(|| halt());
     hw::init(cp.SYST);
-    let mut clock = Clock;
+    let mut clock = Clock {
+        last: Instant::ZERO,
+    };
     let now = clock.now();
 
     let mut store = RamStore::take();
     let (config, outcome) = load_config(&mut store, Config::default_for(EUI64));
     let _ = writeln!(Console, "sixgate {BOARD}: config: {outcome:?}");
+    #[cfg(feature = "bench")]
+    let config = sixgate_qemu_m4::bench::config(config);
 
     static RESOURCES: StaticCell<AppResources<CAPTURE_BYTES>> = StaticCell::new();
     static FAR: StaticCell<FarEnds> = StaticCell::new();
     static SERVER: StaticCell<MgmtServer<MGMT_TX_BYTES>> = StaticCell::new();
     let res = RESOURCES.init_with(AppResources::new);
+    #[cfg(not(feature = "bench"))]
     let far = FAR.init_with(|| FarEnds::new(config.eth_mac, now));
+    #[cfg(feature = "bench")]
+    let far = FAR.init_with(|| FarEnds::bench(config.eth_mac, now, BENCH_PACKETS, hw::stopwatch));
+    #[cfg(feature = "bench")]
+    let clock_cost = bench_calibrate();
+    #[cfg(feature = "bench")]
+    let mut reported = false;
     let mut app = match App::new(config, res, now, far.radio()) {
         Ok(app) => app,
         Err(e) => {
@@ -125,7 +152,16 @@ fn main() -> ! {
             rx.truncate(rx.len() - taken);
         }
 
-        far.step(now, &mut app);
+        // The measurement mode steps only when something is due, as the host bench (and the
+        // nRF52840's event loop) does: no poll on a bare SysTick wake-up.
+        if !cfg!(feature = "bench") || far.next_deadline(&app) <= now {
+            far.step(now, &mut app);
+        }
+        #[cfg(feature = "bench")]
+        if !reported && let Some(outcome) = far.bench.as_ref().and_then(|b| b.outcome()) {
+            reported = true;
+            bench_report(outcome, clock_cost);
+        }
         app.set_stack_high_water(stack::high_water(app.stack_high_water()));
         server.poll(&mut app, now, far.radio());
         flush(server);
@@ -193,6 +229,66 @@ fn status_line(app: &App<'_>, far: &FarEnds) {
         s.stack_high_water,
         s.pool_free,
     );
+}
+
+/// The measurement mode's clock, checked and calibrated (console lines): a known instruction
+/// count against the clock (under `-icount shift=0` one instruction is 1 ns of emulated time),
+/// then the cost of timing an empty call (clock ticks × 1024), returned.
+#[cfg(feature = "bench")]
+fn bench_calibrate() -> u64 {
+    const NS_PER_TICK: u64 = 1_000_000_000 / hw::SYSCLK_HZ;
+    let _ = writeln!(
+        Console,
+        "measurement mode: {BENCH_PACKETS} packets each way"
+    );
+    // `delay(n)` runs n + 1 turns of a two-instruction loop (cortex-m 0.7.10).
+    let mut m = Meter::new(hw::stopwatch);
+    m.time(|| cortex_m::asm::delay(999_999));
+    // Delays of 1..=53 cycles between the calls: the clock's 40 ns ticks fall at every phase.
+    let cost = Meter::calibrate(hw::stopwatch, BENCH_CALIBRATION, |k| {
+        cortex_m::asm::delay(k % 53 + 1)
+    });
+    let _ = writeln!(
+        Console,
+        "bench clock: 2000000 instructions took {} ns; an empty timed call {} ns/1024",
+        m.busy * NS_PER_TICK,
+        cost * NS_PER_TICK,
+    );
+    cost
+}
+
+/// The measurement's outcome on the console: per direction, the time of the application's
+/// calls per packet in ns of emulated time (instructions under `-icount shift=0`), the clock's
+/// own cost (`clock_cost`, ticks × 1024 per read) taken out; a failure as a `FAULT` line.
+#[cfg(feature = "bench")]
+fn bench_report(outcome: sixgate_qemu_m4::bench::Outcome, clock_cost: u64) {
+    use sixgate_qemu_m4::bench::Outcome;
+    const NS_PER_TICK: u64 = 1_000_000_000 / hw::SYSCLK_HZ;
+    let (down, up) = match outcome {
+        Outcome::Done { down, up } => (down, up),
+        Outcome::Failed(why) => {
+            let _ = writeln!(Console, "FAULT: bench failed: {why}");
+            return;
+        }
+    };
+    for (name, leg) in [("down", down), ("up", up)] {
+        let raw = leg.busy.saturating_mul(1024);
+        let cost = leg.clock_reads.saturating_mul(clock_cost);
+        let work_ns = raw.saturating_sub(cost) * NS_PER_TICK / 1024;
+        let packets = u64::from(leg.packets.max(1));
+        let _ = writeln!(
+            Console,
+            "bench {name} packets={} frames={} calls={} clock_ns_per_call={} work_ns={} \
+             ns_per_packet={}",
+            leg.packets,
+            leg.frames,
+            leg.clock_reads,
+            clock_cost * NS_PER_TICK / 1024,
+            work_ns,
+            work_ns / packets,
+        );
+    }
+    let _ = writeln!(Console, "bench done");
 }
 
 /// Writes what UART0 takes now.

@@ -24,7 +24,8 @@ use netif::{Duration, Instant};
 use sixlo::{CompressOptions, Context, ContextTable, Fragmenter, LinkAddr, Reassembler, Received};
 
 use crate::backbone::HOST_GLOBAL;
-use crate::packet::{self, COLLECTOR_PORT, ICMPV6, Ipv6, icmp};
+use crate::far::Meter;
+use crate::packet::{self, BENCH_PAYLOAD, BENCH_PORT, COLLECTOR_PORT, ICMPV6, Ipv6, UDP, icmp};
 
 /// Scripted nodes.
 pub const NODES: usize = 4;
@@ -78,6 +79,12 @@ pub struct MeshStats {
     pub rx_errors: u32,
     /// Datagrams not sent because the outbox had no room for their frames.
     pub outbox_full: u32,
+    /// The router's unicast data frames heard by a node.
+    pub frames_heard: u32,
+    /// Measurement packets received intact ([`packet::is_bench`]).
+    pub bench_rx: u32,
+    /// Measurement packets sent to the backbone host.
+    pub bench_sent: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -95,6 +102,10 @@ struct Node {
 pub struct Mesh {
     radio: MeshRadio,
     nodes: [Node; NODES],
+    /// Nodes that register (the first ones); the others stay silent.
+    active: usize,
+    /// Whether the nodes send readings.
+    readings_on: bool,
     outbox: Deque<Psdu, OUTBOX>,
     next_frame_at: Instant,
     reassembler: Reassembler<2>,
@@ -138,6 +149,8 @@ impl Mesh {
         Mesh {
             radio,
             nodes,
+            active: NODES,
+            readings_on: true,
             outbox: Deque::new(),
             next_frame_at: now,
             reassembler: Reassembler::default(),
@@ -145,6 +158,48 @@ impl Mesh {
             rx_buf: [0; 1280],
             stats: MeshStats::default(),
         }
+    }
+
+    /// The measurement mode's mesh: node 0 registers and sends nothing else on its own (no
+    /// readings); the other nodes stay silent.
+    pub fn quiet(now: Instant) -> Self {
+        Mesh {
+            active: 1,
+            readings_on: false,
+            ..Mesh::new(now)
+        }
+    }
+
+    /// Whether nothing is on the air or waiting for it: no transmission of the router's in
+    /// progress or unread, no frame (an ACK included) queued for it, none in the outbox.
+    pub fn idle(&self) -> bool {
+        self.radio.on_air().is_none()
+            && self.radio.sent().is_empty()
+            && self.radio.next_rx_at().is_none()
+            && self.outbox.is_empty()
+    }
+
+    /// Node 0 sends a measurement packet ([`BENCH_PAYLOAD`] bytes counting up from `seed`) to
+    /// the backbone host; false if the outbox has no room.
+    pub fn send_bench(&mut self, app: &App<'_>, seed: u8) -> bool {
+        let me = Self::node_addr(app, 0);
+        let Some(len) = packet::udp(
+            &mut self.scratch,
+            &me,
+            &HOST_GLOBAL,
+            BENCH_PORT,
+            BENCH_PORT,
+            64,
+            BENCH_PAYLOAD,
+            seed,
+        ) else {
+            return false;
+        };
+        let ok = self.send(app, 0, len);
+        if ok {
+            self.stats.bench_sent = self.stats.bench_sent.wrapping_add(1);
+        }
+        ok
     }
 
     /// The radio, for [`App::new`] and the application's calls.
@@ -172,15 +227,19 @@ impl Mesh {
         if !self.outbox.is_empty() {
             at(self.next_frame_at);
         }
-        for n in &self.nodes {
-            at(n.next_register.min(n.next_reading));
+        for n in self.nodes.iter().take(self.active) {
+            at(n.next_register);
+            if self.readings_on {
+                at(n.next_reading);
+            }
         }
         t
     }
 
     /// Moves everything due at `now`: the end of the router's transmission, its frames to the
-    /// nodes (and their answers), frames from the nodes, new datagrams.
-    pub fn pump(&mut self, now: Instant, app: &mut App<'_>) {
+    /// nodes (and their answers), frames from the nodes, new datagrams. The application's
+    /// calls are timed on `meter`.
+    pub fn pump(&mut self, now: Instant, app: &mut App<'_>, meter: &mut Meter) {
         let channel = app_channel(app);
         // Bounded: every turn consumes something queued, and queues are bounded.
         for _ in 0..4 * (RADIO_QUEUE + OUTBOX) {
@@ -189,7 +248,9 @@ impl Mesh {
                 && end <= now
                 && let Some((end, outcome)) = self.radio.end_tx()
             {
-                app.on_radio_event(end, RadioEvent::TxDone { end, outcome }, &mut self.radio);
+                let ev = RadioEvent::TxDone { end, outcome };
+                let radio = &mut self.radio;
+                meter.time(|| app.on_radio_event(end, ev, radio));
                 busy = true;
             }
             while let Some(rec) = self.radio.pop_sent() {
@@ -201,7 +262,8 @@ impl Mesh {
                 && let Some((at, psdu)) = self.radio.pop_rx()
             {
                 let ev = RadioEvent::Received(received(&psdu, at, channel));
-                app.on_radio_event(at, ev, &mut self.radio);
+                let radio = &mut self.radio;
+                meter.time(|| app.on_radio_event(at, ev, radio));
                 busy = true;
             }
             if self.next_frame_at <= now
@@ -225,7 +287,7 @@ impl Mesh {
     /// New registrations and readings that are due.
     fn schedule(&mut self, now: Instant, app: &App<'_>) {
         let prefix = app.config().mesh_prefix;
-        for k in 0..NODES {
+        for k in 0..self.active.min(NODES) {
             let n = self.nodes[k];
             let me = packet::eui64_addr(prefix, n.eui64);
             if n.next_register <= now || n.registered_in.is_some_and(|p| p != prefix) {
@@ -241,7 +303,7 @@ impl Mesh {
                 self.nodes[k].next_register = now + REGISTER_EVERY;
             }
             let n = self.nodes[k];
-            if n.next_reading <= now {
+            if self.readings_on && n.next_reading <= now {
                 let big = n.readings % 4 == 3;
                 let size = if big { BIG_READING } else { SMALL_READING };
                 let hop = if n.readings == HOP_LIMIT_1_READING {
@@ -351,6 +413,7 @@ impl Mesh {
         let Some(k) = self.nodes.iter().position(|n| n.eui64 == eui) else {
             return;
         };
+        self.stats.frames_heard = self.stats.frames_heard.wrapping_add(1);
         let Some(payload) = mpdu.get(repr.buffer_len()..) else {
             return;
         };
@@ -378,6 +441,10 @@ impl Mesh {
             self.stats.rx_errors = self.stats.rx_errors.wrapping_add(1);
             return;
         };
+        if ip.next == UDP && packet::is_bench(body, &ip.src, &ip.dst) {
+            self.stats.bench_rx = self.stats.bench_rx.wrapping_add(1);
+            return;
+        }
         let ty = if ip.next == ICMPV6 {
             body.first().copied()
         } else {

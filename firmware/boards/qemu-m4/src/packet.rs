@@ -14,6 +14,10 @@ pub const ICMPV6: u8 = 58;
 pub const UDP: u8 = 17;
 /// The collector's UDP port on the backbone host.
 pub const COLLECTOR_PORT: u16 = 42000;
+/// The measurement mode's UDP port, on the backbone host and on the mesh node alike.
+pub const BENCH_PORT: u16 = 42002;
+/// UDP payload of a measurement packet: a 1280-byte IPv6 packet, as `cargo bench -p tests`.
+pub const BENCH_PAYLOAD: usize = 1232;
 
 /// ICMPv6 types used here.
 pub mod icmp {
@@ -188,6 +192,23 @@ pub fn echo_reply_in_place(p: &mut [u8]) -> Option<()> {
     *m.first_mut()? = icmp::ECHO_REPLY;
     m.get_mut(2..4)?.fill(0);
     checksum::fill(m, &ip.dst, &ip.src, ICMPV6).then_some(())
+}
+
+/// Whether the UDP datagram `udp` (header and payload) from `src` to `dst` is a measurement
+/// packet as [`udp`] builds it: to [`BENCH_PORT`], [`BENCH_PAYLOAD`] bytes counting up from
+/// their first, a good checksum.
+pub fn is_bench(udp: &[u8], src: &Ipv6Addr, dst: &Ipv6Addr) -> bool {
+    let (Some(port), Some(payload)) = (udp.get(2..4), udp.get(8..)) else {
+        return false;
+    };
+    let first = payload.first().copied().unwrap_or(0);
+    port == BENCH_PORT.to_be_bytes()
+        && payload.len() == BENCH_PAYLOAD
+        && payload
+            .iter()
+            .enumerate()
+            .all(|(i, b)| *b == first.wrapping_add(i as u8))
+        && checksum::verify(udp, src, dst, UDP)
 }
 
 /// The global address with `prefix` and the IID of `eui64` (U/L bit flipped).
