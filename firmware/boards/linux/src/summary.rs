@@ -115,6 +115,7 @@ pub fn summary(
             "pool_free": s.pool_free,
             "pool_size": s.pool_size,
             "pool_accounted": a.pool_accounted(),
+            "reassembly_slots_in_use": a.wpan().reassembler().slots_in_use(),
             "boots": w.br().map_or(0, |b| b.boots()),
             "config": {
                 "channel": c.channel,

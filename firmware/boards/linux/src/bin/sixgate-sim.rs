@@ -123,6 +123,11 @@ struct Args {
     /// pcapng file; `tshark -d udp.port==PORT,zep` reads it.
     #[arg(long, value_name = "FILE.pcapng", requires = "zep")]
     zep_capture: Option<PathBuf>,
+    /// The longest registration the border router grants, in minutes (1..=65535; the
+    /// default configuration's 1440 when not given). Hosts that ask for more are told this
+    /// lifetime in the NA and re-register earlier (RIOT OS: 30 s before a 1-minute expiry).
+    #[arg(long, value_name = "MIN", value_parser = clap::value_parser!(u16).range(1..))]
+    max_registration_min: Option<u16>,
 }
 
 #[derive(Clone, Debug)]
@@ -284,6 +289,9 @@ fn main() -> ExitCode {
     }
     if let Some(p) = args.pan_id {
         o.config.pan_id = p;
+    }
+    if let Some(m) = args.max_registration_min {
+        o.config.max_registration_lifetime_min = m;
     }
     o.eth = match &args.eth {
         EthArg::Sim => EthMode::Sim,
