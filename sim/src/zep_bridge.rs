@@ -17,9 +17,14 @@
 //! A datagram arrives when its sender has finished transmitting the frame: it enters the medium
 //! as a transmission that ENDS at its arrival, its air time back-dated
 //! ([`Medium::transmit_ended`]). Its receivers get it at once, so the border router's soft-MAC
-//! sends its ACK a turnaround (192 µs) later and, 352 µs of ACK air time after that, the bridge
-//! forwards the ACK to the peer: about 0.55 ms after the datagram arrived, inside RIOT's 864 µs
-//! ACK window. A frame that a peer hears is sent to it as a datagram when its transmission ends.
+//! sends its ACK a turnaround (192 µs) later, and the bridge forwards that ACK to the peer when
+//! its transmission starts ([`Medium::set_early_acks`]), not 352 µs of air time later: RIOT
+//! waits 864 µs of wall time for it, and it arrives 0.28–0.48 ms after RIOT's frame. The
+//! simulator waits for datagrams on a reader thread's channel (exact to microseconds; a socket
+//! read timeout rounds to the kernel tick, 4 ms) and, when it falls more than 200 µs behind
+//! the wall clock, restarts its pacing from the present instead of catching up, so an answer
+//! is stamped relative to what it answers. A frame that a peer hears is sent to it as a
+//! datagram when its transmission ends.
 //!
 //! ## RIOT's deafness
 //! RIOT's ZEP radio drops every datagram that arrives while it is still busy with its own last
