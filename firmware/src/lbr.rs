@@ -13,8 +13,9 @@
 //!   outside the mesh prefix and not link-local, RFC 8505 status 8), removal (lifetime 0);
 //!   answered with an NA carrying the ARO and the status, sent to the registrant's link-layer
 //!   address from its SLLAO (so a duplicate is told even though its address is not ours to
-//!   resolve). The Registered Address is the NS target (RFC 8505 §5.5; RFC 6775 hosts use
-//!   their address as source and target); lifetimes above the configured maximum are
+//!   resolve). The Registered Address is the NS target (RFC 8505 §5.5), or its source when
+//!   the target is ours (RFC 6775 hosts such as RIOT OS name the router there); the NA
+//!   carries the NS's target either way. Lifetimes above the configured maximum are
 //!   clamped and the NA says so.
 //! - **Plain Neighbor Solicitation** for one of our `wpan0` addresses (hosts without
 //!   6LoWPAN-ND resolving their router) → a solicited NA with TLLAO.
@@ -591,7 +592,9 @@ impl Lbr {
                         c,
                         ..aro
                     };
-                    self.send_na(stack, now, src, ll, registered, Some(&reply), false, extra);
+                    // The NA answers the NS: same target (RFC 4861 §7.2.4), which RFC 6775
+                    // hosts such as RIOT OS set to the router's address and look up.
+                    self.send_na(stack, now, src, ll, target, Some(&reply), false, extra);
                 } else if stack.iface(d.iface).is_some_and(|x| x.has_addr(&target)) {
                     let ll = opts.sllao.or(frame_src);
                     let (to, ll) = if src.is_unspecified() {

@@ -317,6 +317,34 @@ fn registration_expires_after_its_lifetime() {
     h.assert_pool();
 }
 
+/// RIOT OS's 6LN (issue 21) registers RFC 6775 style with the ROUTER's link-local address as
+/// the NS target and its own address as the source: the NA must carry that same target (RFC
+/// 4861 §7.2.4), or RIOT, which looks the NA's target up in its neighbor cache, ignores the
+/// ARO and keeps its address tentative.
+#[test]
+fn ns_with_aro_targeting_the_router_is_answered_with_that_target() {
+    let mut h = Harness::new();
+    h.run_until(at(1_000));
+    let node = Node::new(12);
+    let br_ll = h.br_link_local();
+    let t0 = h.now;
+    let ip = Ip::nd(node.global(), br_ll);
+    let body = ns_body(&ip, br_ll, Some(node.eui), Some((15, node.eui)));
+    let dst = h.to_br();
+    h.send(node.eui, dst, &ip.build(body));
+
+    let na = h.one_na(t0);
+    assert_eq!(na.dst(), node.global());
+    assert_eq!(na.src(), br_ll);
+    assert!(na.checksum_ok());
+    assert_eq!(na_target(&na), br_ll, "the NS's target");
+    assert_eq!(na_aro(&na), (0, 15, node.eui));
+    let e = h.app.wpan().registry().lookup(&node.global()).unwrap();
+    assert_eq!(e.origin, Origin::Registered);
+    assert_eq!(e.expires, t0 + Duration::from_secs(900));
+    h.assert_pool();
+}
+
 #[test]
 fn plain_ns_for_our_link_local_gets_a_solicited_na() {
     let mut h = Harness::new();

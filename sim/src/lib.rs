@@ -16,7 +16,8 @@
 //!   ICMPv6 log).
 //! - [`zep`]: the ZEP v2 codec (802.15.4 frames in UDP, as RIOT OS and Wireshark speak it);
 //!   [`peers`]: RIOT OS nodes as Linux processes (found or built, started, stopped by
-//!   process group).
+//!   process group); [`zep_bridge`]: ZEP peers (those RIOT nodes, or any stack speaking ZEP)
+//!   as radios of the medium, in real time.
 //!
 //! Identical seeds and inputs give identical runs, captures included, byte for byte.
 //!
@@ -40,6 +41,7 @@ pub mod rng;
 pub mod smol;
 pub mod topology;
 pub mod zep;
+pub mod zep_bridge;
 
 pub use backbone::{
     BackboneHost, BackboneHostConfig, End, EthFrame, EthLink, EthLinkConfig, EthPort, Reading,

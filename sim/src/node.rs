@@ -16,6 +16,7 @@ use netif::time::{Duration, Instant};
 
 use crate::medium::{Medium, MediumConfig, RadioConfig, RadioId, SimEvent, SimRadio};
 use crate::topology::Topology;
+use crate::zep_bridge::ZepBridge;
 
 /// Index of a node in its [`Simulator`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -77,7 +78,14 @@ pub struct SimStats {
     pub faults: u64,
     /// Wall time spent sleeping for pacing, µs.
     pub paced_sleep_us: u64,
+    /// Times the simulation, behind the wall clock by more than 200 µs with a ZEP bridge,
+    /// restarted its real-time pacing from the present instead of catching up.
+    pub zep_reanchors: u64,
 }
+
+/// How far simulated time may fall behind the wall clock, with a ZEP bridge, before pacing
+/// restarts from the present (see [`Simulator::attach_zep`]).
+const ZEP_MAX_LAG: WallDuration = WallDuration::from_micros(200);
 
 struct Slot {
     node: Box<dyn SimNode>,
@@ -105,6 +113,7 @@ pub struct Simulator {
     wall_origin: Option<(WallInstant, Instant)>,
     now: Instant,
     stats: SimStats,
+    zep: Option<ZepBridge>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -133,6 +142,7 @@ impl Simulator {
             wall_origin: None,
             now: Instant::ZERO,
             stats: SimStats::default(),
+            zep: None,
         }
     }
 
@@ -222,6 +232,27 @@ impl Simulator {
         self.faults.insert(pos, (at, fault));
     }
 
+    /// Attaches a ZEP bridge (foreign nodes on the wall clock): the simulator then runs in
+    /// real time (pace 1.0 unless a pace is set) and, instead of sleeping, waits on the
+    /// bridge's socket; a datagram that arrives is put on the medium at the simulated instant
+    /// of its arrival (see [`crate::zep_bridge`]).
+    pub fn attach_zep(&mut self, bridge: ZepBridge) {
+        if self.pace.is_none() {
+            self.set_pace(Some(1.0));
+        }
+        self.zep = Some(bridge);
+    }
+
+    /// The ZEP bridge, if attached.
+    pub fn zep(&self) -> Option<&ZepBridge> {
+        self.zep.as_ref()
+    }
+
+    /// The ZEP bridge, mutably.
+    pub fn zep_mut(&mut self) -> Option<&mut ZepBridge> {
+        self.zep.as_mut()
+    }
+
     /// Changes real-time pacing (see [`SimConfig::pace`]).
     pub fn set_pace(&mut self, pace: Option<f64>) {
         self.pace = pace;
@@ -248,13 +279,18 @@ impl Simulator {
 
     /// Runs until simulated time `end` (inclusive of events at `end`).
     pub fn run_until(&mut self, end: Instant) {
-        while let Some(t) = self.next_event_time() {
-            if t > end {
-                break;
+        loop {
+            match self.next_event_time() {
+                Some(t) if t <= end => self.step_to(t.max(self.now)),
+                _ => {
+                    // Nothing due before `end`: wait for it, or for a ZEP datagram.
+                    match self.pace_to(end) {
+                        Some(at) => self.arrive(at),
+                        None => break,
+                    }
+                }
             }
-            self.step_to(t.max(self.now));
         }
-        self.pace_to(end);
         self.medium.advance_to(end);
         self.now = self.now.max(end);
     }
@@ -287,28 +323,71 @@ impl Simulator {
         }
     }
 
-    fn pace_to(&mut self, t: Instant) {
-        let Some(f) = self.pace.filter(|f| *f > 0.0 && f.is_finite()) else {
-            return;
-        };
+    /// Waits (pacing) until the wall-clock instant of simulated time `t`. With a ZEP bridge
+    /// the wait ends early when a datagram arrives: `Some(the simulated instant of its
+    /// arrival)` (between now and `t`), for [`Simulator::arrive`].
+    fn pace_to(&mut self, t: Instant) -> Option<Instant> {
+        let f = self.pace.filter(|f| *f > 0.0 && f.is_finite())?;
         let (wall0, sim0) = *self
             .wall_origin
             .get_or_insert((WallInstant::now(), self.now));
         let sim_elapsed = t.saturating_since(sim0).as_micros() as f64 / f;
         let target = wall0 + WallDuration::from_micros(sim_elapsed as u64);
+        if let Some(z) = self.zep.as_mut() {
+            let mut w = WallInstant::now();
+            if w > target + ZEP_MAX_LAG {
+                // Behind the wall clock: simulated time restarts from here rather than race
+                // to catch up, so that what a peer sends is stamped relative to what we last
+                // sent it (its ACK 0.4 ms after our frame must land inside our ACK window).
+                self.wall_origin = Some((w, t));
+                self.stats.zep_reanchors += 1;
+                return z.wait(w).map(|_| t.max(self.now));
+            }
+            let Some(arrived) = z.wait(target) else {
+                if target > w {
+                    self.stats.paced_sleep_us += (target - w).as_micros() as u64;
+                }
+                return None;
+            };
+            w = w.min(arrived);
+            self.stats.paced_sleep_us += arrived.saturating_duration_since(w).as_micros() as u64;
+            let since = arrived.saturating_duration_since(wall0).as_micros() as f64 * f;
+            let at = (sim0 + Duration::from_micros(since as u64)).clamp(self.now, t.max(self.now));
+            return Some(at);
+        }
         let wall_now = WallInstant::now();
         if target > wall_now {
             let d = target - wall_now;
             self.stats.paced_sleep_us += d.as_micros() as u64;
             std::thread::sleep(d);
         }
+        None
+    }
+
+    /// ZEP datagrams arrived at `at`: everything due until then happens, then they go on the
+    /// medium.
+    fn arrive(&mut self, at: Instant) {
+        self.step_core(at);
+        if let Some(z) = self.zep.as_mut() {
+            z.ingest(&mut self.medium, at);
+            z.deliver(&mut self.medium, at);
+        }
     }
 
     fn step_to(&mut self, t: Instant) {
-        self.pace_to(t);
+        match self.pace_to(t) {
+            Some(at) => self.arrive(at),
+            None => self.step_core(t),
+        }
+    }
+
+    fn step_core(&mut self, t: Instant) {
         self.stats.steps += 1;
         self.medium.advance_to(t);
         self.now = t;
+        if let Some(z) = self.zep.as_mut() {
+            z.deliver(&mut self.medium, t);
+        }
         while let Some((at, fault)) = self.faults.get(self.next_fault).copied() {
             if at > t {
                 break;
@@ -333,6 +412,10 @@ impl Simulator {
                 slot.node.poll(t, &mut self.medium.radio(rid));
                 slot.last_poll = Some(t);
             }
+        }
+        // An ACK a node just started goes to the ZEP peers at once (early ACKs).
+        if let Some(z) = self.zep.as_mut() {
+            z.deliver(&mut self.medium, t);
         }
     }
 

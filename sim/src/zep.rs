@@ -11,7 +11,7 @@
 //! | 3 | type | 1 data (ACKs too, as RIOT sends them); 2 (Wireshark's ACK type, RIOT drops it) and anything else refused |
 //! | 4 | channel | kept |
 //! | 5 | device id (2) | kept |
-//! | 7 | LQI/CRC mode | 0 written (LQI in byte 8, the last two bytes are an FCS, which Wireshark checks); read: not checked |
+//! | 7 | LQI/CRC mode | 1 written ("CRC": the last two bytes are the FCS, which Wireshark then checks; with 0 it reads them as TI CC24xx RSSI/LQI metadata and calls half of all frames "Bad FCS"); read: not checked (RIOT sends 0) |
 //! | 8 | LQI | kept |
 //! | 9 | NTP timestamp (8) | kept |
 //! | 17 | sequence (4) | kept |
@@ -156,8 +156,9 @@ pub fn encode(header: &ZepHeader, psdu: &[u8], out: &mut Vec<u8>) -> Result<(), 
     out.extend_from_slice(&PREAMBLE);
     out.extend_from_slice(&[VERSION, TYPE_DATA, header.channel]);
     out.extend_from_slice(&header.device_id.to_be_bytes());
-    // LQI mode: the last two bytes are an FCS, not CC24xx metadata.
-    out.extend_from_slice(&[0, header.lqi]);
+    // CRC mode: the last two bytes are an FCS, not CC24xx metadata (Wireshark's `zep`
+    // dissector hands mode 0 to its CC24xx-metadata dissector).
+    out.extend_from_slice(&[1, header.lqi]);
     out.extend_from_slice(&header.ntp_timestamp.to_be_bytes());
     out.extend_from_slice(&header.sequence.to_be_bytes());
     out.extend_from_slice(&[0; 10]);

@@ -25,7 +25,7 @@ use std::fmt;
 use std::io::{self, Write};
 
 use l2_15_4::consts::airtime;
-use l2_15_4::frame::{MAX_PSDU_LEN, PanId};
+use l2_15_4::frame::{Address, FCS_LEN, Frame, MAX_PSDU_LEN, PanId};
 use l2_15_4::radio::{Channel, RadioError, RadioEvent, RxFrame, TxOutcome};
 use netif::time::Instant;
 
@@ -199,6 +199,9 @@ pub struct RadioCounters {
     pub rx_retuned: u64,
     /// Events dropped because the inbox was full.
     pub inbox_overflow: u64,
+    /// Transmissions held back until a deaf receiver listened again
+    /// ([`Medium::set_deaf_until`]).
+    pub tx_deferred: u64,
 }
 
 /// Medium-wide counters.
@@ -243,6 +246,8 @@ struct Transmission {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     TxEnd(u64),
+    /// A transmission held back for a deaf receiver starts.
+    Deferred(usize),
     Notify(usize, NotifyKind),
 }
 
@@ -261,6 +266,12 @@ struct RadioSlot {
     coordinator: bool,
     promiscuous: bool,
     transmitting: Option<u64>,
+    /// Frames addressed to this radio wait until then (see [`Medium::set_deaf_until`]).
+    deaf_until: Instant,
+    /// A transmission held back by a deaf receiver: its PSDU.
+    deferred: Option<Vec<u8>>,
+    /// ACKs this radio hears are delivered when they start (see [`Medium::set_early_acks`]).
+    early_acks: bool,
     inbox: VecDeque<SimEvent>,
     counters: RadioCounters,
 }
@@ -344,6 +355,9 @@ impl Medium {
             coordinator: false,
             promiscuous: false,
             transmitting: None,
+            deaf_until: Instant::ZERO,
+            deferred: None,
+            early_acks: false,
             inbox: VecDeque::new(),
             counters: RadioCounters::default(),
         });
@@ -396,6 +410,71 @@ impl Medium {
         if !up {
             self.link_down.push(key);
         }
+    }
+
+    /// Sets the link `from → to` in the topology (`None`: `to` does not hear `from`).
+    pub fn set_link(&mut self, from: RadioId, to: RadioId, link: Option<Link>) {
+        self.topo.set(from.0, to.0, link);
+    }
+
+    /// Sets the addresses a radio answers to, as its driver would program them (for radios
+    /// driven without a MAC, e.g. a ZEP peer: used by [`Medium::set_deaf_until`]).
+    pub fn set_addresses(&mut self, id: RadioId, extended: [u8; 8], short: u16) {
+        if let Some(s) = self.radios.get_mut(id.0) {
+            s.extended = extended;
+            s.short = short;
+        }
+    }
+
+    /// Radio `id` cannot take a frame before `until` (a foreign node still busy with the
+    /// frame it sent: RIOT's ZEP radio drops what arrives within milliseconds after its own
+    /// frame). A later transmission that `id` would hear and that is addressed to it (its
+    /// extended or short address, or broadcast) is held back until then, as if its sender's
+    /// CCA had found the channel busy that long; ACKs are never held back (they carry no
+    /// address and must meet the sender's ACK window). Counted in
+    /// [`RadioCounters::tx_deferred`] of the sender.
+    pub fn set_deaf_until(&mut self, id: RadioId, until: Instant) {
+        if let Some(s) = self.radios.get_mut(id.0) {
+            s.deaf_until = until;
+        }
+    }
+
+    /// ACKs that radio `id` hears are delivered to it when their transmission STARTS (then not
+    /// again at their end, and an overlap during their 352 µs cannot destroy them there): for
+    /// a bridge to a node on the wall clock, which must have the ACK inside its ACK window and
+    /// gains the ACK's air time this way (see [`crate::zep_bridge`]).
+    pub fn set_early_acks(&mut self, id: RadioId, on: bool) {
+        if let Some(s) = self.radios.get_mut(id.0) {
+            s.early_acks = on;
+        }
+    }
+
+    /// A transmission by `id` that ENDS now: `psdu` occupied the air for its air time before
+    /// the current instant. This is how a frame from outside the simulation (a ZEP datagram,
+    /// which arrives when its sender has finished transmitting it) enters the medium: its
+    /// receivers get it now, so an ACK can follow a turnaround later, as on air. Because its
+    /// air time lies in the past, it can only collide with transmissions still on the air
+    /// now (both are then lost at the common receivers); frames that ended during its air time
+    /// were already delivered and stay delivered, and CCAs made then did not see it.
+    pub fn transmit_ended(
+        &mut self,
+        id: RadioId,
+        now: Instant,
+        psdu: &[u8],
+    ) -> Result<(), RadioError> {
+        if id.0 >= self.radios.len() || psdu.is_empty() || psdu.len() > MAX_PSDU_LEN {
+            self.refuse(id.0);
+            return Err(RadioError::InvalidParameter);
+        }
+        self.advance_to(now);
+        let start = Instant::from_micros(
+            self.now
+                .as_micros()
+                .saturating_sub(airtime(psdu.len()).as_micros()),
+        );
+        self.begin_tx(id.0, start, self.now, psdu);
+        self.advance_to(self.now);
+        Ok(())
     }
 
     /// The link `from → to` as the medium uses it now (`None` when absent or down).
@@ -494,6 +573,7 @@ impl Medium {
             self.now = self.now.max(at);
             match kind {
                 Kind::TxEnd(id) => self.end_tx(id),
+                Kind::Deferred(r) => self.start_deferred(r, at),
                 Kind::Notify(r, NotifyKind::ChannelBusy) => self.push_event(
                     r,
                     SimEvent::TxDone {
@@ -583,19 +663,77 @@ impl Medium {
         // Never start in the past: anything due up to `now` (e.g. our own previous frame
         // ending) happens first.
         self.advance_to(now);
-        let Some((busy, channel)) = self
+        let Some((busy, deferred)) = self
             .radios
             .get(id)
-            .map(|s| (s.transmitting.is_some(), s.channel))
+            .map(|s| (s.transmitting.is_some(), s.deferred.is_some()))
         else {
             return Err(RadioError::InvalidParameter);
         };
-        if busy {
+        let ack = is_ack(psdu);
+        if busy || (deferred && !ack) {
             self.refuse(id);
             return Err(RadioError::Busy);
         }
+        if !ack && let Some(until) = self.deaf_addressee(id, psdu) {
+            if let Some(s) = self.radios.get_mut(id) {
+                s.deferred = Some(psdu.to_vec());
+                bump(&mut s.counters.tx_deferred);
+            }
+            self.schedule(until, Kind::Deferred(id));
+            return Ok(());
+        }
         let start = self.now;
-        let end = start + airtime(psdu.len());
+        self.begin_tx(id, start, start + airtime(psdu.len()), psdu);
+        Ok(())
+    }
+
+    /// The latest instant until which a radio that would hear `psdu` from `id`, and that it
+    /// is addressed to, is deaf (`None`: none is).
+    fn deaf_addressee(&self, id: usize, psdu: &[u8]) -> Option<Instant> {
+        let now = self.now;
+        if self.radios.iter().all(|r| r.deaf_until <= now) {
+            return None;
+        }
+        let mpdu = psdu.get(..psdu.len().saturating_sub(FCS_LEN))?;
+        let dst = Frame::new_unchecked(mpdu).dst_addr()?;
+        let channel = self.radios.get(id)?.channel;
+        self.radios
+            .iter()
+            .enumerate()
+            .filter(|(r, s)| {
+                *r != id
+                    && s.deaf_until > now
+                    && match dst {
+                        Address::Short(a) => a == 0xffff || a == s.short,
+                        Address::Extended(e) => e == s.extended,
+                    }
+                    && self.audible(id, *r, channel).is_some()
+            })
+            .map(|(_, s)| s.deaf_until)
+            .max()
+    }
+
+    /// A held-back transmission of `id` starts at `at` (after its own ACK, if one is on air).
+    fn start_deferred(&mut self, id: usize, at: Instant) {
+        let Some(slot) = self.radios.get_mut(id) else {
+            return;
+        };
+        if let Some(txid) = slot.transmitting {
+            let end = self.air.iter().find(|t| t.id == txid).map_or(at, |t| t.end);
+            self.schedule(end, Kind::Deferred(id));
+            return;
+        }
+        if let Some(psdu) = slot.deferred.take() {
+            self.begin_tx(id, at, at + airtime(psdu.len()), &psdu);
+        }
+    }
+
+    /// Puts a transmission by `id` from `start` to `end` on the air (its end is scheduled).
+    fn begin_tx(&mut self, id: usize, start: Instant, end: Instant, psdu: &[u8]) {
+        let Some(channel) = self.radios.get(id).map(|s| s.channel) else {
+            return;
+        };
         let txid = self.next_tx;
         self.next_tx += 1;
         // Half duplex: frames this radio is receiving are lost to it.
@@ -629,6 +767,24 @@ impl Medium {
                     }
                 }
             }
+            if state == RxState::Ok
+                && self.radios[r].early_acks
+                && is_ack(psdu)
+                && let Some(link) = self.link(RadioId(id), RadioId(r))
+            {
+                bump(&mut self.radios[r].counters.rx_frames);
+                self.push_event(
+                    r,
+                    SimEvent::Received {
+                        psdu: psdu.to_vec(),
+                        rssi: link.rssi_dbm,
+                        lqi: link.lqi,
+                        timestamp: start,
+                        channel,
+                    },
+                );
+                continue;
+            }
             receivers.push(Receiver { radio: r, state });
         }
         if let Some(s) = self.radios.get_mut(id) {
@@ -649,7 +805,6 @@ impl Medium {
             collided,
         });
         self.schedule(end, Kind::TxEnd(txid));
-        Ok(())
     }
 
     fn refuse(&mut self, id: usize) {
@@ -794,6 +949,11 @@ impl Medium {
             .filter_map(|tx| self.audible(tx.src, id, ch).map(|l| l.rssi_dbm))
             .fold(self.cfg.noise_floor_dbm, i8::max)
     }
+}
+
+/// Whether `psdu` is an acknowledgment frame (frame type 2).
+fn is_ack(psdu: &[u8]) -> bool {
+    psdu.first().is_some_and(|b| b & 0x07 == 2)
 }
 
 fn bump(c: &mut u64) {

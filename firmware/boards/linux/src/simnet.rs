@@ -16,7 +16,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter};
-use std::net::Ipv6Addr;
+use std::net::{Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
 use l2_15_4::PanId;
@@ -26,6 +26,7 @@ use sim::backbone::{
     BackboneHost, BackboneHostConfig, End, EthLink, EthLinkConfig, EthPort, HostRa,
 };
 use sim::smol::{Addressing, SensorConfig, SmolNode, SmolNodeConfig};
+use sim::zep_bridge::{LinkRule, ZepBridge, ZepBridgeConfig};
 use sim::{
     Link, NodeId, PathLoss, RadioConfig, RadioId, SimConfig, SimEvent, SimNode, SimRadio,
     Simulator, Topology,
@@ -575,6 +576,18 @@ pub struct WorldOpts {
     /// the operating system's randomness when it runs in real time against the outside
     /// (`--serial-pty`, a TAP device), where predictable nonces would weaken the protection.
     pub entropy: Option<[u8; 32]>,
+    /// Foreign nodes over ZEP (`--zep`): `None`, none.
+    pub zep: Option<ZepOpts>,
+}
+
+/// The ZEP bridge of a [`World`] (see [`sim::zep_bridge`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZepOpts {
+    /// The UDP address to bind, e.g. `[::1]:17754`.
+    pub addr: SocketAddr,
+    /// `--zep-links`: only these links (`None`: every peer hears the border router and every
+    /// simulated node, and is heard by them).
+    pub links: Option<Vec<LinkRule>>,
 }
 
 /// The simulated backbone host's address.
@@ -655,6 +668,7 @@ impl WorldOpts {
             collector_replies: true,
             overrides: Overrides::default(),
             entropy: None,
+            zep: None,
         }
     }
 }
@@ -802,7 +816,12 @@ impl World {
             e
         });
         let br = sim.spawn(rc, |id, r| BrNode::new(id, r, cfg, store, eth, entropy))?;
+        let br_radio = sim
+            .node::<BrNode>(br)
+            .map(|b| b.radio_id())
+            .ok_or("no border router")?;
         let mut nodes = Vec::new();
+        let mut node_radios = Vec::new();
         let pan = PanId(config.pan_id);
         for k in 0..o.nodes {
             let index = u16::try_from(k + 1).map_err(|_| "too many nodes")?;
@@ -815,7 +834,17 @@ impl World {
             let id = sim
                 .spawn(rc, |id, r| SmolNode::new(id, c, r))
                 .map_err(|e| format!("node {index}: {e:?}"))?;
+            if let Some(n) = sim.node::<SmolNode>(id) {
+                node_radios.push(n.radio_id());
+            }
             nodes.push(id);
+        }
+        if let Some(z) = &o.zep {
+            let mut zc = ZepBridgeConfig::new(br_radio, node_radios);
+            zc.links = z.links.clone();
+            let bridge = ZepBridge::bind(z.addr, zc)
+                .map_err(|e| format!("--zep {}: cannot bind: {e}", z.addr))?;
+            sim.attach_zep(bridge);
         }
         Ok(World {
             sim,

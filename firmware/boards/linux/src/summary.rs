@@ -116,6 +116,7 @@ pub fn summary(
             "pool_free": s.pool_free,
             "pool_size": s.pool_size,
             "pool_accounted": a.pool_accounted(),
+            "reassembly_slots_in_use": a.wpan().reassembler().slots_in_use(),
             "boots": w.br().map_or(0, |b| b.boots()),
             "config": {
                 "channel": c.channel,
@@ -132,8 +133,42 @@ pub fn summary(
             "icmp_errors": h.icmp_errors().count(),
         })
     });
+    let zep = w.sim.zep().map(|z| {
+        let c = z.counters();
+        let m = w.sim.medium_ref();
+        let br_radio = w.br().map(sim::SimNode::radio_id);
+        let peers: Vec<Value> = z
+            .peers()
+            .iter()
+            .map(|p| {
+                json!({
+                    "addr": p.addr.to_string(),
+                    "eui64": p.eui64.map(|e| {
+                        e.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+                    }),
+                    "frames_in": p.frames_in,
+                    "frames_out": p.frames_out,
+                    "ack_requests": p.ack_requests,
+                    "repeats": p.repeats,
+                    "acks_out": p.acks_out,
+                    "filtered": p.filtered,
+                })
+            })
+            .collect();
+        json!({
+            "addr": z.local_addr().to_string(),
+            "datagrams_in": c.datagrams_in,
+            "datagrams_out": c.datagrams_out,
+            "malformed": c.malformed,
+            "peers_refused": c.peers_refused,
+            "send_errors": c.send_errors,
+            "br_tx_deferred": br_radio.map_or(0, |r| m.counters(r).tx_deferred),
+            "peers": peers,
+        })
+    });
     json!({
         "simulated_seconds": w.sim.now().as_micros() as f64 / 1e6,
+        "zep": zep,
         "nodes": nodes,
         "interfaces": ifaces,
         "border_router": br,
@@ -145,6 +180,11 @@ pub fn summary(
         })),
         "warnings": warnings,
     })
+}
+
+/// A JSON string without its quotes (`-` for anything else).
+fn text_of(v: &Value) -> &str {
+    v.as_str().unwrap_or("-")
 }
 
 /// Drops by reason as people read them: `no_route 3, queue_full 1`, or `none`.
@@ -186,6 +226,30 @@ pub fn human(s: &Value) -> String {
             v["forwarded"],
             drops_text(&v["drops"])
         );
+    }
+    let z = &s["zep"];
+    if !z.is_null() {
+        let _ = writeln!(
+            out,
+            "  zep {}: datagrams in {} out {} malformed {}",
+            text_of(&z["addr"]),
+            z["datagrams_in"],
+            z["datagrams_out"],
+            z["malformed"]
+        );
+        for p in z["peers"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "    peer {} ({}): frames in {} (ACK requests {}, repeated {}) out {} (ACKs {})",
+                text_of(&p["eui64"]),
+                text_of(&p["addr"]),
+                p["frames_in"],
+                p["ack_requests"],
+                p["repeats"],
+                p["frames_out"],
+                p["acks_out"]
+            );
+        }
     }
     for w in s["warnings"].as_array().into_iter().flatten() {
         let _ = writeln!(out, "  warning: {}", w.as_str().unwrap_or_default());

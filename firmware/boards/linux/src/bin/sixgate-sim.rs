@@ -21,7 +21,7 @@ use l2_15_4::radio::{Channel, RadioEvent, RxFrame};
 use netif::{Duration, Instant};
 use sim::SimNode;
 use sixgate_sim::pty::Pty;
-use sixgate_sim::simnet::{BrNode, EthMode, Overrides, TopologyKind, World, WorldOpts};
+use sixgate_sim::simnet::{BrNode, EthMode, Overrides, TopologyKind, World, WorldOpts, ZepOpts};
 use sixgate_sim::summary;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -116,6 +116,26 @@ struct Args {
     /// stored configuration and is saved there.
     #[arg(long)]
     no_rpl: bool,
+    /// Bring your own nodes: bind this UDP address (e.g. `[::1]:17754`) for 802.15.4 radios
+    /// speaking ZEP v2 (RIOT OS native with `-z [::1]:17754`, or any ZEP stack). Each source
+    /// (address, port) becomes a radio of the mesh, hearing and heard by the border router and
+    /// every simulated node. Runs in real time.
+    #[arg(long, value_name = "ADDR:PORT")]
+    zep: Option<std::net::SocketAddr>,
+    /// With `--zep`: only these links exist, one per line `A B [loss]` (A, B: `br`, a
+    /// simulated node's index from 1, or a ZEP peer's EUI-64 such as 02:aa:bb:cc:dd:ee:00:01;
+    /// loss 0.0..=1.0); `#` starts a comment.
+    #[arg(long, value_name = "FILE", requires = "zep")]
+    zep_links: Option<PathBuf>,
+    /// With `--zep`: record the ZEP datagrams themselves (received and sent, as IP/UDP) into a
+    /// pcapng file; `tshark -d udp.port==PORT,zep` reads it.
+    #[arg(long, value_name = "FILE.pcapng", requires = "zep")]
+    zep_capture: Option<PathBuf>,
+    /// The longest registration the border router grants, in minutes (1..=65535; the
+    /// default configuration's 1440 when not given). Hosts that ask for more are told this
+    /// lifetime in the NA and re-register earlier (RIOT OS: 30 s before a 1-minute expiry).
+    #[arg(long, value_name = "MIN", value_parser = clap::value_parser!(u16).range(1..))]
+    max_registration_min: Option<u16>,
 }
 
 #[derive(Clone, Debug)]
@@ -244,6 +264,19 @@ fn main() -> ExitCode {
     };
     let mut o = WorldOpts::new();
     o.nodes = usize::from(args.nodes);
+    if let Some(addr) = args.zep {
+        let links = match &args.zep_links {
+            Some(p) => match std::fs::read_to_string(p)
+                .map_err(|e| e.to_string())
+                .and_then(|t| sim::zep_bridge::parse_links(&t))
+            {
+                Ok(l) => Some(l),
+                Err(e) => return usage_error(&format!("--zep-links {}: {e}", p.display())),
+            },
+            None => None,
+        };
+        o.zep = Some(ZepOpts { addr, links });
+    }
     o.topology = match args.topology {
         Topo::Star => TopologyKind::Star,
         Topo::FullMesh => TopologyKind::FullMesh,
@@ -264,6 +297,9 @@ fn main() -> ExitCode {
     }
     if let Some(p) = args.pan_id {
         o.config.pan_id = p;
+    }
+    if let Some(m) = args.max_registration_min {
+        o.config.max_registration_lifetime_min = m;
     }
     o.eth = match &args.eth {
         EthArg::Sim => EthMode::Sim,
@@ -334,6 +370,16 @@ fn main() -> ExitCode {
         say!("--capture {}: {e}", p.display());
         return ExitCode::from(1);
     }
+    if let Some(p) = &args.zep_capture
+        && let Some(z) = w.sim.zep_mut()
+        && let Err(e) = z.record_to(p, APPLICATION)
+    {
+        say!("--zep-capture {}: {e}", p.display());
+        return ExitCode::from(1);
+    }
+    if let Some(z) = w.sim.zep() {
+        say!("ZEP radios on udp {}", z.local_addr());
+    }
     let mut mgmt = match &args.serial_pty {
         Some(p) => match Pty::open(p) {
             Ok(pty) => {
@@ -371,7 +417,10 @@ fn main() -> ExitCode {
         },
         None => None,
     };
-    let realtime = matches!(args.eth, EthArg::Tap(_)) || args.duration.is_none() || mgmt.is_some();
+    let realtime = matches!(args.eth, EthArg::Tap(_))
+        || args.duration.is_none()
+        || mgmt.is_some()
+        || args.zep.is_some();
     if realtime {
         w.sim.set_pace(Some(1.0));
     }
@@ -479,6 +528,12 @@ fn main() -> ExitCode {
         && let Err(e) = br.finish_recording()
     {
         say!("capture: {e}");
+        code = ExitCode::from(1);
+    }
+    if let Some(z) = w.sim.zep_mut()
+        && let Err(e) = z.finish_recording()
+    {
+        say!("--zep-capture: {e}");
         code = ExitCode::from(1);
     }
     let summary = summary::summary(&w, injected.as_ref(), &warnings);
@@ -669,6 +724,17 @@ fn status(w: &World, tty: bool) -> String {
         "  forwarded mesh→backbone {}  backbone→mesh {}  drops {}  pool {}/{} free\n",
         s.forwarded_up, s.forwarded_down, s.drops, s.pool_free, s.pool_size
     ));
+    if let Some(z) = w.sim.zep() {
+        let c = z.counters();
+        out.push_str(&format!(
+            "  zep {}: {} peers  datagrams in {}  out {}  malformed {}\n",
+            z.local_addr(),
+            z.peers().len(),
+            c.datagrams_in,
+            c.datagrams_out,
+            c.malformed
+        ));
+    }
     if let Some(m) = w.nodes_mismatch() {
         out.push_str(&format!("  warning: {m}\n"));
     }

@@ -1,0 +1,773 @@
+//! The ZEP bridge: foreign 802.15.4 nodes (RIOT OS native, or any stack whose radio speaks ZEP
+//! v2 over UDP, see [`crate::zep`]) as radios of the simulated [`Medium`].
+//!
+//! [`ZepBridge::bind`] opens a UDP socket; every distinct source (address, port) that sends a
+//! ZEP datagram to it becomes a radio of the medium, attached at run time ([`ZepPeer`]),
+//! identified by the MAC source (EUI-64) of its frames. By default a peer hears and is heard
+//! by the border router and every simulated node ([`ZepBridgeConfig::br`],
+//! [`ZepBridgeConfig::nodes`]); [`LinkRule`]s (`--zep-links FILE`, [`parse_links`]) replace
+//! that: then only the listed links exist (peer ↔ peer links too, for chains of foreign
+//! routers).
+//!
+//! ## Time
+//! A peer runs on the wall clock, so the simulator runs in real time while a bridge is attached
+//! ([`crate::Simulator::attach_zep`]) and sleeps on the socket, not on a timer: a datagram
+//! wakes it at once ([`ZepBridge::wait`]).
+//!
+//! A datagram arrives when its sender has finished transmitting the frame: it enters the medium
+//! as a transmission that ENDS at its arrival, its air time back-dated
+//! ([`Medium::transmit_ended`]). Its receivers get it at once, so the border router's soft-MAC
+//! sends its ACK a turnaround (192 µs) later, and the bridge forwards that ACK to the peer when
+//! its transmission starts ([`Medium::set_early_acks`]), not 352 µs of air time later: RIOT
+//! waits 864 µs of wall time for it, and it arrives 0.28–0.48 ms after RIOT's frame. The
+//! simulator waits for datagrams on a reader thread's channel (exact to microseconds; a socket
+//! read timeout rounds to the kernel tick, 4 ms) and, when it falls more than 200 µs behind
+//! the wall clock, restarts its pacing from the present instead of catching up, so an answer
+//! is stamped relative to what it answers. A frame that a peer hears is sent to it as a
+//! datagram when its transmission ends.
+//!
+//! ## RIOT's deafness
+//! RIOT's ZEP radio drops every datagram that arrives while it is still busy with its own last
+//! frame. After each frame from a peer the bridge marks the peer's radio deaf for
+//! [`ZepBridgeConfig::deaf`] (15 ms, RIOT's README): a transmission addressed to it (unicast or
+//! broadcast) waits that long before it starts, as if its sender's CCA had found the channel
+//! busy ([`Medium::set_deaf_until`]); ACKs are never held back.
+//!
+//! ## Address filter
+//! Like a radio chip's frame filter, a peer is sent only the frames addressed to it (its
+//! EUI-64, the short address RIOT derives from it, or broadcast), frames without a destination
+//! address, and the ACK it waits for (the sequence number of its last frame with the ACK
+//! request bit, within 1 ms of medium time). Anything else it hears is counted as filtered.
+//!
+//! Every received byte is hostile: a datagram that is not a ZEP v2 data frame with a valid FCS
+//! on an 802.15.4 channel is counted in [`ZepCounters::malformed`] and dropped; at most
+//! [`MAX_PEERS`] peers attach, further sources are counted and ignored.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::net::{SocketAddr, UdpSocket};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::thread;
+use std::time::{Duration as WallDuration, Instant as WallInstant, SystemTime, UNIX_EPOCH};
+
+use capture_file::{InterfaceDesc, PcapngWriter};
+use l2_15_4::Radio as _;
+use l2_15_4::frame::{Address, FCS_LEN, Frame, FrameType};
+use l2_15_4::radio::Channel;
+use netif::time::{Duration, Instant};
+
+use crate::medium::{Medium, RadioConfig, RadioId, SimEvent};
+use crate::topology::Link;
+use crate::zep::{self, ZepHeader};
+
+/// The most peers one bridge attaches (each is a radio of the medium for the whole run).
+pub const MAX_PEERS: usize = 64;
+/// How long a peer is deaf after each frame it sends (RIOT's README: ~15 ms).
+pub const DEFAULT_DEAF: Duration = Duration::from_millis(15);
+/// How long after a peer's frame with the ACK request bit its ACK is forwarded (medium time;
+/// the soft-MAC's ACK ends 544 µs after the frame).
+const ACK_FORWARD_WINDOW: Duration = Duration::from_millis(1);
+/// A datagram buffer: more than any ZEP datagram (32 + 127 bytes), so a longer one is seen
+/// as longer and refused.
+const DATAGRAM_BUF: usize = 2048;
+/// pcapng LINKTYPE_RAW: an IPv4 or IPv6 packet, no link-layer header.
+const LINKTYPE_RAW: u16 = 101;
+
+/// One end of a [`LinkRule`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The border router.
+    Br,
+    /// Simulated node `k` (1-based: its index in the summary and its EUI-64).
+    Node(usize),
+    /// The ZEP peer whose frames carry this MAC source (EUI-64, canonical byte order).
+    Eui64([u8; 8]),
+}
+
+/// A link of `--zep-links`: `a` and `b` hear each other, losing `loss` of the frames.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LinkRule {
+    /// One end.
+    pub a: Endpoint,
+    /// The other end.
+    pub b: Endpoint,
+    /// Loss probability, 0..=1.
+    pub loss: f64,
+}
+
+fn parse_endpoint(s: &str) -> Result<Endpoint, String> {
+    if s == "br" {
+        return Ok(Endpoint::Br);
+    }
+    if let Ok(k) = s.parse::<usize>() {
+        if k == 0 {
+            return Err("`0`: simulated nodes count from 1 (the border router is `br`)".into());
+        }
+        return Ok(Endpoint::Node(k));
+    }
+    let parts: Vec<&str> = s.split([':', '-']).collect();
+    let mut e = [0u8; 8];
+    if parts.len() == e.len() {
+        for (b, p) in e.iter_mut().zip(&parts) {
+            if p.len() != 2 {
+                return Err(format!("`{s}`: expected `br`, a node index or an EUI-64"));
+            }
+            *b = u8::from_str_radix(p, 16)
+                .map_err(|_| format!("`{s}`: expected `br`, a node index or an EUI-64"))?;
+        }
+        return Ok(Endpoint::Eui64(e));
+    }
+    Err(format!(
+        "`{s}`: expected `br`, a simulated node's index or an EUI-64 (02:aa:bb:cc:dd:ee:00:01)"
+    ))
+}
+
+/// Reads a `--zep-links` file: one link per line, `A B [loss]`; A and B are `br`, a simulated
+/// node's index (1-based, as the summary numbers them) or a peer's EUI-64 (`02:aa:bb:cc:dd:ee:00:01`); `loss` (0.0..=1.0,
+/// default 0) is the link's frame loss in both directions. `#` starts a comment.
+pub fn parse_links(text: &str) -> Result<Vec<LinkRule>, String> {
+    let mut rules = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let at = |e: String| format!("line {}: {e}", n + 1);
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (a, b, loss) = match f.as_slice() {
+            [a, b] => (a, b, 0.0),
+            [a, b, l] => {
+                let loss: f64 = l
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| (0.0..=1.0).contains(v))
+                    .ok_or_else(|| at(format!("`{l}`: loss must be 0.0..=1.0")))?;
+                (a, b, loss)
+            }
+            _ => return Err(at("expected `A B [loss]`".into())),
+        };
+        let (a, b) = (
+            parse_endpoint(a).map_err(at)?,
+            parse_endpoint(b).map_err(at)?,
+        );
+        if a == b {
+            return Err(at("a link needs two different ends".into()));
+        }
+        rules.push(LinkRule { a, b, loss });
+    }
+    Ok(rules)
+}
+
+/// How the bridge attaches its peers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZepBridgeConfig {
+    /// The border router's radio.
+    pub br: RadioId,
+    /// The simulated nodes' radios, in index order (node 1 first).
+    pub nodes: Vec<RadioId>,
+    /// `None`: every peer hears and is heard by the border router and every simulated node;
+    /// `Some`: only these links exist.
+    pub links: Option<Vec<LinkRule>>,
+    /// The quality of a peer's links (the loss of a [`LinkRule`] replaces its loss).
+    pub link: Link,
+    /// How long a peer is deaf after each frame it sends (see the module docs).
+    pub deaf: Duration,
+}
+
+impl ZepBridgeConfig {
+    /// Default links ([`Link::good`]) to `br` and every one of `nodes`, [`DEFAULT_DEAF`].
+    pub fn new(br: RadioId, nodes: Vec<RadioId>) -> Self {
+        ZepBridgeConfig {
+            br,
+            nodes,
+            links: None,
+            link: Link::good(),
+            deaf: DEFAULT_DEAF,
+        }
+    }
+}
+
+/// A foreign node: one UDP source of ZEP datagrams, one radio of the medium.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZepPeer {
+    /// Where its datagrams come from (and ours go).
+    pub addr: SocketAddr,
+    /// Its radio in the medium.
+    pub radio: RadioId,
+    /// The MAC source of its frames, once one carried an extended address.
+    pub eui64: Option<[u8; 8]>,
+    /// Frames received from it.
+    pub frames_in: u64,
+    /// Frames sent to it.
+    pub frames_out: u64,
+    /// Frames received from it that repeat its previous frame byte for byte (its MAC
+    /// retransmitting after a missing ACK).
+    pub repeats: u64,
+    /// Frames with the ACK request bit received from it.
+    pub ack_requests: u64,
+    /// ACKs forwarded to it.
+    pub acks_out: u64,
+    /// Frames it heard that were not addressed to it (not sent).
+    pub filtered: u64,
+    last_psdu: Vec<u8>,
+    ack_expected: Option<(u8, Instant)>,
+    seq_out: u32,
+}
+
+/// Bridge counters. All saturate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ZepCounters {
+    /// Datagrams received.
+    pub datagrams_in: u64,
+    /// Datagrams sent.
+    pub datagrams_out: u64,
+    /// Datagrams dropped as not ZEP v2 data with a valid FCS on a valid channel.
+    pub malformed: u64,
+    /// Datagrams from sources beyond [`MAX_PEERS`], dropped.
+    pub peers_refused: u64,
+    /// Sends that failed (the peer's socket closed: ICMP port unreachable).
+    pub send_errors: u64,
+    /// Socket receive errors.
+    pub recv_errors: u64,
+    /// Datagrams dropped because more than 1024 waited to be taken.
+    pub overflow: u64,
+}
+
+/// The bridge: its socket, its peers and counters, and an optional recording of the ZEP
+/// traffic itself (as IP/UDP, for tshark's `-d udp.port==PORT,zep`).
+pub struct ZepBridge {
+    socket: UdpSocket,
+    local: SocketAddr,
+    cfg: ZepBridgeConfig,
+    peers: Vec<ZepPeer>,
+    /// Datagrams from the reader thread: source, bytes, wall-clock arrival.
+    rx: Receiver<Arrival>,
+    stop: Arc<AtomicBool>,
+    shared: Arc<ReaderCounters>,
+    pending: VecDeque<Arrival>,
+    counters: ZepCounters,
+    capture: Option<PcapngWriter<BufWriter<File>>>,
+    capture_error: Option<String>,
+}
+
+impl std::fmt::Debug for ZepBridge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZepBridge")
+            .field("local", &self.local)
+            .field("peers", &self.peers.len())
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
+    }
+}
+
+type Arrival = (SocketAddr, Vec<u8>, WallInstant);
+
+/// Datagrams the reader thread may queue before it drops (and counts) more.
+const READER_QUEUE: usize = 1024;
+
+/// What the reader thread counts.
+#[derive(Debug, Default)]
+struct ReaderCounters {
+    recv_errors: AtomicU64,
+    overflow: AtomicU64,
+}
+
+/// The reader thread: blocks on the socket and hands each datagram over with the instant it
+/// arrived. (A socket read timeout has the kernel's tick resolution, 4 ms at HZ=250, far too
+/// coarse for an ACK window of 864 µs; a channel wait is exact to a few µs.)
+fn reader(
+    socket: UdpSocket,
+    tx: SyncSender<Arrival>,
+    stop: Arc<AtomicBool>,
+    c: Arc<ReaderCounters>,
+) {
+    let mut buf = [0u8; DATAGRAM_BUF];
+    while !stop.load(Ordering::Relaxed) {
+        match socket.recv_from(&mut buf) {
+            Ok((n, from)) => {
+                let d = buf.get(..n).unwrap_or_default().to_vec();
+                match tx.try_send((from, d, WallInstant::now())) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(_)) => {
+                        c.overflow.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(TrySendError::Disconnected(_)) => break,
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            // ICMP port unreachable from a peer that went away is reported here on Linux.
+            Err(_) => {
+                c.recv_errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+fn bump(c: &mut u64) {
+    *c = c.saturating_add(1);
+}
+
+fn unix_micros() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+/// The short address RIOT derives from its EUI-64 (`eui[6] & 0x7f, eui[7]`).
+fn riot_short(eui: [u8; 8]) -> u16 {
+    u16::from_be_bytes([eui[6] & 0x7f, eui[7]])
+}
+
+impl ZepBridge {
+    /// Binds `addr` (e.g. `[::1]:17754`).
+    pub fn bind(addr: SocketAddr, cfg: ZepBridgeConfig) -> io::Result<ZepBridge> {
+        let socket = UdpSocket::bind(addr)?;
+        let local = socket.local_addr()?;
+        let reader_socket = socket.try_clone()?;
+        // Wakes the reader now and then to see whether the bridge is gone.
+        reader_socket.set_read_timeout(Some(WallDuration::from_millis(100)))?;
+        let (tx, rx) = sync_channel(READER_QUEUE);
+        let stop = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(ReaderCounters::default());
+        {
+            let (stop, shared) = (stop.clone(), shared.clone());
+            thread::Builder::new()
+                .name("zep-reader".into())
+                .spawn(move || reader(reader_socket, tx, stop, shared))?;
+        }
+        Ok(ZepBridge {
+            socket,
+            local,
+            cfg,
+            peers: Vec::new(),
+            rx,
+            stop,
+            shared,
+            pending: VecDeque::new(),
+            counters: ZepCounters::default(),
+            capture: None,
+            capture_error: None,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// The peers attached so far, in order of arrival.
+    pub fn peers(&self) -> &[ZepPeer] {
+        &self.peers
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> ZepCounters {
+        let mut c = self.counters;
+        c.recv_errors = self.shared.recv_errors.load(Ordering::Relaxed);
+        c.overflow = self.shared.overflow.load(Ordering::Relaxed);
+        c
+    }
+
+    /// Records every datagram received and sent from now on into `path` (pcapng, raw IP:
+    /// IPv6 or IPv4 and UDP, checksummed, stamped with the wall clock).
+    pub fn record_to(&mut self, path: &Path, application: &str) -> io::Result<()> {
+        let f = BufWriter::new(File::create(path)?);
+        let w = PcapngWriter::with_application(
+            f,
+            application,
+            &[InterfaceDesc {
+                linktype: LINKTYPE_RAW,
+                name: "lo".into(),
+                snaplen: 0,
+            }],
+        )?;
+        self.capture = Some(w);
+        Ok(())
+    }
+
+    /// Closes the recording; `Err` says why a write failed.
+    pub fn finish_recording(&mut self) -> io::Result<()> {
+        if let Some(w) = self.capture.take() {
+            w.finish()?;
+        }
+        match self.capture_error.take() {
+            Some(e) => Err(io::Error::other(e)),
+            None => Ok(()),
+        }
+    }
+
+    fn record(&mut self, src: SocketAddr, dst: SocketAddr, payload: &[u8]) {
+        let Some(w) = self.capture.as_mut() else {
+            return;
+        };
+        let Some(pkt) = ip_udp(src, dst, payload) else {
+            return;
+        };
+        if let Err(e) = w.write_packet(0, unix_micros(), &pkt) {
+            self.capture_error.get_or_insert(e.to_string());
+            self.capture = None;
+        }
+    }
+
+    /// Waits until `until` (wall clock) or until a datagram arrives, whichever is first;
+    /// returns the wall-clock arrival of the first datagram waiting for
+    /// [`ZepBridge::ingest`], if any.
+    pub fn wait(&mut self, until: WallInstant) -> Option<WallInstant> {
+        if self.pending.is_empty() {
+            let left = until.saturating_duration_since(WallInstant::now());
+            if let Ok(a) = self.rx.recv_timeout(left) {
+                self.pending.push_back(a);
+            }
+        }
+        while self.pending.len() < READER_QUEUE
+            && let Ok(a) = self.rx.try_recv()
+        {
+            self.pending.push_back(a);
+        }
+        self.pending.front().map(|(_, _, at)| *at)
+    }
+
+    /// Puts the waiting datagrams on the medium as transmissions ending at `now` (attaching
+    /// new peers); malformed ones are counted and dropped.
+    pub fn ingest(&mut self, medium: &mut Medium, now: Instant) {
+        while let Some((from, data, _)) = self.pending.pop_front() {
+            bump(&mut self.counters.datagrams_in);
+            let local = self.local;
+            self.record(from, local, &data);
+            let Ok(f) = zep::parse(&data) else {
+                bump(&mut self.counters.malformed);
+                continue;
+            };
+            let Some(channel) = Channel::new(f.header.channel) else {
+                bump(&mut self.counters.malformed);
+                continue;
+            };
+            let Some(i) = self.peer_for(from, medium, channel) else {
+                bump(&mut self.counters.peers_refused);
+                continue;
+            };
+            let mpdu = f
+                .psdu
+                .get(..f.psdu.len().saturating_sub(FCS_LEN))
+                .unwrap_or(&[]);
+            let frame = Frame::new_unchecked(mpdu);
+            if let Some(Address::Extended(e)) = frame.src_addr() {
+                self.learn_eui(i, e, medium);
+            }
+            let Some(p) = self.peers.get_mut(i) else {
+                continue;
+            };
+            bump(&mut p.frames_in);
+            if p.last_psdu == f.psdu {
+                bump(&mut p.repeats);
+            }
+            p.last_psdu.clear();
+            p.last_psdu.extend_from_slice(f.psdu);
+            p.ack_expected = None;
+            if frame.ack_request()
+                && let Some(seq) = frame.sequence_number()
+            {
+                bump(&mut p.ack_requests);
+                p.ack_expected = Some((seq, now + ACK_FORWARD_WINDOW));
+            }
+            let radio = p.radio;
+            let _ = medium.radio(radio).set_channel(channel);
+            if medium.transmit_ended(radio, now, f.psdu).is_ok() {
+                medium.set_deaf_until(radio, now + self.cfg.deaf);
+            }
+        }
+    }
+
+    /// The index of the peer at `from`, attached now if new (`None`: too many peers).
+    fn peer_for(
+        &mut self,
+        from: SocketAddr,
+        medium: &mut Medium,
+        channel: Channel,
+    ) -> Option<usize> {
+        if let Some(i) = self.peers.iter().position(|p| p.addr == from) {
+            return Some(i);
+        }
+        if self.peers.len() >= MAX_PEERS {
+            return None;
+        }
+        let radio = medium.attach(RadioConfig { channel });
+        medium.set_early_acks(radio, true);
+        if self.cfg.links.is_none() {
+            let targets = std::iter::once(self.cfg.br).chain(self.cfg.nodes.iter().copied());
+            for t in targets {
+                medium.set_link(radio, t, Some(self.cfg.link));
+                medium.set_link(t, radio, Some(self.cfg.link));
+            }
+        }
+        self.peers.push(ZepPeer {
+            addr: from,
+            radio,
+            eui64: None,
+            frames_in: 0,
+            frames_out: 0,
+            repeats: 0,
+            ack_requests: 0,
+            acks_out: 0,
+            filtered: 0,
+            last_psdu: Vec::new(),
+            ack_expected: None,
+            seq_out: 0,
+        });
+        Some(self.peers.len() - 1)
+    }
+
+    /// Peer `i` sends from `eui`: its radio's addresses, and the `--zep-links` naming it.
+    fn learn_eui(&mut self, i: usize, eui: [u8; 8], medium: &mut Medium) {
+        let Some(p) = self.peers.get_mut(i) else {
+            return;
+        };
+        if p.eui64 == Some(eui) {
+            return;
+        }
+        p.eui64 = Some(eui);
+        let radio = p.radio;
+        medium.set_addresses(radio, eui, riot_short(eui));
+        let Some(rules) = self.cfg.links.as_ref() else {
+            return;
+        };
+        for r in rules {
+            let other = if r.a == Endpoint::Eui64(eui) {
+                r.b
+            } else if r.b == Endpoint::Eui64(eui) {
+                r.a
+            } else {
+                continue;
+            };
+            let other = match other {
+                Endpoint::Br => Some(self.cfg.br),
+                Endpoint::Node(k) => self.cfg.nodes.get(k.wrapping_sub(1)).copied(),
+                Endpoint::Eui64(e) => self
+                    .peers
+                    .iter()
+                    .find(|p| p.eui64 == Some(e))
+                    .map(|p| p.radio),
+            };
+            if let Some(o) = other {
+                let link = Link {
+                    loss: r.loss,
+                    ..self.cfg.link
+                };
+                medium.set_link(radio, o, Some(link));
+                medium.set_link(o, radio, Some(link));
+            }
+        }
+    }
+
+    /// Sends each peer the frames its radio received (through its address filter, see the
+    /// module docs) as ZEP datagrams.
+    pub fn deliver(&mut self, medium: &mut Medium, now: Instant) {
+        for i in 0..self.peers.len() {
+            let Some(radio) = self.peers.get(i).map(|p| p.radio) else {
+                continue;
+            };
+            for ev in medium.take_events(radio) {
+                let SimEvent::Received {
+                    psdu, lqi, channel, ..
+                } = ev
+                else {
+                    continue;
+                };
+                let Some(p) = self.peers.get_mut(i) else {
+                    continue;
+                };
+                let Some(is_ack) = p.wants(&psdu, now) else {
+                    bump(&mut p.filtered);
+                    continue;
+                };
+                let header = ZepHeader {
+                    channel: channel.number(),
+                    device_id: 0,
+                    lqi,
+                    ntp_timestamp: zep::ntp_from_unix_micros(unix_micros()),
+                    sequence: p.seq_out,
+                };
+                p.seq_out = p.seq_out.wrapping_add(1);
+                let mut d = Vec::with_capacity(zep::HEADER_LEN + psdu.len());
+                if zep::encode(&header, &psdu, &mut d).is_err() {
+                    continue;
+                }
+                let to = p.addr;
+                match self.socket.send_to(&d, to) {
+                    Ok(_) => {
+                        bump(&mut self.counters.datagrams_out);
+                        if let Some(p) = self.peers.get_mut(i) {
+                            bump(&mut p.frames_out);
+                            if is_ack {
+                                bump(&mut p.acks_out);
+                            }
+                        }
+                    }
+                    Err(_) => bump(&mut self.counters.send_errors),
+                }
+                let local = self.local;
+                self.record(local, to, &d);
+            }
+        }
+    }
+}
+
+impl Drop for ZepBridge {
+    fn drop(&mut self) {
+        // The reader sees it within its 100 ms read timeout and ends.
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl ZepPeer {
+    /// Whether the peer's frame filter passes `psdu` (`Some(is_ack)`), see the module docs.
+    fn wants(&mut self, psdu: &[u8], now: Instant) -> Option<bool> {
+        let mpdu = psdu.get(..psdu.len().saturating_sub(FCS_LEN))?;
+        let f = Frame::new_unchecked(mpdu);
+        if f.frame_type() == FrameType::Ack {
+            let (seq, until) = self.ack_expected?;
+            if f.sequence_number() == Some(seq) && now <= until {
+                self.ack_expected = None;
+                return Some(true);
+            }
+            return None;
+        }
+        let Some(eui) = self.eui64 else {
+            return Some(false);
+        };
+        match f.dst_addr() {
+            None => Some(false),
+            Some(Address::Short(a)) if a == 0xffff || a == riot_short(eui) => Some(false),
+            Some(Address::Extended(e)) if e == eui => Some(false),
+            Some(_) => None,
+        }
+    }
+}
+
+/// `payload` as an IP/UDP packet from `src` to `dst` (both IPv6 or both IPv4), checksummed;
+/// `None` for mixed families or a payload too long for one datagram.
+fn ip_udp(src: SocketAddr, dst: SocketAddr, payload: &[u8]) -> Option<Vec<u8>> {
+    let udp_len = u16::try_from(8 + payload.len()).ok()?;
+    let mut udp = Vec::with_capacity(usize::from(udp_len));
+    udp.extend_from_slice(&src.port().to_be_bytes());
+    udp.extend_from_slice(&dst.port().to_be_bytes());
+    udp.extend_from_slice(&udp_len.to_be_bytes());
+    udp.extend_from_slice(&[0, 0]);
+    udp.extend_from_slice(payload);
+    let mut pseudo = Vec::new();
+    let mut pkt = Vec::new();
+    match (src, dst) {
+        (SocketAddr::V6(s), SocketAddr::V6(d)) => {
+            pseudo.extend_from_slice(&s.ip().octets());
+            pseudo.extend_from_slice(&d.ip().octets());
+            pseudo.extend_from_slice(&u32::from(udp_len).to_be_bytes());
+            pseudo.extend_from_slice(&[0, 0, 0, 17]);
+            pkt.extend_from_slice(&[0x60, 0, 0, 0]);
+            pkt.extend_from_slice(&udp_len.to_be_bytes());
+            pkt.extend_from_slice(&[17, 64]);
+            pkt.extend_from_slice(&s.ip().octets());
+            pkt.extend_from_slice(&d.ip().octets());
+        }
+        (SocketAddr::V4(s), SocketAddr::V4(d)) => {
+            pseudo.extend_from_slice(&s.ip().octets());
+            pseudo.extend_from_slice(&d.ip().octets());
+            pseudo.extend_from_slice(&[0, 17]);
+            pseudo.extend_from_slice(&udp_len.to_be_bytes());
+            let total = udp_len.checked_add(20)?;
+            let mut h = vec![0x45, 0];
+            h.extend_from_slice(&total.to_be_bytes());
+            h.extend_from_slice(&[0, 0, 0x40, 0, 64, 17, 0, 0]);
+            h.extend_from_slice(&s.ip().octets());
+            h.extend_from_slice(&d.ip().octets());
+            let c = checksum(&[&h]);
+            h[10..12].copy_from_slice(&c.to_be_bytes());
+            pkt.extend_from_slice(&h);
+        }
+        _ => return None,
+    }
+    let mut c = checksum(&[&pseudo, &udp]);
+    if c == 0 {
+        c = 0xffff;
+    }
+    udp[6..8].copy_from_slice(&c.to_be_bytes());
+    pkt.extend_from_slice(&udp);
+    Some(pkt)
+}
+
+/// The Internet checksum (RFC 1071) over the concatenation of `parts`.
+fn checksum(parts: &[&[u8]]) -> u16 {
+    let mut sum: u32 = 0;
+    let mut odd: Option<u8> = None;
+    for b in parts.iter().flat_map(|p| p.iter()) {
+        match odd.take() {
+            Some(hi) => sum += u32::from(u16::from_be_bytes([hi, *b])),
+            None => odd = Some(*b),
+        }
+    }
+    if let Some(hi) = odd {
+        sum += u32::from(u16::from_be_bytes([hi, 0]));
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_file() {
+        let r = parse_links(
+            "# a chain\nbr 02:aa:bb:cc:dd:ee:00:01\n02-aa-bb-cc-dd-ee-00-01 02:aa:bb:cc:dd:ee:00:02 0.1 # lossy\n3 br\n",
+        )
+        .unwrap();
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[0].a, Endpoint::Br);
+        assert_eq!(
+            r[0].b,
+            Endpoint::Eui64([2, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0, 1])
+        );
+        assert_eq!(r[1].loss, 0.1);
+        assert_eq!(r[2].a, Endpoint::Node(3));
+        for bad in [
+            "br",
+            "br br",
+            "0 br",
+            "br 1 2",
+            "br x",
+            "br 02:aa:bb",
+            "1 2 0.5 7",
+        ] {
+            let e = parse_links(bad).unwrap_err();
+            assert!(e.starts_with("line 1: "), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn udp_checksums_verify() {
+        let s: SocketAddr = "[::1]:40000".parse().unwrap();
+        let d: SocketAddr = "[::1]:17754".parse().unwrap();
+        let p = ip_udp(s, d, b"hello").unwrap();
+        assert_eq!(p.len(), 40 + 8 + 5);
+        // Summing the pseudo-header and the UDP part with its checksum gives 0xffff (→ 0).
+        let mut pseudo = Vec::new();
+        pseudo.extend_from_slice(&p[8..40]);
+        pseudo.extend_from_slice(&[0, 0, 0, 13, 0, 0, 0, 17]);
+        assert_eq!(checksum(&[&pseudo, &p[40..]]), 0);
+        let s: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let d: SocketAddr = "127.0.0.1:17754".parse().unwrap();
+        let p = ip_udp(s, d, b"hello").unwrap();
+        assert_eq!(checksum(&[&p[..20]]), 0);
+        assert!(ip_udp(s, "[::1]:1".parse().unwrap(), b"").is_none());
+    }
+}

@@ -1,0 +1,178 @@
+//! The ZEP bridge (`sim::zep_bridge`) against a peer played by this test over a real UDP
+//! socket: a peer becomes a radio of the medium, its frame is ACKed by our soft-MAC and the
+//! ACK crosses back as a ZEP datagram; frames to it wait out its deaf time; frames not
+//! addressed to it stay home; malformed datagrams are counted; `--zep-links` rules decide who
+//! hears whom.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration as WallDuration;
+
+use l2_15_4::frame::fcs;
+use l2_15_4::radio::Channel;
+use l2_15_4::{Address, MacConfig, PanId};
+use netif::time::Duration;
+use sim::mac_node::{MacNode, MacNodeConfig, eui64};
+use sim::zep::{self, ZepHeader};
+use sim::zep_bridge::{Endpoint, LinkRule, ZepBridge, ZepBridgeConfig};
+use sim::{NodeId, RadioConfig, SimConfig, Simulator, Topology};
+
+const PAN: u16 = 0x0023;
+const PEER: [u8; 8] = [0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x00, 0x01];
+
+/// One simulated MAC node (short address 1, PAN 0x0023, channel 26) and a bridge on
+/// `[::1]:0` whose "border router" is that node.
+fn world(links: Option<Vec<LinkRule>>) -> (Simulator, SocketAddr) {
+    let mut sim = Simulator::new(SimConfig::default(), Topology::new(0));
+    let mut mac = MacConfig::new(Channel::new(26).unwrap(), PanId(PAN), eui64(1));
+    mac.short_address = 1;
+    let c = MacNodeConfig {
+        mac,
+        backlog: 8,
+        keep_received: 64,
+    };
+    sim.spawn(RadioConfig::default(), |id, r| MacNode::new(id, c, r))
+        .unwrap();
+    let br = sim.node::<MacNode>(NodeId(0)).unwrap();
+    let mut cfg = ZepBridgeConfig::new(sim::SimNode::radio_id(br), Vec::new());
+    cfg.links = links;
+    let bridge = ZepBridge::bind("[::1]:0".parse().unwrap(), cfg).unwrap();
+    let addr = bridge.local_addr();
+    sim.attach_zep(bridge);
+    (sim, addr)
+}
+
+/// A ZEP datagram carrying a data frame from [`PEER`] to short address `dst` in our PAN.
+fn data_to(dst: u16, seq: u8, ack_request: bool, payload: &[u8]) -> Vec<u8> {
+    // Data, PAN ID compression, 2006, short destination, extended source.
+    let fcf: u16 =
+        0x0001 | 0x0040 | (u16::from(ack_request) << 5) | (2 << 10) | (1 << 12) | (3 << 14);
+    let mut psdu = fcf.to_le_bytes().to_vec();
+    psdu.push(seq);
+    psdu.extend_from_slice(&PAN.to_le_bytes());
+    psdu.extend_from_slice(&dst.to_le_bytes());
+    psdu.extend(PEER.iter().rev());
+    psdu.extend_from_slice(payload);
+    psdu.extend_from_slice(&[0, 0]);
+    assert!(fcs::append(&mut psdu));
+    let h = ZepHeader {
+        channel: 26,
+        ..ZepHeader::default()
+    };
+    let mut d = Vec::new();
+    zep::encode(&h, &psdu, &mut d).unwrap();
+    d
+}
+
+fn peer_socket(bridge: SocketAddr) -> UdpSocket {
+    let s = UdpSocket::bind("[::1]:0").unwrap();
+    s.connect(bridge).unwrap();
+    s.set_read_timeout(Some(WallDuration::from_millis(200)))
+        .unwrap();
+    s
+}
+
+/// Every datagram waiting on `s` (parsed: PSDUs).
+fn received(s: &UdpSocket) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 512];
+    s.set_read_timeout(Some(WallDuration::from_millis(20)))
+        .unwrap();
+    while let Ok(n) = s.recv(&mut buf) {
+        let f = zep::parse(&buf[..n]).expect("the bridge sends ZEP v2 data with a valid FCS");
+        assert_eq!(f.header.channel, 26);
+        out.push(f.psdu.to_vec());
+    }
+    out
+}
+
+#[test]
+fn a_zep_peer_is_a_radio_acked_by_our_mac_and_hears_what_is_for_it() {
+    let (mut sim, addr) = world(None);
+    let peer = peer_socket(addr);
+    peer.send(b"not ZEP at all").unwrap();
+    peer.send(&data_to(1, 5, true, b"hello")).unwrap();
+    sim.run_for(Duration::from_millis(100));
+
+    let z = sim.zep().unwrap();
+    assert_eq!(z.counters().datagrams_in, 2);
+    assert_eq!(
+        z.counters().malformed,
+        1,
+        "the garbage is counted and dropped"
+    );
+    assert_eq!(z.peers().len(), 1);
+    assert_eq!(z.peers()[0].eui64, Some(PEER));
+    assert_eq!(z.peers()[0].ack_requests, 1);
+    let node = sim.node::<MacNode>(NodeId(0)).unwrap();
+    let got: Vec<_> = node.received().collect();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].src, Some(Address::Extended(PEER)));
+    assert_eq!(got[0].payload, b"hello");
+    // Our soft-MAC's ACK crossed back: an Imm-Ack with the frame's sequence number.
+    let back = received(&peer);
+    let pr = sim.zep().unwrap().peers()[0].radio;
+    assert_eq!(
+        back.len(),
+        1,
+        "{back:02x?}\npeer {:?}\nits radio {:?}\nour MAC {:?}",
+        sim.zep().unwrap().peers()[0],
+        sim.medium_ref().counters(pr),
+        sim.node::<MacNode>(NodeId(0))
+            .unwrap()
+            .port()
+            .mac_counters()
+    );
+    assert_eq!(&back[0][..3], &[0x02, 0x00, 5]);
+    assert_eq!(sim.zep().unwrap().peers()[0].acks_out, 1);
+
+    // A frame for the peer right after its own waits out its deaf time (15 ms).
+    peer.send(&data_to(1, 6, false, b"again")).unwrap();
+    sim.run_for(Duration::from_millis(5));
+    sim.with_node::<MacNode, _>(NodeId(0), |n, _, _| {
+        assert!(n.send(Address::Extended(PEER), b"to the peer"));
+        assert!(n.send(Address::Short(0x0042), b"to somebody else"));
+    });
+    let t0 = sim.now();
+    sim.run_for(Duration::from_millis(200));
+    let br = sim::SimNode::radio_id(sim.node::<MacNode>(NodeId(0)).unwrap());
+    assert_eq!(sim.medium_ref().counters(br).tx_deferred, 1);
+    let back = received(&peer);
+    // The unicast frame (and its retransmissions, which the test does not ACK); the frame
+    // for 0x0042 is filtered.
+    assert!(!back.is_empty());
+    assert!(back.iter().all(|p| p.ends_with(&{
+        let mut x = b"to the peer".to_vec();
+        x.extend_from_slice(&p[p.len() - 2..]);
+        x
+    })));
+    let z = sim.zep().unwrap();
+    assert!(z.peers()[0].filtered >= 1, "{:?}", z.peers()[0]);
+    assert!(sim.now() >= t0 + Duration::from_millis(200));
+}
+
+#[test]
+fn links_rules_decide_who_hears_a_peer() {
+    // No rule names the peer: it hears nobody and nobody hears it.
+    let (mut sim, addr) = world(Some(vec![]));
+    let peer = peer_socket(addr);
+    peer.send(&data_to(1, 1, false, b"x")).unwrap();
+    sim.run_for(Duration::from_millis(50));
+    assert_eq!(
+        sim.node::<MacNode>(NodeId(0)).unwrap().received().count(),
+        0
+    );
+    // A rule `br PEER 0.0`: it does.
+    let rule = LinkRule {
+        a: Endpoint::Br,
+        b: Endpoint::Eui64(PEER),
+        loss: 0.0,
+    };
+    let (mut sim, addr) = world(Some(vec![rule]));
+    let peer = peer_socket(addr);
+    peer.send(&data_to(1, 1, false, b"x")).unwrap();
+    sim.run_for(Duration::from_millis(50));
+    assert_eq!(
+        sim.node::<MacNode>(NodeId(0)).unwrap().received().count(),
+        1
+    );
+}
