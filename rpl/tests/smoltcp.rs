@@ -337,3 +337,118 @@ fn truncated_messages_are_refused_not_panicked_on() {
         }
     }
 }
+
+mod headers {
+    use super::*;
+    use rpl::hbh::{self, RplOption};
+    use rpl::srh::{self, Srh};
+    use smoltcp::wire::{
+        Ipv6ExtHeader, Ipv6HopByHopHeader, Ipv6HopByHopRepr, Ipv6OptionRepr, Ipv6RoutingHeader,
+        Ipv6RoutingRepr, RplHopByHopRepr,
+    };
+
+    /// An address in 2001:db8:1::/64 whose IID is `iid`, or a foreign one for `iid` 0.
+    fn node(iid: u64) -> Ipv6Addr {
+        let mut o = a("2001:db8:1::").octets();
+        if iid == 0 {
+            o[2] = 0xaa;
+        }
+        o[8..].copy_from_slice(&iid.to_be_bytes());
+        Ipv6Addr::from(o)
+    }
+
+    proptest! {
+        /// smoltcp reads every SRH we build with our CmprI, CmprE, Pad and address bytes, and
+        /// expands them back to the path.
+        #[test]
+        fn smoltcp_reads_our_source_routes(
+            first in 1u64..u64::MAX,
+            iids in proptest::collection::vec(prop_oneof![
+                1u64..=0xff, 0x0212_4b00_0000_0000u64..0x0212_4b00_0000_ffff, Just(0u64), any::<u64>()], 1..=16)
+        ) {
+            let first = node(first);
+            let hops: Vec<Ipv6Addr> = iids.iter().map(|&i| node(i)).collect();
+            let mut buf = [0u8; 512];
+            let n = srh::build(&first, &hops, 41, &mut buf).unwrap();
+            prop_assert_eq!(n % 8, 0);
+            let ext = Ipv6ExtHeader::new_checked(&buf[..n]).unwrap();
+            prop_assert_eq!(u8::from(ext.next_header()), 41);
+            let rh = Ipv6RoutingHeader::new_checked(ext.payload()).unwrap();
+            let Ipv6RoutingRepr::Rpl { segments_left, cmpr_i, cmpr_e, pad, addresses } =
+                Ipv6RoutingRepr::parse(&rh).unwrap() else { panic!("not type 3") };
+            let ours = Srh::parse(&buf[..n]).unwrap();
+            prop_assert_eq!((segments_left as usize, cmpr_i, cmpr_e, pad),
+                (hops.len(), ours.cmpr_i, ours.cmpr_e, ours.pad));
+            prop_assert_eq!(addresses, &buf[8..n]);
+            prop_assert_eq!(ours.n, hops.len());
+            // Expanded against the destination each router sees, every address comes back.
+            let mut dst = first;
+            for (k, h) in hops.iter().enumerate() {
+                prop_assert_eq!(ours.address(k + 1, &dst), Some(*h));
+                dst = *h;
+            }
+        }
+    }
+
+    #[test]
+    fn we_read_smoltcps_source_route() {
+        // Two addresses with CmprI 15, CmprE 15 and 6 bytes of padding, as smoltcp emits it.
+        let repr = Ipv6RoutingRepr::Rpl {
+            segments_left: 2,
+            cmpr_i: 15,
+            cmpr_e: 15,
+            pad: 6,
+            addresses: &[0x02, 0x03, 0, 0, 0, 0, 0, 0],
+        };
+        let mut b = vec![0u8; 2 + repr.buffer_len()];
+        b[0] = 41;
+        b[1] = ((b.len() / 8) - 1) as u8;
+        repr.emit(&mut Ipv6RoutingHeader::new_unchecked(&mut b[2..]));
+        let h = Srh::parse(&b).unwrap();
+        let dst = a("2001:db8:1::1");
+        assert_eq!((h.n, h.segments_left), (2, 2));
+        assert_eq!(h.address(1, &dst), Some(a("2001:db8:1::2")));
+        assert_eq!(h.address(2, &dst), Some(a("2001:db8:1::3")));
+    }
+
+    #[test]
+    fn smoltcp_reads_our_rpl_option_and_we_read_its() {
+        let o = RplOption {
+            down: true,
+            rank_error: false,
+            forwarding_error: false,
+            instance_id: 30,
+            sender_rank: 256,
+        };
+        let h = o.hbh_header(41);
+        let ext = Ipv6ExtHeader::new_checked(&h[..]).unwrap();
+        let hbh = Ipv6HopByHopHeader::new_checked(ext.payload()).unwrap();
+        let repr = Ipv6HopByHopRepr::parse(&hbh).unwrap();
+        let opts: Vec<_> = repr.options.iter().collect();
+        // smoltcp knows the option under RFC 6553's type 0x63 only: it reads our 0x23 (RFC
+        // 9008) as an unknown option of 4 data bytes, which it skips. The bytes are the same.
+        assert_eq!(opts.len(), 1);
+        assert!(
+            matches!(opts[0], Ipv6OptionRepr::Unknown { type_, length: 4, .. } if u8::from(*type_) == 0x23),
+            "{opts:?}"
+        );
+        // Under 0x63, smoltcp reads the RPL fields.
+        let mut old = h;
+        old[2] = hbh::OPTION_6553;
+        let ext = Ipv6ExtHeader::new_checked(&old[..]).unwrap();
+        let hbh6553 = Ipv6HopByHopHeader::new_checked(ext.payload()).unwrap();
+        let repr = Ipv6HopByHopRepr::parse(&hbh6553).unwrap();
+        let opts: Vec<_> = repr.options.iter().collect();
+        assert_eq!(
+            *opts[0],
+            Ipv6OptionRepr::Rpl(RplHopByHopRepr {
+                down: true,
+                rank_error: false,
+                forwarding_error: false,
+                instance_id: RplInstanceId::Global(30),
+                sender_rank: 256,
+            })
+        );
+        assert_eq!(hbh::find(&old), Some(Ok(o)));
+    }
+}
