@@ -39,7 +39,7 @@ use sixlo::{
     LinkAddr as SixLink, ReceiveError,
 };
 
-use crate::registry::Registry;
+use crate::registry::{Registry, SourceRoute};
 
 /// Datagrams accepted from the core and waiting for the MAC (the one being fragmented
 /// included).
@@ -122,6 +122,11 @@ pub struct WpanStats {
     pub tx_adapt_error: u64,
     /// Datagrams refused while the interface was down.
     pub tx_down: u64,
+    /// Datagrams sent into the RPL root's source-routing tunnel (to a target behind other
+    /// nodes).
+    pub tx_tunnelled: u64,
+    /// Datagrams for such a target dropped: no room for the outer headers, or no route.
+    pub tx_tunnel_failed: u64,
 }
 
 #[derive(Debug)]
@@ -149,8 +154,45 @@ pub struct Wpan<'r> {
     /// Send to a global next hop that is neither registered nor gleaned at the link-layer
     /// address its IID derives from ([`Wpan::set_blind_global_derivation`]).
     blind_global: bool,
+    /// The RPL root's source-routing tunnel (MOP 1), when the root runs.
+    tunnel: Option<Tunnel>,
     opts: CompressOptions,
     stats: WpanStats,
+}
+
+/// What the RPL root puts around a packet for a target behind other nodes (RFC 9008 §7,
+/// non-storing mode): IPv6-in-IPv6 from the root to the target, with the RPL Option (down,
+/// the instance, the root's rank) in a hop-by-hop header and a Source Routing Header (RFC
+/// 6554) listing the hops after the first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tunnel {
+    /// The root's address: the outer source.
+    pub src: Ipv6Addr,
+    /// RPLInstanceID.
+    pub instance: u8,
+    /// The root's rank.
+    pub rank: u16,
+}
+
+/// Where [`Wpan::next`] sends a packet.
+// A route of 16 addresses lives briefly on the stack; there is no heap to box it into.
+#[allow(clippy::large_enum_variant)]
+enum Next {
+    Link(Address),
+    Tunnel(SourceRoute),
+}
+
+/// IPv6-in-IPv6 (RFC 2473), the tunnel's inner header.
+const IPV6_IN_IPV6: u8 = 41;
+/// The mesh's IPv6 MTU (RFC 4944: 1280, the IPv6 minimum, carried by fragmentation).
+pub const MESH_MTU: usize = 1280;
+
+/// The outer headers of the root's tunnel to `hops` (first hop first, the target last):
+/// IPv6 (40), hop-by-hop with the RPL Option (8), the Source Routing Header.
+pub fn tunnel_overhead(hops: &[Ipv6Addr]) -> Option<usize> {
+    let (first, rest) = hops.split_first()?;
+    let srh = rpl::srh::layout(first, rest)?.len;
+    Some(40 + rpl::hbh::HBH_LEN + srh)
 }
 
 /// The link-layer address an IPv6 address's IID was derived from (RFC 4944 §6 / RFC 6282
@@ -274,9 +316,23 @@ impl<'r> Wpan<'r> {
             next_tag: 1,
             up: true,
             blind_global: false,
+            tunnel: None,
             opts: CompressOptions::default(),
             stats: WpanStats::default(),
         }
+    }
+
+    /// Turn the RPL root's source-routing tunnel on (`Some`) or off: with it, a packet whose
+    /// next hop is a non-storing target behind other nodes goes out encapsulated (see
+    /// [`Tunnel`]) to the route the registry's parent chain gives.
+    pub fn set_tunnel(&mut self, t: Option<Tunnel>) {
+        self.tunnel = t;
+    }
+
+    /// The RPL root's tunnel settings (`None`: no tunnel; targets behind other nodes are
+    /// unreachable).
+    pub fn tunnel(&self) -> Option<Tunnel> {
+        self.tunnel
     }
 
     /// Whether a global (non-link-local) next hop that is neither registered nor gleaned is
@@ -363,6 +419,85 @@ impl<'r> Wpan<'r> {
     /// Our source address in frames we build.
     fn our_link(&self) -> Address {
         Address::Extended(self.mac.config().extended_address)
+    }
+
+    /// Where a packet leaving on this link goes: a link-layer address, or the RPL root's
+    /// tunnel to a target behind other nodes (when the tunnel is on and the parent chain is
+    /// complete).
+    fn next(&self, pool: &PacketPool<'_>, pkt: &PacketHandle) -> Option<Next> {
+        if let Some(a) = self.resolve(pool, pkt) {
+            return Some(Next::Link(a));
+        }
+        self.tunnel?;
+        let next_hop = pool.meta(pkt).next_hop;
+        let route = self.registry.source_route(&next_hop)?;
+        (route.hops.len() > 1).then_some(Next::Tunnel(route))
+    }
+
+    /// Puts the tunnel's headers in front of `pkt` for `route` (see [`Tunnel`]) and makes the
+    /// first hop its next hop. False (the packet untouched) when the tunnel is off or there
+    /// is no room.
+    fn encapsulate(
+        &self,
+        pool: &mut PacketPool<'_>,
+        pkt: &PacketHandle,
+        route: &SourceRoute,
+    ) -> bool {
+        let Some(t) = self.tunnel else { return false };
+        let Some((first, rest)) = route.hops.split_first() else {
+            return false;
+        };
+        let Some(layout) = rpl::srh::layout(first, rest) else {
+            return false;
+        };
+        let over = 40 + rpl::hbh::HBH_LEN + layout.len;
+        let Ok(payload_len) = u16::try_from(pool.len(pkt) + over - 40) else {
+            return false;
+        };
+        // The inner packet's version, traffic class and flow label go outside too.
+        let Some(&vtf) = pool.data(pkt).first_chunk::<4>() else {
+            return false;
+        };
+        if pool.ensure_headroom(pkt, over).is_err() {
+            return false;
+        }
+        let Ok(b) = pool.push_front(pkt, over) else {
+            return false;
+        };
+        let rpi = rpl::hbh::RplOption {
+            down: true,
+            rank_error: false,
+            forwarding_error: false,
+            instance_id: t.instance,
+            sender_rank: t.rank,
+        };
+        let [p0, p1] = payload_len.to_be_bytes();
+        let head = [
+            vtf[0],
+            vtf[1],
+            vtf[2],
+            vtf[3],
+            p0,
+            p1,
+            rpl::hbh::NEXT_HEADER_HBH,
+            64,
+        ];
+        let built = (|| {
+            b.get_mut(..8)?.copy_from_slice(&head);
+            b.get_mut(8..24)?.copy_from_slice(&t.src.octets());
+            b.get_mut(24..40)?.copy_from_slice(&first.octets());
+            b.get_mut(40..48)?
+                .copy_from_slice(&rpi.hbh_header(rpl::srh::NEXT_HEADER_ROUTING));
+            rpl::srh::build(first, rest, IPV6_IN_IPV6, b.get_mut(48..)?).ok()
+        })();
+        if built.is_none() {
+            let _ = pool.pull_front(pkt, over);
+            return false;
+        }
+        if let Some(m) = pool.meta_mut(pkt) {
+            m.next_hop = *first;
+        }
+        true
     }
 
     /// Resolve the link-layer destination of a packet leaving on this link: `None` for a
@@ -657,11 +792,23 @@ impl L2 for Wpan<'_> {
             cx.pool.free(pkt);
             return Err(SendError::Down);
         }
-        let len = cx.pool.len(&pkt);
-        let Some(dst) = self.resolve(cx.pool, &pkt) else {
-            cx.pool.free(pkt);
-            return Err(SendError::Unresolved);
+        let dst = match self.next(cx.pool, &pkt) {
+            Some(Next::Link(a)) => a,
+            Some(Next::Tunnel(route)) => {
+                if !self.encapsulate(cx.pool, &pkt, &route) {
+                    self.stats.tx_tunnel_failed += 1;
+                    cx.pool.free(pkt);
+                    return Err(SendError::Unresolved);
+                }
+                self.stats.tx_tunnelled += 1;
+                route.first_hop
+            }
+            None => {
+                cx.pool.free(pkt);
+                return Err(SendError::Unresolved);
+            }
         };
+        let len = cx.pool.len(&pkt);
         let next_hop = cx.pool.meta(&pkt).next_hop;
         match self.queue.push_back((pkt, dst)) {
             Ok(()) => {
@@ -686,7 +833,17 @@ impl L2 for Wpan<'_> {
     }
 
     fn resolves(&self, pool: &PacketPool<'_>, pkt: &PacketHandle) -> bool {
-        self.resolve(pool, pkt).is_some()
+        self.next(pool, pkt).is_some()
+    }
+
+    fn path_mtu(&self, pool: &PacketPool<'_>, pkt: &PacketHandle) -> Option<u16> {
+        match self.next(pool, pkt)? {
+            Next::Link(_) => None,
+            Next::Tunnel(route) => {
+                let over = tunnel_overhead(&route.hops)?;
+                u16::try_from(MESH_MTU.saturating_sub(over)).ok()
+            }
+        }
     }
 
     fn flags(&self) -> L2Flags {

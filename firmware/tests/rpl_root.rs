@@ -560,3 +560,158 @@ fn a_packet_tunnelled_to_the_root_is_forwarded_by_its_inner_header() {
     );
     h.assert_pool();
 }
+
+/// The non-storing chain root → n1 → n2 → n3 (n1 a neighbour of the root).
+fn chain(h: &mut Harness) -> (Node, Node, Node) {
+    let (n1, n2, n3) = (Node::new(1), Node::new(2), Node::new(3));
+    let root = h.br_global();
+    let to = h.to_br();
+    for (n, parent) in [(n1, root), (n2, n1.global()), (n3, n2.global())] {
+        let opts = options(&[target(n.global()), transit(240, 30, Some(parent))]);
+        let mut d = dao(&opts, 1);
+        if let RplRepr::DestinationAdvertisementObject { expect_ack, .. } = &mut d {
+            *expect_ack = false;
+        }
+        h.send(n1.eui, to, &rpl_packet(n.global(), root, d));
+    }
+    (n1, n2, n3)
+}
+
+/// The outer headers of a tunnelled datagram, read by smoltcp: (RPL option bytes, SRH
+/// addresses as smoltcp expands them against the outer destination, the inner packet).
+fn untunnel(ip: &[u8]) -> (Vec<u8>, Vec<Ipv6Addr>, Vec<u8>) {
+    use smoltcp::wire::{Ipv6ExtHeader, Ipv6RoutingHeader, Ipv6RoutingRepr};
+    let outer = Ipv6Packet::new_checked(ip).unwrap();
+    assert_eq!(outer.next_header(), IpProtocol::HopByHop);
+    let dst = outer.dst_addr();
+    let hbh = Ipv6ExtHeader::new_checked(outer.payload()).unwrap();
+    assert_eq!(hbh.next_header(), IpProtocol::Ipv6Route);
+    let hbh_len = (usize::from(hbh.header_len()) + 1) * 8;
+    let rpi = outer.payload()[2..hbh_len].to_vec();
+    let rest = &outer.payload()[hbh_len..];
+    let rh = Ipv6ExtHeader::new_checked(rest).unwrap();
+    assert_eq!(u8::from(rh.next_header()), 41, "IPv6-in-IPv6 after the SRH");
+    let rh_len = (usize::from(rh.header_len()) + 1) * 8;
+    let rh_hdr = Ipv6RoutingHeader::new_checked(rh.payload()).unwrap();
+    let Ipv6RoutingRepr::Rpl {
+        segments_left,
+        cmpr_i,
+        cmpr_e,
+        pad,
+        addresses,
+    } = Ipv6RoutingRepr::parse(&rh_hdr).unwrap()
+    else {
+        panic!("not an RPL source route")
+    };
+    // Expand as RFC 6554 §3 says, against the outer destination.
+    let per = 16 - usize::from(cmpr_i);
+    let n = (addresses.len() - usize::from(pad) - (16 - usize::from(cmpr_e))) / per + 1;
+    assert_eq!(usize::from(segments_left), n);
+    let mut hops = Vec::new();
+    for k in 0..n {
+        let (c, start, len) = if k + 1 == n {
+            (usize::from(cmpr_e), k * per, 16 - usize::from(cmpr_e))
+        } else {
+            (usize::from(cmpr_i), k * per, per)
+        };
+        let mut o = dst.octets();
+        o[c..].copy_from_slice(&addresses[start..start + len]);
+        hops.push(Ipv6Addr::from(o));
+    }
+    (rpi, hops, rest[rh_len..].to_vec())
+}
+
+#[test]
+fn the_dao_ack_to_a_far_target_goes_down_a_source_routed_tunnel() {
+    let mut h = Harness::new();
+    h.run_until(at(1_000));
+    let (n1, n2, n3) = chain(&mut h);
+    let t0 = h.now;
+    let opts = options(&[target(n3.global()), transit(241, 30, Some(n2.global()))]);
+    let to = h.to_br();
+    h.send(
+        n1.eui,
+        to,
+        &rpl_packet(n3.global(), h.br_global(), dao(&opts, 9)),
+    );
+    let sent: Vec<_> = h
+        .sent_ip(t0)
+        .into_iter()
+        .filter(|s| s.dst() == n1.global())
+        .collect();
+    assert_eq!(sent.len(), 1, "one tunnelled datagram to the first hop");
+    assert_eq!(sent[0].ll_dst, Some(n1.ll()));
+    assert_eq!(sent[0].src(), h.br_global());
+    let (rpi, hops, inner) = untunnel(&sent[0].ip);
+    // RPL Option (RFC 9008 type 0x23): O (down), instance 30, the root's rank 256.
+    assert_eq!(rpi[..6], [0x23, 4, 0x80, INSTANCE, 1, 0]);
+    assert_eq!(hops, vec![n2.global(), n3.global()]);
+    let inner = Ipv6Packet::new_checked(&inner[..]).unwrap();
+    assert_eq!(
+        (inner.src_addr(), inner.dst_addr()),
+        (h.br_global(), n3.global())
+    );
+    let icmp = Icmpv6Packet::new_checked(inner.payload()).unwrap();
+    assert!(icmp.verify_checksum(&inner.src_addr(), &inner.dst_addr()));
+    assert!(matches!(
+        RplRepr::parse(&icmp).unwrap(),
+        RplRepr::DestinationAdvertisementObjectAck {
+            sequence: 9,
+            status: 0,
+            ..
+        }
+    ));
+    assert_eq!(h.app.wpan().stats().tx_tunnelled, 1);
+    h.assert_pool();
+}
+
+#[test]
+fn a_packet_too_big_for_the_tunnel_gets_packet_too_big_with_the_path_mtu() {
+    let mut h = Harness::new();
+    h.run_until(at(1_000));
+    let (n1, _n2, n3) = chain(&mut h);
+    // n1 sends 1280 bytes to n3 through the root (a mesh-to-mesh packet the root must
+    // tunnel down): 40 + 8 + 16 bytes of tunnel headers do not fit 1280.
+    let udp = UdpRepr {
+        src_port: 1,
+        dst_port: 2,
+    };
+    let payload = vec![0xa5u8; 1280 - 48];
+    let mut pkt = vec![0u8; 1280];
+    let ip = Ipv6Repr {
+        src_addr: n1.global(),
+        dst_addr: n3.global(),
+        next_header: IpProtocol::Udp,
+        payload_len: 1240,
+        hop_limit: 64,
+    };
+    ip.emit(&mut Ipv6Packet::new_unchecked(&mut pkt[..]));
+    udp.emit(
+        &mut UdpPacket::new_unchecked(&mut pkt[40..]),
+        &n1.global().into(),
+        &n3.global().into(),
+        payload.len(),
+        |b| b.copy_from_slice(&payload),
+        &ChecksumCapabilities::default(),
+    );
+    let t0 = h.now;
+    let to = h.to_br();
+    h.send(n1.eui, to, &pkt);
+    let ptb: Vec<_> = h
+        .sent_icmp(2, t0)
+        .into_iter()
+        .filter(|s| s.dst() == n1.global())
+        .collect();
+    assert_eq!(ptb.len(), 1, "Packet Too Big to the source");
+    let icmp = ptb[0].icmp().unwrap();
+    let mtu = u32::from_be_bytes(icmp[4..8].try_into().unwrap());
+    let over = firmware::wpan::tunnel_overhead(&[n1.global(), Node::new(2).global(), n3.global()])
+        .unwrap();
+    assert_eq!(mtu as usize, 1280 - over);
+    assert_eq!(
+        over,
+        40 + 8 + 16,
+        "the chain's addresses share 15 bytes: one byte each"
+    );
+    h.assert_pool();
+}

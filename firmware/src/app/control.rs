@@ -97,6 +97,7 @@ impl<'r> App<'r> {
         self.dirty = true;
         self.save_offered = false;
         self.root.reconfigure();
+        self.apply_rpl();
         if visible {
             self.root.repair(now);
         }

@@ -414,7 +414,19 @@ impl<'r> App<'r> {
         self.lbr.restart(now);
         // A new prefix is a new DODAG ID: the DIO timer starts again.
         self.root.reconfigure();
+        self.apply_rpl();
         Ok(())
+    }
+
+    /// The RPL root's tunnel on `wpan0` follows the configuration (on while the root runs).
+    pub(super) fn apply_rpl(&mut self) {
+        let r = &self.cfg.rpl;
+        let t = r.enabled.then(|| crate::wpan::Tunnel {
+            src: crate::root::mesh_address(&self.cfg),
+            instance: r.instance_id,
+            rank: r.min_hop_rank_increase,
+        });
+        self.wpan.set_tunnel(t);
     }
 
     fn apply_backbone(&mut self, now: Instant) -> Result<(), AppError> {

@@ -294,6 +294,15 @@ impl Harness {
         self.send(node.eui, dst, &ip.build(body));
     }
 
+    /// Every datagram sent since `since`.
+    pub(crate) fn sent_ip(&self, since: Instant) -> Vec<Sent> {
+        self.sent
+            .iter()
+            .filter(|s| s.at >= since)
+            .cloned()
+            .collect()
+    }
+
     /// Datagrams of ICMPv6 type `ty` sent since `since`.
     pub(crate) fn sent_icmp(&self, ty: u8, since: Instant) -> Vec<Sent> {
         self.sent
