@@ -715,3 +715,54 @@ fn a_packet_too_big_for_the_tunnel_gets_packet_too_big_with_the_path_mtu() {
     );
     h.assert_pool();
 }
+
+/// What the tunnel costs on the air: the tunnelled DAO-ACK compressed by sixlo against the
+/// same DAO-ACK sent bare (as to a neighbour), in bytes of 6LoWPAN payload. Printed for
+/// docs/rpl.md; the assertion bounds it.
+#[test]
+fn the_tunnel_costs_a_few_dozen_bytes_after_compression() {
+    let mut h = Harness::new();
+    h.run_until(at(1_000));
+    let (n1, n2, n3) = chain(&mut h);
+    let t0 = h.now;
+    let opts = options(&[target(n3.global()), transit(241, 30, Some(n2.global()))]);
+    let to = h.to_br();
+    h.send(
+        n1.eui,
+        to,
+        &rpl_packet(n3.global(), h.br_global(), dao(&opts, 9)),
+    );
+    let sent = h
+        .sent_ip(t0)
+        .into_iter()
+        .find(|s| s.dst() == n1.global())
+        .unwrap();
+    let (_, _, inner) = untunnel(&sent.ip);
+    let ctx = h.app.wpan().contexts().clone();
+    let compress = |ip: &[u8], dst: Address| {
+        let mut out = [0u8; 1400];
+        sixlo::compress(
+            ip,
+            &sixlo::LinkAddr::Extended(h.br_eui()),
+            &sixlo::LinkAddr::from(dst),
+            &ctx,
+            sixlo::CompressOptions::default(),
+            &mut out,
+        )
+        .unwrap()
+    };
+    let tunnelled = compress(&sent.ip, n1.ll());
+    let bare = compress(&inner, Node::new(3).ll());
+    eprintln!(
+        "DAO-ACK to a 3-hop target: {} bytes uncompressed tunnelled, {} compressed tunnelled, \
+         {} compressed bare: the tunnel costs {} bytes",
+        sent.ip.len(),
+        tunnelled,
+        bare,
+        tunnelled - bare
+    );
+    assert!(
+        tunnelled > bare && tunnelled - bare <= 40,
+        "{tunnelled} vs {bare}"
+    );
+}

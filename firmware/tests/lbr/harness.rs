@@ -295,6 +295,7 @@ impl Harness {
     }
 
     /// Every datagram sent since `since`.
+    #[allow(dead_code)] // used by rpl_root.rs
     pub(crate) fn sent_ip(&self, since: Instant) -> Vec<Sent> {
         self.sent
             .iter()
