@@ -68,7 +68,8 @@ per() {
 
 declare -A ir
 modes=(udp-ours-full udp-smoltcp-full udp-ours-full-same-fcs udp-smoltcp-full-same-fcs
-    udp-ours-hw-fcs udp-smoltcp-hw-fcs udp-ours-bare udp-smoltcp-bare fcs fcs-crc-default fwd-down wire-down fwd-up wire-up memcpy scale-8 scale-64 scale-256)
+    udp-ours-hw-fcs udp-smoltcp-hw-fcs udp-ours-bare udp-smoltcp-bare fcs fcs-crc-default fwd-down wire-down fwd-up wire-up memcpy scale-8 scale-64 scale-256
+    route-16-d1 route-16-d4 route-16-d8 route-16-d16 route-256-d8 route-1024-d8 route-1024-d16)
 for m in "${modes[@]}"; do
     echo "counting $m..." >&2
     ir[$m]="$(per "$m")"
@@ -103,6 +104,17 @@ done
 for n in 8 64 256; do
     printf '%-56s %12d %12d %7s\n' "forward 1280 B eth-to-wpan, $n registered (8)" \
         "${ir[scale-$n]}" "${ir[scale-8]}" "$(ratio "${ir[scale-$n]}" "${ir[scale-8]}")"
+done
+for d in 1 4 8 16; do
+    printf '%-56s %12d %12d %7s\n' "RPL root: source route + tunnel headers, depth $d (depth 1)" \
+        "${ir[route-16-d$d]}" "${ir[route-16-d1]}" "$(ratio "${ir[route-16-d$d]}" "${ir[route-16-d1]}")"
+done
+for n in 256 1024; do
+    for d in 8 16; do
+        [[ -n "${ir[route-$n-d$d]:-}" ]] || continue
+        printf '%-56s %12d %12d %7s\n' "RPL root, depth $d, $n targets (16 targets)" \
+            "${ir[route-$n-d$d]}" "${ir[route-16-d$d]}" "$(ratio "${ir[route-$n-d$d]}" "${ir[route-16-d$d]}")"
+    done
 done
 echo
 echo "ours: sixlo + l2-15_4 endpoints (udp rows), the border-router App (forward rows);"

@@ -174,6 +174,41 @@ pub struct Tunnel {
     pub rank: u16,
 }
 
+/// Writes the root's tunnel headers for `hops` (first hop first, the target last) into the
+/// start of `out`: IPv6 (version, traffic class and flow label `vtf` from the inner packet,
+/// the payload length for `inner_len` bytes inside, hop limit 64, from `t.src` to the first
+/// hop), hop-by-hop with the RPL Option (down, `t.instance`, `t.rank`), and the Source
+/// Routing Header of the other hops with IPv6-in-IPv6 after it. Returns the bytes written
+/// ([`tunnel_overhead`]), `None` when `out` is short or the path is empty or too long.
+pub fn write_tunnel_headers(
+    t: &Tunnel,
+    hops: &[Ipv6Addr],
+    vtf: [u8; 4],
+    inner_len: usize,
+    out: &mut [u8],
+) -> Option<usize> {
+    let (first, rest) = hops.split_first()?;
+    let over = tunnel_overhead(hops)?;
+    let payload_len = u16::try_from(inner_len.checked_add(over)?.checked_sub(40)?).ok()?;
+    let rpi = rpl::hbh::RplOption {
+        down: true,
+        rank_error: false,
+        forwarding_error: false,
+        instance_id: t.instance,
+        sender_rank: t.rank,
+    };
+    let [p0, p1] = payload_len.to_be_bytes();
+    let [v0, v1, v2, v3] = vtf;
+    out.get_mut(..8)?
+        .copy_from_slice(&[v0, v1, v2, v3, p0, p1, rpl::hbh::NEXT_HEADER_HBH, 64]);
+    out.get_mut(8..24)?.copy_from_slice(&t.src.octets());
+    out.get_mut(24..40)?.copy_from_slice(&first.octets());
+    out.get_mut(40..48)?
+        .copy_from_slice(&rpi.hbh_header(rpl::srh::NEXT_HEADER_ROUTING));
+    let n = rpl::srh::build(first, rest, IPV6_IN_IPV6, out.get_mut(48..)?).ok()?;
+    Some(48 + n)
+}
+
 /// Where [`Wpan::next`] sends a packet.
 // A route of 16 addresses lives briefly on the stack; there is no heap to box it into.
 #[allow(clippy::large_enum_variant)]
@@ -444,53 +479,21 @@ impl<'r> Wpan<'r> {
         route: &SourceRoute,
     ) -> bool {
         let Some(t) = self.tunnel else { return false };
-        let Some((first, rest)) = route.hops.split_first() else {
-            return false;
-        };
-        let Some(layout) = rpl::srh::layout(first, rest) else {
-            return false;
-        };
-        let over = 40 + rpl::hbh::HBH_LEN + layout.len;
-        let Ok(payload_len) = u16::try_from(pool.len(pkt) + over - 40) else {
+        let (Some(first), Some(over)) = (route.hops.first(), tunnel_overhead(&route.hops)) else {
             return false;
         };
         // The inner packet's version, traffic class and flow label go outside too.
         let Some(&vtf) = pool.data(pkt).first_chunk::<4>() else {
             return false;
         };
+        let inner_len = pool.len(pkt);
         if pool.ensure_headroom(pkt, over).is_err() {
             return false;
         }
         let Ok(b) = pool.push_front(pkt, over) else {
             return false;
         };
-        let rpi = rpl::hbh::RplOption {
-            down: true,
-            rank_error: false,
-            forwarding_error: false,
-            instance_id: t.instance,
-            sender_rank: t.rank,
-        };
-        let [p0, p1] = payload_len.to_be_bytes();
-        let head = [
-            vtf[0],
-            vtf[1],
-            vtf[2],
-            vtf[3],
-            p0,
-            p1,
-            rpl::hbh::NEXT_HEADER_HBH,
-            64,
-        ];
-        let built = (|| {
-            b.get_mut(..8)?.copy_from_slice(&head);
-            b.get_mut(8..24)?.copy_from_slice(&t.src.octets());
-            b.get_mut(24..40)?.copy_from_slice(&first.octets());
-            b.get_mut(40..48)?
-                .copy_from_slice(&rpi.hbh_header(rpl::srh::NEXT_HEADER_ROUTING));
-            rpl::srh::build(first, rest, IPV6_IN_IPV6, b.get_mut(48..)?).ok()
-        })();
-        if built.is_none() {
+        if write_tunnel_headers(&t, &route.hops, vtf, inner_len, b) != Some(over) {
             let _ = pool.pull_front(pkt, over);
             return false;
         }

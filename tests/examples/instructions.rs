@@ -17,7 +17,11 @@
 //! - `wire-down`, `wire-up`: the smoltcp wire-codec baseline for the same packets;
 //! - `memcpy`: copying the 1280-byte packet;
 //! - `scale-N` (N from 1 to 256): `fwd-down` with N mesh nodes registered (NS + ARO) and the
-//!   packet going to the last one registered (`Router::with_registrations`).
+//!   packet going to the last one registered (`Router::with_registrations`);
+//! - `route-N-dD` (N 16, 256 or 1024 RPL targets; D 1, 4, 8 or 16): the RPL root's per-packet
+//!   work for a non-storing target at depth D: the source route from the registry's parent
+//!   chain and the tunnel's headers (the same table as `cargo bench -p firmware --bench
+//!   source_route`).
 //!
 //! Each mode checks its path once before the loop and once after it; a failure exits with
 //! status 1.
@@ -145,6 +149,76 @@ fn scale(n: u16, iterations: u64) -> Result<(), Failure> {
     Ok(())
 }
 
+const ROOT: std::net::Ipv6Addr =
+    std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0x0200, 0x5eff, 0xfe00, 1);
+
+fn target(i: u32) -> std::net::Ipv6Addr {
+    let [a, b, c, d] = i.to_be_bytes();
+    std::net::Ipv6Addr::new(
+        0x2001,
+        0xdb8,
+        1,
+        0,
+        0x0212,
+        0x4b00,
+        u16::from_be_bytes([a, b]),
+        u16::from_be_bytes([c, d]),
+    )
+}
+
+fn route<const N: usize, const I: usize>(depth: u32, iterations: u64) -> Result<(), Failure> {
+    use firmware::registry::{Dao, DaoOutcome, Registry};
+    use netif::time::{Duration, Instant};
+    let mut r: Box<Registry<N, I>> = Box::new(Registry::new());
+    for i in 1..=N as u32 {
+        let parent = if (2..=16).contains(&i) {
+            target(i - 1)
+        } else {
+            ROOT
+        };
+        let d = Dao {
+            target: target(i),
+            parent: Some(parent),
+            child: None,
+            path_seq: 240,
+            lifetime: Duration::from_secs(1800),
+            root: ROOT,
+            max_depth: 16,
+        };
+        tests::ensure(r.dao(Instant::ZERO, &d) == DaoOutcome::Added, || {
+            format!("target {i}")
+        })?;
+    }
+    let t = firmware::wpan::Tunnel {
+        src: ROOT,
+        instance: 30,
+        rank: 256,
+    };
+    let dst = target(depth);
+    let mut out = [0u8; 512];
+    let check = |r: &Registry<N, I>| {
+        let hops = r.source_route(&dst).map(|s| s.hops.len());
+        tests::ensure(hops == Some(depth as usize), || format!("{hops:?} hops"))
+    };
+    check(&r)?;
+    for _ in 0..iterations {
+        let route = r
+            .source_route(black_box(&dst))
+            .ok_or_else(|| Failure("no route".into()))?;
+        if route.hops.len() > 1 {
+            black_box(firmware::wpan::write_tunnel_headers(
+                &t,
+                &route.hops,
+                [0x60, 0, 0, 0],
+                1100,
+                &mut out,
+            ));
+        }
+        black_box(route.first_hop);
+    }
+    check(&r)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(mode), Some(n_iter)) = (args.get(1), args.get(2).and_then(|n| n.parse::<u64>().ok()))
@@ -161,6 +235,14 @@ fn main() -> ExitCode {
             .ok()
             .filter(|n| (1..=256).contains(n))
             .map(|k| scale(k, n_iter))
+    } else if let Some(rest) = mode.strip_prefix("route-") {
+        let (n, d) = rest.split_once("-d").unwrap_or(("", ""));
+        match (n, d.parse::<u32>().ok().filter(|d| (1..=16).contains(d))) {
+            ("16", Some(d)) => Some(route::<16, 32>(d, n_iter)),
+            ("256", Some(d)) => Some(route::<256, 512>(d, n_iter)),
+            ("1024", Some(d)) => Some(route::<1024, 2048>(d, n_iter)),
+            _ => None,
+        }
     } else if mode == "fcs" {
         Some(fcs_only(DriverFcs::Ours, n_iter))
     } else if mode == "fcs-crc-default" {
