@@ -86,15 +86,7 @@ impl<'r> Stack<'r> {
             self.pool.free(pkt);
             return Outcome::Dropped(reason);
         }
-        // The error is a packet we originate: it keeps none of the invoking frame's link-layer
-        // metadata (an L2 takes `ll_dst` of an originated packet as its explicit destination,
-        // which sent errors into the mesh to our own address).
-        if let Some(m) = self.pool.meta_mut(&pkt) {
-            m.wire_len = 0;
-            m.ll_src = LinkAddr::NONE;
-            m.ll_dst = LinkAddr::NONE;
-            m.ll_multicast = false;
-        }
+        self.forget_received_link(&pkt);
         if let Some(x) = self.ifaces.get_mut(i.get()) {
             x.stats.icmp_errors_sent = x.stats.icmp_errors_sent.wrapping_add(1);
         }
@@ -117,6 +109,19 @@ impl<'r> Stack<'r> {
         let d = self.pool.data(pkt);
         // An ICMPv6 error (type < 128), or one we cannot see the type of, gets no answer.
         !matches!(walk_to_upper(d, h.next, false), Upper::At(p, off) if p == u8::from(IpProtocol::Icmpv6) && d.get(off).is_none_or(|&t| t < 128))
+    }
+
+    /// A packet we originate in a received packet's buffer (an ICMPv6 error, an echo reply)
+    /// keeps none of the received frame's link-layer metadata: an L2 takes `ll_dst` of an
+    /// originated packet as its explicit destination, which sent such packets into the mesh
+    /// to our own address.
+    pub(super) fn forget_received_link(&mut self, pkt: &PacketHandle) {
+        if let Some(m) = self.pool.meta_mut(pkt) {
+            m.wire_len = 0;
+            m.ll_src = LinkAddr::NONE;
+            m.ll_dst = LinkAddr::NONE;
+            m.ll_multicast = false;
+        }
     }
 
     /// The L2 could not resolve the next hop of `pkt`: count it and send Destination

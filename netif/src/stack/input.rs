@@ -351,6 +351,7 @@ impl<'r> Stack<'r> {
             }
             icmp::fill_checksum(m, &src, &h.src);
         }
+        self.forget_received_link(&pkt);
         let scoped = h.src.is_unicast_link_local().then_some((i, h.src));
         match self.output(now, pkt, scoped) {
             Ok(_) => Outcome::Delivered,
