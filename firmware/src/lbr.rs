@@ -447,12 +447,7 @@ impl Lbr {
     }
 
     fn rand(&mut self) -> u32 {
-        let mut x = self.rng;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.rng = x;
-        x
+        xorshift32(&mut self.rng)
     }
 
     /// Whether `d` is for the 6LBR (else it is given back).
@@ -997,6 +992,17 @@ impl Lbr {
             self.stats.tx_dac += 1;
         }
     }
+}
+
+/// The next number of a xorshift32 generator (Marsaglia 2003; `state` non-zero): timer
+/// jitter for RAs and DIOs, not secrets.
+pub(crate) fn xorshift32(state: &mut u32) -> u32 {
+    let mut x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+    x
 }
 
 /// Our interface identifier on the mesh: netif's 802.15.4 mapping of the EUI-64 (U/L bit

@@ -236,12 +236,7 @@ impl Root {
     }
 
     fn rand(&mut self) -> u32 {
-        let mut x = self.rng;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.rng = x;
-        x
+        crate::lbr::xorshift32(&mut self.rng)
     }
 
     /// Forget the DIO timer: the next [`poll`](Self::poll) starts it again from the
