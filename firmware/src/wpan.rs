@@ -127,6 +127,12 @@ pub struct WpanStats {
     pub tx_tunnelled: u64,
     /// Datagrams for such a target dropped: no room for the outer headers, or no route.
     pub tx_tunnel_failed: u64,
+    /// Datagrams from the mesh whose RPL Option said "down" (a rank error at the root,
+    /// RFC 6550 §11.2); dropped when R was already set.
+    pub rx_rpl_rank_error: u64,
+    /// Datagrams from the mesh with the RPL Option's forwarding-error flag: dropped, and the
+    /// root's route to their destination forgotten.
+    pub rx_rpl_forwarding_error: u64,
 }
 
 #[derive(Debug)]
@@ -207,6 +213,26 @@ pub fn write_tunnel_headers(
         .copy_from_slice(&rpi.hbh_header(rpl::srh::NEXT_HEADER_ROUTING));
     let n = rpl::srh::build(first, rest, IPV6_IN_IPV6, out.get_mut(48..)?).ok()?;
     Some(48 + n)
+}
+
+/// Offset, in an IPv6 packet whose first extension header is hop-by-hop, of the RPL
+/// Option's flags byte.
+fn rpl_flags_offset(d: &[u8]) -> Option<usize> {
+    let len = (usize::from(*d.get(41)?) + 1) * 8;
+    let mut at = 42;
+    let end = 40 + len;
+    while at < end {
+        let ty = *d.get(at)?;
+        if ty == 0 {
+            at += 1;
+            continue;
+        }
+        if ty == rpl::hbh::OPTION_9008 || ty == rpl::hbh::OPTION_6553 {
+            return Some(at + 2);
+        }
+        at += 2 + usize::from(*d.get(at + 1)?);
+    }
+    None
 }
 
 /// Where [`Wpan::next`] sends a packet.
@@ -503,6 +529,50 @@ impl<'r> Wpan<'r> {
         true
     }
 
+    /// The data-path validation of RFC 6550 §11.2 at the root, for a packet from the mesh
+    /// carrying the RPL Option of our instance: every such packet comes from below, so one
+    /// marked down (O) is a rank error: with R already set it is dropped (a loop), else R is
+    /// set and it goes on. One with F (forwarding error, a child had no route down for its
+    /// destination) is dropped and the root forgets its route to that destination. False:
+    /// drop. Packets without the option, of another instance, or with the root off pass.
+    fn check_rpl_option(&mut self, pool: &mut PacketPool<'_>, pkt: &PacketHandle) -> bool {
+        let Some(t) = self.tunnel else { return true };
+        let d = pool.data(pkt);
+        if d.get(6) != Some(&rpl::hbh::NEXT_HEADER_HBH) {
+            return true;
+        }
+        let Some(found) = d.get(40..).and_then(rpl::hbh::find) else {
+            return true;
+        };
+        let Ok(o) = found else {
+            // Malformed: the core's hop-by-hop walk refuses it and counts it.
+            return true;
+        };
+        if o.instance_id != t.instance {
+            return true;
+        }
+        if o.forwarding_error {
+            self.stats.rx_rpl_forwarding_error += 1;
+            if let Some(dst) = d.get(24..40).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+                self.registry.forget_target(&Ipv6Addr::from(dst));
+            }
+            return false;
+        }
+        if o.down {
+            self.stats.rx_rpl_rank_error += 1;
+            if o.rank_error {
+                return false;
+            }
+            // Set R in place: the option's flags byte.
+            if let Some(at) = rpl_flags_offset(pool.data(pkt))
+                && let Some(f) = pool.data_mut(pkt).get_mut(at)
+            {
+                *f |= 0x40;
+            }
+        }
+        true
+    }
+
     /// Resolve the link-layer destination of a packet leaving on this link: `None` for a
     /// global next hop that is neither registered nor gleaned (unless
     /// [`Wpan::set_blind_global_derivation`]).
@@ -773,6 +843,9 @@ impl L2 for Wpan<'_> {
                         // from another link-layer address is counted as a conflict.
                         self.registry.note_foreign_source(&s, &src);
                     }
+                }
+                if !self.check_rpl_option(cx.pool, &buf) {
+                    return Verdict::Drop(buf);
                 }
                 Verdict::Continue(buf)
             }

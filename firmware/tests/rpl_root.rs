@@ -766,3 +766,83 @@ fn the_tunnel_costs_a_few_dozen_bytes_after_compression() {
         "{tunnelled} vs {bare}"
     );
 }
+
+/// A UDP packet from `src` to `dst` with a hop-by-hop header holding the RPL Option of
+/// RFC 6553 (0x63, as RIOT sends it) with `flags`, instance 30, sender rank 512.
+fn udp_with_rpi(src: Ipv6Addr, dst: Ipv6Addr, flags: u8) -> Vec<u8> {
+    let payload = b"reading";
+    let mut udp = vec![0u8; 8 + payload.len()];
+    UdpRepr {
+        src_port: 42001,
+        dst_port: 42000,
+    }
+    .emit(
+        &mut UdpPacket::new_unchecked(&mut udp[..]),
+        &src.into(),
+        &dst.into(),
+        payload.len(),
+        |b| b.copy_from_slice(payload),
+        &ChecksumCapabilities::default(),
+    );
+    let hbh = [17u8, 0, 0x63, 4, flags, INSTANCE, 0x02, 0x00];
+    let ip = Ipv6Repr {
+        src_addr: src,
+        dst_addr: dst,
+        next_header: IpProtocol::HopByHop,
+        payload_len: 8 + udp.len(),
+        hop_limit: 64,
+    };
+    let mut pkt = vec![0u8; 40];
+    ip.emit(&mut Ipv6Packet::new_unchecked(&mut pkt[..]));
+    pkt.extend_from_slice(&hbh);
+    pkt.extend_from_slice(&udp);
+    pkt
+}
+
+#[test]
+fn the_rpl_option_is_checked_at_the_root() {
+    let cfg = Config {
+        backbone: firmware::config::Backbone::Static {
+            addr: "2001:db8::1".parse::<Ipv6Addr>().unwrap().octets(),
+            prefix_len: 64,
+            gateway: None,
+        },
+        ..Config::default()
+    };
+    let mut h = Harness::with_config(cfg);
+    h.run_until(at(1_000));
+    let n1 = Node::new(1);
+    let host: Ipv6Addr = "2001:db8::99".parse().unwrap();
+    let eth = h.app.eth_index();
+    let forwarded = |h: &Harness| h.app.iface_stats(eth).unwrap().forwarded;
+    let to = h.to_br();
+    // Upward, as it should be (O = 0): forwarded.
+    let f0 = forwarded(&h);
+    h.send(n1.eui, to, &udp_with_rpi(n1.global(), host, 0x00));
+    assert_eq!(forwarded(&h), f0 + 1);
+    // Marked down while it comes up: a rank error, still forwarded once (R set)...
+    h.send(n1.eui, to, &udp_with_rpi(n1.global(), host, 0x80));
+    assert_eq!(forwarded(&h), f0 + 2);
+    // ...and dropped when R was already set (it looped).
+    h.send(n1.eui, to, &udp_with_rpi(n1.global(), host, 0xc0));
+    assert_eq!(forwarded(&h), f0 + 2);
+    assert_eq!(h.app.wpan().stats().rx_rpl_rank_error, 2);
+    // Forwarding error: a child had no route down to the packet's destination. The root
+    // drops it and forgets its storing-mode route to that destination.
+    let child = Node::new(7);
+    let far = addr(MESH, iid(Node::new(8).eui));
+    let opts = options(&[target(far), transit(240, 30, None)]);
+    h.send(
+        child.eui,
+        to,
+        &rpl_packet(child.link_local(), h.br_link_local(), dao(&opts, 1)),
+    );
+    assert!(h.app.wpan().registry().lookup(&far).is_some());
+    h.send(child.eui, to, &udp_with_rpi(n1.global(), far, 0x20));
+    assert!(
+        h.app.wpan().registry().lookup(&far).is_none(),
+        "the route is forgotten"
+    );
+    assert_eq!(h.app.wpan().stats().rx_rpl_forwarding_error, 1);
+    h.assert_pool();
+}

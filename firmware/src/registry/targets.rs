@@ -417,6 +417,23 @@ impl<const N: usize, const I: usize> Registry<N, I> {
         n
     }
 
+    /// Drops the RPL state of `addr` (a forwarding error reported the route broken); an
+    /// entry that existed only for it goes. Counted as a No-Path. True when there was one.
+    pub fn forget_target(&mut self, addr: &Ipv6Addr) -> bool {
+        match self.live_position(addr) {
+            Some(pos)
+                if self
+                    .entries
+                    .get(pos)
+                    .is_some_and(|e| e.view().target.is_some()) =>
+            {
+                self.no_path(pos);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The target counters.
     pub fn target_stats(&self) -> TargetStats {
         self.target_stats
