@@ -381,3 +381,221 @@ pub fn lifetime_secs(lifetime: u8, unit: u16) -> u32 {
         u32::from(lifetime) * u32::from(unit)
     }
 }
+
+/// Real messages of a stack we did not write: RIOT OS gnrc_rpl (`zep_rpl.elf`, captured by
+/// `tests/tests/rpl_riot.rs` through its ZEP radio; also seeds in `fuzz/corpus/rpl_message`).
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::option::{DodagConfiguration, OptionType, PrefixInformation, Target, Transit};
+
+    /// RIOT's link-local address as root (EUI-64 02:aa:bb:cc:dd:ee:00:0a).
+    const RIOT_LL: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0x00aa, 0xbbcc, 0xddee, 0x000a);
+    /// RIOT's link-local address as a router (EUI-64 02:aa:bb:cc:dd:ee:00:0b).
+    const RIOT_ROUTER_LL: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0x00aa, 0xbbcc, 0xddee, 0x000b);
+    /// Our link-local address in the DAO test (EUI-64 02:11:22:33:44:55:66:77).
+    const OUR_LL: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0x0011, 0x2233, 0x4455, 0x6677);
+    const ALL_RPL: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x1a);
+    const DODAG_ID: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+
+    /// RIOT's DIS after `rpl init IF`, to ff02::1a.
+    const RIOT_DIS: [u8; 10] = [
+        0x9b, 0x00, 0xcb, 0xab, // ICMPv6 type 155, code DIS, checksum
+        0x00, 0x00, // flags, reserved
+        0x01, 0x02, 0x00, 0x00, // PadN, 2 zero bytes
+    ];
+
+    /// RIOT's DIO as root (`ifconfig IF add 2001:db8::1/64`, `rpl root 1 2001:db8::1`), to
+    /// ff02::1a.
+    const RIOT_DIO: [u8; 76] = [
+        0x9b, 0x01, 0x8d, 0x3a, // ICMPv6 type 155, code DIO, checksum
+        0x01, 0xf0, 0x01, 0x00, // instance 1, version 240, rank 256
+        0x90, 0x01, 0x00, 0x00, // G=1 MOP=2 Prf=0, DTSN 1, flags, reserved
+        0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, // DODAGID 2001:db8::1
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, //
+        0x04, 0x0e, 0x00, 0x14, 0x03, 0x0a, // DODAG Conf: flags 0, doublings 20, Imin 3, k 10
+        0x00, 0x00, 0x01, 0x00, 0x00, 0x00, // MaxRankInc 0, MinHopRankInc 256, OCP 0
+        0x00, 0x05, 0x00, 0x3c, // reserved, default lifetime 5, lifetime unit 60
+        0x08, 0x1e, 0x40, 0x40, // PIO, length 30, /64, flags A
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // valid, preferred: infinite
+        0x00, 0x00, 0x00, 0x00, // reserved
+        0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, // prefix 2001:db8::
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //
+    ];
+
+    /// RIOT's DAO as a router after joining a DIO of ours, to our link-local address.
+    const RIOT_DAO: [u8; 34] = [
+        0x9b, 0x02, 0x29, 0xe9, // ICMPv6 type 155, code DAO, checksum
+        0x01, 0x80, 0x00, 0xf0, // instance 1, K=1 D=0, reserved, DAOSequence 240
+        0x05, 0x12, 0x00, 0x80, // RPL Target, length 18, flags, /128
+        0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, // 2001:db8::aa:bbcc:ddee:b
+        0x00, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x00, 0x0b, //
+        0x06, 0x04, 0x00, 0x00, 0x00, 0x05, // Transit: E=0, path control 0, seq 0, lifetime 5
+    ];
+
+    fn opts(o: Options<'_>) -> Vec<Opt<'_>> {
+        o.map(|o| o.unwrap()).collect()
+    }
+
+    fn emit_checksummed(m: &Out, o: &[Opt<'_>], src: &Ipv6Addr, dst: &Ipv6Addr) -> Vec<u8> {
+        let mut buf = [0u8; 128];
+        let n = emit(m, o, &mut buf).unwrap();
+        fill_checksum(src, dst, &mut buf[..n]);
+        buf[..n].to_vec()
+    }
+
+    #[test]
+    fn riot_dis_parses_and_reemits_with_its_padn() {
+        assert!(verify_checksum(&RIOT_LL, &ALL_RPL, &RIOT_DIS));
+        let Ok(Message::Dis(o)) = Message::parse(&RIOT_DIS) else {
+            panic!("a DIS")
+        };
+        // `Opt::Pad` stands for the PadN: re-emitted from the parsed value, one Pad1.
+        assert_eq!(opts(o), [Opt::Pad]);
+        let padn = [Opt::Other(OptionType::PadN, &[0, 0])];
+        assert_eq!(
+            emit_checksummed(&Out::Dis, &padn, &RIOT_LL, &ALL_RPL),
+            RIOT_DIS
+        );
+        let short = emit_checksummed(&Out::Dis, &[Opt::Pad], &RIOT_LL, &ALL_RPL);
+        assert_eq!(short.len(), 7);
+        assert_eq!(short[4..], [0, 0, 0]);
+        assert!(verify_checksum(&RIOT_LL, &ALL_RPL, &short));
+    }
+
+    #[test]
+    fn riot_dio_parses_and_reemits() {
+        assert!(verify_checksum(&RIOT_LL, &ALL_RPL, &RIOT_DIO));
+        let Ok(Message::Dio(dio, o)) = Message::parse(&RIOT_DIO) else {
+            panic!("a DIO")
+        };
+        assert_eq!(
+            dio,
+            Dio {
+                instance_id: 1,
+                version: 240,
+                rank: 256,
+                grounded: true,
+                mop: Mop::Storing,
+                preference: 0,
+                dtsn: 1,
+                dodag_id: DODAG_ID,
+            }
+        );
+        let o = opts(o);
+        assert_eq!(
+            o,
+            [
+                Opt::DodagConfiguration(DodagConfiguration {
+                    rfc8138: false,
+                    authentication: false,
+                    path_control_size: 0,
+                    dio_interval_doublings: 20,
+                    dio_interval_min: 3,
+                    dio_redundancy: 10,
+                    max_rank_increase: 0,
+                    min_hop_rank_increase: 256,
+                    ocp: 0,
+                    default_lifetime: 5,
+                    lifetime_unit: 60,
+                }),
+                Opt::PrefixInformation(PrefixInformation {
+                    prefix_len: 64,
+                    on_link: false,
+                    autonomous: true,
+                    router_address: false,
+                    valid_lifetime: u32::MAX,
+                    preferred_lifetime: u32::MAX,
+                    prefix: Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0),
+                }),
+            ]
+        );
+        assert_eq!(
+            emit_checksummed(&Out::Dio(dio), &o, &RIOT_LL, &ALL_RPL),
+            RIOT_DIO
+        );
+    }
+
+    #[test]
+    fn riot_dao_parses_and_reemits() {
+        assert!(verify_checksum(&RIOT_ROUTER_LL, &OUR_LL, &RIOT_DAO));
+        let Ok(Message::Dao(dao, o)) = Message::parse(&RIOT_DAO) else {
+            panic!("a DAO")
+        };
+        assert_eq!(
+            dao,
+            Dao {
+                instance_id: 1,
+                ack_requested: true,
+                sequence: 240,
+                dodag_id: None,
+            }
+        );
+        let o = opts(o);
+        assert_eq!(
+            o,
+            [
+                Opt::Target(Target {
+                    prefix_len: 128,
+                    prefix: Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0x00aa, 0xbbcc, 0xddee, 0x000b),
+                }),
+                Opt::Transit(Transit {
+                    external: false,
+                    path_control: 0,
+                    path_sequence: 0,
+                    path_lifetime: 5,
+                    parent: None,
+                }),
+            ]
+        );
+        assert_eq!(
+            emit_checksummed(&Out::Dao(dao), &o, &RIOT_ROUTER_LL, &OUR_LL),
+            RIOT_DAO
+        );
+    }
+
+    #[test]
+    fn riot_checksums_bind_the_addresses() {
+        for (v, src, dst) in [
+            (&RIOT_DIS[..], RIOT_LL, ALL_RPL),
+            (&RIOT_DIO[..], RIOT_LL, ALL_RPL),
+            (&RIOT_DAO[..], RIOT_ROUTER_LL, OUR_LL),
+        ] {
+            assert!(verify_checksum(&src, &dst, v));
+            // (Swapping source and destination keeps a ones'-complement sum: another source.)
+            assert!(!verify_checksum(&DODAG_ID, &dst, v));
+            let mut bad = v.to_vec();
+            if let Some(b) = bad.last_mut() {
+                *b ^= 0x01;
+            }
+            assert!(!verify_checksum(&src, &dst, &bad));
+        }
+    }
+
+    #[test]
+    fn every_prefix_of_riots_messages_is_refused_or_shorter() {
+        for v in [&RIOT_DIS[..], &RIOT_DIO[..], &RIOT_DAO[..]] {
+            for k in 0..v.len() {
+                let Some(cut) = v.get(..k) else { continue };
+                let ok = match Message::parse(cut) {
+                    Err(_) => false,
+                    Ok(Message::Dis(o) | Message::Dio(_, o) | Message::Dao(_, o)) => {
+                        o.into_iter().all(|o| o.is_ok())
+                    }
+                    Ok(_) => true,
+                };
+                // A cut inside an option is refused; only cuts between options parse whole.
+                let whole_options = match v.get(1) {
+                    Some(0x00) => [6, 10].contains(&k),
+                    Some(0x01) => [28, 44].contains(&k),
+                    _ => [8, 28].contains(&k),
+                };
+                assert_eq!(ok, whole_options, "{:02x?} cut at {k}", v);
+            }
+        }
+    }
+}

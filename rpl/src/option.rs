@@ -128,8 +128,11 @@ pub struct PrefixInformation {
     pub prefix: Ipv6Addr,
 }
 
-/// The RPL Target option (RFC 6550 §6.7.7): a prefix of `prefix_len` bits, carried in as
-/// many bytes as it needs.
+/// The RPL Target option (RFC 6550 §6.7.7): a prefix of `prefix_len` bits. Read from any
+/// prefix field of the bytes the length needs up to 16; written with a 16-byte prefix field
+/// (the bits past `prefix_len` zero), the only size every reference reads: smoltcp 0.14 and
+/// RIOT's gnrc_rpl read 16 bytes, tshark 4.0 calls any size but 0, 8 and 16 malformed
+/// (`rpl/tests/tshark.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Target {
@@ -321,7 +324,7 @@ impl<'a> Opt<'a> {
             Opt::Pad => return 1,
             Opt::DodagConfiguration(_) => 14,
             Opt::PrefixInformation(_) => 30,
-            Opt::Target(t) => 2 + usize::from(t.prefix_len.min(128)).div_ceil(8),
+            Opt::Target(_) => 2 + 16,
             Opt::Transit(t) => {
                 if t.parent.is_some() {
                     20
@@ -612,9 +615,23 @@ mod tests {
             prefix: a("2001:ffff::"),
         });
         let n = t.emit(&mut buf).unwrap_or(0);
-        assert_eq!(&buf[..n], &[0x05, 4, 0, 12, 0x20, 0x00]);
+        // A 16-byte prefix field whatever the length (see `Target`).
+        assert_eq!(
+            &buf[..n],
+            &[
+                0x05, 18, 0, 12, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+            ]
+        );
         assert_eq!(
             Options::new(&buf[..n]).next(),
+            Some(Ok(Opt::Target(Target {
+                prefix_len: 12,
+                prefix: a("2000::"),
+            })))
+        );
+        // The shortest form (Contiki-NG writes it) still reads, its stray bits cleared.
+        assert_eq!(
+            Options::new(&[0x05, 4, 0, 12, 0x20, 0x0f]).next(),
             Some(Ok(Opt::Target(Target {
                 prefix_len: 12,
                 prefix: a("2000::"),
