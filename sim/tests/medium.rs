@@ -304,3 +304,52 @@ fn energy_detect_reports_the_strongest_signal() {
         }]
     );
 }
+
+/// A frame held back for a deaf receiver (a ZEP peer that just sent) waits until the peer
+/// has been quiet for its whole deaf time: each frame the peer sends meanwhile extends it.
+/// The peer's frames become known only when they end (`transmit_ended`), so a transmission
+/// started in the middle of the peer's burst of fragments overlaps the peer's next frame,
+/// already on the air, and the half-duplex sender loses it (seen with RIOT: one fragment of a
+/// 1232-byte echo reply lost to a DIO sent between two fragments).
+#[test]
+fn a_deferred_frame_waits_for_the_end_of_the_deaf_peers_burst() {
+    let (mut m, r) = medium(Topology::full_mesh(2, Link::new(-60, 0.0)), 2);
+    let (br, peer) = (r[0], r[1]);
+    m.set_addresses(peer, [2, 0, 0, 0, 0, 0, 0, 1], 0x0001);
+    let deaf = Duration::from_millis(15);
+    let fragment = psdu(100, 0x01);
+    let gap = Duration::from_millis(5);
+    let t0 = Instant::from_millis(10);
+    // The peer's first fragment ends at t0; a broadcast of ours wants to start 2 ms later.
+    m.transmit_ended(peer, t0, &fragment).unwrap();
+    m.set_deaf_until(peer, t0 + deaf);
+    m.radio(br)
+        .transmit(
+            t0 + Duration::from_millis(2),
+            &psdu(60, 0xff),
+            TxMode::Direct,
+        )
+        .unwrap();
+    assert_eq!(m.counters(br).tx_deferred, 1);
+    // Four more fragments, one every 5 ms (each on the air for 3.4 ms before it is known).
+    let mut end = t0;
+    for _ in 0..4 {
+        end += gap;
+        m.transmit_ended(peer, end, &fragment).unwrap();
+        m.set_deaf_until(peer, end + deaf);
+    }
+    let got = received(&mut m, br);
+    assert_eq!(
+        got.len(),
+        5,
+        "fragments lost to our own transmission: {:?}",
+        m.counters(br)
+    );
+    // Ours starts when the peer has been quiet for its deaf time.
+    m.advance_to(Instant::from_micros((end + deaf).as_micros() - 1));
+    assert!(!m.is_transmitting(br));
+    m.advance_to(end + deaf + Duration::from_millis(10));
+    let heard = received(&mut m, peer);
+    assert_eq!(heard.len(), 1);
+    assert!(heard[0].0 >= end + deaf, "started at {:?}", heard[0].0);
+}

@@ -430,7 +430,8 @@ impl Medium {
     /// frame it sent: RIOT's ZEP radio drops what arrives within milliseconds after its own
     /// frame). A later transmission that `id` would hear and that is addressed to it (its
     /// extended or short address, or broadcast) is held back until then, as if its sender's
-    /// CCA had found the channel busy that long; ACKs are never held back (they carry no
+    /// CCA had found the channel busy that long, and longer if `id` is made deaf again
+    /// meanwhile (its burst goes on); ACKs are never held back (they carry no
     /// address and must meet the sender's ACK window). Counted in
     /// [`RadioCounters::tx_deferred`] of the sender.
     pub fn set_deaf_until(&mut self, id: RadioId, until: Instant) {
@@ -724,7 +725,18 @@ impl Medium {
             self.schedule(end, Kind::Deferred(id));
             return;
         }
-        if let Some(psdu) = slot.deferred.take() {
+        // Still deaf: the addressee sent again meanwhile (a burst of fragments), and its next
+        // frame may already be on the air, unknown until it ends. Wait again.
+        let deferred = slot.deferred.clone();
+        if let Some(until) = deferred
+            .as_deref()
+            .and_then(|psdu| self.deaf_addressee(id, psdu))
+            .filter(|until| *until > at)
+        {
+            self.schedule(until, Kind::Deferred(id));
+            return;
+        }
+        if let Some(psdu) = self.radios.get_mut(id).and_then(|s| s.deferred.take()) {
             self.begin_tx(id, at, at + airtime(psdu.len()), &psdu);
         }
     }
