@@ -682,22 +682,21 @@ pub struct TopologyNode {
 /// `e` (a live target of `reg`) as a topology node at `now`; `None` if it is no target.
 pub fn topology_node(reg: &WpanRegistry, e: &Entry, now: Instant) -> Option<TopologyNode> {
     let t = e.target?;
-    let parent = t.parent.map(|iid| {
+    // Storing mode: the parent is the child the DAO came through (the next hop), by its
+    // address in the target's /64; a target whose DAO came from itself is the root's child.
+    let own = t
+        .parent
+        .is_some_and(|p| e.addr.octets().get(8..) == Some(&p[..]));
+    let parent = t.parent.filter(|_| !(t.storing && own)).map(|iid| {
         let mut o = e.addr.octets();
         if let Some(tail) = o.get_mut(8..) {
             tail.copy_from_slice(&iid);
-        }
-        if t.storing
-            && let Some(head) = o.get_mut(..8)
-        {
-            // The child the DAO came through, by its link-local address.
-            head.copy_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0]);
         }
         Ipv6Addr::from(o)
     });
     let depth = if t.storing {
         // Storing mode: the root knows the next hop only.
-        None
+        own.then_some(1)
     } else {
         reg.source_route(&e.addr)
             .map(|r| u8::try_from(r.hops.len().min(MAX_RPL_DEPTH)).unwrap_or(u8::MAX))

@@ -320,6 +320,37 @@ fn a_storing_mode_dao_installs_a_route_via_the_child_and_is_acknowledged() {
     h.assert_pool();
 }
 
+/// A RIOT router one hop from the root advertises itself and the routers below it in its
+/// storing-mode DAOs (found with `tests/riot_rpl.rs`). The root knows only the next hop:
+/// the router itself is a child of the root (depth 1), a target advertised through it hangs
+/// off it, named by its address in the mesh prefix, at an unknown depth.
+#[test]
+fn storing_mode_topology_puts_the_sender_under_the_root_and_its_targets_under_it() {
+    let mut cfg = Config::default();
+    cfg.rpl.mop = RplMop::Storing;
+    let mut h = Harness::with_config(cfg);
+    h.run_until(at(1_000));
+    let (a, b) = (Node::new(7), Node::new(8));
+    let opts = options(&[
+        target(b.global()),
+        transit(240, 30, None),
+        target(a.global()),
+        transit(240, 30, None),
+    ]);
+    let to = h.to_br();
+    h.send(
+        a.eui,
+        to,
+        &rpl_packet(a.link_local(), h.br_link_local(), dao(&opts, 1)),
+    );
+    let topo: Vec<_> = h.app.topology().collect();
+    let node = |x: Ipv6Addr| *topo.iter().find(|t| t.addr == x).unwrap();
+    assert_eq!(node(a.global()).parent, None, "{topo:?}");
+    assert_eq!(node(a.global()).depth, Some(1), "{topo:?}");
+    assert_eq!(node(b.global()).parent, Some(a.global()), "{topo:?}");
+    assert_eq!(node(b.global()).depth, None, "{topo:?}");
+}
+
 #[test]
 fn non_storing_daos_build_a_parent_chain_shown_by_the_topology() {
     let mut h = Harness::new();

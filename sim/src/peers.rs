@@ -117,12 +117,32 @@ impl RiotNode {
     /// Starts `elf` (e.g. `riot_bin()?.join("zep_6ln_noack.elf")`) with its ZEP radio sending
     /// to `zep` and the given EUI-64, in a new process group.
     pub fn start(elf: &Path, zep: SocketAddr, eui64: [u8; 8]) -> io::Result<RiotNode> {
+        RiotNode::start_in(&[], elf, zep, eui64)
+    }
+
+    /// [`start`](Self::start) through a wrapper that execs its last argument, e.g.
+    /// `["ip", "netns", "exec", "NS"]` to run the node in a network namespace (the process
+    /// group is still the node's).
+    pub fn start_in(
+        wrapper: &[&str],
+        elf: &Path,
+        zep: SocketAddr,
+        eui64: [u8; 8],
+    ) -> io::Result<RiotNode> {
         let eui = eui64
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect::<Vec<_>>()
             .join(":");
-        let mut child = Command::new(elf)
+        let mut cmd = match wrapper.split_first() {
+            Some((prog, args)) => {
+                let mut c = Command::new(prog);
+                c.args(args).arg(elf);
+                c
+            }
+            None => Command::new(elf),
+        };
+        let mut child = cmd
             .arg("-z")
             .arg(zep.to_string())
             .arg("--eui64")
