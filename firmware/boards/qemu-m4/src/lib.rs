@@ -12,6 +12,10 @@
 //! tests, against the application on the host (`cargo test --lib --target
 //! x86_64-unknown-linux-gnu`), where a scenario takes milliseconds instead of a QEMU boot.
 #![no_std]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod backbone;
 pub mod bench;
