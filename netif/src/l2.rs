@@ -170,20 +170,28 @@ pub trait L2 {
     fn enable(&mut self, cx: &mut L2Context<'_, '_>, up: bool) -> Result<(), EnableError>;
     /// Capabilities of this link.
     fn flags(&self) -> L2Flags;
-    /// Whether the link can resolve the next hop of `pkt` (in its metadata) without asking
-    /// the link: `false` makes the core drop it with Destination Unreachable, code 3
-    /// ([`crate::Stack::address_unreachable`]) instead of handing it over. By default every
-    /// next hop is resolvable (links that resolve by asking, like Ethernet's ND, report
-    /// failures later).
-    fn resolves(&self, _pool: &PacketPool<'_>, _pkt: &PacketHandle) -> bool {
-        true
+    /// Whether the link can reach the next hop of `pkt` (in its metadata) without asking
+    /// the link, and how large a packet it carries there; asked once per packet before
+    /// [`L2::send`]. [`Reach::Unresolved`] makes the core drop it with Destination
+    /// Unreachable, code 3 ([`crate::Stack::address_unreachable`]); a [`Reach::Resolved`]
+    /// MTU below the packet's length (a link that adds headers of its own toward some
+    /// destinations, like an RPL root's source-routing tunnel, RFC 9008) makes the core
+    /// answer Packet Too Big with it. By default every next hop is reachable at the interface
+    /// MTU (links that resolve by asking, like Ethernet's ND, report failures later).
+    fn reach(&self, _pool: &PacketPool<'_>, _pkt: &PacketHandle) -> Reach {
+        Reach::Resolved { mtu: None }
     }
-    /// The largest packet the link carries to the next hop of `pkt` when that is less than
-    /// the interface's MTU: a link that adds headers of its own on the way to some
-    /// destinations (an RPL root's source-routing tunnel, RFC 9008) says so here, and the core
-    /// answers a larger packet with Packet Too Big carrying this MTU instead of handing it
-    /// over. `None` (the default): the interface MTU applies.
-    fn path_mtu(&self, _pool: &PacketPool<'_>, _pkt: &PacketHandle) -> Option<u16> {
-        None
-    }
+}
+
+/// What [`L2::reach`] says of a packet's next hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// The link cannot resolve it.
+    Unresolved,
+    /// Resolved; `mtu` is the largest packet the link carries there when below the
+    /// interface's MTU (`None`: the interface MTU).
+    Resolved {
+        /// The path MTU, when smaller than the interface's.
+        mtu: Option<u16>,
+    },
 }

@@ -52,7 +52,7 @@ pub use addr::{LinkAddr, Prefix};
 pub use config::{RateLimit, Resources, StackConfig};
 pub use event::Event;
 pub use iface::{AddrState, IfAddr, IfIndex, Iface, IfaceConfig, IngressPolicy, Lifetimes};
-pub use l2::{L2, L2Context, L2Flags, SendError, Verdict};
+pub use l2::{L2, L2Context, L2Flags, Reach, SendError, Verdict};
 pub use pool::{PacketHandle, PacketMeta, PacketPool};
 pub use route::{Route, RouteAction, RouteOrigin};
 pub use stack::{HandlerId, LocalDelivery, Match, Outcome, Stack};

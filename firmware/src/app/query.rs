@@ -135,7 +135,7 @@ impl<'r> App<'r> {
 
     /// The border router's global address on the mesh (the DODAG ID).
     pub fn mesh_address(&self) -> core::net::Ipv6Addr {
-        netif::addr::with_iid(self.cfg.mesh_prefix_addr(), crate::lbr::our_iid(&self.cfg))
+        crate::root::mesh_address(&self.cfg)
     }
 
     /// The RPL root's state.

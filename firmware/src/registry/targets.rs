@@ -154,11 +154,7 @@ fn iid(a: &Ipv6Addr) -> [u8; 8] {
 
 /// `a`'s /64 with interface identifier `iid`.
 fn with_iid(a: &Ipv6Addr, iid: [u8; 8]) -> Ipv6Addr {
-    let mut o = a.octets();
-    if let Some(tail) = o.get_mut(8..) {
-        tail.copy_from_slice(&iid);
-    }
-    Ipv6Addr::from(o)
+    netif::addr::with_iid(*a, iid)
 }
 
 /// The interface identifier a link-layer address forms (RFC 4944 §6): the EUI-64 with the

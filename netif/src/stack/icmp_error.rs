@@ -145,7 +145,7 @@ impl<'r> Stack<'r> {
         )
     }
 
-    /// `pkt` is larger than the link carries to its next hop ([`L2::path_mtu`](crate::L2)):
+    /// `pkt` is larger than the link carries to its next hop ([`L2::reach`](crate::L2::reach)):
     /// count it and send Packet Too Big with `mtu` to the packet's source (not for our own
     /// packets).
     pub fn path_too_big(

@@ -5,7 +5,7 @@ use core::net::Ipv6Addr;
 
 use super::{Hdr, Stack};
 use crate::iface::IfIndex;
-use crate::l2::{L2, L2Context};
+use crate::l2::{L2, L2Context, Reach};
 use crate::pool::PacketHandle;
 use crate::route::RouteAction;
 use crate::stats::DropReason;
@@ -119,7 +119,7 @@ impl<'r> Stack<'r> {
 
     /// Hand at most `max` queued packets of interface `i` (highest class first) to its L2;
     /// returns how many were sent. A packet whose next hop the L2 cannot resolve
-    /// ([`L2::resolves`]) is dropped with Destination Unreachable and does not count against
+    /// ([`L2::reach`]) is dropped with Destination Unreachable and does not count against
     /// `max`. An L2 with a shallow queue of its own (e.g. one that
     /// fragments a datagram over many frames) takes only what it has room for, so the rest
     /// keeps its traffic-class order in the core's queues.
@@ -134,17 +134,18 @@ impl<'r> Stack<'r> {
         let mut taken = 0;
         while taken < max {
             let Some(pkt) = self.queues.pop(i) else { break };
-            if !l2.resolves(&self.pool, &pkt) {
-                // Refused without using the link's room (a flood to unknown neighbours
-                // drains here, and is answered within the ICMPv6 error rate limit).
-                let _ = self.address_unreachable(now, i, pkt);
-                continue;
-            }
-            if let Some(mtu) = l2.path_mtu(&self.pool, &pkt)
-                && self.pool.len(&pkt) > usize::from(mtu)
-            {
-                let _ = self.path_too_big(now, i, pkt, mtu);
-                continue;
+            match l2.reach(&self.pool, &pkt) {
+                Reach::Unresolved => {
+                    // Refused without using the link's room (a flood to unknown neighbours
+                    // drains here, and is answered within the ICMPv6 error rate limit).
+                    let _ = self.address_unreachable(now, i, pkt);
+                    continue;
+                }
+                Reach::Resolved { mtu: Some(mtu) } if self.pool.len(&pkt) > usize::from(mtu) => {
+                    let _ = self.path_too_big(now, i, pkt, mtu);
+                    continue;
+                }
+                Reach::Resolved { .. } => {}
             }
             taken += 1;
             let len = self.pool.len(&pkt);

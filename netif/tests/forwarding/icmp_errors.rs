@@ -468,8 +468,10 @@ impl netif::L2 for Tunnel<'_> {
     fn flags(&self) -> netif::L2Flags {
         self.inner.flags()
     }
-    fn path_mtu(&self, _: &netif::PacketPool<'_>, _: &netif::PacketHandle) -> Option<u16> {
-        Some(self.mtu)
+    fn reach(&self, _: &netif::PacketPool<'_>, _: &netif::PacketHandle) -> netif::Reach {
+        netif::Reach::Resolved {
+            mtu: Some(self.mtu),
+        }
     }
 }
 
