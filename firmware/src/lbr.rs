@@ -61,8 +61,7 @@ use netif::icmp::{
     self,
     nd::{
         DUPLICATE_ADDRESS_REQUEST, NA_OVERRIDE, NA_ROUTER, NA_SOLICITED, NEIGHBOR_ADVERT,
-        NEIGHBOR_SOLICIT, OPT_ARO, OPT_PREFIX_INFO, OPT_SLLAO, OPT_TLLAO, ROUTER_ADVERT,
-        ROUTER_SOLICIT,
+        NEIGHBOR_SOLICIT, OPT_PREFIX_INFO, OPT_SLLAO, OPT_TLLAO, ROUTER_ADVERT, ROUTER_SOLICIT,
     },
 };
 use netif::stack::IfaceError;
@@ -75,6 +74,11 @@ use crate::wpan::Wpan;
 
 #[cfg(feature = "address-protection")]
 pub mod ap;
+mod rate;
+mod wire;
+
+use rate::SourceRate;
+use wire::{addr16, lla_option, parse_opts};
 
 /// RFC 4861 §10 MAX_INITIAL_RTR_ADVERTISEMENTS.
 pub const MAX_INITIAL_RTR_ADVERTISEMENTS: u32 = 3;
@@ -200,99 +204,6 @@ pub struct Lbr {
     ap: ap::Challenges,
 }
 
-/// The registration budget of one link-layer source: a token bucket of [`REG_RATE_BURST`]
-/// tokens, one more every [`REG_RATE_REFILL_S`] seconds, kept as netif's GCRA state
-/// ([`netif::icmp::take_every`]). A free slot has `key` 0.
-#[derive(Clone, Copy, Debug, Default)]
-struct SourceRate {
-    /// The source ([`rate_key`]).
-    key: u64,
-    /// When its bucket is full again, µs.
-    tat: u64,
-}
-
-/// A link-layer address as one number: an extended address as itself, a short one above
-/// every extended address with its top bytes `ff:ff:ff:ff:ff:fe` (a collision only makes two
-/// sources share a budget).
-fn rate_key(ll: Address) -> u64 {
-    match ll {
-        Address::Extended(e) => u64::from_be_bytes(e),
-        Address::Short(s) => 0xffff_ffff_fffe_0000 | u64::from(s),
-    }
-}
-
-/// A parsed ND option set (only what the 6LBR uses).
-#[derive(Default)]
-struct Opts<'a> {
-    sllao: Option<Address>,
-    aro: Option<AroRepr>,
-    #[cfg(feature = "address-protection")]
-    proof: ap::ProofOpts<'a>,
-    #[cfg(not(feature = "address-protection"))]
-    proof: core::marker::PhantomData<&'a ()>,
-}
-
-/// The options of an ND message; `None` when one is malformed (a zero or overlong length, an
-/// SLLAO, ARO or, with address protection, CIPO, NDPSO or Nonce option that does not parse).
-fn parse_opts(mut o: &[u8]) -> Option<Opts<'_>> {
-    let mut out = Opts::default();
-    while !o.is_empty() {
-        let ty = *o.first()?;
-        let len = usize::from(*o.get(1)?) * 8;
-        if len == 0 {
-            return None;
-        }
-        let opt = o.get(..len)?;
-        match ty {
-            OPT_SLLAO => {
-                out.sllao = match opt.get(2..) {
-                    // 802.15.4 SLLAO (RFC 4944 §8): 8-byte EUI-64 in a 16-byte option, or a
-                    // 2-byte short address in an 8-byte option.
-                    Some(b) if len == 16 => {
-                        <[u8; 8]>::try_from(b.get(..8)?).ok().map(Address::Extended)
-                    }
-                    Some([a, b, ..]) if len == 8 => {
-                        Some(Address::Short(u16::from_be_bytes([*a, *b])))
-                    }
-                    _ => return None,
-                };
-            }
-            OPT_ARO => out.aro = Some(AroRepr::parse(opt).ok()?),
-            #[cfg(feature = "address-protection")]
-            sixlo::nd::OPT_CIPO => out.proof.cipo = Some(sixlo::nd::CipoRepr::parse(opt).ok()?),
-            #[cfg(feature = "address-protection")]
-            sixlo::nd::OPT_NDPSO => out.proof.ndpso = Some(sixlo::nd::NdpsoRepr::parse(opt).ok()?),
-            #[cfg(feature = "address-protection")]
-            sixlo::nd::OPT_NONCE => out.proof.nonce = Some(sixlo::nd::NonceRepr::parse(opt).ok()?),
-            _ => {}
-        }
-        o = o.get(len..)?;
-    }
-    Some(out)
-}
-
-fn addr16(b: &[u8]) -> Option<Ipv6Addr> {
-    Some(Ipv6Addr::from(<[u8; 16]>::try_from(b.get(..16)?).ok()?))
-}
-
-/// Link-layer address option bytes for `a` (RFC 4944 §8), `ty` = SLLAO or TLLAO.
-fn lla_option(ty: u8, a: &Address) -> ([u8; 16], usize) {
-    let mut o = [0u8; 16];
-    o[0] = ty;
-    match a {
-        Address::Extended(e) => {
-            o[1] = 2;
-            o[2..10].copy_from_slice(e);
-            (o, 16)
-        }
-        Address::Short(s) => {
-            o[1] = 1;
-            o[2..4].copy_from_slice(&s.to_be_bytes());
-            (o, 8)
-        }
-    }
-}
-
 impl Default for Lbr {
     fn default() -> Self {
         Self::new(0x6c62_7231)
@@ -406,43 +317,6 @@ impl Lbr {
             self.events.pop_front();
             let _ = self.events.push_back(e);
             self.events_lost += 1;
-        }
-    }
-
-    /// Takes one registration token of `ll`; false (counted) when it has none left. A new
-    /// source takes a free slot, else the one with the fullest bucket (counted): it loses
-    /// least by starting over.
-    fn reg_rate_take(&mut self, ll: Address, now: Instant) -> bool {
-        let key = rate_key(ll);
-        let slots = &mut self.reg_rate;
-        let i = match slots.iter().position(|r| r.key == key) {
-            Some(i) => i,
-            None => {
-                let i = (0..REG_RATE_SOURCES)
-                    .min_by_key(|&i| slots.get(i).map(|r| (r.key != 0, r.tat)))
-                    .unwrap_or(0);
-                if slots.get(i).is_some_and(|r| r.key != 0) {
-                    self.stats.reg_rate_evicted += 1;
-                }
-                if let Some(r) = slots.get_mut(i) {
-                    *r = SourceRate { key, tat: 0 };
-                }
-                i
-            }
-        };
-        let Some(r) = slots.get_mut(i) else {
-            return false;
-        };
-        let interval = u64::from(REG_RATE_REFILL_S) * 1_000_000;
-        match icmp::take_every(r.tat, now, interval, u32::from(REG_RATE_BURST)) {
-            Some(tat) => {
-                r.tat = tat;
-                true
-            }
-            None => {
-                self.stats.reg_rate_limited += 1;
-                false
-            }
         }
     }
 

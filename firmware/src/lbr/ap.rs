@@ -176,7 +176,7 @@ impl NonceSource {
         h.update(self.counter.to_be_bytes());
         h.update(now.as_micros().to_be_bytes());
         h.update(addr.octets());
-        h.update(super::rate_key(*ll).to_be_bytes());
+        h.update(super::rate::rate_key(*ll).to_be_bytes());
         let d: [u8; 32] = h.finalize().into();
         let mut n = [0u8; AP_NONCE_LEN];
         if let Some(src) = d.get(..AP_NONCE_LEN) {

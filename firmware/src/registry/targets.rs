@@ -197,7 +197,8 @@ impl Entry {
 }
 
 impl<const N: usize, const I: usize> Registry<N, I> {
-    /// Handles one DAO target: see the [module documentation](self) for the rules.
+    /// Handles one DAO target, by the rules of `registry/targets.rs`: stale Path Sequences
+    /// ignored, No-Path removes, cycles, over-deep chains, bad parents and a full table refused.
     pub fn dao(&mut self, now: Instant, d: &Dao) -> DaoOutcome {
         let now = self.advance(now);
         let outcome = self.dao_inner(now, d);
