@@ -687,13 +687,10 @@ pub fn topology_node(reg: &WpanRegistry, e: &Entry, now: Instant) -> Option<Topo
     let own = t
         .parent
         .is_some_and(|p| e.addr.octets().get(8..) == Some(&p[..]));
-    let parent = t.parent.filter(|_| !(t.storing && own)).map(|iid| {
-        let mut o = e.addr.octets();
-        if let Some(tail) = o.get_mut(8..) {
-            tail.copy_from_slice(&iid);
-        }
-        Ipv6Addr::from(o)
-    });
+    let parent = t
+        .parent
+        .filter(|_| !(t.storing && own))
+        .map(|iid| netif::addr::with_iid(e.addr, iid));
     let depth = if t.storing {
         // Storing mode: the root knows the next hop only.
         own.then_some(1)

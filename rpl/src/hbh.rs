@@ -70,25 +70,39 @@ impl RplOption {
 /// Finds the RPL Option in a Hop-by-Hop header `h` (its whole length): `None` when it has
 /// none, `Some(Err)` when the header or the option is malformed.
 pub fn find(h: &[u8]) -> Option<Result<RplOption>> {
+    Some(position(h)?.and_then(|at| {
+        let data = h.get(at + 2..).ok_or(Error::Truncated)?;
+        let len = usize::from(*h.get(at + 1).ok_or(Error::Truncated)?);
+        RplOption::parse(data.get(..len).ok_or(Error::Truncated)?)
+    }))
+}
+
+/// Where the RPL Option starts in a Hop-by-Hop header `h` (the offset of its type byte, so
+/// its flags byte is at + 2, for a router rewriting them in place): `None` when it has none,
+/// `Some(Err)` when the header or an option before it is malformed.
+pub fn position(h: &[u8]) -> Option<Result<usize>> {
     let len = (usize::from(*h.get(1)?) + 1) * 8;
-    let Some(mut opts) = h.get(2..len) else {
+    if h.len() < len {
         return Some(Err(Error::Truncated));
-    };
-    while let Some((&ty, rest)) = opts.split_first() {
+    }
+    let mut at = 2;
+    while at < len {
+        let ty = *h.get(at)?;
         if ty == 0 {
-            opts = rest;
+            at += 1;
             continue;
         }
-        let Some((&olen, rest)) = rest.split_first() else {
+        let Some(&olen) = h.get(at + 1).filter(|_| at + 1 < len) else {
             return Some(Err(Error::Truncated));
         };
-        let Some((data, rest)) = rest.split_at_checked(usize::from(olen)) else {
+        let next = at + 2 + usize::from(olen);
+        if next > len {
             return Some(Err(Error::Truncated));
-        };
-        if ty == OPTION_9008 || ty == OPTION_6553 {
-            return Some(RplOption::parse(data));
         }
-        opts = rest;
+        if ty == OPTION_9008 || ty == OPTION_6553 {
+            return Some(Ok(at));
+        }
+        at = next;
     }
     None
 }

@@ -59,26 +59,6 @@ pub fn write_tunnel_headers(
     Some(48 + n)
 }
 
-/// Offset, in an IPv6 packet whose first extension header is hop-by-hop, of the RPL
-/// Option's flags byte.
-fn rpl_flags_offset(d: &[u8]) -> Option<usize> {
-    let len = (usize::from(*d.get(41)?) + 1) * 8;
-    let mut at = 42;
-    let end = 40 + len;
-    while at < end {
-        let ty = *d.get(at)?;
-        if ty == 0 {
-            at += 1;
-            continue;
-        }
-        if ty == rpl::hbh::OPTION_9008 || ty == rpl::hbh::OPTION_6553 {
-            return Some(at + 2);
-        }
-        at += 2 + usize::from(*d.get(at + 1)?);
-    }
-    None
-}
-
 /// Where [`Wpan::next`] sends a packet.
 // A route of 16 addresses lives briefly on the stack; there is no heap to box it into.
 #[allow(clippy::large_enum_variant)]
@@ -187,8 +167,8 @@ impl Wpan<'_> {
                 return false;
             }
             // Set R in place: the option's flags byte.
-            if let Some(at) = rpl_flags_offset(pool.data(pkt))
-                && let Some(f) = pool.data_mut(pkt).get_mut(at)
+            if let Some(Ok(at)) = pool.data(pkt).get(40..).and_then(rpl::hbh::position)
+                && let Some(f) = pool.data_mut(pkt).get_mut(40 + at + 2)
             {
                 *f |= 0x40;
             }
