@@ -289,12 +289,21 @@ impl Root {
                 }
                 Ok(Message::Dio(dio, _)) => {
                     self.stats.dio_rx = self.stats.dio_rx.wrapping_add(1);
-                    if dio.instance_id == cfg.rpl.instance_id
-                        && dio.dodag_id == ours
-                        && dio.version == self.version
-                        && let Some(t) = self.trickle.as_mut()
-                    {
-                        t.hear_consistent();
+                    if dio.instance_id == cfg.rpl.instance_id && dio.dodag_id == ours {
+                        if dio.version == self.version {
+                            if let Some(t) = self.trickle.as_mut() {
+                                t.hear_consistent();
+                            }
+                        } else if rpl::lollipop::compare(dio.version, self.version)
+                            == Some(core::cmp::Ordering::Greater)
+                        {
+                            // A node advertises our DODAG with a version newer than ours: we
+                            // rebooted after global repairs (the lollipop's start, 240, is
+                            // older than 241..=255). Continue above it so the DODAG follows
+                            // us again, as RFC 6550 §7.2 expects of the counter's owner.
+                            self.version = dio.version;
+                            self.repair(now);
+                        }
                     }
                 }
                 Ok(Message::Dao(dao, opts)) => {

@@ -261,6 +261,69 @@ fn a_unicast_dis_gets_a_unicast_dio_and_a_multicast_one_resets_trickle() {
     assert_eq!(stats(&h).dis_rx, 2);
 }
 
+/// A root that rebooted after global repairs starts again at version 240, which its nodes
+/// hold older than the 241..=255 they still advertise, so they would ignore its DIOs. Hearing
+/// a DIO of its own DODAG with a newer version, the root continues above it.
+#[test]
+fn a_root_that_hears_a_newer_version_of_its_dodag_continues_above_it() {
+    let mut h = Harness::new();
+    h.run_until(at(10_000));
+    assert_eq!(h.app.root().version(), 240);
+    let node = Node::new(1);
+    let ours = h.br_global();
+    let dio = move |version_number| RplRepr::DodagInformationObject {
+        rpl_instance_id: RplInstanceId::Global(INSTANCE),
+        version_number,
+        rank: 512,
+        grounded: true,
+        mode_of_operation: Default::default(),
+        dodag_preference: 0,
+        dtsn: 240,
+        dodag_id: ours,
+        options: &[],
+    };
+    let to = Address::BROADCAST;
+    // An older version (a node that has not followed yet) changes nothing.
+    h.send(
+        node.eui,
+        to,
+        &rpl_packet(node.link_local(), ALL_RPL_NODES, dio(239)),
+    );
+    assert_eq!(h.app.root().version(), 240);
+    let t0 = h.now;
+    h.send(
+        node.eui,
+        to,
+        &rpl_packet(node.link_local(), ALL_RPL_NODES, dio(243)),
+    );
+    assert_eq!(h.app.root().version(), 244);
+    // Announced at once (Trickle back to Imin), with a new DTSN.
+    h.run_for(Duration::from_millis(4_096));
+    let versions: Vec<(u8, u8)> = sent_rpl(&h, t0)
+        .into_iter()
+        .filter_map(|(_, r)| match r {
+            RplRepr::DodagInformationObject {
+                version_number,
+                dtsn,
+                ..
+            } => Some((version_number, dtsn)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(versions, vec![(244, 241)]);
+    // Another DODAG's version is none of our business.
+    let mut other = dio(250);
+    if let RplRepr::DodagInformationObject { dodag_id, .. } = &mut other {
+        *dodag_id = "2001:db8:99::1".parse().unwrap();
+    }
+    h.send(
+        node.eui,
+        to,
+        &rpl_packet(node.link_local(), ALL_RPL_NODES, other),
+    );
+    assert_eq!(h.app.root().version(), 244);
+}
+
 #[test]
 fn a_storing_mode_dao_installs_a_route_via_the_child_and_is_acknowledged() {
     let mut cfg = Config::default();

@@ -81,6 +81,8 @@ pub struct SimStats {
     /// Times the simulation, behind the wall clock by more than 200 µs with a ZEP bridge,
     /// restarted its real-time pacing from the present instead of catching up.
     pub zep_reanchors: u64,
+    /// Times simulated time stood still waiting for a ZEP peer's ACK until a datagram came.
+    pub zep_ack_holds: u64,
 }
 
 /// How far simulated time may fall behind the wall clock, with a ZEP bridge, before pacing
@@ -334,14 +336,39 @@ impl Simulator {
         let sim_elapsed = t.saturating_since(sim0).as_micros() as f64 / f;
         let target = wall0 + WallDuration::from_micros(sim_elapsed as u64);
         if let Some(z) = self.zep.as_mut() {
+            // The simulated instant of a wall-clock arrival (on the current anchor).
+            let sim_at = |arrived: WallInstant| {
+                let since = arrived.saturating_duration_since(wall0).as_micros() as f64 * f;
+                sim0 + Duration::from_micros(since as u64)
+            };
+            // A peer's ACK to our frame is due before `t`: simulated time stops where the
+            // ACK would end over the air until its datagram arrives or its grace runs out
+            // (see the zep_bridge module docs).
+            if let Some((hold, deadline)) = z.ack_hold(t) {
+                let hold = hold.max(self.now);
+                if let Some(arrived) = z.wait(deadline) {
+                    let at = sim_at(arrived).clamp(self.now, hold);
+                    if at == hold {
+                        self.wall_origin = Some((arrived, hold));
+                        self.stats.zep_ack_holds += 1;
+                    }
+                    return Some(at);
+                }
+                // No ACK: the pacing below restarts from the present and our MAC's ACK wait
+                // ends.
+            }
             let mut w = WallInstant::now();
             if w > target + ZEP_MAX_LAG {
                 // Behind the wall clock: simulated time restarts from here rather than race
                 // to catch up, so that what a peer sends is stamped relative to what we last
                 // sent it (its ACK 0.4 ms after our frame must land inside our ACK window).
+                // Datagrams already waiting keep the instant they arrived (never later than
+                // `t`): one that came before the event at `t` (an ACK before our MAC's
+                // ACK-wait deadline) goes on the medium before that event happens.
+                let arrived = z.wait(w);
                 self.wall_origin = Some((w, t));
                 self.stats.zep_reanchors += 1;
-                return z.wait(w).map(|_| t.max(self.now));
+                return arrived.map(|a| sim_at(a).clamp(self.now, t.max(self.now)));
             }
             let Some(arrived) = z.wait(target) else {
                 if target > w {
@@ -351,8 +378,7 @@ impl Simulator {
             };
             w = w.min(arrived);
             self.stats.paced_sleep_us += arrived.saturating_duration_since(w).as_micros() as u64;
-            let since = arrived.saturating_duration_since(wall0).as_micros() as f64 * f;
-            let at = (sim0 + Duration::from_micros(since as u64)).clamp(self.now, t.max(self.now));
+            let at = sim_at(arrived).clamp(self.now, t.max(self.now));
             return Some(at);
         }
         let wall_now = WallInstant::now();

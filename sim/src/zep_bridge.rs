@@ -26,6 +26,21 @@
 //! is stamped relative to what it answers. A frame that a peer hears is sent to it as a
 //! datagram when its transmission ends.
 //!
+//! ## Waiting for a peer's ACK
+//! A peer's ACK crosses a UDP socket and the peer's process scheduler before it reaches us:
+//! RIOT sends it 0.5 ms after our frame on an idle machine, 0.9 ms or more under load, while
+//! our MAC waits 864 µs (macAckWaitDuration). A retransmission after an ACK that was merely
+//! late on the wall clock is not harmless: RIOT's MAC has no duplicate filter, and a repeated
+//! last fragment opens a new 1280-byte reassembly entry that holds a fifth of its packet
+//! buffer for 3 s, so its next replies stop part-way (seen: three 1232-byte echoes lost in a
+//! row). So when we send a peer a unicast frame with the ACK request bit, simulated time
+//! stops at the instant the ACK would end over the air (turnaround + ACK air time after our
+//! frame) until the ACK datagram arrives or [`ACK_GRACE`] of wall time has passed
+//! ([`ZepBridge::ack_hold`], used by the simulator's pacing); the ACK then enters the medium
+//! at that instant. This models the peer's radio as fast and its transport as slow, the way
+//! forwarding our own ACK when it starts does in the other direction. An ACK that misses the
+//! grace is counted ([`ZepCounters::ack_grace_expired`]) and our MAC retransmits.
+//!
 //! ## RIOT's deafness
 //! RIOT's ZEP radio drops every datagram that arrives while it is still busy with its own last
 //! frame. After each frame from a peer the bridge marks the peer's radio deaf for
@@ -71,6 +86,12 @@ pub const DEFAULT_DEAF: Duration = Duration::from_millis(15);
 /// How long after a peer's frame with the ACK request bit its ACK is forwarded (medium time;
 /// the soft-MAC's ACK ends 544 µs after the frame).
 const ACK_FORWARD_WINDOW: Duration = Duration::from_millis(1);
+/// How long (wall clock) simulated time waits for a peer's ACK to our frame (see the module
+/// docs).
+pub const ACK_GRACE: WallDuration = WallDuration::from_millis(5);
+/// When an ACK ends over the air after the frame it answers: turnaround (12 symbols) and the
+/// ACK's own air time (5 bytes + synchronisation header).
+const ACK_IDEAL: Duration = Duration::from_micros(192 + 352);
 /// A datagram buffer: more than any ZEP datagram (32 + 127 bytes), so a longer one is seen
 /// as longer and refused.
 const DATAGRAM_BUF: usize = 2048;
@@ -235,6 +256,24 @@ pub struct ZepCounters {
     pub recv_errors: u64,
     /// Datagrams dropped because more than 1024 waited to be taken.
     pub overflow: u64,
+    /// Peers' ACKs to our frames that arrived while simulated time waited for them (later on
+    /// the wall clock than they would end over the air; see the module docs).
+    pub acks_held: u64,
+    /// Our frames with the ACK request bit whose ACK did not arrive within [`ACK_GRACE`].
+    pub ack_grace_expired: u64,
+}
+
+/// Our unicast frame with the ACK request bit, sent to a peer, waiting for its ACK.
+#[derive(Debug, Clone, Copy)]
+struct AckWait {
+    peer: usize,
+    seq: u8,
+    /// When the frame ended (simulated time).
+    ended: Instant,
+    /// When the datagram was sent (wall clock).
+    sent: WallInstant,
+    /// Whether simulated time has stopped for it ([`ZepBridge::ack_hold`]).
+    held: bool,
 }
 
 /// The bridge: its socket, its peers and counters, and an optional recording of the ZEP
@@ -250,6 +289,8 @@ pub struct ZepBridge {
     shared: Arc<ReaderCounters>,
     pending: VecDeque<Arrival>,
     counters: ZepCounters,
+    /// Our frames waiting for a peer's ACK (at most one per peer).
+    awaiting: Vec<AckWait>,
     capture: Option<PcapngWriter<BufWriter<File>>>,
     capture_error: Option<String>,
 }
@@ -353,6 +394,7 @@ impl ZepBridge {
             shared,
             pending: VecDeque::new(),
             counters: ZepCounters::default(),
+            awaiting: Vec::new(),
             capture: None,
             capture_error: None,
         })
@@ -435,6 +477,28 @@ impl ZepBridge {
         self.pending.front().map(|(_, _, at)| *at)
     }
 
+    /// Whether simulated time must stop before `t` for a peer's ACK (see the module docs):
+    /// `Some((the simulated instant the ACK would end over the air, the wall-clock instant
+    /// the wait ends))` for the earliest such ACK. Waits whose grace has run out are dropped
+    /// and counted.
+    pub fn ack_hold(&mut self, t: Instant) -> Option<(Instant, WallInstant)> {
+        let wall = WallInstant::now();
+        let before = self.awaiting.len();
+        self.awaiting.retain(|w| wall < w.sent + ACK_GRACE);
+        let expired = before - self.awaiting.len();
+        self.counters.ack_grace_expired = self
+            .counters
+            .ack_grace_expired
+            .saturating_add(expired as u64);
+        let w = self
+            .awaiting
+            .iter_mut()
+            .filter(|w| w.ended + ACK_IDEAL < t)
+            .min_by_key(|w| w.ended)?;
+        w.held = true;
+        Some((w.ended + ACK_IDEAL, w.sent + ACK_GRACE))
+    }
+
     /// Puts the waiting datagrams on the medium as transmissions ending at `now` (attaching
     /// new peers); malformed ones are counted and dropped.
     pub fn ingest(&mut self, medium: &mut Medium, now: Instant) {
@@ -472,6 +536,18 @@ impl ZepBridge {
             p.last_psdu.clear();
             p.last_psdu.extend_from_slice(f.psdu);
             p.ack_expected = None;
+            if frame.frame_type() == FrameType::Ack
+                && let Some(k) = self
+                    .awaiting
+                    .iter()
+                    .position(|w| w.peer == i && Some(w.seq) == frame.sequence_number())
+                && self.awaiting.swap_remove(k).held
+            {
+                bump(&mut self.counters.acks_held);
+            }
+            let Some(p) = self.peers.get_mut(i) else {
+                continue;
+            };
             if frame.ack_request()
                 && let Some(seq) = frame.sequence_number()
             {
@@ -601,9 +677,22 @@ impl ZepBridge {
                     continue;
                 }
                 let to = p.addr;
+                let await_ack = (!is_ack)
+                    .then(|| unicast_ack_request(&psdu, p.eui64))
+                    .flatten();
                 match self.socket.send_to(&d, to) {
                     Ok(_) => {
                         bump(&mut self.counters.datagrams_out);
+                        if let Some(seq) = await_ack {
+                            self.awaiting.retain(|w| w.peer != i);
+                            self.awaiting.push(AckWait {
+                                peer: i,
+                                seq,
+                                ended: now,
+                                sent: WallInstant::now(),
+                                held: false,
+                            });
+                        }
                         if let Some(p) = self.peers.get_mut(i) {
                             bump(&mut p.frames_out);
                             if is_ack {
@@ -649,6 +738,22 @@ impl ZepPeer {
             Some(Address::Extended(e)) if e == eui => Some(false),
             Some(_) => None,
         }
+    }
+}
+
+/// The sequence number of `psdu` when it is a frame with the ACK request bit addressed to the
+/// peer with `eui` (its EUI-64 or the short address RIOT derives from it).
+fn unicast_ack_request(psdu: &[u8], eui: Option<[u8; 8]>) -> Option<u8> {
+    let eui = eui?;
+    let mpdu = psdu.get(..psdu.len().saturating_sub(FCS_LEN))?;
+    let f = Frame::new_unchecked(mpdu);
+    if !f.ack_request() {
+        return None;
+    }
+    match f.dst_addr()? {
+        Address::Extended(e) if e == eui => f.sequence_number(),
+        Address::Short(a) if a != 0xffff && a == riot_short(eui) => f.sequence_number(),
+        _ => None,
     }
 }
 

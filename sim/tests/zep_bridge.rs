@@ -176,3 +176,96 @@ fn links_rules_decide_who_hears_a_peer() {
         1
     );
 }
+
+/// An Imm-Ack PSDU (2003/2006 form) for sequence number `seq`, FCS appended.
+fn imm_ack(seq: u8) -> Vec<u8> {
+    let mut psdu = vec![0x02, 0x00, seq, 0, 0];
+    assert!(fcs::append(&mut psdu));
+    psdu
+}
+
+/// A peer's ACK crosses a UDP socket and the peer's scheduler: RIOT's came 0.87 ms after our
+/// frame under load, past our 864 µs ACK wait, and our retransmission opened a second
+/// reassembly in RIOT (which has no duplicate filter) that cost it three echo replies.
+/// Simulated time now waits for the ACK (up to `ACK_GRACE` of wall time): an ACK sent 2 ms
+/// after our frame is taken, without a retransmission.
+#[test]
+fn an_ack_the_peer_sends_late_on_the_wall_clock_is_waited_for() {
+    let (mut sim, addr) = world(None);
+    let peer = peer_socket(addr);
+    // The peer introduces itself (no ACK request), then stays quiet past its deaf time.
+    peer.send(&data_to(1, 1, false, b"hi")).unwrap();
+    sim.run_for(Duration::from_millis(40));
+    let _ = received(&peer);
+    peer.set_read_timeout(Some(WallDuration::from_secs(2)))
+        .unwrap();
+    let answer = std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        let mut acked = 0;
+        // ACK every data frame 2 ms after it arrives, for half a second.
+        let until = std::time::Instant::now() + WallDuration::from_millis(500);
+        while std::time::Instant::now() < until {
+            let Ok(n) = peer.recv(&mut buf) else { break };
+            let f = zep::parse(&buf[..n]).unwrap();
+            if f.psdu[0] & 0x07 != 0x01 {
+                continue;
+            }
+            std::thread::sleep(WallDuration::from_millis(2));
+            let h = ZepHeader {
+                channel: 26,
+                ..ZepHeader::default()
+            };
+            let mut d = Vec::new();
+            zep::encode(&h, &imm_ack(f.psdu[2]), &mut d).unwrap();
+            peer.send(&d).unwrap();
+            acked += 1;
+        }
+        acked
+    });
+    sim.with_node::<MacNode, _>(NodeId(0), |n, _, _| {
+        assert!(n.send(Address::Extended(PEER), b"for the slow peer"));
+    });
+    sim.run_for(Duration::from_millis(300));
+    let acked = answer.join().unwrap();
+    let mac = sim
+        .node::<MacNode>(NodeId(0))
+        .unwrap()
+        .port()
+        .mac_counters();
+    let z = sim.zep().unwrap().counters();
+    assert_eq!(acked, 1, "one frame, no retransmission: {mac:?}");
+    assert_eq!((mac.tx_success, mac.tx_retries), (1, 0), "{mac:?}");
+    assert_eq!((z.acks_held, z.ack_grace_expired), (1, 0), "{z:?}");
+}
+
+/// A frame of ours held back for a deaf peer (the medium's stand-in for a busy CCA) does not
+/// keep our MAC from ACKing that peer's next frame: before, the MAC counted itself on the air
+/// and skipped the ACK, so RIOT retransmitted every frame of a burst that met a held frame.
+#[test]
+fn a_frame_held_for_a_deaf_peer_does_not_stop_our_ack_to_it() {
+    let (mut sim, addr) = world(None);
+    let peer = peer_socket(addr);
+    peer.send(&data_to(1, 1, false, b"first of a burst"))
+        .unwrap();
+    sim.run_for(Duration::from_millis(2));
+    sim.with_node::<MacNode, _>(NodeId(0), |n, _, _| {
+        assert!(n.send(Address::Extended(PEER), b"held back"));
+    });
+    sim.run_for(Duration::from_millis(3));
+    let br = sim::SimNode::radio_id(sim.node::<MacNode>(NodeId(0)).unwrap());
+    assert_eq!(sim.medium_ref().counters(br).tx_deferred, 1);
+    peer.send(&data_to(1, 2, true, b"second, ACK please"))
+        .unwrap();
+    sim.run_for(Duration::from_millis(60));
+    let mac = sim
+        .node::<MacNode>(NodeId(0))
+        .unwrap()
+        .port()
+        .mac_counters();
+    assert_eq!((mac.acks_sent, mac.acks_skipped), (1, 0), "{mac:?}");
+    let back = received(&peer);
+    assert!(
+        back.iter().any(|p| p[..3] == [0x02, 0x00, 2]),
+        "our ACK for sequence number 2 reached the peer: {back:02x?}"
+    );
+}

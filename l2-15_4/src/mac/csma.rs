@@ -80,7 +80,10 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
                 // Nothing else may start before the ACK is out.
                 return self.check_ack_timeout(now);
             }
-            if now > latest || self.state == State::OnAir {
+            // While our own frame is on the air the radio refuses the ACK (counted below);
+            // a frame the radio has not started yet (a simulated medium holding it back for a
+            // deaf addressee, as a CCA would) lets the ACK go first.
+            if now > latest {
                 bump(&mut self.counters.acks_skipped);
                 self.ack = AckState::None;
                 return true;

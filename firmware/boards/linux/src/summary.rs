@@ -162,6 +162,10 @@ pub fn summary(
             "malformed": c.malformed,
             "peers_refused": c.peers_refused,
             "send_errors": c.send_errors,
+            "acks_held": c.acks_held,
+            "ack_grace_expired": c.ack_grace_expired,
+            "ack_holds": w.sim.stats().zep_ack_holds,
+            "reanchors": w.sim.stats().zep_reanchors,
             "br_tx_deferred": br_radio.map_or(0, |r| m.counters(r).tx_deferred),
             "peers": peers,
         })

@@ -824,23 +824,11 @@ fn riot_6ln_and_the_linux_kernel_ping_each_other() {
                 "-c", "20", "-i", interval, "-s", size, "-W", "5", "-w", "40", a,
             ]);
             let counts = ping_counts(&out);
-            // Known defect (issue 21 stays open for it): 1232-byte echoes to the node that
-            // asks for ACKs are sometimes lost when our ACK misses RIOT's 864 µs window and
-            // RIOT gives up on a fragment (5 of 25 in one fresh-clone CI run). Every other
-            // exchange must be 20/20; this one must still get its 20 replies within 25
-            // requests, and the loss is printed.
-            if *elf == "zep_6ln.elf" && size == "1232" {
-                assert!(
-                    counts.is_some_and(|(sent, got)| got == 20 && sent <= 25),
-                    "Linux ping -s {size} {a} ({elf}):\n{out}"
-                );
-            } else {
-                assert_eq!(
-                    counts,
-                    Some((20, 20)),
-                    "Linux ping -s {size} {a} ({elf}):\n{out}"
-                );
-            }
+            assert_eq!(
+                counts,
+                Some((20, 20)),
+                "Linux ping -s {size} {a} ({elf}):\n{out}"
+            );
             let rtt = out.lines().find(|l| l.starts_with("rtt")).unwrap_or("");
             println!(
                 "{} Linux ping -s {size:>4} {a} ({elf}): {counts:?} (sent, received), {} duplicates, {rtt}",
@@ -885,6 +873,11 @@ fn riot_6ln_and_the_linux_kernel_ping_each_other() {
             p["frames_in"], p["ack_requests"], p["repeats"], p["frames_out"], p["acks_out"]
         );
     }
+    let z = &summary["zep"];
+    println!(
+        "bridge: {} ACKs held, {} ACK graces expired, {} holds, {} re-anchors",
+        z["acks_held"], z["ack_grace_expired"], z["ack_holds"], z["reanchors"]
+    );
     println!(
         "border router wpan0 MAC: {}",
         br["counters"]["wpan0"]["mac"]
