@@ -26,10 +26,9 @@
 //!   targets flap: the test uses 7 units of 10 s.
 //!
 //! Traffic is kept moderate, as RIOT needs (its README): both routers start RPL together,
-//! and one 1232-byte echo is in flight at a time. Under load RIOT's ACKs can reach us after
-//! our ACK wait, so we retransmit frames RIOT already took; RIOT does not drop duplicates,
-//! and once a retransmission landing while a RIOT router received its child's fragments left
-//! that router deaf for good (docs/interop.md, "Problems seen").
+//! and one 1232-byte echo is in flight at a time. RIOT does not drop duplicates, so a
+//! needless retransmission of ours costs it a reassembly entry; the bridge waits (up to 5 ms
+//! of wall time) for a RIOT ACK that is late only on the wall clock (docs/interop.md).
 //!
 //! Needs root, `/dev/net/tun`, `ip`, `ping`, `tshark` and the RIOT peers
 //! (`sim::peers::riot_bin`). Without them each test says why and passes, unless `CI=true`.
