@@ -185,6 +185,10 @@ pub(crate) enum Upper {
     Drop(DropReason),
     /// Drop and answer Parameter Problem (code, pointer).
     Problem(u8, u32),
+    /// A routing header with segments left: its Routing Type and offset. A handler for the
+    /// type ([`crate::stack::Match::Routing`]) processes it; without one, Parameter Problem
+    /// code 0 at the Routing Type (RFC 8200 §4.4).
+    Routing(u8, usize),
 }
 
 /// Process an options header (hop-by-hop or destination options) at `off`; returns its length.
@@ -262,19 +266,16 @@ pub(crate) fn walk_to_upper(d: &[u8], first: u8, dst_multicast: bool) -> Upper {
                 }
             }
             NextHeader::Routing => {
-                let (Some(&nh), Some(&l), Some(&segs_left)) = (
+                let (Some(&nh), Some(&l), Some(&ty), Some(&segs_left)) = (
                     d.get(off + field::NEXT_HEADER),
                     d.get(off + field::LENGTH),
+                    d.get(off + field::ROUTING_TYPE),
                     d.get(off + field::SEGMENTS_LEFT),
                 ) else {
                     return Upper::Drop(DropReason::Truncated);
                 };
                 if segs_left != 0 {
-                    // No routing type is implemented: RFC 8200 §4.4.
-                    return Upper::Problem(
-                        param_problem::ERRONEOUS_FIELD,
-                        (off + field::ROUTING_TYPE) as u32,
-                    );
+                    return Upper::Routing(ty, off);
                 }
                 next_ptr = off;
                 next = nh;

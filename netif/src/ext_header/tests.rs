@@ -185,7 +185,7 @@ fn cases() -> Vec<Case> {
             ROUTE,
             &[&ROUTE_PENDING, &ECHO],
             false,
-            Upper::Problem(0, 42)
+            Upper::Routing(ROUTE_PENDING[2], 40)
         ),
         case(
             "fragment is handed on",

@@ -187,6 +187,7 @@ impl<'r> Stack<'r> {
     ) -> Outcome {
         let (proto, off) = match walk_to_upper(self.pool.data(&pkt), h.next, h.dst.is_multicast()) {
             Upper::At(p, o) => (p, o),
+            Upper::Routing(ty, o) => return self.routing_header(now, i, pkt, h, ty, o),
             u => return self.upper_error(now, i, pkt, h, u),
         };
         let icmp = proto == u8::from(IpProtocol::Icmpv6);
@@ -223,6 +224,7 @@ impl<'r> Stack<'r> {
                     }
                     Match::Udp(port) => udp_port == Some(port),
                     Match::Protocol(p) => p == proto,
+                    Match::Routing(_) => false,
                 }
         });
         if let Some(e) = handler.copied() {
@@ -274,6 +276,41 @@ impl<'r> Stack<'r> {
         }
     }
 
+    /// A routing header of type `ty` at `off` with segments left: to its handler, or
+    /// Parameter Problem at the Routing Type.
+    fn routing_header(
+        &mut self,
+        now: Instant,
+        i: IfIndex,
+        pkt: PacketHandle,
+        h: &Hdr,
+        ty: u8,
+        off: usize,
+    ) -> Outcome {
+        let handler = self
+            .handlers
+            .iter()
+            .find(|e| e.iface.is_none_or(|x| x == i) && e.m == Match::Routing(ty));
+        if let Some(e) = handler.copied() {
+            self.count_delivered(i);
+            return Outcome::Local(LocalDelivery {
+                handler: e.id,
+                iface: i,
+                packet: pkt,
+                upper_offset: off,
+                protocol: u8::from(NextHeader::Routing),
+            });
+        }
+        let ptr = (off + ext_header::field::ROUTING_TYPE) as u32;
+        self.upper_error(
+            now,
+            i,
+            pkt,
+            h,
+            Upper::Problem(param_problem::ERRONEOUS_FIELD, ptr),
+        )
+    }
+
     fn upper_error(
         &mut self,
         now: Instant,
@@ -292,7 +329,9 @@ impl<'r> Stack<'r> {
                 DropReason::BadExtensionHeader,
             ),
             Upper::Drop(r) => self.drop_pkt(i, pkt, r),
-            Upper::At(..) => self.drop_pkt(i, pkt, DropReason::BadExtensionHeader),
+            Upper::At(..) | Upper::Routing(..) => {
+                self.drop_pkt(i, pkt, DropReason::BadExtensionHeader)
+            }
         }
     }
 

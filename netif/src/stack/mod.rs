@@ -61,6 +61,11 @@ pub enum Match {
     Udp(u16),
     /// Any packet whose upper-layer protocol is this next-header value.
     Protocol(u8),
+    /// A packet whose routing header of this Routing Type has segments left (delivered with
+    /// `upper_offset` at the routing header and `protocol` 43): a source-routing node
+    /// processes it and puts the packet back with [`Stack::input`]. Without such a handler
+    /// the packet gets Parameter Problem (RFC 8200 §4.4).
+    Routing(u8),
 }
 
 /// A packet for a registered handler.
