@@ -11,7 +11,11 @@
 //!   RFC 9008);
 //! - [`srh`]: the RPL Source Routing Header (RFC 6554) with CmprI / CmprE / Pad;
 //! - [`trickle`]: the Trickle algorithm (RFC 6206) with `now` passed in;
-//! - [`lollipop`]: lollipop sequence counters (RFC 6550 §7.2).
+//! - [`lollipop`]: lollipop sequence counters (RFC 6550 §7.2);
+//! - [`of`]: the objective functions OF0 (RFC 6552) and MRHOF with ETX (RFC 6719);
+//! - [`router`]: the control plane of an RPL router (6LR) in non-storing mode: joining,
+//!   parent selection, rank rules, Trickle, local and global repair, DAOs, and the
+//!   data-path checks of RFC 6550 §11.2.
 //!
 //! Every code point is an enum with an `Unknown` variant; every received byte is hostile: each
 //! length is checked before use and parsers return errors, never panic.
@@ -24,7 +28,9 @@
 pub mod hbh;
 pub mod lollipop;
 pub mod message;
+pub mod of;
 pub mod option;
+pub mod router;
 pub mod srh;
 pub mod trickle;
 
