@@ -1017,3 +1017,22 @@ fn check(r: &R, x: &Action) -> Result<(), TestCaseError> {
     }
     Ok(())
 }
+
+/// The router's RAM for the capacities a board would pick (printed with `--nocapture`), and
+/// a bound that catches a careless field.
+#[test]
+fn router_sizes() {
+    let sizes = [
+        ("Router<4, 8>", std::mem::size_of::<Router<4, 8>>()),
+        ("Router<4, 16>", std::mem::size_of::<Router<4, 16>>()),
+        ("Router<8, 32>", std::mem::size_of::<Router<8, 32>>()),
+        ("DaoOut", std::mem::size_of::<DaoOut>()),
+        ("TargetView", std::mem::size_of::<rpl::router::TargetView>()),
+        ("Parent", std::mem::size_of::<rpl::router::Parent>()),
+        ("Action", std::mem::size_of::<Action>()),
+    ];
+    for (name, n) in sizes {
+        println!("size_of::<{name}>() = {n} bytes");
+    }
+    assert!(std::mem::size_of::<Router<4, 16>>() < 2048);
+}
