@@ -33,5 +33,6 @@ pub mod mgmt;
 pub mod ping;
 pub mod registry;
 pub mod root;
+pub mod router;
 pub mod store;
 pub mod wpan;

@@ -35,6 +35,7 @@ use crate::config::{Backbone, Config, ConfigError};
 use crate::lbr::{Lbr, LbrEvent, our_iid};
 use crate::ping::Pinger;
 use crate::root::{Root, RootEvent};
+use crate::router::MeshRouter;
 use crate::wpan::{Wpan, WpanReassembler, WpanRegistry};
 
 mod control;
@@ -238,6 +239,8 @@ pub struct App<'r> {
     eth: EthernetL2,
     lbr: Lbr,
     root: Root,
+    /// The mesh-router role ([`App::new_router`]); `None` in the border router.
+    router: Option<MeshRouter>,
     ping: Pinger,
     capture: &'r mut CaptureRing,
     wpan_i: IfIndex,
@@ -345,6 +348,7 @@ impl<'r> App<'r> {
             eth,
             lbr,
             root,
+            router: None,
             ping,
             capture: &mut res.capture,
             wpan_i,
@@ -369,6 +373,37 @@ impl<'r> App<'r> {
             .set_admin(now, eth_i, &mut app.eth, true)
             .map_err(core)?;
         Ok(app)
+    }
+
+    /// Start a mesh router (6LR, issue 23) with `cfg` over `res`: the border router's
+    /// application without the root, whose `wpan0` joins a DODAG from DIOs, advertises its
+    /// address in DAOs, forwards along source routes and sends what it does not know to its
+    /// preferred parent (see [`crate::router`]). The Ethernet interface stays down: pass a
+    /// driver whose link is down to [`App::poll`]. The mesh prefix of `cfg` must be the
+    /// DODAG's (it gives our global address and the 6LoWPAN context 0).
+    pub fn new_router<const CAPTURE: usize>(
+        mut cfg: Config,
+        res: &'r mut AppResources<CAPTURE>,
+        now: Instant,
+        radio: &mut impl Radio,
+    ) -> Result<Self, AppError> {
+        cfg.rpl.enabled = false;
+        let mut app = App::new(cfg, res, now, radio)?;
+        let [.., e4, e5, e6, e7] = app.cfg.eui64;
+        let mut r = MeshRouter::new(u32::from_be_bytes([e4, e5, e6, e7]).rotate_left(11));
+        r.attach(&mut app.stack, app.wpan_i)
+            .map_err(|_| AppError::Core)?;
+        r.set_own_address(now, crate::root::mesh_address(&app.cfg));
+        app.router = Some(r);
+        app.stack
+            .set_ingress_policy(app.wpan_i, IngressPolicy::Open)
+            .map_err(|_| AppError::Core)?;
+        Ok(app)
+    }
+
+    /// The mesh-router role, when this is a router.
+    pub fn mesh_router(&self) -> Option<&MeshRouter> {
+        self.router.as_ref()
     }
 
     /// Install the mesh prefix: our address in it, the ingress policy, context 0, the RIO
@@ -399,10 +434,18 @@ impl<'r> App<'r> {
                 AddrState::Preferred,
             )
             .map_err(core)?;
-        let mut allowed = Vec::new();
-        let _ = allowed.push(pfx);
+        // The border router takes from the mesh only sources of the mesh (anti-spoofing
+        // toward the backbone); a mesh router forwards the backbone's packets too (they
+        // come down the root's tunnels), so it takes any source.
+        let policy = if self.router.is_some() {
+            IngressPolicy::Open
+        } else {
+            let mut allowed = Vec::new();
+            let _ = allowed.push(pfx);
+            IngressPolicy::SourcePrefixes(allowed)
+        };
         self.stack
-            .set_ingress_policy(self.wpan_i, IngressPolicy::SourcePrefixes(allowed))
+            .set_ingress_policy(self.wpan_i, policy)
             .map_err(core)?;
         self.wpan
             .contexts_mut()

@@ -8,6 +8,8 @@ use l2_15_4::MacIndication;
 use l2_15_4::radio::{Radio, RadioEvent};
 use netif::{IfIndex, Instant, Outcome};
 
+use crate::router::MeshRouter;
+
 use super::tap::{EthTap, Tap};
 use super::{App, AppEvent, HOUSEKEEPING, PACKETS};
 use crate::capture::{CaptureIface, CaptureMeta, Direction};
@@ -83,20 +85,32 @@ impl App<'_> {
 
     fn dispatch(&mut self, now: Instant, out: Outcome) {
         let mut out = out;
-        // A packet tunnelled to the root comes back as the inner packet's outcome (a tunnel
-        // in a tunnel once more, each time shorter).
+        // A packet tunnelled to the root (or to a mesh router) comes back as the inner
+        // packet's outcome (a tunnel in a tunnel once more, each time shorter).
         while let Outcome::Local(d) = out {
             if !self.root.owns_tunnel(&d) {
                 out = Outcome::Local(d);
                 break;
             }
-            match self.root.decapsulate(&mut self.stack, &self.cfg, now, d) {
+            let inner = match self.router.as_mut() {
+                Some(r) => r.decapsulate(&mut self.stack, now, d),
+                None => self.root.decapsulate(&mut self.stack, &self.cfg, now, d),
+            };
+            match inner {
                 Some(o) => out = o,
                 None => return,
             }
         }
         if let Outcome::Local(d) = out {
-            if self.root.owns(&d) {
+            if let Some(r) = self.router.as_mut()
+                && (self.root.owns(&d) || r.owns_source_route(&d))
+            {
+                if self.root.owns(&d) {
+                    r.handle(&mut self.stack, now, d);
+                } else {
+                    r.source_route(&mut self.stack, now, d);
+                }
+            } else if self.root.owns(&d) {
                 self.root
                     .handle(&mut self.stack, &mut self.wpan, &self.cfg, now, d);
             } else if self.lbr.owns(&d) {
@@ -150,6 +164,9 @@ impl App<'_> {
         self.eth.poll(now, &mut self.stack);
         self.lbr.poll(&mut self.stack, &self.wpan, &self.cfg, now);
         self.root.poll(&mut self.stack, &self.cfg, now);
+        if let Some(r) = self.router.as_mut() {
+            r.poll(&mut self.stack, &mut self.wpan, now);
+        }
         if now >= self.next_housekeeping {
             self.stack.poll(now);
             let root = &mut self.root;
@@ -211,6 +228,7 @@ impl App<'_> {
             self.eth.poll_at(),
             self.lbr.next_deadline(),
             self.root.next_deadline(),
+            self.router.as_ref().and_then(MeshRouter::next_deadline),
         ]
         .into_iter()
         .flatten()

@@ -167,6 +167,8 @@ pub struct Wpan<'r> {
     blind_global: bool,
     /// The RPL root's source-routing tunnel (MOP 1), when the root runs.
     tunnel: Option<Tunnel>,
+    /// A mesh router's preferred parent ([`Wpan::set_uplink`]).
+    uplink: Option<Address>,
     opts: CompressOptions,
     stats: WpanStats,
 }
@@ -292,6 +294,7 @@ impl<'r> Wpan<'r> {
             next_tag: 1,
             up: true,
             blind_global: false,
+            uplink: None,
             tunnel: None,
             opts: CompressOptions::default(),
             stats: WpanStats::default(),
@@ -303,6 +306,14 @@ impl<'r> Wpan<'r> {
     /// [`Tunnel`]) to the route the registry's parent chain gives.
     pub fn set_tunnel(&mut self, t: Option<Tunnel>) {
         self.tunnel = t;
+    }
+
+    /// A mesh router's preferred parent (its link-layer address), or `None`. A router knows
+    /// its own neighbours (the hosts registered or gleaned here, its children); a global next
+    /// hop it does not know is somewhere else in the mesh or beyond, and goes up to the
+    /// parent, which knows more (the root knows every target).
+    pub fn set_uplink(&mut self, parent: Option<Address>) {
+        self.uplink = parent;
     }
 
     /// The RPL root's tunnel settings (`None`: no tunnel; targets behind other nodes are
@@ -417,8 +428,10 @@ impl<'r> Wpan<'r> {
             // a source route from the root (issue 22), not at a link-layer address.
             return e.neighbour();
         }
-        (self.blind_global || meta.next_hop.is_unicast_link_local())
-            .then(|| derive_link(&meta.next_hop))
+        if meta.next_hop.is_unicast_link_local() || self.blind_global {
+            return Some(derive_link(&meta.next_hop));
+        }
+        self.uplink
     }
 
     /// Free every queued datagram (interface down, reset). Returns how many.

@@ -41,7 +41,10 @@ use firmware::config::{Backbone, Config};
 use firmware::store::{ConfigStore, LoadOutcome, MemStore, OperatorState, load_state, save_state};
 
 mod overrides;
+pub mod router_node;
+
 pub use overrides::Overrides;
+use router_node::RouterNode;
 
 use crate::file_store::FileStore;
 
@@ -454,7 +457,10 @@ pub enum EthMode {
 /// Everything a scenario needs.
 #[derive(Debug, Clone)]
 pub struct WorldOpts {
-    /// Mesh nodes (besides the border router).
+    /// Our mesh routers (the firmware in its router role, issue 23), radios 1..=routers:
+    /// in a line, right after the border router.
+    pub routers: usize,
+    /// Mesh nodes (smoltcp leaves, besides the border router and the routers).
     pub nodes: usize,
     /// Shape.
     pub topology: TopologyKind,
@@ -560,6 +566,7 @@ impl WorldOpts {
             ..Config::default()
         };
         WorldOpts {
+            routers: 0,
             nodes: 8,
             topology: TopologyKind::Star,
             loss: 0.0,
@@ -597,6 +604,8 @@ pub struct World {
     pub sim: Simulator,
     /// The border router.
     pub br: NodeId,
+    /// Our mesh routers, in order ([`router_eui64`]).
+    pub routers: Vec<NodeId>,
     /// The mesh nodes, in index order (node `k` has EUI-64 index `k + 1`).
     pub nodes: Vec<NodeId>,
     /// What the explicit settings changed in the stored configuration (saved).
@@ -613,8 +622,29 @@ impl std::fmt::Debug for World {
     }
 }
 
+/// The EUI-64 of our mesh router `k` (from 1): the border router's default with the
+/// router's number in its last two bytes' place.
+pub fn router_eui64(k: u16) -> [u8; 8] {
+    let [hi, lo] = k.to_be_bytes();
+    [0x02, 0x00, 0x5e, 0xff, 0xfe, 0x00, 0x10 | (hi & 0x0f), lo]
+}
+
+/// Mesh router `k`'s configuration: the border router's (channel, PAN ID, mesh prefix, RPL
+/// and ND settings) with its own EUI-64 and Ethernet MAC, no short address and no backbone
+/// address (its Ethernet has no cable).
+pub fn router_config(br: &Config, k: u16) -> Config {
+    let e = router_eui64(k);
+    Config {
+        eui64: e,
+        short_address: 0xfffe,
+        eth_mac: [0x02, e[3], e[4], e[5], e[6], e[7]],
+        backbone: Backbone::Slaac,
+        ..br.clone()
+    }
+}
+
 fn topology(o: &WorldOpts) -> Topology {
-    let n = o.nodes + 1;
+    let n = o.routers + o.nodes + 1;
     let good = Link::good();
     match o.topology {
         TopologyKind::Star => Topology::star(n, good),
@@ -723,6 +753,15 @@ impl World {
             .node::<BrNode>(br)
             .map(|b| b.radio_id())
             .ok_or("no border router")?;
+        let mut routers = Vec::new();
+        for k in 1..=o.routers {
+            let k16 = u16::try_from(k).map_err(|_| "too many routers")?;
+            let rc_k = router_config(config, k16);
+            let id = sim
+                .spawn(rc, |id, r| RouterNode::new(id, r, rc_k))
+                .map_err(|e| format!("router {k}: {e}"))?;
+            routers.push(id);
+        }
         let mut nodes = Vec::new();
         let mut node_radios = Vec::new();
         let pan = PanId(config.pan_id);
@@ -752,6 +791,7 @@ impl World {
         Ok(World {
             sim,
             br,
+            routers,
             nodes,
             overridden,
             node_radio: (config.channel, config.pan_id, config.mesh_prefix),

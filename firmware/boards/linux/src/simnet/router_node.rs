@@ -1,0 +1,106 @@
+//! A sixgate mesh router (the firmware application in its router role, issue 23) as a
+//! simulator node: `wpan0` on a simulated radio, no Ethernet (its driver's link is down).
+
+use firmware::app::{App, AppResources};
+use firmware::config::Config;
+use netif::Instant;
+use sim::{RadioId, SimEvent, SimNode, SimRadio};
+
+/// Ethernet of a mesh router: no cable.
+struct NoCable([u8; 6]);
+
+impl ethernet::Driver for NoCable {
+    type Error = core::convert::Infallible;
+    fn mac(&self) -> [u8; 6] {
+        self.0
+    }
+    fn receive(&mut self, _: &mut [u8]) -> Result<Option<usize>, Self::Error> {
+        Ok(None)
+    }
+    fn transmit(&mut self, _: &[u8]) -> Result<bool, Self::Error> {
+        Ok(true)
+    }
+    fn link_up(&mut self) -> bool {
+        false
+    }
+}
+
+/// One of our mesh routers.
+pub struct RouterNode {
+    radio: RadioId,
+    cfg: Config,
+    app: Option<App<'static>>,
+    eth: NoCable,
+    boots: u32,
+}
+
+impl std::fmt::Debug for RouterNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouterNode")
+            .field("radio", &self.radio)
+            .field("eui64", &self.cfg.eui64)
+            .field("boots", &self.boots)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Storage of one boot, leaked (a reboot builds the application afresh, see `BrNode`).
+fn resources() -> &'static mut AppResources {
+    Box::leak(Box::new(AppResources::new()))
+}
+
+impl RouterNode {
+    /// Boot a router with `cfg` (the border router's, with the router's own EUI-64, short
+    /// address and Ethernet MAC) on `radio`.
+    pub fn new(radio: RadioId, r: &mut SimRadio<'_>, cfg: Config) -> Result<Self, String> {
+        let now = r.medium().now();
+        let app = App::new_router(cfg.clone(), resources(), now, r).map_err(|e| e.to_string())?;
+        Ok(RouterNode {
+            radio,
+            eth: NoCable(cfg.eth_mac),
+            cfg,
+            app: Some(app),
+            boots: 1,
+        })
+    }
+
+    /// The application (`None` only between a failed reboot and the next).
+    pub fn app(&self) -> Option<&App<'static>> {
+        self.app.as_ref()
+    }
+}
+
+impl SimNode for RouterNode {
+    fn radio_id(&self) -> RadioId {
+        self.radio
+    }
+
+    fn on_radio_event(&mut self, now: Instant, ev: &SimEvent, radio: &mut SimRadio<'_>) {
+        if let Some(app) = self.app.as_mut() {
+            app.on_radio_event(now, ev.as_radio_event(), radio);
+        }
+    }
+
+    fn poll(&mut self, now: Instant, radio: &mut SimRadio<'_>) {
+        if let Some(app) = self.app.as_mut() {
+            app.poll(now, radio, &mut self.eth);
+        }
+    }
+
+    fn next_wake(&self) -> Option<Instant> {
+        self.app.as_ref().and_then(|a| a.next_deadline())
+    }
+
+    fn reboot(&mut self, now: Instant, radio: &mut SimRadio<'_>) {
+        self.app = None;
+        self.app = App::new_router(self.cfg.clone(), resources(), now, radio).ok();
+        self.boots += 1;
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+}

@@ -1,0 +1,93 @@
+//! Our mesh routers (issue 23): the firmware application in its router role, in a line
+//! behind the border router, joins the DODAG, is reached along source routes, and carries
+//! the backbone host's pings to the far end.
+
+use std::net::Ipv6Addr;
+
+use netif::{Duration, Instant};
+use rpl::router::Phase;
+use sixgate_sim::simnet::router_node::RouterNode;
+use sixgate_sim::simnet::{BrNode, TopologyKind, World, WorldOpts};
+
+fn secs(s: u64) -> Instant {
+    Instant::ZERO + Duration::from_secs(s)
+}
+
+fn host_do<R>(w: &mut World, f: impl FnOnce(&mut sim::backbone::BackboneHost, Instant) -> R) -> R {
+    let br = w.br;
+    w.sim
+        .with_node(br, |n: &mut BrNode, now, _r| f(n.host_mut().unwrap(), now))
+        .unwrap()
+}
+
+fn router(w: &World, k: usize) -> &RouterNode {
+    w.sim.node::<RouterNode>(w.routers[k]).unwrap()
+}
+
+fn router_global(w: &World, k: usize) -> Ipv6Addr {
+    let a = router(w, k).app().unwrap();
+    firmware::root::mesh_address(a.config())
+}
+
+fn line(routers: usize, nodes: usize) -> World {
+    let mut o = WorldOpts::new();
+    o.routers = routers;
+    o.nodes = nodes;
+    o.topology = TopologyKind::Line;
+    World::build(&o).unwrap()
+}
+
+#[test]
+fn routers_in_a_line_join_at_growing_ranks_and_the_root_knows_the_chain() {
+    let mut w = line(3, 0);
+    w.sim.run_until(secs(60));
+    for k in 0..3 {
+        let r = router(&w, k).app().unwrap().mesh_router().unwrap();
+        assert_eq!(r.core().phase(), Phase::Joined, "router {k}: {r:?}");
+        assert_eq!(r.core().rank(), 256 * (k as u16 + 2), "router {k}: {r:?}");
+    }
+    let br = w.br().unwrap().app().unwrap();
+    let topo: Vec<_> = br.topology().collect();
+    for k in 0..3 {
+        let g = router_global(&w, k);
+        let n = topo
+            .iter()
+            .find(|n| n.addr == g)
+            .unwrap_or_else(|| panic!("router {k} ({g}) is no target: {topo:?}"));
+        assert_eq!(usize::from(n.depth.unwrap_or(0)), k + 1, "{topo:?}");
+    }
+}
+
+#[test]
+fn the_backbone_host_pings_the_far_router_along_the_source_route() {
+    let mut w = line(3, 0);
+    w.sim.run_until(secs(60));
+    let far = router_global(&w, 2);
+    // 1100 bytes: a 1148-byte packet, in the root's tunnel (40 + 8 + a 24-byte source route)
+    // 1220 bytes, fragmented on every hop. A 1232-byte ping makes a 1280-byte packet that the
+    // tunnel no longer fits: the root answers Packet Too Big (issue 22), see below.
+    for (i, len) in [56usize, 56, 56, 56, 1100, 1100].into_iter().enumerate() {
+        host_do(&mut w, |h, now| assert!(h.ping(now, far, i as u16, len)));
+        w.sim.run_for(Duration::from_secs(3));
+    }
+    let pings = host_do(&mut w, |h, _| h.pings().to_vec());
+    let answered = pings.iter().filter(|p| p.2.is_some()).count();
+    let r = |k| {
+        let a = router(&w, k).app().unwrap();
+        format!(
+            "{:?}\n  {:?}\n  {:?}",
+            a.mesh_router().unwrap().stats(),
+            a.iface_stats(a.wpan_index()),
+            a.stack().core_stats()
+        )
+    };
+    assert_eq!(
+        answered,
+        6,
+        "{pings:?}\nrouters:\n{}\n{}\n{}\nbr {:?}",
+        r(0),
+        r(1),
+        r(2),
+        w.br().unwrap().app().unwrap().wpan().stats()
+    );
+}

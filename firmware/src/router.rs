@@ -1,0 +1,431 @@
+//! The mesh-router role (6LR, issue 23): the same application as the border router, on
+//! `wpan0` only, an RPL router in non-storing mode (MOP 1) under our root or any RFC 6550
+//! root.
+//!
+//! The control plane is [`rpl::router::Router`] (sans-IO); [`MeshRouter`] is its shell here:
+//! - **In**: the RPL control messages the core delivers (the root's handler is reused, see
+//!   [`crate::app`]) — DIO, DIS, DAO-ACK — go to the router core with their link-local
+//!   source.
+//! - **Out**: what the core asks for (DIS, DIO, DAO) becomes ICMPv6 from our link-local
+//!   address (DIO, DIS) or our global one (DAO, to the DODAG ID through the preferred
+//!   parent).
+//! - **Routes**: joined, the default route `::/0` goes through the preferred parent's
+//!   link-local address, and `wpan0`'s uplink ([`Wpan::set_uplink`]) is the parent, so a
+//!   global next hop that is not one of our neighbours goes up; detached, both go.
+//! - **Targets**: our own global address is advertised in DAOs.
+//! - **Source routes** (RFC 6554 §4.2): a packet for us whose Source Routing Header has
+//!   segments left is handed here by the core ([`netif::stack::Match::Routing`]); the next
+//!   address becomes the destination, the hop limit drops by one, the RPL Option of the
+//!   outer header is checked and rewritten (RFC 6550 §11.2), and the packet goes to that
+//!   neighbour. A loop in the header (one of our addresses further on) or a malformed header
+//!   is dropped and counted.
+//! - **Tunnel exit** (RFC 9008): a packet tunnelled to us (IPv6-in-IPv6 from the root, after
+//!   its source route) loses the outer header and enters the core as if received on `wpan0`.
+
+use core::net::Ipv6Addr;
+
+use heapless::Deque;
+use netif::icmp;
+use netif::stack::{HandlerId, LocalDelivery, Match, Outcome};
+use netif::{IfIndex, Instant, LinkAddr, Prefix, Route, Stack};
+use rpl::hbh::RplOption;
+use rpl::message::{self, Message};
+use rpl::of::Etx;
+use rpl::router::{Action, DioInfo, Direction, Event, Phase, Router, RouterConfig, Verdict};
+use rpl::srh::{self, Srh, Step};
+
+use crate::wpan::{Wpan, derive_link};
+
+/// Candidate parents kept.
+pub const PARENTS: usize = 4;
+/// Addresses advertised in DAOs (ours and, later, registered hosts').
+pub const TARGETS: usize = 8;
+/// Router events kept for the management side.
+pub const EVENTS: usize = 8;
+
+/// The largest RPL message the router sends: a DAO with four targets, each with its own
+/// Transit Information (164 bytes), or a DIO with its options.
+const MAX_MESSAGE: usize = 192;
+
+/// Counters of the router role. All wrap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct MeshRouterStats {
+    /// DIOs received.
+    pub dio_rx: u32,
+    /// DIOs sent.
+    pub dio_tx: u32,
+    /// DIS sent.
+    pub dis_tx: u32,
+    /// DAOs sent (No-Paths included).
+    pub dao_tx: u32,
+    /// DAO-ACKs received.
+    pub dao_ack_rx: u32,
+    /// RPL messages refused (bad checksum, malformed, not for a router).
+    pub rx_invalid: u32,
+    /// Messages that could not be sent (no buffer, no address yet).
+    pub tx_failed: u32,
+    /// Packets forwarded along a source route.
+    pub srh_forwarded: u32,
+    /// Source-routed packets dropped (malformed header, a loop, hop limit, RPL Option).
+    pub srh_dropped: u32,
+    /// Packets that left a tunnel here.
+    pub decapsulated: u32,
+    /// Tunnelled packets dropped (no IPv6 inside).
+    pub decap_dropped: u32,
+}
+
+/// The router role: see the [module](self).
+pub struct MeshRouter {
+    core: Router<PARENTS, TARGETS>,
+    iface: Option<IfIndex>,
+    srh_handler: Option<HandlerId>,
+    /// The parent the default route goes through (link-local).
+    parent: Option<Ipv6Addr>,
+    /// Our global address, advertised.
+    own: Option<Ipv6Addr>,
+    stats: MeshRouterStats,
+    events: Deque<Event, EVENTS>,
+    events_lost: u32,
+}
+
+impl core::fmt::Debug for MeshRouter {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MeshRouter")
+            .field("phase", &self.core.phase())
+            .field("rank", &self.core.rank())
+            .field("parent", &self.parent)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+fn ms(now: Instant) -> u64 {
+    now.as_millis()
+}
+
+fn addr16(b: &[u8]) -> Option<Ipv6Addr> {
+    <[u8; 16]>::try_from(b).ok().map(Ipv6Addr::from)
+}
+
+fn bump(c: &mut u32) {
+    *c = c.wrapping_add(1);
+}
+
+impl MeshRouter {
+    /// An unjoined router; `seed` (e.g. from the EUI-64) seeds its jitter.
+    pub fn new(seed: u32) -> Self {
+        MeshRouter {
+            core: Router::new(RouterConfig::DEFAULT, seed),
+            iface: None,
+            srh_handler: None,
+            parent: None,
+            own: None,
+            stats: MeshRouterStats::default(),
+            events: Deque::new(),
+            events_lost: 0,
+        }
+    }
+
+    /// Take source-routed packets on `wpan0` (`i`). (The RPL control messages and the
+    /// tunnel come through the root's handlers, which the application hands here.)
+    pub fn attach(
+        &mut self,
+        stack: &mut Stack<'_>,
+        i: IfIndex,
+    ) -> Result<(), netif::stack::IfaceError> {
+        let h = stack.register_handler(Match::Routing(srh::ROUTING_TYPE), Some(i))?;
+        self.iface = Some(i);
+        self.srh_handler = Some(h);
+        Ok(())
+    }
+
+    /// Whether `d` is a source-routed packet for the router.
+    pub fn owns_source_route(&self, d: &LocalDelivery) -> bool {
+        self.srh_handler == Some(d.handler)
+    }
+
+    /// Advertise our global address `addr` in DAOs (again after an address change).
+    pub fn set_own_address(&mut self, now: Instant, addr: Ipv6Addr) {
+        if self.own == Some(addr) {
+            return;
+        }
+        if let Some(old) = self.own.take() {
+            self.core.remove_target(ms(now), &old);
+        }
+        if self.core.set_target(ms(now), addr, None).is_ok() {
+            self.own = Some(addr);
+        }
+    }
+
+    /// The router core (phase, rank, parents, DODAG, targets, counters).
+    pub fn core(&self) -> &Router<PARENTS, TARGETS> {
+        &self.core
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> MeshRouterStats {
+        self.stats
+    }
+
+    /// The next router event (joined, parent changed, detached…), oldest first.
+    pub fn pop_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// An RPL control message delivered by the core (the packet is freed).
+    pub fn handle(&mut self, stack: &mut Stack<'_>, now: Instant, d: LocalDelivery) {
+        {
+            let data = stack.pool().data(&d.packet);
+            let (Some(src), Some(dst), Some(icmp)) = (
+                data.get(8..24).and_then(addr16),
+                data.get(24..40).and_then(addr16),
+                data.get(d.upper_offset..),
+            ) else {
+                bump(&mut self.stats.rx_invalid);
+                stack.pool_mut().free(d.packet);
+                return;
+            };
+            if !message::verify_checksum(&src, &dst, icmp) {
+                bump(&mut self.stats.rx_invalid);
+                stack.pool_mut().free(d.packet);
+                return;
+            }
+            let t = ms(now);
+            match Message::parse(icmp) {
+                Ok(Message::Dio(dio, opts)) if src.is_unicast_link_local() => {
+                    bump(&mut self.stats.dio_rx);
+                    match DioInfo::read(dio, opts) {
+                        // The link's ETX: the MAC's per-neighbour statistics are not fed in
+                        // yet; every link counts as one transmission.
+                        Ok(info) => self.core.on_dio(t, src, &info, Etx::ONE),
+                        Err(_) => bump(&mut self.stats.rx_invalid),
+                    }
+                }
+                Ok(Message::Dis(opts)) => self.core.on_dis(t, src, dst.is_multicast(), opts),
+                Ok(Message::DaoAck(ack, _)) => {
+                    bump(&mut self.stats.dao_ack_rx);
+                    self.core.on_dao_ack(t, &ack);
+                }
+                _ => bump(&mut self.stats.rx_invalid),
+            }
+        }
+        stack.pool_mut().free(d.packet);
+    }
+
+    /// A packet tunnelled to us (IPv6-in-IPv6, RFC 9008): the outer header and its extension
+    /// headers go, and the inner packet enters the core as if received on `wpan0`.
+    pub fn decapsulate(
+        &mut self,
+        stack: &mut Stack<'_>,
+        now: Instant,
+        d: LocalDelivery,
+    ) -> Option<Outcome> {
+        let pool = stack.pool_mut();
+        let inner_ok = pool
+            .data(&d.packet)
+            .get(d.upper_offset)
+            .is_some_and(|b| b >> 4 == 6)
+            && pool.pull_front(&d.packet, d.upper_offset).is_ok();
+        if !inner_ok {
+            bump(&mut self.stats.decap_dropped);
+            pool.free(d.packet);
+            return None;
+        }
+        if let Some(m) = pool.meta_mut(&d.packet) {
+            m.wire_len = 0;
+        }
+        bump(&mut self.stats.decapsulated);
+        Some(stack.input(now, d.iface, d.packet))
+    }
+
+    /// A packet for us whose Source Routing Header has segments left (RFC 6554 §4.2): on to
+    /// the next address, or dropped and counted.
+    pub fn source_route(&mut self, stack: &mut Stack<'_>, now: Instant, d: LocalDelivery) {
+        match self.next_hop(stack, now, &d) {
+            Some(next) => {
+                if let Some(m) = stack.pool_mut().meta_mut(&d.packet) {
+                    m.wire_len = 0;
+                    m.ll_src = LinkAddr::NONE;
+                    m.ll_dst = LinkAddr::NONE;
+                }
+                match stack.send_on(now, d.iface, next, d.packet) {
+                    Ok(_) => bump(&mut self.stats.srh_forwarded),
+                    Err(_) => bump(&mut self.stats.srh_dropped),
+                }
+            }
+            None => {
+                bump(&mut self.stats.srh_dropped);
+                stack.pool_mut().free(d.packet);
+            }
+        }
+    }
+
+    /// Rewrites `d` for its next hop (destination, Source Routing Header, hop limit, RPL
+    /// Option); the next hop, or `None` to drop it.
+    fn next_hop(
+        &mut self,
+        stack: &mut Stack<'_>,
+        now: Instant,
+        d: &LocalDelivery,
+    ) -> Option<Ipv6Addr> {
+        let mut mine: [Option<Ipv6Addr>; 4] = [None; 4];
+        if let Some(x) = stack.iface(d.iface) {
+            for (slot, a) in mine.iter_mut().zip(x.addrs()) {
+                *slot = Some(a.addr);
+            }
+        }
+        let off = d.upper_offset;
+        let data = stack.pool_mut().data_mut(&d.packet);
+        let dst = data.get(24..40).and_then(addr16)?;
+        let step = {
+            let h = Srh::parse(data.get(off..)?).ok()?;
+            srh::process(&h, &dst, |a| mine.contains(&Some(*a)))
+        };
+        let Step::Forward { next, i } = step else {
+            return None;
+        };
+        // The hop limit: a packet that would leave with 0 dies here.
+        let hl = data.get_mut(7)?;
+        if *hl <= 1 {
+            return None;
+        }
+        *hl -= 1;
+        // RFC 6550 §11.2: the RPL Option of the hop-by-hop header, checked and rewritten.
+        if data.get(6) == Some(&0) {
+            let hbh = data.get(40..off)?;
+            if let Some(Ok(at)) = rpl::hbh::position(hbh) {
+                let opt = hbh.get(at..)?;
+                let rpi = RplOption::parse(opt.get(2..)?).ok()?;
+                match self.core.forward(ms(now), &rpi, Direction::Down) {
+                    Verdict::Forward(out) => {
+                        let ty = *opt.first()?;
+                        let bytes = out.to_bytes(ty);
+                        data.get_mut(40 + at..40 + at + bytes.len())?
+                            .copy_from_slice(&bytes);
+                    }
+                    Verdict::Drop => return None,
+                }
+            }
+        }
+        srh::swap(data.get_mut(off..)?, i, &dst, &next).ok()?;
+        data.get_mut(24..40)?.copy_from_slice(&next.octets());
+        Some(next)
+    }
+
+    /// Runs the router core: what it asks is sent, its events change the routes.
+    pub fn poll(&mut self, stack: &mut Stack<'_>, wpan: &mut Wpan<'_>, now: Instant) {
+        let Some(i) = self.iface else { return };
+        // Bounded: a poll hands out a few messages at most.
+        for _ in 0..16 {
+            let Some(a) = self.core.poll(ms(now)) else {
+                break;
+            };
+            match a {
+                Action::Event(e) => self.on_event(stack, wpan, i, e),
+                Action::Dio(m) => {
+                    let mut w = |b: &mut [u8]| m.emit(b).ok();
+                    if self.send(stack, now, i, m.destination(), None, &mut w) {
+                        bump(&mut self.stats.dio_tx);
+                    }
+                }
+                Action::Dis(m) => {
+                    let mut w = |b: &mut [u8]| m.emit(b).ok();
+                    if self.send(stack, now, i, m.destination(), None, &mut w) {
+                        bump(&mut self.stats.dis_tx);
+                    }
+                }
+                Action::Dao(m) => {
+                    let via = self.parent;
+                    let mut w = |b: &mut [u8]| m.emit(b).ok();
+                    if via.is_some() && self.send(stack, now, i, m.to, via, &mut w) {
+                        bump(&mut self.stats.dao_tx);
+                    } else {
+                        bump(&mut self.stats.tx_failed);
+                    }
+                }
+            }
+        }
+    }
+
+    /// When [`poll`](Self::poll) has work next.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.core.next_deadline().map(Instant::from_millis)
+    }
+
+    fn on_event(&mut self, stack: &mut Stack<'_>, wpan: &mut Wpan<'_>, i: IfIndex, e: Event) {
+        match e {
+            Event::Joined { parent, .. } | Event::ParentChanged { to: parent, .. } => {
+                self.set_parent(stack, wpan, i, Some(parent));
+            }
+            Event::Detached | Event::Left => self.set_parent(stack, wpan, i, None),
+            _ => {}
+        }
+        if self.core.phase() != Phase::Joined && self.parent.is_some() {
+            self.set_parent(stack, wpan, i, None);
+        }
+        if self.events.push_back(e).is_err() {
+            self.events_lost = self.events_lost.wrapping_add(1);
+        }
+    }
+
+    /// The default route and the uplink follow the preferred parent.
+    fn set_parent(
+        &mut self,
+        stack: &mut Stack<'_>,
+        wpan: &mut Wpan<'_>,
+        i: IfIndex,
+        parent: Option<Ipv6Addr>,
+    ) {
+        let Some(default) = Prefix::new(Ipv6Addr::UNSPECIFIED, 0) else {
+            return;
+        };
+        if self.parent.is_some() {
+            let _ = stack.remove_route(&default, Some(i));
+        }
+        self.parent = parent;
+        wpan.set_uplink(parent.map(|p| derive_link(&p)));
+        if let Some(p) = parent {
+            let mut r = Route::new(default, i, Some(p));
+            r.origin = netif::RouteOrigin::Learned;
+            if stack.add_route(r).is_err() {
+                bump(&mut self.stats.tx_failed);
+            }
+        }
+    }
+
+    /// Sends an RPL message to `to` (through `via`, else `to` itself as the next hop) from
+    /// our link-local address (to a link-local or multicast destination) or our global one.
+    fn send(
+        &mut self,
+        stack: &mut Stack<'_>,
+        now: Instant,
+        i: IfIndex,
+        to: Ipv6Addr,
+        via: Option<Ipv6Addr>,
+        write: &mut dyn FnMut(&mut [u8]) -> Option<usize>,
+    ) -> bool {
+        let src = if to.is_multicast() || to.is_unicast_link_local() {
+            stack.iface(i).and_then(|x| x.link_local())
+        } else {
+            self.own
+        };
+        let Some(src) = src else {
+            bump(&mut self.stats.tx_failed);
+            return false;
+        };
+        let hop_limit = if via.is_some() { 64 } else { 255 };
+        let sent = icmp::build_message(stack.pool_mut(), &src, &to, hop_limit, MAX_MESSAGE, write)
+            .map(|h| {
+                if let Some(meta) = stack.pool_mut().meta_mut(&h) {
+                    meta.ll_dst = LinkAddr::NONE;
+                }
+                stack.send_on(now, i, via.unwrap_or(to), h).is_ok()
+            })
+            .unwrap_or(false);
+        if !sent {
+            bump(&mut self.stats.tx_failed);
+        }
+        sent
+    }
+}
