@@ -33,6 +33,7 @@ pub mod mgmt;
 pub mod ping;
 pub mod registry;
 pub mod root;
+#[cfg(feature = "router-role")]
 pub mod router;
 pub mod store;
 pub mod wpan;

@@ -35,6 +35,7 @@ use crate::config::{Backbone, Config, ConfigError};
 use crate::lbr::{Lbr, LbrEvent, our_iid};
 use crate::ping::Pinger;
 use crate::root::{Root, RootEvent};
+#[cfg(feature = "router-role")]
 use crate::router::MeshRouter;
 use crate::wpan::{Wpan, WpanReassembler, WpanRegistry};
 
@@ -240,6 +241,7 @@ pub struct App<'r> {
     lbr: Lbr,
     root: Root,
     /// The mesh-router role ([`App::new_router`]); `None` in the border router.
+    #[cfg(feature = "router-role")]
     router: Option<MeshRouter>,
     ping: Pinger,
     capture: &'r mut CaptureRing,
@@ -348,6 +350,7 @@ impl<'r> App<'r> {
             eth,
             lbr,
             root,
+            #[cfg(feature = "router-role")]
             router: None,
             ping,
             capture: &mut res.capture,
@@ -381,6 +384,7 @@ impl<'r> App<'r> {
     /// preferred parent (see [`crate::router`]). The Ethernet interface stays down: pass a
     /// driver whose link is down to [`App::poll`]. The mesh prefix of `cfg` must be the
     /// DODAG's (it gives our global address and the 6LoWPAN context 0).
+    #[cfg(feature = "router-role")]
     pub fn new_router<const CAPTURE: usize>(
         mut cfg: Config,
         res: &'r mut AppResources<CAPTURE>,
@@ -402,8 +406,17 @@ impl<'r> App<'r> {
     }
 
     /// The mesh-router role, when this is a router.
+    #[cfg(feature = "router-role")]
     pub fn mesh_router(&self) -> Option<&MeshRouter> {
         self.router.as_ref()
+    }
+
+    /// Whether this is a mesh router ([`App::new_router`]).
+    pub fn is_mesh_router(&self) -> bool {
+        #[cfg(feature = "router-role")]
+        return self.router.is_some();
+        #[cfg(not(feature = "router-role"))]
+        false
     }
 
     /// Install the mesh prefix: our address in it, the ingress policy, context 0, the RIO
@@ -437,7 +450,7 @@ impl<'r> App<'r> {
         // The border router takes from the mesh only sources of the mesh (anti-spoofing
         // toward the backbone); a mesh router forwards the backbone's packets too (they
         // come down the root's tunnels), so it takes any source.
-        let policy = if self.router.is_some() {
+        let policy = if self.is_mesh_router() {
             IngressPolicy::Open
         } else {
             let mut allowed = Vec::new();

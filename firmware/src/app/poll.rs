@@ -8,6 +8,7 @@ use l2_15_4::MacIndication;
 use l2_15_4::radio::{Radio, RadioEvent};
 use netif::{IfIndex, Instant, Outcome};
 
+#[cfg(feature = "router-role")]
 use crate::router::MeshRouter;
 
 use super::tap::{EthTap, Tap};
@@ -92,25 +93,28 @@ impl App<'_> {
                 out = Outcome::Local(d);
                 break;
             }
+            #[cfg(feature = "router-role")]
             let inner = match self.router.as_mut() {
                 Some(r) => r.decapsulate(&mut self.stack, now, d),
                 None => self.root.decapsulate(&mut self.stack, &self.cfg, now, d),
             };
+            #[cfg(not(feature = "router-role"))]
+            let inner = self.root.decapsulate(&mut self.stack, &self.cfg, now, d);
             match inner {
                 Some(o) => out = o,
                 None => return,
             }
         }
         if let Outcome::Local(d) = out {
-            if let Some(r) = self.router.as_mut()
-                && (self.root.owns(&d) || r.owns_source_route(&d))
-            {
-                if self.root.owns(&d) {
-                    r.handle(&mut self.stack, now, d);
-                } else {
-                    r.source_route(&mut self.stack, now, d);
+            #[cfg(feature = "router-role")]
+            let d = match self.router.as_mut() {
+                Some(r) if self.root.owns(&d) => return r.handle(&mut self.stack, now, d),
+                Some(r) if r.owns_source_route(&d) => {
+                    return r.source_route(&mut self.stack, now, d);
                 }
-            } else if self.root.owns(&d) {
+                _ => d,
+            };
+            if self.root.owns(&d) {
                 self.root
                     .handle(&mut self.stack, &mut self.wpan, &self.cfg, now, d);
             } else if self.lbr.owns(&d) {
@@ -164,6 +168,7 @@ impl App<'_> {
         self.eth.poll(now, &mut self.stack);
         self.lbr.poll(&mut self.stack, &self.wpan, &self.cfg, now);
         self.root.poll(&mut self.stack, &self.cfg, now);
+        #[cfg(feature = "router-role")]
         if let Some(r) = self.router.as_mut() {
             r.poll(&mut self.stack, &mut self.wpan, now);
         }
@@ -228,6 +233,7 @@ impl App<'_> {
             self.eth.poll_at(),
             self.lbr.next_deadline(),
             self.root.next_deadline(),
+            #[cfg(feature = "router-role")]
             self.router.as_ref().and_then(MeshRouter::next_deadline),
         ]
         .into_iter()
