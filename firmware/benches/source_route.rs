@@ -50,6 +50,7 @@ fn table<const N: usize, const I: usize>(n: usize) -> Box<Registry<N, I>> {
             lifetime: Duration::from_secs(1800),
             root: ROOT,
             max_depth: 16,
+            external: false,
         };
         assert_eq!(r.dao(Instant::ZERO, &d), DaoOutcome::Added, "{i}");
     }

@@ -427,6 +427,7 @@ impl Root {
                                 lifetime,
                                 root: ours,
                                 max_depth: usize::from(cfg.rpl.max_depth),
+                                external: tr.external,
                             },
                         );
                         let s = match outcome {
@@ -684,6 +685,8 @@ pub struct TopologyNode {
     pub lifetime_s: u32,
     /// Learnt in storing mode.
     pub storing: bool,
+    /// A host its parent (a 6LR) advertises for it (the Transit E flag, RFC 9010).
+    pub external: bool,
     /// Registered with 6LoWPAN-ND at the root.
     pub registered: bool,
 }
@@ -704,8 +707,10 @@ pub fn topology_node(reg: &WpanRegistry, e: &Entry, now: Instant) -> Option<Topo
         // Storing mode: the root knows the next hop only.
         own.then_some(1)
     } else {
+        // An external target (a host behind its 6LR) is one hop below the tunnel's end.
+        let beyond = usize::from(t.external);
         reg.source_route(&e.addr)
-            .map(|r| u8::try_from(r.hops.len().min(MAX_RPL_DEPTH)).unwrap_or(u8::MAX))
+            .map(|r| u8::try_from((r.hops.len() + beyond).min(MAX_RPL_DEPTH)).unwrap_or(u8::MAX))
     };
     let left = t.expires.saturating_since(now);
     Some(TopologyNode {
@@ -714,6 +719,7 @@ pub fn topology_node(reg: &WpanRegistry, e: &Entry, now: Instant) -> Option<Topo
         depth,
         lifetime_s: u32::try_from(left.as_secs()).unwrap_or(u32::MAX),
         storing: t.storing,
+        external: t.external,
         registered: e.origin == Origin::Registered,
     })
 }

@@ -12,7 +12,11 @@
 //! - **Routes**: joined, the default route `::/0` goes through the preferred parent's
 //!   link-local address, and `wpan0`'s uplink ([`Wpan::set_uplink`]) is the parent, so a
 //!   global next hop that is not one of our neighbours goes up; detached, both go.
-//! - **Targets**: our own global address is advertised in DAOs.
+//! - **Targets**: our own global address is advertised in DAOs, and so are the hosts that
+//!   registered with us or were gleaned from their traffic (RPL-unaware leaves, RFC 9010):
+//!   the root then reaches them through us. A host's DAO lifetime never outlasts its entry
+//!   (registration lifetime, or the gleaning's); when the entry goes, a No-Path follows.
+//!   Neighbours heard sending DIOs are RPL routers advertising themselves, not hosts.
 //! - **Source routes** (RFC 6554 §4.2): a packet for us whose Source Routing Header has
 //!   segments left is handed here by the core ([`netif::stack::Match::Routing`]); the next
 //!   address becomes the destination, the hop limit drops by one, the RPL Option of the
@@ -24,22 +28,34 @@
 
 use core::net::Ipv6Addr;
 
-use heapless::Deque;
+use heapless::{Deque, Vec};
+use l2_15_4::Address;
 use netif::icmp;
 use netif::stack::{HandlerId, LocalDelivery, Match, Outcome};
-use netif::{IfIndex, Instant, LinkAddr, Prefix, Route, Stack};
+use netif::{Duration, IfIndex, Instant, LinkAddr, Prefix, Route, Stack};
 use rpl::hbh::RplOption;
 use rpl::message::{self, Message};
 use rpl::of::Etx;
 use rpl::router::{Action, DioInfo, Direction, Event, Phase, Router, RouterConfig, Verdict};
 use rpl::srh::{self, Srh, Step};
 
-use crate::wpan::{Wpan, derive_link};
+use crate::registry::Origin;
+use crate::wpan::{Wpan, WpanRegistry, derive_link};
 
 /// Candidate parents kept.
 pub const PARENTS: usize = 4;
-/// Addresses advertised in DAOs (ours and, later, registered hosts').
-pub const TARGETS: usize = 8;
+/// Addresses advertised in DAOs: ours and up to 15 hosts'.
+pub const TARGETS: usize = 16;
+/// Neighbours remembered as RPL routers (they sent DIOs or DIS), so they are not advertised
+/// as hosts.
+pub const RPL_NEIGHBOURS: usize = 16;
+/// Gleaned hosts waiting out [`HOST_SETTLE`] before they are advertised.
+pub const HOST_CANDIDATES: usize = 16;
+/// How long a gleaned neighbour must have been known, without a DIO or DIS, before we
+/// advertise it as a host: a router that joined through us sends its first DAO (DelayDAO,
+/// 1 s) before its first DIO (Trickle, Imin/2 to Imin, 2–4 s), and a claim of ours on its
+/// address would outlive its own DAOs (ours has the newer path sequence).
+pub const HOST_SETTLE: Duration = Duration::from_secs(10);
 /// Router events kept for the management side.
 pub const EVENTS: usize = 8;
 
@@ -73,6 +89,8 @@ pub struct MeshRouterStats {
     pub decapsulated: u32,
     /// Tunnelled packets dropped (no IPv6 inside).
     pub decap_dropped: u32,
+    /// Hosts not advertised for want of room in the target list.
+    pub hosts_not_advertised: u32,
 }
 
 /// The router role: see the [module](self).
@@ -84,6 +102,10 @@ pub struct MeshRouter {
     parent: Option<Ipv6Addr>,
     /// Our global address, advertised.
     own: Option<Ipv6Addr>,
+    /// Link-layer addresses of neighbours that sent DIOs or DIS (RPL routers), oldest first.
+    rpl_neighbours: Vec<Address, RPL_NEIGHBOURS>,
+    /// Gleaned hosts not advertised yet, with when they were first seen.
+    candidates: Vec<(Ipv6Addr, Instant), HOST_CANDIDATES>,
     stats: MeshRouterStats,
     events: Deque<Event, EVENTS>,
     events_lost: u32,
@@ -121,6 +143,8 @@ impl MeshRouter {
             srh_handler: None,
             parent: None,
             own: None,
+            rpl_neighbours: Vec::new(),
+            candidates: Vec::new(),
             stats: MeshRouterStats::default(),
             events: Deque::new(),
             events_lost: 0,
@@ -156,6 +180,86 @@ impl MeshRouter {
         if self.core.set_target(ms(now), addr, None).is_ok() {
             self.own = Some(addr);
         }
+    }
+
+    /// Advertise the hosts of `reg` (registered or gleaned global addresses of neighbours
+    /// that are not RPL routers) until their entries end, and withdraw those that left.
+    pub fn sync_hosts(&mut self, now: Instant, reg: &WpanRegistry) {
+        let t = ms(now);
+        // Withdraw first: room for newcomers. A neighbour that turned out to be an RPL
+        // router (it sent a DIO after its first DAO came through us) is forgotten quietly:
+        // a No-Path from us would take away the route its own DAOs give.
+        let mut gone: Vec<(Ipv6Addr, bool), TARGETS> = Vec::new();
+        for target in self.core.targets() {
+            if Some(target.address) == self.own {
+                continue;
+            }
+            let entry = reg.lookup(&target.address);
+            let router = entry
+                .as_ref()
+                .is_some_and(|e| self.rpl_neighbours.contains(&e.ll));
+            let alive = entry.is_some_and(|e| self.is_host(&e));
+            if !alive && target.state != rpl::router::TargetState::Withdrawing {
+                let _ = gone.push((target.address, router));
+            }
+        }
+        for (a, router) in &gone {
+            if *router {
+                self.core.forget_target(a);
+            } else {
+                self.core.remove_target(t, a);
+            }
+        }
+        // Candidates that are no longer hosts (gone, or an RPL router after all) are dropped.
+        self.candidates
+            .retain(|(a, _)| reg.lookup(a).is_some_and(|e| e.origin == Origin::Gleaned));
+        for e in reg.iter() {
+            if !self.is_host(&e) {
+                continue;
+            }
+            let known = self.core.targets().iter().any(|x| x.address == e.addr);
+            if e.origin == Origin::Gleaned && !known {
+                // A gleaned neighbour waits out HOST_SETTLE: it may be a router about to
+                // send its first DIO.
+                match self.candidates.iter().find(|(a, _)| *a == e.addr) {
+                    Some((_, since)) if now.saturating_since(*since) >= HOST_SETTLE => {}
+                    Some(_) => continue,
+                    None => {
+                        if self.candidates.push((e.addr, now)).is_err() {
+                            bump(&mut self.stats.hosts_not_advertised);
+                        }
+                        continue;
+                    }
+                }
+            }
+            self.candidates.retain(|(a, _)| *a != e.addr);
+            let until = e.expires.as_millis();
+            if self.core.set_target(t, e.addr, Some(until)).is_err() {
+                bump(&mut self.stats.hosts_not_advertised);
+            }
+        }
+    }
+
+    /// `src` (a link-local source of a DIO or DIS) is an RPL router.
+    fn note_rpl_neighbour(&mut self, src: &Ipv6Addr) {
+        if !src.is_unicast_link_local() {
+            return;
+        }
+        let ll = derive_link(src);
+        if !self.rpl_neighbours.contains(&ll) {
+            if self.rpl_neighbours.is_full() {
+                self.rpl_neighbours.remove(0);
+            }
+            let _ = self.rpl_neighbours.push(ll);
+        }
+    }
+
+    /// Whether a registry entry is a host we advertise.
+    fn is_host(&self, e: &crate::registry::Entry) -> bool {
+        matches!(e.origin, Origin::Registered | Origin::Gleaned)
+            && !e.addr.is_unicast_link_local()
+            && Some(e.addr) != self.own
+            && !self.rpl_neighbours.contains(&e.ll)
     }
 
     /// The router core (phase, rank, parents, DODAG, targets, counters).
@@ -195,6 +299,7 @@ impl MeshRouter {
             match Message::parse(icmp) {
                 Ok(Message::Dio(dio, opts)) if src.is_unicast_link_local() => {
                     bump(&mut self.stats.dio_rx);
+                    self.note_rpl_neighbour(&src);
                     match DioInfo::read(dio, opts) {
                         // The link's ETX: the MAC's per-neighbour statistics are not fed in
                         // yet; every link counts as one transmission.
@@ -202,7 +307,10 @@ impl MeshRouter {
                         Err(_) => bump(&mut self.stats.rx_invalid),
                     }
                 }
-                Ok(Message::Dis(opts)) => self.core.on_dis(t, src, dst.is_multicast(), opts),
+                Ok(Message::Dis(opts)) => {
+                    self.note_rpl_neighbour(&src);
+                    self.core.on_dis(t, src, dst.is_multicast(), opts);
+                }
                 Ok(Message::DaoAck(ack, _)) => {
                     bump(&mut self.stats.dao_ack_rx);
                     self.core.on_dao_ack(t, &ack);

@@ -281,7 +281,9 @@ fn smoltcp_reads_dao(d: &DaoOut) -> DaoRead {
                 external,
                 ..
             } => {
-                assert!(!external);
+                // A host we advertise hangs off us and is external (RFC 9010); our own
+                // address hangs off our parent.
+                assert_eq!(external, parent_address == Some(a(OUR_GLOBAL)));
                 for t in pending.drain(..) {
                     theirs.push((t, path_sequence, path_lifetime, parent_address));
                 }
@@ -661,7 +663,8 @@ fn registration_lifetimes_bound_the_dao_lifetime() {
     r.set_target(t2, host, Some(t2 + 70_000)).unwrap();
     let v = run(&mut r, t2, t2 + 1_000);
     let (seq, _, targets) = smoltcp_reads_dao(&daos(&v)[0].1);
-    assert_eq!(targets, [(host, targets[0].1, 1, Some(a(DODAG_ID)))]);
+    // A host hangs off us (RFC 9010): its Transit parent is our own address.
+    assert_eq!(targets, [(host, targets[0].1, 1, Some(a(OUR_GLOBAL)))]);
     ack(&mut r, t2 + 1_000, seq, 0);
     // The short one expired with its registration, silently (nothing was advertised).
     let _ = run(&mut r, t2 + 1_000, t + 31_000);
@@ -680,7 +683,7 @@ fn registration_lifetimes_bound_the_dao_lifetime() {
     let (seq, _, targets) = smoltcp_reads_dao(&d[0].1);
     assert_eq!(
         targets,
-        [(host, before.wrapping_add(1), 0, Some(a(DODAG_ID)))]
+        [(host, before.wrapping_add(1), 0, Some(a(OUR_GLOBAL)))]
     );
     assert!(d[0].1.is_no_path());
     ack(&mut r, t3 + 1_000, seq, 0);

@@ -184,6 +184,7 @@ fn route<const N: usize, const I: usize>(depth: u32, iterations: u64) -> Result<
             lifetime: Duration::from_secs(1800),
             root: ROOT,
             max_depth: 16,
+            external: false,
         };
         tests::ensure(r.dao(Instant::ZERO, &d) == DaoOutcome::Added, || {
             format!("target {i}")

@@ -179,6 +179,10 @@ impl App<'_> {
                 .registry_mut()
                 .expire_targets(now, |a| root.note_expired(a));
             self.wpan.expire(now, self.stack.pool_mut());
+            #[cfg(feature = "router-role")]
+            if let Some(r) = self.router.as_mut() {
+                r.sync_hosts(now, self.wpan.registry());
+            }
             self.next_housekeeping = now + HOUSEKEEPING;
         }
         self.stack.transmit(now, self.eth_i, &mut self.eth);

@@ -237,6 +237,9 @@ pub struct Target {
     pub expires: Instant,
     /// Learnt in storing mode (MOP 2): the entry's `ll` is the child to forward to.
     pub storing: bool,
+    /// The Transit Information's E flag (non-storing): a host outside the RPL domain that
+    /// its parent, a 6LR, advertised (RFC 9010); the root's tunnel ends at the parent.
+    pub external: bool,
 }
 
 impl Entry {

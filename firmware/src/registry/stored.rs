@@ -26,6 +26,8 @@ pub(super) const F_TARGET: u8 = 1 << 5;
 pub(super) const F_DAO_ONLY: u8 = 1 << 6;
 /// [`Stored::flags`]: the target was learnt in storing mode (`ll` is the child it came from).
 pub(super) const F_STORING: u8 = 1 << 7;
+/// [`Stored::flags2`]: the target is external (the Transit E flag, RFC 9010).
+pub(super) const F2_EXTERNAL: u8 = 1 << 0;
 
 /// An [`Entry`] as the table keeps it: 72 bytes instead of the view's 96 (a 256-entry table
 /// saves 6 KiB of static RAM). The link-layer address is 8 bytes plus a flag instead of a
@@ -47,6 +49,8 @@ pub(super) struct Stored {
     /// RPL: when the DAO path lifetime runs out, in seconds since time zero (rounded up).
     pub(super) path_until: u32,
     pub(super) flags: u8,
+    /// More flags: [`F2_EXTERNAL`].
+    pub(super) flags2: u8,
     pub(super) tid: u8,
     /// RPL: the DAO's Path Sequence.
     pub(super) path_seq: u8,
@@ -88,6 +92,7 @@ impl Stored {
         parent: [0; 8],
         path_until: 0,
         flags: 0,
+        flags2: 0,
         tid: 0,
         path_seq: 0,
     };
@@ -109,11 +114,15 @@ impl Stored {
         if e.origin == Origin::Dao {
             flags |= F_DAO_ONLY;
         }
+        let mut flags2 = 0;
         let (parent, path_until, path_seq) = match e.target {
             Some(t) => {
                 flags |= F_TARGET;
                 if t.storing {
                     flags |= F_STORING;
+                }
+                if t.external {
+                    flags2 |= F2_EXTERNAL;
                 }
                 (
                     t.parent.unwrap_or([0; 8]),
@@ -136,6 +145,7 @@ impl Stored {
             parent,
             path_until,
             flags,
+            flags2,
             tid: e.tid.unwrap_or(0),
             path_seq,
         }
@@ -170,6 +180,7 @@ impl Stored {
                 path_seq: self.path_seq,
                 expires: Instant::from_secs(u64::from(self.path_until)),
                 storing: self.flags & F_STORING != 0,
+                external: self.flags2 & F2_EXTERNAL != 0,
             }),
         }
     }

@@ -64,6 +64,9 @@ pub struct Dao {
     pub root: Ipv6Addr,
     /// The deepest parent chain accepted (capped at [`MAX_RPL_DEPTH`]).
     pub max_depth: usize,
+    /// The Transit Information's E flag: the target is a host its parent advertises for it
+    /// (RFC 9010); the root's tunnel then ends at the parent.
+    pub external: bool,
 }
 
 /// What [`Registry::dao`] did with one target.
@@ -257,6 +260,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
             path_seq: d.path_seq,
             expires: Instant::from_secs(u64::from(to_secs_up(now + d.lifetime))),
             storing,
+            external: d.external && !storing,
         };
         if let Some(pos) = existing {
             let Some(slot) = self.entries.get_mut(pos) else {
@@ -360,6 +364,14 @@ impl<const N: usize, const I: usize> Registry<N, I> {
     pub fn source_route(&self, dst: &Ipv6Addr) -> Option<SourceRoute> {
         let mut hops: Vec<Ipv6Addr, MAX_RPL_DEPTH> = Vec::new();
         let mut at = self.lookup(dst)?;
+        // An external target (a host a 6LR advertised for it, RFC 9010) is not in the route:
+        // the tunnel ends at its parent, which delivers the inner packet (RFC 9008 §7.1.4).
+        if let Some(t) = live(&at, self.clock)
+            && t.external
+            && at.origin == Origin::Dao
+        {
+            at = self.lookup(&with_iid(dst, t.parent?))?;
+        }
         loop {
             hops.push(at.addr).ok()?;
             let via = match live(&at, self.clock) {

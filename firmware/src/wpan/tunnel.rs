@@ -53,6 +53,11 @@ pub fn write_tunnel_headers(
         .copy_from_slice(&[v0, v1, v2, v3, p0, p1, rpl::hbh::NEXT_HEADER_HBH, 64]);
     out.get_mut(8..24)?.copy_from_slice(&t.src.octets());
     out.get_mut(24..40)?.copy_from_slice(&first.octets());
+    if rest.is_empty() {
+        out.get_mut(40..48)?
+            .copy_from_slice(&rpi.hbh_header(IPV6_IN_IPV6));
+        return Some(48);
+    }
     out.get_mut(40..48)?
         .copy_from_slice(&rpi.hbh_header(rpl::srh::NEXT_HEADER_ROUTING));
     let n = rpl::srh::build(first, rest, IPV6_IN_IPV6, out.get_mut(48..)?).ok()?;
@@ -72,11 +77,16 @@ const IPV6_IN_IPV6: u8 = 41;
 /// The mesh's IPv6 MTU (RFC 4944: 1280, the IPv6 minimum, carried by fragmentation).
 pub const MESH_MTU: usize = 1280;
 
-/// The outer headers of the root's tunnel to `hops` (first hop first, the target last):
-/// IPv6 (40), hop-by-hop with the RPL Option (8), the Source Routing Header.
+/// The outer headers of the root's tunnel to `hops` (first hop first, the tunnel's end
+/// last): IPv6 (40), hop-by-hop with the RPL Option (8), the Source Routing Header (none for
+/// a tunnel to a neighbour: the 6LR parent of a host one hop from the root).
 pub fn tunnel_overhead(hops: &[Ipv6Addr]) -> Option<usize> {
     let (first, rest) = hops.split_first()?;
-    let srh = rpl::srh::layout(first, rest)?.len;
+    let srh = if rest.is_empty() {
+        0
+    } else {
+        rpl::srh::layout(first, rest)?.len
+    };
     Some(40 + rpl::hbh::HBH_LEN + srh)
 }
 
@@ -91,7 +101,10 @@ impl Wpan<'_> {
         self.tunnel?;
         let next_hop = pool.meta(pkt).next_hop;
         let route = self.registry.source_route(&next_hop)?;
-        (route.hops.len() > 1).then_some(Next::Tunnel(route))
+        // One hop is a tunnel too when it ends short of the destination (the 6LR parent of a
+        // host); else the destination would have resolved as a neighbour.
+        (route.hops.len() > 1 || route.hops.last() != Some(&next_hop))
+            .then_some(Next::Tunnel(route))
     }
 
     /// Puts the tunnel's headers in front of `pkt` for `route` (see [`Tunnel`]) and makes the

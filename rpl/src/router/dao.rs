@@ -182,6 +182,12 @@ impl<const TARGETS: usize> Daos<TARGETS> {
         }
     }
 
+    /// Forgets `address` without a No-Path (it advertises itself: a host that turned out to
+    /// be an RPL router; a No-Path from us would withdraw the route its own DAOs give).
+    pub(super) fn forget(&mut self, address: &Ipv6Addr) {
+        self.targets.retain(|t| t.address != *address);
+    }
+
     /// Every target is advertised again (a new parent, a new DODAG version, the parent's
     /// DTSN): the DAO in flight is abandoned.
     pub(super) fn all_due(&mut self, hold: u64) {
@@ -297,6 +303,12 @@ impl<const TARGETS: usize> Daos<TARGETS> {
             return Ok(None);
         }
         let mut targets: Vec<DaoTarget, DAO_TARGETS> = Vec::new();
+        // Hosts (targets with an end) hang off our own address (the target without one).
+        let own = self
+            .targets
+            .iter()
+            .find(|t| t.expires_ms.is_none())
+            .map(|t| t.address);
         for t in self.targets.iter_mut() {
             if targets.is_full() {
                 break;
@@ -314,10 +326,16 @@ impl<const TARGETS: usize> Daos<TARGETS> {
             if t.state == TargetState::Due {
                 t.state = TargetState::Advertised;
             }
+            let (parent, external) = match (t.expires_ms, own) {
+                (Some(_), Some(own)) => (own, true),
+                _ => (c.parent, false),
+            };
             let _ = targets.push(DaoTarget {
                 address: t.address,
                 path_sequence: t.path_sequence,
                 path_lifetime: l,
+                parent,
+                external,
             });
         }
         if targets.is_empty() {

@@ -712,6 +712,12 @@ impl<const PARENTS: usize, const TARGETS: usize> Router<PARENTS, TARGETS> {
         self.daos.remove(now, address);
     }
 
+    /// Stop advertising `address` without a No-Path: it advertises itself (a neighbour we
+    /// took for a host sent DIOs, so it is an RPL router whose own DAOs give its route).
+    pub fn forget_target(&mut self, address: &Ipv6Addr) {
+        self.daos.forget(address);
+    }
+
     /// Leave the DODAG: No-Paths for every target, then poison DIOs, then
     /// [`Phase::Left`] (the targets are forgotten) until [`start`](Self::start).
     pub fn leave(&mut self, now: u64) {

@@ -83,6 +83,13 @@ pub struct DaoTarget {
     pub path_sequence: u8,
     /// Its Path Lifetime in lifetime units: 0 is a No-Path, 0xff infinite.
     pub path_lifetime: u8,
+    /// Its Transit Information's parent: our preferred parent's global address for our own
+    /// address; our own address for a host we advertise on its behalf (an RPL-unaware leaf
+    /// hangs off us, RFC 9010).
+    pub parent: Ipv6Addr,
+    /// The Transit Information's E flag: a host we advertise on its behalf (external to the
+    /// RPL domain, RFC 9010 §9.2.1): the root's tunnel ends at us, not at it.
+    pub external: bool,
 }
 
 /// A non-storing DAO (MOP 1) to send from our global address to the root.
@@ -94,7 +101,8 @@ pub struct DaoOut {
     /// The fixed part (K set when a DAO-ACK is awaited; the DODAG ID only for a local
     /// instance, where RFC 6550 §6.4.1 requires it).
     pub dao: Dao,
-    /// The Transit Information's parent address: our preferred parent's global address.
+    /// Our preferred parent's global address (the Transit parent of our own address; each
+    /// target carries its own, [`DaoTarget::parent`]).
     pub parent: Ipv6Addr,
     /// The targets, each written as a Target and a Transit Information of its own (targets
     /// in a row with the same sequence and lifetime share one Transit).
@@ -118,15 +126,18 @@ impl DaoOut {
             }))
             .map_err(|_| Error::Malformed)?;
             let shares = it.peek().is_some_and(|n| {
-                n.path_sequence == t.path_sequence && n.path_lifetime == t.path_lifetime
+                n.path_sequence == t.path_sequence
+                    && n.path_lifetime == t.path_lifetime
+                    && n.parent == t.parent
+                    && n.external == t.external
             });
             if !shares {
                 opts.push(Opt::Transit(Transit {
-                    external: false,
+                    external: t.external,
                     path_control: 0,
                     path_sequence: t.path_sequence,
                     path_lifetime: t.path_lifetime,
-                    parent: Some(self.parent),
+                    parent: Some(t.parent),
                 }))
                 .map_err(|_| Error::Malformed)?;
             }

@@ -91,3 +91,78 @@ fn the_backbone_host_pings_the_far_router_along_the_source_route() {
         w.br().unwrap().app().unwrap().wpan().stats()
     );
 }
+
+fn leaf_global(w: &World, k: usize) -> Option<Ipv6Addr> {
+    w.node(k)?
+        .addresses()
+        .into_iter()
+        .find(|a| !a.is_unicast_link_local())
+}
+
+/// A smoltcp leaf at the end of the line (border router, two routers, the leaf) takes its
+/// address from the last router's RA, sends its readings up through both routers, and is
+/// advertised by that router in its DAOs (it does not speak RPL), so the backbone host
+/// reaches it through the root's tunnel to the router.
+#[test]
+fn a_leaf_behind_two_routers_is_advertised_by_its_router_and_reached() {
+    let mut w = line(2, 1);
+    w.sim.run_until(secs(90));
+    let leaf = leaf_global(&w, 0).expect("the leaf has a global address from the router's RA");
+    let readings = w
+        .br()
+        .unwrap()
+        .host()
+        .unwrap()
+        .readings_by_source()
+        .get(&leaf)
+        .copied()
+        .unwrap_or(0);
+    assert!(
+        readings >= 3,
+        "{readings} readings from {leaf} at the collector"
+    );
+    let br = w.br().unwrap().app().unwrap();
+    let r2 = router_global(&w, 1);
+    let topo: Vec<_> = br.topology().collect();
+    let n = topo
+        .iter()
+        .find(|n| n.addr == leaf)
+        .unwrap_or_else(|| panic!("the leaf {leaf} is no target: {topo:?}"));
+    assert_eq!((n.parent, n.depth), (Some(r2), Some(3)), "{topo:?}");
+    for i in 0..4u16 {
+        host_do(&mut w, |h, now| assert!(h.ping(now, leaf, 100 + i, 56)));
+        w.sim.run_for(Duration::from_secs(2));
+    }
+    let pings = host_do(&mut w, |h, _| h.pings().to_vec());
+    let a = router(&w, 1).app().unwrap();
+    assert_eq!(
+        pings.iter().filter(|p| p.2.is_some()).count(),
+        4,
+        "{pings:?}\nleaf {:?} {:?}\nr2 {:?}",
+        w.node(0).unwrap().counters(),
+        w.node(0).unwrap().port().mac_counters(),
+        a.iface_stats(a.wpan_index())
+    );
+}
+
+/// A leaf behind one router: the root's tunnel to the router is one hop, with no source
+/// route (IPv6-in-IPv6 and the RPL Option only).
+#[test]
+fn a_leaf_behind_one_router_is_reached_through_a_one_hop_tunnel() {
+    let mut w = line(1, 1);
+    w.sim.run_until(secs(60));
+    let leaf = leaf_global(&w, 0).expect("the leaf has a global address");
+    for i in 0..4u16 {
+        host_do(&mut w, |h, now| assert!(h.ping(now, leaf, 200 + i, 56)));
+        w.sim.run_for(Duration::from_secs(2));
+    }
+    let pings = host_do(&mut w, |h, _| h.pings().to_vec());
+    assert_eq!(
+        pings.iter().filter(|p| p.2.is_some()).count(),
+        4,
+        "{pings:?}"
+    );
+    let r = router(&w, 0).app().unwrap().mesh_router().unwrap().stats();
+    assert!(r.decapsulated >= 4, "{r:?}");
+    assert_eq!(r.srh_forwarded, 0, "{r:?}");
+}

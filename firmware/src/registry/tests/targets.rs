@@ -23,6 +23,7 @@ fn ns(target: Ipv6Addr, parent: Ipv6Addr, seq: u8, life: u64) -> Dao {
         lifetime: d(life),
         root: ROOT,
         max_depth: 8,
+        external: false,
     }
 }
 
@@ -166,6 +167,7 @@ fn a_chain_deeper_than_the_maximum_is_refused() {
     assert!(r.lookup(&n(9)).is_none());
     let deeper = Dao {
         max_depth: 100,
+        external: false,
         ..ns(n(9), n(8), 1, 600)
     };
     assert_eq!(
@@ -298,6 +300,7 @@ fn the_target_table_holds_256_nodes_in_the_default_registry() {
             lifetime: d(600),
             root,
             max_depth: MAX_RPL_DEPTH,
+            external: false,
         };
         assert_eq!(r.dao(t(0), &dao), DaoOutcome::Added, "{i}");
     }
@@ -308,5 +311,30 @@ fn the_target_table_holds_256_nodes_in_the_default_registry() {
         "node 255 is 9 hops down a binary tree of 256"
     );
     assert_eq!(deepest.hops.first(), Some(&node(0)));
+    check_invariants(&r);
+}
+
+/// A host a 6LR advertises for it (the Transit E flag, RFC 9010) is reached by a tunnel that
+/// ends at the 6LR, which delivers the inner packet: the host is not in the source route, and
+/// the E flag survives packing.
+#[test]
+fn an_external_target_is_reached_by_a_tunnel_to_its_parent() {
+    let mut r = Small::new();
+    assert_eq!(r.dao(t(0), &ns(n(1), ROOT, 240, 600)), DaoOutcome::Added);
+    assert_eq!(r.dao(t(0), &ns(n(2), n(1), 240, 600)), DaoOutcome::Added);
+    let host = Dao {
+        external: true,
+        ..ns(n(9), n(2), 240, 600)
+    };
+    assert_eq!(r.dao(t(0), &host), DaoOutcome::Added);
+    assert!(r.lookup(&n(9)).unwrap().target.unwrap().external);
+    assert_eq!(hops(&r, n(9)), Some((eui(1), std::vec![n(1), n(2)])));
+    // Under a router one hop from the root: a tunnel of one hop, still to the router.
+    let near = Dao {
+        external: true,
+        ..ns(n(8), n(1), 240, 600)
+    };
+    assert_eq!(r.dao(t(0), &near), DaoOutcome::Added);
+    assert_eq!(hops(&r, n(8)), Some((eui(1), std::vec![n(1)])));
     check_invariants(&r);
 }

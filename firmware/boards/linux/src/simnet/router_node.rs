@@ -54,7 +54,10 @@ impl RouterNode {
     /// address and Ethernet MAC) on `radio`.
     pub fn new(radio: RadioId, r: &mut SimRadio<'_>, cfg: Config) -> Result<Self, String> {
         let now = r.medium().now();
-        let app = App::new_router(cfg.clone(), resources(), now, r).map_err(|e| e.to_string())?;
+        let mut app =
+            App::new_router(cfg.clone(), resources(), now, r).map_err(|e| e.to_string())?;
+        // smoltcp leaves only take explicit context IDs (as the border router sends them).
+        app.set_explicit_context_id(true);
         Ok(RouterNode {
             radio,
             eth: NoCable(cfg.eth_mac),
@@ -94,6 +97,9 @@ impl SimNode for RouterNode {
     fn reboot(&mut self, now: Instant, radio: &mut SimRadio<'_>) {
         self.app = None;
         self.app = App::new_router(self.cfg.clone(), resources(), now, radio).ok();
+        if let Some(a) = self.app.as_mut() {
+            a.set_explicit_context_id(true);
+        }
         self.boots += 1;
     }
 
