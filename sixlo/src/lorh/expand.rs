@@ -24,6 +24,10 @@ use crate::decompress::{DecompressError, State, ipv6, push_ipv6, put};
 use crate::link::LinkAddr;
 use crate::nhc::proto;
 
+/// Called with each SRH-6LoRH address (its index, expanded); one copy of the walk serves both
+/// passes.
+type Visit<'v> = dyn FnMut(usize, &[u8; 16]) -> Result<(), DecompressError> + 'v;
+
 /// The 6LoRHs of one packet, read before anything is written (the IP-in-IP-6LoRH that gives
 /// the reference of the SRH-6LoRH addresses comes after them).
 #[derive(Default)]
@@ -37,11 +41,7 @@ struct Chain<'a> {
 impl Chain<'_> {
     /// Every SRH-6LoRH address in order, expanded: the first against `src`, each next one
     /// against the one before.
-    fn addresses(
-        &self,
-        src: &[u8; 16],
-        mut f: impl FnMut(usize, &[u8; 16]) -> Result<(), DecompressError>,
-    ) -> Result<usize, DecompressError> {
+    fn addresses(&self, src: &[u8; 16], f: &mut Visit<'_>) -> Result<usize, DecompressError> {
         let mut reference = *src;
         let mut i = 0;
         for (t, addrs) in self.srh.iter().take(self.n_srh) {
@@ -125,7 +125,7 @@ pub(crate) fn page1(
     // and CmprE, as rpl::srh::layout chooses them.
     let mut dst = [0u8; 16];
     let (mut prev, mut cmpr_i, mut pending) = ([0u8; 16], 15u8, None::<u8>);
-    let n = c.addresses(&src, |i, a| {
+    let n = c.addresses(&src, &mut |i, a| {
         if i == 0 {
             dst = *a;
         } else {
@@ -183,7 +183,7 @@ pub(crate) fn page1(
             ],
         )?;
         let w = &mut st.w;
-        c.addresses(&src, |i, a| match i {
+        c.addresses(&src, &mut |i, a| match i {
             0 => Ok(()),
             i if i == hops => put(w, a.get(ce..).unwrap_or(&[])),
             _ => put(w, a.get(ci..).unwrap_or(&[])),

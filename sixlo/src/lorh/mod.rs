@@ -252,6 +252,37 @@ impl Rpi {
     fn data_len(&self) -> usize {
         usize::from(!self.elide_instance()) + if self.short_rank() { 1 } else { 2 }
     }
+    /// The whole RPI-6LoRH in its shortest form: the bytes and how many of them are used.
+    pub(crate) fn wire(&self) -> ([u8; 5], usize) {
+        let b0 = field::CRITICAL
+            | if self.down { field::RPI_O } else { 0 }
+            | if self.rank_error { field::RPI_R } else { 0 }
+            | if self.forwarding_error {
+                field::RPI_F
+            } else {
+                0
+            }
+            | if self.elide_instance() {
+                field::RPI_I
+            } else {
+                0
+            }
+            | if self.short_rank() { field::RPI_K } else { 0 };
+        let [hi, lo] = self.sender_rank.to_be_bytes();
+        let mut b = [b0, TYPE_RPI, 0, 0, 0];
+        let mut n = field::DATA;
+        for (keep, v) in [
+            (!self.elide_instance(), self.instance),
+            (!self.short_rank(), hi),
+            (true, lo),
+        ] {
+            if keep && let Some(slot) = b.get_mut(n) {
+                *slot = v;
+                n += 1;
+            }
+        }
+        (b, n)
+    }
 }
 
 /// A zero-copy view of one 6LoRH.
@@ -440,27 +471,8 @@ impl<'a> Repr<'a> {
                 put(rest, addrs)
             }
             Repr::Rpi(r) => {
-                let b0 = field::CRITICAL
-                    | if r.down { field::RPI_O } else { 0 }
-                    | if r.rank_error { field::RPI_R } else { 0 }
-                    | if r.forwarding_error { field::RPI_F } else { 0 }
-                    | if r.elide_instance() { field::RPI_I } else { 0 }
-                    | if r.short_rank() { field::RPI_K } else { 0 };
-                let rest = p.set_head(b0, TYPE_RPI)?;
-                let [hi, lo] = r.sender_rank.to_be_bytes();
-                let mut buf = [0u8; 3];
-                let mut n = 0;
-                for (keep, b) in [
-                    (!r.elide_instance(), r.instance),
-                    (!r.short_rank(), hi),
-                    (true, lo),
-                ] {
-                    if keep {
-                        *buf.get_mut(n).ok_or(LorhError::Truncated)? = b;
-                        n += 1;
-                    }
-                }
-                put(rest, buf.get(..n).unwrap_or(&[]))
+                let (b, n) = r.wire();
+                put(p.buffer.as_mut(), b.get(..n).unwrap_or(&[]))
             }
             Repr::IpInIp {
                 hop_limit,

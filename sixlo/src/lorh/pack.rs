@@ -16,7 +16,7 @@
 //! RPL Option has type 0x23 (0x63 comes back as 0x23, RFC 9008), and the hop-by-hop header
 //! is the 8 bytes of the option alone.
 
-use super::{AddrSize, DISPATCH_PAGE1, MAX_SRH_6LORH, MAX_SRH_HOPS_PER_6LORH, Packet, Repr, Rpi};
+use super::{AddrSize, DISPATCH_PAGE1, MAX_SRH_6LORH, MAX_SRH_HOPS_PER_6LORH, Rpi, TYPE_IP_IN_IP};
 use crate::IPV6_HEADER_LEN;
 use crate::buf::Writer;
 use crate::compress::{CompressError, Cx, ipv6, ipv6_ok, wr};
@@ -86,48 +86,38 @@ impl Path<'_> {
             _ => None,
         }
     }
-    /// Visit the runs of equal compressed size (each ≤ 32 addresses): `(first index, count,
-    /// size)`, the first address compressed against `src`, each next one against the one
-    /// before. Returns the number of runs.
-    fn runs(
-        &self,
-        src: &[u8; 16],
-        mut f: impl FnMut(usize, usize, AddrSize) -> Option<()>,
-    ) -> Option<usize> {
-        let mut reference = *src;
-        let mut run: Option<(usize, usize, AddrSize)> = None;
-        let mut runs = 0;
-        for i in 0..self.len() {
-            let a = self.get(i)?;
-            let s = AddrSize::elide(&a, &reference);
-            reference = a;
-            run = match run {
-                Some((first, n, size)) if size == s && n < MAX_SRH_HOPS_PER_6LORH => {
-                    Some((first, n + 1, size))
-                }
-                Some((first, n, size)) => {
-                    f(first, n, size)?;
-                    runs += 1;
-                    Some((i, 1, s))
-                }
-                None => Some((i, 1, s)),
-            };
-        }
-        if let Some((first, n, size)) = run {
-            f(first, n, size)?;
-            runs += 1;
-        }
-        Some(runs)
-    }
 }
 
-fn lorh(w: &mut Writer<'_>, r: &Repr<'_>) -> Result<(), CompressError> {
-    let mut b = [0u8; 2 + 16 + 1];
-    let n = r.buffer_len();
-    let out = b.get_mut(..n).ok_or(CompressError::Malformed)?;
-    r.emit(&mut Packet::new_unchecked(&mut *out))
-        .map_err(|_| CompressError::Malformed)?;
-    wr(w.put(out))
+/// Write the SRH-6LoRHs for `path` into `w`, or only count them (`w` = `None`): runs of
+/// addresses of one compressed size (at most 32 each), the first address compressed against
+/// `src`, each next one against the one before. Returns the number of SRH-6LoRHs; `None` when
+/// `w` has no room.
+fn srh_6lorhs(path: &Path<'_>, src: &[u8; 16], mut w: Option<&mut Writer<'_>>) -> Option<usize> {
+    let n = path.len();
+    let (mut reference, mut runs, mut i) = (*src, 0, 0);
+    while i < n {
+        let first = path.get(i)?;
+        let size = AddrSize::elide(&first, &reference);
+        let (mut j, mut prev) = (i + 1, first);
+        while j < n && j - i < MAX_SRH_HOPS_PER_6LORH {
+            let a = path.get(j)?;
+            if AddrSize::elide(&a, &prev) != size {
+                break;
+            }
+            prev = a;
+            j += 1;
+        }
+        if let Some(w) = w.as_deref_mut() {
+            w.put(&[0x80 | (j - i - 1) as u8, size.lorh_type()]).ok()?;
+            for k in i..j {
+                w.put(path.get(k)?.get(16 - size.bytes()..)?).ok()?;
+            }
+        }
+        reference = prev;
+        runs += 1;
+        i = j;
+    }
+    Some(runs)
 }
 
 /// Compress `packet` (a checked IPv6 datagram) on page 1, or `None` when its shape has no
@@ -175,7 +165,8 @@ pub(crate) fn compress(
         let rest = after.get(8..)?;
         let run = (|| {
             wr(w.u8(DISPATCH_PAGE1))?;
-            lorh(w, &Repr::Rpi(r))?;
+            let (b, n) = r.wire();
+            wr(w.put(b.get(..n).unwrap_or(&[])))?;
             let (n, enc) = ipv6(&h2, rest, cx, w, 1, &mut chain, pre)?;
             Ok((n + 8, enc))
         })();
@@ -190,11 +181,8 @@ pub(crate) fn compress(
     let root = cx.contexts.rpl_root();
     let path = Path { dst, rh };
     let with_srh = path.rh.is_some() || root != Some(&dst);
-    if with_srh {
-        let runs = path.runs(&src, |_, _, _| Some(()))?;
-        if runs > MAX_SRH_6LORH {
-            return None;
-        }
+    if with_srh && srh_6lorhs(&path, &src, None)? > MAX_SRH_6LORH {
+        return None;
     }
     let encap: &[u8] = match root {
         Some(r) if *r == src => &[],
@@ -205,44 +193,19 @@ pub(crate) fn compress(
     let run = (|| {
         wr(w.u8(DISPATCH_PAGE1))?;
         if with_srh {
-            let mut buf = [0u8; MAX_SRH_HOPS_PER_6LORH * 16];
-            let mut err = Ok(());
-            path.runs(&src, |first, n, size| {
-                let k = size.bytes();
-                let mut used = 0;
-                for i in first..first + n {
-                    let a = path.get(i)?;
-                    buf.get_mut(used..used + k)?
-                        .copy_from_slice(a.get(16 - k..)?);
-                    used += k;
-                }
-                let addrs = buf.get(..used)?;
-                err = err.and(srh(w, size, addrs));
-                Some(())
-            })
-            .ok_or(CompressError::Malformed)?;
-            err?;
+            srh_6lorhs(&path, &src, Some(&mut *w)).ok_or(CompressError::BufferTooSmall)?;
         }
         if let Some(r) = rpi {
-            lorh(w, &Repr::Rpi(r))?;
+            let (b, n) = r.wire();
+            wr(w.put(b.get(..n).unwrap_or(&[])))?;
         }
-        lorh(
-            w,
-            &Repr::IpInIp {
-                hop_limit: h[7],
-                encapsulator: encap,
-            },
-        )?;
-        let (n, enc) = ipv6(ih, irest, cx, w, 1, &mut chain, pre)?;
+        // IP-in-IP-6LoRH: Length = 1 + encapsulator bytes (0, 1, 2, 4, 8 or 16).
+        wr(w.put(&[0xa0 | (1 + encap.len()) as u8, TYPE_IP_IN_IP, h[7]]))?;
+        wr(w.put(encap))?;
+        // Depth 2: the outer header, rebuilt from the IP-in-IP-6LoRH, counts against the
+        // decompressor's MAX_IPV6_HEADERS like any other.
+        let (n, enc) = ipv6(ih, irest, cx, w, 2, &mut chain, pre)?;
         Ok((IPV6_HEADER_LEN + pos + n, enc))
     })();
     Some(run)
-}
-
-/// One SRH-6LoRH of `addrs` (compressed to `size` each).
-fn srh(w: &mut Writer<'_>, size: AddrSize, addrs: &[u8]) -> Result<(), CompressError> {
-    let n = addrs.len() / size.bytes();
-    let head = [0x80 | (n.saturating_sub(1) as u8 & 0x1f), size.lorh_type()];
-    wr(w.put(&head))?;
-    wr(w.put(addrs))
 }
