@@ -56,7 +56,7 @@ macro_rules! counter_list {
                 fragment_not_multiple_of_8, empty_fragment, fragn_without_frag1,
                 duplicate_fragments, overlapping_fragments, datagram_size_mismatch,
                 too_many_fragments, no_free_slot, per_source_limit, no_buffer,
-                reassembly_timeouts, reassembly_evictions, output_too_small });
+                reassembly_timeouts, reassembly_evictions, output_too_small, bad_6lorh });
         $group!(Nd, Some("wpan0"), "lbr_", lbr,
             LbrStats { rx_rs, rx_ns, rx_ns_aro, rx_dar, rx_invalid, rx_ns_not_ours,
                 tx_ra_multicast, tx_ra_solicited, ra_rate_limited, tx_na, tx_dac, reg_success,

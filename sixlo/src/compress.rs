@@ -22,6 +22,11 @@ use crate::nhc::{ExtHeaderId, ExtRepr, NHC_IPV6, UdpRepr, proto};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct CompressOptions {
+    /// RFC 8138: carry a datagram whose outer headers are IPv6-in-IPv6 (with an optional
+    /// hop-by-hop header holding only the RPL Option and an optional type-3 Routing Header)
+    /// or IPv6 + such a hop-by-hop header, as page 1 + 6LoRHs + the IPHC of the rest. Any
+    /// other datagram is compressed as without it.
+    pub rfc8138: bool,
     /// Elide the UDP checksum (RFC 6282 §4.3.2: only when an upper layer, e.g. IPsec, protects
     /// the payload and explicitly allows it). The receiver recomputes it.
     pub elide_udp_checksum: bool,
@@ -143,20 +148,28 @@ pub(crate) fn compress_planned(
         contexts,
         opts,
     };
+    if opts.rfc8138
+        && let Some(r) = crate::lorh::pack::compress(packet, &cx, w, outer)
+    {
+        return r;
+    }
+    let (h, rest) = packet
+        .split_first_chunk::<IPV6_HEADER_LEN>()
+        .ok_or(CompressError::Malformed)?;
     let mut chain = 0;
-    ipv6_level(packet, &cx, w, 1, &mut chain, outer)
+    ipv6_level(h, rest, &cx, w, 1, &mut chain, outer)
 }
 
 /// Compression arguments shared by every level of the chain.
-struct Cx<'a> {
-    ll_src: &'a LinkAddr,
-    ll_dst: &'a LinkAddr,
-    contexts: &'a ContextTable,
-    opts: CompressOptions,
+pub(crate) struct Cx<'a> {
+    pub(crate) ll_src: &'a LinkAddr,
+    pub(crate) ll_dst: &'a LinkAddr,
+    pub(crate) contexts: &'a ContextTable,
+    pub(crate) opts: CompressOptions,
 }
 
 /// A well-formed IPv6 header whose payload length matches `p`.
-fn ipv6_ok(p: &[u8]) -> bool {
+pub(crate) fn ipv6_ok(p: &[u8]) -> bool {
     match p.first_chunk::<IPV6_HEADER_LEN>() {
         Some(h) => {
             h[0] >> 4 == 6
@@ -184,28 +197,29 @@ fn nhc_len(nh: u8, rest: &[u8], depth: usize) -> Option<usize> {
     }
 }
 
-fn wr(r: Result<(), ()>) -> Result<(), CompressError> {
+pub(crate) fn wr(r: Result<(), ()>) -> Result<(), CompressError> {
     r.map_err(|()| CompressError::BufferTooSmall)
 }
 
-/// Compress the IPv6 header at the start of `p` and its chain; returns bytes consumed and the
-/// IPHC encoding used for this header (`pre` if given, else the smallest one), packed.
+/// Compress the IPv6 header `h` and its chain in `rest` (the bytes after it); returns bytes
+/// consumed (the header's 40 included) and the IPHC encoding used for this header (`pre` if
+/// given, else the smallest one), packed.
 /// `chain` counts NHC headers emitted so far: past [`MAX_NHC_CHAIN`] the rest is carried
 /// inline, so the decompressor's limit is never exceeded by our own output.
 /// Inlined into the entry points, so the outer level works on registers; nested IPv6 headers
 /// go through the out-of-line [`ipv6`].
 #[inline(always)]
 fn ipv6_level(
-    p: &[u8],
+    h: &[u8; IPV6_HEADER_LEN],
+    rest: &[u8],
     cx: &Cx<'_>,
     w: &mut Writer<'_>,
     depth: usize,
     chain: &mut usize,
     pre: Option<u32>,
 ) -> Result<(usize, u32), CompressError> {
-    let (h, rest) = p
-        .split_first_chunk::<IPV6_HEADER_LEN>()
-        .ok_or(CompressError::Malformed)?;
+    // `pos` counts from the end of `h`; the chain loop shadows `rest` with what is left.
+    let after = rest;
     let (fixed, addrs) = h.split_first_chunk::<8>().ok_or(CompressError::Malformed)?;
     let (src, dst) = addrs
         .split_first_chunk::<16>()
@@ -214,7 +228,7 @@ fn ipv6_level(
     let [v_tc, tc_fl, fl1, fl2, _, _, mut nh, hop] = *fixed;
     let tc = (v_tc << 4) | (tc_fl >> 4);
     let flow = u32::from_be_bytes([0, tc_fl & 0x0f, fl1, fl2]);
-    let mut pos = IPV6_HEADER_LEN;
+    let mut pos = 0;
     let mut chained = *chain < MAX_NHC_CHAIN && nhc_len(nh, rest, depth).is_some();
     let enc = match pre {
         Some(e) => e,
@@ -248,7 +262,7 @@ fn ipv6_level(
         ))?;
     }
     while chained {
-        let rest = p.get(pos..).unwrap_or(&[]);
+        let rest = after.get(pos..).unwrap_or(&[]);
         let len = nhc_len(nh, rest, depth).ok_or(CompressError::Malformed)?;
         *chain += 1;
         match nh {
@@ -269,12 +283,15 @@ fn ipv6_level(
                 } else {
                     wr(r.emit_to(w))?;
                 }
-                return Ok((pos + 8, enc));
+                return Ok((IPV6_HEADER_LEN + pos + 8, enc));
             }
             proto::IPV6 => {
                 wr(w.u8(NHC_IPV6))?;
-                let (inner, _) = ipv6(rest, cx, w, depth + 1, chain)?;
-                return Ok((pos + inner, enc));
+                let (ih, irest) = rest
+                    .split_first_chunk::<IPV6_HEADER_LEN>()
+                    .ok_or(CompressError::Malformed)?;
+                let (inner, _) = ipv6(ih, irest, cx, w, depth + 1, chain, None)?;
+                return Ok((IPV6_HEADER_LEN + pos + inner, enc));
             }
             _ => {
                 let id = ExtHeaderId::from_protocol(nh).ok_or(CompressError::Malformed)?;
@@ -298,17 +315,20 @@ fn ipv6_level(
             }
         }
     }
-    Ok((pos, enc))
+    Ok((IPV6_HEADER_LEN + pos, enc))
 }
 
-/// [`ipv6_level`] for an inner (IPv6-in-IPv6) header.
+/// [`ipv6_level`] out of line: an inner (IPv6-in-IPv6) header, and the IPHC header after
+/// RFC 8138 6LoRHs.
 #[inline(never)]
-fn ipv6(
-    p: &[u8],
+pub(crate) fn ipv6(
+    h: &[u8; IPV6_HEADER_LEN],
+    rest: &[u8],
     cx: &Cx<'_>,
     w: &mut Writer<'_>,
     depth: usize,
     chain: &mut usize,
+    pre: Option<u32>,
 ) -> Result<(usize, u32), CompressError> {
-    ipv6_level(p, cx, w, depth, chain, None)
+    ipv6_level(h, rest, cx, w, depth, chain, pre)
 }

@@ -78,10 +78,11 @@ impl Context {
     }
 }
 
-/// The 16-entry context table.
+/// The 16-entry context table, and the DODAG root's address that RFC 8138 elides.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ContextTable {
     entries: [Option<Context>; CONTEXT_COUNT],
+    rpl_root: Option<[u8; 16]>,
 }
 
 impl ContextTable {
@@ -89,7 +90,20 @@ impl ContextTable {
     pub const fn new() -> Self {
         ContextTable {
             entries: [None; CONTEXT_COUNT],
+            rpl_root: None,
         }
+    }
+
+    /// The DODAG root's address (the DODAGID), the reference RFC 8138 compresses against: an
+    /// IP-in-IP-6LoRH without encapsulator address names it, an inline encapsulator is
+    /// coalesced with it, and a tunnel without SRH-6LoRH ends at it.
+    pub const fn rpl_root(&self) -> Option<&[u8; 16]> {
+        self.rpl_root.as_ref()
+    }
+
+    /// Set (or forget, with `None`) the DODAG root's address; see [`rpl_root`](Self::rpl_root).
+    pub fn set_rpl_root(&mut self, root: Option<[u8; 16]>) {
+        self.rpl_root = root;
     }
 
     /// The context with identifier `cid`, if present.

@@ -16,6 +16,7 @@ use crate::buf::{Reader, Writer};
 use crate::context::ContextTable;
 use crate::iphc::{self, NextHeader};
 use crate::link::LinkAddr;
+use crate::lorh::{self, LorhError};
 use crate::nhc::{ExtHeaderId, ExtRepr, NhcDispatch, UdpRepr};
 use crate::{DISPATCH_IPV6, IPV6_HEADER_LEN};
 
@@ -50,6 +51,9 @@ pub enum DecompressError {
     BufferTooSmall,
     /// The datagram is too short or too long for its length fields.
     BadLength,
+    /// An RFC 8138 6LoRH that cannot be decoded (unknown critical type, impossible length,
+    /// repeated, or naming an unknown DODAG root).
+    Lorh(LorhError),
 }
 
 impl fmt::Display for DecompressError {
@@ -69,11 +73,21 @@ impl fmt::Display for DecompressError {
                 f.write_str("decompressed headers exceed the buffer or datagram size")
             }
             Self::BadLength => f.write_str("datagram length inconsistent with its headers"),
+            Self::Lorh(e) => write!(f, "RFC 8138: {e}"),
         }
     }
 }
 
 impl core::error::Error for DecompressError {}
+
+impl From<LorhError> for DecompressError {
+    fn from(e: LorhError) -> Self {
+        match e {
+            LorhError::Truncated => Self::Truncated,
+            e => Self::Lorh(e),
+        }
+    }
+}
 
 /// Fields to fill once the whole datagram is present.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -149,11 +163,14 @@ pub struct Headers {
     pub fixups: HeaderFixups,
 }
 
-struct State<'f, 'o> {
-    r: Reader<'f>,
-    w: Writer<'o>,
-    fix: HeaderFixups,
-    chain: usize,
+pub(crate) struct State<'f, 'o> {
+    pub(crate) r: Reader<'f>,
+    pub(crate) w: Writer<'o>,
+    pub(crate) fix: HeaderFixups,
+    pub(crate) chain: usize,
+    /// A hop-by-hop header (from an RPI-6LoRH without IP-in-IP-6LoRH) to place after the next
+    /// IPv6 header; its next-header byte is taken from that header.
+    pub(crate) hbh: Option<[u8; 8]>,
 }
 
 /// Expand the dispatch + IPHC + NHC headers at the start of `frame` into `out`.
@@ -175,7 +192,8 @@ pub fn decompress_headers(
             fixups: HeaderFixups::default(),
         });
     }
-    if !iphc::is_iphc_dispatch(first) {
+    let page1 = first == lorh::DISPATCH_PAGE1;
+    if !iphc::is_iphc_dispatch(first) && !page1 {
         return Err(DecompressError::UnknownDispatch(first));
     }
     let mut st = State {
@@ -183,8 +201,13 @@ pub fn decompress_headers(
         w: Writer::new(out),
         fix: HeaderFixups::default(),
         chain: 0,
+        hbh: None,
     };
-    ipv6(&mut st, ll_src, ll_dst, contexts)?;
+    if page1 {
+        lorh::expand::page1(&mut st, ll_src, ll_dst, contexts)?;
+    } else {
+        ipv6(&mut st, ll_src, ll_dst, contexts)?;
+    }
     Ok(Headers {
         consumed: st.r.pos(),
         written: st.w.pos(),
@@ -192,11 +215,11 @@ pub fn decompress_headers(
     })
 }
 
-fn put(w: &mut Writer<'_>, b: &[u8]) -> Result<(), DecompressError> {
+pub(crate) fn put(w: &mut Writer<'_>, b: &[u8]) -> Result<(), DecompressError> {
     w.put(b).map_err(|()| DecompressError::BufferTooSmall)
 }
 
-fn offset16(v: usize) -> Result<u16, DecompressError> {
+pub(crate) fn offset16(v: usize) -> Result<u16, DecompressError> {
     u16::try_from(v).map_err(|_| DecompressError::BufferTooSmall)
 }
 
@@ -204,15 +227,27 @@ fn next_protocol(r: &Reader<'_>) -> Result<u8, DecompressError> {
     NhcDispatch::from(r.peek().ok_or(DecompressError::Truncated)?).protocol()
 }
 
+/// Note an IPv6 header written at `at` for the payload-length fixup.
+pub(crate) fn push_ipv6(st: &mut State<'_, '_>, at: usize) -> Result<(), DecompressError> {
+    let n = usize::from(st.fix.n_ipv6);
+    let slot = st
+        .fix
+        .ipv6
+        .get_mut(n)
+        .ok_or(DecompressError::NhcChainTooLong)?;
+    *slot = offset16(at)?;
+    st.fix.n_ipv6 += 1;
+    Ok(())
+}
+
 /// One IPHC header (at the reader's position) and its NHC chain.
-fn ipv6(
+pub(crate) fn ipv6(
     st: &mut State<'_, '_>,
     ll_src: &LinkAddr,
     ll_dst: &LinkAddr,
     ctx: &ContextTable,
 ) -> Result<(), DecompressError> {
-    let n = usize::from(st.fix.n_ipv6);
-    if n >= MAX_IPV6_HEADERS {
+    if usize::from(st.fix.n_ipv6) >= MAX_IPV6_HEADERS {
         return Err(DecompressError::NhcChainTooLong);
     }
     let (repr, used) = iphc::Repr::parse(
@@ -227,12 +262,10 @@ fn ipv6(
         NextHeader::Compressed => next_protocol(&st.r)?,
     };
     let ip_at = st.w.pos();
-    if let Some(slot) = st.fix.ipv6.get_mut(n) {
-        *slot = offset16(ip_at)?;
-    }
-    st.fix.n_ipv6 += 1;
+    push_ipv6(st, ip_at)?;
     let fl = repr.flow_label.to_be_bytes();
     let tc = repr.traffic_class;
+    let hbh = st.hbh.take();
     put(
         &mut st.w,
         &[
@@ -242,12 +275,20 @@ fn ipv6(
             fl[3],
             0,
             0,
-            nh,
+            if hbh.is_some() {
+                crate::nhc::proto::HOP_BY_HOP
+            } else {
+                nh
+            },
             repr.hop_limit,
         ],
     )?;
     put(&mut st.w, &repr.src_addr)?;
     put(&mut st.w, &repr.dst_addr)?;
+    if let Some(mut h) = hbh {
+        h[0] = nh;
+        put(&mut st.w, &h)?;
+    }
     if repr.next_header == NextHeader::Compressed {
         chain(st, ip_at, ll_src, ll_dst, ctx)?;
     }

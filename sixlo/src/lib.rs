@@ -9,7 +9,10 @@
 //! - [`compress()`] / [`decompress()`]: whole-datagram entry points that pick the smallest encoding
 //!   automatically and decompress as a pure function of
 //!   `(frame bytes, link-layer addresses, context table)` into a caller-provided buffer;
-//! - [`context`]: the 16-entry compression context table (fed by 6CO);
+//! - [`lorh`]: RFC 8138 6LoWPAN Routing Headers on page 1 (SRH-6LoRH, RPI-6LoRH,
+//!   IP-in-IP-6LoRH): always decompressed, emitted when [`CompressOptions::rfc8138`] is set;
+//! - [`context`]: the 16-entry compression context table (fed by 6CO) and the DODAG root
+//!   address RFC 8138 elides;
 //! - [`frag`]: RFC 4944 FRAG1/FRAGN headers and a [`frag::Fragmenter`] producing the minimum
 //!   number of frames for a given MAC payload budget;
 //! - [`reassembly`]: a fixed-storage, bounded, timeout-driven [`reassembly::Reassembler`] that
@@ -36,6 +39,7 @@ pub mod decompress;
 pub mod frag;
 pub mod iphc;
 pub mod link;
+pub mod lorh;
 pub mod nd;
 pub mod nhc;
 pub mod reassembly;
@@ -46,6 +50,7 @@ pub use context::{Context, ContextTable};
 pub use decompress::{DecompressError, HeaderFixups, Headers, decompress, decompress_headers};
 pub use frag::{Continuation, FragError, Fragmenter};
 pub use link::LinkAddr;
+pub use lorh::{DISPATCH_PAGE1, LorhError};
 pub use reassembly::{
     Assembled, DatagramStore, PooledReassembler, Reassembler, ReassemblyConfig, ReceiveError,
     Received,

@@ -70,6 +70,10 @@ pub struct SixloStats {
     pub reassembly_evictions: u32,
     /// Caller's output buffer too small for the datagram.
     pub output_too_small: u32,
+    /// RFC 8138 page-1 packet dropped for its 6LoRHs: an unknown critical 6LoRH, an impossible
+    /// length, a repeated 6LoRH, an unknown DODAG root (a truncated one counts as
+    /// `iphc_truncated`).
+    pub bad_6lorh: u32,
 }
 
 impl SixloStats {
@@ -86,6 +90,7 @@ impl SixloStats {
             DecompressError::BadExtensionLength => &mut self.bad_extension_length,
             DecompressError::BufferTooSmall => &mut self.headers_exceed_buffer,
             DecompressError::BadLength => &mut self.bad_length,
+            DecompressError::Lorh(_) => &mut self.bad_6lorh,
         };
         *c = c.saturating_add(1);
     }
@@ -121,6 +126,7 @@ impl SixloStats {
             self.reassembly_timeouts,
             self.reassembly_evictions,
             self.output_too_small,
+            self.bad_6lorh,
         ]
         .iter()
         .map(|v| u64::from(*v))

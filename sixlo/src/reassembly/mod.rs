@@ -381,7 +381,7 @@ impl<B, const SLOTS: usize> PooledReassembler<B, SLOTS> {
         now: Instant,
     ) -> Result<Assembled<B>, ReceiveError> {
         let b0 = *frame.first().ok_or(ReceiveError::FrameTooShort)?;
-        if b0 == DISPATCH_IPV6 || is_iphc_dispatch(b0) {
+        if b0 == DISPATCH_IPV6 || is_iphc_dispatch(b0) || b0 == crate::lorh::DISPATCH_PAGE1 {
             let buf = store.take(None).ok_or(ReceiveError::NoBuffer)?;
             return match decompress(frame, ll_src, ll_dst, contexts, store.bytes(&buf)) {
                 Ok(len) => Self::deliver(store, buf, len),
