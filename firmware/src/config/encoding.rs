@@ -11,7 +11,7 @@ pub const CONFIG_MAGIC: [u8; 4] = *b"SGCF";
 /// and 2 lack `blind_global_derivation` and `trust_backbone_dscp` (read as off) and
 /// `address_protection` (read as [`AddressProtection::DEFAULT`]), versions 1 to 3 lack `rpl`
 /// (read as [`RplConfig::default`]).
-pub const CONFIG_FORMAT_VERSION: u8 = 4;
+pub const CONFIG_FORMAT_VERSION: u8 = 5;
 /// The oldest version [`Config::decode`] still reads.
 const CONFIG_OLDEST_VERSION: u8 = 1;
 /// Largest encoded configuration in bytes (header, payload and CRC). The largest possible
@@ -85,7 +85,8 @@ impl Config {
 /// `postcard::take_from_bytes::<Config>` accepts, byte for byte (tests compare the two), for
 /// about 1.5 KB less flash on the board than serde's derived decoder. Field order is
 /// [`Config`]'s, which [`CONFIG_FORMAT_VERSION`] already pins; `version` 1 ends before
-/// `max_registrations_per_source`, `version` 2 before `blind_global_derivation`.
+/// `max_registrations_per_source`, `version` 2 before `blind_global_derivation`, 3 before
+/// `rpl`, 4 before `rpl.rfc8138`.
 ///
 /// `Some(Err(..))` only for an `address_protection` this build does not implement.
 fn read_whole(b: &[u8], version: u8) -> Option<Result<Config, ConfigError>> {
@@ -132,7 +133,7 @@ fn read_whole(b: &[u8], version: u8) -> Option<Result<Config, ConfigError>> {
                 // unsupported.
                 Err(e) => {
                     if version >= 4 {
-                        read_rpl(&mut r)?;
+                        read_rpl(&mut r, version)?;
                     }
                     return r.is_empty().then_some(Err(e));
                 }
@@ -141,7 +142,7 @@ fn read_whole(b: &[u8], version: u8) -> Option<Result<Config, ConfigError>> {
             AddressProtection::DEFAULT
         },
         rpl: if version >= 4 {
-            read_rpl(&mut r)?
+            read_rpl(&mut r, version)?
         } else {
             RplConfig::default()
         },
@@ -149,8 +150,8 @@ fn read_whole(b: &[u8], version: u8) -> Option<Result<Config, ConfigError>> {
     r.is_empty().then_some(Ok(cfg))
 }
 
-/// The postcard encoding of an [`RplConfig`] (encoding version 4).
-fn read_rpl(r: &mut mgmt::wire::Reader<'_>) -> Option<RplConfig> {
+/// The postcard encoding of an [`RplConfig`] (encoding version 4; `rfc8138` from 5).
+fn read_rpl(r: &mut mgmt::wire::Reader<'_>, version: u8) -> Option<RplConfig> {
     Some(RplConfig {
         enabled: r.bool()?,
         mop: match r.u32()? {
@@ -166,6 +167,7 @@ fn read_rpl(r: &mut mgmt::wire::Reader<'_>) -> Option<RplConfig> {
         lifetime_unit_s: r.u16()?,
         max_depth: r.byte()?,
         min_hop_rank_increase: r.u16()?,
+        rfc8138: version >= 5 && r.bool()?,
     })
 }
 
@@ -239,6 +241,7 @@ mod tests {
                 lifetime_unit_s: u16::MAX,
                 max_depth: u8::MAX,
                 min_hop_rank_increase: u16::MAX,
+                rfc8138: true,
             },
         };
         let mut buf = [0u8; 512];

@@ -537,6 +537,7 @@ mod tests {
                 lifetime_unit_s: u16::MAX,
                 max_depth: 16,
                 min_hop_rank_increase: u16::MAX,
+                rfc8138: true,
             },
             ..static_cfg()
         });

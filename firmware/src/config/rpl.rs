@@ -61,6 +61,11 @@ pub struct RplConfig {
     pub max_depth: u8,
     /// MinHopRankIncrease; non-zero. The root's rank is this value (RFC 6550 §8.2.2.2).
     pub min_hop_rank_increase: u16,
+    /// RFC 8138 compression in the DODAG: the DODAG Configuration's T flag (RFC 9035) is set
+    /// and every node of the DODAG (the root included) sends the RPL Option, the source
+    /// routes and the tunnels as 6LoRH (page 1). Off: RFC 6282 / RFC 8025 page 0 only.
+    /// Decompression is always on. Encoding version 5.
+    pub rfc8138: bool,
 }
 
 impl Default for RplConfig {
@@ -76,6 +81,7 @@ impl Default for RplConfig {
             lifetime_unit_s: 60,
             max_depth: 8,
             min_hop_rank_increase: 256,
+            rfc8138: false,
         }
     }
 }

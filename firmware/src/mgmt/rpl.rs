@@ -80,6 +80,8 @@ impl<const TX: usize> MgmtServer<TX> {
             lifetime_unit_s: s.lifetime_unit_s,
             max_depth: s.max_depth,
             min_hop_rank_increase: s.min_hop_rank_increase,
+            // Not in the protocol yet: kept.
+            rfc8138: app.config().rpl.rfc8138,
         };
         match app.set_rpl(now, cfg) {
             Ok(()) => self.ok(id),
