@@ -462,6 +462,14 @@ impl MeshRouter {
     }
 
     fn on_event(&mut self, stack: &mut Stack<'_>, wpan: &mut Wpan<'_>, i: IfIndex, e: Event) {
+        // The DODAG decides RFC 8138 (its configuration's T flag) and the root against which
+        // 6LoRH addresses are elided.
+        if let Some(d) = self.core.dodag() {
+            let mut o = wpan.compress_options();
+            o.rfc8138 = d.config.rfc8138;
+            wpan.set_compress_options(o);
+            wpan.contexts_mut().set_rpl_root(Some(d.dodag_id.octets()));
+        }
         match e {
             Event::Joined { parent, .. } | Event::ParentChanged { to: parent, .. } => {
                 self.set_parent(stack, wpan, i, Some(parent));

@@ -475,14 +475,24 @@ impl<'r> App<'r> {
     }
 
     /// The RPL root's tunnel on `wpan0` follows the configuration (on while the root runs).
+    /// So does RFC 8138 compression on `wpan0` (the setting; decompression is always on,
+    /// against the root's address). A mesh router takes both from its DODAG instead.
     pub(super) fn apply_rpl(&mut self) {
+        if self.is_mesh_router() {
+            return;
+        }
         let r = &self.cfg.rpl;
+        let root = crate::root::mesh_address(&self.cfg);
         let t = r.enabled.then(|| crate::wpan::Tunnel {
-            src: crate::root::mesh_address(&self.cfg),
+            src: root,
             instance: r.instance_id,
             rank: r.min_hop_rank_increase,
         });
         self.wpan.set_tunnel(t);
+        let mut o = self.wpan.compress_options();
+        o.rfc8138 = r.enabled && r.rfc8138;
+        self.wpan.set_compress_options(o);
+        self.wpan.contexts_mut().set_rpl_root(Some(root.octets()));
     }
 
     fn apply_backbone(&mut self, now: Instant) -> Result<(), AppError> {

@@ -30,10 +30,15 @@ fn router_global(w: &World, k: usize) -> Ipv6Addr {
 }
 
 fn line(routers: usize, nodes: usize) -> World {
+    line_with(routers, nodes, false)
+}
+
+fn line_with(routers: usize, nodes: usize, rfc8138: bool) -> World {
     let mut o = WorldOpts::new();
     o.routers = routers;
     o.nodes = nodes;
     o.topology = TopologyKind::Line;
+    o.config.rpl.rfc8138 = rfc8138;
     World::build(&o).unwrap()
 }
 
@@ -165,4 +170,44 @@ fn a_leaf_behind_one_router_is_reached_through_a_one_hop_tunnel() {
     let r = router(&w, 0).app().unwrap().mesh_router().unwrap().stats();
     assert!(r.decapsulated >= 4, "{r:?}");
     assert_eq!(r.srh_forwarded, 0, "{r:?}");
+}
+
+/// With RFC 8138 on (the DODAG Configuration's T flag), the root's tunnels and the routers'
+/// source-routed packets travel as 6LoRH (page 1): the far router and a leaf behind it answer
+/// as without, and the first frame of each tunnelled packet is shorter.
+#[test]
+fn with_rfc8138_the_same_mesh_works_with_smaller_frames() {
+    let mut bytes = Vec::new();
+    for on in [false, true] {
+        let mut w = line_with(3, 1, on);
+        w.sim.run_until(secs(60));
+        let far = router_global(&w, 2);
+        let leaf = leaf_global(&w, 0).expect("the leaf has a global address");
+        for (i, (dst, len)) in [(far, 56usize), (far, 1100), (leaf, 56), (leaf, 56)]
+            .into_iter()
+            .enumerate()
+        {
+            host_do(&mut w, |h, now| {
+                assert!(h.ping(now, dst, 300 + i as u16, len))
+            });
+            w.sim.run_for(Duration::from_secs(3));
+        }
+        let pings = host_do(&mut w, |h, _| h.pings().to_vec());
+        assert_eq!(
+            pings.iter().filter(|p| p.2.is_some()).count(),
+            4,
+            "rfc8138 {on}: {pings:?}"
+        );
+        let br = w.br().unwrap().app().unwrap();
+        assert_eq!(br.wpan().compress_options().rfc8138, on);
+        for k in 0..3 {
+            let a = router(&w, k).app().unwrap();
+            assert_eq!(a.wpan().compress_options().rfc8138, on, "router {k}");
+        }
+        let radio = sim::SimNode::radio_id(w.br().unwrap());
+        let c = w.sim.medium_ref().counters(radio);
+        bytes.push((c.tx_frames, c.tx_bytes));
+    }
+    eprintln!("border router radio (frames, bytes) sent, RFC 8138 off / on: {bytes:?}");
+    assert!(bytes[1].1 < bytes[0].1, "{bytes:?}");
 }
