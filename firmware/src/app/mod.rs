@@ -483,7 +483,7 @@ impl<'r> App<'r> {
         }
         let r = &self.cfg.rpl;
         let root = crate::root::mesh_address(&self.cfg);
-        let t = r.enabled.then(|| crate::wpan::Tunnel {
+        let t = r.enabled.then_some(crate::wpan::Tunnel {
             src: root,
             instance: r.instance_id,
             rank: r.min_hop_rank_increase,
