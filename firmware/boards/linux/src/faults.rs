@@ -117,13 +117,8 @@ pub fn parse_at(s: &str) -> Result<(NodeName, f64), String> {
     Ok((node, at))
 }
 
-/// The schedule from the two flags' values, in time order (kills before revives given for
-/// the same instant are refused below). Every node's faults must alternate, starting with a
-/// kill: `Err` says which flag breaks that.
-pub fn schedule(
-    kills: &[(NodeName, f64)],
-    revives: &[(NodeName, f64)],
-) -> Result<Vec<FaultSpec>, String> {
+/// The schedule from the two flags' values, in time order (the order given at one instant).
+pub fn schedule(kills: &[(NodeName, f64)], revives: &[(NodeName, f64)]) -> Vec<FaultSpec> {
     let mut all: Vec<FaultSpec> = kills
         .iter()
         .map(|&(node, at_s)| FaultSpec {
@@ -138,40 +133,45 @@ pub fn schedule(
         }))
         .collect();
     all.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
-    for (i, f) in all.iter().enumerate() {
-        let earlier = all.get(..i).unwrap_or_default();
-        let last = earlier.iter().rev().find(|e| e.node == f.node);
-        if let Some(l) = last
-            && l.at_s == f.at_s
-        {
+    all
+}
+
+/// Checks that every node's faults alternate, starting with a kill, with no two at one
+/// instant; `keys[i]` is the node of `faults[i]` (`faults` in time order), so that two names
+/// of one node (`br` and `0`) count as one. `Err` says which flag breaks the rule.
+pub fn check<K: PartialEq>(faults: &[FaultSpec], keys: &[K]) -> Result<(), String> {
+    for (i, (f, key)) in faults.iter().zip(keys).enumerate() {
+        let last = faults
+            .iter()
+            .zip(keys)
+            .take(i)
+            .rev()
+            .find(|(_, k)| *k == key)
+            .map(|(e, _)| e);
+        let (flag, name, at) = (f.action.flag(), f.node, f.at_s);
+        if last.is_some_and(|l| l.at_s == at) {
             return Err(format!(
-                "{} {}@{}: {} already has a fault at that instant",
-                f.action.flag(),
-                f.node,
-                f.at_s,
-                f.node
+                "{flag} {name}@{at}: {name} already has a fault at that instant"
             ));
         }
         let off_before = last.is_some_and(|l| l.action == Action::Kill);
         match (f.action, off_before) {
             (Action::Kill, true) => {
                 return Err(format!(
-                    "--kill-node {}@{}: {} is already off then (revive it first with \
-                     --revive-node {}@SECS)",
-                    f.node, f.at_s, f.node, f.node
+                    "{flag} {name}@{at}: {name} is already off then (revive it first with \
+                     --revive-node {name}@SECS)"
                 ));
             }
             (Action::Revive, false) => {
                 return Err(format!(
-                    "--revive-node {}@{}: {} is not off then (kill it earlier with \
-                     --kill-node {}@SECS)",
-                    f.node, f.at_s, f.node, f.node
+                    "{flag} {name}@{at}: {name} is not off then (kill it earlier with \
+                     --kill-node {name}@SECS)"
                 ));
             }
             _ => {}
         }
     }
-    Ok(all)
+    Ok(())
 }
 
 /// The simulator node `name` stands for in `w`.
@@ -199,10 +199,15 @@ pub fn resolve(w: &World, name: NodeName) -> Result<NodeId, String> {
     }
 }
 
-/// Puts `faults` on `w`'s schedule; `Err` names a node that `w` does not have.
+/// Puts `faults` (in time order, from [`schedule`]) on `w`'s schedule; `Err` names a node
+/// that `w` does not have, or breaks the rule of [`check`].
 pub fn apply(w: &mut World, faults: &[FaultSpec]) -> Result<(), String> {
-    for f in faults {
-        let id = resolve(w, f.node)?;
+    let ids = faults
+        .iter()
+        .map(|f| resolve(w, f.node))
+        .collect::<Result<Vec<_>, _>>()?;
+    check(faults, &ids)?;
+    for (f, &id) in faults.iter().zip(&ids) {
         let at = Instant::ZERO + Duration::from_micros((f.at_s * 1e6) as u64);
         let fault = match f.action {
             Action::Kill => Fault::PowerOff(id),
@@ -253,8 +258,13 @@ mod tests {
 
     #[test]
     fn a_nodes_faults_alternate_from_a_kill() {
+        let by_name = |kills: &[(NodeName, f64)], revives: &[(NodeName, f64)]| {
+            let s = schedule(kills, revives);
+            let names: Vec<NodeName> = s.iter().map(|f| f.node).collect();
+            check(&s, &names).map(|()| s)
+        };
         let r2 = NodeName::Router(2);
-        let s = schedule(&[(r2, 40.0), (r2, 90.0)], &[(r2, 70.0)]).unwrap();
+        let s = by_name(&[(r2, 40.0), (r2, 90.0)], &[(r2, 70.0)]).unwrap();
         let seq: Vec<_> = s.iter().map(|f| (f.at_s, f.action)).collect();
         assert_eq!(
             seq,
@@ -264,13 +274,13 @@ mod tests {
                 (90.0, Action::Kill)
             ]
         );
-        let e = schedule(&[(r2, 40.0)], &[(r2, 30.0)]).unwrap_err();
+        let e = by_name(&[(r2, 40.0)], &[(r2, 30.0)]).unwrap_err();
         assert!(e.contains("is not off then"), "{e}");
-        let e = schedule(&[(r2, 40.0), (r2, 50.0)], &[]).unwrap_err();
+        let e = by_name(&[(r2, 40.0), (r2, 50.0)], &[]).unwrap_err();
         assert!(e.contains("already off"), "{e}");
-        let e = schedule(&[(r2, 40.0)], &[(r2, 40.0)]).unwrap_err();
+        let e = by_name(&[(r2, 40.0)], &[(r2, 40.0)]).unwrap_err();
         assert!(e.contains("at that instant"), "{e}");
         // Different nodes do not interfere.
-        assert!(schedule(&[(r2, 40.0), (NodeName::Router(1), 40.0)], &[]).is_ok());
+        assert!(by_name(&[(r2, 40.0), (NodeName::Router(1), 40.0)], &[]).is_ok());
     }
 }

@@ -279,6 +279,7 @@ pub fn summary(
         let c = n.counters();
         nodes.push(json!({
             "index": n.config().index,
+            "powered": w.nodes.get(k).is_some_and(|id| w.sim.is_powered(*id)),
             "addresses": addrs,
             "readings_sent": c.readings_sent,
             "readings_delivered": delivered,
@@ -318,6 +319,7 @@ pub fn summary(
             "pool_accounted": a.pool_accounted(),
             "reassembly_slots_in_use": a.wpan().reassembler().slots_in_use(),
             "boots": w.br().map_or(0, |b| b.boots()),
+            "powered": w.sim.is_powered(w.br),
             "config": {
                 "channel": c.channel,
                 "pan_id": format!("0x{:04x}", c.pan_id),

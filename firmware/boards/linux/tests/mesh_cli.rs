@@ -204,6 +204,10 @@ fn bad_fault_schedules_are_refused_with_the_reason() {
             &["--nodes", "2", "--kill-node", "3@1"][..],
             "radio 3 is no simulated node",
         ),
+        (
+            &["--kill-node", "br@1", "--kill-node", "0@2"][..],
+            "0 is already off then",
+        ),
         (&["--kill-node", "x1@1"][..], "names no node"),
         (&["--kill-node", "r1"][..], "expected NODE@SECS"),
         (&["--routers", "65"][..], "65"),
@@ -269,4 +273,38 @@ fn random_meshes_of_routers_replay_from_their_seed() {
         assert_eq!(r["phase"], "joined", "{r:#}");
         assert_eq!(r["pool_accounted"], true, "{r:#}");
     }
+}
+
+/// Leaves and the border router are killed and revived the same way: a leaf off from 5 s
+/// sends no reading after that, the other one keeps sending; the border router off from
+/// 10 s to 20 s (named by radio index when revived) boots a second time.
+#[test]
+fn leaves_and_the_border_router_power_cycle_too() {
+    let s = summary(
+        "leaf.json",
+        &[
+            "--nodes",
+            "2",
+            "--reading-period",
+            "2",
+            "--kill-node",
+            "n1@5",
+            "--kill-node",
+            "br@10",
+            "--revive-node",
+            "0@20",
+            "--duration",
+            "40",
+        ],
+    );
+    let n = s["nodes"].as_array().unwrap();
+    assert_eq!(n[0]["powered"], false, "{s:#}");
+    assert_eq!(n[1]["powered"], true, "{s:#}");
+    let sent = |k: usize| n[k]["readings_sent"].as_u64().unwrap();
+    assert!(sent(0) <= 3, "n1 off from 5 s: {s:#}");
+    assert!(sent(1) >= 15, "n2 sends throughout: {s:#}");
+    let br = &s["border_router"];
+    assert_eq!(br["boots"], 2, "{br:#}");
+    assert_eq!(br["powered"], true);
+    assert_eq!(br["pool_accounted"], true);
 }

@@ -286,10 +286,7 @@ fn main() -> ExitCode {
         },
         None => None,
     };
-    let fault_plan = match faults::schedule(&args.kill_node, &args.revive_node) {
-        Ok(f) => f,
-        Err(e) => return usage_error(&e),
-    };
+    let fault_plan = faults::schedule(&args.kill_node, &args.revive_node);
     let mut o = WorldOpts::new();
     o.nodes = usize::from(args.nodes);
     o.routers = usize::from(args.routers);
@@ -523,6 +520,10 @@ fn main() -> ExitCode {
             }
             next_frame += 1;
             let br = w.br;
+            if !w.sim.is_powered(br) {
+                // A radio that is off receives nothing (`--kill-node br`).
+                continue;
+            }
             let channel = w
                 .br()
                 .and_then(|b| b.app())
