@@ -6,7 +6,8 @@
 //! implementation; nodes on our own stack, or the border-router firmware, can be others —
 //! or they can skip the trait and drive a [`Medium`] directly.
 //!
-//! The simulator also runs the fault schedule (links down/up, reboots, loss changes) and,
+//! The simulator also runs the fault schedule (links down/up, reboots, power off and on, loss
+//! changes) and,
 //! when [`SimConfig::pace`] is set, sleeps so simulated time tracks the wall clock.
 
 use std::any::Any;
@@ -47,8 +48,17 @@ pub enum Fault {
     LinkDown(RadioId, RadioId),
     /// Link comes back.
     LinkUp(RadioId, RadioId),
-    /// The node reboots.
+    /// The node reboots (nothing happens while it is powered off).
     Reboot(NodeId),
+    /// The node loses power: its radio goes off ([`Medium::set_powered`]: it neither sends
+    /// nor hears, its frame on the air is cut off), its waiting radio events are lost and
+    /// the simulator stops delivering events to it and polling it. Its state stays as it was
+    /// (inspectable) until [`Fault::PowerOn`].
+    PowerOff(NodeId),
+    /// Power comes back: the radio is on again and the node boots afresh
+    /// ([`SimNode::reboot`]: fresh state, as after a power cycle). Nothing happens to a node
+    /// that is powered.
+    PowerOn(NodeId),
     /// The medium's extra loss probability changes.
     SetExtraLoss(f64),
 }
@@ -92,10 +102,15 @@ const ZEP_MAX_LAG: WallDuration = WallDuration::from_micros(200);
 struct Slot {
     node: Box<dyn SimNode>,
     last_poll: Option<Instant>,
+    /// Off ([`Fault::PowerOff`]): neither polled nor given events.
+    off: bool,
 }
 
 impl Slot {
     fn wake(&self) -> Option<Instant> {
+        if self.off {
+            return None;
+        }
         let w = self.node.next_wake()?;
         match self.last_poll {
             // Polled at (or after) that instant already: not again before the next µs.
@@ -168,6 +183,7 @@ impl Simulator {
         self.nodes.push(Slot {
             node,
             last_poll: None,
+            off: false,
         });
         NodeId(self.nodes.len() - 1)
     }
@@ -197,7 +213,8 @@ impl Simulator {
     }
 
     /// Runs `f` on node `id` with its radio (e.g. to enqueue application traffic), then lets
-    /// the simulator poll it at the current time.
+    /// the simulator poll it at the current time (unless it is powered off: then its radio
+    /// refuses to transmit and nothing polls it).
     pub fn with_node<N: 'static, R>(
         &mut self,
         id: NodeId,
@@ -210,6 +227,25 @@ impl Simulator {
         let r = f(n, now, &mut self.medium.radio(rid));
         slot.last_poll = None;
         Some(r)
+    }
+
+    /// The radio node `id` drives.
+    pub fn radio_of(&self, id: NodeId) -> Option<RadioId> {
+        Some(self.nodes.get(id.0)?.node.radio_id())
+    }
+
+    /// The node driving radio `radio`, if a node of this simulator does.
+    pub fn node_of(&self, radio: RadioId) -> Option<NodeId> {
+        self.nodes
+            .iter()
+            .position(|s| s.node.radio_id() == radio)
+            .map(NodeId)
+    }
+
+    /// Whether node `id` has power ([`Fault::PowerOff`], [`Fault::PowerOn`]); `false` for an
+    /// unknown id.
+    pub fn is_powered(&self, id: NodeId) -> bool {
+        self.nodes.get(id.0).is_some_and(|s| !s.off)
     }
 
     /// Number of nodes.
@@ -422,7 +458,7 @@ impl Simulator {
             self.apply(fault);
         }
         for i in 0..self.nodes.len() {
-            let Some(slot) = self.nodes.get_mut(i) else {
+            let Some(slot) = self.nodes.get_mut(i).filter(|s| !s.off) else {
                 continue;
             };
             let rid = slot.node.radio_id();
@@ -453,10 +489,26 @@ impl Simulator {
             Fault::SetExtraLoss(p) => self.medium.set_extra_loss(p),
             Fault::Reboot(n) => {
                 let now = self.now;
-                if let Some(slot) = self.nodes.get_mut(n.0) {
+                if let Some(slot) = self.nodes.get_mut(n.0).filter(|s| !s.off) {
                     let rid = slot.node.radio_id();
                     // Events addressed to the old incarnation are lost with it.
                     let _ = self.medium.take_events(rid);
+                    slot.node.reboot(now, &mut self.medium.radio(rid));
+                    slot.last_poll = None;
+                }
+            }
+            Fault::PowerOff(n) => {
+                if let Some(slot) = self.nodes.get_mut(n.0) {
+                    slot.off = true;
+                    self.medium.set_powered(slot.node.radio_id(), false);
+                }
+            }
+            Fault::PowerOn(n) => {
+                let now = self.now;
+                if let Some(slot) = self.nodes.get_mut(n.0).filter(|s| s.off) {
+                    let rid = slot.node.radio_id();
+                    slot.off = false;
+                    self.medium.set_powered(rid, true);
                     slot.node.reboot(now, &mut self.medium.radio(rid));
                     slot.last_poll = None;
                 }

@@ -13,7 +13,10 @@
 //!   (half duplex);
 //! - a frame that survives is still lost with the link's loss probability (plus the global
 //!   extra loss), drawn from the medium's seeded PRNG; otherwise it is delivered at its end
-//!   with the link's RSSI (± jitter) and LQI.
+//!   with the link's RSSI (± jitter) and LQI;
+//! - a radio that is powered off ([`Medium::set_powered`]) neither hears nor is heard: its
+//!   frame on the air is cut off (nobody receives it), the frames it was receiving are lost
+//!   to it, and what it would transmit is refused.
 //!
 //! Time only moves forward through [`Medium::advance_to`]; every scheduled item is keyed by
 //! `(time, sequence number)` so ties resolve the same way on every run. Events for a radio
@@ -202,6 +205,8 @@ pub struct RadioCounters {
     /// Transmissions held back until a deaf receiver listened again
     /// ([`Medium::set_deaf_until`]).
     pub tx_deferred: u64,
+    /// Times the radio was powered off ([`Medium::set_powered`]).
+    pub powered_off: u64,
 }
 
 /// Medium-wide counters.
@@ -223,6 +228,8 @@ enum RxState {
     Collided,
     Transmitting,
     Retuned,
+    /// The receiver was powered off during the frame.
+    Off,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,6 +279,8 @@ struct RadioSlot {
     deferred: Option<Vec<u8>>,
     /// ACKs this radio hears are delivered when they start (see [`Medium::set_early_acks`]).
     early_acks: bool,
+    /// Powered off: neither hears nor is heard (see [`Medium::set_powered`]).
+    off: bool,
     inbox: VecDeque<SimEvent>,
     counters: RadioCounters,
 }
@@ -350,6 +359,7 @@ impl Medium {
             deaf_until: Instant::ZERO,
             deferred: None,
             early_acks: false,
+            off: false,
             inbox: VecDeque::new(),
             counters: RadioCounters::default(),
         });
@@ -442,6 +452,43 @@ impl Medium {
         }
     }
 
+    /// Powers radio `id` off (`on == false`) or back on. Off, it neither hears nor is heard,
+    /// as a node whose power failed: its transmission on the air, if any, is cut off (no
+    /// receiver gets it; the sender gets no `TxDone`), a transmission it held back
+    /// ([`Medium::set_deaf_until`]) is dropped, the frames it was receiving are lost to it,
+    /// its waiting events are discarded, nothing more is queued for it, and
+    /// [`Radio::transmit`](l2_15_4::Radio::transmit) through it is refused. Powered on
+    /// again, it starts with an empty inbox (whoever drives it reboots its MAC).
+    pub fn set_powered(&mut self, id: RadioId, on: bool) {
+        let Some(slot) = self.radios.get_mut(id.0) else {
+            return;
+        };
+        if slot.off != on {
+            return;
+        }
+        slot.off = !on;
+        slot.inbox.clear();
+        if on {
+            return;
+        }
+        bump(&mut slot.counters.powered_off);
+        slot.deferred = None;
+        slot.transmitting = None;
+        self.air.retain(|tx| tx.src != id.0);
+        for tx in &mut self.air {
+            for r in &mut tx.receivers {
+                if r.radio == id.0 {
+                    r.state = RxState::Off;
+                }
+            }
+        }
+    }
+
+    /// Whether radio `id` is powered (see [`Medium::set_powered`]; `false` for an unknown id).
+    pub fn is_powered(&self, id: RadioId) -> bool {
+        self.radios.get(id.0).is_some_and(|r| !r.off)
+    }
+
     /// A transmission by `id` that ENDS now: `psdu` occupied the air for its air time before
     /// the current instant. This is how a frame from outside the simulation (a ZEP datagram,
     /// which arrives when its sender has finished transmitting it) enters the medium: its
@@ -455,7 +502,7 @@ impl Medium {
         now: Instant,
         psdu: &[u8],
     ) -> Result<(), RadioError> {
-        if id.0 >= self.radios.len() || psdu.is_empty() || psdu.len() > MAX_PSDU_LEN {
+        if !self.is_powered(id) || psdu.is_empty() || psdu.len() > MAX_PSDU_LEN {
             self.refuse(id.0);
             return Err(RadioError::InvalidParameter);
         }
@@ -571,6 +618,9 @@ impl Medium {
     fn push_event(&mut self, r: usize, ev: SimEvent) {
         let cap = self.cfg.inbox_capacity;
         if let Some(slot) = self.radios.get_mut(r) {
+            if slot.off {
+                return;
+            }
             if slot.inbox.len() >= cap {
                 slot.counters.inbox_overflow = slot.counters.inbox_overflow.saturating_add(1);
             } else {
@@ -582,7 +632,7 @@ impl Medium {
     /// The link `from → to` if `to` would hear a frame from `from` on `channel`.
     fn audible(&self, from: usize, to: usize, channel: Channel) -> Option<Link> {
         let slot = self.radios.get(to)?;
-        if slot.channel != channel {
+        if slot.channel != channel || slot.off || self.radios.get(from).is_none_or(|s| s.off) {
             return None;
         }
         self.link(RadioId(from), RadioId(to))
@@ -622,13 +672,17 @@ impl Medium {
         // Never start in the past: anything due up to `now` (e.g. our own previous frame
         // ending) happens first.
         self.advance_to(now);
-        let Some((busy, deferred)) = self
+        let Some((busy, deferred, off)) = self
             .radios
             .get(id)
-            .map(|s| (s.transmitting.is_some(), s.deferred.is_some()))
+            .map(|s| (s.transmitting.is_some(), s.deferred.is_some(), s.off))
         else {
             return Err(RadioError::InvalidParameter);
         };
+        if off {
+            self.refuse(id);
+            return Err(RadioError::Busy);
+        }
         let ack = is_ack(psdu);
         if busy || (deferred && !ack) {
             self.refuse(id);
@@ -815,6 +869,7 @@ impl Medium {
                 RxState::Collided => bump(&mut self.radios[r].counters.rx_collisions),
                 RxState::Transmitting => bump(&mut self.radios[r].counters.rx_while_transmitting),
                 RxState::Retuned => bump(&mut self.radios[r].counters.rx_retuned),
+                RxState::Off => {}
                 RxState::Ok => {
                     let Some(link) = link else { continue };
                     let p = (link.loss + self.cfg.extra_loss).min(1.0);

@@ -7,6 +7,7 @@
 //!   `eth0` on a simulated backbone cable to a simulated host or on a Linux TAP device, and a
 //!   whole scenario ([`simnet::World`]) of smoltcp mesh nodes sending readings;
 //! - [`pty`]: the serial line, a pseudo-terminal that `sixgate` opens like any serial device;
+//! - [`faults`]: the fault schedule (`--kill-node`, `--revive-node`) and how nodes are named;
 //! - [`file_store`]: the configuration store, one file written atomically (the board's flash
 //!   pages on the MCU).
 //!
@@ -19,6 +20,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod faults;
 pub mod file_store;
 pub mod pty;
 pub mod simnet;

@@ -6,14 +6,211 @@
 //! shape as `sixgate stats --json`: `{"wpan0": {"mac": {...}, "ipv6": {...}}, "eth0": {...},
 //! "device": {"device": {...}}}`, names from [`mgmt::counters::for_each_name`], values from
 //! [`firmware::counters::for_each_value`].
+//!
+//! Our mesh routers (`--routers`) are listed under `routers`: each one's state at the end,
+//! its counters, its packet-pool accounting, and its history ([`RouterHistory`]: its power,
+//! RPL phase, rank and preferred parent each time one of them changed).
 
 use std::fmt::Write as _;
+use std::net::Ipv6Addr;
 
 use firmware::app::App;
 use mgmt::Layer;
+use netif::Instant;
 use serde_json::{Map, Value, json};
 
 use crate::simnet::World;
+use crate::simnet::router_node::RouterNode;
+
+/// Entries kept per router in a [`RouterHistory`]; later changes are counted
+/// (`history_dropped`), not kept.
+pub const HISTORY_ENTRIES: usize = 256;
+
+/// What a router looks like from outside at one instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct RouterState {
+    powered: bool,
+    boots: u32,
+    /// `off` while powered off, else the RPL phase (`unjoined`, `joined`, `poisoning`…).
+    phase: String,
+    /// Joined only.
+    rank: Option<u16>,
+    /// The preferred parent (link-local), joined only.
+    parent: Option<Ipv6Addr>,
+}
+
+/// Our router `k` (from 0) of `w`.
+fn router(w: &World, k: usize) -> Option<&RouterNode> {
+    w.sim.node::<RouterNode>(*w.routers.get(k)?)
+}
+
+fn router_state(w: &World, k: usize) -> Option<RouterState> {
+    let id = *w.routers.get(k)?;
+    let node = router(w, k)?;
+    let powered = w.sim.is_powered(id);
+    let core = node.app().and_then(App::mesh_router).map(|m| m.core());
+    let phase = match (powered, core) {
+        (false, _) => "off".to_string(),
+        (true, None) => "down".to_string(),
+        (true, Some(c)) => format!("{:?}", c.phase()).to_lowercase(),
+    };
+    let joined = powered && phase == "joined";
+    Some(RouterState {
+        powered,
+        boots: node.boots(),
+        rank: core.filter(|_| joined).map(|c| c.rank()),
+        parent: core.filter(|_| joined).and_then(|c| c.preferred_parent()),
+        phase,
+    })
+}
+
+fn state_json(at: Instant, s: &RouterState) -> Value {
+    json!({
+        "t_s": at.as_micros() as f64 / 1e6,
+        "powered": s.powered,
+        "boots": s.boots,
+        "phase": s.phase,
+        "rank": s.rank,
+        "parent": s.parent.map(|p| p.to_string()),
+    })
+}
+
+/// One router's changes.
+#[derive(Debug, Default)]
+struct Log {
+    entries: Vec<(Instant, RouterState)>,
+    dropped: u64,
+}
+
+/// Each router's power, RPL phase, rank and preferred parent over the run: an entry each
+/// time one of them changed, as seen by [`RouterHistory::observe`] (called as the run goes,
+/// every 100 ms of simulated time by `sixgate-sim`). At most [`HISTORY_ENTRIES`] per router.
+#[derive(Debug, Default)]
+pub struct RouterHistory {
+    logs: Vec<Log>,
+}
+
+impl RouterHistory {
+    /// An empty history.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Look at every router of `w` now; note what changed.
+    pub fn observe(&mut self, w: &World) {
+        let now = w.sim.now();
+        if self.logs.len() < w.routers.len() {
+            self.logs.resize_with(w.routers.len(), Log::default);
+        }
+        for (k, log) in self.logs.iter_mut().enumerate() {
+            let Some(s) = router_state(w, k) else {
+                continue;
+            };
+            if log.entries.last().map(|(_, l)| l) == Some(&s) {
+                continue;
+            }
+            if log.entries.len() >= HISTORY_ENTRIES {
+                log.dropped += 1;
+            } else {
+                log.entries.push((now, s));
+            }
+        }
+    }
+
+    fn json(&self, k: usize) -> (Value, u64) {
+        self.logs.get(k).map_or((json!([]), 0), |l| {
+            let v = l.entries.iter().map(|(t, s)| state_json(*t, s)).collect();
+            (v, l.dropped)
+        })
+    }
+}
+
+fn hex_colon(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Our mesh routers now (see the module docs and `docs/user-guide.md`), `r1` first.
+pub fn routers(w: &World, history: &RouterHistory) -> Value {
+    let mut out = Vec::new();
+    for k in 0..w.routers.len() {
+        let (Some(node), Some(state)) = (router(w, k), router_state(w, k)) else {
+            continue;
+        };
+        let app = node.app();
+        let mesh = app.and_then(App::mesh_router);
+        let core = mesh.map(|m| m.core());
+        let st = mesh.map(|m| m.stats()).unwrap_or_default();
+        let status = app.map(App::status);
+        let (history, dropped) = history.json(k);
+        out.push(json!({
+            "name": format!("r{}", k + 1),
+            "radio": sim::SimNode::radio_id(node).0,
+            "eui64": app.map(|a| hex_colon(&a.config().eui64)),
+            "address": app.map(|a| firmware::root::mesh_address(a.config()).to_string()),
+            "powered": state.powered,
+            "boots": state.boots,
+            "phase": state.phase,
+            "rank": state.rank,
+            "parent": state.parent.map(|p| p.to_string()),
+            "parent_global": core
+                .filter(|_| state.rank.is_some())
+                .and_then(|c| c.preferred_parent_global())
+                .map(|p| p.to_string()),
+            "dodag_id": core.and_then(|c| c.dodag()).map(|d| d.dodag_id.to_string()),
+            "dodag_version": core.and_then(|c| c.dodag()).map(|d| d.version),
+            "counters": {
+                "dio_rx": st.dio_rx,
+                "dio_tx": st.dio_tx,
+                "dis_tx": st.dis_tx,
+                "dao_tx": st.dao_tx,
+                "dao_ack_rx": st.dao_ack_rx,
+                "rx_invalid": st.rx_invalid,
+                "tx_failed": st.tx_failed,
+                "srh_forwarded": st.srh_forwarded,
+                "srh_dropped": st.srh_dropped,
+                "decapsulated": st.decapsulated,
+                "decap_dropped": st.decap_dropped,
+            },
+            "pool_free": status.map(|s| s.pool_free),
+            "pool_size": status.map(|s| s.pool_size),
+            "pool_accounted": app.map(App::pool_accounted),
+            "reassembly_slots_in_use": app.map(|a| a.wpan().reassembler().slots_in_use()),
+            "history": history,
+            "history_dropped": dropped,
+        }));
+    }
+    Value::Array(out)
+}
+
+/// One router as a line of the summary and of the live status.
+pub fn router_line(r: &Value) -> String {
+    let c = &r["counters"];
+    let state = match (r["phase"].as_str(), r["rank"].as_u64()) {
+        (Some("joined"), Some(rank)) => {
+            format!("joined rank {rank} via {}", text_of(&r["parent"]))
+        }
+        (p, _) => p.unwrap_or("-").to_string(),
+    };
+    let pool = match r["pool_accounted"].as_bool() {
+        Some(true) => "accounted",
+        Some(false) => "LEAK",
+        None => "-",
+    };
+    format!(
+        "router {:<3} {state}  DIO rx {} tx {}  DAO tx {} acked {}  boots {}  pool {}/{} {pool}",
+        text_of(&r["name"]),
+        c["dio_rx"],
+        c["dio_tx"],
+        c["dao_tx"],
+        c["dao_ack_rx"],
+        r["boots"],
+        r["pool_free"],
+        r["pool_size"],
+    )
+}
 
 /// The name of a counter layer, as `sixgate stats` prints it.
 pub fn layer_name(l: Layer) -> &'static str {
@@ -57,11 +254,14 @@ pub fn counters(
 }
 
 /// The summary of a run (see the module docs). `injected` describes the `--inject` capture,
-/// `warnings` what the run printed as warnings.
+/// `warnings` what the run printed as warnings, `history` the routers' (see [`routers`]),
+/// `faults` the fault schedule (listed as given).
 pub fn summary(
     w: &World,
     injected: Option<&capture_file::CaptureContents>,
     warnings: &[String],
+    history: &RouterHistory,
+    faults: Value,
 ) -> Value {
     let host = w.br().and_then(|b| b.host());
     let mut nodes = Vec::new();
@@ -79,6 +279,7 @@ pub fn summary(
         let c = n.counters();
         nodes.push(json!({
             "index": n.config().index,
+            "powered": w.nodes.get(k).is_some_and(|id| w.sim.is_powered(*id)),
             "addresses": addrs,
             "readings_sent": c.readings_sent,
             "readings_delivered": delivered,
@@ -118,6 +319,7 @@ pub fn summary(
             "pool_accounted": a.pool_accounted(),
             "reassembly_slots_in_use": a.wpan().reassembler().slots_in_use(),
             "boots": w.br().map_or(0, |b| b.boots()),
+            "powered": w.sim.is_powered(w.br),
             "config": {
                 "channel": c.channel,
                 "pan_id": format!("0x{:04x}", c.pan_id),
@@ -174,6 +376,8 @@ pub fn summary(
         "simulated_seconds": w.sim.now().as_micros() as f64 / 1e6,
         "zep": zep,
         "nodes": nodes,
+        "routers": routers(w, history),
+        "faults": faults,
         "interfaces": ifaces,
         "border_router": br,
         "backbone_host": hostj,
@@ -220,6 +424,28 @@ pub fn human(s: &Value) -> String {
             "  node {:>3}: readings sent {:>5}, delivered {:>5}, replies {:>5}",
             n["index"], n["readings_sent"], n["readings_delivered"], n["replies_received"]
         );
+    }
+    for r in s["routers"].as_array().into_iter().flatten() {
+        let _ = writeln!(out, "  {}", router_line(r));
+        let changes: Vec<String> = r["history"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|h| {
+                let rank = h["rank"]
+                    .as_u64()
+                    .map(|x| format!(" {x}"))
+                    .unwrap_or_default();
+                format!(
+                    "{:.1}s {}{rank}",
+                    h["t_s"].as_f64().unwrap_or(0.0),
+                    text_of(&h["phase"])
+                )
+            })
+            .collect();
+        if !changes.is_empty() {
+            let _ = writeln!(out, "             history: {}", changes.join(", "));
+        }
     }
     for (name, v) in s["interfaces"].as_object().into_iter().flatten() {
         let _ = writeln!(

@@ -1,5 +1,5 @@
 //! `sixgate-sim`: the sixgate border router as a Linux process, with a simulated 802.15.4
-//! mesh of smoltcp nodes and a simulated (or TAP) backbone. See `--help` and
+//! mesh of our routers and smoltcp nodes and a simulated (or TAP) backbone. See `--help` and
 //! `docs/user-guide.md`.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -20,9 +20,10 @@ use firmware::mgmt::{Action, DEFAULT_TX_BYTES, MgmtServer};
 use l2_15_4::radio::{Channel, RadioEvent, RxFrame};
 use netif::{Duration, Instant};
 use sim::SimNode;
+use sixgate_sim::faults::{self, NodeName};
 use sixgate_sim::pty::Pty;
 use sixgate_sim::simnet::{BrNode, EthMode, Overrides, TopologyKind, World, WorldOpts, ZepOpts};
-use sixgate_sim::summary;
+use sixgate_sim::summary::{self, RouterHistory};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Topo {
@@ -37,18 +38,41 @@ enum Topo {
 ///
 /// With no arguments: 8 smoltcp nodes in a star around the border router send UDP readings
 /// to a collector on a simulated backbone host; a live status is shown until Ctrl-C.
+///
+/// A mesh of our routers: `sixgate-sim --routers 3 --nodes 0 --topology line` (the border
+/// router, then routers r1 r2 r3, each hearing only its neighbours), with faults:
+/// `--kill-node r2@40 --revive-node r2@70`. Nodes are named `br` (the border router), `rK`
+/// (our router K, from 1), `nK` (smoltcp leaf K, from 1) or by radio index (0 the border
+/// router, 1..=N the routers, then the leaves).
 #[derive(Parser, Debug)]
 #[command(name = "sixgate-sim", version)]
 struct Args {
-    /// Number of simulated mesh nodes (0..=250).
+    /// Number of simulated smoltcp leaf nodes (0..=250). They do not route: a leaf is
+    /// reachable through the border router or one of our routers in its radio range.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(0..=250))]
     nodes: u16,
-    /// Mesh shape (nodes have no mesh routing: only those in radio range of the border
-    /// router are reachable; every node is in a star or a full mesh). In a star the nodes do
-    /// not hear each other (hidden terminals: their frames can collide at the border
-    /// router); in a full mesh every radio hears every other, as in one room.
+    /// Number of our mesh routers (0..=64): the sixgate firmware in its router role (RPL,
+    /// non-storing), radios 1..=N, each booted with the border router's channel, PAN ID and
+    /// prefix. They join the border router's DODAG and forward for whoever is beyond.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=64))]
+    routers: u16,
+    /// Mesh shape. `line`: the border router at one end, then the routers, then the leaves,
+    /// each radio hearing only its neighbours. `grid` and `random` (positions seeded by
+    /// `--seed`, log-distance path loss): the routers are radios 1..=N. In a `star` every
+    /// node hears only the border router (hidden terminals: their frames can collide there);
+    /// in a `full-mesh` every radio hears every other, as in one room.
     #[arg(long, value_enum, default_value = "star")]
     topology: Topo,
+    /// Power node K off at SECS simulated seconds (repeatable): its radio neither sends nor
+    /// hears, the simulator stops running it. K: `br`, `rK` (router), `nK` (leaf) or a radio
+    /// index. E.g. `--kill-node r2@40`.
+    #[arg(long, value_name = "K@SECS", value_parser = faults::parse_at)]
+    kill_node: Vec<(NodeName, f64)>,
+    /// Power node K on again at SECS (repeatable; after a `--kill-node` of it): it boots
+    /// afresh, as after a power cycle (a router rejoins, the border router reloads its stored
+    /// configuration). E.g. `--revive-node r2@70`.
+    #[arg(long, value_name = "K@SECS", value_parser = faults::parse_at)]
+    revive_node: Vec<(NodeName, f64)>,
     /// Extra frame loss probability on every link, 0.0..=1.0.
     #[arg(long, default_value_t = 0.0, value_parser = parse_loss)]
     loss: f64,
@@ -262,8 +286,10 @@ fn main() -> ExitCode {
         },
         None => None,
     };
+    let fault_plan = faults::schedule(&args.kill_node, &args.revive_node);
     let mut o = WorldOpts::new();
     o.nodes = usize::from(args.nodes);
+    o.routers = usize::from(args.routers);
     if let Some(addr) = args.zep {
         let links = match &args.zep_links {
             Some(p) => match std::fs::read_to_string(p)
@@ -349,6 +375,11 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Err(e) = faults::apply(&mut w, &fault_plan) {
+        return usage_error(&e);
+    }
+    let mut history = RouterHistory::new();
+    history.observe(&w);
     if let Some(p) = &args.config {
         for n in w.overridden() {
             say!("{n} (saved to {})", p.display());
@@ -481,6 +512,7 @@ fn main() -> ExitCode {
             target = target.min(e);
         }
         w.sim.run_until(target);
+        history.observe(&w);
         let now = w.sim.now();
         while let Some(f) = frames.get(next_frame) {
             if Instant::from_micros(f.ts_us.saturating_sub(t0)) > now {
@@ -488,6 +520,10 @@ fn main() -> ExitCode {
             }
             next_frame += 1;
             let br = w.br;
+            if !w.sim.is_powered(br) {
+                // A radio that is off receives nothing (`--kill-node br`).
+                continue;
+            }
             let channel = w
                 .br()
                 .and_then(|b| b.app())
@@ -516,7 +552,7 @@ fn main() -> ExitCode {
         }
         if live && last_print.elapsed().as_millis() >= 1000 {
             last_print = WallInstant::now();
-            if out(&status(&w, tty)).is_err() {
+            if out(&status(&w, &history, tty)).is_err() {
                 // The reader went away (`sixgate-sim | head -1`): end the run as Ctrl-C does.
                 stdout_closed = true;
                 break;
@@ -536,7 +572,13 @@ fn main() -> ExitCode {
         say!("--zep-capture: {e}");
         code = ExitCode::from(1);
     }
-    let summary = summary::summary(&w, injected.as_ref(), &warnings);
+    let summary = summary::summary(
+        &w,
+        injected.as_ref(),
+        &warnings,
+        &history,
+        faults::to_json(&fault_plan),
+    );
     // The file first: it is written even when nobody reads stdout any more.
     if let Some(p) = &args.summary_json {
         let text = serde_json::to_string_pretty(&summary).unwrap_or_default();
@@ -678,8 +720,11 @@ fn out(text: &str) -> std::io::Result<()> {
     o.flush()
 }
 
+/// Routers listed one per line in the live status; more are counted.
+const STATUS_ROUTERS: usize = 16;
+
 /// The live status screen.
-fn status(w: &World, tty: bool) -> String {
+fn status(w: &World, history: &RouterHistory, tty: bool) -> String {
     let mut out = String::new();
     if tty {
         out.push_str("\x1b[H\x1b[2J");
@@ -724,6 +769,19 @@ fn status(w: &World, tty: bool) -> String {
         "  forwarded mesh→backbone {}  backbone→mesh {}  drops {}  pool {}/{} free\n",
         s.forwarded_up, s.forwarded_down, s.drops, s.pool_free, s.pool_size
     ));
+    let routers = summary::routers(w, history);
+    let routers = routers.as_array().map(Vec::as_slice).unwrap_or_default();
+    for r in routers.iter().take(STATUS_ROUTERS) {
+        out.push_str(&format!("  {}\n", summary::router_line(r)));
+    }
+    if routers.len() > STATUS_ROUTERS {
+        let joined = routers.iter().filter(|r| r["phase"] == "joined").count();
+        out.push_str(&format!(
+            "  … and {} more routers ({joined} of {} joined)\n",
+            routers.len() - STATUS_ROUTERS,
+            routers.len()
+        ));
+    }
     if let Some(z) = w.sim.zep() {
         let c = z.counters();
         out.push_str(&format!(

@@ -71,6 +71,11 @@ impl RouterNode {
     pub fn app(&self) -> Option<&App<'static>> {
         self.app.as_ref()
     }
+
+    /// Boots so far (1 + reboots, power cycles included).
+    pub fn boots(&self) -> u32 {
+        self.boots
+    }
 }
 
 impl SimNode for RouterNode {
