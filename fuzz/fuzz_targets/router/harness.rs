@@ -43,9 +43,54 @@ pub(crate) struct Harness<'r> {
     pub(crate) popped: u64,
     /// The largest snap length any capture filter had.
     pub(crate) max_snaplen: u16,
+    /// The Ethernet cable is plugged in (no cable: a mesh router's `eth0`).
+    pub(crate) cable: bool,
 }
 
 impl<'r> Harness<'r> {
+    /// The harness around a started `app` whose Ethernet has a cable (`cable`) or not, set
+    /// up as the input's first byte says (bit 1 capture running on both interfaces, bit 2
+    /// promiscuous records too, bit 3 explicit context IDs in IPHC, bits 4-7 the capture
+    /// snap length in units of 16 bytes, 0: whole frames), run up to time zero and checked.
+    pub(crate) fn start(app: App<'r>, radio: FuzzRadio, cable: bool, setup: u8) -> Self {
+        let eth = FuzzEth {
+            mac: app.config().eth_mac,
+            rx: std::collections::VecDeque::new(),
+            delivered: 0,
+            carrier: cable,
+            busy: false,
+            fail_next: false,
+        };
+        let mut h = Harness {
+            app,
+            radio,
+            air: Air::Perfect,
+            eth,
+            now: Instant::ZERO,
+            seq: 0,
+            radio_fed: 0,
+            radio_fed_total: 0,
+            eth_fed: 0,
+            wpan_rx_base: 0,
+            wpan_was_down: false,
+            eth_was_down: false,
+            wpan_up: true,
+            eth_up: true,
+            was_promiscuous: false,
+            popped: 0,
+            max_snaplen: 0,
+            cable,
+        };
+        if setup & 2 != 0 {
+            // wpan0 and eth0, promiscuous records if bit 2, snap length from bits 4-7.
+            h.max_snaplen = capture_filter(&mut h.app, 3 | (setup & 4) | (setup & 0xf0));
+        }
+        h.app.set_explicit_context_id(setup & 8 != 0);
+        h.run_until(Instant::ZERO);
+        h.check();
+        h
+    }
+
     pub(crate) fn wpan_i(&self) -> IfIndex {
         self.app.wpan_index()
     }
@@ -466,10 +511,11 @@ impl<'r> Harness<'r> {
         }
     }
 
-    /// A perfect channel, carrier up, both interfaces up, 20 s: everything must drain.
+    /// A perfect channel, carrier up (if there is a cable), both interfaces up, 20 s:
+    /// everything must drain.
     pub(crate) fn drain(&mut self) {
         self.set_air(Air::Perfect);
-        self.eth.carrier = true;
+        self.eth.carrier = self.cable;
         self.eth.busy = false;
         let now = self.now;
         if !self.wpan_up {

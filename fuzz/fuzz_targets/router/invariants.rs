@@ -1,6 +1,7 @@
 //! The invariants checked after every operation (see the target's documentation).
 
 use crate::harness::Harness;
+use rpl::of::INFINITE_RANK;
 
 impl Harness<'_> {
     pub(crate) fn check(&self) {
@@ -54,10 +55,15 @@ impl Harness<'_> {
             "wpan0 outcomes exceed its frames: {w:?}"
         );
         let wi = app.iface_stats(app.wpan_index()).unwrap_or_default();
+        // A packet that leaves a tunnel here (at the root or a mesh router) enters the core
+        // a second time, as the inner packet.
+        let router = app.mesh_router().map(|r| r.stats()).unwrap_or_default();
+        let decapsulated =
+            u64::from(app.root().stats().decapsulated) + u64::from(router.decapsulated);
         assert_eq!(
             u64::from(wi.rx_packets),
-            w.rx_datagrams,
-            "the core's wpan0 packets differ from the datagrams completed"
+            w.rx_datagrams + decapsulated,
+            "the core's wpan0 packets differ from the datagrams completed and decapsulated"
         );
 
         // 6. eth0 receive.
@@ -91,7 +97,7 @@ impl Harness<'_> {
         );
 
         // 7. Per interface and together.
-        assert!(u64::from(wi.rx_packets) <= self.radio_fed_total);
+        assert!(u64::from(wi.rx_packets) <= self.radio_fed_total + decapsulated);
         assert!(u64::from(ei.rx_packets) <= self.eth_fed);
         let rx = u64::from(wi.rx_packets) + u64::from(ei.rx_packets);
         let out: u64 = [wi.forwarded, wi.delivered, ei.forwarded, ei.delivered]
@@ -121,5 +127,36 @@ impl Harness<'_> {
             c.pending_bytes as usize <= app.capture().capacity(),
             "{c:?}"
         );
+
+        // 10. The mesh-router role: every RPL message, source-routed and tunnelled packet it
+        // took was delivered to it by the core on wpan0 (a malformed DIO counts both in
+        // dio_rx and in rx_invalid, so each is bounded apart); it advertises INFINITE_RANK
+        // or a rank above its preferred parent's.
+        if let Some(r) = app.mesh_router() {
+            let paths = u64::from(router.dao_ack_rx)
+                + u64::from(router.srh_forwarded)
+                + u64::from(router.srh_dropped)
+                + u64::from(router.decapsulated)
+                + u64::from(router.decap_dropped);
+            for (what, n) in [("DIOs", router.dio_rx), ("refusals", router.rx_invalid)] {
+                let taken = paths + u64::from(n);
+                assert!(
+                    taken <= u64::from(wi.delivered),
+                    "the router took more packets ({taken}, with {what}) than wpan0 delivered: \
+                     {router:?} {wi:?}"
+                );
+            }
+            let core = r.core();
+            let rank = core.rank();
+            if rank != INFINITE_RANK {
+                let parent = core
+                    .preferred_parent()
+                    .and_then(|p| core.parents().iter().find(|x| x.address == p));
+                assert!(
+                    parent.is_some_and(|p| rank > p.rank),
+                    "rank {rank} not above the preferred parent's {parent:?}: {r:?}"
+                );
+            }
+        }
     }
 }
