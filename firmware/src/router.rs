@@ -357,7 +357,7 @@ impl MeshRouter {
                     m.ll_src = LinkAddr::NONE;
                     m.ll_dst = LinkAddr::NONE;
                 }
-                match stack.send_on(now, d.iface, next, d.packet) {
+                match stack.relay_on(now, d.iface, next, d.packet) {
                     Ok(_) => bump(&mut self.stats.srh_forwarded),
                     Err(_) => bump(&mut self.stats.srh_dropped),
                 }

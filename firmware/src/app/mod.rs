@@ -47,8 +47,11 @@ mod tap;
 
 /// Packet buffers.
 pub const PACKETS: usize = 16;
-/// Bytes per packet buffer (1280 + headroom).
-pub const PACKET_BUF: usize = netif::config::DEFAULT_BUF_SIZE;
+/// Bytes per packet buffer: the headroom, then a 1280-byte packet with the RPL root's tunnel
+/// around it (40 + 8 + a source route of up to 9 hops of 8 compressed bytes and its 8-byte
+/// header, RFC 9008), so the mesh carries a full 1280-byte packet to a target behind other
+/// routers.
+pub const PACKET_BUF: usize = netif::config::DEFAULT_HEADROOM + netif::config::IPV6_MIN_MTU + 128;
 /// Routes.
 pub const ROUTES: usize = 16;
 /// Per-class queue depth.

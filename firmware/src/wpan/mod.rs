@@ -67,8 +67,10 @@ const _: () = assert!(REASSEMBLY_POOL_SHARE <= REASSEMBLY_SLOTS);
 pub const REASSEMBLY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Reassembly slots one link-layer source may hold.
 pub const REASSEMBLY_PER_SOURCE: usize = 4;
-/// Largest datagram reassembled (the mesh MTU; the pool buffers hold it after their headroom).
-pub const REASSEMBLY_MAX: usize = sixlo::IPV6_MIN_MTU;
+/// Largest datagram reassembled: a 1280-byte packet in the RPL root's tunnel is larger
+/// (RFC 9008); as much as a pool buffer holds after its headroom, up to what 6LoWPAN
+/// fragments can count (RFC 4944: 11 bits, 2040 bytes in whole 8-byte units).
+pub const REASSEMBLY_MAX: usize = sixlo::reassembly::MAX_DATAGRAM;
 /// Registration-table entries.
 pub const REGISTRATIONS: usize = 256;
 /// Registration-table index slots (a power of two ≥ 2 × [`REGISTRATIONS`]).
@@ -749,9 +751,13 @@ impl L2 for Wpan<'_> {
         match self.next(pool, pkt) {
             None => Reach::Unresolved,
             Some(Next::Link(_)) => Reach::Resolved { mtu: None },
+            // The tunnel's headers go around a packet of up to the mesh MTU: the mesh
+            // carries the larger datagram (6LoWPAN fragments count up to 2047 bytes) as far as
+            // a packet buffer holds it; beyond that, Packet Too Big at what still fits.
             Some(Next::Tunnel(route)) => Reach::Resolved {
-                mtu: tunnel_overhead(&route.hops)
-                    .and_then(|over| u16::try_from(MESH_MTU.saturating_sub(over)).ok()),
+                mtu: tunnel_overhead(&route.hops).and_then(|over| {
+                    u16::try_from(MESH_MTU.min(pool.max_packet().saturating_sub(over))).ok()
+                }),
             },
         }
     }

@@ -149,7 +149,7 @@ impl Harness {
             dst.map_or(LinkAddr::Absent, LinkAddr::from),
         );
         let b0 = payload[0];
-        let mut out = vec![0u8; 1280];
+        let mut out = vec![0u8; 2048];
         let complete = match b0 & 0xf8 {
             // FRAG1: 11000, datagram_size (11 bits), datagram_tag (16 bits).
             0xc0 | 0xe0 => {

@@ -52,7 +52,22 @@ impl<'r> Stack<'r> {
         next_hop: Ipv6Addr,
         pkt: PacketHandle,
     ) -> Result<IfIndex, DropReason> {
-        self.output(now, pkt, Some((i, next_hop)))
+        self.output_checked(now, pkt, Some((i, next_hop)), true)
+    }
+
+    /// Pass a packet on out of interface `i` to the neighbour `next_hop` as it is, even
+    /// larger than the interface's MTU when the L2 takes it (what a mesh router does with a
+    /// packet in the RPL root's source-routed tunnel: the root sized the inner packet to the
+    /// mesh MTU, and the link carries the tunnel around it, RFC 9008). The L2 refuses what it
+    /// cannot carry.
+    pub fn relay_on(
+        &mut self,
+        now: Instant,
+        i: IfIndex,
+        next_hop: Ipv6Addr,
+        pkt: PacketHandle,
+    ) -> Result<IfIndex, DropReason> {
+        self.output_checked(now, pkt, Some((i, next_hop)), false)
     }
 
     pub(super) fn output(
@@ -60,6 +75,16 @@ impl<'r> Stack<'r> {
         now: Instant,
         pkt: PacketHandle,
         scoped: Option<(IfIndex, Ipv6Addr)>,
+    ) -> Result<IfIndex, DropReason> {
+        self.output_checked(now, pkt, scoped, true)
+    }
+
+    fn output_checked(
+        &mut self,
+        now: Instant,
+        pkt: PacketHandle,
+        scoped: Option<(IfIndex, Ipv6Addr)>,
+        check_mtu: bool,
     ) -> Result<IfIndex, DropReason> {
         let fail = |s: &mut Self, i: IfIndex, pkt: PacketHandle, r: DropReason| {
             s.count_drop(i, r);
@@ -96,7 +121,7 @@ impl<'r> Stack<'r> {
         if !out.is_up() {
             return fail(self, egress, pkt, DropReason::IfaceDown);
         }
-        if self.pool.len(&pkt) > usize::from(out.mtu()) {
+        if check_mtu && self.pool.len(&pkt) > usize::from(out.mtu()) {
             return fail(self, egress, pkt, DropReason::TooBig);
         }
         if let Some(m) = self.pool.meta_mut(&pkt) {
