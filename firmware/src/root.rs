@@ -515,7 +515,7 @@ impl Root {
             dodag_id: mesh_address(cfg),
         };
         let conf = DodagConfiguration {
-            rfc8138: false,
+            rfc8138: r.rfc8138,
             authentication: false,
             path_control_size: 0,
             dio_interval_doublings: r.dio_interval_doublings,
