@@ -19,6 +19,8 @@ use firmware::registry::Origin;
 use firmware::root::ALL_RPL_NODES;
 use l2_15_4::frame::Address;
 use netif::{Duration, Instant};
+use rpl::message::Message;
+use rpl::option::{DodagConfiguration, Opt};
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{
     Icmpv6Packet, Icmpv6Repr, IpProtocol, Ipv6Packet, Ipv6Repr, RplInstanceId, RplOptionPacket,
@@ -560,6 +562,103 @@ fn malformed_or_foreign_rpl_messages_are_counted_and_unanswered() {
     assert!(h.app.wpan().registry().lookup(&n1.global()).is_none());
     assert_eq!(stats(&h).rx_invalid, 2, "{:?}", stats(&h));
     h.assert_pool();
+}
+
+/// Each DIO's (version, DODAG Configuration) sent since `since`, read with our rpl crate, and
+/// the DODAG Configuration option's Flags byte as smoltcp's option view holds it.
+fn dio_configurations(
+    h: &Harness,
+    since: Instant,
+) -> Vec<(u8, DodagConfiguration, RplOptionRepr<'static>, u8)> {
+    sent_rpl(h, since)
+        .into_iter()
+        .filter(|(_, r)| matches!(r, RplRepr::DodagInformationObject { .. }))
+        .map(|(s, r)| {
+            let icmp: &'static [u8] = Box::leak(s.icmp().unwrap().to_vec().into_boxed_slice());
+            let Ok(Message::Dio(dio, opts)) = Message::parse(icmp) else {
+                panic!("our rpl crate reads the DIO: {icmp:02x?}");
+            };
+            let conf = opts
+                .filter_map(|o| match o.unwrap() {
+                    Opt::DodagConfiguration(c) => Some(c),
+                    _ => None,
+                })
+                .next()
+                .expect("a DODAG Configuration option");
+            let RplRepr::DodagInformationObject { options, .. } = r else {
+                unreachable!()
+            };
+            let p = RplOptionPacket::new_checked(options).unwrap();
+            let smol = RplOptionRepr::parse(&p).unwrap();
+            // Type, length, then the Flags|A|PCS byte (RFC 6550 §6.7.6, RFC 9035 §3).
+            (dio.version, conf, smol, options[2])
+        })
+        .collect()
+}
+
+/// RFC 8138 on (RFC 9035): the root's DIOs carry the DODAG Configuration's T flag, and turning
+/// it off (as `sixgate rpl set --rfc8138 off` does, through `App::set_rpl`) starts a new DODAG
+/// version, so the nodes, which only take a DODAG Configuration from a new version, see it.
+#[test]
+fn the_dodag_configuration_says_whether_rfc8138_is_on() {
+    let mut cfg = Config::default();
+    cfg.rpl.rfc8138 = true;
+    let mut h = Harness::with_config(cfg);
+    h.run_until(at(5_000));
+    let dios = dio_configurations(&h, Instant::ZERO);
+    assert!(!dios.is_empty(), "a DIO within Imin");
+    for (version, conf, smol, flags) in &dios {
+        assert_eq!(*version, 240);
+        assert!(conf.rfc8138, "T flag set: {conf:?}");
+        assert_eq!(*flags, 0x20, "T is bit 2 of the Flags (0x20), A and PCS 0");
+        // smoltcp 0.14 has no field for T: it reads the option as before, T ignored (so a
+        // smoltcp node keeps joining; it just does not learn the setting).
+        let RplOptionRepr::DodagConfiguration {
+            authentication_enabled,
+            path_control_size,
+            minimum_hop_rank_increase,
+            ..
+        } = *smol
+        else {
+            panic!("{smol:?}");
+        };
+        assert_eq!(
+            (
+                authentication_enabled,
+                path_control_size,
+                minimum_hop_rank_increase
+            ),
+            (false, 0, 256)
+        );
+    }
+
+    let t0 = h.now;
+    let mut rpl = h.cfg().rpl.clone();
+    rpl.rfc8138 = false;
+    h.app.set_rpl(h.now, rpl).unwrap();
+    // The boards poll the App after every management request; Trickle restarts there.
+    h.run_until(h.now);
+    h.run_for(Duration::from_millis(4_096));
+    let dios = dio_configurations(&h, t0);
+    assert!(!dios.is_empty(), "a DIO within Imin of the change");
+    for (version, conf, _, flags) in &dios {
+        assert_eq!(*version, 241, "the change starts a new DODAG version");
+        assert!(!conf.rfc8138, "T flag clear: {conf:?}");
+        assert_eq!(*flags, 0);
+    }
+    // On again: another version.
+    let t1 = h.now;
+    let mut rpl = h.cfg().rpl.clone();
+    rpl.rfc8138 = true;
+    h.app.set_rpl(h.now, rpl).unwrap();
+    h.run_until(h.now);
+    h.run_for(Duration::from_millis(4_096));
+    let dios = dio_configurations(&h, t1);
+    assert!(!dios.is_empty());
+    assert!(
+        dios.iter().all(|(v, c, _, _)| *v == 242 && c.rfc8138),
+        "{dios:?}"
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use host_bridge::cmd::{self, Out};
 use host_bridge::device;
 use host_bridge::error::CliError;
@@ -248,9 +248,21 @@ enum RplCmd {
         /// MinHopRankIncrease (the root's rank; non-zero).
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
         min_hop_rank_increase: Option<u16>,
+        /// RFC 8138 (6LoRH) compression of the RPL Option, source routes and tunnels in the
+        /// DODAG: the DIOs' DODAG Configuration T flag (RFC 9035); the DODAG's routers must support
+        /// it. A new DODAG version.
+        #[arg(long, value_name = "on|off")]
+        rfc8138: Option<OnOff>,
     },
     /// Global repair: a new DODAG version.
     Repair,
+}
+
+/// A switch given as `on` or `off`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Subcommand, Debug)]
@@ -553,6 +565,7 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
                     lifetime_unit,
                     max_depth,
                     min_hop_rank_increase,
+                    rfc8138,
                 }),
         } => {
             let c = cmd::rpl::RplChanges {
@@ -572,6 +585,7 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
                 lifetime_unit: *lifetime_unit,
                 max_depth: *max_depth,
                 min_hop_rank_increase: *min_hop_rank_increase,
+                rfc8138: rfc8138.map(|s| s == OnOff::On),
             };
             if c == cmd::rpl::RplChanges::default() {
                 return Err(usage(

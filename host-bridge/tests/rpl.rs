@@ -29,6 +29,12 @@ fn rpl_show_set_repair_and_topology() {
     }
     let text = ok(p, &["rpl"]);
     assert!(text.contains("mode             1 (non-storing)"), "{text}");
+    // RFC 8138 is off by default (the DIOs' T flag clear).
+    assert!(text.contains("RFC 8138         off"), "{text}");
+    assert_eq!(
+        (r["rfc8138"].as_bool(), r["settings"]["rfc8138"].as_bool()),
+        (Some(false), Some(false))
+    );
 
     // A change the nodes see: a new version; unsaved until `config save`.
     ok(
@@ -57,6 +63,25 @@ fn rpl_show_set_repair_and_topology() {
     assert_eq!(json(p, &["rpl"])["version"], 241);
     ok(p, &["rpl", "repair"]);
     assert_eq!(json(p, &["rpl"])["version"], 242);
+    // RFC 8138 on: the nodes see it in the DODAG Configuration, so a new version.
+    let set = json(p, &["rpl", "set", "--rfc8138", "on"]);
+    assert_eq!(set["rfc8138"], true, "{set}");
+    let r = json(p, &["rpl"]);
+    assert_eq!(
+        (
+            r["rfc8138"].as_bool(),
+            r["settings"]["rfc8138"].as_bool(),
+            r["version"].as_u64()
+        ),
+        (Some(true), Some(true), Some(243))
+    );
+    let text = ok(p, &["rpl"]);
+    assert!(text.contains("RFC 8138         on"), "{text}");
+    // The other settings kept.
+    assert_eq!(
+        (r["mop"].as_u64(), r["settings"]["max_depth"].as_u64()),
+        (Some(2), Some(4))
+    );
     let events_hint = ok(p, &["stats"]);
     assert!(
         events_hint.contains("rpl_dio_tx"),
@@ -71,6 +96,13 @@ fn rpl_show_set_repair_and_topology() {
     assert_eq!(
         (r["mop"].as_u64(), r["settings"]["max_depth"].as_u64()),
         (Some(2), Some(4))
+    );
+    assert_eq!(r["settings"]["rfc8138"], true, "RFC 8138 saved");
+    ok(p, &["rpl", "set", "--rfc8138", "off"]);
+    let r = json(p, &["rpl"]);
+    assert_eq!(
+        (r["rfc8138"].as_bool(), r["version"].as_u64()),
+        (Some(false), Some(241))
     );
 
     // The smoltcp nodes are one-hop and RPL-unaware: no targets, an empty tree.
@@ -107,6 +139,8 @@ fn rpl_usage_errors_exit_2_before_touching_the_device() {
         &["rpl", "set", "--instance", "128"],
         &["rpl", "set", "--max-depth", "17"],
         &["rpl", "set", "--enable", "--disable"],
+        &["rpl", "set", "--rfc8138", "maybe"],
+        &["rpl", "set", "--rfc8138"],
     ] {
         let o = sixgate(nowhere, args);
         assert_eq!(

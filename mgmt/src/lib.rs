@@ -37,7 +37,7 @@ use serde::Serialize;
 
 /// The protocol version. Bumped on every change that makes old peers decode differently; the
 /// `Hello` exchange makes a mismatched pair fail with a message instead of garbage.
-pub const PROTOCOL_VERSION: u8 = 2;
+pub const PROTOCOL_VERSION: u8 = 3;
 
 /// Bytes of the [`Header`] at the start of every payload.
 pub const HEADER_LEN: usize = 4;
@@ -428,6 +428,7 @@ pub mod samples {
         lifetime_unit_s: 60,
         max_depth: 8,
         min_hop_rank_increase: 256,
+        rfc8138: true,
     };
 
     /// Every [`Response`] variant, in variant order.

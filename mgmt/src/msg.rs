@@ -695,6 +695,9 @@ schema_types! {
         pub max_depth: u8,
         /// MinHopRankIncrease (the root's rank).
         pub min_hop_rank_increase: u16,
+        /// RFC 8138 (6LoRH) compression in the DODAG: the DODAG Configuration's T flag
+        /// (RFC 9035).
+        pub rfc8138: bool,
     }
 }
 

@@ -114,6 +114,7 @@ fn request<'a>(r: &mut Reader<'a>) -> Option<Request<'a>> {
             lifetime_unit_s: r.u16()?,
             max_depth: r.byte()?,
             min_hop_rank_increase: r.u16()?,
+            rfc8138: r.bool()?,
         }),
         28 => Request::RplRepair,
         29 => Request::Topology { start: r.u16()? },

@@ -394,18 +394,23 @@ mod tests {
         }
     }
 
-    /// A record of an older `version` (1 or 2), as the firmware of that version wrote it: the
-    /// same postcard fields without those added later (the last ones: version 2 lacks the two
-    /// bools and the address-protection policy of version 3, version 1 also
-    /// `max_registrations_per_source`).
+    /// A record of an older `version` (1 to 4), as the firmware of that version wrote it: the
+    /// same postcard fields without those added later (the last ones: version 4 lacks
+    /// `rpl.rfc8138`, version 3 all of `rpl`, version 2 also the two bools and the
+    /// address-protection policy of version 3, version 1 also `max_registrations_per_source`).
     fn old_record(cfg: &Config, version: u8) -> Vec<u8> {
         let mut b = vec![b'S', b'G', b'C', b'F', version];
         let mut buf = [0u8; CONFIG_MAX_ENCODED];
         let payload = postcard::to_slice(cfg, &mut buf).unwrap();
-        // The RPL settings (version 4), then blind_global_derivation, trust_backbone_dscp,
-        // address_protection (a variant index below 128): one byte each.
+        // The RPL settings (version 4; their last byte, the rfc8138 bool, version 5), before
+        // them blind_global_derivation, trust_backbone_dscp, address_protection (a variant
+        // index below 128): one byte each.
         let mut rpl = [0u8; 32];
-        let mut cut = postcard::to_slice(&cfg.rpl, &mut rpl).unwrap().len();
+        let mut cut = match version {
+            ..=3 => postcard::to_slice(&cfg.rpl, &mut rpl).unwrap().len(),
+            4 => 1,
+            _ => 0,
+        };
         if version < 3 {
             cut += 3;
         }
@@ -498,7 +503,7 @@ mod tests {
             }
         }
         // A current payload under an older header is too long.
-        for version in [1, 2, 3] {
+        for version in [1, 2, 3, 4] {
             let mut b = encode_vec(&Config::default());
             b[4] = version;
             let n = b.len() - CRC_LEN;
@@ -510,6 +515,59 @@ mod tests {
                 "version {version}"
             );
         }
+    }
+
+    /// Version 4 (the RPL settings without `rfc8138`) loads with RFC 8138 off and every other
+    /// RPL setting kept; version 5 keeps either value.
+    #[test]
+    fn rfc8138_is_off_in_a_version_4_record_and_kept_from_version_5() {
+        for cfg in samples() {
+            for on in [false, true] {
+                let cfg = Config {
+                    rpl: RplConfig {
+                        rfc8138: on,
+                        ..cfg.rpl.clone()
+                    },
+                    ..cfg.clone()
+                };
+                let v4 = old_record(&cfg, 4);
+                assert_eq!(v4[4], 4);
+                assert_eq!(v4.len() + 1, encode_vec(&cfg).len(), "one byte shorter");
+                let loaded = Config::decode(&v4).unwrap();
+                assert_eq!(
+                    loaded,
+                    Config {
+                        rpl: RplConfig {
+                            rfc8138: false,
+                            ..cfg.rpl.clone()
+                        },
+                        ..cfg.clone()
+                    }
+                );
+                let v5 = encode_vec(&cfg);
+                assert_eq!(v5[4], 5);
+                assert_eq!(Config::decode(&v5).unwrap().rpl.rfc8138, on);
+                assert_eq!(Config::decode(&v5).unwrap(), cfg);
+                // The bool is the last payload byte.
+                assert_eq!(v5[v5.len() - CRC_LEN - 1], u8::from(on));
+            }
+        }
+        // The default record's RPL settings as version 4 wrote them, byte by byte.
+        let v4 = old_record(&Config::default(), 4);
+        let rpl = [
+            0x01, // enabled
+            0x00, // mop: variant 0, non-storing
+            0x1e, // instance_id 30
+            0x0c, // dio_interval_min 12
+            0x08, // dio_interval_doublings 8
+            0x0a, // dio_redundancy 10
+            0x1e, // default_lifetime 30
+            0x3c, // lifetime_unit_s 60 (varint)
+            0x08, // max_depth 8
+            0x80, 0x02, // min_hop_rank_increase 256 (varint); nothing after it in version 4
+        ];
+        assert_eq!(v4[v4.len() - CRC_LEN - rpl.len()..v4.len() - CRC_LEN], rpl);
+        assert!(!Config::decode(&v4).unwrap().rpl.rfc8138);
     }
 
     proptest! {

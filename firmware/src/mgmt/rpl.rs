@@ -23,6 +23,7 @@ fn settings(c: &RplConfig) -> RplSettings {
         lifetime_unit_s: c.lifetime_unit_s,
         max_depth: c.max_depth,
         min_hop_rank_increase: c.min_hop_rank_increase,
+        rfc8138: c.rfc8138,
     }
 }
 
@@ -80,8 +81,7 @@ impl<const TX: usize> MgmtServer<TX> {
             lifetime_unit_s: s.lifetime_unit_s,
             max_depth: s.max_depth,
             min_hop_rank_increase: s.min_hop_rank_increase,
-            // Not in the protocol yet: kept.
-            rfc8138: app.config().rpl.rfc8138,
+            rfc8138: s.rfc8138,
         };
         match app.set_rpl(now, cfg) {
             Ok(()) => self.ok(id),

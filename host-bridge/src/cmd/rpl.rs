@@ -32,6 +32,8 @@ pub struct RplChanges {
     pub max_depth: Option<u8>,
     /// MinHopRankIncrease.
     pub min_hop_rank_increase: Option<u16>,
+    /// RFC 8138 compression in the DODAG.
+    pub rfc8138: Option<bool>,
 }
 
 fn settings_json(s: &RplSettings) -> Value {
@@ -46,6 +48,7 @@ fn settings_json(s: &RplSettings) -> Value {
         "lifetime_unit_s": s.lifetime_unit_s,
         "max_depth": s.max_depth,
         "min_hop_rank_increase": s.min_hop_rank_increase,
+        "rfc8138": s.rfc8138,
     })
 }
 
@@ -69,6 +72,7 @@ pub fn show(dev: &mut Device, out: Out) -> Result<(), CliError> {
         "mop": s.mop,
         "rank": i.rank,
         "dtsn": i.dtsn,
+        "rfc8138": s.rfc8138,
         "trickle": {
             "imin_ms": imin_ms,
             "imax_ms": imin_ms << s.dio_interval_doublings.min(23),
@@ -108,6 +112,14 @@ pub fn show(dev: &mut Device, out: Out) -> Result<(), CliError> {
     crate::outln!("mode             {mop}");
     crate::outln!("rank             {}", i.rank);
     crate::outln!("DTSN             {}", i.dtsn);
+    crate::outln!(
+        "RFC 8138         {}",
+        if s.rfc8138 {
+            "on (6LoRH compression; DODAG Configuration T flag set)"
+        } else {
+            "off"
+        }
+    );
     crate::outln!(
         "trickle          Imin {} Imax {} k {}; interval {}, heard {}, next DIO {}",
         dur_ms(imin_ms),
@@ -153,6 +165,7 @@ pub fn set(dev: &mut Device, out: Out, c: &RplChanges) -> Result<(), CliError> {
     s.lifetime_unit_s = c.lifetime_unit.unwrap_or(s.lifetime_unit_s);
     s.max_depth = c.max_depth.unwrap_or(s.max_depth);
     s.min_hop_rank_increase = c.min_hop_rank_increase.unwrap_or(s.min_hop_rank_increase);
+    s.rfc8138 = c.rfc8138.unwrap_or(s.rfc8138);
     dev.request_ok(&Request::RplSet(s))?;
     if out.json {
         out.json(&settings_json(&s));
