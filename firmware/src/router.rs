@@ -56,6 +56,14 @@ pub const HOST_CANDIDATES: usize = 16;
 /// 1 s) before its first DIO (Trickle, Imin/2 to Imin, 2–4 s), and a claim of ours on its
 /// address would outlive its own DAOs (ours has the newer path sequence).
 pub const HOST_SETTLE: Duration = Duration::from_secs(10);
+/// A preferred parent not heard from for this long is probed with a unicast DIS (its MAC
+/// ACK, or the DIO it answers, says it is there).
+pub const PARENT_PROBE: Duration = Duration::from_secs(30);
+/// The probe again after a frame to the preferred parent failed.
+pub const PARENT_REPROBE: Duration = Duration::from_secs(3);
+/// Frames to the preferred parent that fail in a row (each after the MAC's retries) before
+/// it counts as gone: local repair follows.
+pub const PARENT_LOST_FRAMES: u8 = 2;
 /// Router events kept for the management side.
 pub const EVENTS: usize = 8;
 
@@ -91,6 +99,10 @@ pub struct MeshRouterStats {
     pub decap_dropped: u32,
     /// Hosts not advertised for want of room in the target list.
     pub hosts_not_advertised: u32,
+    /// Unicast DIS sent to a quiet preferred parent.
+    pub parent_probes: u32,
+    /// Preferred parents given up (frames to them failed): local repair.
+    pub parents_lost: u32,
 }
 
 /// The router role: see the [module](self).
@@ -106,6 +118,8 @@ pub struct MeshRouter {
     rpl_neighbours: Vec<Address, RPL_NEIGHBOURS>,
     /// Gleaned hosts not advertised yet, with when they were first seen.
     candidates: Vec<(Ipv6Addr, Instant), HOST_CANDIDATES>,
+    /// When the preferred parent was last probed.
+    probed: Option<Instant>,
     stats: MeshRouterStats,
     events: Deque<Event, EVENTS>,
     events_lost: u32,
@@ -145,6 +159,7 @@ impl MeshRouter {
             own: None,
             rpl_neighbours: Vec::new(),
             candidates: Vec::new(),
+            probed: None,
             stats: MeshRouterStats::default(),
             events: Deque::new(),
             events_lost: 0,
@@ -236,6 +251,45 @@ impl MeshRouter {
             let until = e.expires.as_millis();
             if self.core.set_target(t, e.addr, Some(until)).is_err() {
                 bump(&mut self.stats.hosts_not_advertised);
+            }
+        }
+    }
+
+    /// Watches the preferred parent: frames to it that keep failing make it unreachable
+    /// (the router core repairs locally: another parent, or detach and poison); one not heard
+    /// for [`PARENT_PROBE`] gets a unicast DIS, whose fate tells.
+    pub fn check_parent(&mut self, stack: &mut Stack<'_>, wpan: &Wpan<'_>, now: Instant) {
+        let (Some(i), Some(parent)) = (self.iface, self.parent) else {
+            return;
+        };
+        if wpan.uplink_failures() >= PARENT_LOST_FRAMES {
+            bump(&mut self.stats.parents_lost);
+            self.core.on_parent_unreachable(ms(now), parent);
+            self.probed = None;
+            return;
+        }
+        let heard = wpan
+            .registry()
+            .lookup(&parent)
+            .map_or(Instant::ZERO, |e| e.last_heard);
+        // After a failed frame, probe again soon: one more failure and it is gone.
+        let failing = wpan.uplink_failures() > 0;
+        let every = if failing {
+            PARENT_REPROBE
+        } else {
+            PARENT_PROBE
+        };
+        let quiet = failing || now.saturating_since(heard) >= PARENT_PROBE;
+        let due = self.probed.is_none_or(|p| now.saturating_since(p) >= every);
+        if quiet && due {
+            self.probed = Some(now);
+            let dis = rpl::router::DisOut {
+                to: Some(parent),
+                solicited: None,
+            };
+            let mut w = |b: &mut [u8]| dis.emit(b).ok();
+            if self.send(stack, now, i, parent, None, &mut w) {
+                bump(&mut self.stats.parent_probes);
             }
         }
     }

@@ -182,6 +182,7 @@ impl App<'_> {
             #[cfg(feature = "router-role")]
             if let Some(r) = self.router.as_mut() {
                 r.sync_hosts(now, self.wpan.registry());
+                r.check_parent(&mut self.stack, &self.wpan, now);
             }
             self.next_housekeeping = now + HOUSEKEEPING;
         }

@@ -171,6 +171,8 @@ pub struct Wpan<'r> {
     tunnel: Option<Tunnel>,
     /// A mesh router's preferred parent ([`Wpan::set_uplink`]).
     uplink: Option<Address>,
+    /// Frames to the uplink that failed in a row, each after the MAC's retries.
+    uplink_failures: u8,
     opts: CompressOptions,
     stats: WpanStats,
 }
@@ -297,6 +299,7 @@ impl<'r> Wpan<'r> {
             up: true,
             blind_global: false,
             uplink: None,
+            uplink_failures: 0,
             tunnel: None,
             opts: CompressOptions::default(),
             stats: WpanStats::default(),
@@ -316,6 +319,13 @@ impl<'r> Wpan<'r> {
     /// parent, which knows more (the root knows every target).
     pub fn set_uplink(&mut self, parent: Option<Address>) {
         self.uplink = parent;
+        self.uplink_failures = 0;
+    }
+
+    /// Frames to the uplink that failed in a row (no ACK after the MAC's retries, or no
+    /// channel): the parent may be gone.
+    pub fn uplink_failures(&self) -> u8 {
+        self.uplink_failures
     }
 
     /// The RPL root's tunnel settings (`None`: no tunnel; targets behind other nodes are
@@ -464,6 +474,13 @@ impl<'r> Wpan<'r> {
     pub fn take_reports(&mut self, pool: &mut PacketPool<'_>) {
         while let Some(r) = self.mac.pop_tx_report() {
             let ok = matches!(r.status, TxStatus::Success { .. });
+            if self.uplink == Some(r.dst) {
+                self.uplink_failures = if ok {
+                    0
+                } else {
+                    self.uplink_failures.saturating_add(1)
+                };
+            }
             if ok {
                 self.stats.tx_frames_ok += 1;
                 continue;

@@ -145,12 +145,10 @@ fn routers_join_and_a_killed_router_reboots_and_rejoins() {
 }
 
 /// r3's only parent (r2) dies at 40 s: r3 must notice (detach, or take another parent) and
-/// join again once r2 is back. Today the router core keeps a dead parent: nothing tells it
-/// that its parent stopped acknowledging (local repair is still to come in
-/// `firmware/src/router.rs`), so r3 stays "joined" through r2 from 7.1 s to the end, and r2,
-/// rebooted at 70 s, first joins through r3 (rank 1280: a loop for 0.3 s) before it hears r1.
+/// join again once r2 is back. Before the parent check in `firmware/src/router.rs` (a quiet
+/// parent gets a unicast DIS; frames to it that fail make it unreachable) r3 stayed "joined"
+/// through r2 from 7.1 s to the end.
 #[test]
-#[ignore = "the router core does not detect a dead parent yet (issue 23, local repair)"]
 fn a_router_whose_parent_dies_detaches_and_rejoins_after_the_revival() {
     let s = summary("orphan.json", KILL_R2);
     let r3 = &s["routers"][2];
