@@ -4,6 +4,7 @@
 //! RFC 4944 fragments and decompresses what the border router sent into the `Sent` log, and
 //! hands it the nodes' frames.
 
+use ethernet::driver::NullDriver;
 use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
 
@@ -24,21 +25,6 @@ use crate::sent::Sent;
 /// The border router's radio: no hardware help; records what it transmits.
 type TestRadio = ScriptedRadio<16>;
 
-struct NullEth([u8; 6]);
-
-impl ethernet::Driver for NullEth {
-    type Error = core::convert::Infallible;
-    fn mac(&self) -> [u8; 6] {
-        self.0
-    }
-    fn receive(&mut self, _: &mut [u8]) -> Result<Option<usize>, Self::Error> {
-        Ok(None)
-    }
-    fn transmit(&mut self, _: &[u8]) -> Result<bool, Self::Error> {
-        Ok(true)
-    }
-}
-
 /// A datagram being reassembled from the border router's fragments (RFC 4944 §5.3).
 #[derive(Default)]
 struct Partial {
@@ -52,7 +38,7 @@ struct Partial {
 pub(crate) struct Harness {
     pub(crate) app: App<'static>,
     radio: TestRadio,
-    eth: NullEth,
+    eth: NullDriver,
     pub(crate) now: Instant,
     seq: u8,
     contexts: ContextTable,
@@ -68,7 +54,10 @@ impl Harness {
     pub(crate) fn with_config(cfg: Config) -> Harness {
         let res: &mut AppResources = Box::leak(Box::new(AppResources::new()));
         let mut radio = TestRadio::default();
-        let eth = NullEth(cfg.eth_mac);
+        let eth = NullDriver {
+            mac: cfg.eth_mac,
+            link: true,
+        };
         let app = App::new(cfg, res, Instant::ZERO, &mut radio).unwrap();
         let contexts = app.wpan().contexts().clone();
         let mut h = Harness {

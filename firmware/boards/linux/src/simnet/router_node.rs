@@ -1,36 +1,19 @@
 //! A sixgate mesh router (the firmware application in its router role, issue 23) as a
 //! simulator node: `wpan0` on a simulated radio, no Ethernet (its driver's link is down).
 
+use ethernet::driver::NullDriver;
 use firmware::app::{App, AppResources};
 use firmware::config::Config;
 use netif::Instant;
 use sim::{RadioId, SimEvent, SimNode, SimRadio};
-
-/// Ethernet of a mesh router: no cable.
-struct NoCable([u8; 6]);
-
-impl ethernet::Driver for NoCable {
-    type Error = core::convert::Infallible;
-    fn mac(&self) -> [u8; 6] {
-        self.0
-    }
-    fn receive(&mut self, _: &mut [u8]) -> Result<Option<usize>, Self::Error> {
-        Ok(None)
-    }
-    fn transmit(&mut self, _: &[u8]) -> Result<bool, Self::Error> {
-        Ok(true)
-    }
-    fn link_up(&mut self) -> bool {
-        false
-    }
-}
 
 /// One of our mesh routers.
 pub struct RouterNode {
     radio: RadioId,
     cfg: Config,
     app: Option<App<'static>>,
-    eth: NoCable,
+    /// Ethernet with no cable (link down).
+    eth: NullDriver,
     boots: u32,
 }
 
@@ -60,7 +43,10 @@ impl RouterNode {
         app.set_explicit_context_id(true);
         Ok(RouterNode {
             radio,
-            eth: NoCable(cfg.eth_mac),
+            eth: NullDriver {
+                mac: cfg.eth_mac,
+                link: false,
+            },
             cfg,
             app: Some(app),
             boots: 1,
