@@ -578,10 +578,12 @@ fn riot_host_under_r2(elf: &str, k: u8, acks: bool) {
         .unwrap_or_else(|| panic!("RIOT has no default route: {:?}", riot.output()));
     println!("{} RIOT: {}", at(), default.trim());
 
-    // The Linux kernel pings RIOT, three radio hops away: 20/20 at 56 and at 1232 bytes (one
-    // 1232-byte echo in flight at a time).
+    // The Linux kernel pings RIOT, three radio hops away: 20/20 at 56 and at 1232 bytes. One
+    // 1232-byte echo in flight at a time: its round trip is 0.7-0.8 s, and at `-i 1` on a
+    // loaded machine the next request went down while a reply came up (the border router
+    // sending its fragments as r1 sent its own: one of r1's fragments lost after its retries).
     let mut results = Vec::new();
-    for (size, interval) in [("56", "0.3"), ("1232", "1")] {
+    for (size, interval) in [("56", "0.3"), ("1232", "1.5")] {
         let out = ns.ping(&[
             "-c", "20", "-i", interval, "-s", size, "-W", "5", "-w", "60", &addr,
         ]);
@@ -840,6 +842,50 @@ fn a_routers_ra_names_the_root_as_6lbr_in_its_abro() {
             l.split('\t').nth(1),
             Some(DODAG_ID),
             "r1's RA: ABRO 6LBR address not the root's: {l}"
+        );
+    }
+}
+
+/// A router tunnels a host's packet up to the root (RFC 9008 §7, non-storing mode: a packet
+/// from an RPL-unaware leaf gets an IPv6-in-IPv6 header from the 6LR to the root, with the
+/// RPL Option; issue 23, "upward tunnelling to the root per RFC 9008"). Seen in the RIOT run
+/// above: RIOT's echo replies reach the border router from r1 bare (one IPv6 header, source
+/// RIOT, destination the Linux host, no hop-by-hop header), as do a smoltcp leaf's readings
+/// here (`--routers 1 --nodes 1 --topology line`; no RIOT, no root privileges: tshark only).
+#[test]
+#[ignore = "firmware bug for the lead: a mesh router forwards a host's packets upward bare, not tunnelled to the root (RFC 9008 §7)"]
+fn a_router_tunnels_a_hosts_packets_up_to_the_root() {
+    if !have("tshark") {
+        assert!(!ci(), "tshark is required when CI=true");
+        eprintln!("skipping: `tshark` not found (install tshark)");
+        return;
+    }
+    let dir = TempDir::new("upward");
+    let cap = dir.path("run.pcapng");
+    let o = Command::new(SIM)
+        .args(["--routers", "1", "--nodes", "1", "--topology", "line"])
+        .args(["--duration", "40", "--capture"])
+        .arg(&cap)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The leaf's readings (UDP to the backbone host) as r1 sends them to the border router.
+    let up = tshark(
+        &cap,
+        &["-Y", "wpan.src64 == 02:00:5e:ff:fe:00:10:01 && udp"],
+        &["ipv6.src", "ipv6.dst"],
+    );
+    assert!(!up.is_empty(), "no reading forwarded by r1");
+    for l in &up {
+        let f: Vec<&str> = l.split('\t').collect();
+        assert!(
+            f.first()
+                .is_some_and(|s| s.starts_with("2001:db8:1::5eff:fe00:1001,"))
+                && f.get(1)
+                    .is_some_and(|d| d.starts_with(&format!("{DODAG_ID},"))),
+            "r1 -> br, not tunnelled from r1 to the root (outer, inner): {l}"
         );
     }
 }
