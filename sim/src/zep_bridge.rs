@@ -158,7 +158,8 @@ fn parse_endpoint(s: &str) -> Result<Endpoint, String> {
 }
 
 /// Reads a `--zep-links` file: one link per line, `A B [loss]`; A and B are `br`, a simulated
-/// node's index (1-based, as the summary numbers them) or a peer's EUI-64 (`02:aa:bb:cc:dd:ee:00:01`); `loss` (0.0..=1.0,
+/// node's index (1-based, into [`ZepBridgeConfig::nodes`]: `sixgate-sim` lists its routers,
+/// then its leaves, so the index is the radio index) or a peer's EUI-64 (`02:aa:bb:cc:dd:ee:00:01`); `loss` (0.0..=1.0,
 /// default 0) is the link's frame loss in both directions. `#` starts a comment.
 pub fn parse_links(text: &str) -> Result<Vec<LinkRule>, String> {
     let mut rules = Vec::new();

@@ -8,7 +8,7 @@
 //! - `rK`: our mesh router K, 1..=`--routers` (radio K);
 //! - `nK`: smoltcp leaf K, 1..=`--nodes` (radio `--routers` + K; the summary's `nodes[].index`);
 //! - `K`: radio index K (0 the border router, then the routers, then the leaves; with no
-//!   routers the same numbers as the leaves, as `--zep-links` counts them).
+//!   routers the same numbers as the leaves; `--zep-links` counts the same way).
 
 use std::fmt;
 

@@ -495,7 +495,8 @@ pub struct ZepOpts {
     /// The UDP address to bind, e.g. `[::1]:17754`.
     pub addr: SocketAddr,
     /// `--zep-links`: only these links (`None`: every peer hears the border router and every
-    /// simulated node, and is heard by them).
+    /// simulated node, and is heard by them). A node index is a radio index: the routers
+    /// 1..=`routers`, then the leaves.
     pub links: Option<Vec<LinkRule>>,
 }
 
@@ -754,16 +755,20 @@ impl World {
             .map(|b| b.radio_id())
             .ok_or("no border router")?;
         let mut routers = Vec::new();
+        // The ZEP bridge's simulated nodes, by radio index: the routers, then the leaves.
+        let mut node_radios = Vec::new();
         for k in 1..=o.routers {
             let k16 = u16::try_from(k).map_err(|_| "too many routers")?;
             let rc_k = router_config(config, k16);
             let id = sim
                 .spawn(rc, |id, r| RouterNode::new(id, r, rc_k))
                 .map_err(|e| format!("router {k}: {e}"))?;
+            if let Some(r) = sim.node::<RouterNode>(id) {
+                node_radios.push(r.radio_id());
+            }
             routers.push(id);
         }
         let mut nodes = Vec::new();
-        let mut node_radios = Vec::new();
         let pan = PanId(config.pan_id);
         for k in 0..o.nodes {
             let index = u16::try_from(k + 1).map_err(|_| "too many nodes")?;

@@ -20,6 +20,7 @@ use firmware::mgmt::{Action, DEFAULT_TX_BYTES, MgmtServer};
 use l2_15_4::radio::{Channel, RadioEvent, RxFrame};
 use netif::{Duration, Instant};
 use sim::SimNode;
+use sim::zep_bridge::Endpoint;
 use sixgate_sim::faults::{self, NodeName};
 use sixgate_sim::pty::Pty;
 use sixgate_sim::simnet::{BrNode, EthMode, Overrides, TopologyKind, World, WorldOpts, ZepOpts};
@@ -143,12 +144,12 @@ struct Args {
     /// Bring your own nodes: bind this UDP address (e.g. `[::1]:17754`) for 802.15.4 radios
     /// speaking ZEP v2 (RIOT OS native with `-z [::1]:17754`, or any ZEP stack). Each source
     /// (address, port) becomes a radio of the mesh, hearing and heard by the border router and
-    /// every simulated node. Runs in real time.
+    /// every simulated node (router and leaf). Runs in real time.
     #[arg(long, value_name = "ADDR:PORT")]
     zep: Option<std::net::SocketAddr>,
     /// With `--zep`: only these links exist, one per line `A B [loss]` (A, B: `br`, a
-    /// simulated node's index from 1, or a ZEP peer's EUI-64 such as 02:aa:bb:cc:dd:ee:00:01;
-    /// loss 0.0..=1.0); `#` starts a comment.
+    /// simulated node's radio index from 1 (the routers, then the leaves), or a ZEP peer's
+    /// EUI-64 such as 02:aa:bb:cc:dd:ee:00:01; loss 0.0..=1.0); `#` starts a comment.
     #[arg(long, value_name = "FILE", requires = "zep")]
     zep_links: Option<PathBuf>,
     /// With `--zep`: record the ZEP datagrams themselves (received and sent, as IP/UDP) into a
@@ -296,7 +297,21 @@ fn main() -> ExitCode {
                 .map_err(|e| e.to_string())
                 .and_then(|t| sim::zep_bridge::parse_links(&t))
             {
-                Ok(l) => Some(l),
+                Ok(l) => {
+                    let radios = o.routers + o.nodes;
+                    let named = l.iter().flat_map(|r| [r.a, r.b]).find_map(|e| match e {
+                        Endpoint::Node(k) if k > radios => Some(k),
+                        _ => None,
+                    });
+                    if let Some(k) = named {
+                        return usage_error(&format!(
+                            "--zep-links {}: radio {k} is no simulated node (radios 1..={radios}: \
+                             the routers, then the leaves)",
+                            p.display()
+                        ));
+                    }
+                    Some(l)
+                }
                 Err(e) => return usage_error(&format!("--zep-links {}: {e}", p.display())),
             },
             None => None,
