@@ -3,6 +3,7 @@
 # valgrind's callgrind: stable on a noisy machine where wall-clock figures are not.
 #
 # Usage: scripts/instructions.sh [SMALL LARGE]
+#        MODES="hop-down-8138-off hop-down-8138-on" scripts/instructions.sh   # only these modes
 #
 # Builds `tests/examples/instructions.rs` in release (the workspace's release profile keeps
 # line-table debug info), then runs each path under `valgrind --tool=callgrind` twice, with
@@ -10,6 +11,10 @@
 # (instructions(LARGE) - instructions(SMALL)) / (LARGE - SMALL): the setup (stack creation,
 # the checks each mode runs before and after its loop) cancels out. The paths are those of
 # `cargo bench -p tests` (see tests/benches/perf.rs and docs/performance.md).
+#
+# The `hop-*` modes (a mesh router relaying a packet, issue 23) need the firmware's router
+# role: the example is built a second time with `--features router-role` for them, so the other
+# modes keep measuring the product build of the border router (no router role).
 #
 # Installs valgrind with apt-get if it is missing and we are root. Respects CARGO_TARGET_DIR.
 set -euo pipefail
@@ -35,17 +40,20 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 
 target="${CARGO_TARGET_DIR:-$here/target}"
-echo "building the instructions example (release, debug info) in $target..." >&2
-(cd "$here" && cargo build --release -p tests --example instructions >&2)
-bin="$target/release/examples/instructions"
-[[ -x "$bin" ]] || { echo "no binary at $bin" >&2; exit 1; }
-
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+echo "building the instructions example (release, debug info) in $target..." >&2
+for features in "" router-role; do
+    (cd "$here" && cargo build --release -p tests --example instructions ${features:+--features "$features"} >&2)
+    built="$target/release/examples/instructions"
+    [[ -x "$built" ]] || { echo "no binary at $built" >&2; exit 1; }
+    cp "$built" "$work/instructions${features:+-$features}"
+done
 
 # Total instructions of one run of MODE with N iterations.
 count() {
-    local mode="$1" n="$2" out="$work/$1.$2.out"
+    local mode="$1" n="$2" out="$work/$1.$2.out" bin="$work/instructions"
+    [[ "$mode" == hop-* ]] && bin="$work/instructions-router-role"
     if ! valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" "$mode" "$n" \
         >"$work/$1.$2.log" 2>&1; then
         echo "$mode with $n iterations failed:" >&2
@@ -67,15 +75,24 @@ per() {
 }
 
 declare -A ir
-modes=(udp-ours-full udp-smoltcp-full udp-ours-full-same-fcs udp-smoltcp-full-same-fcs
+all_modes=(udp-ours-full udp-smoltcp-full udp-ours-full-same-fcs udp-smoltcp-full-same-fcs
     udp-ours-hw-fcs udp-smoltcp-hw-fcs udp-ours-bare udp-smoltcp-bare fcs fcs-crc-default fwd-down wire-down fwd-up wire-up memcpy scale-8 scale-64 scale-256
-    route-16-d1 route-16-d4 route-16-d8 route-16-d16 route-256-d8 route-1024-d8 route-1024-d16)
+    route-16-d1 route-16-d4 route-16-d8 route-16-d16 route-256-d8 route-1024-d8 route-1024-d16
+    hop-down-8138-off hop-down-8138-on hop-up-8138-off hop-up-8138-on)
+read -r -a modes <<<"${MODES:-${all_modes[*]}}"
 for m in "${modes[@]}"; do
     echo "counting $m..." >&2
     ir[$m]="$(per "$m")"
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# Whether every named mode was counted (MODES may select a few).
+have() {
+    local k
+    for k in "$@"; do [[ -n "${ir[$k]:-}" ]] || return 1; done
+}
+# One row: label, ours, baseline.
+row() { printf '%-56s %12d %12d %7s\n' "$1" "${ir[$2]}" "${ir[$3]}" "$(ratio "${ir[$2]}" "${ir[$3]}")"; }
 
 echo
 echo "instructions per datagram / packet (callgrind; $small vs $large iterations, difference)"
@@ -83,38 +100,35 @@ echo
 printf '%-56s %12s %12s %7s\n' "path" "ours" "baseline" "ratio"
 printf '%-56s %12s %12s %7s\n' "----" "----" "--------" "-----"
 for w in full full-same-fcs hw-fcs bare; do
-    o="${ir[udp-ours-$w]}"
-    s="${ir[udp-smoltcp-$w]}"
-    printf '%-56s %12d %12d %7s\n' "udp 1232 B endpoint to endpoint, $w (smoltcp)" "$o" "$s" \
-        "$(ratio "$o" "$s")"
+    have "udp-ours-$w" "udp-smoltcp-$w" || continue
+    row "udp 1232 B endpoint to endpoint, $w (smoltcp)" "udp-ours-$w" "udp-smoltcp-$w"
 done
-printf '%-56s %12d %12d %7s\n' "fcs of the 12 frames, compute + check (crc default)" \
-    "${ir[fcs]}" "${ir[fcs-crc-default]}" "$(ratio "${ir[fcs]}" "${ir[fcs-crc-default]}")"
+have fcs fcs-crc-default && row "fcs of the 12 frames, compute + check (crc default)" fcs fcs-crc-default
 for d in down up; do
-    o="${ir[fwd-$d]}"
-    s="${ir[wire-$d]}"
-    m="${ir[memcpy]}"
     label="eth-to-wpan"
     [[ "$d" == up ]] && label="wpan-to-eth"
-    printf '%-56s %12d %12d %7s\n' "forward 1280 B $label (smoltcp wire)" "$o" "$s" \
-        "$(ratio "$o" "$s")"
-    printf '%-56s %12d %12d %7s\n' "forward 1280 B $label (memcpy)" "$o" "$m" \
-        "$(ratio "$o" "$m")"
+    have "fwd-$d" "wire-$d" && row "forward 1280 B $label (smoltcp wire)" "fwd-$d" "wire-$d"
+    have "fwd-$d" memcpy && row "forward 1280 B $label (memcpy)" "fwd-$d" memcpy
 done
 for n in 8 64 256; do
-    printf '%-56s %12d %12d %7s\n' "forward 1280 B eth-to-wpan, $n registered (8)" \
-        "${ir[scale-$n]}" "${ir[scale-8]}" "$(ratio "${ir[scale-$n]}" "${ir[scale-8]}")"
+    have "scale-$n" scale-8 && row "forward 1280 B eth-to-wpan, $n registered (8)" "scale-$n" scale-8
 done
 for d in 1 4 8 16; do
-    printf '%-56s %12d %12d %7s\n' "RPL root: source route + tunnel headers, depth $d (depth 1)" \
-        "${ir[route-16-d$d]}" "${ir[route-16-d1]}" "$(ratio "${ir[route-16-d$d]}" "${ir[route-16-d1]}")"
+    have "route-16-d$d" route-16-d1 &&
+        row "RPL root: source route + tunnel headers, depth $d (depth 1)" "route-16-d$d" route-16-d1
 done
 for n in 256 1024; do
     for d in 8 16; do
-        [[ -n "${ir[route-$n-d$d]:-}" ]] || continue
-        printf '%-56s %12d %12d %7s\n' "RPL root, depth $d, $n targets (16 targets)" \
-            "${ir[route-$n-d$d]}" "${ir[route-16-d$d]}" "$(ratio "${ir[route-$n-d$d]}" "${ir[route-16-d$d]}")"
+        have "route-$n-d$d" "route-16-d$d" &&
+            row "RPL root, depth $d, $n targets (16 targets)" "route-$n-d$d" "route-16-d$d"
     done
+done
+for d in down up; do
+    label="down, SRH tunnel 1344 B"
+    [[ "$d" == up ]] && label="up, 1280 B to the root"
+    have "hop-$d-8138-off" && row "router hop $label, 8138 off (itself)" "hop-$d-8138-off" "hop-$d-8138-off"
+    have "hop-$d-8138-on" "hop-$d-8138-off" &&
+        row "router hop $label, 8138 on (off)" "hop-$d-8138-on" "hop-$d-8138-off"
 done
 echo
 echo "ours: sixlo + l2-15_4 endpoints (udp rows), the border-router App (forward rows);"
@@ -122,4 +136,5 @@ echo "udp full: smoltcp's device computes the FCS with the crc crate's default o
 echo "full-same-fcs: with l2-15_4's (ours, slice-by-16)."
 echo "baseline: named in parentheses; ratio = ours / baseline. 'N registered': the router with"
 echo "N mesh nodes in its registration table, forwarding to the last one registered; baseline the"
-echo "same with 8. Details: docs/performance.md."
+echo "same with 8. 'mesh router hop': one of our routers relaying one packet, frames in to frames"
+echo "out (tests::mesh), RFC 8138 on against off. Details: docs/performance.md."

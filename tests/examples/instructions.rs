@@ -22,6 +22,11 @@
 //!   work for a non-storing target at depth D: the source route from the registry's parent
 //!   chain and the tunnel's headers (the same table as `cargo bench -p firmware --bench
 //!   source_route`).
+//! - `hop-down-8138-off`, `hop-down-8138-on`, `hop-up-8138-off`, `hop-up-8138-on` (built
+//!   with `--features router-role`): one of our mesh routers relaying one packet, frames in
+//!   to frames out (`tests::mesh`): down, the root's source-routed tunnel packet (a 1280-byte
+//!   echo request inside) on to the next router; up, that router's 1280-byte echo reply on
+//!   along the default route; RFC 8138 off or on in the DODAG.
 //!
 //! Each mode checks its path once before the loop and once after it; a failure exits with
 //! status 1.
@@ -220,6 +225,47 @@ fn route<const N: usize, const I: usize>(depth: u32, iterations: u64) -> Result<
     check(&r)
 }
 
+/// `hop-DIR-8138-ON` (`rest` = `DIR-8138-ON`): the mesh router relaying one packet.
+#[cfg(feature = "router-role")]
+fn hop(rest: &str, iterations: u64) -> Option<Result<(), Failure>> {
+    use tests::mesh::{Dir, Hop};
+    let (dir, rfc8138) = match rest {
+        "down-8138-off" => (Dir::Down, false),
+        "down-8138-on" => (Dir::Down, true),
+        "up-8138-off" => (Dir::Up, false),
+        "up-8138-on" => (Dir::Up, true),
+        _ => return None,
+    };
+    let mut res: [Box<AppResources>; 3] = core::array::from_fn(|_| Box::new(AppResources::new()));
+    let [a, b, c] = &mut res;
+    let mut run = || -> Result<(), Failure> {
+        let mut h = Hop::new([a, b, c], rfc8138, dir)?;
+        h.check()?;
+        let start = h.now();
+        for _ in 0..iterations {
+            black_box(h.forward()?);
+        }
+        let virtual_s = h.now().saturating_since(start).as_micros() as f64 / 1e6;
+        h.check()?;
+        let (fin, fout) = h.frames();
+        let s = h.router().mesh_router().map(|r| r.stats());
+        eprintln!(
+            "hop-{rest}: {iterations} iterations, {virtual_s:.1} s of virtual time, {fin} \
+             frames in, {fout} out, {} bytes relayed; router 1: {s:?}",
+            h.packet().len()
+        );
+        Ok(())
+    };
+    Some(run())
+}
+
+#[cfg(not(feature = "router-role"))]
+fn hop(_: &str, _: u64) -> Option<Result<(), Failure>> {
+    Some(Err(Failure::new(
+        "the hop-* modes need the router role: build with --features router-role",
+    )))
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(mode), Some(n_iter)) = (args.get(1), args.get(2).and_then(|n| n.parse::<u64>().ok()))
@@ -244,6 +290,8 @@ fn main() -> ExitCode {
             ("1024", Some(d)) => Some(route::<1024, 2048>(d, n_iter)),
             _ => None,
         }
+    } else if let Some(rest) = mode.strip_prefix("hop-") {
+        hop(rest, n_iter)
     } else if mode == "fcs" {
         Some(fcs_only(DriverFcs::Ours, n_iter))
     } else if mode == "fcs-crc-default" {

@@ -22,6 +22,8 @@
 //! right bytes.
 
 pub mod endpoint;
+#[cfg(feature = "router-role")]
+pub mod mesh;
 pub mod router;
 
 use core::fmt;
