@@ -268,10 +268,16 @@ impl MeshRouter {
             self.probed = None;
             return;
         }
+        // Any frame from the parent counts (its DIOs come from its link-local address, the
+        // root's tunnels through it from another).
+        let ll = derive_link(&parent);
         let heard = wpan
             .registry()
-            .lookup(&parent)
-            .map_or(Instant::ZERO, |e| e.last_heard);
+            .iter()
+            .filter(|e| e.ll == ll)
+            .map(|e| e.last_heard)
+            .max()
+            .unwrap_or(Instant::ZERO);
         // After a failed frame, probe again soon: one more failure and it is gone.
         let failing = wpan.uplink_failures() > 0;
         let every = if failing {
