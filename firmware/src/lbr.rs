@@ -200,6 +200,10 @@ pub struct Lbr {
     stats: LbrStats,
     events: Deque<LbrEvent, LBR_EVENTS>,
     events_lost: u64,
+    /// The 6LBR our RAs name in their ABRO when we are a 6LR ([`Lbr::set_border_router`]).
+    border: Option<Ipv6Addr>,
+    /// We are a 6LR (a mesh router): no RA until we know our border router.
+    six_lr: bool,
     #[cfg(feature = "address-protection")]
     ap: ap::Challenges,
 }
@@ -226,9 +230,24 @@ impl Lbr {
             stats: LbrStats::default(),
             events: Deque::new(),
             events_lost: 0,
+            border: None,
+            six_lr: false,
             #[cfg(feature = "address-protection")]
             ap: ap::Challenges::new(seed),
         }
+    }
+
+    /// Make this a 6LR (a mesh router): its RAs name the 6LBR given by
+    /// [`set_border_router`](Self::set_border_router), and it sends none before it knows it
+    /// (a router that has not joined a DODAG has no route to offer).
+    pub fn set_6lr(&mut self) {
+        self.six_lr = true;
+    }
+
+    /// As a 6LR, the 6LBR our RAs name in their ABRO: the DODAG root (RFC 6775 §4.3: a 6LR
+    /// passes the border router's ABRO on); `None` while we know none.
+    pub fn set_border_router(&mut self, br: Option<Ipv6Addr>) {
+        self.border = br;
     }
 
     /// Register the ND handler (RS..NA and DAR) on `wpan0` and schedule the first RA.
@@ -735,12 +754,17 @@ impl Lbr {
         ll: Address,
     ) {
         let Some(i) = self.iface else { return };
+        if self.six_lr && self.border.is_none() {
+            return;
+        }
         let Some(src) = Self::our_ll(stack, i) else {
             return;
         };
         let our = Address::Extended(wpan.mac().config().extended_address);
         let prefix = cfg.mesh_prefix_addr();
-        let br = netif::addr::with_iid(prefix, our_iid(cfg));
+        let br = self
+            .border
+            .unwrap_or_else(|| netif::addr::with_iid(prefix, our_iid(cfg)));
         let ra = &cfg.ra;
         let mut write = |b: &mut [u8]| -> Option<usize> {
             let [l0, l1] = ra.router_lifetime_s.to_be_bytes();

@@ -402,6 +402,7 @@ impl<'r> App<'r> {
             .map_err(|_| AppError::Core)?;
         r.set_own_address(now, crate::root::mesh_address(&app.cfg));
         app.router = Some(r);
+        app.lbr.set_6lr();
         app.stack
             .set_ingress_policy(app.wpan_i, IngressPolicy::Open)
             .map_err(|_| AppError::Core)?;

@@ -171,6 +171,9 @@ impl App<'_> {
         #[cfg(feature = "router-role")]
         if let Some(r) = self.router.as_mut() {
             r.poll(&mut self.stack, &mut self.wpan, now);
+            // Our RAs name the DODAG's root as the 6LBR.
+            self.lbr
+                .set_border_router(r.core().dodag().map(|d| d.dodag_id));
         }
         if now >= self.next_housekeeping {
             self.stack.poll(now);

@@ -809,7 +809,6 @@ fn zep_links_name_routers_by_radio_index_and_refuse_unknown_ones() {
 /// router would not follow a new ABRO version of the root (prefix change). Checked here
 /// on r1's RAs as the border router hears them (no RIOT, no root privileges: tshark only).
 #[test]
-#[ignore = "firmware bug for the lead: a mesh router's RA names itself as the 6LBR in its ABRO (lbr.rs send_ra uses our_iid)"]
 fn a_routers_ra_names_the_root_as_6lbr_in_its_abro() {
     if !have("tshark") {
         assert!(!ci(), "tshark is required when CI=true");
