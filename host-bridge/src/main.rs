@@ -55,7 +55,7 @@ enum Cmd {
     /// Backbone neighbor cache.
     #[command(subcommand)]
     Neigh(ListOnly),
-    /// Mesh nodes (registered and gleaned).
+    /// Mesh nodes (registered and gleaned), with the depth and parent of those in the DODAG.
     #[command(subcommand)]
     Nodes(ListOnly),
     /// The mesh prefix: show, set PREFIX/LEN (updates contexts and RAs).
@@ -132,8 +132,9 @@ enum Cmd {
         #[command(subcommand)]
         cmd: Option<RplCmd>,
     },
-    /// The DODAG under the RPL root, as a tree (`--json`: every node with its address,
-    /// parent and depth; `--dot`: Graphviz).
+    /// The DODAG under the RPL root, as a tree with each node's depth, parent and the ETX of
+    /// the link to it (`--json`: every node, the root first, with its address, parent,
+    /// depth, etx and external flag; `--dot`: Graphviz).
     Topology {
         /// Graphviz instead of a tree.
         #[arg(long)]
@@ -407,7 +408,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Plan::RplShow => cmd::rpl::show(d, out),
         Plan::RplSet(c) => cmd::rpl::set(d, out, &c),
         Plan::RplRepair => cmd::rpl::repair(d, out),
-        Plan::Topology(f) => cmd::rpl::topology(d, out, f),
+        Plan::Topology(f) => cmd::topology::topology(d, out, f),
         Plan::ConfigShow => cmd::config::show(d, out),
         Plan::ConfigSave => cmd::config::save(d, out),
         Plan::ConfigReset => cmd::config::reset(d, out),
@@ -440,7 +441,7 @@ enum Plan {
     RplShow,
     RplSet(cmd::rpl::RplChanges),
     RplRepair,
-    Topology(cmd::rpl::TopoFormat),
+    Topology(cmd::topology::TopoFormat),
     ConfigShow,
     ConfigSave,
     ConfigReset,
@@ -595,9 +596,9 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
             Plan::RplSet(c)
         }
         Cmd::Topology { dot } => Plan::Topology(if *dot {
-            cmd::rpl::TopoFormat::Dot
+            cmd::topology::TopoFormat::Dot
         } else {
-            cmd::rpl::TopoFormat::Tree
+            cmd::topology::TopoFormat::Tree
         }),
         Cmd::Nodes(ListOnly::List) => Plan::Nodes,
         Cmd::Prefix(PrefixCmd::Show) => Plan::PrefixShow,

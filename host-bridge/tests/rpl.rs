@@ -105,10 +105,18 @@ fn rpl_show_set_repair_and_topology() {
         (Some(false), Some(241))
     );
 
-    // The smoltcp nodes are one-hop and RPL-unaware: no targets, an empty tree.
+    // The smoltcp nodes are one-hop and RPL-unaware: no targets, a tree of the root alone
+    // (listed as the first node, at depth 0, since issue 23).
     let t = json(p, &["topology"]);
     assert_eq!(t["root"], dodag_id.as_str());
-    assert_eq!(t["nodes"].as_array().map(Vec::len), Some(0));
+    assert_eq!(t["nodes"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        (
+            t["nodes"][0]["address"].as_str(),
+            t["nodes"][0]["depth"].as_u64()
+        ),
+        (Some(dodag_id.as_str()), Some(0))
+    );
     let tree = ok(p, &["topology"]);
     assert!(
         tree.contains("(root)") && tree.contains("0 nodes"),

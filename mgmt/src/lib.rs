@@ -37,7 +37,7 @@ use serde::Serialize;
 
 /// The protocol version. Bumped on every change that makes old peers decode differently; the
 /// `Hello` exchange makes a mismatched pair fail with a message instead of garbage.
-pub const PROTOCOL_VERSION: u8 = 3;
+pub const PROTOCOL_VERSION: u8 = 4;
 
 /// Bytes of the [`Header`] at the start of every payload.
 pub const HEADER_LEN: usize = 4;
@@ -519,6 +519,8 @@ pub mod samples {
                     etx_x100: Some(125),
                     rx_frames: 40,
                     tx_frames: 12,
+                    parent: Some(A),
+                    depth: Some(1),
                 }),
             },
             Response::Prefix {
@@ -593,6 +595,8 @@ pub mod samples {
                     lifetime_s: 1800,
                     storing: false,
                     registered: false,
+                    etx_x100: Some(150),
+                    external: true,
                 }),
             },
             Response::Ping(PingOutcome::Error {

@@ -552,6 +552,12 @@ schema_types! {
         pub rx_frames: u32,
         /// Frames sent to it.
         pub tx_frames: u32,
+        /// Its RPL parent, when it is a live RPL target (the border router's own address when
+        /// the parent is the root; `None`: no target).
+        pub parent: Option<Ip6>,
+        /// Its depth in the DODAG, when it is a live RPL target (`None`: no target, or the
+        /// parent chain is broken).
+        pub depth: Option<u8>,
     }
 }
 
@@ -754,6 +760,12 @@ schema_types! {
         pub storing: bool,
         /// Also registered with 6LoWPAN-ND at the root (a neighbour).
         pub registered: bool,
+        /// ETX × 100 of the link to its parent, when the root measured it (the parent is the
+        /// root: the root's MAC statistics for it); `None` deeper (our routers send no DAG
+        /// Metric Container) or before the root sent it anything.
+        pub etx_x100: Option<u16>,
+        /// A host its parent (a 6LR) advertises for it (the Transit E flag, RFC 9010).
+        pub external: bool,
     }
 }
 

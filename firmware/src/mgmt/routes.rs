@@ -144,9 +144,16 @@ impl<const TX: usize> MgmtServer<TX> {
     pub(super) fn nodes_list(&mut self, id: u16, start: u16, app: &App<'_>) {
         let mut nodes: Vec<MNode, { mgmt::NODES_PER_PAGE }> = Vec::new();
         let mut total: usize = 0;
+        let reg = app.wpan().registry();
+        let now = app.now();
         for (k, n) in app.nodes().enumerate() {
             total += 1;
             if k >= usize::from(start) && !nodes.is_full() {
+                // Its place in the DODAG when it is also a live RPL target (a router of ours).
+                let topo = reg
+                    .lookup(&n.addr)
+                    .filter(|e| e.target.is_some_and(|t| t.expires > now))
+                    .and_then(|e| crate::root::topology_node(reg, &e, now));
                 let _ = nodes.push(MNode {
                     addr: n.addr.octets(),
                     eui64: n.eui64,
@@ -164,6 +171,8 @@ impl<const TX: usize> MgmtServer<TX> {
                     etx_x100: n.etx_x100.map(|e| u16::try_from(e).unwrap_or(u16::MAX)),
                     rx_frames: n.rx,
                     tx_frames: n.tx,
+                    parent: topo.map(|t| t.parent.unwrap_or(app.mesh_address()).octets()),
+                    depth: topo.and_then(|t| t.depth),
                 });
             }
         }

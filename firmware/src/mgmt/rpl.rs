@@ -101,9 +101,22 @@ impl<const TX: usize> MgmtServer<TX> {
     pub(super) fn topology(&mut self, id: u16, start: u16, app: &App<'_>) {
         let mut nodes: Vec<TopoNode, { mgmt::NODES_PER_PAGE }> = Vec::new();
         let mut total: usize = 0;
+        let reg = app.wpan().registry();
+        let mac = app.wpan().mac();
         for (k, n) in app.topology().enumerate() {
             total += 1;
             if k >= usize::from(start) && !nodes.is_full() {
+                // The link to the parent is measured only when the parent is the root: the
+                // root's MAC statistics for that neighbour. Deeper links would need a DAG
+                // Metric Container in the DAOs, which our routers do not send.
+                let etx = if n.parent.is_none() {
+                    reg.lookup(&n.addr)
+                        .and_then(|e| e.neighbour())
+                        .and_then(|ll| mac.neighbor(&ll))
+                        .and_then(|l| l.etx_x100())
+                } else {
+                    None
+                };
                 let _ = nodes.push(TopoNode {
                     addr: n.addr.octets(),
                     parent: n.parent.map(|p| p.octets()),
@@ -111,6 +124,8 @@ impl<const TX: usize> MgmtServer<TX> {
                     lifetime_s: n.lifetime_s,
                     storing: n.storing,
                     registered: n.registered,
+                    etx_x100: etx.map(|e| u16::try_from(e).unwrap_or(u16::MAX)),
+                    external: n.external,
                 });
             }
         }

@@ -11,6 +11,7 @@ pub mod rpl;
 pub mod scan;
 pub mod stats;
 pub mod tables;
+pub mod topology;
 
 use std::net::Ipv6Addr;
 

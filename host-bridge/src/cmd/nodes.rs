@@ -9,7 +9,8 @@ use crate::error::CliError;
 
 /// Every registered or gleaned mesh node, page by page, grouped by device: the device lists
 /// one entry per (address, link-layer address), and a node usually has two addresses (its
-/// link-local and its global one).
+/// link-local and its global one). A node that is also an RPL target (a router) shows its
+/// depth in the DODAG and its parent.
 pub fn list(dev: &mut Device, out: Out) -> Result<(), CliError> {
     let entries: Vec<Value> = pages(
         dev,
@@ -32,6 +33,8 @@ pub fn list(dev: &mut Device, out: Out) -> Result<(), CliError> {
                             "etx": n.etx_x100.map(|e| f64::from(e) / 100.0),
                             "rx_frames": n.rx_frames,
                             "tx_frames": n.tx_frames,
+                            "parent": n.parent.map(|p| ip(&p).to_string()),
+                            "depth": n.depth,
                         })
                     })
                     .collect(),
@@ -51,6 +54,8 @@ pub fn list(dev: &mut Device, out: Out) -> Result<(), CliError> {
         "RSSI",
         "LQI",
         "ETX",
+        "DEPTH",
+        "PARENT",
         "RX",
         "TX",
         "ADDRESSES",
@@ -85,6 +90,8 @@ pub fn list(dev: &mut Device, out: Out) -> Result<(), CliError> {
             text(&d["rssi_dbm"], "-"),
             text(&d["lqi"], "-"),
             d["etx"].as_f64().map_or("-".into(), |e| format!("{e:.2}")),
+            text(&d["depth"], "-"),
+            text(&d["parent"], "-"),
             text(&d["rx_frames"], "-"),
             text(&d["tx_frames"], "-"),
         ];
@@ -147,11 +154,16 @@ fn group(entries: &[Value]) -> Vec<Value> {
                     "last_heard_ms": e["last_heard_ms"],
                     "rx_frames": e["rx_frames"],
                     "tx_frames": e["tx_frames"],
+                    "parent": e["parent"],
+                    "depth": e["depth"],
                 })).collect::<Vec<_>>(),
                 "last_heard_ms": es.iter().filter_map(|e| e["last_heard_ms"].as_u64()).min(),
                 "rssi_dbm": link("rssi_dbm"),
                 "lqi": link("lqi"),
                 "etx": link("etx"),
+                // Its place in the DODAG (from its first address that is an RPL target).
+                "depth": link("depth"),
+                "parent": link("parent"),
                 "rx_frames": sum("rx_frames"),
                 "tx_frames": sum("tx_frames"),
             })
@@ -187,8 +199,17 @@ mod tests {
                 5,
             ),
         ];
+        let mut v = v.to_vec();
+        // The global address is an RPL target one hop below the root.
+        v[2]["parent"] = json!("2001:db8::ff");
+        v[2]["depth"] = json!(1);
         let g = group(&v);
         assert_eq!(g.len(), 2);
+        assert_eq!(
+            (&g[0]["depth"], &g[0]["parent"]),
+            (&json!(1), &json!("2001:db8::ff"))
+        );
+        assert!(g[1]["depth"].is_null() && g[1]["parent"].is_null());
         assert_eq!(g[0]["lladdr"], "02:00:00:00:00:00:00:01");
         assert_eq!(g[0]["addresses"], json!(["fe80::1", "2001:db8::1"]));
         assert_eq!(g[0]["registered"], true);

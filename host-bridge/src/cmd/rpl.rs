@@ -1,11 +1,9 @@
-//! `sixgate rpl [show]`, `sixgate rpl set …`, `sixgate rpl repair`, `sixgate topology`.
-
-use std::collections::BTreeMap;
+//! `sixgate rpl [show]`, `sixgate rpl set …`, `sixgate rpl repair`.
 
 use mgmt::{Request, Response, RplSettings};
 use serde_json::{Value, json};
 
-use super::{Out, dur_ms, ip, pages, table, text, unexpected};
+use super::{Out, dur_ms, ip, unexpected};
 use crate::device::Device;
 use crate::error::CliError;
 
@@ -52,7 +50,8 @@ fn settings_json(s: &RplSettings) -> Value {
     })
 }
 
-fn fetch(dev: &mut Device) -> Result<mgmt::RplInfo, CliError> {
+/// The root's state (`RplShow`).
+pub(super) fn fetch(dev: &mut Device) -> Result<mgmt::RplInfo, CliError> {
     dev.request(&Request::RplShow, |r| match r {
         Response::Rpl(i) => Ok(i),
         other => unexpected(other),
@@ -183,122 +182,4 @@ pub fn repair(dev: &mut Device, out: Out) -> Result<(), CliError> {
         &Request::RplRepair,
         "new DODAG version: every node re-joins",
     )
-}
-
-/// How `topology` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TopoFormat {
-    /// An indented tree.
-    Tree,
-    /// Graphviz.
-    Dot,
-}
-
-/// `topology`: the DODAG as a tree (`--json`: a list of nodes; `--dot`: Graphviz).
-pub fn topology(dev: &mut Device, out: Out, format: TopoFormat) -> Result<(), CliError> {
-    let root = ip(&fetch(dev)?.dodag_id).to_string();
-    let nodes: Vec<Value> = pages(
-        dev,
-        |start| Request::Topology { start },
-        |r| match r {
-            Response::Topology { total, nodes, .. } => Ok((
-                total,
-                nodes
-                    .iter()
-                    .map(|n| {
-                        json!({
-                            "address": ip(&n.addr).to_string(),
-                            "parent": n.parent.map_or(root.clone(), |p| ip(&p).to_string()),
-                            "depth": n.depth,
-                            "lifetime_s": n.lifetime_s,
-                            "storing": n.storing,
-                            "registered": n.registered,
-                        })
-                    })
-                    .collect(),
-            )),
-            other => unexpected(other),
-        },
-    )?;
-    if out.json {
-        out.json(&json!({"root": root, "nodes": nodes}));
-        return Ok(());
-    }
-    if format == TopoFormat::Dot {
-        crate::outln!("digraph dodag {{");
-        crate::outln!("  \"{root}\" [shape=doublecircle, label=\"{root}\\nroot\"];");
-        for n in &nodes {
-            let a = text(&n["address"], "?");
-            crate::outln!(
-                "  \"{a}\" [label=\"{a}\\ndepth {}\\n{}\"];",
-                text(&n["depth"], "?"),
-                dur_ms(n["lifetime_s"].as_u64().unwrap_or(0) * 1000)
-            );
-            crate::outln!("  \"{a}\" -> \"{}\";", text(&n["parent"], "?"));
-        }
-        crate::outln!("}}");
-        return Ok(());
-    }
-    // Children by parent; anything whose parent is neither the root nor a known node is
-    // listed under "unreachable".
-    let mut children: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
-    for n in &nodes {
-        children.entry(text(&n["parent"], "?")).or_default().push(n);
-    }
-    let known: std::collections::HashSet<String> =
-        nodes.iter().map(|n| text(&n["address"], "?")).collect();
-    let mut rows = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    fn walk(
-        at: &str,
-        level: usize,
-        children: &BTreeMap<String, Vec<&Value>>,
-        rows: &mut Vec<Vec<String>>,
-        seen: &mut std::collections::HashSet<String>,
-    ) {
-        for n in children.get(at).map(Vec::as_slice).unwrap_or_default() {
-            let a = text(&n["address"], "?");
-            if !seen.insert(a.clone()) {
-                continue;
-            }
-            rows.push(vec![
-                format!("{}{a}", "  ".repeat(level)),
-                text(&n["depth"], "?"),
-                dur_ms(n["lifetime_s"].as_u64().unwrap_or(0) * 1000),
-                if n["storing"] == true {
-                    "storing".into()
-                } else {
-                    "non-storing".into()
-                },
-                if n["registered"] == true {
-                    "yes".into()
-                } else {
-                    "no".into()
-                },
-            ]);
-            walk(&a, level + 1, children, rows, seen);
-        }
-    }
-    crate::outln!("{root} (root)");
-    walk(&root, 1, &children, &mut rows, &mut seen);
-    for (parent, kids) in &children {
-        if parent != &root && !known.contains(parent) {
-            for n in kids {
-                let a = text(&n["address"], "?");
-                rows.push(vec![
-                    format!("  {a} (parent {parent} unknown)"),
-                    "?".into(),
-                    dur_ms(n["lifetime_s"].as_u64().unwrap_or(0) * 1000),
-                    String::new(),
-                    String::new(),
-                ]);
-            }
-        }
-    }
-    crate::out!(
-        "{}",
-        table(&["NODE", "DEPTH", "LIFETIME", "MODE", "REGISTERED"], &rows)
-    );
-    crate::outln!("{} nodes", nodes.len());
-    Ok(())
 }
