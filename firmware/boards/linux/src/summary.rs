@@ -161,6 +161,7 @@ pub fn routers(w: &World, history: &RouterHistory) -> Value {
                 .map(|p| p.to_string()),
             "dodag_id": core.and_then(|c| c.dodag()).map(|d| d.dodag_id.to_string()),
             "dodag_version": core.and_then(|c| c.dodag()).map(|d| d.version),
+            "rfc8138": app.map(|a| a.wpan().compress_options().rfc8138),
             "counters": {
                 "dio_rx": st.dio_rx,
                 "dio_tx": st.dio_tx,
@@ -377,6 +378,7 @@ pub fn summary(
     });
     json!({
         "simulated_seconds": w.sim.now().as_micros() as f64 / 1e6,
+        "air": air(w),
         "zep": zep,
         "nodes": nodes,
         "routers": routers(w, history),
@@ -390,6 +392,25 @@ pub fn summary(
             "malformed_records": c.malformed,
         })),
         "warnings": warnings,
+    })
+}
+
+/// Everything every radio put on the air (ACKs included), and the medium's transmissions
+/// that overlapped another at some receiver.
+fn air(w: &World) -> Value {
+    let m = w.sim.medium_ref();
+    let (mut frames, mut bytes, mut airtime) = (0u64, 0u64, 0u64);
+    for r in 0..m.radio_count() {
+        let c = m.counters(sim::RadioId(r));
+        frames = frames.saturating_add(c.tx_frames);
+        bytes = bytes.saturating_add(c.tx_bytes);
+        airtime = airtime.saturating_add(c.tx_airtime_us);
+    }
+    json!({
+        "tx_frames": frames,
+        "tx_bytes": bytes,
+        "tx_airtime_us": airtime,
+        "collided_transmissions": m.medium_counters().collided_transmissions,
     })
 }
 
