@@ -271,8 +271,13 @@ impl<const N: usize, const I: usize> Registry<N, I> {
             e.target = Some(target);
             if e.origin == Origin::Dao {
                 e.expires = target.expires;
-                if let Some(child) = d.child {
-                    e.ll = child;
+                match (d.child, parent) {
+                    (Some(child), _) => e.ll = child,
+                    // Now a child of the root (it was behind another node, where `ll` was
+                    // never used): a neighbour, reached at the address its identifier was
+                    // formed from, as a new entry would be.
+                    (None, None) => e.ll = link_of_iid(iid(&d.target)),
+                    (None, Some(_)) => {}
                 }
             }
             *slot = Stored::pack(&e);

@@ -120,9 +120,17 @@ impl Wpan<'_> {
         let (Some(first), Some(over)) = (route.hops.first(), tunnel_overhead(&route.hops)) else {
             return false;
         };
-        // The inner packet's version, traffic class and flow label go outside too.
-        let Some(&vtf) = pool.data(pkt).first_chunk::<4>() else {
+        // The inner packet's version, traffic class and flow label go outside too (RFC 2473),
+        // except with RFC 8138: its IP-in-IP 6LoRH has no room for them, so the outer header
+        // carries none (a Linux host labels every flow, and a copied label kept every tunnel
+        // of its packets out of 6LoRH).
+        let Some(&inner_vtf) = pool.data(pkt).first_chunk::<4>() else {
             return false;
+        };
+        let vtf = if self.opts.rfc8138 {
+            [0x60, 0, 0, 0]
+        } else {
+            inner_vtf
         };
         let inner_len = pool.len(pkt);
         if pool.ensure_headroom(pkt, over).is_err() {
