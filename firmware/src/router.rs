@@ -58,12 +58,12 @@ pub const HOST_CANDIDATES: usize = 16;
 pub const HOST_SETTLE: Duration = Duration::from_secs(10);
 /// A preferred parent not heard from for this long is probed with a unicast DIS (its MAC
 /// ACK, or the DIO it answers, says it is there).
-pub const PARENT_PROBE: Duration = Duration::from_secs(30);
+pub const PARENT_PROBE: Duration = Duration::from_secs(20);
 /// The probe again after a frame to the preferred parent failed.
-pub const PARENT_REPROBE: Duration = Duration::from_secs(3);
+pub const PARENT_REPROBE: Duration = Duration::from_secs(2);
 /// Frames to the preferred parent that fail in a row (each after the MAC's retries) before
 /// it counts as gone: local repair follows.
-pub const PARENT_LOST_FRAMES: u8 = 2;
+pub const PARENT_LOST_FRAMES: u8 = 3;
 /// Router events kept for the management side.
 pub const EVENTS: usize = 8;
 

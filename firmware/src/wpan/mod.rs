@@ -322,8 +322,8 @@ impl<'r> Wpan<'r> {
         self.uplink_failures = 0;
     }
 
-    /// Frames to the uplink that failed in a row (no ACK after the MAC's retries, or no
-    /// channel): the parent may be gone.
+    /// Frames to the uplink that went unacknowledged in a row (after the MAC's retries): the
+    /// parent may be gone. Frames that found no free channel do not count.
     pub fn uplink_failures(&self) -> u8 {
         self.uplink_failures
     }
@@ -474,12 +474,16 @@ impl<'r> Wpan<'r> {
     pub fn take_reports(&mut self, pool: &mut PacketPool<'_>) {
         while let Some(r) = self.mac.pop_tx_report() {
             let ok = matches!(r.status, TxStatus::Success { .. });
+            // Only a missing ACK says the parent may be gone: a busy channel (CSMA/CA gave up)
+            // says nothing about it.
             if self.uplink == Some(r.dst) {
-                self.uplink_failures = if ok {
-                    0
-                } else {
-                    self.uplink_failures.saturating_add(1)
-                };
+                match r.status {
+                    TxStatus::Success { .. } => self.uplink_failures = 0,
+                    TxStatus::NoAck => {
+                        self.uplink_failures = self.uplink_failures.saturating_add(1);
+                    }
+                    _ => {}
+                }
             }
             if ok {
                 self.stats.tx_frames_ok += 1;
