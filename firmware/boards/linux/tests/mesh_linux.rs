@@ -803,8 +803,16 @@ fn print_figures(runs: &[(&str, &Figures)]) {
     );
 }
 
+/// One scenario at a time: each names its namespace and TAP after the process and the RFC
+/// 8138 setting, and each runs the simulator in real time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn linux_host_reaches_every_node_of_a_five_hop_line() {
+    let _one = serial();
     if !can_run() {
         return;
     }
@@ -823,6 +831,7 @@ fn linux_host_reaches_every_node_of_a_five_hop_line() {
 /// packed). The control run (flow labels off in the namespace) shows the 6LoRH frames too.
 #[test]
 fn rfc8138_packs_the_roots_tunnels_for_a_linux_host() {
+    let _one = serial();
     if !can_run() {
         return;
     }
