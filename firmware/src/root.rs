@@ -211,23 +211,18 @@ impl Root {
         now: Instant,
         d: LocalDelivery,
     ) -> Option<Outcome> {
-        let pool = stack.pool_mut();
-        let inner_ok = cfg.rpl.enabled
-            && pool
-                .data(&d.packet)
-                .get(d.upper_offset)
-                .is_some_and(|b| b >> 4 == 6)
-            && pool.pull_front(&d.packet, d.upper_offset).is_ok();
-        if !inner_ok {
+        if !cfg.rpl.enabled {
             self.stats.decap_dropped = self.stats.decap_dropped.wrapping_add(1);
-            pool.free(d.packet);
+            stack.pool_mut().free(d.packet);
             return None;
         }
-        if let Some(m) = pool.meta_mut(&d.packet) {
-            m.wire_len = 0;
-        }
-        self.stats.decapsulated = self.stats.decapsulated.wrapping_add(1);
-        Some(stack.input(now, d.iface, d.packet))
+        let out = leave_tunnel(stack, now, d);
+        let c = match out {
+            Some(_) => &mut self.stats.decapsulated,
+            None => &mut self.stats.decap_dropped,
+        };
+        *c = c.wrapping_add(1);
+        out
     }
 
     /// Seeds the random numbers of the Trickle timer (e.g. from the EUI-64).
@@ -570,14 +565,7 @@ impl Root {
         };
         let max = m.fixed_len() + opts.iter().map(Opt::buffer_len).sum::<usize>();
         let mut write = |b: &mut [u8]| message::emit(m, opts, b).ok();
-        let sent = icmp::build_message(stack.pool_mut(), &src, &to, 255, max, &mut write)
-            .map(|h| {
-                if let Some(meta) = stack.pool_mut().meta_mut(&h) {
-                    meta.ll_dst = LinkAddr::NONE;
-                }
-                stack.send_on(now, i, to, h).is_ok()
-            })
-            .unwrap_or(false);
+        let sent = send_icmp(stack, now, i, &src, &to, to, 255, max, &mut write);
         if !sent {
             self.stats.tx_failed = self.stats.tx_failed.wrapping_add(1);
         }
@@ -659,11 +647,61 @@ impl Root {
 }
 
 /// `now` in milliseconds, the Trickle timer's clock.
-fn ms(now: Instant) -> u64 {
+/// The end of an IPv6-in-IPv6 tunnel (RFC 9008 §7) at the root or a mesh router: the outer
+/// header and its extension headers go, and the inner packet enters the core as if received
+/// on the same interface. `None` (the packet freed) when no IPv6 packet is inside.
+pub(crate) fn leave_tunnel(
+    stack: &mut Stack<'_>,
+    now: Instant,
+    d: LocalDelivery,
+) -> Option<Outcome> {
+    let pool = stack.pool_mut();
+    let inner_ok = pool
+        .data(&d.packet)
+        .get(d.upper_offset)
+        .is_some_and(|b| b >> 4 == 6)
+        && pool.pull_front(&d.packet, d.upper_offset).is_ok();
+    if !inner_ok {
+        pool.free(d.packet);
+        return None;
+    }
+    if let Some(m) = pool.meta_mut(&d.packet) {
+        m.wire_len = 0;
+    }
+    Some(stack.input(now, d.iface, d.packet))
+}
+
+/// Builds an ICMPv6 message of at most `max` bytes with `write` (from `src` to `to`, hop limit
+/// `hop_limit`) and sends it out of `i` to the neighbour `next_hop`, the link-layer address
+/// left to `wpan0`; whether it went into a queue. The RPL messages of the root and of a mesh
+/// router go this way.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn send_icmp(
+    stack: &mut Stack<'_>,
+    now: Instant,
+    i: IfIndex,
+    src: &Ipv6Addr,
+    to: &Ipv6Addr,
+    next_hop: Ipv6Addr,
+    hop_limit: u8,
+    max: usize,
+    write: &mut dyn FnMut(&mut [u8]) -> Option<usize>,
+) -> bool {
+    icmp::build_message(stack.pool_mut(), src, to, hop_limit, max, write)
+        .map(|h| {
+            if let Some(meta) = stack.pool_mut().meta_mut(&h) {
+                meta.ll_dst = LinkAddr::NONE;
+            }
+            stack.send_on(now, i, next_hop, h).is_ok()
+        })
+        .unwrap_or(false)
+}
+
+pub(crate) fn ms(now: Instant) -> u64 {
     now.as_millis()
 }
 
-fn addr16(b: &[u8]) -> Option<Ipv6Addr> {
+pub(crate) fn addr16(b: &[u8]) -> Option<Ipv6Addr> {
     <[u8; 16]>::try_from(b).ok().map(Ipv6Addr::from)
 }
 

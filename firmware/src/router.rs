@@ -30,7 +30,6 @@ use core::net::Ipv6Addr;
 
 use heapless::{Deque, Vec};
 use l2_15_4::Address;
-use netif::icmp;
 use netif::stack::{HandlerId, LocalDelivery, Match, Outcome};
 use netif::{Duration, IfIndex, Instant, LinkAddr, Prefix, Route, Stack};
 use rpl::hbh::RplOption;
@@ -40,6 +39,7 @@ use rpl::router::{Action, DioInfo, Direction, Event, Phase, Router, RouterConfig
 use rpl::srh::{self, Srh, Step};
 
 use crate::registry::Origin;
+use crate::root::{addr16, ms, send_icmp};
 use crate::wpan::{Wpan, WpanRegistry, derive_link};
 
 /// Candidate parents kept.
@@ -134,14 +134,6 @@ impl core::fmt::Debug for MeshRouter {
             .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
-}
-
-fn ms(now: Instant) -> u64 {
-    now.as_millis()
-}
-
-fn addr16(b: &[u8]) -> Option<Ipv6Addr> {
-    <[u8; 16]>::try_from(b).ok().map(Ipv6Addr::from)
 }
 
 fn bump(c: &mut u32) {
@@ -389,22 +381,12 @@ impl MeshRouter {
         now: Instant,
         d: LocalDelivery,
     ) -> Option<Outcome> {
-        let pool = stack.pool_mut();
-        let inner_ok = pool
-            .data(&d.packet)
-            .get(d.upper_offset)
-            .is_some_and(|b| b >> 4 == 6)
-            && pool.pull_front(&d.packet, d.upper_offset).is_ok();
-        if !inner_ok {
-            bump(&mut self.stats.decap_dropped);
-            pool.free(d.packet);
-            return None;
+        let out = crate::root::leave_tunnel(stack, now, d);
+        match out {
+            Some(_) => bump(&mut self.stats.decapsulated),
+            None => bump(&mut self.stats.decap_dropped),
         }
-        if let Some(m) = pool.meta_mut(&d.packet) {
-            m.wire_len = 0;
-        }
-        bump(&mut self.stats.decapsulated);
-        Some(stack.input(now, d.iface, d.packet))
+        out
     }
 
     /// A packet for us whose Source Routing Header has segments left (RFC 6554 §4.2): on to
@@ -591,14 +573,18 @@ impl MeshRouter {
             return false;
         };
         let hop_limit = if via.is_some() { 64 } else { 255 };
-        let sent = icmp::build_message(stack.pool_mut(), &src, &to, hop_limit, MAX_MESSAGE, write)
-            .map(|h| {
-                if let Some(meta) = stack.pool_mut().meta_mut(&h) {
-                    meta.ll_dst = LinkAddr::NONE;
-                }
-                stack.send_on(now, i, via.unwrap_or(to), h).is_ok()
-            })
-            .unwrap_or(false);
+        let next_hop = via.unwrap_or(to);
+        let sent = send_icmp(
+            stack,
+            now,
+            i,
+            &src,
+            &to,
+            next_hop,
+            hop_limit,
+            MAX_MESSAGE,
+            write,
+        );
         if !sent {
             bump(&mut self.stats.tx_failed);
         }
