@@ -50,6 +50,22 @@
 //! broadcast) waits that long before it starts, as if its sender's CCA had found the channel
 //! busy ([`Medium::set_deaf_until`]); ACKs are never held back.
 //!
+//! ## Repeats
+//! RIOT's ZEP MAC has no duplicate filter, and its process, not a radio chip, sends its ACKs
+//! and datagrams: under load a RIOT router's ACK came 1.2 ms after the frame, its neighbour
+//! sent the frame again, and the RIOT router took the repeat as a new frame while it sent
+//! its reply; twice a RIOT process put one frame on its socket twice 16 µs apart. Each time
+//! the receiving RIOT router sent nothing more, ever (its ACKs stopped too). The bridge plays
+//! the part of the peers' radios and MACs there:
+//! - a datagram that repeats its peer's previous one byte for byte within the frame's air
+//!   time is dropped ([`ZepCounters::repeats_too_soon`]): a radio cannot send a frame twice in
+//!   that time;
+//! - a frame from a peer that repeats, byte for byte, a unicast frame another peer has ACKed
+//!   (within [`REPEAT_WINDOW`] of that ACK) is not sent to it again: the bridge sends the
+//!   sender that peer's ACK, [`ACK_DELIVERY`] after the repeat arrived
+//!   ([`ZepCounters::repeats_acked`]) — the duplicate rejection an 802.15.4 MAC does (ACK the
+//!   repeat, discard it; our soft-MAC's is `l2-15_4/src/mac/dup.rs`).
+//!
 //! ## Address filter
 //! Like a radio chip's frame filter, a peer is sent only the frames addressed to it (its
 //! EUI-64, the short address RIOT derives from it, or broadcast), frames without a destination
@@ -73,7 +89,7 @@ use std::time::{Duration as WallDuration, Instant as WallInstant, SystemTime, UN
 
 use capture_file::{InterfaceDesc, PcapngWriter};
 use l2_15_4::Radio as _;
-use l2_15_4::frame::{Address, FCS_LEN, Frame, FrameType};
+use l2_15_4::frame::{Address, FCS_LEN, Frame, FrameType, fcs};
 use l2_15_4::radio::Channel;
 use netif::time::{Duration, Instant};
 
@@ -102,6 +118,14 @@ const ACK_IDEAL: Duration = Duration::from_micros(192 + 352);
 /// (0.3–0.5 ms after its frame) 23 % of its frames came again; from 300 µs 13 %, 450 µs
 /// 2–3 %, 600 µs 19 %, 750 µs 65 %.
 pub const ACK_DELIVERY: WallDuration = WallDuration::from_micros(450);
+/// How long after a peer's ACK a repeat of the frame it ACKed is ACKed for it (see the
+/// module docs): a MAC's retransmissions end within tens of milliseconds.
+const REPEAT_WINDOW: WallDuration = WallDuration::from_millis(500);
+/// A frame's air time (synchronisation header, PHR and the PSDU) on the wall clock.
+fn airtime_wall(psdu_len: usize) -> WallDuration {
+    WallDuration::from_micros(l2_15_4::consts::airtime(psdu_len).as_micros())
+}
+
 /// A datagram buffer: more than any ZEP datagram (32 + 127 bytes), so a longer one is seen
 /// as longer and refused.
 const DATAGRAM_BUF: usize = 2048;
@@ -246,6 +270,13 @@ pub struct ZepPeer {
     /// Frames it heard that were not addressed to it (not sent).
     pub filtered: u64,
     last_psdu: Vec<u8>,
+    /// When (wall clock) its previous datagram arrived.
+    last_arrived: Option<WallInstant>,
+    /// The last unicast frame with the ACK request bit sent to it, with its sequence number.
+    awaited: Option<(Vec<u8>, u8)>,
+    /// The last frame it ACKed (a unicast frame with the ACK request bit we sent it), and
+    /// when that ACK arrived: a repeat of it is ACKed for it, not sent again.
+    acked: Option<(Vec<u8>, WallInstant)>,
     /// The sequence number of the peer's last frame with the ACK request bit, until when
     /// (medium time) its ACK is forwarded, and when (wall clock) that frame arrived.
     ack_expected: Option<(u8, Instant, WallInstant)>,
@@ -274,6 +305,12 @@ pub struct ZepCounters {
     pub acks_held: u64,
     /// Our frames with the ACK request bit whose ACK did not arrive within [`ACK_GRACE`].
     pub ack_grace_expired: u64,
+    /// Peers' frames that repeated, byte for byte, a frame their receiver (a peer) had
+    /// already ACKed: ACKed on its behalf and not sent to it again (see the module docs).
+    pub repeats_acked: u64,
+    /// Peers' frames that repeated their previous frame within its own air time (a radio
+    /// cannot send that): dropped.
+    pub repeats_too_soon: u64,
 }
 
 /// Our unicast frame with the ACK request bit, sent to a peer, waiting for its ACK.
@@ -543,8 +580,14 @@ impl ZepBridge {
                 continue;
             };
             bump(&mut p.frames_in);
-            if p.last_psdu == f.psdu {
+            let repeat = p.last_psdu == f.psdu;
+            let previous = p.last_arrived.replace(arrived);
+            if repeat {
                 bump(&mut p.repeats);
+                if previous.is_some_and(|t| arrived < t + airtime_wall(f.psdu.len())) {
+                    bump(&mut self.counters.repeats_too_soon);
+                    continue;
+                }
             }
             p.last_psdu.clear();
             p.last_psdu.extend_from_slice(f.psdu);
@@ -557,6 +600,20 @@ impl ZepBridge {
                 && self.awaiting.swap_remove(k).held
             {
                 bump(&mut self.counters.acks_held);
+            }
+            if frame.frame_type() == FrameType::Ack
+                && let Some(p) = self.peers.get_mut(i)
+                && let Some((psdu, seq)) = p.awaited.take()
+            {
+                if frame.sequence_number() == Some(seq) {
+                    p.acked = Some((psdu, arrived));
+                } else {
+                    p.awaited = Some((psdu, seq));
+                }
+            }
+            if self.ack_repeat_for_peer(i, f.psdu, channel, arrived) {
+                bump(&mut self.counters.repeats_acked);
+                continue;
             }
             let Some(p) = self.peers.get_mut(i) else {
                 continue;
@@ -573,6 +630,63 @@ impl ZepBridge {
                 medium.set_deaf_until(radio, now + self.cfg.deaf);
             }
         }
+    }
+
+    /// Duplicate rejection for a peer (see the module docs): when `psdu`, just received from
+    /// peer `from`, repeats byte for byte the frame another peer ACKed within
+    /// [`REPEAT_WINDOW`], the bridge sends `from` that peer's ACK ([`ACK_DELIVERY`] after the
+    /// frame arrived) and the frame goes no further (`true`).
+    fn ack_repeat_for_peer(
+        &mut self,
+        from: usize,
+        psdu: &[u8],
+        channel: Channel,
+        arrived: WallInstant,
+    ) -> bool {
+        let Some(seq) = self.peers.iter().enumerate().find_map(|(j, p)| {
+            let (acked, at) = p.acked.as_ref()?;
+            (j != from && acked.as_slice() == psdu && arrived < *at + REPEAT_WINDOW)
+                .then(|| unicast_ack_request(psdu, p.eui64))
+                .flatten()
+        }) else {
+            return false;
+        };
+        let Some(p) = self.peers.get_mut(from) else {
+            return false;
+        };
+        let mut ack = vec![0x02, 0x00, seq, 0, 0];
+        let header = ZepHeader {
+            channel: channel.number(),
+            device_id: 0,
+            lqi: 255,
+            ntp_timestamp: zep::ntp_from_unix_micros(unix_micros()),
+            sequence: p.seq_out,
+        };
+        let mut d = Vec::with_capacity(zep::HEADER_LEN + ack.len());
+        if !fcs::append(&mut ack) || zep::encode(&header, &ack, &mut d).is_err() {
+            return false;
+        }
+        p.seq_out = p.seq_out.wrapping_add(1);
+        let to = p.addr;
+        // Not before the peer listens for it (see the module docs).
+        let due = arrived + ACK_DELIVERY;
+        let wall = WallInstant::now();
+        if due > wall {
+            std::thread::sleep(due - wall);
+        }
+        match self.socket.send_to(&d, to) {
+            Ok(_) => {
+                bump(&mut self.counters.datagrams_out);
+                if let Some(p) = self.peers.get_mut(from) {
+                    bump(&mut p.frames_out);
+                    bump(&mut p.acks_out);
+                }
+            }
+            Err(_) => bump(&mut self.counters.send_errors),
+        }
+        let local = self.local;
+        self.record(local, to, &d);
+        true
     }
 
     /// The index of the peer at `from`, attached now if new (`None`: too many peers).
@@ -608,6 +722,9 @@ impl ZepBridge {
             acks_out: 0,
             filtered: 0,
             last_psdu: Vec::new(),
+            last_arrived: None,
+            awaited: None,
+            acked: None,
             ack_expected: None,
             seq_out: 0,
         });
@@ -715,6 +832,9 @@ impl ZepBridge {
                             });
                         }
                         if let Some(p) = self.peers.get_mut(i) {
+                            if let Some(seq) = await_ack {
+                                p.awaited = Some((psdu.clone(), seq));
+                            }
                             bump(&mut p.frames_out);
                             if is_ack {
                                 bump(&mut p.acks_out);
