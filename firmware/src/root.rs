@@ -387,7 +387,9 @@ impl Root {
                     }
                     let in_prefix =
                         t.prefix_len == 128 && t.prefix.octets().get(..8) == Some(&prefix[..]);
-                    if !in_prefix {
+                    // Our own address is no target: only a router that took us for one of
+                    // its hosts would claim it.
+                    if !in_prefix || t.prefix == ours {
                         status = status.max(message::STATUS_TOPOLOGICALLY_INCORRECT);
                         self.event(RootEvent::DaoRejected(
                             t.prefix,

@@ -47,8 +47,8 @@ pub const PARENTS: usize = 4;
 /// Addresses advertised in DAOs: ours and up to 15 hosts'.
 pub const TARGETS: usize = 16;
 /// Neighbours remembered as RPL routers (they sent DIOs or DIS), so they are not advertised
-/// as hosts.
-pub const RPL_NEIGHBOURS: usize = 16;
+/// as hosts; the least recently heard is forgotten first.
+pub const RPL_NEIGHBOURS: usize = 32;
 /// Gleaned hosts waiting out [`HOST_SETTLE`] before they are advertised.
 pub const HOST_CANDIDATES: usize = 16;
 /// How long a gleaned neighbour must have been known, without a DIO or DIS, before we
@@ -298,20 +298,30 @@ impl MeshRouter {
             return;
         }
         let ll = derive_link(src);
-        if !self.rpl_neighbours.contains(&ll) {
-            if self.rpl_neighbours.is_full() {
-                self.rpl_neighbours.remove(0);
-            }
-            let _ = self.rpl_neighbours.push(ll);
+        // Most recently heard last: the one forgotten when the list is full is the one
+        // heard least recently.
+        if let Some(k) = self.rpl_neighbours.iter().position(|a| *a == ll) {
+            self.rpl_neighbours.remove(k);
+        } else if self.rpl_neighbours.is_full() {
+            self.rpl_neighbours.remove(0);
         }
+        let _ = self.rpl_neighbours.push(ll);
     }
 
     /// Whether a registry entry is a host we advertise.
+    /// Never the DODAG root nor a parent candidate, whatever [`RPL_NEIGHBOURS`] forgot: the
+    /// root's DAO-ACKs to our global address would make it a gleaned neighbour like any.
     fn is_host(&self, e: &crate::registry::Entry) -> bool {
         matches!(e.origin, Origin::Registered | Origin::Gleaned)
             && !e.addr.is_unicast_link_local()
             && Some(e.addr) != self.own
             && !self.rpl_neighbours.contains(&e.ll)
+            && self.core.dodag().is_none_or(|d| d.dodag_id != e.addr)
+            && !self
+                .core
+                .parents()
+                .iter()
+                .any(|p| derive_link(&p.address) == e.ll)
     }
 
     /// The router core (phase, rank, parents, DODAG, targets, counters).

@@ -4,6 +4,8 @@
 
 use std::net::Ipv6Addr;
 
+use firmware::app::AppEvent;
+use firmware::root::RootEvent;
 use netif::{Duration, Instant};
 use rpl::router::Phase;
 use sixgate_sim::simnet::router_node::RouterNode;
@@ -209,4 +211,56 @@ fn with_rfc8138_the_same_mesh_works_with_smaller_frames() {
     }
     eprintln!("border router radio (frames, bytes) sent, RFC 8138 off / on: {bytes:?}");
     assert!(bytes[1].1 < bytes[0].1, "{bytes:?}");
+}
+
+/// Found in the 100-node run (`mesh_scale`): a router advertised the root's own address as
+/// one of its hosts, and the root took it (a target "2001:db8:1::5eff:fe00:1, parent r4,
+/// external"). With 20 routers in one radio neighbourhood, a router's list of neighbours
+/// heard sending DIO or DIS (16 entries, oldest out) lost the root, and the root's DAO-ACKs
+/// to the router's global address made the root a gleaned "host". Neither the DODAG root
+/// nor any RPL router may be advertised as a host, and the root takes no DAO target that is
+/// its own address.
+#[test]
+fn twenty_routers_in_one_neighbourhood_advertise_no_router_and_not_the_root_as_hosts() {
+    let mut o = WorldOpts::new();
+    o.routers = 20;
+    o.nodes = 0;
+    o.topology = TopologyKind::Random;
+    let mut w = World::build(&o).unwrap();
+    // The root's events, drained every 10 s: no DAO of a router is refused.
+    let mut refused = Vec::new();
+    for t in (10..=400).step_by(10) {
+        w.sim.run_until(secs(t));
+        let app = w.br_mut().unwrap().app_mut().unwrap();
+        while let Some(e) = app.pop_event() {
+            if let AppEvent::Root(RootEvent::DaoRejected(a, s)) = e {
+                refused.push(format!("{a} status {s} at {t} s"));
+            }
+        }
+    }
+    assert!(refused.is_empty(), "{refused:?}");
+    let root = firmware::root::mesh_address(w.br().unwrap().app().unwrap().config());
+    let routers: Vec<Ipv6Addr> = (0..20).map(|k| router_global(&w, k)).collect();
+    let mut wrong = Vec::new();
+    for k in 0..20 {
+        let m = router(&w, k).app().unwrap().mesh_router().unwrap();
+        assert_eq!(m.core().phase(), Phase::Joined, "r{}", k + 1);
+        for t in m.core().targets() {
+            if t.address == root || (t.address != routers[k] && routers.contains(&t.address)) {
+                wrong.push(format!("r{} advertises {}", k + 1, t.address));
+            }
+        }
+    }
+    let topo: Vec<_> = w.br().unwrap().app().unwrap().topology().collect();
+    let external: Vec<_> = topo.iter().filter(|n| n.external).collect();
+    assert!(wrong.is_empty(), "{wrong:?}");
+    assert!(
+        topo.iter().all(|n| n.addr != root),
+        "the root is its own target: {topo:?}"
+    );
+    assert!(
+        external.is_empty(),
+        "hosts in a mesh without hosts: {external:?}"
+    );
+    assert_eq!(topo.len(), 20, "every router, once: {topo:?}");
 }
