@@ -44,13 +44,13 @@ use crate::wpan::{Wpan, WpanRegistry, derive_link};
 
 /// Candidate parents kept.
 pub const PARENTS: usize = 4;
-/// Addresses advertised in DAOs: ours and up to 15 hosts'.
-pub const TARGETS: usize = 16;
+/// Addresses advertised in DAOs: ours and up to 95 hosts'..
+pub const TARGETS: usize = 96;
 /// Neighbours remembered as RPL routers (they sent DIOs or DIS), so they are not advertised
 /// as hosts; the least recently heard is forgotten first.
 pub const RPL_NEIGHBOURS: usize = 32;
 /// Gleaned hosts waiting out [`HOST_SETTLE`] before they are advertised.
-pub const HOST_CANDIDATES: usize = 16;
+pub const HOST_CANDIDATES: usize = 32;
 /// How long a gleaned neighbour must have been known, without a DIO or DIS, before we
 /// advertise it as a host: a router that joined through us sends its first DAO (DelayDAO,
 /// 1 s) before its first DIO (Trickle, Imin/2 to Imin, 2–4 s), and a claim of ours on its

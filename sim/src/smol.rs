@@ -429,6 +429,21 @@ impl SmolNode {
             .collect()
     }
 
+    /// smoltcp's routes now: (destination, next hop), in its table's order (the default
+    /// routes it learnt from RAs; it uses the last of equally long ones).
+    pub fn routes(&mut self) -> Vec<(String, Ipv6Addr)> {
+        let mut out = Vec::new();
+        self.iface.routes_mut().update(|r| {
+            out = r
+                .iter()
+                .filter_map(|r| match r.via_router {
+                    IpAddress::Ipv6(a) => Some((r.cidr.to_string(), a)),
+                })
+                .collect();
+        });
+        out
+    }
+
     /// The sink's log.
     pub fn sink_log(&self) -> impl Iterator<Item = &SinkRecord> {
         self.sink_log.iter()

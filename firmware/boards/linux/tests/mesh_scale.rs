@@ -427,6 +427,22 @@ fn a_100_node_mesh_delivers_readings_and_every_node_is_reachable() {
         let (name, addr) = u.split_once(' ').unwrap();
         eprintln!("  {}", why_unreached(&w, name, addr.parse().unwrap()));
     }
+    if std::env::var_os("MESH_SCALE_DEBUG").is_some() {
+        for u in unanswered.iter().filter(|u| u.starts_with('n')).take(5) {
+            let (name, addr) = u.split_once(' ').unwrap();
+            let a: Ipv6Addr = addr.parse().unwrap();
+            let e = w.br().unwrap().app().unwrap().wpan().registry().lookup(&a);
+            let claims: Vec<String> = (0..ROUTERS)
+                .filter(|&k| router(&w, k).app().and_then(|x| x.mesh_router()).is_some_and(|m| m.core().targets().iter().any(|t| t.address == a)))
+                .map(|k| format!("r{}", k + 1))
+                .collect();
+            let k: usize = name[1..].parse().unwrap();
+            let link = e.and_then(|e| w.br().unwrap().app().unwrap().wpan().mac().neighbor(&e.ll).copied());
+            let routes = w.node_mut(k - 1).unwrap().routes();
+            let c = w.node(k - 1).unwrap().counters();
+            eprintln!("DEBUG {name}: root {e:?}; claimed by {claims:?}; leaf routes {routes:?}; link at root {link:?}; leaf counters {c:?}");
+        }
+    }
     let unadvertised: Vec<_> = everyone
         .iter()
         .filter(|(n, a)| n.starts_with('n') && !topo.iter().any(|t| t.addr == *a))
@@ -585,6 +601,14 @@ fn kill_busiest_router(seed: u64) -> Recovery {
             }
         }
         drain_events(&mut w, &mut events);
+    }
+    if std::env::var_os("MESH_SCALE_DEBUG").is_some() {
+        for (n, a) in orphans.iter().filter(|(n, _)| !recovered.contains_key(n)).take(4) {
+            let e = w.br().unwrap().app().unwrap().wpan().registry().lookup(a);
+            let k: usize = n[1..].parse().unwrap();
+            let leaf = w.node_mut(k - 1).unwrap();
+            eprintln!("DEBUG {n} {a}: root entry {e:?}; leaf routes {:?}", leaf.routes());
+        }
     }
     // Past the DAO lifetime the routes through the dead router had at the power-off.
     let after = t_kill + Duration::from_secs(u64::from(dao_left) + 30);
