@@ -152,7 +152,11 @@ fn backoffs_stay_in_bounds_and_channel_access_failure_after_max_plus_one() {
         for _ in 0..100 {
             radio.script_cca(false).unwrap();
         }
-        let mut sim = Sim::new(cfg(seed), radio);
+        // One CSMA/CA attempt, as the standard has it (the retries of a busy channel are
+        // the tests at the end).
+        let mut c = cfg(seed);
+        c.max_channel_access_retries = 0;
+        let mut sim = Sim::new(c, radio);
         let t0 = sim.now;
         let h = sim.enqueue(TxRequest::data(PEER, b"x"));
         sim.run_until(Instant::from_secs(1));
@@ -573,7 +577,10 @@ fn hardware_csma_and_auto_ack_outcomes() {
     ] {
         radio.script_tx_outcome(o).unwrap();
     }
-    let mut sim = Sim::new(cfg(4), radio);
+    // A busy channel final at once (its retries: `hardware_csma_channel_busy_is_retried…`).
+    let mut c = cfg(4);
+    c.max_channel_access_retries = 0;
+    let mut sim = Sim::new(c, radio);
     sim.enqueue(TxRequest::data(PEER, b"a"));
     sim.enqueue(TxRequest::data(PEER, b"b"));
     sim.run_until(Instant::from_secs(1));
@@ -613,4 +620,161 @@ fn duplicate_and_neighbor_tables_evict_when_full() {
     let c = sim.mac.counters();
     assert_eq!((c.dup_table_evictions, c.neighbor_evictions), (6, 6));
     assert_eq!(sim.mac.neighbors().count(), 4);
+}
+
+/// The longest a frame can hold the head of the queue on a busy channel before the MAC gives
+/// up on it: every CSMA/CA attempt drawing its longest backoffs (macMaxCSMABackoffs + 1 CCAs)
+/// and every retry its longest wait (whole air times of the `len`-byte frame).
+fn worst_channel_access(c: &MacConfig, len: usize) -> Duration {
+    let attempt: u64 = (0..=u32::from(c.max_csma_backoffs))
+        .map(|i| ((1u64 << (u32::from(c.min_be) + i).min(u32::from(c.max_be))) - 1) * UNIT + CCA_US)
+        .sum();
+    let waits: u64 = (1..=u32::from(c.max_channel_access_retries))
+        .map(|k| {
+            ((1u64 << (u32::from(c.min_be) + k).min(u32::from(c.max_be))) - 1)
+                * airtime(len).as_micros()
+        })
+        .sum();
+    Duration::from_micros(attempt * (u64::from(c.max_channel_access_retries) + 1) + waits)
+}
+
+/// A busy channel is retried, not failed: macMaxCSMABackoffs + 1 busy CCAs end one CSMA/CA
+/// attempt, and the MAC starts a fresh one (NB = 0) after a random wait, up to
+/// `max_channel_access_retries` times (issue 23: the relay and the border router of a
+/// two-hop line kept each other's channel busy, and each channel-access failure lost a
+/// fragment and so its whole datagram). Busy for every attempt but the last: the frame is
+/// sent, counted as retried, not as failed.
+#[test]
+fn busy_channel_for_the_first_attempts_is_retried_and_the_frame_sent() {
+    for seed in 1..=50u32 {
+        let c = cfg(seed);
+        let per_attempt = usize::from(c.max_csma_backoffs) + 1;
+        let bound = c.max_channel_access_retries;
+        assert!(bound > 0, "channel-access retries on by default");
+        let mut radio = FakeRadio::default();
+        radio.ack_after = Some(symbols(12) + airtime(5));
+        for _ in 0..per_attempt * usize::from(bound) {
+            radio.script_cca(false).unwrap();
+        }
+        let mut sim = Sim::new(c, radio);
+        let t0 = sim.now;
+        let h = sim.enqueue(TxRequest::data(PEER, b"x"));
+        sim.run_until(Instant::from_secs(2));
+        // Every attempt made all its CCAs (NB started again from 0), the last one found the
+        // channel idle.
+        assert_eq!(
+            sim.radio.cca_count() as usize,
+            per_attempt * usize::from(bound) + 1
+        );
+        let txs = txs(&sim.radio);
+        assert_eq!(txs.len(), 1, "sent once");
+        assert!(txs[0].0 <= t0 + worst_channel_access(&c, txs[0].1.len()));
+        let r = sim.mac.pop_tx_report().unwrap();
+        assert_eq!(
+            (r.handle, r.status, r.transmissions),
+            (h, TxStatus::Success { retries: 0 }, 1)
+        );
+        let k = sim.mac.counters();
+        assert_eq!(
+            (
+                k.tx_channel_access_retries,
+                k.tx_channel_access_failures,
+                k.tx_success,
+                k.tx_retries
+            ),
+            (u32::from(bound), 0, 1, 0)
+        );
+    }
+}
+
+/// Beyond the bound the frame fails with [`TxStatus::ChannelAccessFailure`] (counted), and
+/// the frame behind it (another destination) is not held longer than the bound allows.
+#[test]
+fn busy_channel_beyond_the_bound_fails_and_the_next_frame_goes() {
+    for seed in 1..=50u32 {
+        let c = cfg(seed);
+        let per_attempt = usize::from(c.max_csma_backoffs) + 1;
+        let bound = c.max_channel_access_retries;
+        let mut radio = FakeRadio::default();
+        radio.ack_after = Some(symbols(12) + airtime(5));
+        for _ in 0..per_attempt * (usize::from(bound) + 1) {
+            radio.script_cca(false).unwrap();
+        }
+        let mut sim = Sim::new(c, radio);
+        let t0 = sim.now;
+        let a = sim.enqueue(TxRequest::data(PEER, &[0xaa; 100]));
+        let b = sim.enqueue(TxRequest::data(Address::Short(0x0003), b"b"));
+        sim.run_until(Instant::from_secs(3));
+        assert_eq!(
+            sim.radio.cca_count() as usize,
+            per_attempt * (usize::from(bound) + 1) + 1
+        );
+        let r = sim.mac.pop_tx_report().unwrap();
+        assert_eq!(
+            (r.handle, r.status, r.transmissions),
+            (a, TxStatus::ChannelAccessFailure, 0)
+        );
+        let r = sim.mac.pop_tx_report().unwrap();
+        assert_eq!((r.handle, r.status), (b, TxStatus::Success { retries: 0 }));
+        let txs = txs(&sim.radio);
+        assert_eq!(txs.len(), 1, "only the second frame went on air");
+        // The first frame's worst case, then the second frame's own first attempt.
+        // Its PSDU: 9 header bytes (short addresses, PAN ID compressed), payload, FCS.
+        let a_len = 9 + 100 + 2;
+        let first_attempt = Duration::from_micros(7 * UNIT + CCA_US);
+        assert!(
+            txs[0].0 <= t0 + worst_channel_access(&c, a_len) + first_attempt,
+            "seed {seed}: head-of-line stall beyond the bound"
+        );
+        let k = sim.mac.counters();
+        assert_eq!(
+            (k.tx_channel_access_retries, k.tx_channel_access_failures),
+            (u32::from(bound), 1)
+        );
+        // No transmission, so no link statistics against the neighbour.
+        assert!(sim.mac.neighbor(&PEER).is_none_or(|n| n.tx_attempts == 0));
+    }
+}
+
+/// A radio with hardware CSMA/CA reporting the channel busy gets the same retries.
+#[test]
+fn hardware_csma_channel_busy_is_retried_up_to_the_bound() {
+    let c = cfg(4);
+    let bound = c.max_channel_access_retries;
+    let mut radio = FakeRadio::default();
+    radio.caps = Capabilities {
+        hw_fcs: true,
+        hw_auto_ack: true,
+        hw_csma: true,
+        ..Capabilities::default()
+    };
+    // The first frame: busy `bound` times, then acknowledged; the second: busy every time.
+    for _ in 0..bound {
+        radio.script_tx_outcome(TxOutcome::ChannelBusy).unwrap();
+    }
+    radio
+        .script_tx_outcome(TxOutcome::Acked {
+            frame_pending: false,
+        })
+        .unwrap();
+    for _ in 0..=bound {
+        radio.script_tx_outcome(TxOutcome::ChannelBusy).unwrap();
+    }
+    let mut sim = Sim::new(c, radio);
+    sim.enqueue(TxRequest::data(PEER, b"a"));
+    sim.enqueue(TxRequest::data(PEER, b"b"));
+    sim.run_until(Instant::from_secs(2));
+    assert_eq!(
+        sim.mac.pop_tx_report().unwrap().status,
+        TxStatus::Success { retries: 0 }
+    );
+    assert_eq!(
+        sim.mac.pop_tx_report().unwrap().status,
+        TxStatus::ChannelAccessFailure
+    );
+    let k = sim.mac.counters();
+    assert_eq!(
+        (k.tx_channel_access_retries, k.tx_channel_access_failures),
+        (2 * u32::from(bound), 1)
+    );
 }

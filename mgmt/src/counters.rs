@@ -37,10 +37,10 @@ macro_rules! counter_list {
                 icmp_errors_total_limited, icmp_limiter_evictions });
         $group!(Mac, Some("wpan0"), "", mac,
             MacCounters { tx_frames, tx_retries, tx_success, tx_no_ack,
-                tx_channel_access_failures, tx_errors, tx_queue_full, tx_reports_dropped,
-                rx_frames, rx_delivered, rx_invalid, rx_filtered, rx_duplicates, rx_fcs_errors,
-                rx_acks_late, acks_sent, acks_skipped, dup_table_evictions,
-                neighbor_evictions });
+                tx_channel_access_failures, tx_channel_access_retries, tx_errors, tx_queue_full,
+                tx_reports_dropped, rx_frames, rx_delivered, rx_invalid, rx_filtered,
+                rx_duplicates, rx_fcs_errors, rx_acks_late, acks_sent, acks_skipped,
+                dup_table_evictions, neighbor_evictions });
         $group!(SixLowpan, Some("wpan0"), "l2_", wpan,
             WpanStats { rx_frames, rx_datagrams, rx_bad_frame, rx_secured, rx_not_data,
                 rx_6lowpan_drop, rx_no_buffer, tx_datagrams, tx_datagrams_done, tx_frames,

@@ -35,6 +35,10 @@ pub struct MacConfig {
     pub max_csma_backoffs: u8,
     /// macMaxFrameRetries (0..=7).
     pub max_frame_retries: u8,
+    /// New CSMA/CA attempts after one ends with the channel busy (0..=7; 0: the first
+    /// channel-access failure is final). Each waits a random whole number of the frame's air
+    /// times first, as a retry after a missing ACK does.
+    pub max_channel_access_retries: u8,
     /// macAckWaitDuration, as time.
     pub ack_wait: Duration,
     /// How long a (source, sequence number) pair marks later copies as duplicates.
@@ -58,6 +62,7 @@ impl MacConfig {
             max_be: 5,
             max_csma_backoffs: 4,
             max_frame_retries: 3,
+            max_channel_access_retries: 3,
             ack_wait: symbols(consts::ACK_WAIT_SYMBOLS),
             duplicate_lifetime: Duration::from_secs(5),
             seed: 0x1234_5678,
@@ -74,6 +79,9 @@ impl MacConfig {
         }
         if self.max_frame_retries > 7 {
             return Err(ConfigError::MaxFrameRetries);
+        }
+        if self.max_channel_access_retries > 7 {
+            return Err(ConfigError::MaxChannelAccessRetries);
         }
         if !matches!(
             self.frame_version,
@@ -105,6 +113,8 @@ pub enum ConfigError {
     MaxCsmaBackoffs,
     /// macMaxFrameRetries above 7.
     MaxFrameRetries,
+    /// [`MacConfig::max_channel_access_retries`] above 7.
+    MaxChannelAccessRetries,
     /// Unknown frame version.
     FrameVersion,
     /// The radio refused a setting.
@@ -117,6 +127,7 @@ impl fmt::Display for ConfigError {
             ConfigError::BackoffExponent => f.write_str("backoff exponents out of range"),
             ConfigError::MaxCsmaBackoffs => f.write_str("macMaxCSMABackoffs above 5"),
             ConfigError::MaxFrameRetries => f.write_str("macMaxFrameRetries above 7"),
+            ConfigError::MaxChannelAccessRetries => f.write_str("channel-access retries above 7"),
             ConfigError::FrameVersion => f.write_str("unknown frame version"),
             ConfigError::Radio(e) => write!(f, "radio refused setting: {e}"),
         }

@@ -14,6 +14,9 @@ pub struct MacCounters {
     pub tx_no_ack: u32,
     /// Frames completed with [`TxStatus::ChannelAccessFailure`](super::TxStatus::ChannelAccessFailure).
     pub tx_channel_access_failures: u32,
+    /// New CSMA/CA attempts after one found the channel busy
+    /// ([`MacConfig::max_channel_access_retries`](super::MacConfig::max_channel_access_retries)).
+    pub tx_channel_access_retries: u32,
     /// Frames refused or failed as invalid / radio failure.
     pub tx_errors: u32,
     /// [`Mac::enqueue`](super::Mac::enqueue) calls refused because the queue was full.

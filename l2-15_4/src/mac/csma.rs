@@ -118,8 +118,7 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
                     let nb = nb.saturating_add(1);
                     let be = be.saturating_add(1).min(self.cfg.max_be);
                     if nb > self.cfg.max_csma_backoffs {
-                        bump(&mut self.counters.tx_channel_access_failures);
-                        self.complete(now, TxStatus::ChannelAccessFailure);
+                        self.on_channel_busy(now);
                     } else {
                         let start = now + symbols(consts::CCA_SYMBOLS);
                         self.state = State::Backoff {
@@ -226,6 +225,34 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
         }
     }
 
+    /// One CSMA/CA attempt for the queue head found the channel busy macMaxCSMABackoffs + 1
+    /// times (or the radio's own CSMA/CA said so). A busy channel is most often a neighbour
+    /// sending a datagram's fragments back to back (a relay forwarding while its upstream
+    /// neighbour sends the next datagram), longer than one attempt's backoffs; failing the
+    /// frame would lose its whole datagram. So, as after a missing ACK (and as Contiki-NG's
+    /// CSMA retries a collision), the frame waits a random whole number of its air times
+    /// and starts a fresh attempt, up to [`MacConfig::max_channel_access_retries`] times, then
+    /// fails with [`TxStatus::ChannelAccessFailure`]. The frames behind it wait at most that
+    /// bound.
+    ///
+    /// [`MacConfig::max_channel_access_retries`]: super::MacConfig::max_channel_access_retries
+    fn on_channel_busy(&mut self, now: Instant) {
+        let max = self.cfg.max_channel_access_retries;
+        match self.res.queue.front_mut() {
+            Some(e) if e.access_retries < max => {
+                e.access_retries += 1;
+                let (len, retries) = (e.psdu.len(), e.access_retries);
+                bump(&mut self.counters.tx_channel_access_retries);
+                self.state = State::Idle;
+                self.ifs_until = self.ifs_until.max(now) + self.retry_delay(len, retries);
+            }
+            _ => {
+                bump(&mut self.counters.tx_channel_access_failures);
+                self.complete(now, TxStatus::ChannelAccessFailure);
+            }
+        }
+    }
+
     pub(super) fn on_tx_done(&mut self, end: Instant, outcome: TxOutcome) {
         if self.ack == AckState::OnAir {
             self.ack = AckState::None;
@@ -260,10 +287,7 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
                 self.ifs_until = end + consts::ifs(len);
                 self.on_no_ack(end);
             }
-            TxOutcome::ChannelBusy => {
-                bump(&mut self.counters.tx_channel_access_failures);
-                self.complete(end, TxStatus::ChannelAccessFailure);
-            }
+            TxOutcome::ChannelBusy => self.on_channel_busy(end),
             TxOutcome::Failed(e) => {
                 bump(&mut self.counters.tx_errors);
                 let st = if e == RadioError::InvalidParameter {

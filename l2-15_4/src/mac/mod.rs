@@ -13,8 +13,13 @@
 //! Per frame: NB = 0, BE = macMinBE (macMaxBE for a broadcast, which is never retried, unless
 //! macMinBE is 0); wait a random (0..2^BE − 1) × aUnitBackoffPeriod; CCA (8 symbols); if
 //! idle, transmit (the radio adds the turnaround); if busy, NB += 1, BE = min(BE + 1,
-//! macMaxBE), and after macMaxCSMABackoffs + 1 busy CCAs report
-//! [`TxStatus::ChannelAccessFailure`]. A unicast frame requests an ACK and waits
+//! macMaxBE); after macMaxCSMABackoffs + 1 busy CCAs the attempt has failed, and the frame
+//! waits a random whole number of its air times (as a retry after a missing ACK, below) and
+//! starts a fresh attempt, up to [`MacConfig::max_channel_access_retries`] times, then
+//! [`TxStatus::ChannelAccessFailure`] (a busy channel is most often a neighbour sending a
+//! datagram's fragments back to back, longer than one attempt's backoffs; the standard
+//! leaves that retry to the layer above, which would lose the datagram instead). A unicast
+//! frame requests an ACK and waits
 //! macAckWaitDuration after its last symbol; without a matching ACK it is sent again up to
 //! macMaxFrameRetries times, then [`TxStatus::NoAck`]: retry k first waits a random whole
 //! number of the frame's air times in 0..2^min(macMinBE + k, macMaxBE) − 1 (a missing ACK is

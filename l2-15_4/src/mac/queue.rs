@@ -88,7 +88,9 @@ pub enum TxStatus {
     },
     /// No ACK after macMaxFrameRetries retransmissions.
     NoAck,
-    /// CSMA/CA found the channel busy macMaxCSMABackoffs + 1 times.
+    /// Every CSMA/CA attempt (the first and
+    /// [`MacConfig::max_channel_access_retries`](super::MacConfig::max_channel_access_retries)
+    /// more) found the channel busy macMaxCSMABackoffs + 1 times.
     ChannelAccessFailure,
     /// The radio refused the frame as invalid.
     InvalidParameter,
@@ -121,6 +123,8 @@ pub struct TxEntry {
     pub(super) seq: u8,
     pub(super) ack_request: bool,
     pub(super) retries: u8,
+    /// CSMA/CA attempts begun again after one found the channel busy.
+    pub(super) access_retries: u8,
     pub(super) transmissions: u8,
 }
 
@@ -164,6 +168,7 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
             seq,
             ack_request: req.dst.is_unicast(),
             retries: 0,
+            access_retries: 0,
             transmissions: 0,
         };
         if self.res.queue.push_back(entry).is_err() {

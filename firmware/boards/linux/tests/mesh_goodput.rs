@@ -87,8 +87,9 @@ fn check(d: &[u8]) -> Option<u32> {
     (d == datagram(seq).as_slice()).then_some(seq)
 }
 
-fn line(hops: usize, rfc8138: bool) -> World {
+fn line(hops: usize, rfc8138: bool, seed: u64) -> World {
     let mut o = WorldOpts::new();
+    o.seed = seed;
     o.routers = hops - 1;
     o.nodes = 1;
     o.topology = TopologyKind::Line;
@@ -226,7 +227,11 @@ fn arrivals(
 }
 
 fn measure(hops: usize, dir: Dir, window: usize, rfc8138: bool) -> Figures {
-    let mut w = line(hops, rfc8138);
+    measure_seeded(hops, dir, window, rfc8138, 1)
+}
+
+fn measure_seeded(hops: usize, dir: Dir, window: usize, rfc8138: bool, seed: u64) -> Figures {
+    let mut w = line(hops, rfc8138, seed);
     w.sim.run_for(WARM_UP);
     let leaf = leaf_global(&w).expect("the leaf has a global address from its router's RA");
     let dst = match dir {
@@ -364,10 +369,10 @@ fn goodput_of_1232_byte_payloads_over_one_to_five_hops() {
     for f in &rows {
         print(f);
         // Nothing is timed: every run ends. One datagram in flight: every datagram arrives
-        // intact. More in flight is the lossy case the ignored test below records (channel
-        // access failures between neighbouring hops); it varies with the seed and the timing
-        // of everything else (1 to 40 of 40 arrived across the code of this session), so here
-        // it must only deliver something.
+        // intact. More in flight, neighbouring hops contend: busy channels are retried (the
+        // test below), but from three hops on hidden relays collide and a fragment can go
+        // unacknowledged after every retry, which loses its datagram; that varies with the
+        // seed and the timing of everything else, so here it must only deliver something.
         if f.window == 1 {
             assert_eq!((f.delivered, f.lost), (DATAGRAMS, 0), "{f:?}");
         } else {
@@ -397,15 +402,34 @@ fn goodput_of_1232_byte_payloads_over_one_to_five_hops() {
     }
 }
 
-/// Finding (not a timing): on a lossless two-hop line, a sender that keeps two datagrams in
-/// flight loses datagrams. Each loss is a channel-access failure: the relay forwards the
-/// first datagram while the border router sends the second, both back off on each other's
-/// frames (and on ACKs they cannot hear, hidden terminals), the MAC gives up after
-/// macMaxCSMABackoffs and `wpan0` drops the fragment, so the whole 1280-byte packet is lost.
+/// Issue 23 finding, fixed (not a timing): on a lossless two-hop line, a sender that keeps
+/// two datagrams in flight lost datagrams (seed 1: 25 of 40 arrived downward; three in
+/// flight: 1 of 40). Each loss was a channel-access failure: the relay forwards the first
+/// datagram while the border router sends the second, both back off on each other's frames
+/// (and on ACKs they cannot hear, hidden terminals), the MAC gave up after
+/// macMaxCSMABackoffs and `wpan0` dropped the fragment, so the whole 1280-byte packet was
+/// lost. The MAC now starts a fresh CSMA/CA attempt after a busy channel
+/// (`MacConfig::max_channel_access_retries`). Over five seeds: two in flight downward, every
+/// datagram arrives; two or three in flight either way, no frame ends in a channel-access
+/// failure, and a datagram lost, if any, is one whose fragment went unacknowledged after
+/// macMaxFrameRetries (hidden-terminal collisions, a different rule: seeds 1 to 10 lost two
+/// datagrams that way in 40 runs, seed 2 down with three in flight and seed 8 up with two).
 #[test]
-#[ignore = "issue 23 finding: a channel-access failure loses the whole datagram (no retry at wpan0)"]
 fn two_datagrams_in_flight_over_two_lossless_hops_all_arrive() {
-    let f = measure(2, Dir::Down, 2, false);
-    print(&f);
-    assert_eq!(f.lost, 0, "{f:?}");
+    for seed in 1..=5 {
+        for dir in [Dir::Down, Dir::Up] {
+            for window in [2, 3] {
+                let f = measure_seeded(2, dir, window, false, seed);
+                print!("seed {seed}: ");
+                print(&f);
+                let failures: u32 = f.mac.iter().map(|m| m.2).sum();
+                assert_eq!(failures, 0, "seed {seed}: channel-access failures: {f:?}");
+                let no_ack: u32 = f.mac.iter().map(|m| m.3).sum();
+                assert!(f.lost <= no_ack as usize, "seed {seed}: {f:?}");
+                if (dir, window) == (Dir::Down, 2) {
+                    assert_eq!((f.delivered, f.lost), (DATAGRAMS, 0), "seed {seed}: {f:?}");
+                }
+            }
+        }
+    }
 }
