@@ -436,8 +436,8 @@ impl SmolNode {
         self.iface.routes_mut().update(|r| {
             out = r
                 .iter()
-                .filter_map(|r| match r.via_router {
-                    IpAddress::Ipv6(a) => Some((r.cidr.to_string(), a)),
+                .map(|r| match r.via_router {
+                    IpAddress::Ipv6(a) => (r.cidr.to_string(), a),
                 })
                 .collect();
         });
