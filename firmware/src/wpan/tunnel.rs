@@ -313,11 +313,10 @@ impl Wpan<'_> {
         up: &Upward,
         at: usize,
     ) -> bool {
+        // The option's data: flags, instance, rank (its type and length stay, sub-TLVs too).
+        let data = at + 2..at + 6;
         let d = pool.data_mut(pkt);
-        let Some(o) = d.get(at..at + 8) else {
-            return false;
-        };
-        let (Some(&ty), Ok(rpi)) = (o.first(), RplOption::parse(o.get(2..).unwrap_or(&[]))) else {
+        let Some(Ok(rpi)) = d.get(data.clone()).map(RplOption::parse) else {
             return false;
         };
         if rpi.instance_id != up.rpi.instance_id {
@@ -333,8 +332,8 @@ impl Wpan<'_> {
             }
             out.rank_error = true;
         }
-        if let Some(b) = d.get_mut(at..at + 6) {
-            b.copy_from_slice(&out.to_bytes(ty));
+        if let (Some(b), Some(new)) = (d.get_mut(data), out.to_bytes(0).get(2..)) {
+            b.copy_from_slice(new);
         }
         true
     }

@@ -137,12 +137,14 @@ fn a_leafs_readings_leave_the_tunnel_at_the_root_as_the_leaf_sent_them() {
     );
 }
 
-/// r1's own packets up (echo replies to the backbone host) carry its RPL Option in a
+/// The routers' own packets up (echo replies to the backbone host) carry the RPL Option in a
 /// hop-by-hop header of their own (RFC 9008: no tunnel from an RPL-aware node, the root is
-/// on their way out), which the backbone host skips (option type 0x23).
+/// on their way out), which the backbone host skips (option type 0x23). r2's leaves it with
+/// r2's rank (768) and r1, forwarding it up, rewrites it with its own (512, RFC 6550 §11.2):
+/// on the backbone both say 512.
 #[test]
 fn a_routers_own_packets_up_carry_its_rpl_option_and_no_tunnel() {
-    let mut w = line(1, 0, false);
+    let mut w = line(2, 0, false);
     w.br()
         .unwrap()
         .host()
@@ -150,35 +152,43 @@ fn a_routers_own_packets_up_carry_its_rpl_option_and_no_tunnel() {
         .port()
         .link()
         .set_capture(true);
-    w.sim.run_until(secs(40));
-    let r1 = firmware::root::mesh_address(router(&w, 0).config());
+    w.sim.run_until(secs(60));
     let br_node = w.br;
-    for i in 0..3u16 {
-        w.sim
-            .with_node(br_node, |n: &mut BrNode, now, _| {
-                assert!(n.host_mut().unwrap().ping(now, r1, i, 56))
-            })
-            .unwrap();
-        w.sim.run_for(Duration::from_secs(2));
+    for k in 0..2 {
+        let r = firmware::root::mesh_address(router(&w, k).config());
+        for i in 0..3u16 {
+            w.sim
+                .with_node(br_node, |n: &mut BrNode, now, _| {
+                    assert!(n.host_mut().unwrap().ping(now, r, 10 * k as u16 + i, 56))
+                })
+                .unwrap();
+            w.sim.run_for(Duration::from_secs(2));
+        }
+        let replies: Vec<Vec<u8>> = backbone_packets(&w)
+            .into_iter()
+            .filter(|p| p.get(8..24).map(addr) == Some(r))
+            .collect();
+        assert!(replies.len() >= 3, "r{}: {replies:?}", k + 1);
+        for p in &replies {
+            // Next header: hop-by-hop; its first option the RPL Option (0x23, length 4),
+            // O = 0, instance 30, rank 512 (r1's); then ICMPv6 (58).
+            assert_eq!(p[6], 0, "{p:02x?}");
+            assert_eq!(&p[40..48], &[58, 0, 0x23, 4, 0, 30, 2, 0], "{p:02x?}");
+        }
+        let s = router(&w, k).wpan().stats();
+        assert_eq!(
+            (s.tx_tunnelled, s.rx_rpl_rank_error),
+            (0, 0),
+            "r{}: {s:?}",
+            k + 1
+        );
     }
     let pings = w.br().unwrap().host().unwrap().pings().to_vec();
     assert_eq!(
         pings.iter().filter(|p| p.2.is_some()).count(),
-        3,
+        6,
         "{pings:?}"
     );
-    let replies: Vec<Vec<u8>> = backbone_packets(&w)
-        .into_iter()
-        .filter(|p| p.get(8..24).map(addr) == Some(r1))
-        .collect();
-    assert!(replies.len() >= 3, "{replies:?}");
-    for p in &replies {
-        // Next header: hop-by-hop; its first option the RPL Option (0x23, length 4), O = 0,
-        // instance 30, r1's rank 512; then ICMPv6 (58).
-        assert_eq!(p[6], 0, "{p:02x?}");
-        assert_eq!(&p[40..48], &[58, 0, 0x23, 4, 0, 30, 2, 0], "{p:02x?}");
-    }
-    assert_eq!(router(&w, 0).wpan().stats().tx_tunnelled, 0);
 }
 
 /// Is `tshark` here? Without it a test says so and passes (unless `CI=true`).
