@@ -203,15 +203,23 @@ impl Root {
     /// A packet tunnelled to the root (IPv6-in-IPv6 from a node of the DODAG, RFC 9008
     /// §7): the outer header and its extension headers go, and the inner packet enters the
     /// core as if received on `wpan0`, so the mesh's ingress rules (source in the mesh
-    /// prefix) apply to it. Refused while the root is disabled.
+    /// prefix) apply to it. Refused (freed, `decap_dropped`) while the root is disabled, when
+    /// the encapsulator (the outer source) is no live target of the DODAG in `reg` (only its
+    /// routers tunnel to the root, and each advertises itself), or when the inner packet is
+    /// no whole IPv6 packet ([`leave_tunnel`]).
     pub fn decapsulate(
         &mut self,
         stack: &mut Stack<'_>,
+        reg: &WpanRegistry,
         cfg: &Config,
         now: Instant,
         d: LocalDelivery,
     ) -> Option<Outcome> {
-        if !cfg.rpl.enabled {
+        let encapsulator = stack.pool().data(&d.packet).get(8..24).and_then(addr16);
+        let member = encapsulator
+            .and_then(|a| reg.lookup(&a))
+            .is_some_and(|e| e.target.is_some());
+        if !cfg.rpl.enabled || !member {
             self.stats.decap_dropped = self.stats.decap_dropped.wrapping_add(1);
             stack.pool_mut().free(d.packet);
             return None;
@@ -651,17 +659,25 @@ impl Root {
 /// `now` in milliseconds, the Trickle timer's clock.
 /// The end of an IPv6-in-IPv6 tunnel (RFC 9008 §7) at the root or a mesh router: the outer
 /// header and its extension headers go, and the inner packet enters the core as if received
-/// on the same interface. `None` (the packet freed) when no IPv6 packet is inside.
+/// on the same interface. `None` (the packet freed) unless a whole IPv6 packet is inside:
+/// version 6, and its payload length is what the outer packet carries after its header.
 pub(crate) fn leave_tunnel(
     stack: &mut Stack<'_>,
     now: Instant,
     d: LocalDelivery,
 ) -> Option<Outcome> {
     let pool = stack.pool_mut();
+    let whole = |inner: &[u8]| match inner.first_chunk::<6>() {
+        Some(&[v, _, _, _, p0, p1]) => {
+            v >> 4 == 6
+                && inner.len().checked_sub(40) == Some(usize::from(u16::from_be_bytes([p0, p1])))
+        }
+        None => false,
+    };
     let inner_ok = pool
         .data(&d.packet)
-        .get(d.upper_offset)
-        .is_some_and(|b| b >> 4 == 6)
+        .get(d.upper_offset..)
+        .is_some_and(whole)
         && pool.pull_front(&d.packet, d.upper_offset).is_ok();
     if !inner_ok {
         pool.free(d.packet);

@@ -506,6 +506,17 @@ impl MeshRouter {
                 }
             }
         }
+        // RFC 9008 §7: what goes up carries our RPL Option; a host's packet, a tunnel to the root.
+        let up = (self.core.rpi(), self.core.dodag(), self.own);
+        wpan.set_upward(match up {
+            (Some(rpi), Some(d), Some(own)) => Some(crate::wpan::Upward {
+                own,
+                root: d.dodag_id,
+                rpi,
+                min_hop_rank_increase: d.config.min_hop_rank_increase,
+            }),
+            _ => None,
+        });
     }
 
     /// When [`poll`](Self::poll) has work next.

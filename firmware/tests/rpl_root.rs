@@ -733,6 +733,14 @@ fn a_packet_tunnelled_to_the_root_is_forwarded_by_its_inner_header() {
     let forwarded = |h: &Harness| h.app.iface_stats(eth).unwrap().forwarded;
     let before = forwarded(&h);
     let to = h.to_br();
+    // Only a router of the DODAG tunnels to the root (RFC 9008 §7), and every one advertises
+    // itself: before n1's DAO its tunnel is refused and counted.
+    h.send(n1.eui, to, &pkt);
+    assert_eq!((stats(&h).decapsulated, stats(&h).decap_dropped), (0, 1));
+    assert_eq!(forwarded(&h), before);
+    let root = h.br_global();
+    let opts = options(&[target(n1.global()), transit(240, 30, Some(root))]);
+    h.send(n1.eui, to, &rpl_packet(n1.global(), root, dao(&opts, 1)));
     h.send(n1.eui, to, &pkt);
     assert_eq!(stats(&h).decapsulated, 1);
     assert_eq!(

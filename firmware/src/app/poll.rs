@@ -96,10 +96,15 @@ impl App<'_> {
             #[cfg(feature = "router-role")]
             let inner = match self.router.as_mut() {
                 Some(r) => r.decapsulate(&mut self.stack, now, d),
-                None => self.root.decapsulate(&mut self.stack, &self.cfg, now, d),
+                None => {
+                    self.root
+                        .decapsulate(&mut self.stack, self.wpan.registry(), &self.cfg, now, d)
+                }
             };
             #[cfg(not(feature = "router-role"))]
-            let inner = self.root.decapsulate(&mut self.stack, &self.cfg, now, d);
+            let inner =
+                self.root
+                    .decapsulate(&mut self.stack, self.wpan.registry(), &self.cfg, now, d);
             match inner {
                 Some(o) => out = o,
                 None => return,

@@ -44,6 +44,8 @@ use crate::registry::Registry;
 mod tunnel;
 
 use tunnel::Next;
+#[cfg(feature = "router-role")]
+pub use tunnel::Upward;
 pub use tunnel::{MESH_MTU, Tunnel, tunnel_overhead, write_tunnel_headers};
 
 /// Datagrams accepted from the core and waiting for the MAC (the one being fragmented
@@ -129,13 +131,14 @@ pub struct WpanStats {
     pub tx_adapt_error: u64,
     /// Datagrams refused while the interface was down.
     pub tx_down: u64,
-    /// Datagrams sent into the RPL root's source-routing tunnel (to a target behind other
-    /// nodes).
+    /// Datagrams sent into an RPL tunnel: the root's source-routing tunnel to a target behind
+    /// other nodes, or a mesh router's tunnel up to the root (a host's packet, RFC 9008).
     pub tx_tunnelled: u64,
-    /// Datagrams for such a target dropped: no room for the outer headers, or no route.
+    /// Datagrams for such a tunnel dropped: no room for the outer headers, or no route.
     pub tx_tunnel_failed: u64,
-    /// Datagrams from the mesh whose RPL Option said "down" (a rank error at the root,
-    /// RFC 6550 §11.2); dropped when R was already set.
+    /// Datagrams whose RPL Option showed a rank error (RFC 6550 §11.2): at the root, one from
+    /// the mesh said "down"; at a mesh router, one going up came from a lower rank. Dropped
+    /// when R was already set.
     pub rx_rpl_rank_error: u64,
     /// Datagrams from the mesh with the RPL Option's forwarding-error flag: dropped, and the
     /// root's route to their destination forgotten.
@@ -173,6 +176,9 @@ pub struct Wpan<'r> {
     uplink: Option<Address>,
     /// Frames to the uplink that failed in a row, each after the MAC's retries.
     uplink_failures: u8,
+    /// A mesh router's way up to the root ([`Wpan::set_upward`]).
+    #[cfg(feature = "router-role")]
+    upward: Option<Upward>,
     opts: CompressOptions,
     stats: WpanStats,
 }
@@ -300,6 +306,8 @@ impl<'r> Wpan<'r> {
             blind_global: false,
             uplink: None,
             uplink_failures: 0,
+            #[cfg(feature = "router-role")]
+            upward: None,
             tunnel: None,
             opts: CompressOptions::default(),
             stats: WpanStats::default(),
@@ -729,6 +737,15 @@ impl L2 for Wpan<'_> {
             return Err(SendError::Down);
         }
         let dst = match self.next(cx.pool, &pkt) {
+            // A mesh router's packet up to the root: its RPL Option, or a tunnel (RFC 9008).
+            #[cfg(feature = "router-role")]
+            Some(Next::Link(a)) if Some(a) == self.uplink => {
+                if !self.go_up(cx.pool, &pkt) {
+                    cx.pool.free(pkt);
+                    return Err(SendError::Unresolved);
+                }
+                a
+            }
             Some(Next::Link(a)) => a,
             Some(Next::Tunnel(route)) => {
                 if !self.encapsulate(cx.pool, &pkt, &route) {

@@ -5,6 +5,7 @@
 use core::net::Ipv6Addr;
 
 use netif::{PacketHandle, PacketPool};
+use rpl::hbh::RplOption;
 
 use super::Wpan;
 use crate::registry::SourceRoute;
@@ -37,21 +38,34 @@ pub fn write_tunnel_headers(
     inner_len: usize,
     out: &mut [u8],
 ) -> Option<usize> {
-    let (first, rest) = hops.split_first()?;
-    let over = tunnel_overhead(hops)?;
-    let payload_len = u16::try_from(inner_len.checked_add(over)?.checked_sub(40)?).ok()?;
-    let rpi = rpl::hbh::RplOption {
+    let rpi = RplOption {
         down: true,
         rank_error: false,
         forwarding_error: false,
         instance_id: t.instance,
         sender_rank: t.rank,
     };
+    write_outer(&t.src, &rpi, hops, vtf, inner_len, out)
+}
+
+/// The outer headers of an RPL tunnel from `src` along `hops` (the root's down, a router's
+/// up to the root: one hop, no Source Routing Header) with `rpi` in the hop-by-hop header.
+fn write_outer(
+    src: &Ipv6Addr,
+    rpi: &RplOption,
+    hops: &[Ipv6Addr],
+    vtf: [u8; 4],
+    inner_len: usize,
+    out: &mut [u8],
+) -> Option<usize> {
+    let (first, rest) = hops.split_first()?;
+    let over = tunnel_overhead(hops)?;
+    let payload_len = u16::try_from(inner_len.checked_add(over)?.checked_sub(40)?).ok()?;
     let [p0, p1] = payload_len.to_be_bytes();
     let [v0, v1, v2, v3] = vtf;
     out.get_mut(..8)?
         .copy_from_slice(&[v0, v1, v2, v3, p0, p1, rpl::hbh::NEXT_HEADER_HBH, 64]);
-    out.get_mut(8..24)?.copy_from_slice(&t.src.octets());
+    out.get_mut(8..24)?.copy_from_slice(&src.octets());
     out.get_mut(24..40)?.copy_from_slice(&first.octets());
     if rest.is_empty() {
         out.get_mut(40..48)?
@@ -120,6 +134,33 @@ impl Wpan<'_> {
         let (Some(first), Some(over)) = (route.hops.first(), tunnel_overhead(&route.hops)) else {
             return false;
         };
+        let rpi = RplOption {
+            down: true,
+            rank_error: false,
+            forwarding_error: false,
+            instance_id: t.instance,
+            sender_rank: t.rank,
+        };
+        if !self.wrap(pool, pkt, &t.src, &rpi, &route.hops, over) {
+            return false;
+        }
+        if let Some(m) = pool.meta_mut(pkt) {
+            m.next_hop = *first;
+        }
+        true
+    }
+
+    /// Puts an RPL tunnel's outer headers ([`write_outer`], `over` bytes) in front of `pkt`.
+    /// False (the packet untouched) when there is no room.
+    fn wrap(
+        &self,
+        pool: &mut PacketPool<'_>,
+        pkt: &PacketHandle,
+        src: &Ipv6Addr,
+        rpi: &RplOption,
+        hops: &[Ipv6Addr],
+        over: usize,
+    ) -> bool {
         // The inner packet's version, traffic class and flow label go outside too (RFC 2473),
         // except with RFC 8138: its IP-in-IP 6LoRH has no room for them, so the outer header
         // carries none (a Linux host labels every flow, and a copied label kept every tunnel
@@ -139,12 +180,9 @@ impl Wpan<'_> {
         let Ok(b) = pool.push_front(pkt, over) else {
             return false;
         };
-        if write_tunnel_headers(&t, &route.hops, vtf, inner_len, b) != Some(over) {
+        if write_outer(src, rpi, hops, vtf, inner_len, b) != Some(over) {
             let _ = pool.pull_front(pkt, over);
             return false;
-        }
-        if let Some(m) = pool.meta_mut(pkt) {
-            m.next_hop = *first;
         }
         true
     }
@@ -196,4 +234,143 @@ impl Wpan<'_> {
         }
         true
     }
+}
+
+/// A mesh router's way up (RFC 9008 §7 and its Table 13, non-storing mode), set by the
+/// router role while it is joined ([`Wpan::set_upward`]). What leaves for the preferred parent
+/// toward a global destination (the root, the rest of the DODAG through the root, or the
+/// Internet):
+/// - a packet we send (6LN/6LR → root, → Internet, → another node of the DODAG) carries our
+///   RPL Option in a hop-by-hop header of its own: no tunnel, the root is on its way out;
+/// - a packet forwarded from below that carries the RPL Option of our instance (a router's
+///   own, or its tunnel) has it checked and rewritten (RFC 6550 §11.2: O = 0, our rank; a
+///   second rank error drops it);
+/// - any other forwarded packet comes from an RPL-unaware leaf (a RUL → root, → Internet, →
+///   another RUL or node of the DODAG, all through the root in MOP 1): it goes in IPv6-in-IPv6
+///   from [`Upward::own`] to [`Upward::root`] with our RPL Option, and the root takes it out.
+///
+/// Link-local destinations (RPL control messages, ND) go bare.
+#[cfg(feature = "router-role")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Upward {
+    /// Our global address: the tunnel's outer source.
+    pub own: Ipv6Addr,
+    /// The DODAG ID: the tunnel's end.
+    pub root: Ipv6Addr,
+    /// Our RPL Option for packets going up: O = 0, the instance, our rank.
+    pub rpi: RplOption,
+    /// The DODAG's MinHopRankIncrease (ranks are compared as DAGRank).
+    pub min_hop_rank_increase: u16,
+}
+
+#[cfg(feature = "router-role")]
+impl Wpan<'_> {
+    /// A mesh router's way up (see [`Upward`]), or `None` (not joined: packets go bare).
+    pub fn set_upward(&mut self, up: Option<Upward>) {
+        self.upward = up;
+    }
+
+    /// Prepares `pkt`, leaving for the preferred parent, for its way up (see [`Upward`]):
+    /// false to drop it (no room for the headers, a malformed hop-by-hop header, a rank loop).
+    pub(super) fn go_up(&mut self, pool: &mut PacketPool<'_>, pkt: &PacketHandle) -> bool {
+        let Some(up) = self.upward else { return true };
+        let forwarded = pool.meta(pkt).rx_iface.is_some();
+        let d = pool.data(pkt);
+        let (Some(&nh), Some(dst)) = (d.get(6), d.get(24..40)) else {
+            return false;
+        };
+        if dst.first().is_some_and(|&b| b == 0xff) || dst.get(..2) == Some(&[0xfe, 0x80]) {
+            return true;
+        }
+        let hbh = if nh == rpl::hbh::NEXT_HEADER_HBH {
+            d.get(40..).and_then(rpl::hbh::position)
+        } else {
+            None
+        };
+        match hbh {
+            Some(Ok(at)) => self.rewrite_rpi(pool, pkt, &up, 40 + at),
+            Some(Err(_)) => false,
+            None if !forwarded && nh != rpl::hbh::NEXT_HEADER_HBH => insert_rpi(pool, pkt, &up.rpi),
+            None => {
+                let ok = self.wrap(pool, pkt, &up.own, &up.rpi, &[up.root], UP_OVERHEAD);
+                if ok {
+                    self.stats.tx_tunnelled += 1;
+                } else {
+                    self.stats.tx_tunnel_failed += 1;
+                }
+                ok
+            }
+        }
+    }
+
+    /// RFC 6550 §11.2 for a packet going up with the RPL Option at `at`: another instance's
+    /// goes on untouched; ours is checked against our rank (a rank error sets R, a second one
+    /// drops the packet, counted in `rx_rpl_rank_error`) and leaves with O = 0 and our rank.
+    fn rewrite_rpi(
+        &mut self,
+        pool: &mut PacketPool<'_>,
+        pkt: &PacketHandle,
+        up: &Upward,
+        at: usize,
+    ) -> bool {
+        // The option's data: flags, instance, rank (its type and length stay, sub-TLVs too).
+        let data = at + 2..at + 6;
+        let d = pool.data_mut(pkt);
+        let Some(Ok(rpi)) = d.get(data.clone()).map(RplOption::parse) else {
+            return false;
+        };
+        if rpi.instance_id != up.rpi.instance_id {
+            return true;
+        }
+        let mut out = up.rpi;
+        out.forwarding_error = rpi.forwarding_error;
+        out.rank_error = rpi.rank_error;
+        if !rpl::router::rank_consistent(&rpi, up.rpi.sender_rank, up.min_hop_rank_increase) {
+            self.stats.rx_rpl_rank_error += 1;
+            if rpi.rank_error {
+                return false;
+            }
+            out.rank_error = true;
+        }
+        if let (Some(b), Some(new)) = (d.get_mut(data), out.to_bytes(0).get(2..)) {
+            b.copy_from_slice(new);
+        }
+        true
+    }
+}
+
+/// The outer headers of a router's tunnel up to the root: IPv6 (40) and the hop-by-hop
+/// header with the RPL Option (8).
+#[cfg(feature = "router-role")]
+const UP_OVERHEAD: usize = 40 + rpl::hbh::HBH_LEN;
+
+/// Inserts a hop-by-hop header holding `rpi` after the IPv6 header of `pkt`, a packet we
+/// send (its source may add extension headers, RFC 8200 §4). False when there is no room.
+#[cfg(feature = "router-role")]
+fn insert_rpi(pool: &mut PacketPool<'_>, pkt: &PacketHandle, rpi: &RplOption) -> bool {
+    const H: usize = rpl::hbh::HBH_LEN;
+    let d = pool.data(pkt);
+    let (Some(&[p0, p1, nh]), true) = (d.get(4..7).and_then(|b| b.first_chunk()), d.len() >= 40)
+    else {
+        return false;
+    };
+    let Some(plen) = u16::from_be_bytes([p0, p1]).checked_add(H as u16) else {
+        return false;
+    };
+    if pool.ensure_headroom(pkt, H).is_err() || pool.push_front(pkt, H).is_err() {
+        return false;
+    }
+    let d = pool.data_mut(pkt);
+    if d.len() < 40 + H {
+        return false;
+    }
+    d.copy_within(H..H + 40, 0);
+    let [l0, l1] = plen.to_be_bytes();
+    if let Some(b) = d.get_mut(4..7) {
+        b.copy_from_slice(&[l0, l1, rpl::hbh::NEXT_HEADER_HBH]);
+    }
+    if let Some(b) = d.get_mut(40..40 + H) {
+        b.copy_from_slice(&rpi.hbh_header(nh));
+    }
+    true
 }

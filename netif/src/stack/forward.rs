@@ -91,8 +91,12 @@ impl<'r> Stack<'r> {
                 DropReason::IfaceDown,
             );
         }
+        // The egress MTU binds a packet that changes links. One forwarded back onto the link
+        // it came in on was carried by that link at this size: an RPL mesh carries datagrams
+        // past its 1280-byte MTU (the RPL Option and the tunnels that RFC 9008 adds around a
+        // packet of up to 1280 bytes), and its routers pass them on.
         let mtu = usize::from(out.mtu());
-        if wire_len > mtu {
+        if wire_len > mtu && egress != i {
             let e = IcmpError::PacketTooBig(mtu as u32);
             return self.error_and_drop(now, i, pkt, h, e, DropReason::TooBig);
         }

@@ -144,6 +144,29 @@ fn destination_unreachable_codes() {
     r.assert_pool_full();
 }
 
+/// A packet forwarded back onto the link it came in on was carried by that link at its size
+/// (an RPL mesh carries the RPL Option and tunnels around 1280-byte packets, RFC 9008): it
+/// goes on past the 1280-byte MTU; from the other link the MTU still binds.
+#[test]
+fn a_packet_past_the_mtu_goes_back_out_of_the_link_it_came_in_on() {
+    let mut res = Resources::<4, 1400, 4, 4, 8>::new();
+    let mut r = router(&mut res, StackConfig::default());
+    let other_a = ip("2001:db8:1::ff:fe00:6");
+    let pkt = udp(host_a(), other_a, 64, &vec![7; 1328 - 48]);
+    assert_eq!(pkt.len(), 1328);
+    assert_eq!(r.inject(r.ia, &pkt), Outcome::Forwarded(r.ia));
+    let sent = r.sent(r.ia);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].1.len(), 1328);
+    assert_eq!(sent[0].1[7], 63);
+    // From link B the same packet changes links: too big for link A (below, and
+    // `packet_too_big_toward_the_smaller_mtu`).
+    let pkt = udp(host_b(), other_a, 64, &vec![7; 1328 - 48]);
+    assert_eq!(r.inject(r.ib, &pkt), Outcome::Dropped(DropReason::TooBig));
+    assert_eq!(r.sent(r.ib).len(), 1, "Packet Too Big back to link B");
+    r.assert_pool_full();
+}
+
 #[test]
 fn packet_too_big_toward_the_smaller_mtu() {
     let mut res = Res::new();

@@ -852,7 +852,6 @@ fn a_routers_ra_names_the_root_as_6lbr_in_its_abro() {
 /// RIOT, destination the Linux host, no hop-by-hop header), as do a smoltcp leaf's readings
 /// here (`--routers 1 --nodes 1 --topology line`; no RIOT, no root privileges: tshark only).
 #[test]
-#[ignore = "firmware bug for the lead: a mesh router forwards a host's packets upward bare, not tunnelled to the root (RFC 9008 §7)"]
 fn a_router_tunnels_a_hosts_packets_up_to_the_root() {
     if !have("tshark") {
         assert!(!ci(), "tshark is required when CI=true");
