@@ -71,6 +71,22 @@ pub const EVENTS: usize = 8;
 /// Transit Information (164 bytes), or a DIO with its options.
 const MAX_MESSAGE: usize = 192;
 
+/// The ETX of the link to the neighbour with link-local address `ll` (RFC 6551 §4.3.5's
+/// fixed point), from the MAC's per-neighbour statistics: transmissions per acknowledged
+/// unicast frame since the MAC first sent to it ([`l2_15_4::mac::LinkStats::etx_x100`]). A
+/// neighbour we never sent to counts as a perfect link (one transmission): the objective
+/// function's hysteresis keeps an untried neighbour from displacing a measured parent by
+/// less than its threshold.
+fn link_etx(wpan: &Wpan<'_>, ll: &Ipv6Addr) -> Etx {
+    wpan.mac()
+        .neighbor(&derive_link(ll))
+        .and_then(|s| s.etx_x100())
+        .map_or(Etx::ONE, |x100| {
+            let fixed = u64::from(x100) * u64::from(Etx::DIVISOR) / 100;
+            Etx(u16::try_from(fixed).unwrap_or(u16::MAX).max(Etx::DIVISOR))
+        })
+}
+
 /// Counters of the router role. All wrap.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -251,6 +267,18 @@ impl MeshRouter {
     /// (the router core repairs locally: another parent, or detach and poison); one not heard
     /// for [`PARENT_PROBE`] gets a unicast DIS, whose fate tells.
     pub fn check_parent(&mut self, stack: &mut Stack<'_>, wpan: &Wpan<'_>, now: Instant) {
+        // The links' ETX as the MAC measures them now: the objective function reselects
+        // (with its hysteresis) when a parent's link got worse or better.
+        let mut links: Vec<(Ipv6Addr, Etx), PARENTS> = Vec::new();
+        for p in self.core.parents() {
+            let etx = link_etx(wpan, &p.address);
+            if etx != p.etx {
+                let _ = links.push((p.address, etx));
+            }
+        }
+        for (a, etx) in links {
+            self.core.on_link_etx(ms(now), a, etx);
+        }
         let (Some(i), Some(parent)) = (self.iface, self.parent) else {
             return;
         };
@@ -340,7 +368,13 @@ impl MeshRouter {
     }
 
     /// An RPL control message delivered by the core (the packet is freed).
-    pub fn handle(&mut self, stack: &mut Stack<'_>, now: Instant, d: LocalDelivery) {
+    pub fn handle(
+        &mut self,
+        stack: &mut Stack<'_>,
+        wpan: &Wpan<'_>,
+        now: Instant,
+        d: LocalDelivery,
+    ) {
         {
             let data = stack.pool().data(&d.packet);
             let (Some(src), Some(dst), Some(icmp)) = (
@@ -363,9 +397,7 @@ impl MeshRouter {
                     bump(&mut self.stats.dio_rx);
                     self.note_rpl_neighbour(&src);
                     match DioInfo::read(dio, opts) {
-                        // The link's ETX: the MAC's per-neighbour statistics are not fed in
-                        // yet; every link counts as one transmission.
-                        Ok(info) => self.core.on_dio(t, src, &info, Etx::ONE),
+                        Ok(info) => self.core.on_dio(t, src, &info, link_etx(wpan, &src)),
                         Err(_) => bump(&mut self.stats.rx_invalid),
                     }
                 }

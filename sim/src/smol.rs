@@ -98,6 +98,8 @@ pub struct SmolNodeConfig {
     pub udp_packets: usize,
     /// Frames buffered between smoltcp and the MAC queue.
     pub mac_backlog: usize,
+    /// The soft-MAC's retransmissions of a frame without ACK (macMaxFrameRetries).
+    pub mac_frame_retries: u8,
     /// Entries kept in the sink log (older ones are dropped, and counted).
     pub sink_log: usize,
     /// 6LoWPAN compression context 0 (a 64-bit prefix), as a node that processes the
@@ -122,6 +124,8 @@ impl SmolNodeConfig {
             udp_buffer: 4096,
             udp_packets: 8,
             mac_backlog: 8,
+            // 802.15.4's default macMaxFrameRetries, as `MacConfig::new`.
+            mac_frame_retries: 3,
             sink_log: 1024,
             context0: None,
         }
@@ -331,6 +335,7 @@ impl SmolNode {
         let mut mac = MacConfig::new(cfg.channel, cfg.pan_id, eui64(cfg.index));
         let mut rng = SimRng::derive(cfg.seed, u64::from(cfg.index));
         mac.seed = rng.next_u32() | 1;
+        mac.max_frame_retries = cfg.mac_frame_retries;
         let port = MacPort::new(mac, cfg.mac_backlog, r)?;
         let mut dev = Device {
             tx_cap: 4,

@@ -12,7 +12,10 @@
 //! Rules of [`Registry::dao`]:
 //! - a DAO whose Path Sequence is older than the stored one (the lollipop comparison of
 //!   RFC 6550 §7.2, [`compare_tid`]) is [`DaoOutcome::Stale`] and changes nothing; an equal
-//!   or newer one, or one not comparable, refreshes;
+//!   or newer one, or one not comparable, refreshes. A host that 6LRs advertise on its behalf
+//!   (E flag, RFC 9010) gets each 6LR's own sequence: a claim from another parent than the
+//!   stored one always wins (the host moved, or its router died), and that other parent's
+//!   No-Path is stale;
 //! - a path lifetime of zero is a No-Path: the target state goes, and an entry that existed
 //!   only for it goes with it ([`DaoOutcome::Removed`]);
 //! - in non-storing mode, a parent chain that leads back to the target is
@@ -237,10 +240,18 @@ impl<const N: usize, const I: usize> Registry<N, I> {
             let Some(e) = self.entries.get(pos).map(Stored::view) else {
                 return DaoOutcome::Full;
             };
-            if let Some(t) = live(&e, now)
-                && compare_tid(d.path_seq, t.path_seq) == Some(Ordering::Less)
-            {
-                return DaoOutcome::Stale;
+            if let Some(t) = live(&e, now) {
+                // A host advertised on its behalf (E flag) by another 6LR than the one we
+                // have: that 6LR's Path Sequence counts in its own space, not comparable with
+                // the other's. Its claim is the newest news of the host (it moved, or the
+                // first router died); its No-Path only withdraws what it had claimed.
+                let other_claim = d.external && t.external && t.parent != parent;
+                if other_claim && d.lifetime == Duration::ZERO {
+                    return DaoOutcome::Stale;
+                }
+                if !other_claim && compare_tid(d.path_seq, t.path_seq) == Some(Ordering::Less) {
+                    return DaoOutcome::Stale;
+                }
             }
         }
         if d.lifetime == Duration::ZERO {

@@ -778,6 +778,8 @@ impl World {
             c.echo_port = Some(ECHO_PORT);
             c.context0 = Some(config.mesh_prefix);
             c.sensor = Some(reading_schedule(o.reading_period));
+            // The leaves' radios run our soft-MAC: with the retries our firmware uses.
+            c.mac_frame_retries = firmware::app::MAC_FRAME_RETRIES;
             let id = sim
                 .spawn(rc, |id, r| SmolNode::new(id, c, r))
                 .map_err(|e| format!("node {index}: {e:?}"))?;

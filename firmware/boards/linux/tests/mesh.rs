@@ -264,3 +264,44 @@ fn twenty_routers_in_one_neighbourhood_advertise_no_router_and_not_the_root_as_h
     );
     assert_eq!(topo.len(), 20, "every router, once: {topo:?}");
 }
+
+/// Parent selection uses the MAC's measured ETX (issue 23: "parent selection … with ETX
+/// from our MAC's per-neighbour link statistics"): r2 hears the root directly, but over a
+/// link that loses 70 % of the frames, and r1 (which hears both perfectly). Before, every
+/// link counted as one transmission, and r2 kept the root (rank 512 against 768 via r1)
+/// however many retries its frames took.
+#[test]
+fn a_router_leaves_a_lossy_link_to_the_root_for_a_clean_two_hop_path() {
+    let mut o = WorldOpts::new();
+    o.routers = 2;
+    o.nodes = 0;
+    o.topology = TopologyKind::FullMesh;
+    let mut w = World::build(&o).unwrap();
+    let (br, r2) = (
+        w.sim.radio_of(w.br).unwrap(),
+        w.sim.radio_of(w.routers[1]).unwrap(),
+    );
+    let lossy = sim::Link {
+        loss: 0.7,
+        ..sim::Link::good()
+    };
+    w.sim.medium().set_link(br, r2, Some(lossy));
+    w.sim.medium().set_link(r2, br, Some(lossy));
+    w.sim.run_until(secs(300));
+    let r1_ll = {
+        let a = router(&w, 0).app().unwrap();
+        let iid = firmware::root::mesh_address(a.config()).octets();
+        let mut ll = [0u8; 16];
+        ll[..2].copy_from_slice(&[0xfe, 0x80]);
+        ll[8..].copy_from_slice(&iid[8..]);
+        Ipv6Addr::from(ll)
+    };
+    let m = router(&w, 1).app().unwrap().mesh_router().unwrap();
+    assert_eq!(m.core().phase(), Phase::Joined);
+    assert_eq!(
+        m.core().preferred_parent(),
+        Some(r1_ll),
+        "r2's parents: {:?}",
+        m.core().parents()
+    );
+}

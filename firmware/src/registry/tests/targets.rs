@@ -358,3 +358,71 @@ fn a_target_that_moves_under_the_root_is_reached_at_its_own_address() {
     assert_eq!(hops(&r, n(2)), Some((eui(2), std::vec![n(2)])));
     check_invariants(&r);
 }
+
+/// A host advertised by 6LRs on its behalf (E flag, RFC 9010) gets each 6LR's own Path
+/// Sequence: they are not comparable. Seen in the 100-node mesh: a leaf whose router died
+/// moved to another router, whose DAO for it (sequence 240) was refused as older than the
+/// dead router's (241), and the leaf stayed unreachable until that route expired (26 min).
+/// Another 6LR's claim wins whatever its sequence; its No-Path does not take away the
+/// current claim; the current claimer's sequence rules still hold.
+#[test]
+fn an_external_target_moves_to_the_router_that_advertises_it_last() {
+    let ext = |target, parent, seq, life| Dao {
+        external: true,
+        ..ns(target, parent, seq, life)
+    };
+    let mut r = Small::new();
+    assert_eq!(r.dao(t(0), &ns(n(1), ROOT, 240, 600)), DaoOutcome::Added);
+    assert_eq!(r.dao(t(0), &ns(n(2), ROOT, 240, 600)), DaoOutcome::Added);
+    assert_eq!(r.dao(t(1), &ext(n(9), n(1), 241, 600)), DaoOutcome::Added);
+    // Router 2 now advertises the host, with its own (lower) sequence: it moves.
+    assert_eq!(
+        r.dao(t(2), &ext(n(9), n(2), 240, 600)),
+        DaoOutcome::Refreshed
+    );
+    assert_eq!(
+        hops(&r, n(9)),
+        Some((eui(2), std::vec![n(2)])),
+        "a tunnel to router 2"
+    );
+    // Router 1's No-Path for it does not withdraw router 2's claim.
+    assert_eq!(r.dao(t(3), &ext(n(9), n(1), 242, 0)), DaoOutcome::Stale);
+    assert_eq!(
+        hops(&r, n(9)),
+        Some((eui(2), std::vec![n(2)])),
+        "a tunnel to router 2"
+    );
+    // Router 2's own older sequence is still stale; its No-Path removes the target.
+    assert_eq!(r.dao(t(4), &ext(n(9), n(2), 239, 600)), DaoOutcome::Stale);
+    assert_eq!(r.dao(t(5), &ext(n(9), n(2), 240, 0)), DaoOutcome::Removed);
+    // A target that is no host (no E flag) keeps the lollipop rule across parents.
+    assert_eq!(r.dao(t(6), &ns(n(3), n(1), 241, 600)), DaoOutcome::Added);
+    assert_eq!(r.dao(t(7), &ns(n(3), n(2), 240, 600)), DaoOutcome::Stale);
+    check_invariants(&r);
+}
+
+/// Seen in the 100-node mesh: a leaf whose router died fell back to the border router and
+/// talked to it directly, but the root kept the dead router's claim on it (an external
+/// target) and tunnelled to that router for 26 minutes. A host advertised for it that the
+/// root hears itself becomes a gleaned neighbour; an RPL router's own target does not.
+#[test]
+fn an_external_target_heard_directly_becomes_a_neighbour() {
+    let mut r = Small::new();
+    let host = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7);
+    assert_eq!(r.dao(t(0), &ns(n(1), ROOT, 240, 600)), DaoOutcome::Added);
+    let claim = Dao {
+        external: true,
+        ..ns(host, n(1), 240, 600)
+    };
+    assert_eq!(r.dao(t(1), &claim), DaoOutcome::Added);
+    assert_eq!(hops(&r, host), Some((eui(1), std::vec![n(1)])));
+    assert!(r.glean(t(2), host, ll(7), d(1800)));
+    let e = r.lookup(&host).unwrap();
+    assert_eq!((e.origin, e.ll, e.target), (Origin::Gleaned, ll(7), None));
+    assert_eq!(r.lookup(&host).unwrap().neighbour(), Some(ll(7)));
+    // A router's own target, heard directly, keeps its DAO state.
+    assert_eq!(r.dao(t(3), &ns(n(2), n(1), 240, 600)), DaoOutcome::Added);
+    assert!(r.glean(t(4), n(2), eui(2), d(1800)));
+    assert_eq!(r.lookup(&n(2)).unwrap().origin, Origin::Dao);
+    check_invariants(&r);
+}
