@@ -77,15 +77,28 @@ const MAX_MESSAGE: usize = 192;
 /// neighbour we never sent to counts as a perfect link (one transmission): the objective
 /// function's hysteresis keeps an untried neighbour from displacing a measured parent by
 /// less than its threshold.
+///
+/// The estimate is rounded down to a whole number of transmissions and taken only after
+/// [`ETX_SAMPLES`] transmissions: under contention a clean link's ETX wanders between 1.0
+/// and 1.5, and OF0's step (Sp = 3 × ETX − 2) would turn each wander into a rank change and
+/// a parent switch (measured: with the raw estimate, the 100-node mesh's seed 2 delivered
+/// 92 % of its readings instead of 99.9 %). A link that needs two transmissions per frame
+/// or more still counts.
 fn link_etx(wpan: &Wpan<'_>, ll: &Ipv6Addr) -> Etx {
-    wpan.mac()
-        .neighbor(&derive_link(ll))
-        .and_then(|s| s.etx_x100())
-        .map_or(Etx::ONE, |x100| {
-            let fixed = u64::from(x100) * u64::from(Etx::DIVISOR) / 100;
-            Etx(u16::try_from(fixed).unwrap_or(u16::MAX).max(Etx::DIVISOR))
-        })
+    let Some(s) = wpan.mac().neighbor(&derive_link(ll)) else {
+        return Etx::ONE;
+    };
+    if s.tx_attempts < ETX_SAMPLES {
+        return Etx::ONE;
+    }
+    s.etx_x100().map_or(Etx::MAX, |x100| {
+        let whole = u64::from(x100 / 100).max(1);
+        Etx(u16::try_from(whole * u64::from(Etx::DIVISOR)).unwrap_or(u16::MAX))
+    })
 }
+
+/// Transmissions to a neighbour before its measured ETX counts ([`link_etx`]).
+pub const ETX_SAMPLES: u32 = 8;
 
 /// Counters of the router role. All wrap.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

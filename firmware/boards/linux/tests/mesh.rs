@@ -266,41 +266,54 @@ fn twenty_routers_in_one_neighbourhood_advertise_no_router_and_not_the_root_as_h
 }
 
 /// Parent selection uses the MAC's measured ETX (issue 23: "parent selection … with ETX
-/// from our MAC's per-neighbour link statistics"): r2 hears the root directly, but over a
-/// link that loses 70 % of the frames, and r1 (which hears both perfectly). Before, every
-/// link counted as one transmission, and r2 kept the root (rank 512 against 768 via r1)
-/// however many retries its frames took.
+/// from our MAC's per-neighbour link statistics"). r2 cannot hear the root; it joins
+/// through r1 over a link that loses 40 % of the frames; later r3 (as close to the
+/// root as r1, rank 512) comes into range over a clean link. Before, every link counted as
+/// one transmission: r1 and r3 offered the same rank and r2 kept r1, retrying every frame.
 #[test]
-fn a_router_leaves_a_lossy_link_to_the_root_for_a_clean_two_hop_path() {
+fn a_router_leaves_a_lossy_parent_for_a_clean_one_of_the_same_rank() {
     let mut o = WorldOpts::new();
-    o.routers = 2;
+    o.routers = 3;
     o.nodes = 0;
     o.topology = TopologyKind::FullMesh;
     let mut w = World::build(&o).unwrap();
-    let (br, r2) = (
+    let radio = |w: &World, k: usize| w.sim.radio_of(w.routers[k]).unwrap();
+    let (br, r1, r2, r3) = (
         w.sim.radio_of(w.br).unwrap(),
-        w.sim.radio_of(w.routers[1]).unwrap(),
+        radio(&w, 0),
+        radio(&w, 1),
+        radio(&w, 2),
     );
     let lossy = sim::Link {
-        loss: 0.7,
+        loss: 0.4,
         ..sim::Link::good()
     };
-    w.sim.medium().set_link(br, r2, Some(lossy));
-    w.sim.medium().set_link(r2, br, Some(lossy));
-    w.sim.run_until(secs(300));
-    let r1_ll = {
-        let a = router(&w, 0).app().unwrap();
-        let iid = firmware::root::mesh_address(a.config()).octets();
+    for (a, b, l) in [(br, r2, None), (r1, r2, Some(lossy)), (r3, r2, None)] {
+        w.sim.medium().set_link(a, b, l);
+        w.sim.medium().set_link(b, a, l);
+    }
+    let link_local = |w: &World, k: usize| {
+        let iid = firmware::root::mesh_address(router(w, k).app().unwrap().config()).octets();
         let mut ll = [0u8; 16];
         ll[..2].copy_from_slice(&[0xfe, 0x80]);
         ll[8..].copy_from_slice(&iid[8..]);
         Ipv6Addr::from(ll)
     };
+    w.sim.run_until(secs(90));
+    let m = router(&w, 1).app().unwrap().mesh_router().unwrap();
+    assert_eq!(
+        m.core().preferred_parent(),
+        Some(link_local(&w, 0)),
+        "r2 joins through r1"
+    );
+    w.sim.medium().set_link(r3, r2, Some(sim::Link::good()));
+    w.sim.medium().set_link(r2, r3, Some(sim::Link::good()));
+    w.sim.run_until(secs(400));
     let m = router(&w, 1).app().unwrap().mesh_router().unwrap();
     assert_eq!(m.core().phase(), Phase::Joined);
     assert_eq!(
         m.core().preferred_parent(),
-        Some(r1_ll),
+        Some(link_local(&w, 2)),
         "r2's parents: {:?}",
         m.core().parents()
     );
