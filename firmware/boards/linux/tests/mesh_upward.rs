@@ -71,6 +71,18 @@ fn backbone_packets(w: &World) -> Vec<Vec<u8>> {
 /// IPv6 header (no RPL Option, no tunnel on the backbone), hop limit 64 − 2 (r2 forwarded
 /// the packet into the tunnel, the root out of it; r1 forwarded only the outer packet). The
 /// border router counts one decapsulation per reading.
+/// Readings the backbone host's collector has from `leaf`.
+fn readings_from(w: &World, leaf: &Ipv6Addr) -> u64 {
+    w.br()
+        .unwrap()
+        .host()
+        .unwrap()
+        .readings_by_source()
+        .get(leaf)
+        .copied()
+        .unwrap_or(0)
+}
+
 #[test]
 fn a_leafs_readings_leave_the_tunnel_at_the_root_as_the_leaf_sent_them() {
     let mut w = line(2, 1, false);
@@ -83,15 +95,7 @@ fn a_leafs_readings_leave_the_tunnel_at_the_root_as_the_leaf_sent_them() {
         .set_capture(true);
     w.sim.run_until(secs(90));
     let leaf = leaf_global(&w, 0).expect("the leaf has a global address from r2's RA");
-    let readings = w
-        .br()
-        .unwrap()
-        .host()
-        .unwrap()
-        .readings_by_source()
-        .get(&leaf)
-        .copied()
-        .unwrap_or(0);
+    let readings = readings_from(&w, &leaf);
     assert!(readings >= 3, "{readings} readings from {leaf}");
     let up: Vec<Vec<u8>> = backbone_packets(&w)
         .into_iter()
@@ -227,15 +231,7 @@ fn with_rfc8138_the_tunnel_up_is_6lorh_and_tshark_reads_it() {
     w.sim.run_until(secs(60));
     w.br_mut().unwrap().finish_recording().unwrap();
     let leaf = leaf_global(&w, 0).expect("the leaf has a global address");
-    let readings = w
-        .br()
-        .unwrap()
-        .host()
-        .unwrap()
-        .readings_by_source()
-        .get(&leaf)
-        .copied()
-        .unwrap_or(0);
+    let readings = readings_from(&w, &leaf);
     assert!(readings >= 2, "{readings} readings from {leaf}");
     assert!(br(&w).root().stats().decapsulated >= 2);
     assert!(router(&w, 0).wpan().compress_options().rfc8138);
