@@ -71,35 +71,6 @@ pub const EVENTS: usize = 8;
 /// Transit Information (164 bytes), or a DIO with its options.
 const MAX_MESSAGE: usize = 192;
 
-/// The ETX of the link to the neighbour with link-local address `ll` (RFC 6551 §4.3.5's
-/// fixed point), from the MAC's per-neighbour statistics: transmissions per acknowledged
-/// unicast frame since the MAC first sent to it ([`l2_15_4::mac::LinkStats::etx_x100`]). A
-/// neighbour we never sent to counts as a perfect link (one transmission): the objective
-/// function's hysteresis keeps an untried neighbour from displacing a measured parent by
-/// less than its threshold.
-///
-/// The estimate is rounded down to a whole number of transmissions and taken only after
-/// [`ETX_SAMPLES`] transmissions: under contention a clean link's ETX wanders between 1.0
-/// and 1.5, and OF0's step (Sp = 3 × ETX − 2) would turn each wander into a rank change and
-/// a parent switch (measured: with the raw estimate, the 100-node mesh's seed 2 delivered
-/// 92 % of its readings instead of 99.9 %). A link that needs two transmissions per frame
-/// or more still counts.
-fn link_etx(wpan: &Wpan<'_>, ll: &Ipv6Addr) -> Etx {
-    let Some(s) = wpan.mac().neighbor(&derive_link(ll)) else {
-        return Etx::ONE;
-    };
-    if s.tx_attempts < ETX_SAMPLES {
-        return Etx::ONE;
-    }
-    s.etx_x100().map_or(Etx::MAX, |x100| {
-        let whole = u64::from(x100 / 100).max(1);
-        Etx(u16::try_from(whole * u64::from(Etx::DIVISOR)).unwrap_or(u16::MAX))
-    })
-}
-
-/// Transmissions to a neighbour before its measured ETX counts ([`link_etx`]).
-pub const ETX_SAMPLES: u32 = 8;
-
 /// Counters of the router role. All wrap.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -280,18 +251,6 @@ impl MeshRouter {
     /// (the router core repairs locally: another parent, or detach and poison); one not heard
     /// for [`PARENT_PROBE`] gets a unicast DIS, whose fate tells.
     pub fn check_parent(&mut self, stack: &mut Stack<'_>, wpan: &Wpan<'_>, now: Instant) {
-        // The links' ETX as the MAC measures them now: the objective function reselects
-        // (with its hysteresis) when a parent's link got worse or better.
-        let mut links: Vec<(Ipv6Addr, Etx), PARENTS> = Vec::new();
-        for p in self.core.parents() {
-            let etx = link_etx(wpan, &p.address);
-            if etx != p.etx {
-                let _ = links.push((p.address, etx));
-            }
-        }
-        for (a, etx) in links {
-            self.core.on_link_etx(ms(now), a, etx);
-        }
         let (Some(i), Some(parent)) = (self.iface, self.parent) else {
             return;
         };
@@ -381,13 +340,7 @@ impl MeshRouter {
     }
 
     /// An RPL control message delivered by the core (the packet is freed).
-    pub fn handle(
-        &mut self,
-        stack: &mut Stack<'_>,
-        wpan: &Wpan<'_>,
-        now: Instant,
-        d: LocalDelivery,
-    ) {
+    pub fn handle(&mut self, stack: &mut Stack<'_>, now: Instant, d: LocalDelivery) {
         {
             let data = stack.pool().data(&d.packet);
             let (Some(src), Some(dst), Some(icmp)) = (
@@ -410,7 +363,9 @@ impl MeshRouter {
                     bump(&mut self.stats.dio_rx);
                     self.note_rpl_neighbour(&src);
                     match DioInfo::read(dio, opts) {
-                        Ok(info) => self.core.on_dio(t, src, &info, link_etx(wpan, &src)),
+                        // The link's ETX: not fed (every link counts as one transmission),
+                        // see docs/rpl.md "Not done".
+                        Ok(info) => self.core.on_dio(t, src, &info, Etx::ONE),
                         Err(_) => bump(&mut self.stats.rx_invalid),
                     }
                 }

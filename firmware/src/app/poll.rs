@@ -113,9 +113,7 @@ impl App<'_> {
         if let Outcome::Local(d) = out {
             #[cfg(feature = "router-role")]
             let d = match self.router.as_mut() {
-                Some(r) if self.root.owns(&d) => {
-                    return r.handle(&mut self.stack, &self.wpan, now, d);
-                }
+                Some(r) if self.root.owns(&d) => return r.handle(&mut self.stack, now, d),
                 Some(r) if r.owns_source_route(&d) => {
                     return r.source_route(&mut self.stack, now, d);
                 }

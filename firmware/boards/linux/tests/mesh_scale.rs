@@ -629,10 +629,10 @@ fn kill_busiest_router(seed: u64) -> Recovery {
             let e = w.br().unwrap().app().unwrap().wpan().registry().lookup(a);
             let k: usize = n[1..].parse().unwrap();
             let leaf = w.node_mut(k - 1).unwrap();
-            eprintln!(
-                "DEBUG {n} {a}: root entry {e:?}; leaf routes {:?}",
-                leaf.routes()
-            );
+            let routes = leaf.routes();
+            let c = leaf.counters();
+            let m = *leaf.port().counters();
+            eprintln!("DEBUG {n} {a}: root entry {e:?}; leaf routes {routes:?}; {c:?}; {m:?}");
         }
     }
     // Past the DAO lifetime the routes through the dead router had at the power-off.
