@@ -11,9 +11,10 @@
 //!   Header; with RFC 8138, the same as 6LoRH), which router 1 reassembles, takes through its
 //!   source-route step (next address, hop limit, RPL Option checked and rewritten) and sends
 //!   on to router 2 in fragments;
-//! - [`Dir::Up`]: router 2's frames of the echo reply (a 1280-byte packet with the RPL Option),
-//!   which router 1 reassembles, forwards along its default route and sends to the border
-//!   router in fragments.
+//! - [`Dir::Up`]: router 2's frames of the echo reply (1288 bytes: the 1280-byte reply and
+//!   the RPL Option in a hop-by-hop header, RFC 9008 §7, since stop 31), which router 1
+//!   reassembles, checks and rewrites (the RPL Option), forwards along its default route and
+//!   sends to the border router in fragments.
 //!
 //! The measurement then runs router 1 alone: each [`Hop::forward`] hands it the recorded
 //! frames again (each ending one airtime and a short gap after the previous one, as the radio
