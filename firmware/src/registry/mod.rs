@@ -668,17 +668,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
             }
             e.last_heard = now;
             e.rx_frames = e.rx_frames.wrapping_add(1);
-            if e.origin == Origin::Dao
-                && e.target.is_some_and(|t| t.external)
-                && lifetime > Duration::ZERO
-            {
-                // A host a 6LR advertised for it (E flag) is heard directly: it is our
-                // neighbour now (its router may have died, and the host fell back to us),
-                // and the direct link beats a tunnel to a router that may be gone.
-                e.origin = Origin::Gleaned;
-                e.ll = ll;
-                e.target = None;
-                e.expires = now + lifetime;
+            if targets::host_heard_directly(&mut e, ll, now, lifetime) {
                 self.stats.gleaned = self.stats.gleaned.wrapping_add(1);
             }
             if e.origin == Origin::Gleaned {

@@ -45,6 +45,27 @@ use netif::time::{Duration, Instant};
 use super::stored::{Stored, to_secs_up};
 use super::{Entry, Origin, Registry, Target, compare_tid};
 
+/// A frame from `ll` carried the address of entry `e` as its source, formed from `ll`: when
+/// `e` is a host a 6LR advertised for it (E flag), the host is our neighbour now (its router
+/// may have died, and the host fell back to us), and the direct link beats a tunnel to a
+/// router that may be gone: `e` becomes a gleaned entry for `lifetime` (`true`).
+pub(super) fn host_heard_directly(
+    e: &mut Entry,
+    ll: Address,
+    now: Instant,
+    lifetime: Duration,
+) -> bool {
+    let host = e.origin == Origin::Dao && e.target.is_some_and(|t| t.external);
+    if !host || lifetime == Duration::ZERO {
+        return false;
+    }
+    e.origin = Origin::Gleaned;
+    e.ll = ll;
+    e.target = None;
+    e.expires = now + lifetime;
+    true
+}
+
 /// The most hops a source route from the root may have (the destination included): the
 /// longest parent chain [`Registry::dao`] accepts whatever the configured maximum.
 pub const MAX_RPL_DEPTH: usize = 16;

@@ -97,6 +97,12 @@ use crate::medium::{Medium, RadioConfig, RadioId, SimEvent};
 use crate::topology::Link;
 use crate::zep::{self, ZepHeader};
 
+mod links;
+mod record;
+
+pub use links::{Endpoint, LinkRule, parse_links};
+use record::{LINKTYPE_RAW, ip_udp};
+
 /// The most peers one bridge attaches (each is a radio of the medium for the whole run).
 pub const MAX_PEERS: usize = 64;
 /// How long a peer is deaf after each frame it sends (RIOT's README: ~15 ms).
@@ -129,94 +135,6 @@ fn airtime_wall(psdu_len: usize) -> WallDuration {
 /// A datagram buffer: more than any ZEP datagram (32 + 127 bytes), so a longer one is seen
 /// as longer and refused.
 const DATAGRAM_BUF: usize = 2048;
-/// pcapng LINKTYPE_RAW: an IPv4 or IPv6 packet, no link-layer header.
-const LINKTYPE_RAW: u16 = 101;
-
-/// One end of a [`LinkRule`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    /// The border router.
-    Br,
-    /// Simulated node `k` (1-based: its index in the summary and its EUI-64).
-    Node(usize),
-    /// The ZEP peer whose frames carry this MAC source (EUI-64, canonical byte order).
-    Eui64([u8; 8]),
-}
-
-/// A link of `--zep-links`: `a` and `b` hear each other, losing `loss` of the frames.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LinkRule {
-    /// One end.
-    pub a: Endpoint,
-    /// The other end.
-    pub b: Endpoint,
-    /// Loss probability, 0..=1.
-    pub loss: f64,
-}
-
-fn parse_endpoint(s: &str) -> Result<Endpoint, String> {
-    if s == "br" {
-        return Ok(Endpoint::Br);
-    }
-    if let Ok(k) = s.parse::<usize>() {
-        if k == 0 {
-            return Err("`0`: simulated nodes count from 1 (the border router is `br`)".into());
-        }
-        return Ok(Endpoint::Node(k));
-    }
-    let parts: Vec<&str> = s.split([':', '-']).collect();
-    let mut e = [0u8; 8];
-    if parts.len() == e.len() {
-        for (b, p) in e.iter_mut().zip(&parts) {
-            if p.len() != 2 {
-                return Err(format!("`{s}`: expected `br`, a node index or an EUI-64"));
-            }
-            *b = u8::from_str_radix(p, 16)
-                .map_err(|_| format!("`{s}`: expected `br`, a node index or an EUI-64"))?;
-        }
-        return Ok(Endpoint::Eui64(e));
-    }
-    Err(format!(
-        "`{s}`: expected `br`, a simulated node's index or an EUI-64 (02:aa:bb:cc:dd:ee:00:01)"
-    ))
-}
-
-/// Reads a `--zep-links` file: one link per line, `A B [loss]`; A and B are `br`, a simulated
-/// node's index (1-based, into [`ZepBridgeConfig::nodes`]: `sixgate-sim` lists its routers,
-/// then its leaves, so the index is the radio index) or a peer's EUI-64 (`02:aa:bb:cc:dd:ee:00:01`); `loss` (0.0..=1.0,
-/// default 0) is the link's frame loss in both directions. `#` starts a comment.
-pub fn parse_links(text: &str) -> Result<Vec<LinkRule>, String> {
-    let mut rules = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        let at = |e: String| format!("line {}: {e}", n + 1);
-        let f: Vec<&str> = line.split_whitespace().collect();
-        let (a, b, loss) = match f.as_slice() {
-            [a, b] => (a, b, 0.0),
-            [a, b, l] => {
-                let loss: f64 = l
-                    .parse()
-                    .ok()
-                    .filter(|v: &f64| (0.0..=1.0).contains(v))
-                    .ok_or_else(|| at(format!("`{l}`: loss must be 0.0..=1.0")))?;
-                (a, b, loss)
-            }
-            _ => return Err(at("expected `A B [loss]`".into())),
-        };
-        let (a, b) = (
-            parse_endpoint(a).map_err(at)?,
-            parse_endpoint(b).map_err(at)?,
-        );
-        if a == b {
-            return Err(at("a link needs two different ends".into()));
-        }
-        rules.push(LinkRule { a, b, loss });
-    }
-    Ok(rules)
-}
 
 /// How the bridge attaches its peers.
 #[derive(Debug, Clone, PartialEq)]
@@ -894,125 +812,5 @@ fn unicast_ack_request(psdu: &[u8], eui: Option<[u8; 8]>) -> Option<u8> {
         Address::Extended(e) if e == eui => f.sequence_number(),
         Address::Short(a) if a != 0xffff && a == riot_short(eui) => f.sequence_number(),
         _ => None,
-    }
-}
-
-/// `payload` as an IP/UDP packet from `src` to `dst` (both IPv6 or both IPv4), checksummed;
-/// `None` for mixed families or a payload too long for one datagram.
-fn ip_udp(src: SocketAddr, dst: SocketAddr, payload: &[u8]) -> Option<Vec<u8>> {
-    let udp_len = u16::try_from(8 + payload.len()).ok()?;
-    let mut udp = Vec::with_capacity(usize::from(udp_len));
-    udp.extend_from_slice(&src.port().to_be_bytes());
-    udp.extend_from_slice(&dst.port().to_be_bytes());
-    udp.extend_from_slice(&udp_len.to_be_bytes());
-    udp.extend_from_slice(&[0, 0]);
-    udp.extend_from_slice(payload);
-    let mut pseudo = Vec::new();
-    let mut pkt = Vec::new();
-    match (src, dst) {
-        (SocketAddr::V6(s), SocketAddr::V6(d)) => {
-            pseudo.extend_from_slice(&s.ip().octets());
-            pseudo.extend_from_slice(&d.ip().octets());
-            pseudo.extend_from_slice(&u32::from(udp_len).to_be_bytes());
-            pseudo.extend_from_slice(&[0, 0, 0, 17]);
-            pkt.extend_from_slice(&[0x60, 0, 0, 0]);
-            pkt.extend_from_slice(&udp_len.to_be_bytes());
-            pkt.extend_from_slice(&[17, 64]);
-            pkt.extend_from_slice(&s.ip().octets());
-            pkt.extend_from_slice(&d.ip().octets());
-        }
-        (SocketAddr::V4(s), SocketAddr::V4(d)) => {
-            pseudo.extend_from_slice(&s.ip().octets());
-            pseudo.extend_from_slice(&d.ip().octets());
-            pseudo.extend_from_slice(&[0, 17]);
-            pseudo.extend_from_slice(&udp_len.to_be_bytes());
-            let total = udp_len.checked_add(20)?;
-            let mut h = vec![0x45, 0];
-            h.extend_from_slice(&total.to_be_bytes());
-            h.extend_from_slice(&[0, 0, 0x40, 0, 64, 17, 0, 0]);
-            h.extend_from_slice(&s.ip().octets());
-            h.extend_from_slice(&d.ip().octets());
-            let c = checksum(&[&h]);
-            h[10..12].copy_from_slice(&c.to_be_bytes());
-            pkt.extend_from_slice(&h);
-        }
-        _ => return None,
-    }
-    let mut c = checksum(&[&pseudo, &udp]);
-    if c == 0 {
-        c = 0xffff;
-    }
-    udp[6..8].copy_from_slice(&c.to_be_bytes());
-    pkt.extend_from_slice(&udp);
-    Some(pkt)
-}
-
-/// The Internet checksum (RFC 1071) over the concatenation of `parts`.
-fn checksum(parts: &[&[u8]]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut odd: Option<u8> = None;
-    for b in parts.iter().flat_map(|p| p.iter()) {
-        match odd.take() {
-            Some(hi) => sum += u32::from(u16::from_be_bytes([hi, *b])),
-            None => odd = Some(*b),
-        }
-    }
-    if let Some(hi) = odd {
-        sum += u32::from(u16::from_be_bytes([hi, 0]));
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn links_file() {
-        let r = parse_links(
-            "# a chain\nbr 02:aa:bb:cc:dd:ee:00:01\n02-aa-bb-cc-dd-ee-00-01 02:aa:bb:cc:dd:ee:00:02 0.1 # lossy\n3 br\n",
-        )
-        .unwrap();
-        assert_eq!(r.len(), 3);
-        assert_eq!(r[0].a, Endpoint::Br);
-        assert_eq!(
-            r[0].b,
-            Endpoint::Eui64([2, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0, 1])
-        );
-        assert_eq!(r[1].loss, 0.1);
-        assert_eq!(r[2].a, Endpoint::Node(3));
-        for bad in [
-            "br",
-            "br br",
-            "0 br",
-            "br 1 2",
-            "br x",
-            "br 02:aa:bb",
-            "1 2 0.5 7",
-        ] {
-            let e = parse_links(bad).unwrap_err();
-            assert!(e.starts_with("line 1: "), "{bad}: {e}");
-        }
-    }
-
-    #[test]
-    fn udp_checksums_verify() {
-        let s: SocketAddr = "[::1]:40000".parse().unwrap();
-        let d: SocketAddr = "[::1]:17754".parse().unwrap();
-        let p = ip_udp(s, d, b"hello").unwrap();
-        assert_eq!(p.len(), 40 + 8 + 5);
-        // Summing the pseudo-header and the UDP part with its checksum gives 0xffff (→ 0).
-        let mut pseudo = Vec::new();
-        pseudo.extend_from_slice(&p[8..40]);
-        pseudo.extend_from_slice(&[0, 0, 0, 13, 0, 0, 0, 17]);
-        assert_eq!(checksum(&[&pseudo, &p[40..]]), 0);
-        let s: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-        let d: SocketAddr = "127.0.0.1:17754".parse().unwrap();
-        let p = ip_udp(s, d, b"hello").unwrap();
-        assert_eq!(checksum(&[&p[..20]]), 0);
-        assert!(ip_udp(s, "[::1]:1".parse().unwrap(), b"").is_none());
     }
 }
