@@ -71,16 +71,18 @@
 //! one of the host's addresses, a malformed IPv6 header). smoltcp does no path-MTU discovery:
 //! a Packet Too Big is logged but later datagrams are not made smaller.
 //!
-//! The cable lives in `cable.rs`, the host in `host.rs`; both are re-exported here.
+//! The cable lives in `cable.rs`, the host in `host.rs` (its configuration in
+//! `host_config.rs`); all are re-exported here.
 
 mod cable;
 mod host;
+mod host_config;
 
 pub use cable::{
     DEFAULT_MAX_FRAME, DEFAULT_QUEUE_CAP, End, EthDirCounters, EthFrame, EthLink, EthLinkConfig,
     EthPort, EthTap,
 };
-pub use host::{
-    BackboneHost, BackboneHostConfig, DEFAULT_COLLECTOR_PORT, Datagram, HostConfigError,
-    HostCounters, HostRa, IcmpRecord, Invoking, MAX_ROUTES, Reading,
+pub use host::{BackboneHost, Datagram, HostCounters, IcmpRecord, Invoking, Reading};
+pub use host_config::{
+    BackboneHostConfig, DEFAULT_COLLECTOR_PORT, HostConfigError, HostRa, MAX_ROUTES,
 };
