@@ -25,6 +25,19 @@ pub struct Tunnel {
     pub rank: u16,
 }
 
+impl Tunnel {
+    /// The RPL Option the root's tunnels carry: down, our instance, our rank.
+    fn rpi(&self) -> RplOption {
+        RplOption {
+            down: true,
+            rank_error: false,
+            forwarding_error: false,
+            instance_id: self.instance,
+            sender_rank: self.rank,
+        }
+    }
+}
+
 /// Writes the root's tunnel headers for `hops` (first hop first, the target last) into the
 /// start of `out`: IPv6 (version, traffic class and flow label `vtf` from the inner packet,
 /// the payload length for `inner_len` bytes inside, hop limit 64, from `t.src` to the first
@@ -38,14 +51,7 @@ pub fn write_tunnel_headers(
     inner_len: usize,
     out: &mut [u8],
 ) -> Option<usize> {
-    let rpi = RplOption {
-        down: true,
-        rank_error: false,
-        forwarding_error: false,
-        instance_id: t.instance,
-        sender_rank: t.rank,
-    };
-    write_outer(&t.src, &rpi, hops, vtf, inner_len, out)
+    write_outer(&t.src, &t.rpi(), hops, vtf, inner_len, out)
 }
 
 /// The outer headers of an RPL tunnel from `src` along `hops` (the root's down, a router's
@@ -134,14 +140,7 @@ impl Wpan<'_> {
         let (Some(first), Some(over)) = (route.hops.first(), tunnel_overhead(&route.hops)) else {
             return false;
         };
-        let rpi = RplOption {
-            down: true,
-            rank_error: false,
-            forwarding_error: false,
-            instance_id: t.instance,
-            sender_rank: t.rank,
-        };
-        if !self.wrap(pool, pkt, &t.src, &rpi, &route.hops, over) {
+        if !self.wrap(pool, pkt, &t.src, &t.rpi(), &route.hops, over) {
             return false;
         }
         if let Some(m) = pool.meta_mut(pkt) {
