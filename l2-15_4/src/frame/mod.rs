@@ -119,6 +119,21 @@ pub use repr::Repr;
 pub use security::{AuxSecurityHeader, KeyId, Security, SecurityLevel};
 pub use view::Frame;
 
+/// The acknowledgment of the frame with sequence number `seq` and frame version `version`,
+/// FCS included: an Imm-Ack for 2003/2006 frames, a minimal Enh-Ack (no IEs, no addresses)
+/// for 2015 ones.
+pub fn ack_psdu(seq: u8, version: FrameVersion) -> [u8; crate::consts::IMM_ACK_PSDU_LEN] {
+    let v = if version == FrameVersion::Ieee2015 {
+        2u16
+    } else {
+        0
+    };
+    let [a, b] = (0x0002 | (v << 12)).to_le_bytes();
+    let mut psdu = [a, b, seq, 0, 0];
+    fcs::append(&mut psdu);
+    psdu
+}
+
 /// Why a received frame could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -4,7 +4,7 @@
 use netif::time::{Duration, Instant};
 
 use crate::consts::{self, symbols};
-use crate::frame::{FrameVersion, Repr, fcs};
+use crate::frame::{Repr, ack_psdu};
 
 use super::Mac;
 use super::counters::bump;
@@ -29,16 +29,7 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
             bump(&mut self.counters.acks_skipped);
             return;
         }
-        // Imm-Ack for 2003/2006 frames; a minimal Enh-Ack (no IEs, no addresses) for 2015.
-        let version = if repr.frame_version == FrameVersion::Ieee2015 {
-            2u16
-        } else {
-            0
-        };
-        let fcw: u16 = 0x0002 | (version << 12);
-        let [a, b] = fcw.to_le_bytes();
-        let mut psdu = [a, b, seq, 0, 0];
-        fcs::append(&mut psdu);
+        let psdu = ack_psdu(seq, repr.frame_version);
         let at = ts + symbols(consts::TURNAROUND_SYMBOLS);
         // The sender stops listening macAckWaitDuration after its frame: an ACK that could
         // not finish by then is pointless.
