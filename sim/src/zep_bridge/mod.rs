@@ -89,7 +89,7 @@ use std::time::{Duration as WallDuration, Instant as WallInstant, SystemTime, UN
 
 use capture_file::{InterfaceDesc, PcapngWriter};
 use l2_15_4::Radio as _;
-use l2_15_4::frame::{Address, FCS_LEN, Frame, FrameType, fcs};
+use l2_15_4::frame::{Address, FCS_LEN, Frame, FrameType};
 use l2_15_4::radio::Channel;
 use netif::time::{Duration, Instant};
 
@@ -569,42 +569,56 @@ impl ZepBridge {
         }) else {
             return false;
         };
-        let Some(p) = self.peers.get_mut(from) else {
+        let mpdu = psdu
+            .get(..psdu.len().saturating_sub(FCS_LEN))
+            .unwrap_or(&[]);
+        let ack = l2_15_4::frame::ack_psdu(seq, Frame::new_unchecked(mpdu).frame_version());
+        wait_until_listening(arrived);
+        self.send_frame(from, channel, 255, &ack, true);
+        true
+    }
+
+    /// Sends peer `i` `psdu` as a ZEP datagram on `channel` with `lqi`, counting it (an ACK
+    /// too when `is_ack`) and recording it; whether the socket took it.
+    fn send_frame(
+        &mut self,
+        i: usize,
+        channel: Channel,
+        lqi: u8,
+        psdu: &[u8],
+        is_ack: bool,
+    ) -> bool {
+        let Some(p) = self.peers.get_mut(i) else {
             return false;
         };
-        let mut ack = vec![0x02, 0x00, seq, 0, 0];
         let header = ZepHeader {
             channel: channel.number(),
             device_id: 0,
-            lqi: 255,
+            lqi,
             ntp_timestamp: zep::ntp_from_unix_micros(unix_micros()),
             sequence: p.seq_out,
         };
-        let mut d = Vec::with_capacity(zep::HEADER_LEN + ack.len());
-        if !fcs::append(&mut ack) || zep::encode(&header, &ack, &mut d).is_err() {
+        p.seq_out = p.seq_out.wrapping_add(1);
+        let mut d = Vec::with_capacity(zep::HEADER_LEN + psdu.len());
+        if zep::encode(&header, psdu, &mut d).is_err() {
             return false;
         }
-        p.seq_out = p.seq_out.wrapping_add(1);
         let to = p.addr;
-        // Not before the peer listens for it (see the module docs).
-        let due = arrived + ACK_DELIVERY;
-        let wall = WallInstant::now();
-        if due > wall {
-            std::thread::sleep(due - wall);
-        }
-        match self.socket.send_to(&d, to) {
-            Ok(_) => {
-                bump(&mut self.counters.datagrams_out);
-                if let Some(p) = self.peers.get_mut(from) {
-                    bump(&mut p.frames_out);
+        let sent = self.socket.send_to(&d, to).is_ok();
+        if sent {
+            bump(&mut self.counters.datagrams_out);
+            if let Some(p) = self.peers.get_mut(i) {
+                bump(&mut p.frames_out);
+                if is_ack {
                     bump(&mut p.acks_out);
                 }
             }
-            Err(_) => bump(&mut self.counters.send_errors),
+        } else {
+            bump(&mut self.counters.send_errors);
         }
         let local = self.local;
         self.record(local, to, &d);
-        true
+        sent
     }
 
     /// The index of the peer at `from`, attached now if new (`None`: too many peers).
@@ -713,56 +727,27 @@ impl ZepBridge {
                     continue;
                 };
                 if is_ack && let Some((_, _, arrived)) = p.ack_expected.take() {
-                    // Not before the peer listens for it (see the module docs).
-                    let due = arrived + ACK_DELIVERY;
-                    let wall = WallInstant::now();
-                    if due > wall {
-                        std::thread::sleep(due - wall);
-                    }
+                    wait_until_listening(arrived);
                 }
-                let header = ZepHeader {
-                    channel: channel.number(),
-                    device_id: 0,
-                    lqi,
-                    ntp_timestamp: zep::ntp_from_unix_micros(unix_micros()),
-                    sequence: p.seq_out,
-                };
-                p.seq_out = p.seq_out.wrapping_add(1);
-                let mut d = Vec::with_capacity(zep::HEADER_LEN + psdu.len());
-                if zep::encode(&header, &psdu, &mut d).is_err() {
-                    continue;
-                }
-                let to = p.addr;
                 let await_ack = (!is_ack)
                     .then(|| unicast_ack_request(&psdu, p.eui64))
                     .flatten();
-                match self.socket.send_to(&d, to) {
-                    Ok(_) => {
-                        bump(&mut self.counters.datagrams_out);
-                        if let Some(seq) = await_ack {
-                            self.awaiting.retain(|w| w.peer != i);
-                            self.awaiting.push(AckWait {
-                                peer: i,
-                                seq,
-                                ended: now,
-                                sent: WallInstant::now(),
-                                held: false,
-                            });
-                        }
-                        if let Some(p) = self.peers.get_mut(i) {
-                            if let Some(seq) = await_ack {
-                                p.awaited = Some((psdu.clone(), seq));
-                            }
-                            bump(&mut p.frames_out);
-                            if is_ack {
-                                bump(&mut p.acks_out);
-                            }
-                        }
-                    }
-                    Err(_) => bump(&mut self.counters.send_errors),
+                if !self.send_frame(i, channel, lqi, &psdu, is_ack) {
+                    continue;
                 }
-                let local = self.local;
-                self.record(local, to, &d);
+                if let Some(seq) = await_ack {
+                    self.awaiting.retain(|w| w.peer != i);
+                    self.awaiting.push(AckWait {
+                        peer: i,
+                        seq,
+                        ended: now,
+                        sent: WallInstant::now(),
+                        held: false,
+                    });
+                    if let Some(p) = self.peers.get_mut(i) {
+                        p.awaited = Some((psdu, seq));
+                    }
+                }
             }
         }
     }
@@ -796,6 +781,16 @@ impl ZepPeer {
             Some(Address::Extended(e)) if e == eui => Some(false),
             Some(_) => None,
         }
+    }
+}
+
+/// Sleeps until a peer whose frame arrived at `arrived` listens for our ACK to it (see the
+/// module docs, [`ACK_DELIVERY`]).
+fn wait_until_listening(arrived: WallInstant) {
+    let due = arrived + ACK_DELIVERY;
+    let wall = WallInstant::now();
+    if due > wall {
+        std::thread::sleep(due - wall);
     }
 }
 
