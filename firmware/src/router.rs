@@ -44,7 +44,7 @@ use crate::wpan::{Wpan, WpanRegistry, derive_link};
 
 /// Candidate parents kept.
 pub const PARENTS: usize = 4;
-/// Addresses advertised in DAOs: ours and up to 95 hosts'..
+/// Addresses advertised in DAOs: ours and up to 95 hosts'.
 pub const TARGETS: usize = 96;
 /// Neighbours remembered as RPL routers (they sent DIOs or DIS), so they are not advertised
 /// as hosts; the least recently heard is forgotten first.

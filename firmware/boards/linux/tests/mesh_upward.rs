@@ -28,6 +28,19 @@ fn line(routers: usize, nodes: usize, rfc8138: bool) -> World {
     World::build(&o).unwrap()
 }
 
+/// [`line`] with the backbone cable capturing (for [`backbone_packets`]).
+fn capturing_line(routers: usize, nodes: usize, rfc8138: bool) -> World {
+    let w = line(routers, nodes, rfc8138);
+    w.br()
+        .unwrap()
+        .host()
+        .unwrap()
+        .port()
+        .link()
+        .set_capture(true);
+    w
+}
+
 fn br(w: &World) -> &App<'static> {
     w.br().unwrap().app().unwrap()
 }
@@ -85,14 +98,7 @@ fn readings_from(w: &World, leaf: &Ipv6Addr) -> u64 {
 
 #[test]
 fn a_leafs_readings_leave_the_tunnel_at_the_root_as_the_leaf_sent_them() {
-    let mut w = line(2, 1, false);
-    w.br()
-        .unwrap()
-        .host()
-        .unwrap()
-        .port()
-        .link()
-        .set_capture(true);
+    let mut w = capturing_line(2, 1, false);
     w.sim.run_until(secs(90));
     let leaf = leaf_global(&w, 0).expect("the leaf has a global address from r2's RA");
     let readings = readings_from(&w, &leaf);
@@ -148,14 +154,7 @@ fn a_leafs_readings_leave_the_tunnel_at_the_root_as_the_leaf_sent_them() {
 /// on the backbone both say 512.
 #[test]
 fn a_routers_own_packets_up_carry_its_rpl_option_and_no_tunnel() {
-    let mut w = line(2, 0, false);
-    w.br()
-        .unwrap()
-        .host()
-        .unwrap()
-        .port()
-        .link()
-        .set_capture(true);
+    let mut w = capturing_line(2, 0, false);
     w.sim.run_until(secs(60));
     let br_node = w.br;
     for k in 0..2 {
@@ -377,14 +376,7 @@ fn with_iid(prefix: Ipv6Addr, eui: [u8; 8]) -> Ipv6Addr {
 /// dropped and counted; a whole one from a router of the DODAG goes through (the control).
 #[test]
 fn a_tunnel_to_the_root_from_outside_the_dodag_or_with_a_broken_inner_packet_is_dropped() {
-    let mut w = line(1, 0, false);
-    w.br()
-        .unwrap()
-        .host()
-        .unwrap()
-        .port()
-        .link()
-        .set_capture(true);
+    let mut w = capturing_line(1, 0, false);
     w.sim.run_until(secs(40));
     let cfg = br(&w).config().clone();
     let root = firmware::root::mesh_address(&cfg);
