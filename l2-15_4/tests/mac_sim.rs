@@ -5,7 +5,7 @@
 
 use l2_15_4::consts::{airtime, symbols};
 use l2_15_4::frame::fcs;
-use l2_15_4::mac::{EnqueueError, MacResources, TxRequest, TxStatus};
+use l2_15_4::mac::{EnqueueError, MacResources, TxHandle, TxRequest, TxStatus};
 use l2_15_4::radio::testing::{self, ScriptedRadio};
 use l2_15_4::radio::{Capabilities, Channel, RadioEvent, RxFrame, TxMode, TxOutcome};
 use l2_15_4::{Address, FrameType, FrameVersion, Mac, MacConfig, MacIndication, PanId, Repr};
@@ -777,4 +777,29 @@ fn hardware_csma_channel_busy_is_retried_up_to_the_bound() {
         (k.tx_channel_access_retries, k.tx_channel_access_failures),
         (2 * u32::from(bound), 1)
     );
+}
+
+/// An upper layer that found a neighbour unreachable withdraws its queued frames: each is
+/// reported cancelled and never sent; the head of the queue (possibly under way) and frames
+/// to others stay, in order.
+#[test]
+fn cancel_queued_withdraws_the_frames_to_one_destination_but_the_head() {
+    let other = Address::Extended([9; 8]);
+    let mut sim = Sim::new(cfg(3), FakeRadio::default());
+    let h: Vec<TxHandle> = [PEER, other, PEER, other]
+        .into_iter()
+        .map(|d| sim.enqueue(TxRequest::data(d, b"x")))
+        .collect();
+    assert_eq!(sim.mac.cancel_queued(PEER), 1);
+    assert_eq!(sim.mac.queue_len(), 3);
+    let r: Vec<(TxHandle, TxStatus)> = std::iter::from_fn(|| sim.mac.pop_tx_report())
+        .map(|r| (r.handle, r.status))
+        .collect();
+    assert_eq!(r, vec![(h[2], TxStatus::Cancelled)]);
+    sim.run_until(Instant::from_secs(2));
+    let done: Vec<TxHandle> = std::iter::from_fn(|| sim.mac.pop_tx_report())
+        .map(|r| r.handle)
+        .collect();
+    assert_eq!(done, vec![h[0], h[1], h[3]]);
+    assert_eq!(sim.mac.cancel_queued(PEER), 0);
 }

@@ -46,7 +46,8 @@ macro_rules! counter_list {
                 rx_6lowpan_drop, rx_no_buffer, tx_datagrams, tx_datagrams_done, tx_frames,
                 tx_frames_ok, tx_frames_failed, tx_aborted, tx_queue_full, tx_adapt_error,
                 tx_down, tx_tunnelled, tx_tunnel_failed, rx_rpl_rank_error,
-                rx_rpl_forwarding_error });
+                rx_rpl_forwarding_error, nbr_unreachable, tx_unreachable,
+                nbr_unreachable_evictions });
         $group!(SixLowpan, Some("wpan0"), "", sixlo,
             SixloStats { rx_frames, rx_datagrams, rx_fragments, frame_too_short,
                 unsupported_dispatch, iphc_truncated, unknown_context, reserved_encoding,

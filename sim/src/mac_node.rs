@@ -128,6 +128,11 @@ impl MacPort {
         &self.reports
     }
 
+    /// Takes the [`TxReport`]s kept so far (see [`MacPort::keep_reports`]).
+    pub fn take_reports(&mut self) -> Vec<TxReport> {
+        std::mem::take(&mut self.reports)
+    }
+
     /// Whether another frame fits the backlog.
     pub fn has_room(&self) -> bool {
         self.backlog.len() < self.backlog_cap

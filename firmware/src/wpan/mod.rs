@@ -42,11 +42,14 @@ use sixlo::{
 use crate::registry::Registry;
 
 mod tunnel;
+mod unreachable;
 
 use tunnel::Next;
 #[cfg(feature = "router-role")]
 pub use tunnel::Upward;
 pub use tunnel::{MESH_MTU, Tunnel, tunnel_overhead, write_tunnel_headers};
+use unreachable::{Change, Unreachable};
+pub use unreachable::{PROBE_EVERY, UNREACHABLE_AFTER, UNREACHABLE_NBRS};
 
 /// Datagrams accepted from the core and waiting for the MAC (the one being fragmented
 /// included).
@@ -143,6 +146,14 @@ pub struct WpanStats {
     /// Datagrams from the mesh with the RPL Option's forwarding-error flag: dropped, and the
     /// root's route to their destination forgotten.
     pub rx_rpl_forwarding_error: u64,
+    /// Neighbours found unreachable: [`UNREACHABLE_AFTER`] frames in a row without ACK.
+    pub nbr_unreachable: u64,
+    /// Datagrams dropped from the queue, or refused when handed over, because their next hop
+    /// was unreachable (the core refuses most before: it counts those as address
+    /// unreachable).
+    pub tx_unreachable: u64,
+    /// Failing neighbours forgotten to make room in the [`UNREACHABLE_NBRS`] table.
+    pub nbr_unreachable_evictions: u64,
 }
 
 #[derive(Debug)]
@@ -176,6 +187,10 @@ pub struct Wpan<'r> {
     uplink: Option<Address>,
     /// Frames to the uplink that failed in a row, each after the MAC's retries.
     uplink_failures: u8,
+    /// Neighbours that stopped acknowledging.
+    unreachable: Unreachable,
+    /// The latest time we were given (for [`L2::reach`], which is not).
+    now: Instant,
     /// A mesh router's way up to the root ([`Wpan::set_upward`]).
     #[cfg(feature = "router-role")]
     upward: Option<Upward>,
@@ -306,6 +321,8 @@ impl<'r> Wpan<'r> {
             blind_global: false,
             uplink: None,
             uplink_failures: 0,
+            unreachable: Unreachable::default(),
+            now: Instant::ZERO,
             #[cfg(feature = "router-role")]
             upward: None,
             tunnel: None,
@@ -471,6 +488,7 @@ impl<'r> Wpan<'r> {
     /// Move frames of waiting datagrams into the MAC while it has room, run the MAC, and
     /// account its transmit reports.
     pub fn pump(&mut self, now: Instant, pool: &mut PacketPool<'_>, radio: &mut impl Radio) {
+        self.now = self.now.max(now);
         self.fill_mac(pool);
         self.mac.poll(now, radio);
         self.take_reports(pool);
@@ -493,6 +511,25 @@ impl<'r> Wpan<'r> {
                     _ => {}
                 }
             }
+            let acked = match r.status {
+                TxStatus::Success { .. } => Some(true),
+                TxStatus::NoAck => Some(false),
+                _ => None,
+            };
+            if let Some(acked) = acked {
+                match self.unreachable.tx_outcome(self.now, r.dst, acked) {
+                    Change::Unreachable => {
+                        self.stats.nbr_unreachable += 1;
+                        // Its frames still in the MAC's queue go (reported cancelled, which
+                        // aborts a datagram of it being sent), and the datagrams waiting.
+                        let n = self.mac.cancel_queued(r.dst);
+                        self.stats.tx_unreachable += n as u64;
+                        self.drop_queued_for(r.dst, pool);
+                    }
+                    Change::Evicted => self.stats.nbr_unreachable_evictions += 1,
+                    Change::None => {}
+                }
+            }
             if ok {
                 self.stats.tx_frames_ok += 1;
                 continue;
@@ -506,6 +543,22 @@ impl<'r> Wpan<'r> {
                 debug!("wpan0: fragment lost, datagram aborted");
                 self.stats.tx_aborted += 1;
                 pool.free(c.pkt);
+            }
+        }
+    }
+
+    /// Datagrams waiting for a neighbour just found unreachable are dropped (the one being
+    /// sent finishes or fails on its own): each would cost the radio every retry.
+    fn drop_queued_for(&mut self, dst: Address, pool: &mut PacketPool<'_>) {
+        for _ in 0..self.queue.len() {
+            let Some((p, a)) = self.queue.pop_front() else {
+                break;
+            };
+            if a == dst {
+                self.stats.tx_unreachable += 1;
+                pool.free(p);
+            } else {
+                let _ = self.queue.push_back((p, a));
             }
         }
     }
@@ -628,6 +681,7 @@ impl<'r> Wpan<'r> {
 impl L2 for Wpan<'_> {
     fn recv(&mut self, cx: &mut L2Context<'_, '_>, pkt: PacketHandle) -> Verdict {
         self.stats.rx_frames += 1;
+        self.now = self.now.max(cx.now);
         // Copy the MPDU out so its buffer can take the datagram (decompressed in place would
         // overwrite the frame while it is read).
         let mut mpdu = [0u8; PSDU_MAX];
@@ -659,6 +713,7 @@ impl L2 for Wpan<'_> {
             self.stats.rx_bad_frame += 1;
             return Verdict::Drop(pkt);
         };
+        self.unreachable.heard(&src);
         let dst = repr.dst_addr;
         let ll_src = SixLink::from(src);
         let ll_dst = dst.map_or(SixLink::Absent, SixLink::from);
@@ -761,6 +816,13 @@ impl L2 for Wpan<'_> {
                 return Err(SendError::Unresolved);
             }
         };
+        self.now = self.now.max(cx.now);
+        if self.unreachable.refuses(self.now, &dst) {
+            self.stats.tx_unreachable += 1;
+            cx.pool.free(pkt);
+            return Err(SendError::Unresolved);
+        }
+        self.unreachable.sending(self.now, &dst);
         let len = cx.pool.len(&pkt);
         let next_hop = cx.pool.meta(&pkt).next_hop;
         match self.queue.push_back((pkt, dst)) {
@@ -786,8 +848,15 @@ impl L2 for Wpan<'_> {
     }
 
     fn reach(&self, pool: &PacketPool<'_>, pkt: &PacketHandle) -> Reach {
+        let first_hop = |n: &Next| match n {
+            Next::Link(a) => *a,
+            Next::Tunnel(route) => route.first_hop,
+        };
         match self.next(pool, pkt) {
             None => Reach::Unresolved,
+            // A neighbour that stopped acknowledging, and no probe due (`send` lets the probe
+            // through and counts what it refuses).
+            Some(n) if self.unreachable.refuses(self.now, &first_hop(&n)) => Reach::Unresolved,
             Some(Next::Link(_)) => Reach::Resolved { mtu: None },
             // The tunnel's headers go around a packet of up to the mesh MTU: the mesh
             // carries the larger datagram (6LoWPAN fragments count up to 2047 bytes) as far as

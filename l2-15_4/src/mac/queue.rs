@@ -96,6 +96,8 @@ pub enum TxStatus {
     InvalidParameter,
     /// The radio failed (busy, unsupported, hardware).
     RadioFailure,
+    /// Withdrawn before it was sent ([`Mac::cancel_queued`]).
+    Cancelled,
 }
 
 /// A [`TxStatus`] with what it refers to.
@@ -178,6 +180,36 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
         self.dsn = self.dsn.wrapping_add(1);
         self.next_handle = self.next_handle.wrapping_add(1);
         Ok(handle)
+    }
+
+    /// Withdraws the frames queued for `dst` that have not started (the head of the queue,
+    /// which may be under way, stays): an upper layer that found `dst` unreachable spares
+    /// the channel their retries. Each is reported [`TxStatus::Cancelled`]. Returns how
+    /// many.
+    pub fn cancel_queued(&mut self, dst: Address) -> usize {
+        let mut n = 0;
+        for k in 0..self.res.queue.len() {
+            let Some(e) = self.res.queue.pop_front() else {
+                break;
+            };
+            if k == 0 || e.dst != dst {
+                // Back in order: every entry goes round once.
+                let _ = self.res.queue.push_back(e);
+                continue;
+            }
+            n += 1;
+            let report = TxReport {
+                handle: e.handle,
+                dst: e.dst,
+                sequence_number: e.seq,
+                status: TxStatus::Cancelled,
+                transmissions: 0,
+            };
+            if self.res.reports.push_back(report).is_err() {
+                bump(&mut self.counters.tx_reports_dropped);
+            }
+        }
+        n
     }
 
     /// The next final TX status, oldest first.

@@ -15,6 +15,10 @@
 //! sensor's source port (the collector's replies) are counted and logged
 //! ([`SmolNode::reply_log`]).
 //!
+//! smoltcp 0.14 has no neighbour unreachability detection and solicits routers only at start:
+//! with SLAAC addressing the adapter watches the default router and solicits others when it
+//! stops answering ([`nud`]).
+//!
 //! smoltcp quirks met here: its 6LoWPAN fragmenter always fits fragments into a 125-byte
 //! MPDU, ignoring `max_transmission_unit`; it holds one fragmented datagram at a time and a
 //! second one overwrites the first mid-way unless the device withholds TX tokens (worked
@@ -26,7 +30,7 @@ use std::collections::VecDeque;
 use std::net::Ipv6Addr;
 
 use l2_15_4::frame::Frame;
-use l2_15_4::mac::{ConfigError, SrcAddrMode};
+use l2_15_4::mac::{ConfigError, SrcAddrMode, TxStatus};
 use l2_15_4::radio::Channel;
 use l2_15_4::{Address, MacConfig, PanId, Repr};
 use netif::time::{Duration, Instant};
@@ -42,6 +46,9 @@ use crate::mac_node::{MacPort, eui64};
 use crate::medium::{RadioId, SimEvent, SimRadio};
 use crate::node::SimNode;
 use crate::rng::SimRng;
+
+pub mod nud;
+use nud::RouterWatch;
 
 /// Periodic UDP sensor readings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +207,10 @@ pub struct SmolCounters {
     /// Datagrams received on the sensor socket ([`SensorConfig::local_port`]), e.g. a
     /// collector's replies to readings.
     pub replies_received: u64,
+    /// Default routers found unreachable and withdrawn ([`nud`]).
+    pub routers_unreachable: u64,
+    /// Router solicitations the adapter sent ([`nud`]; smoltcp's own at start not counted).
+    pub router_solicitations: u64,
 }
 
 /// smoltcp's view of the radio: two frame queues.
@@ -299,6 +310,8 @@ pub struct SmolNode {
     wake: Option<Instant>,
     now: Instant,
     reboots: u32,
+    /// The default router's reachability (SLAAC addressing only).
+    watch: Option<RouterWatch>,
 }
 
 impl std::fmt::Debug for SmolNode {
@@ -336,7 +349,9 @@ impl SmolNode {
         let mut rng = SimRng::derive(cfg.seed, u64::from(cfg.index));
         mac.seed = rng.next_u32() | 1;
         mac.max_frame_retries = cfg.mac_frame_retries;
-        let port = MacPort::new(mac, cfg.mac_backlog, r)?;
+        let mut port = MacPort::new(mac, cfg.mac_backlog, r)?;
+        let watch = (cfg.addressing == Addressing::Slaac).then(RouterWatch::default);
+        port.keep_reports(watch.is_some());
         let mut dev = Device {
             tx_cap: 4,
             ..Device::default()
@@ -400,6 +415,7 @@ impl SmolNode {
             wake: Some(now),
             now,
             reboots: 0,
+            watch,
         })
     }
 
@@ -637,6 +653,9 @@ impl SmolNode {
                 _ => SrcAddrMode::Extended,
             };
             let payload = f.get(hdr..).unwrap_or(&[]);
+            if let Some(w) = &mut self.watch {
+                w.frame_out(dst);
+            }
             self.port.send(dst, repr.dst_pan_id, src, payload);
         }
     }
@@ -668,9 +687,63 @@ impl SmolNode {
         self.dev.budget = 0;
     }
 
+    /// The default router smoltcp routes through: the last of its default routes.
+    fn default_router(&mut self) -> Option<Ipv6Addr> {
+        let mut out = None;
+        self.iface.routes_mut().update(|r| {
+            out = r
+                .iter()
+                .rev()
+                .find(|r| r.cidr.prefix_len() == 0)
+                .map(|r| match r.via_router {
+                    IpAddress::Ipv6(a) => a,
+                });
+        });
+        out
+    }
+
+    /// [`nud`]: feeds the watch what the MAC reported, withdraws an unreachable router from
+    /// smoltcp and queues the router solicitations that are due.
+    fn watch_router(&mut self, now: Instant) {
+        if self.watch.is_none() {
+            return;
+        }
+        let router = self.default_router();
+        let reports = self.port.take_reports();
+        let Some(w) = &mut self.watch else {
+            return;
+        };
+        for r in reports {
+            match r.status {
+                TxStatus::Success { .. } => w.tx_outcome(now, r.dst, true),
+                TxStatus::NoAck => w.tx_outcome(now, r.dst, false),
+                _ => {}
+            }
+        }
+        w.track(now, router);
+        let (pan, eui, ll) = (
+            self.cfg.pan_id,
+            eui64(self.cfg.index),
+            self.cfg.link_local(),
+        );
+        if let Some(dead) = w.unreachable(now) {
+            self.counters.routers_unreachable += 1;
+            if let Some(f) = nud::withdrawal(pan, dead, eui, ll)
+                && self.dev.rx.len() < RX_QUEUE_CAP
+            {
+                self.dev.rx.push_back(f);
+            }
+        }
+        if w.solicit(now) {
+            self.counters.router_solicitations += 1;
+            self.dev.tx.push_back(nud::solicitation(pan, eui, ll));
+        }
+    }
+
     fn run(&mut self, now: Instant, radio: &mut SimRadio<'_>) {
         self.now = now;
         let t = smol_now(now);
+        self.watch_router(now);
         let moved_before = self.counters.frames_out;
         let had_input = !self.dev.rx.is_empty();
         for _ in 0..4 {
@@ -706,6 +779,7 @@ impl SmolNode {
                 .filter(|at| *at > now || progressed),
         );
         take(self.next_reading);
+        take(self.watch.as_ref().and_then(RouterWatch::next_wake));
         if !self.dev.rx.is_empty() || (!self.dev.tx.is_empty() && self.port.has_room()) {
             take(Some(now));
         }
@@ -722,7 +796,11 @@ impl SimNode for SmolNode {
         self.now = now;
         let rx = &mut self.dev.rx;
         let c = &mut self.counters;
+        let watch = &mut self.watch;
         self.port.on_event(now, ev, radio, |ind| {
+            if let (Some(w), Some(src)) = (watch.as_mut(), ind.repr.src_addr) {
+                w.heard(now, src);
+            }
             if rx.len() >= RX_QUEUE_CAP {
                 c.frames_in_dropped += 1;
             } else {
