@@ -18,10 +18,17 @@ pub const ETX_DIVISOR: u16 = 128;
 /// (ETX 4).
 pub const ETX_NOACK_PENALTY: u16 = 8;
 
-/// The EWMA's weight of a new outcome is 1 / 2^`ETX_ALPHA_SHIFT` (1/8): after a neighbour
-/// stops acknowledging (ETX 8), 20 acknowledged first attempts bring the estimate back under
-/// 1.5 (unit test `the_etx_ages`).
+/// The EWMA's weight of a new outcome is 1 / 2^`ETX_ALPHA_SHIFT` (1/8): after interference
+/// that took every frame 8 transmissions, 20 frames acknowledged at the first attempt bring
+/// the estimate back under 1.5 (unit test `the_etx_ages`).
 pub const ETX_ALPHA_SHIFT: u32 = 3;
+
+/// Unicast frames in a row that end without ACK before the neighbour counts as absent (gone,
+/// or rebooting) rather than behind a bad link: each such frame already failed every
+/// transmission the MAC made for it, and a link of ETX 4 (MRHOF's MAX_LINK_METRIC) loses three
+/// in a row about once in a thousand. The next acknowledged frame then starts the estimate
+/// afresh: the no-ACKs of its absence say nothing of the link it comes back on.
+pub const ETX_ABSENT_RUN: u8 = 3;
 
 /// Link statistics of one neighbour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,6 +43,8 @@ pub struct LinkStats {
     /// ETX estimate × [`ETX_DIVISOR`], an EWMA of the unicast outcomes ([`LinkStats::etx_x128`]);
     /// 0 before the first one.
     etx: u16,
+    /// Unicast frames in a row that ended without ACK (saturating).
+    no_ack_run: u8,
     /// Unicast frames to it that were acknowledged.
     pub tx_acked: u32,
     /// Unicast frames to it that ended without ACK.
@@ -65,8 +74,10 @@ impl LinkStats {
     /// ETX estimate × [`ETX_DIVISOR`] (RFC 6551's fixed point): an exponentially weighted
     /// moving average of the transmissions each unicast frame to it took (weight 1/8 for the
     /// newest), a frame that ended without ACK counting [`ETX_NOACK_PENALTY`]; initialised
-    /// from the first outcome. Ageing, so a link that recovers (the neighbour rebooted, the
-    /// interference went) comes back down within a few tens of frames. `None` before the
+    /// from the first outcome, and again from the first acknowledged frame after
+    /// [`ETX_ABSENT_RUN`] unacknowledged ones in a row (the neighbour was gone: rebooting).
+    /// Ageing, so a link that recovers (the interference went) comes back down within a few
+    /// tens of frames. `None` before the
     /// first acknowledged or unacknowledged unicast frame (a channel-access failure or a
     /// radio error says nothing of the link and is not counted, as in Contiki-NG).
     pub fn etx_x128(&self) -> Option<u16> {
@@ -80,16 +91,20 @@ impl LinkStats {
     /// One unicast frame to this neighbour ended after `transmissions`, acknowledged or not.
     pub(super) fn record_tx(&mut self, transmissions: u8, acked: bool) {
         self.tx_attempts = self.tx_attempts.wrapping_add(u32::from(transmissions));
+        let returned = acked && self.no_ack_run >= ETX_ABSENT_RUN;
         let sample = if acked {
             self.tx_acked = self.tx_acked.wrapping_add(1);
+            self.no_ack_run = 0;
             u16::from(transmissions.max(1))
         } else {
             self.tx_no_ack = self.tx_no_ack.wrapping_add(1);
+            self.no_ack_run = self.no_ack_run.saturating_add(1);
             ETX_NOACK_PENALTY
         };
         let sample = u32::from(sample) * u32::from(ETX_DIVISOR);
         let etx = match self.etx_x128() {
             None => sample,
+            Some(_) if returned => sample,
             Some(old) => {
                 let old = u32::from(old);
                 (old * ((1 << ETX_ALPHA_SHIFT) - 1) + sample) >> ETX_ALPHA_SHIFT
@@ -191,21 +206,22 @@ mod tests {
         assert_eq!(s.etx_x128(), Some(384));
     }
 
-    /// A neighbour that stops acknowledging (rebooting, interference) climbs towards ETX 8 and
-    /// comes back once its frames are acknowledged again: under 1.5 after 20 clean frames, exactly 1 after 40. A cumulative count
-    /// (transmissions / acknowledged since boot) would stay above 1.5 for good.
+    /// Interference: every frame is acknowledged only at the MAC's eighth transmission; the
+    /// estimate climbs towards 8 and comes back once the frames get through at the first
+    /// attempt again: under 1.5 after 20 clean frames, exactly 1 after 40. A cumulative count
+    /// (transmissions / acknowledged frames since boot) would stay above 4 for good.
     #[test]
     fn the_etx_ages() {
         let mut s = LinkStats::default();
         outcomes(&mut s, 100, 1, true);
         assert_eq!(s.etx_x128(), Some(128));
-        // Ten frames unacknowledged in a row: 240, 338, … 786.
-        s.record_tx(8, false);
+        // Ten frames at 8 transmissions: 240, 338, … 786.
+        s.record_tx(8, true);
         assert_eq!(s.etx_x128(), Some(240));
-        outcomes(&mut s, 9, 8, false);
+        outcomes(&mut s, 9, 8, true);
         assert_eq!(s.etx_x128(), Some(786));
-        // Many more: the estimate settles just under the penalty (rounding down), 8 × 128.
-        outcomes(&mut s, 100, 8, false);
+        // Many more: the estimate settles just under 8 × 128 (rounding down).
+        outcomes(&mut s, 100, 8, true);
         assert_eq!(s.etx_x128(), Some(1017));
         // Recovery, one transmission per frame: 905, 807, …; 7 frames to under MRHOF's
         // MAX_LINK_METRIC (ETX 4), 20 to under 1.5, 40 to exactly 1.
@@ -217,9 +233,34 @@ mod tests {
         assert_eq!(s.etx_x128(), Some(186));
         outcomes(&mut s, 20, 1, true);
         assert_eq!(s.etx_x128(), Some(128));
-        // Since boot: 1,020 transmissions for 140 acknowledged frames.
+        // Since boot: 1,020 transmissions for 250 acknowledged frames.
         let cumulative = u64::from(s.tx_attempts) * 128 / u64::from(s.tx_acked);
-        assert_eq!(cumulative, 932, "the cumulative ETX would say 7.3");
+        assert_eq!(cumulative, 522, "the cumulative ETX would say 4.1");
+    }
+
+    /// A neighbour that stops acknowledging (it rebooted) climbs towards ETX 8 and its
+    /// parent role is lost; when it answers again, after [`ETX_ABSENT_RUN`] no-ACKs in a row,
+    /// its first acknowledged frame starts the estimate afresh. Fewer in a row are the link's
+    /// and age out.
+    #[test]
+    fn a_neighbour_back_from_absence_is_measured_afresh() {
+        let mut s = LinkStats::default();
+        outcomes(&mut s, 10, 1, true);
+        outcomes(&mut s, 3, 8, false);
+        assert_eq!(s.etx_x128(), Some(423), "240, 338, 423");
+        s.record_tx(2, true);
+        assert_eq!(
+            s.etx_x128(),
+            Some(256),
+            "afresh: the frame's 2 transmissions"
+        );
+        s.record_tx(1, true);
+        assert_eq!(s.etx_x128(), Some(240));
+        // Two no-ACKs in a row: the link, averaged.
+        outcomes(&mut s, 2, 8, false);
+        assert_eq!(s.etx_x128(), Some(423), "338, 423");
+        s.record_tx(1, true);
+        assert_eq!(s.etx_x128(), Some(386));
     }
 
     #[test]
