@@ -33,7 +33,7 @@ use netif::{
     Duration, HandlerId, IfIndex, Instant, LinkAddr, LocalDelivery, Match, Outcome, Stack,
 };
 use rpl::message::{self, DaoAck, Dio, Message, Mop, Out};
-use rpl::option::{DodagConfiguration, OCP_OF0, Opt, Options, PrefixInformation};
+use rpl::option::{DodagConfiguration, Opt, Options, PrefixInformation};
 use rpl::trickle::{Fire, Trickle};
 
 use crate::config::{Config, RplMop};
@@ -529,7 +529,7 @@ impl Root {
             // RFC 6550 §17: DEFAULT_MAX_RANK_INCREASE is 3 × MinHopRankIncrease.
             max_rank_increase: r.min_hop_rank_increase.saturating_mul(3),
             min_hop_rank_increase: r.min_hop_rank_increase,
-            ocp: OCP_OF0,
+            ocp: r.objective.ocp(),
             default_lifetime: r.default_lifetime,
             lifetime_unit: r.lifetime_unit_s,
         };

@@ -34,7 +34,7 @@ use netif::stack::{HandlerId, LocalDelivery, Match, Outcome};
 use netif::{Duration, IfIndex, Instant, LinkAddr, Prefix, Route, Stack};
 use rpl::hbh::RplOption;
 use rpl::message::{self, Message};
-use rpl::of::Etx;
+use rpl::of::{Etx, Objective};
 use rpl::router::{Action, DioInfo, Direction, Event, Phase, Router, RouterConfig, Verdict};
 use rpl::srh::{self, Srh, Step};
 
@@ -70,6 +70,27 @@ pub const EVENTS: usize = 8;
 /// The largest RPL message the router sends: a DAO with four targets, each with its own
 /// Transit Information (164 bytes), or a DIO with its options.
 const MAX_MESSAGE: usize = 192;
+
+/// The ETX of the link to the neighbour with link-local address `ll` as parent selection
+/// takes it: under MRHOF (OCP 1) the MAC's ageing estimate
+/// ([`l2_15_4::mac::LinkStats::etx_x128`], the same ×128 fixed point), a neighbour we never
+/// sent to counting as a perfect link (MRHOF's PARENT_SWITCH_THRESHOLD keeps an untried
+/// neighbour from displacing a measured parent unless that parent's link costs ETX 1.5 more);
+/// under OF0 and any other objective, one transmission (OF0's step Sp = 3 × ETX − 2 turns the
+/// ETX wander of a busy neighbourhood into rank changes: 20 routers in one neighbourhood once
+/// inflated their ranks until one detached, docs/rpl.md).
+fn link_etx(core: &Router<PARENTS, TARGETS>, wpan: &Wpan<'_>, ll: &Ipv6Addr) -> Etx {
+    if !core
+        .dodag()
+        .is_some_and(|d| matches!(d.of, Objective::Mrhof(_)))
+    {
+        return Etx::ONE;
+    }
+    wpan.mac()
+        .neighbor(&derive_link(ll))
+        .and_then(|s| s.etx_x128())
+        .map_or(Etx::ONE, |e| Etx(e.max(Etx::DIVISOR)))
+}
 
 /// Counters of the router role. All wrap.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -247,10 +268,23 @@ impl MeshRouter {
         }
     }
 
-    /// Watches the preferred parent: frames to it that keep failing make it unreachable
+    /// Feeds the router core each candidate parent's link ETX as the MAC measures it now
+    /// ([`link_etx`]: under MRHOF), so the objective function reselects (with its hysteresis)
+    /// when a link got worse or better; and watches the preferred parent: frames to it that
+    /// keep failing make it unreachable
     /// (the router core repairs locally: another parent, or detach and poison); one not heard
     /// for [`PARENT_PROBE`] gets a unicast DIS, whose fate tells.
     pub fn check_parent(&mut self, stack: &mut Stack<'_>, wpan: &Wpan<'_>, now: Instant) {
+        let mut links: Vec<(Ipv6Addr, Etx), PARENTS> = Vec::new();
+        for p in self.core.parents() {
+            let etx = link_etx(&self.core, wpan, &p.address);
+            if etx != p.etx {
+                let _ = links.push((p.address, etx));
+            }
+        }
+        for (a, etx) in links {
+            self.core.on_link_etx(ms(now), a, etx);
+        }
         let (Some(i), Some(parent)) = (self.iface, self.parent) else {
             return;
         };
@@ -363,9 +397,13 @@ impl MeshRouter {
                     bump(&mut self.stats.dio_rx);
                     self.note_rpl_neighbour(&src);
                     match DioInfo::read(dio, opts) {
-                        // The link's ETX: not fed (every link counts as one transmission),
-                        // see docs/rpl.md "Not done".
-                        Ok(info) => self.core.on_dio(t, src, &info, Etx::ONE),
+                        Ok(info) => {
+                            // The link's ETX as the last housekeeping round took it from the
+                            // MAC ([`MeshRouter::check_parent`]); a new candidate's is one.
+                            let etx = self.core.parents().iter().find(|p| p.address == src);
+                            let etx = etx.map_or(Etx::ONE, |p| p.etx);
+                            self.core.on_dio(t, src, &info, etx);
+                        }
                         Err(_) => bump(&mut self.stats.rx_invalid),
                     }
                 }

@@ -254,9 +254,23 @@ enum RplCmd {
         /// it. A new DODAG version.
         #[arg(long, value_name = "on|off")]
         rfc8138: Option<OnOff>,
+        /// The objective function the DIOs name: mrhof (RFC 6719, OCP 1: our routers choose
+        /// parents by their MAC's measured ETX, with hysteresis) or of0 (RFC 6552, OCP 0: by
+        /// hop count). A new DODAG version.
+        #[arg(long = "of", value_name = "mrhof|of0")]
+        objective: Option<Objective>,
     },
     /// Global repair: a new DODAG version.
     Repair,
+}
+
+/// An RPL objective function, by name.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Objective {
+    /// MRHOF (RFC 6719), OCP 1.
+    Mrhof,
+    /// OF0 (RFC 6552), OCP 0.
+    Of0,
 }
 
 /// A switch given as `on` or `off`.
@@ -567,6 +581,7 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
                     max_depth,
                     min_hop_rank_increase,
                     rfc8138,
+                    objective,
                 }),
         } => {
             let c = cmd::rpl::RplChanges {
@@ -587,6 +602,10 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
                 max_depth: *max_depth,
                 min_hop_rank_increase: *min_hop_rank_increase,
                 rfc8138: rfc8138.map(|s| s == OnOff::On),
+                ocp: objective.map(|o| match o {
+                    Objective::Of0 => 0,
+                    Objective::Mrhof => 1,
+                }),
             };
             if c == cmd::rpl::RplChanges::default() {
                 return Err(usage(

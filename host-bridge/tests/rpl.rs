@@ -137,6 +137,53 @@ fn rpl_show_set_repair_and_topology() {
     assert_eq!(r["counters"]["dio_tx"].as_u64().unwrap(), before);
 }
 
+/// The objective function the DIOs name (OCP): OF0 by default, `rpl set --of mrhof|of0`
+/// changes it (a new DODAG version: the routers see it), it survives `config save` and a
+/// reboot, and `sixgate-sim --rpl-of` chooses it at start.
+#[test]
+fn rpl_objective_function_is_shown_set_saved_and_chosen_at_start() {
+    let sim = Sim::start("rpl-of", &["--nodes", "0"]);
+    let p = sim.port();
+    let r = json(p, &["rpl"]);
+    assert_eq!(
+        (
+            r["objective"].as_str(),
+            r["ocp"].as_u64(),
+            r["version"].as_u64()
+        ),
+        (Some("of0"), Some(0), Some(240)),
+        "{r}"
+    );
+    assert_eq!(r["settings"]["ocp"], 0);
+    let text = ok(p, &["rpl"]);
+    assert!(
+        text.contains("objective        OF0 (RFC 6552, OCP 0)"),
+        "{text}"
+    );
+    let set = json(p, &["rpl", "set", "--of", "mrhof"]);
+    assert_eq!(set["ocp"], 1, "{set}");
+    let r = json(p, &["rpl"]);
+    assert_eq!(
+        (r["objective"].as_str(), r["version"].as_u64()),
+        (Some("mrhof"), Some(241))
+    );
+    assert!(ok(p, &["rpl"]).contains("objective        MRHOF (RFC 6719, OCP 1)"));
+    ok(p, &["config", "save"]);
+    ok(p, &["reboot"]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(json(p, &["rpl"])["objective"], "mrhof", "saved");
+    ok(p, &["rpl", "set", "--of", "of0"]);
+    assert_eq!(json(p, &["rpl"])["objective"], "of0");
+    drop(sim);
+
+    let sim = Sim::start("rpl-mrhof", &["--nodes", "0", "--rpl-of", "mrhof"]);
+    let r = json(sim.port(), &["rpl"]);
+    assert_eq!(
+        (r["objective"].as_str(), r["ocp"].as_u64()),
+        (Some("mrhof"), Some(1))
+    );
+}
+
 #[test]
 fn rpl_usage_errors_exit_2_before_touching_the_device() {
     // No device at all: argument errors come first.
@@ -149,6 +196,8 @@ fn rpl_usage_errors_exit_2_before_touching_the_device() {
         &["rpl", "set", "--enable", "--disable"],
         &["rpl", "set", "--rfc8138", "maybe"],
         &["rpl", "set", "--rfc8138"],
+        &["rpl", "set", "--of", "etx"],
+        &["rpl", "set", "--of"],
     ] {
         let o = sixgate(nowhere, args);
         assert_eq!(

@@ -37,7 +37,7 @@ use serde::Serialize;
 
 /// The protocol version. Bumped on every change that makes old peers decode differently; the
 /// `Hello` exchange makes a mismatched pair fail with a message instead of garbage.
-pub const PROTOCOL_VERSION: u8 = 4;
+pub const PROTOCOL_VERSION: u8 = 5;
 
 /// Bytes of the [`Header`] at the start of every payload.
 pub const HEADER_LEN: usize = 4;
@@ -429,6 +429,7 @@ pub mod samples {
         max_depth: 8,
         min_hop_rank_increase: 256,
         rfc8138: true,
+        ocp: 1,
     };
 
     /// Every [`Response`] variant, in variant order.

@@ -115,6 +115,7 @@ fn request<'a>(r: &mut Reader<'a>) -> Option<Request<'a>> {
             max_depth: r.byte()?,
             min_hop_rank_increase: r.u16()?,
             rfc8138: r.bool()?,
+            ocp: r.u16()?,
         }),
         28 => Request::RplRepair,
         29 => Request::Topology { start: r.u16()? },

@@ -2,7 +2,9 @@
 //! CRC and the hand-written postcard reader behind them. The format is described in the
 //! [`config` module documentation](super).
 
-use super::{AddressProtection, Backbone, Config, ConfigError, RaConfig, RplConfig, RplMop};
+use super::{
+    AddressProtection, Backbone, Config, ConfigError, RaConfig, RplConfig, RplMop, RplObjective,
+};
 
 /// Magic bytes that open an encoded configuration.
 pub const CONFIG_MAGIC: [u8; 4] = *b"SGCF";
@@ -11,7 +13,7 @@ pub const CONFIG_MAGIC: [u8; 4] = *b"SGCF";
 /// and 2 lack `blind_global_derivation` and `trust_backbone_dscp` (read as off) and
 /// `address_protection` (read as [`AddressProtection::DEFAULT`]), versions 1 to 3 lack `rpl`
 /// (read as [`RplConfig::default`]).
-pub const CONFIG_FORMAT_VERSION: u8 = 5;
+pub const CONFIG_FORMAT_VERSION: u8 = 6;
 /// The oldest version [`Config::decode`] still reads.
 const CONFIG_OLDEST_VERSION: u8 = 1;
 /// Largest encoded configuration in bytes (header, payload and CRC). The largest possible
@@ -86,7 +88,7 @@ impl Config {
 /// about 1.5 KB less flash on the board than serde's derived decoder. Field order is
 /// [`Config`]'s, which [`CONFIG_FORMAT_VERSION`] already pins; `version` 1 ends before
 /// `max_registrations_per_source`, `version` 2 before `blind_global_derivation`, 3 before
-/// `rpl`, 4 before `rpl.rfc8138`.
+/// `rpl`, 4 before `rpl.rfc8138`, 5 before `rpl.objective`.
 ///
 /// `Some(Err(..))` only for an `address_protection` this build does not implement.
 fn read_whole(b: &[u8], version: u8) -> Option<Result<Config, ConfigError>> {
@@ -150,7 +152,8 @@ fn read_whole(b: &[u8], version: u8) -> Option<Result<Config, ConfigError>> {
     r.is_empty().then_some(Ok(cfg))
 }
 
-/// The postcard encoding of an [`RplConfig`] (encoding version 4; `rfc8138` from 5).
+/// The postcard encoding of an [`RplConfig`] (encoding version 4; `rfc8138` from 5,
+/// `objective` from 6: older records had OF0).
 fn read_rpl(r: &mut mgmt::wire::Reader<'_>, version: u8) -> Option<RplConfig> {
     Some(RplConfig {
         enabled: r.bool()?,
@@ -168,6 +171,15 @@ fn read_rpl(r: &mut mgmt::wire::Reader<'_>, version: u8) -> Option<RplConfig> {
         max_depth: r.byte()?,
         min_hop_rank_increase: r.u16()?,
         rfc8138: version >= 5 && r.bool()?,
+        objective: if version >= 6 {
+            match r.u32()? {
+                0 => RplObjective::Of0,
+                1 => RplObjective::Mrhof,
+                _ => return None,
+            }
+        } else {
+            RplObjective::Of0
+        },
     })
 }
 
@@ -242,6 +254,7 @@ mod tests {
                 max_depth: u8::MAX,
                 min_hop_rank_increase: u16::MAX,
                 rfc8138: true,
+                objective: RplObjective::Mrhof,
             },
         };
         let mut buf = [0u8; 512];
@@ -394,21 +407,22 @@ mod tests {
         }
     }
 
-    /// A record of an older `version` (1 to 4), as the firmware of that version wrote it: the
-    /// same postcard fields without those added later (the last ones: version 4 lacks
-    /// `rpl.rfc8138`, version 3 all of `rpl`, version 2 also the two bools and the
+    /// A record of an older `version` (1 to 5), as the firmware of that version wrote it: the
+    /// same postcard fields without those added later (the last ones: version 5 lacks
+    /// `rpl.objective`, version 4 also `rpl.rfc8138`, version 3 all of `rpl`, version 2 also the two bools and the
     /// address-protection policy of version 3, version 1 also `max_registrations_per_source`).
     fn old_record(cfg: &Config, version: u8) -> Vec<u8> {
         let mut b = vec![b'S', b'G', b'C', b'F', version];
         let mut buf = [0u8; CONFIG_MAX_ENCODED];
         let payload = postcard::to_slice(cfg, &mut buf).unwrap();
-        // The RPL settings (version 4; their last byte, the rfc8138 bool, version 5), before
-        // them blind_global_derivation, trust_backbone_dscp, address_protection (a variant
-        // index below 128): one byte each.
+        // The RPL settings (version 4; the rfc8138 bool version 5, the objective's variant
+        // index, one byte, version 6), before them blind_global_derivation,
+        // trust_backbone_dscp, address_protection (a variant index below 128): one byte each.
         let mut rpl = [0u8; 32];
         let mut cut = match version {
             ..=3 => postcard::to_slice(&cfg.rpl, &mut rpl).unwrap().len(),
-            4 => 1,
+            4 => 2,
+            5 => 1,
             _ => 0,
         };
         if version < 3 {
@@ -503,7 +517,7 @@ mod tests {
             }
         }
         // A current payload under an older header is too long.
-        for version in [1, 2, 3, 4] {
+        for version in [1, 2, 3, 4, 5] {
             let mut b = encode_vec(&Config::default());
             b[4] = version;
             let n = b.len() - CRC_LEN;
@@ -526,13 +540,15 @@ mod tests {
                 let cfg = Config {
                     rpl: RplConfig {
                         rfc8138: on,
+                        objective: RplObjective::Of0,
                         ..cfg.rpl.clone()
                     },
                     ..cfg.clone()
                 };
                 let v4 = old_record(&cfg, 4);
                 assert_eq!(v4[4], 4);
-                assert_eq!(v4.len() + 1, encode_vec(&cfg).len(), "one byte shorter");
+                let v5 = old_record(&cfg, 5);
+                assert_eq!(v4.len() + 1, v5.len(), "one byte shorter");
                 let loaded = Config::decode(&v4).unwrap();
                 assert_eq!(
                     loaded,
@@ -544,7 +560,6 @@ mod tests {
                         ..cfg.clone()
                     }
                 );
-                let v5 = encode_vec(&cfg);
                 assert_eq!(v5[4], 5);
                 assert_eq!(Config::decode(&v5).unwrap().rpl.rfc8138, on);
                 assert_eq!(Config::decode(&v5).unwrap(), cfg);
@@ -568,6 +583,47 @@ mod tests {
         ];
         assert_eq!(v4[v4.len() - CRC_LEN - rpl.len()..v4.len() - CRC_LEN], rpl);
         assert!(!Config::decode(&v4).unwrap().rpl.rfc8138);
+    }
+
+    /// Version 5 and older (their firmware always advertised OF0) load with OF0 and every other
+    /// setting kept; version 6 keeps either objective, a variant index after `rfc8138`:
+    /// 0 OF0, 1 MRHOF; another index is corrupt.
+    #[test]
+    fn the_objective_is_of0_in_a_version_5_record_and_kept_from_version_6() {
+        assert_eq!(RplConfig::default().objective, RplObjective::Of0);
+        for cfg in samples() {
+            for (objective, byte) in [(RplObjective::Of0, 0u8), (RplObjective::Mrhof, 1)] {
+                let cfg = Config {
+                    rpl: RplConfig {
+                        objective,
+                        ..cfg.rpl.clone()
+                    },
+                    ..cfg.clone()
+                };
+                let of0 = Config {
+                    rpl: RplConfig {
+                        objective: RplObjective::Of0,
+                        ..cfg.rpl.clone()
+                    },
+                    ..cfg.clone()
+                };
+                let v5 = old_record(&cfg, 5);
+                assert_eq!(Config::decode(&v5).unwrap(), of0);
+                let v6 = encode_vec(&cfg);
+                assert_eq!((v6[4], v6.len()), (6, v5.len() + 1));
+                assert_eq!(v6[v6.len() - CRC_LEN - 1], byte, "the last payload byte");
+                assert_eq!(Config::decode(&v6).unwrap(), cfg);
+                let mut bad = v6.clone();
+                let n = bad.len() - CRC_LEN;
+                bad[n - 1] = 2;
+                let crc = crc32(&bad[..n]);
+                bad[n..].copy_from_slice(&crc.to_le_bytes());
+                assert_eq!(Config::decode(&bad), Err(ConfigError::Corrupt));
+            }
+        }
+        assert_eq!(RplObjective::from_ocp(1), Some(RplObjective::Mrhof));
+        assert_eq!(RplObjective::from_ocp(0).map(RplObjective::ocp), Some(0));
+        assert_eq!(RplObjective::from_ocp(2), None);
     }
 
     proptest! {

@@ -33,7 +33,7 @@ mod encoding;
 mod rpl;
 
 pub use encoding::{CONFIG_FORMAT_VERSION, CONFIG_MAGIC, CONFIG_MAX_ENCODED};
-pub use rpl::{RplConfig, RplMop};
+pub use rpl::{RplConfig, RplMop, RplObjective};
 
 /// Length of the mesh prefix in bits: RFC 6775 address autoconfiguration needs a /64.
 pub const MESH_PREFIX_LEN: u8 = 64;
@@ -538,6 +538,7 @@ mod tests {
                 max_depth: 16,
                 min_hop_rank_increase: u16::MAX,
                 rfc8138: true,
+                objective: RplObjective::Of0,
             },
             ..static_cfg()
         });

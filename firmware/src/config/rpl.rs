@@ -29,13 +29,48 @@ impl RplMop {
     }
 }
 
+/// The objective function the root names in its DODAG Configuration (the OCP, RFC 6550
+/// §6.7.6): the routers of the DODAG choose their parents and ranks by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RplObjective {
+    /// OF0 (RFC 6552, OCP 0): rank by hop count; every implementation has it. Our routers
+    /// count every link as one transmission under it.
+    Of0,
+    /// MRHOF (RFC 6719, OCP 1) with ETX: our routers take each link's ETX from their MAC's
+    /// ageing estimate and change parent only for a path cheaper by ETX 1.5.
+    Mrhof,
+}
+
+impl RplObjective {
+    /// The Objective Code Point (RFC 6550 §6.7.6; IANA: 0 OF0, 1 MRHOF).
+    pub const fn ocp(self) -> u16 {
+        match self {
+            RplObjective::Of0 => 0,
+            RplObjective::Mrhof => 1,
+        }
+    }
+
+    /// The objective function of an OCP this firmware implements.
+    pub const fn from_ocp(ocp: u16) -> Option<RplObjective> {
+        match ocp {
+            0 => Some(RplObjective::Of0),
+            1 => Some(RplObjective::Mrhof),
+            _ => None,
+        }
+    }
+}
+
 /// The RPL root's settings.
 ///
 /// Defaults (`RplConfig::default`): enabled; MOP 1 (non-storing); RPLInstanceID 30 (a global
 /// instance; Contiki-NG's default); DIOIntervalMin 12 (2^12 ms = 4.1 s) with 8 doublings (the
 /// longest interval 17.5 min) and redundancy constant 10, Contiki-NG's values (RFC 6550's 3 and
 /// 20 make 8 ms DIO bursts); default lifetime 30 units of 60 s (half an hour); at most 8 hops
-/// to a target; MinHopRankIncrease 256 (RFC 6550 §17 DEFAULT_MIN_HOP_RANK_INCREASE).
+/// to a target; MinHopRankIncrease 256 (RFC 6550 §17 DEFAULT_MIN_HOP_RANK_INCREASE); RFC 8138
+/// off; OF0 (MRHOF with measured ETX is there, `objective`, but not yet the default: in the
+/// 100-node mesh a router that chose a two-hop path over its poor link to the root was not
+/// reached, docs/rpl.md).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RplConfig {
@@ -66,6 +101,9 @@ pub struct RplConfig {
     /// routes and the tunnels as 6LoRH (page 1). Off: RFC 6282 / RFC 8025 page 0 only.
     /// Decompression is always on. Encoding version 5.
     pub rfc8138: bool,
+    /// The objective function the DIOs name (OCP). Encoding version 6; a version-4 or -5
+    /// record (whose firmware always advertised OF0) loads with OF0.
+    pub objective: RplObjective,
 }
 
 impl Default for RplConfig {
@@ -82,6 +120,7 @@ impl Default for RplConfig {
             max_depth: 8,
             min_hop_rank_increase: 256,
             rfc8138: false,
+            objective: RplObjective::Of0,
         }
     }
 }

@@ -7,7 +7,7 @@ use netif::Instant;
 
 use super::{MgmtServer, sat16};
 use crate::app::App;
-use crate::config::{RplConfig, RplMop};
+use crate::config::{RplConfig, RplMop, RplObjective};
 use crate::root::Root;
 
 /// The settings as the protocol carries them.
@@ -24,6 +24,7 @@ fn settings(c: &RplConfig) -> RplSettings {
         max_depth: c.max_depth,
         min_hop_rank_increase: c.min_hop_rank_increase,
         rfc8138: c.rfc8138,
+        ocp: c.objective.ocp(),
     }
 }
 
@@ -70,6 +71,13 @@ impl<const TX: usize> MgmtServer<TX> {
                 );
             }
         };
+        let Some(objective) = RplObjective::from_ocp(s.ocp) else {
+            return self.error(
+                id,
+                mgmt::ErrorCode::InvalidArgument,
+                "objective function must be OCP 0 (OF0) or 1 (MRHOF)",
+            );
+        };
         let cfg = RplConfig {
             enabled: s.enabled,
             mop,
@@ -82,6 +90,7 @@ impl<const TX: usize> MgmtServer<TX> {
             max_depth: s.max_depth,
             min_hop_rank_increase: s.min_hop_rank_increase,
             rfc8138: s.rfc8138,
+            objective,
         };
         match app.set_rpl(now, cfg) {
             Ok(()) => self.ok(id),

@@ -32,6 +32,17 @@ pub struct RplChanges {
     pub min_hop_rank_increase: Option<u16>,
     /// RFC 8138 compression in the DODAG.
     pub rfc8138: Option<bool>,
+    /// The objective function's code point: 0 OF0, 1 MRHOF.
+    pub ocp: Option<u16>,
+}
+
+/// The name of an objective code point, as `--of` takes it and `rpl` shows it.
+pub fn objective_name(ocp: u16) -> &'static str {
+    match ocp {
+        0 => "of0",
+        1 => "mrhof",
+        _ => "?",
+    }
 }
 
 fn settings_json(s: &RplSettings) -> Value {
@@ -47,6 +58,7 @@ fn settings_json(s: &RplSettings) -> Value {
         "max_depth": s.max_depth,
         "min_hop_rank_increase": s.min_hop_rank_increase,
         "rfc8138": s.rfc8138,
+        "ocp": s.ocp,
     })
 }
 
@@ -72,6 +84,8 @@ pub fn show(dev: &mut Device, out: Out) -> Result<(), CliError> {
         "rank": i.rank,
         "dtsn": i.dtsn,
         "rfc8138": s.rfc8138,
+        "objective": objective_name(s.ocp),
+        "ocp": s.ocp,
         "trickle": {
             "imin_ms": imin_ms,
             "imax_ms": imin_ms << s.dio_interval_doublings.min(23),
@@ -120,6 +134,14 @@ pub fn show(dev: &mut Device, out: Out) -> Result<(), CliError> {
         }
     );
     crate::outln!(
+        "objective        {}",
+        match s.ocp {
+            0 => "OF0 (RFC 6552, OCP 0): rank by hop count".to_string(),
+            1 => "MRHOF (RFC 6719, OCP 1): ETX, parent switch for a path cheaper by 1.5".into(),
+            n => format!("OCP {n}"),
+        }
+    );
+    crate::outln!(
         "trickle          Imin {} Imax {} k {}; interval {}, heard {}, next DIO {}",
         dur_ms(imin_ms),
         dur_ms(imin_ms << s.dio_interval_doublings.min(23)),
@@ -165,6 +187,7 @@ pub fn set(dev: &mut Device, out: Out, c: &RplChanges) -> Result<(), CliError> {
     s.max_depth = c.max_depth.unwrap_or(s.max_depth);
     s.min_hop_rank_increase = c.min_hop_rank_increase.unwrap_or(s.min_hop_rank_increase);
     s.rfc8138 = c.rfc8138.unwrap_or(s.rfc8138);
+    s.ocp = c.ocp.unwrap_or(s.ocp);
     dev.request_ok(&Request::RplSet(s))?;
     if out.json {
         out.json(&settings_json(&s));

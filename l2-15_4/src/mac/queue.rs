@@ -228,12 +228,10 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
         if e.dst.is_unicast() && e.transmissions > 0 {
             let evictions = &mut self.counters.neighbor_evictions;
             if let Some(s) = neighbor_entry(&mut self.res.neighbors, e.dst, evictions) {
-                s.tx_attempts = s.tx_attempts.wrapping_add(u32::from(e.transmissions));
-                s.tx_retries = s.tx_retries.wrapping_add(u32::from(e.retries));
                 match status {
-                    TxStatus::Success { .. } => s.tx_acked = s.tx_acked.wrapping_add(1),
-                    TxStatus::NoAck => s.tx_no_ack = s.tx_no_ack.wrapping_add(1),
-                    _ => {}
+                    TxStatus::Success { .. } => s.record_tx(e.transmissions, true),
+                    TxStatus::NoAck => s.record_tx(e.transmissions, false),
+                    _ => s.tx_attempts = s.tx_attempts.wrapping_add(u32::from(e.transmissions)),
                 }
             }
         }

@@ -33,6 +33,9 @@ schema_types! {
         /// RFC 8138 (6LoRH) compression in the DODAG: the DODAG Configuration's T flag
         /// (RFC 9035).
         pub rfc8138: bool,
+        /// The objective function's code point (OCP) in the DODAG Configuration: 0 OF0
+        /// (RFC 6552), 1 MRHOF (RFC 6719); the device refuses others.
+        pub ocp: u16,
     }
 }
 

@@ -5,8 +5,10 @@
 use std::net::Ipv6Addr;
 
 use firmware::app::AppEvent;
+use firmware::config::RplObjective;
 use firmware::root::RootEvent;
 use netif::{Duration, Instant};
+use rpl::of::Etx;
 use rpl::router::Phase;
 use sixgate_sim::simnet::router_node::RouterNode;
 use sixgate_sim::simnet::{BrNode, TopologyKind, World, WorldOpts};
@@ -263,4 +265,88 @@ fn twenty_routers_in_one_neighbourhood_advertise_no_router_and_not_the_root_as_h
         "hosts in a mesh without hosts: {external:?}"
     );
     assert_eq!(topo.len(), 20, "every router, once: {topo:?}");
+}
+
+/// Parent selection by MRHOF with the MAC's ageing ETX (issue 23: "parent selection by MRHOF
+/// (RFC 6719) with ETX from our MAC's per-neighbour link statistics and hysteresis"). r2
+/// cannot hear the root; it joins through r1 over a lossy link; later r3 (as close to the root
+/// as r1, rank 512) comes into range over a clean link. With every link counted as one
+/// transmission, r1 and r3 offered the same path and r2 kept r1, retrying every frame.
+/// - 70 % loss (each frame takes ≈ 3.3 transmissions): r2 leaves r1 for r3 under MRHOF.
+/// - 40 % loss (≈ 1.7 transmissions, measured 32 for 19 frames): MRHOF's hysteresis
+///   (PARENT_SWITCH_THRESHOLD, a path cheaper by ETX 1.5) keeps r1.
+/// - Under OF0 (the fallback objective) our routers count every link as one transmission
+///   (at 70 % r2 would leave r1 by local repair, three frames failed in a row, not by ETX).
+#[test]
+fn a_router_leaves_a_lossy_parent_for_a_clean_one_of_the_same_rank() {
+    for (objective, loss, want) in [
+        (RplObjective::Mrhof, 0.7, 2),
+        (RplObjective::Mrhof, 0.4, 0),
+        (RplObjective::Of0, 0.4, 0),
+    ] {
+        let mut o = WorldOpts::new();
+        o.routers = 3;
+        o.nodes = 0;
+        o.topology = TopologyKind::FullMesh;
+        o.config.rpl.objective = objective;
+        let mut w = World::build(&o).unwrap();
+        let radio = |w: &World, k: usize| w.sim.radio_of(w.routers[k]).unwrap();
+        let (br, r1, r2, r3) = (
+            w.sim.radio_of(w.br).unwrap(),
+            radio(&w, 0),
+            radio(&w, 1),
+            radio(&w, 2),
+        );
+        let lossy = sim::Link {
+            loss,
+            ..sim::Link::good()
+        };
+        for (a, b, l) in [(br, r2, None), (r1, r2, Some(lossy)), (r3, r2, None)] {
+            w.sim.medium().set_link(a, b, l);
+            w.sim.medium().set_link(b, a, l);
+        }
+        let link_local = |w: &World, k: usize| {
+            let iid = router_global(w, k).octets();
+            let mut ll = [0u8; 16];
+            ll[..2].copy_from_slice(&[0xfe, 0x80]);
+            ll[8..].copy_from_slice(&iid[8..]);
+            Ipv6Addr::from(ll)
+        };
+        let case = format!("{objective:?}, {loss} loss");
+        w.sim.run_until(secs(90));
+        let m = router(&w, 1).app().unwrap().mesh_router().unwrap();
+        assert_eq!(
+            m.core().preferred_parent(),
+            Some(link_local(&w, 0)),
+            "{case}: r2 joins through r1"
+        );
+        w.sim.medium().set_link(r3, r2, Some(sim::Link::good()));
+        w.sim.medium().set_link(r2, r3, Some(sim::Link::good()));
+        w.sim.run_until(secs(400));
+        let m = router(&w, 1).app().unwrap().mesh_router().unwrap();
+        assert_eq!(m.core().phase(), Phase::Joined, "{case}");
+        // The root's DIOs name the objective (OCP); the router follows it.
+        let ocp = m.core().dodag().map(|d| d.of.ocp());
+        assert_eq!(ocp, Some(objective.ocp()), "{case}");
+        assert_eq!(
+            m.core().preferred_parent(),
+            Some(link_local(&w, want)),
+            "{case}: r2's parents: {:?}",
+            m.core().parents()
+        );
+        if objective == RplObjective::Mrhof {
+            // Chosen by ETX, not by local repair (three frames in a row failed).
+            assert_eq!(m.stats().parents_lost, 0, "{case}");
+        }
+        let r1_etx = m
+            .core()
+            .parents()
+            .iter()
+            .find(|p| p.address == link_local(&w, 0));
+        let r1_etx = r1_etx.map(|p| p.etx);
+        match objective {
+            RplObjective::Of0 => assert_eq!(r1_etx, Some(Etx::ONE), "{case}"),
+            RplObjective::Mrhof => assert!(r1_etx > Some(Etx::ONE), "{case}: {r1_etx:?}"),
+        }
+    }
 }

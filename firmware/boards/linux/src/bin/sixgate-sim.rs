@@ -15,7 +15,7 @@ use std::time::Instant as WallInstant;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use firmware::app::App;
-use firmware::config::{Backbone, Config, RplMop};
+use firmware::config::{Backbone, Config, RplMop, RplObjective};
 use firmware::mgmt::{Action, DEFAULT_TX_BYTES, MgmtServer};
 use l2_15_4::radio::{Channel, RadioEvent, RxFrame};
 use netif::{Duration, Instant};
@@ -137,6 +137,12 @@ struct Args {
     /// as RIOT's routers work). Wins over a stored configuration and is saved there.
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2), conflicts_with = "no_rpl")]
     rpl_mop: Option<u8>,
+    /// The objective function the RPL root names in its DIOs (the DODAG's routers follow it):
+    /// `of0` (RFC 6552, the default: by hop count) or `mrhof` (RFC 6719: our routers choose
+    /// parents by their MAC's measured ETX, with hysteresis). Wins over a stored configuration
+    /// and is saved there.
+    #[arg(long, value_name = "mrhof|of0", value_parser = parse_objective)]
+    rpl_of: Option<RplObjective>,
     /// Run without the RPL root (no DIOs; RPL messages are dropped and counted). Wins over a
     /// stored configuration and is saved there.
     #[arg(long)]
@@ -364,6 +370,7 @@ fn main() -> ExitCode {
         } else {
             args.rpl_mop.map(|_| true)
         },
+        rpl_objective: args.rpl_of,
     };
     o.config_file = args.config.clone();
     o.reading_period = Duration::from_micros((args.reading_period * 1e6) as u64);
@@ -813,4 +820,13 @@ fn status(w: &World, history: &RouterHistory, tty: bool) -> String {
     }
     out.push_str("  Ctrl-C to stop\n");
     out
+}
+
+/// `--rpl-of`: `mrhof` or `of0`.
+fn parse_objective(s: &str) -> Result<RplObjective, String> {
+    match s {
+        "mrhof" => Ok(RplObjective::Mrhof),
+        "of0" => Ok(RplObjective::Of0),
+        _ => Err(format!("{s:?}: the objective function is mrhof or of0")),
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::net::Ipv6Addr;
 
-use firmware::config::{Backbone, Config, RplMop};
+use firmware::config::{Backbone, Config, RplMop, RplObjective};
 
 /// Settings given explicitly (on the command line): they win over a stored configuration,
 /// which is then saved with them.
@@ -21,6 +21,8 @@ pub struct Overrides {
     pub rpl_mop: Option<RplMop>,
     /// Whether the RPL root runs.
     pub rpl_enabled: Option<bool>,
+    /// The objective function the RPL root's DIOs name.
+    pub rpl_objective: Option<RplObjective>,
 }
 
 impl Overrides {
@@ -79,6 +81,16 @@ impl Overrides {
             ));
             c.rpl.mop = m;
         }
+        if let Some(of) = self.rpl_objective
+            && of != c.rpl.objective
+        {
+            notes.push(format!(
+                "--rpl-of {} overrides the stored objective function {}",
+                objective_text(of),
+                objective_text(c.rpl.objective)
+            ));
+            c.rpl.objective = of;
+        }
         if let Some(on) = self.rpl_enabled
             && on != c.rpl.enabled
         {
@@ -92,6 +104,14 @@ impl Overrides {
         c.validate()
             .map_err(|e| format!("invalid configuration with the command line: {e}"))?;
         Ok(notes)
+    }
+}
+
+/// `mrhof` or `of0`, as `--rpl-of` takes it.
+fn objective_text(o: RplObjective) -> &'static str {
+    match o {
+        RplObjective::Mrhof => "mrhof",
+        RplObjective::Of0 => "of0",
     }
 }
 
