@@ -72,6 +72,37 @@ impl<'r> App<'r> {
         Ok(())
     }
 
+    /// A mesh router takes the DODAG's prefix (the DIO's Prefix Information with the A flag,
+    /// RFC 6550 §6.7.10, a /64 or shorter) as its mesh prefix when it differs from the
+    /// configured one: its address, context 0, its hosts' RAs and its own DAO target follow
+    /// (`set_prefix`; stored, so a reboot starts from it).
+    #[cfg(feature = "router-role")]
+    pub(crate) fn follow_dodag_prefix(&mut self, now: Instant) {
+        let Some(r) = self.router.as_ref() else {
+            return;
+        };
+        let Some(p) = r
+            .core()
+            .dodag()
+            .filter(|_| r.core().phase() == rpl::router::Phase::Joined)
+            .and_then(|d| d.prefix)
+            .filter(|p| p.autonomous && (1..=64).contains(&p.prefix_len))
+        else {
+            return;
+        };
+        let mut o = p.prefix.octets();
+        o[8..].fill(0);
+        if o[..8] == self.cfg.mesh_prefix {
+            return;
+        }
+        if self.set_prefix(now, Ipv6Addr::from(o), 64).is_ok() {
+            let ours = crate::root::mesh_address(&self.cfg);
+            if let Some(r) = self.router.as_mut() {
+                r.set_own_address(now, ours);
+            }
+        }
+    }
+
     /// Change the transmit power (recorded; applied by radios that support it).
     pub fn set_tx_power(&mut self, dbm: i8) -> Result<(), AppError> {
         let mut next = self.cfg.clone();

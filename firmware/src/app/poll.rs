@@ -180,6 +180,8 @@ impl App<'_> {
             self.lbr
                 .set_border_router(r.core().dodag().map(|d| d.dodag_id));
         }
+        #[cfg(feature = "router-role")]
+        self.follow_dodag_prefix(now);
         if now >= self.next_housekeeping {
             self.stack.poll(now);
             let root = &mut self.root;

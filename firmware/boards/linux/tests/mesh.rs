@@ -350,3 +350,28 @@ fn a_router_leaves_a_lossy_parent_for_a_clean_one_of_the_same_rank() {
         }
     }
 }
+
+/// A router configured with another mesh prefix takes the DODAG's from the DIO's Prefix
+/// Information (A flag): its global address moves into the border router's prefix, where the
+/// root's table has it, and the backbone host reaches it there.
+#[test]
+fn a_router_takes_the_prefix_of_the_dodag_it_joins() {
+    let mut w = line(2, 0);
+    let other: Ipv6Addr = "2001:db8:77::".parse().unwrap();
+    let id = w.routers[1];
+    w.sim
+        .with_node(id, |r: &mut RouterNode, now, _| {
+            r.app_mut().unwrap().set_prefix(now, other, 64).unwrap()
+        })
+        .unwrap();
+    assert_eq!(router_global(&w, 1).octets()[..8], other.octets()[..8]);
+    w.sim.run_until(secs(60));
+    let g = router_global(&w, 1);
+    let br = w.br().unwrap().app().unwrap();
+    assert_eq!(g.octets()[..8], br.config().mesh_prefix, "{g}");
+    assert!(br.topology().any(|n| n.addr == g), "{g} is no target");
+    host_do(&mut w, |h, now| assert!(h.ping(now, g, 1, 56)));
+    w.sim.run_for(Duration::from_secs(3));
+    let pings = host_do(&mut w, |h, _| h.pings().to_vec());
+    assert!(pings.iter().all(|p| p.2.is_some()), "{pings:?}");
+}

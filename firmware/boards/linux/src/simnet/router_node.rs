@@ -58,6 +58,11 @@ impl RouterNode {
         self.app.as_ref()
     }
 
+    /// The application, to change (`None` only between a failed reboot and the next).
+    pub fn app_mut(&mut self) -> Option<&mut App<'static>> {
+        self.app.as_mut()
+    }
+
     /// Boots so far (1 + reboots, power cycles included).
     pub fn boots(&self) -> u32 {
         self.boots
