@@ -137,7 +137,7 @@ fn rpl_show_set_repair_and_topology() {
     assert_eq!(r["counters"]["dio_tx"].as_u64().unwrap(), before);
 }
 
-/// The objective function the DIOs name (OCP): OF0 by default, `rpl set --of mrhof|of0`
+/// The objective function the DIOs name (OCP): MRHOF by default, `rpl set --of of0|mrhof`
 /// changes it (a new DODAG version: the routers see it), it survives `config save` and a
 /// reboot, and `sixgate-sim --rpl-of` chooses it at start.
 #[test]
@@ -151,36 +151,36 @@ fn rpl_objective_function_is_shown_set_saved_and_chosen_at_start() {
             r["ocp"].as_u64(),
             r["version"].as_u64()
         ),
-        (Some("of0"), Some(0), Some(240)),
+        (Some("mrhof"), Some(1), Some(240)),
         "{r}"
     );
-    assert_eq!(r["settings"]["ocp"], 0);
+    assert_eq!(r["settings"]["ocp"], 1);
     let text = ok(p, &["rpl"]);
     assert!(
-        text.contains("objective        OF0 (RFC 6552, OCP 0)"),
+        text.contains("objective        MRHOF (RFC 6719, OCP 1)"),
         "{text}"
     );
-    let set = json(p, &["rpl", "set", "--of", "mrhof"]);
-    assert_eq!(set["ocp"], 1, "{set}");
+    let set = json(p, &["rpl", "set", "--of", "of0"]);
+    assert_eq!(set["ocp"], 0, "{set}");
     let r = json(p, &["rpl"]);
     assert_eq!(
         (r["objective"].as_str(), r["version"].as_u64()),
-        (Some("mrhof"), Some(241))
+        (Some("of0"), Some(241))
     );
-    assert!(ok(p, &["rpl"]).contains("objective        MRHOF (RFC 6719, OCP 1)"));
+    assert!(ok(p, &["rpl"]).contains("objective        OF0 (RFC 6552, OCP 0)"));
     ok(p, &["config", "save"]);
     ok(p, &["reboot"]);
     std::thread::sleep(std::time::Duration::from_millis(500));
-    assert_eq!(json(p, &["rpl"])["objective"], "mrhof", "saved");
-    ok(p, &["rpl", "set", "--of", "of0"]);
-    assert_eq!(json(p, &["rpl"])["objective"], "of0");
+    assert_eq!(json(p, &["rpl"])["objective"], "of0", "saved");
+    ok(p, &["rpl", "set", "--of", "mrhof"]);
+    assert_eq!(json(p, &["rpl"])["objective"], "mrhof");
     drop(sim);
 
-    let sim = Sim::start("rpl-mrhof", &["--nodes", "0", "--rpl-of", "mrhof"]);
+    let sim = Sim::start("rpl-of0", &["--nodes", "0", "--rpl-of", "of0"]);
     let r = json(sim.port(), &["rpl"]);
     assert_eq!(
         (r["objective"].as_str(), r["ocp"].as_u64()),
-        (Some("mrhof"), Some(1))
+        (Some("of0"), Some(0))
     );
 }
 

@@ -590,7 +590,7 @@ mod tests {
     /// 0 OF0, 1 MRHOF; another index is corrupt.
     #[test]
     fn the_objective_is_of0_in_a_version_5_record_and_kept_from_version_6() {
-        assert_eq!(RplConfig::default().objective, RplObjective::Of0);
+        assert_eq!(RplConfig::default().objective, RplObjective::Mrhof);
         for cfg in samples() {
             for (objective, byte) in [(RplObjective::Of0, 0u8), (RplObjective::Mrhof, 1)] {
                 let cfg = Config {

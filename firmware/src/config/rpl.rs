@@ -68,9 +68,8 @@ impl RplObjective {
 /// longest interval 17.5 min) and redundancy constant 10, Contiki-NG's values (RFC 6550's 3 and
 /// 20 make 8 ms DIO bursts); default lifetime 30 units of 60 s (half an hour); at most 8 hops
 /// to a target; MinHopRankIncrease 256 (RFC 6550 §17 DEFAULT_MIN_HOP_RANK_INCREASE); RFC 8138
-/// off; OF0 (MRHOF with measured ETX is there, `objective`, but not yet the default: in the
-/// 100-node mesh a router that chose a two-hop path over its poor link to the root was not
-/// reached, docs/rpl.md).
+/// off; MRHOF (RFC 6719) over the ETX our routers measure, OF0 (RFC 6552) the alternative
+/// (`objective`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RplConfig {
@@ -120,7 +119,7 @@ impl Default for RplConfig {
             max_depth: 8,
             min_hop_rank_increase: 256,
             rfc8138: false,
-            objective: RplObjective::Of0,
+            objective: RplObjective::Mrhof,
         }
     }
 }

@@ -216,8 +216,8 @@ impl Entry {
     /// `None` for a non-storing target whose parent is another node (reach it with
     /// [`Registry::source_route`]).
     pub fn neighbour(&self) -> Option<Address> {
-        match (self.origin, self.target) {
-            (Origin::Dao, Some(t)) if !t.storing && t.parent.is_some() => None,
+        match self.target {
+            Some(t) if follows_parent(self.origin, &t) && t.parent.is_some() => None,
             _ => Some(self.ll),
         }
     }
@@ -412,7 +412,7 @@ impl<const N: usize, const I: usize> Registry<N, I> {
         loop {
             hops.push(at.addr).ok()?;
             let via = match live(&at, self.clock) {
-                Some(t) if at.origin == Origin::Dao && !t.storing => t.parent,
+                Some(t) if follows_parent(at.origin, &t) => t.parent,
                 _ => None,
             };
             let Some(p) = via else {
@@ -487,6 +487,17 @@ impl<const N: usize, const I: usize> Registry<N, I> {
 }
 
 /// The target state of `e` if its path lifetime has not run out at `now`.
+/// Whether the root reaches a target through the parent its DAO names (non-storing): always
+/// for an entry the DAOs made; for a node we also registered or gleaned, when it is an RPL
+/// router's own target, whose DAO says the path it chose (the root may have heard it
+/// directly, say over a link its objective function rejected: seen with MRHOF in the
+/// 100-node mesh, a router that moved under another parent answered no ping). A host a 6LR
+/// advertised for it (E flag) that we registered or gleaned is our neighbour, as
+/// [`host_heard_directly`] makes it.
+fn follows_parent(origin: Origin, t: &Target) -> bool {
+    !t.storing && (origin == Origin::Dao || !t.external)
+}
+
 fn live(e: &Entry, now: Instant) -> Option<Target> {
     e.target.filter(|t| t.expires > now)
 }

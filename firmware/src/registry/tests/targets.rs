@@ -426,3 +426,24 @@ fn an_external_target_heard_directly_becomes_a_neighbour() {
     assert_eq!(r.lookup(&n(2)).unwrap().origin, Origin::Dao);
     check_invariants(&r);
 }
+
+/// Seen with MRHOF in the 100-node mesh: a router the root had heard directly (a gleaned
+/// entry) moved under another parent, whose DAO the root took, but the root kept sending to
+/// it directly over the link the router had left, and it answered no ping. A router's own
+/// target is reached along the parent its DAO names, whatever made the entry.
+#[test]
+fn a_gleaned_router_under_another_parent_is_reached_through_it() {
+    let mut r = Small::new();
+    assert_eq!(r.dao(t(0), &ns(n(1), ROOT, 240, 600)), DaoOutcome::Added);
+    assert!(r.glean(t(1), n(2), eui(2), d(1800)));
+    assert_eq!(r.dao(t(2), &ns(n(2), ROOT, 240, 600)), DaoOutcome::Added);
+    assert_eq!(r.lookup(&n(2)).unwrap().neighbour(), Some(eui(2)));
+    assert_eq!(
+        r.dao(t(3), &ns(n(2), n(1), 241, 600)),
+        DaoOutcome::Refreshed
+    );
+    let e = r.lookup(&n(2)).unwrap();
+    assert_eq!((e.origin, e.neighbour()), (Origin::Gleaned, None));
+    assert_eq!(hops(&r, n(2)), Some((eui(1), std::vec![n(1), n(2)])));
+    check_invariants(&r);
+}

@@ -138,9 +138,9 @@ struct Args {
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2), conflicts_with = "no_rpl")]
     rpl_mop: Option<u8>,
     /// The objective function the RPL root names in its DIOs (the DODAG's routers follow it):
-    /// `of0` (RFC 6552, the default: by hop count) or `mrhof` (RFC 6719: our routers choose
-    /// parents by their MAC's measured ETX, with hysteresis). Wins over a stored configuration
-    /// and is saved there.
+    /// `mrhof` (RFC 6719, the default: our routers choose parents by their MAC's measured
+    /// ETX, with hysteresis) or `of0` (RFC 6552: by hop count). Wins over a stored
+    /// configuration and is saved there.
     #[arg(long, value_name = "mrhof|of0", value_parser = parse_objective)]
     rpl_of: Option<RplObjective>,
     /// Run without the RPL root (no DIOs; RPL messages are dropped and counted). Wins over a
