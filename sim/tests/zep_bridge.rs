@@ -374,3 +374,30 @@ fn a_frame_repeated_within_its_own_air_time_is_sent_once() {
     let z = sim.zep().unwrap();
     assert_eq!(z.counters().repeats_too_soon, 1, "{:?}", z.counters());
 }
+
+/// B has A's frame and has not ACKed it yet (its process not scheduled): A's MAC gives up
+/// waiting and sends the frame again. RIOT's MAC keeps no duplicate filter, and a repeat that
+/// reaches a RIOT router while it answers the first copy stops it (seen in the RIOT chain: A's
+/// last fragment reached B twice). The repeat is held back; B's ACK, when it comes, reaches A.
+#[test]
+fn a_repeat_of_a_frame_the_peer_has_not_acked_yet_is_not_sent_again() {
+    let (mut sim, a, b) = two_peers();
+    let frame = data_between(PEER_A, PEER_B, 11, true, b"last fragment");
+    send_and_run(&mut sim, &a, &frame, 2);
+    assert_eq!(received(&b).len(), 1, "B hears A's frame");
+    // No ACK from B yet; A repeats after its ACK wait (later than the frame's air time on the
+    // wall clock too).
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    send_and_run(&mut sim, &a, &frame, 2);
+    let to_b = received(&b);
+    assert!(to_b.is_empty(), "B got the repeat: {to_b:02x?}");
+    // B's ACK comes now: it answers A's repeat.
+    send_and_run(&mut sim, &b, &zep_datagram(&imm_ack(11)), 20);
+    assert_eq!(received(&a), vec![imm_ack(11)], "A gets B's ACK");
+    let z = sim.zep().unwrap();
+    assert_eq!(z.counters().repeats_held, 1, "{:?}", z.counters());
+    // A new frame from A reaches B as before.
+    let next = data_between(PEER_A, PEER_B, 12, true, b"next datagram");
+    send_and_run(&mut sim, &a, &next, 20);
+    assert_eq!(received(&b).len(), 1);
+}

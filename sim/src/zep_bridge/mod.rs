@@ -64,7 +64,11 @@
 //!   (within [`REPEAT_WINDOW`] of that ACK) is not sent to it again: the bridge sends the
 //!   sender that peer's ACK, [`ACK_DELIVERY`] after the repeat arrived
 //!   ([`ZepCounters::repeats_acked`]) — the duplicate rejection an 802.15.4 MAC does (ACK the
-//!   repeat, discard it; our soft-MAC's is `l2-15_4/src/mac/dup.rs`).
+//!   repeat, discard it; our soft-MAC's is `l2-15_4/src/mac/dup.rs`);
+//! - a repeat of a unicast frame the bridge sent another peer (within [`REPEAT_WINDOW`]) that
+//!   peer has not ACKed yet is not sent to it again either ([`ZepCounters::repeats_held`]):
+//!   its ACK, when it comes, answers the repeat. In the RIOT chain A's last fragment reached
+//!   B twice that way, and B stopped.
 //!
 //! ## Address filter
 //! Like a radio chip's frame filter, a peer is sent only the frames addressed to it (its
@@ -190,11 +194,15 @@ pub struct ZepPeer {
     last_psdu: Vec<u8>,
     /// When (wall clock) its previous datagram arrived.
     last_arrived: Option<WallInstant>,
-    /// The last unicast frame with the ACK request bit sent to it, with its sequence number.
-    awaited: Option<(Vec<u8>, u8)>,
+    /// The last unicast frame with the ACK request bit sent to it, with its sequence number
+    /// and when (wall clock) it was sent.
+    awaited: Option<(Vec<u8>, u8, WallInstant)>,
     /// The last frame it ACKed (a unicast frame with the ACK request bit we sent it), and
     /// when that ACK arrived: a repeat of it is ACKed for it, not sent again.
     acked: Option<(Vec<u8>, WallInstant)>,
+    /// A repeat of [`ZepPeer::awaited`] held back: the peer that sent it, and the sequence
+    /// number its ACK answers.
+    held_repeat: Option<(usize, u8)>,
     /// The sequence number of the peer's last frame with the ACK request bit, until when
     /// (medium time) its ACK is forwarded, and when (wall clock) that frame arrived.
     ack_expected: Option<(u8, Instant, WallInstant)>,
@@ -229,6 +237,9 @@ pub struct ZepCounters {
     /// Peers' frames that repeated their previous frame within its own air time (a radio
     /// cannot send that): dropped.
     pub repeats_too_soon: u64,
+    /// Peers' frames that repeated a unicast frame the bridge had sent its destination, which
+    /// had not ACKed it yet: not sent again (its ACK answers the repeat).
+    pub repeats_held: u64,
 }
 
 /// Our unicast frame with the ACK request bit, sent to a peer, waiting for its ACK.
@@ -521,17 +532,32 @@ impl ZepBridge {
             }
             if frame.frame_type() == FrameType::Ack
                 && let Some(p) = self.peers.get_mut(i)
-                && let Some((psdu, seq)) = p.awaited.take()
+                && let Some((psdu, seq, sent)) = p.awaited.take()
             {
                 if frame.sequence_number() == Some(seq) {
                     p.acked = Some((psdu, arrived));
+                    // A held repeat of that frame: its sender gets this ACK now.
+                    if let Some((a, s)) = p.held_repeat.take()
+                        && s == seq
+                    {
+                        if let Some(q) = self.peers.get_mut(a) {
+                            q.ack_expected = None;
+                        }
+                        self.send_frame(a, channel, 255, f.psdu, true);
+                    }
                 } else {
-                    p.awaited = Some((psdu, seq));
+                    p.awaited = Some((psdu, seq, sent));
                 }
             }
             if self.ack_repeat_for_peer(i, f.psdu, channel, arrived) {
                 bump(&mut self.counters.repeats_acked);
                 continue;
+            }
+            let held = self.awaited_by_another(i, f.psdu, arrived);
+            if let (Some(j), Some(seq)) = (held, frame.sequence_number())
+                && let Some(q) = self.peers.get_mut(j)
+            {
+                q.held_repeat = Some((i, seq));
             }
             let Some(p) = self.peers.get_mut(i) else {
                 continue;
@@ -541,6 +567,11 @@ impl ZepBridge {
             {
                 bump(&mut p.ack_requests);
                 p.ack_expected = Some((seq, now + ACK_FORWARD_WINDOW, arrived));
+            }
+            if held.is_some() {
+                // The destination has it; its ACK, still to come, answers this repeat.
+                bump(&mut self.counters.repeats_held);
+                continue;
             }
             let radio = p.radio;
             let _ = medium.radio(radio).set_channel(channel);
@@ -576,6 +607,17 @@ impl ZepBridge {
         wait_until_listening(arrived);
         self.send_frame(from, channel, 255, &ack, true);
         true
+    }
+
+    /// The peer, if any, other than `from` that the bridge sent `psdu` within
+    /// [`REPEAT_WINDOW`] and that has not ACKed it yet.
+    fn awaited_by_another(&self, from: usize, psdu: &[u8], arrived: WallInstant) -> Option<usize> {
+        self.peers.iter().enumerate().position(|(j, p)| {
+            j != from
+                && p.awaited.as_ref().is_some_and(|(f, _, sent)| {
+                    f.as_slice() == psdu && arrived < *sent + REPEAT_WINDOW
+                })
+        })
     }
 
     /// Sends peer `i` `psdu` as a ZEP datagram on `channel` with `lqi`, counting it (an ACK
@@ -657,6 +699,7 @@ impl ZepBridge {
             last_arrived: None,
             awaited: None,
             acked: None,
+            held_repeat: None,
             ack_expected: None,
             seq_out: 0,
         });
@@ -745,7 +788,7 @@ impl ZepBridge {
                         held: false,
                     });
                     if let Some(p) = self.peers.get_mut(i) {
-                        p.awaited = Some((psdu, seq));
+                        p.awaited = Some((psdu, seq, WallInstant::now()));
                     }
                 }
             }
