@@ -233,3 +233,136 @@ impl FrameCounter {
         self.next >= u32::MAX.saturating_sub(margin)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: [u8; 8] = [0xa; 8];
+    const B: [u8; 8] = [0xb; 8];
+
+    #[test]
+    fn only_strictly_increasing_counters_pass() {
+        let mut t = ReplayTable::<4>::new();
+        assert_eq!(t.check(&A, 1, 0), Ok(()), "unknown pair: anything passes");
+        assert!(!t.accept(&A, 1, 10));
+        assert_eq!(t.check(&A, 1, 10), Err(Replayed { last: 10 }), "equal");
+        assert_eq!(t.check(&A, 1, 9), Err(Replayed { last: 10 }), "older");
+        assert_eq!(t.check(&A, 1, 11), Ok(()));
+        // Per neighbour and per key.
+        assert_eq!(t.check(&B, 1, 5), Ok(()));
+        assert_eq!(t.check(&A, 2, 5), Ok(()));
+        // Checking changes nothing; accepting an older counter never lowers the window.
+        assert!(!t.accept(&A, 1, 3));
+        assert_eq!(t.last(&A, 1), Some(10));
+        assert!(!t.accept(&A, 1, u32::MAX));
+        assert_eq!(t.check(&A, 1, u32::MAX), Err(Replayed { last: u32::MAX }));
+    }
+
+    #[test]
+    fn a_full_table_evicts_the_least_recently_used_pair_and_counts_it() {
+        let mut t = ReplayTable::<3>::new();
+        for (i, c) in [(1u8, 100u32), (2, 200), (3, 300)] {
+            assert!(!t.accept(&[i; 8], 1, c));
+        }
+        // Touch pair 1: pair 2 is now the least recently used.
+        assert!(!t.accept(&[1; 8], 1, 101));
+        assert!(t.accept(&[4; 8], 1, 400), "a fourth pair evicts");
+        assert_eq!(t.evictions(), 1);
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.last(&[2; 8], 1), None, "pair 2 evicted");
+        assert_eq!(t.last(&[1; 8], 1), Some(101));
+        assert_eq!(t.last(&[3; 8], 1), Some(300));
+        // Bounded whatever comes.
+        for i in 0..=255u8 {
+            t.accept(&[i; 8], i, u32::from(i));
+            assert!(t.len() <= t.capacity());
+        }
+        assert_eq!(t.len(), 3);
+        assert_eq!(
+            t.evictions(),
+            1 + 256 - 1,
+            "one eviction per new pair after the first"
+        );
+        t.forget_key(255);
+        assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn a_zero_capacity_table_stores_nothing_and_never_panics() {
+        let mut t = ReplayTable::<0>::new();
+        assert!(!t.accept(&A, 1, 1));
+        assert_eq!(t.check(&A, 1, 1), Ok(()));
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn the_outgoing_counter_persists_ahead_and_never_repeats_across_reboots() {
+        const STEP: u32 = 8;
+        let mut sent = std::collections::BTreeSet::new();
+        let mut storage = 0u32;
+        let mut c = FrameCounter::restart(STEP);
+        // Send, persist when asked, "reboot" at arbitrary points without the pending write.
+        for round in 0..20u32 {
+            for _ in 0..(round * 3 % 11) {
+                match c.take() {
+                    Ok(v) => assert!(sent.insert(v), "counter {v} sent twice"),
+                    Err(CounterError::PersistPending) => {}
+                    Err(e) => panic!("{e}"),
+                }
+                if let Some(v) = c.needs_persist()
+                    && round % 2 == 0
+                {
+                    storage = v;
+                    c.persisted(v);
+                }
+            }
+            c = FrameCounter::resume(storage, STEP);
+            assert_eq!(c.needs_persist(), Some(storage + STEP), "write due at once");
+            assert_eq!(c.take(), Err(CounterError::PersistPending));
+            storage = c.needs_persist().unwrap();
+            c.persisted(storage);
+        }
+        assert!(!sent.is_empty());
+    }
+
+    #[test]
+    fn needs_persist_every_half_step_and_refuses_at_a_full_step() {
+        let mut c = FrameCounter::restart(10);
+        for i in 0..5 {
+            assert_eq!(c.needs_persist(), None);
+            assert_eq!(c.take(), Ok(i));
+        }
+        assert_eq!(c.needs_persist(), Some(5));
+        for i in 5..10 {
+            assert_eq!(c.take(), Ok(i));
+        }
+        assert_eq!(c.take(), Err(CounterError::PersistPending));
+        c.persisted(42); // above the counter: ignored
+        assert_eq!(c.take(), Err(CounterError::PersistPending));
+        c.persisted(10);
+        assert_eq!(c.take(), Ok(10));
+    }
+
+    #[test]
+    fn the_last_counter_is_never_sent() {
+        let mut c = FrameCounter::resume(u32::MAX - 4, 4);
+        assert_eq!(c.peek(), u32::MAX);
+        assert_eq!(c.take(), Err(CounterError::Exhausted));
+        let mut c = FrameCounter::resume(u32::MAX - 10, 4);
+        c.persisted(u32::MAX - 6);
+        assert!(c.near_exhaustion(8));
+        for v in (u32::MAX - 6)..u32::MAX {
+            assert_eq!(c.take(), Ok(v));
+            if let Some(p) = c.needs_persist() {
+                c.persisted(p);
+            }
+        }
+        assert_eq!(c.take(), Err(CounterError::Exhausted));
+        // A saturated resume is exhausted, not wrapped.
+        assert_eq!(
+            FrameCounter::resume(u32::MAX, 100).take(),
+            Err(CounterError::Exhausted)
+        );
+    }
+}
