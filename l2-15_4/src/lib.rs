@@ -13,6 +13,10 @@
 //!   bounded TX queue with per-frame status, and counters. It never reads a clock: the caller
 //!   passes `now` and asks [`mac::Mac::next_deadline`] when to call again.
 //!
+//! - [`security`]: link-layer security, sans-IO: CCM* on frames in place, Thread key
+//!   derivation and rotation, replay protection and the persisted outgoing frame counter (not
+//!   wired into the soft-MAC yet).
+//!
 //! Timing constants ([`consts`]) are for the 2.4 GHz O-QPSK PHY: 16 µs per symbol.
 #![no_std]
 #![cfg_attr(
@@ -30,6 +34,7 @@ pub mod consts;
 pub mod frame;
 pub mod mac;
 pub mod radio;
+pub mod security;
 
 pub use frame::{Address, Frame, FrameType, FrameVersion, PanId, Repr};
 pub use mac::{Mac, MacConfig, MacIndication, MacResources, TxReport, TxRequest, TxStatus};
