@@ -401,3 +401,24 @@ fn a_repeat_of_a_frame_the_peer_has_not_acked_yet_is_not_sent_again() {
     send_and_run(&mut sim, &a, &next, 20);
     assert_eq!(received(&b).len(), 1);
 }
+
+/// A peer that was sending a frame of its own when ours reached it may have missed ours (a
+/// RIOT node sending drops what arrives, like a radio that cannot listen while it sends):
+/// the repeat is sent to it. Seen in the RIOT chain: B's neighbour solicitation and A's echo
+/// request crossed, both repeats were held, and the ping was lost.
+#[test]
+fn a_repeat_to_a_peer_that_was_busy_sending_is_sent_again() {
+    let (mut sim, a, b) = two_peers();
+    let frame = data_between(PEER_A, PEER_B, 13, true, b"echo request");
+    send_and_run(&mut sim, &a, &frame, 2);
+    assert_eq!(received(&b).len(), 1);
+    // B sends a frame of its own (to A) right then, so it did not ACK A's.
+    let own = data_between(PEER_B, PEER_A, 50, true, b"solicitation");
+    send_and_run(&mut sim, &b, &own, 2);
+    let _ = received(&a);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    send_and_run(&mut sim, &a, &frame, 2);
+    assert_eq!(received(&b).len(), 1, "B gets A's repeat");
+    let z = sim.zep().unwrap();
+    assert_eq!(z.counters().repeats_held, 0, "{:?}", z.counters());
+}

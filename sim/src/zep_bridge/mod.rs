@@ -66,7 +66,9 @@
 //!   ([`ZepCounters::repeats_acked`]) — the duplicate rejection an 802.15.4 MAC does (ACK the
 //!   repeat, discard it; our soft-MAC's is `l2-15_4/src/mac/dup.rs`);
 //! - a repeat of a unicast frame the bridge sent another peer (within [`REPEAT_WINDOW`]) that
-//!   peer has not ACKed yet is not sent to it again either ([`ZepCounters::repeats_held`]):
+//!   peer has not ACKed yet is not sent to it again either ([`ZepCounters::repeats_held`]),
+//!   unless that peer was busy sending a frame of its own around then ([`BUSY_MARGIN`]: a
+//!   RIOT node sending may miss what arrives, as two radios sending at once miss each other):
 //!   its ACK, when it comes, answers the repeat. In the RIOT chain A's last fragment reached
 //!   B twice that way, and B stopped.
 //!
@@ -131,6 +133,11 @@ pub const ACK_DELIVERY: WallDuration = WallDuration::from_micros(450);
 /// How long after a peer's ACK a repeat of the frame it ACKed is ACKed for it (see the
 /// module docs): a MAC's retransmissions end within tens of milliseconds.
 const REPEAT_WINDOW: WallDuration = WallDuration::from_millis(500);
+
+/// A peer whose own data frame arrived later than this before we sent it a frame (or any
+/// time after) was busy sending (CSMA/CA, its frame, its ACK wait) and may have missed ours:
+/// a repeat of that frame is sent to it again. RIOT's ACK wait is 864 µs.
+const BUSY_MARGIN: WallDuration = WallDuration::from_millis(3);
 /// A frame's air time (synchronisation header, PHR and the PSDU) on the wall clock.
 fn airtime_wall(psdu_len: usize) -> WallDuration {
     WallDuration::from_micros(l2_15_4::consts::airtime(psdu_len).as_micros())
@@ -194,6 +201,8 @@ pub struct ZepPeer {
     last_psdu: Vec<u8>,
     /// When (wall clock) its previous datagram arrived.
     last_arrived: Option<WallInstant>,
+    /// When (wall clock) its last data frame (not an ACK) arrived.
+    last_data_arrived: Option<WallInstant>,
     /// The last unicast frame with the ACK request bit sent to it, with its sequence number
     /// and when (wall clock) it was sent.
     awaited: Option<(Vec<u8>, u8, WallInstant)>,
@@ -520,6 +529,9 @@ impl ZepBridge {
             }
             p.last_psdu.clear();
             p.last_psdu.extend_from_slice(f.psdu);
+            if frame.frame_type() != FrameType::Ack {
+                p.last_data_arrived = Some(arrived);
+            }
             p.ack_expected = None;
             if frame.frame_type() == FrameType::Ack
                 && let Some(k) = self
@@ -610,12 +622,15 @@ impl ZepBridge {
     }
 
     /// The peer, if any, other than `from` that the bridge sent `psdu` within
-    /// [`REPEAT_WINDOW`] and that has not ACKed it yet.
+    /// [`REPEAT_WINDOW`] and that has not ACKed it yet, and was not busy sending a frame of
+    /// its own around then ([`BUSY_MARGIN`]): it has the frame, its ACK is late.
     fn awaited_by_another(&self, from: usize, psdu: &[u8], arrived: WallInstant) -> Option<usize> {
         self.peers.iter().enumerate().position(|(j, p)| {
             j != from
                 && p.awaited.as_ref().is_some_and(|(f, _, sent)| {
-                    f.as_slice() == psdu && arrived < *sent + REPEAT_WINDOW
+                    f.as_slice() == psdu
+                        && arrived < *sent + REPEAT_WINDOW
+                        && p.last_data_arrived.is_none_or(|t| t + BUSY_MARGIN < *sent)
                 })
         })
     }
@@ -697,6 +712,7 @@ impl ZepBridge {
             filtered: 0,
             last_psdu: Vec::new(),
             last_arrived: None,
+            last_data_arrived: None,
             awaited: None,
             acked: None,
             held_repeat: None,
