@@ -530,7 +530,6 @@ fn one_riot_router_joins_and_the_linux_host_pings_it() {
 }
 
 #[test]
-#[ignore = "issue 22 is open for it: RIOT A can stop forwarding after B's slow ACK to its last fragment (docs/interop.md); run with --ignored"]
 fn a_riot_chain_is_reached_two_hops_away_and_expires_when_the_middle_dies() {
     let test = "a_riot_chain_is_reached_two_hops_away_and_expires_when_the_middle_dies";
     let Some(bin) = ready(test) else { return };
