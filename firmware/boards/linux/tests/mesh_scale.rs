@@ -531,6 +531,7 @@ fn busiest_router(w: &World) -> (usize, Ipv6Addr, Vec<(String, Ipv6Addr)>) {
 /// One run of the fault scenario: what was measured.
 struct Recovery {
     dead: String,
+    dead_addr: Ipv6Addr,
     /// Per orphan: seconds from the power-off to the first answered ping (`None`: none
     /// within the watch).
     orphans: Vec<(String, Option<f64>)>,
@@ -688,6 +689,7 @@ fn kill_busiest_router(seed: u64) -> Recovery {
         .collect();
     Recovery {
         dead,
+        dead_addr,
         orphans: orphans
             .iter()
             .map(|(n, _)| (n.clone(), recovered.get(n).copied()))
@@ -738,6 +740,12 @@ fn orphans_of_a_dead_router_are_reachable_again_within_60_s() {
         }
         if !r.stale.is_empty() {
             failures.push(format!("seed {seed}: stale {:?}", r.stale));
+        }
+        // The root's events say the dead router's route ended.
+        if !r.events.iter().any(|(_, e)| {
+            matches!(e, RootEvent::TargetExpired(a) | RootEvent::TargetRemoved(a) if *a == r.dead_addr)
+        }) {
+            failures.push(format!("seed {seed}: no event for {}", r.dead));
         }
         all.extend(times);
     }
