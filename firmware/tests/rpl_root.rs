@@ -194,7 +194,8 @@ fn dios_follow_trickle_with_the_dodag_configuration_and_the_prefix() {
             dio_redundancy_constant: 10,
             max_rank_increase: 768,
             minimum_hop_rank_increase: 256,
-            objective_code_point: 0,
+            // MRHOF (RFC 6719), the default objective.
+            objective_code_point: 1,
             default_lifetime: 30,
             lifetime_unit: 60,
         }
