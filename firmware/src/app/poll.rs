@@ -180,8 +180,6 @@ impl App<'_> {
             self.lbr
                 .set_border_router(r.core().dodag().map(|d| d.dodag_id));
         }
-        #[cfg(feature = "router-role")]
-        self.follow_dodag_prefix(now);
         if now >= self.next_housekeeping {
             self.stack.poll(now);
             let root = &mut self.root;
@@ -194,6 +192,10 @@ impl App<'_> {
                 r.sync_hosts(now, self.wpan.registry());
                 r.check_parent(&mut self.stack, &self.wpan, now);
             }
+            // Once a housekeeping round, not on every poll: the DODAG's prefix changes
+            // rarely.
+            #[cfg(feature = "router-role")]
+            self.follow_dodag_prefix(now);
             self.next_housekeeping = now + HOUSEKEEPING;
         }
         self.stack.transmit(now, self.eth_i, &mut self.eth);

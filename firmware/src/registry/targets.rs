@@ -486,7 +486,6 @@ impl<const N: usize, const I: usize> Registry<N, I> {
     }
 }
 
-/// The target state of `e` if its path lifetime has not run out at `now`.
 /// Whether the root reaches a target through the parent its DAO names (non-storing): always
 /// for an entry the DAOs made; for a node we also registered or gleaned, when it is an RPL
 /// router's own target, whose DAO says the path it chose (the root may have heard it
@@ -498,6 +497,7 @@ fn follows_parent(origin: Origin, t: &Target) -> bool {
     !t.storing && (origin == Origin::Dao || !t.external)
 }
 
+/// The target state of `e` if its path lifetime has not run out at `now`.
 fn live(e: &Entry, now: Instant) -> Option<Target> {
     e.target.filter(|t| t.expires > now)
 }

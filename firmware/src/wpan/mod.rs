@@ -203,14 +203,7 @@ pub struct Wpan<'r> {
 /// bit flipped.
 pub fn derive_link(a: &Ipv6Addr) -> Address {
     let o = a.octets();
-    let iid: [u8; 8] = [o[8], o[9], o[10], o[11], o[12], o[13], o[14], o[15]];
-    if iid[..6] == [0, 0, 0, 0xff, 0xfe, 0] {
-        Address::Short(u16::from_be_bytes([iid[6], iid[7]]))
-    } else {
-        let mut e = iid;
-        e[0] ^= 0x02;
-        Address::Extended(e)
-    }
+    Address::from_iid([o[8], o[9], o[10], o[11], o[12], o[13], o[14], o[15]])
 }
 
 /// The 802.15.4 MAC payload room for a 2006 data frame from our extended address to `dst`
@@ -499,24 +492,21 @@ impl<'r> Wpan<'r> {
     /// Account MAC transmit reports (call after [`Mac::handle_event`] too).
     pub fn take_reports(&mut self, pool: &mut PacketPool<'_>) {
         while let Some(r) = self.mac.pop_tx_report() {
-            let ok = matches!(r.status, TxStatus::Success { .. });
-            // Only a missing ACK says the parent may be gone: a busy channel (CSMA/CA gave up)
-            // says nothing about it.
-            if self.uplink == Some(r.dst) {
-                match r.status {
-                    TxStatus::Success { .. } => self.uplink_failures = 0,
-                    TxStatus::NoAck => {
-                        self.uplink_failures = self.uplink_failures.saturating_add(1);
-                    }
-                    _ => {}
-                }
-            }
+            // Only an ACK or its absence says anything of the neighbour: a busy channel
+            // (CSMA/CA gave up) or a cancelled frame does not.
             let acked = match r.status {
                 TxStatus::Success { .. } => Some(true),
                 TxStatus::NoAck => Some(false),
                 _ => None,
             };
             if let Some(acked) = acked {
+                if self.uplink == Some(r.dst) {
+                    self.uplink_failures = if acked {
+                        0
+                    } else {
+                        self.uplink_failures.saturating_add(1)
+                    };
+                }
                 match self.unreachable.tx_outcome(self.now, r.dst, acked) {
                     Change::Unreachable => {
                         self.stats.nbr_unreachable += 1;
@@ -530,7 +520,7 @@ impl<'r> Wpan<'r> {
                     Change::None => {}
                 }
             }
-            if ok {
+            if acked == Some(true) {
                 self.stats.tx_frames_ok += 1;
                 continue;
             }

@@ -62,6 +62,19 @@ impl Address {
     /// The broadcast address.
     pub const BROADCAST: Address = Address::Short(0xffff);
 
+    /// The address an IPv6 interface identifier was formed from (RFC 4944 §6 / RFC 6282
+    /// §3.2.2): `0000:00ff:fe00:XXXX` is short address XXXX; any other IID is an EUI-64 with
+    /// the U/L bit inverted.
+    pub fn from_iid(iid: [u8; 8]) -> Address {
+        if iid[..6] == [0, 0, 0, 0xff, 0xfe, 0] {
+            Address::Short(u16::from_be_bytes([iid[6], iid[7]]))
+        } else {
+            let mut e = iid;
+            e[0] ^= 0x02;
+            Address::Extended(e)
+        }
+    }
+
     /// Whether this is the broadcast short address.
     pub fn is_broadcast(&self) -> bool {
         *self == Address::BROADCAST

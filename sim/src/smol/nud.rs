@@ -56,13 +56,9 @@ pub fn link_layer_of(ll: Ipv6Addr) -> Option<Address> {
         return None;
     }
     let o = ll.octets();
-    let mut iid = [0u8; 8];
-    iid.copy_from_slice(o.get(8..16)?);
-    if iid[..6] == [0, 0, 0, 0xff, 0xfe, 0] {
-        return Some(Address::Short(u16::from_be_bytes([iid[6], iid[7]])));
-    }
-    iid[0] ^= 0x02;
-    Some(Address::Extended(iid))
+    Some(Address::from_iid([
+        o[8], o[9], o[10], o[11], o[12], o[13], o[14], o[15],
+    ]))
 }
 
 /// The router being watched.
