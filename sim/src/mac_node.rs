@@ -176,6 +176,7 @@ impl MacPort {
                 src: o.src,
                 frame_type: FrameType::Data,
                 payload: &o.payload,
+                security: None,
             };
             if self.mac.enqueue(&req).is_err() {
                 self.counters.refused += 1;

@@ -614,6 +614,7 @@ impl<'r> Wpan<'r> {
                         src: SrcAddrMode::Extended,
                         frame_type: FrameType::Data,
                         payload: frame.get(..n).unwrap_or(&[]),
+                        security: None,
                     };
                     match self.mac.enqueue(&req) {
                         Ok(h) => {

@@ -1,6 +1,9 @@
 //! The MAC header of a [`TxRequest`], planned once per request shape ([`Framer`]).
 
-use crate::frame::{Address, FrameType, FrameVersion, HeaderPlan, PanId, Repr};
+use crate::frame::{
+    Address, AuxSecurityHeader, FrameType, FrameVersion, HeaderPlan, KeyId, PanId, Repr, Security,
+    SecurityLevel,
+};
 
 use super::{EnqueueError, MacConfig, SrcAddrMode, TxRequest};
 
@@ -14,7 +17,8 @@ use super::{EnqueueError, MacConfig, SrcAddrMode, TxRequest};
 /// when `req.src` asks for it or we have none (`0xfffe`/`0xffff`), in our PAN; the source PAN
 /// ID compressed away when both PANs are the same; ACK requested for unicast. The plan is
 /// reused only while all of these are the same, so a configuration change (PAN, addresses,
-/// frame version) takes effect on the next frame.
+/// frame version) takes effect on the next frame. A secured request's header ends with its
+/// auxiliary security header (security control, frame counter, key identifier).
 ///
 /// Public so that code framing outside a [`Mac`](super::Mac) (benchmarks, tools) builds
 /// exactly the MAC's headers.
@@ -35,6 +39,9 @@ struct PlanKey {
     /// Bit 0: MAC command (else data); bit 1: extended destination; bit 2: extended source.
     shape: u8,
     version: FrameVersion,
+    /// The auxiliary security header's level and key identifier (its frame counter is
+    /// stamped per frame).
+    security: Option<(SecurityLevel, KeyId)>,
 }
 
 impl PlanKey {
@@ -59,6 +66,7 @@ impl PlanKey {
             pans: u32::from(dst_pan.0) << 16 | u32::from(src_pan.0),
             shape: u8::from(command) | dm << 1 | sm << 2,
             version,
+            security: None,
         }
     }
 }
@@ -86,7 +94,7 @@ impl Framer {
             _ => Address::Extended(cfg.extended_address),
         };
         let dst_pan = req.dst_pan.unwrap_or(cfg.pan_id);
-        let key = PlanKey::new(
+        let mut key = PlanKey::new(
             req.frame_type == FrameType::MacCommand,
             cfg.frame_version,
             dst_pan,
@@ -94,6 +102,7 @@ impl Framer {
             cfg.pan_id,
             src,
         );
+        key.security = req.security.map(|s| (s.level, s.key_id));
         if !matches!(&self.last, Some((k, _)) if *k == key) {
             self.replan(key, req, dst_pan, cfg, src)?;
         }
@@ -124,6 +133,18 @@ impl Framer {
         )
         .map_err(|_| EnqueueError::InvalidParameter)?;
         repr.ack_request = req.dst.is_unicast();
+        if let Some((level, key_id)) = key.security {
+            // Levels 0 and 4 are refused here as on receive; the counter is stamped per frame.
+            if level.raw() == 0 || level.raw() == 4 {
+                return Err(EnqueueError::InvalidParameter);
+            }
+            repr.security = Some(Security::Aux(AuxSecurityHeader {
+                level,
+                key_id,
+                frame_counter: Some(0),
+                asn_in_nonce: false,
+            }));
+        }
         let plan = HeaderPlan::new(&repr).map_err(|_| EnqueueError::InvalidParameter)?;
         self.last = Some((key, plan));
         Ok(())

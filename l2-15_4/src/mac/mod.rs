@@ -60,7 +60,9 @@ pub use config::{ConfigError, MacConfig};
 pub use counters::MacCounters;
 pub use framer::Framer;
 pub use neighbors::{ETX_ABSENT_RUN, ETX_ALPHA_SHIFT, ETX_DIVISOR, ETX_NOACK_PENALTY, LinkStats};
-pub use queue::{EnqueueError, SrcAddrMode, TxEntry, TxHandle, TxReport, TxRequest, TxStatus};
+pub use queue::{
+    EnqueueError, SrcAddrMode, TxEntry, TxHandle, TxReport, TxRequest, TxSecurity, TxStatus,
+};
 pub use rx::{MacIndication, RxIndication};
 
 use ack::AckState;

@@ -5,7 +5,8 @@ use core::fmt;
 
 use netif::time::Instant;
 
-use crate::frame::{Address, FCS_LEN, FrameType, MAX_PSDU_LEN, PanId, fcs};
+use crate::frame::{Address, FCS_LEN, FrameType, KeyId, MAX_PSDU_LEN, PanId, SecurityLevel, fcs};
+use crate::security::{self, BlockCipher};
 
 use super::counters::bump;
 use super::neighbors::neighbor_entry;
@@ -61,10 +62,13 @@ pub struct TxRequest<'a> {
     pub frame_type: FrameType,
     /// MAC payload.
     pub payload: &'a [u8],
+    /// Secure the frame (CCM*, IEEE 802.15.4-2015 §9.3), or send it in the clear.
+    pub security: Option<TxSecurity<'a>>,
 }
 
 impl<'a> TxRequest<'a> {
-    /// A data frame to `dst` in our PAN from our short address (or extended if none).
+    /// A data frame to `dst` in our PAN from our short address (or extended if none), not
+    /// secured.
     pub fn data(dst: Address, payload: &'a [u8]) -> Self {
         TxRequest {
             dst,
@@ -72,9 +76,47 @@ impl<'a> TxRequest<'a> {
             src: SrcAddrMode::Short,
             frame_type: FrameType::Data,
             payload,
+            security: None,
         }
     }
 }
+
+/// How the MAC secures one frame: the auxiliary security header's fields and the cipher
+/// loaded with the key they name. The MAC stays key-agnostic: whoever owns the keys and the
+/// frame counter ([`crate::security::LinkSecurity`]) fills this in per frame. The nonce's
+/// source is the MAC's own extended address, whatever source address the frame carries.
+#[derive(Clone, Copy)]
+pub struct TxSecurity<'a> {
+    /// Security level: 1-3 (MIC only) or 5-7 (encrypted); 0 and 4 are refused.
+    pub level: SecurityLevel,
+    /// Key identifier: mode 1 (index) or 2 (4-byte source and index) on send.
+    pub key_id: KeyId,
+    /// The frame counter, taken from the interface's outgoing counter (never reused).
+    pub frame_counter: u32,
+    /// The cipher loaded with the key `key_id` names.
+    pub cipher: &'a dyn BlockCipher,
+}
+
+impl fmt::Debug for TxSecurity<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TxSecurity")
+            .field("level", &self.level)
+            .field("key_id", &self.key_id)
+            .field("frame_counter", &self.frame_counter)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for TxSecurity<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.level == other.level
+            && self.key_id == other.key_id
+            && self.frame_counter == other.frame_counter
+            && core::ptr::addr_eq(self.cipher, other.cipher)
+    }
+}
+
+impl Eq for TxSecurity<'_> {}
 
 /// Final status of a queued frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,9 +188,13 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
         let plan = self.framer.plan(&self.cfg, req)?;
         let seq = self.dsn;
         let hdr = plan.buffer_len();
-        let total = hdr
+        let mic = req.security.map_or(0, |s| s.level.mic_len());
+        let mpdu_len = hdr
             .checked_add(req.payload.len())
-            .and_then(|n| n.checked_add(FCS_LEN))
+            .and_then(|n| n.checked_add(mic))
+            .ok_or(EnqueueError::InvalidParameter)?;
+        let total = mpdu_len
+            .checked_add(FCS_LEN)
             .filter(|n| *n <= MAX_PSDU_LEN)
             .ok_or(EnqueueError::InvalidParameter)?;
         let mut psdu = Psdu::new();
@@ -158,6 +204,9 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
             .map_err(|_| EnqueueError::InvalidParameter)?;
         if let Some(p) = psdu.get_mut(hdr..hdr + req.payload.len()) {
             p.copy_from_slice(req.payload);
+        }
+        if let Some(sec) = &req.security {
+            seal(&mut psdu, hdr, mpdu_len, sec, self.cfg.extended_address)?;
         }
         if !self.caps.hw_fcs {
             fcs::append(&mut psdu);
@@ -246,4 +295,33 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
             bump(&mut self.counters.tx_reports_dropped);
         }
     }
+}
+
+/// Stamps `sec`'s frame counter into the planned header (the auxiliary security header ends
+/// it: security control, frame counter, key identifier) and secures the MPDU
+/// `psdu[..mpdu_len]` in place, its MIC in the last bytes.
+fn seal(
+    psdu: &mut Psdu,
+    hdr: usize,
+    mpdu_len: usize,
+    sec: &TxSecurity<'_>,
+    own: [u8; 8],
+) -> Result<(), EnqueueError> {
+    let key_id_len = match sec.key_id {
+        KeyId::Implicit => 0,
+        KeyId::Index(_) => 1,
+        KeyId::Source4(..) => 5,
+        KeyId::Source8(..) => 9,
+    };
+    let at = hdr
+        .checked_sub(key_id_len + 4)
+        .ok_or(EnqueueError::InvalidParameter)?;
+    psdu.get_mut(at..at + 4)
+        .ok_or(EnqueueError::InvalidParameter)?
+        .copy_from_slice(&sec.frame_counter.to_le_bytes());
+    let mpdu = psdu
+        .get_mut(..mpdu_len)
+        .ok_or(EnqueueError::InvalidParameter)?;
+    security::secure(sec.cipher, mpdu, Some(own)).map_err(|_| EnqueueError::InvalidParameter)?;
+    Ok(())
 }

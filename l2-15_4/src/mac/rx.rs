@@ -137,8 +137,12 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
             if let Some(s) = neighbor_entry(&mut self.res.neighbors, src, ev) {
                 s.record_rx(rx.timestamp, rx.rssi, rx.lqi);
             }
-            if let (Some(seq), FrameType::Data | FrameType::MacCommand) =
-                (repr.sequence_number, repr.frame_type)
+            // A secured frame is not checked here: its sender's address and sequence number
+            // are not authenticated yet, and a forged frame would make the genuine one look
+            // like a duplicate. The replay window above (`security::LinkSecurity`) rejects a
+            // retransmission after its MIC verified (same frame counter).
+            if let (Some(seq), FrameType::Data | FrameType::MacCommand, false) =
+                (repr.sequence_number, repr.frame_type, repr.is_secured())
                 && self.is_duplicate(src, seq, rx.timestamp)
             {
                 bump(&mut self.counters.rx_duplicates);

@@ -15,6 +15,9 @@
 //! - [`replay`]: the [`ReplayTable`] (highest accepted counter per neighbour and key, bounded,
 //!   counted LRU eviction) and the outgoing [`FrameCounter`] (persist ahead, exhaustion).
 //! - [`receive`]: the whole receive path in the order that keeps the replay table honest.
+//! - [`LinkSecurity`]: one interface's keys, outgoing counter, replay table, policy and
+//!   counters, with the two per-frame calls (`tx` for the MAC's [`crate::mac::TxSecurity`],
+//!   `receive`) and the key sequence's life cycle (rotation persisted before use).
 //!
 //! Levels 1-3 (MIC-32/64/128) and 5-7 (ENC-MIC-32/64/128) are supported; level 4 (encryption
 //! without integrity) and level 0 with the security bit set are refused, as are suppressed
@@ -29,6 +32,7 @@
 pub mod ccm;
 pub mod frame;
 pub mod keys;
+mod link;
 pub mod replay;
 mod rx;
 
@@ -37,6 +41,7 @@ pub use keys::{
     KEY_LEN, Key, KeyError, KeyMatch, KeySlot, KeyTable, KeyedCipher, ThreadKeys,
     derive_thread_keys, key_index,
 };
+pub use link::{Inbound, LinkSecurity, ROTATE_MARGIN, RotateError, SecurityPolicy, SecurityStats};
 pub use replay::{CounterError, FrameCounter, ReplayTable, Replayed};
 pub use rx::{Received, RxError, receive};
 

@@ -90,6 +90,7 @@ impl OursSender {
             src: SrcAddrMode::Short,
             frame_type: FrameType::Data,
             payload: &[],
+            security: None,
         };
         // The MAC header's length fixes the 6LoWPAN budget (as `firmware::wpan` does).
         let hdr_len = self
