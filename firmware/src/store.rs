@@ -209,6 +209,49 @@ pub trait ConfigStore {
     fn erase(&mut self) -> Result<(), Self::Error>;
 }
 
+/// The outgoing frame counter of link-layer security and its key sequence, as persisted
+/// ahead (`l2_15_4::security::FrameCounter`): every counter used so far is below
+/// `frame_counter` + the persist step, under key sequence `key_sequence`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SecurityCounter {
+    /// Key sequence in use.
+    pub key_sequence: u32,
+    /// Frame counter persisted ahead.
+    pub frame_counter: u32,
+}
+
+/// Where [`SecurityCounter`] lives: a record apart from the configuration, written every few
+/// hundred frames (so it must not rewrite the configuration's flash page), never erased by a
+/// configuration reset (a counter must never be sent twice under one key).
+pub trait CounterStore {
+    /// What went wrong in the storage itself.
+    type Error: core::fmt::Debug;
+
+    /// The last record saved, `None` when none was (a node that never sent a secured frame).
+    fn load_counter(&mut self) -> Result<Option<SecurityCounter>, Self::Error>;
+
+    /// Saves `c`; after a power cut `load_counter` returns this record or the previous one.
+    fn save_counter(&mut self, c: SecurityCounter) -> Result<(), Self::Error>;
+}
+
+/// A [`CounterStore`] in RAM: for tests and the simulator's nodes without a file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemCounterStore(pub Option<SecurityCounter>);
+
+impl CounterStore for MemCounterStore {
+    type Error = core::convert::Infallible;
+
+    fn load_counter(&mut self) -> Result<Option<SecurityCounter>, Self::Error> {
+        Ok(self.0)
+    }
+
+    fn save_counter(&mut self, c: SecurityCounter) -> Result<(), Self::Error> {
+        self.0 = Some(c);
+        Ok(())
+    }
+}
+
 /// Error of [`MemStore`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -41,9 +41,11 @@ use sixlo::{
 
 use crate::registry::Registry;
 
+mod secure;
 mod tunnel;
 mod unreachable;
 
+pub use secure::{CipherFactory, HwBlock, WPAN_REPLAY, WpanCipher, WpanSecurity};
 use tunnel::Next;
 #[cfg(feature = "router-role")]
 pub use tunnel::Upward;

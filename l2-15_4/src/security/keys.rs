@@ -161,15 +161,17 @@ impl core::error::Error for KeyError {}
 /// [`KeyTable::lookup`] maps the frame's key identifier to a key. [`KeyTable::rotate`]
 /// advances the sequence: the old current key stays acceptable as the previous one, and the
 /// key after the new current one is derived.
-pub struct KeyTable<C: KeyedCipher> {
+pub struct KeyTable<C: BlockCipher> {
     network_key: Key,
+    /// Loads a derived key into a cipher (software AES, or a hardware block's key holder).
+    make: fn(&Key) -> C,
     sequence: u32,
     previous: Option<C>,
     current: C,
     next: Option<C>,
 }
 
-impl<C: KeyedCipher> core::fmt::Debug for KeyTable<C> {
+impl<C: BlockCipher> core::fmt::Debug for KeyTable<C> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("KeyTable")
             .field("sequence", &self.sequence)
@@ -177,18 +179,32 @@ impl<C: KeyedCipher> core::fmt::Debug for KeyTable<C> {
     }
 }
 
-fn mac_cipher<C: KeyedCipher>(network_key: &Key, sequence: u32) -> C {
-    C::with_key(&derive_thread_keys(network_key, sequence).mac)
+fn mac_cipher<C>(make: fn(&Key) -> C, network_key: &Key, sequence: u32) -> C {
+    make(&derive_thread_keys(network_key, sequence).mac)
 }
 
 impl<C: KeyedCipher> KeyTable<C> {
-    /// The keys around key sequence `sequence` of `network_key`.
+    /// The keys around key sequence `sequence` of `network_key`, in ciphers made by
+    /// [`KeyedCipher::with_key`].
     pub fn new(network_key: Key, sequence: u32) -> Self {
-        let previous = sequence.checked_sub(1).map(|s| mac_cipher(&network_key, s));
-        let current = mac_cipher(&network_key, sequence);
-        let next = sequence.checked_add(1).map(|s| mac_cipher(&network_key, s));
+        Self::with_cipher(network_key, sequence, C::with_key)
+    }
+}
+
+impl<C: BlockCipher> KeyTable<C> {
+    /// The keys around key sequence `sequence` of `network_key`, each loaded into a cipher by
+    /// `make` (a board passes the constructor of its hardware block's key holder).
+    pub fn with_cipher(network_key: Key, sequence: u32, make: fn(&Key) -> C) -> Self {
+        let previous = sequence
+            .checked_sub(1)
+            .map(|s| mac_cipher(make, &network_key, s));
+        let current = mac_cipher(make, &network_key, sequence);
+        let next = sequence
+            .checked_add(1)
+            .map(|s| mac_cipher(make, &network_key, s));
         KeyTable {
             network_key,
+            make,
             sequence,
             previous,
             current,
@@ -218,7 +234,9 @@ impl<C: KeyedCipher> KeyTable<C> {
         let Some(seq) = self.sequence.checked_add(1) else {
             return false;
         };
-        let next = seq.checked_add(1).map(|s| mac_cipher(&self.network_key, s));
+        let next = seq
+            .checked_add(1)
+            .map(|s| mac_cipher(self.make, &self.network_key, s));
         let Some(current) = core::mem::replace(&mut self.next, next) else {
             return false;
         };

@@ -11,7 +11,8 @@
 //! storage: until [`LinkSecurity::persisted`] confirms it, frames keep going out under the old
 //! key, so a reboot can never come back to a sequence whose counters were used.
 
-use super::keys::{KeySlot, KeyTable, KeyedCipher, key_index};
+use super::BlockCipher;
+use super::keys::{KeySlot, KeyTable, key_index};
 use super::replay::{CounterError, FrameCounter, ReplayTable};
 use super::rx::{Received, RxError, receive};
 use crate::frame::{FrameType, Repr, SecurityLevel};
@@ -110,7 +111,7 @@ pub enum RotateError {
 
 /// The link-layer security of one interface (see the module documentation).
 #[derive(Debug)]
-pub struct LinkSecurity<C: KeyedCipher, const REPLAY: usize> {
+pub struct LinkSecurity<C: BlockCipher, const REPLAY: usize> {
     keys: KeyTable<C>,
     counter: FrameCounter,
     replay: ReplayTable<REPLAY>,
@@ -120,7 +121,7 @@ pub struct LinkSecurity<C: KeyedCipher, const REPLAY: usize> {
     stats: SecurityStats,
 }
 
-impl<C: KeyedCipher, const REPLAY: usize> LinkSecurity<C, REPLAY> {
+impl<C: BlockCipher, const REPLAY: usize> LinkSecurity<C, REPLAY> {
     /// Security under `keys` with the outgoing frame `counter` (from [`FrameCounter::resume`]
     /// with what storage holds for `keys`' sequence, or [`FrameCounter::restart`] for a
     /// sequence never used), replay entries in `replay` (capacity named by the caller's

@@ -3,7 +3,8 @@
 use core::ops::Range;
 
 use super::frame::{SecureFrameError, SecuredLayout};
-use super::keys::{KeyError, KeyMatch, KeyTable, KeyedCipher};
+use super::BlockCipher;
+use super::keys::{KeyError, KeyMatch, KeyTable};
 use super::replay::{ReplayTable, Replayed};
 use crate::frame::ParseError;
 
@@ -82,7 +83,7 @@ pub struct Received {
 /// `nonce_source` is the sender's EUI-64 when the frame's source address is short or absent
 /// (the caller's neighbour table knows it). On any error the bytes are as received and
 /// `replay` is unchanged.
-pub fn receive<C: KeyedCipher, const N: usize>(
+pub fn receive<C: BlockCipher, const N: usize>(
     keys: &KeyTable<C>,
     replay: &mut ReplayTable<N>,
     mpdu: &mut [u8],
