@@ -619,7 +619,8 @@ impl<'r> Wpan<'r> {
                         &self.contexts,
                         opts,
                         c.tag,
-                        payload_budget(&c.dst),
+                        payload_budget(&c.dst)
+                            .saturating_sub(self.security.as_ref().map_or(0, |s| s.tx_overhead())),
                     ) {
                         Ok(mut f) => match (f.next_frame(&mut frame), f.continuation()) {
                             (Ok(Some(n)), Some(cont)) => Ok(Some((n, cont))),

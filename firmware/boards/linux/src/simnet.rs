@@ -828,6 +828,8 @@ impl World {
             c.sensor = Some(reading_schedule(o.reading_period));
             // The leaves' radios run our soft-MAC: with the retries our firmware uses.
             c.mac_frame_retries = firmware::app::MAC_FRAME_RETRIES;
+            // The whole mesh shares the border router's network key.
+            c.network_key = config.security.network_key.map(Into::into);
             let id = sim
                 .spawn(rc, |id, r| SmolNode::new(id, c, r))
                 .map_err(|e| format!("node {index}: {e:?}"))?;
