@@ -319,3 +319,27 @@ fn key_index_of(frame: &[u8]) -> u8 {
         s => panic!("{s:?}"),
     }
 }
+
+#[test]
+fn with_rx_stats_from_above_a_received_frame_moves_no_link_statistics_until_accepted() {
+    let clear = send(ALICE, Address::Extended(BOB), b"c", None);
+    for from_above in [false, true] {
+        let mut radio = ScriptedRadio::<64>::default();
+        let mut m = mac(BOB, &mut radio);
+        m.set_rx_stats_from_above(from_above);
+        let at = Instant::from_millis(10);
+        let rx = testing::received(&clear, at, Channel::new(15).unwrap());
+        assert!(
+            m.handle_event(at, RadioEvent::Received(rx), &mut radio)
+                .is_some()
+        );
+        let alice = Address::Extended(ALICE);
+        assert_eq!(m.neighbor(&alice).is_some(), !from_above, "{from_above}");
+        if from_above {
+            // The layer above accepted it.
+            m.record_rx(alice, at, -40, 200);
+            let s = m.neighbor(&alice).unwrap();
+            assert_eq!((s.rx_frames, s.rssi(), s.last_heard), (1, -40, Some(at)));
+        }
+    }
+}

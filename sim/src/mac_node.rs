@@ -284,6 +284,8 @@ impl MacPort {
     /// security are passed up.
     pub fn enable_security(&mut self, key: NetworkKey, flash: SecurityFlash) {
         self.security = Some(PortSecurity::boot(key, flash));
+        // Only frames that pass security move a neighbour's link statistics.
+        self.mac.set_rx_stats_from_above(true);
     }
 
     /// Link security, if on (key sequence, next frame counter, replay table occupancy).
@@ -471,6 +473,9 @@ impl MacPort {
                 Some(s) => {
                     let opened = Opened::open(&mut s.link, &ind);
                     if let Some(clear) = opened.as_ref().and_then(|o| o.indication(&ind)) {
+                        if let Some(src) = ind.repr.src_addr {
+                            self.mac.record_rx(src, ind.timestamp, ind.rssi, ind.lqi);
+                        }
                         up(&clear);
                     }
                     // A frame under the next key starts a rotation, persisted here.

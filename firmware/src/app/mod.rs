@@ -305,6 +305,9 @@ fn mac_config(cfg: &Config) -> Result<MacConfig, AppError> {
     m.short_address = cfg.short_address;
     m.pan_coordinator = true;
     m.max_frame_retries = MAC_FRAME_RETRIES;
+    // wpan0 records a neighbour's link statistics only for frames that passed its checks
+    // (link-layer security first): a forged frame moves no RSSI and evicts no ETX.
+    m.rx_stats_from_above = true;
     let e = cfg.eui64;
     m.seed = u32::from_be_bytes([e[4], e[5], e[6], e[7]]) | 1;
     Ok(m)

@@ -36,6 +36,7 @@ impl App<'_> {
                 if let Some(r) = raw {
                     self.record_wpan_rx(Direction::Rx, r.psdu, r.rssi, r.lqi, now);
                 }
+                self.wpan.note_rx_quality(f.timestamp, f.rssi, f.lqi);
                 self.deliver_frame(now, f.mpdu);
             }
             Some(MacIndication::EnergyDetect { channel, dbm }) => {

@@ -204,6 +204,9 @@ pub struct Wpan<'r> {
     now: Instant,
     /// Link-layer security, when a network key is configured.
     security: Option<WpanSecurity>,
+    /// When, how strong and how clean the frame being delivered was received
+    /// ([`Wpan::note_rx_quality`]).
+    rx_quality: Option<(Instant, i8, u8)>,
     /// A mesh router's way up to the root ([`Wpan::set_upward`]).
     #[cfg(feature = "router-role")]
     upward: Option<Upward>,
@@ -265,6 +268,7 @@ impl<'r> Wpan<'r> {
             unreachable: Unreachable::default(),
             now: Instant::ZERO,
             security: None,
+            rx_quality: None,
             #[cfg(feature = "router-role")]
             upward: None,
             tunnel: None,
@@ -321,6 +325,12 @@ impl<'r> Wpan<'r> {
         if let (Some(s), Some(stats)) = (self.security.as_mut(), stats) {
             s.set_stats(stats);
         }
+    }
+    /// The reception of the frame about to be delivered ([`L2::recv`]): recorded in the MAC's
+    /// link statistics of its sender once the frame passed security and names a source (the
+    /// MAC is built with `rx_stats_from_above`).
+    pub fn note_rx_quality(&mut self, at: Instant, rssi: i8, lqi: u8) {
+        self.rx_quality = Some((at, rssi, lqi));
     }
     /// Link-layer security, if on.
     pub fn security(&self) -> Option<&WpanSecurity> {
@@ -655,6 +665,7 @@ impl L2 for Wpan<'_> {
     fn recv(&mut self, cx: &mut L2Context<'_, '_>, pkt: PacketHandle) -> Verdict {
         self.stats.rx_frames += 1;
         self.now = self.now.max(cx.now);
+        let quality = self.rx_quality.take();
         // Copy the MPDU out so its buffer can take the datagram (decompressed in place would
         // overwrite the frame while it is read).
         let mut mpdu = [0u8; PSDU_MAX];
@@ -701,6 +712,9 @@ impl L2 for Wpan<'_> {
             return Verdict::Drop(pkt);
         };
         self.unreachable.heard(&src);
+        if let Some((at, rssi, lqi)) = quality {
+            self.mac.record_rx(src, at, rssi, lqi);
+        }
         let dst = repr.dst_addr;
         let ll_src = SixLink::from(src);
         let ll_dst = dst.map_or(SixLink::Absent, SixLink::from);

@@ -45,6 +45,12 @@ pub struct MacConfig {
     pub duplicate_lifetime: Duration,
     /// Seed of the backoff PRNG (and of the first sequence number).
     pub seed: u32,
+    /// The layer above records the link statistics of the frames it accepts
+    /// ([`Mac::record_rx`](super::Mac::record_rx)) and the MAC records none on receive: with
+    /// link-layer security, a frame that fails it must not move a neighbour's RSSI/LQI, nor
+    /// create an entry that evicts a real neighbour's statistics (its ETX with them). Off by
+    /// default: the MAC records every frame it passes up or drops as a duplicate.
+    pub rx_stats_from_above: bool,
 }
 
 impl MacConfig {
@@ -66,6 +72,7 @@ impl MacConfig {
             ack_wait: symbols(consts::ACK_WAIT_SYMBOLS),
             duplicate_lifetime: Duration::from_secs(5),
             seed: 0x1234_5678,
+            rx_stats_from_above: false,
         }
     }
 

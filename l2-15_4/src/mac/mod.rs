@@ -181,6 +181,12 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
         Ok(())
     }
 
+    /// Who records the link statistics of received frames
+    /// ([`MacConfig::rx_stats_from_above`]).
+    pub fn set_rx_stats_from_above(&mut self, on: bool) {
+        self.cfg.rx_stats_from_above = on;
+    }
+
     /// Sets the short address (`0xfffe`: none).
     pub fn set_short_address(&mut self, radio: &mut impl Radio, addr: u16) {
         radio.set_short_address(addr);

@@ -3,7 +3,7 @@
 
 use netif::time::Instant;
 
-use crate::frame::{FCS_LEN, FrameType, MAX_PSDU_LEN, PanId, Repr, fcs};
+use crate::frame::{Address, FCS_LEN, FrameType, MAX_PSDU_LEN, PanId, Repr, fcs};
 use crate::radio::{Channel, RxFrame};
 
 use super::Mac;
@@ -46,6 +46,17 @@ pub struct RxIndication<'a> {
 }
 
 impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
+    /// Records a frame received from `src` at `at` in its link statistics (making room in the
+    /// neighbour table if needed, counted). The MAC calls it for every frame it passes up,
+    /// unless [`MacConfig::rx_stats_from_above`](super::MacConfig::rx_stats_from_above): then
+    /// the layer above calls it for the frames it accepted.
+    pub fn record_rx(&mut self, src: Address, at: Instant, rssi: i8, lqi: u8) {
+        let ev = &mut self.counters.neighbor_evictions;
+        if let Some(s) = neighbor_entry(&mut self.res.neighbors, src, ev) {
+            s.record_rx(at, rssi, lqi);
+        }
+    }
+
     pub(super) fn accept(&self, r: &Repr<'_>) -> bool {
         let f = self.cfg.filter();
         if let Some(p) = r.dst_pan_id
@@ -133,9 +144,8 @@ impl<const TXQ: usize, const DUP: usize, const NBR: usize> Mac<TXQ, DUP, NBR> {
             self.schedule_ack(&repr, rx.timestamp);
         }
         if let Some(src) = repr.src_addr {
-            let ev = &mut self.counters.neighbor_evictions;
-            if let Some(s) = neighbor_entry(&mut self.res.neighbors, src, ev) {
-                s.record_rx(rx.timestamp, rx.rssi, rx.lqi);
+            if !self.cfg.rx_stats_from_above {
+                self.record_rx(src, rx.timestamp, rx.rssi, rx.lqi);
             }
             // A secured frame is not checked here: its sender's address and sequence number
             // are not authenticated yet, and a forged frame would make the genuine one look
