@@ -26,6 +26,7 @@ use crate::root::RootStats;
 use crate::wpan::WpanStats;
 use ethernet::stats::{EthStats, NdStats};
 use l2_15_4::mac::MacCounters;
+use l2_15_4::security::SecurityStats;
 use mgmt::frame::DecoderStats;
 use netif::pool::PoolStats;
 use netif::stats::{CoreStats, DropReason, IfaceStats};
@@ -106,6 +107,12 @@ pub fn for_each_value(
         };
         (wpan) => {
             app.wpan().stats()
+        };
+        (security) => {
+            app.wpan()
+                .security()
+                .map(|s| *s.stats())
+                .unwrap_or_default()
         };
         (sixlo) => {
             *app.wpan().reassembler().stats()

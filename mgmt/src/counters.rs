@@ -41,6 +41,10 @@ macro_rules! counter_list {
                 tx_reports_dropped, rx_frames, rx_delivered, rx_invalid, rx_filtered,
                 rx_duplicates, rx_fcs_errors, rx_acks_late, acks_sent, acks_skipped,
                 dup_table_evictions, neighbor_evictions });
+        $group!(Mac, Some("wpan0"), "sec_", security,
+            SecurityStats { tx_secured, tx_no_counter, rx_secured, rx_unsecured, rx_no_key,
+                rx_mic_failures, rx_replays, rx_duplicates, rx_unsupported, replay_evictions,
+                key_rotations });
         $group!(SixLowpan, Some("wpan0"), "l2_", wpan,
             WpanStats { rx_frames, rx_datagrams, rx_bad_frame, rx_secured, rx_not_data,
                 rx_6lowpan_drop, rx_no_buffer, tx_datagrams, tx_datagrams_done, tx_frames,

@@ -37,14 +37,14 @@ use serde::Serialize;
 
 /// The protocol version. Bumped on every change that makes old peers decode differently; the
 /// `Hello` exchange makes a mismatched pair fail with a message instead of garbage.
-pub const PROTOCOL_VERSION: u8 = 5;
+pub const PROTOCOL_VERSION: u8 = 6;
 
 /// Bytes of the [`Header`] at the start of every payload.
 pub const HEADER_LEN: usize = 4;
 
 /// Number of [`Request`] variants: a body whose first byte (the variant index) is at least
 /// this is an unknown request rather than a malformed one.
-pub const REQUEST_VARIANTS: usize = 30;
+pub const REQUEST_VARIANTS: usize = 35;
 
 /// The kind of a message, the second header byte.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -333,7 +333,7 @@ pub mod samples {
     }
 
     /// Every [`Request`] variant, in variant order.
-    pub fn requests() -> [Request<'static>; 32] {
+    pub fn requests() -> [Request<'static>; 37] {
         [
             Request::Hello {
                 version: PROTOCOL_VERSION,
@@ -405,6 +405,11 @@ pub mod samples {
             Request::RplSet(RPL_SETTINGS),
             Request::RplRepair,
             Request::Topology { start: 8 },
+            Request::SecurityShow,
+            Request::SecuritySetKey { key: [0x5a; 16] },
+            Request::SecuritySet(SECURITY_SETTINGS),
+            Request::SecurityRotate,
+            Request::SecurityOff,
             Request::IfaceSet {
                 iface: "wpan0",
                 setting: IfaceSetting::TxPower(-4),
@@ -432,8 +437,15 @@ pub mod samples {
         ocp: 1,
     };
 
+    /// Security settings for the samples.
+    const SECURITY_SETTINGS: SecuritySettings = SecuritySettings {
+        level: 5,
+        unsecured_allowed: 0,
+        rotate_period_h: 672,
+    };
+
     /// Every [`Response`] variant, in variant order.
-    pub fn responses() -> [Response<'static>; 20] {
+    pub fn responses() -> [Response<'static>; 21] {
         let iface = IfaceInfo {
             name: "wpan0",
             kind: IfaceKind::Wpan,
@@ -600,6 +612,28 @@ pub mod samples {
                     external: true,
                 }),
             },
+            Response::Security(SecurityInfo {
+                enabled: true,
+                settings: SECURITY_SETTINGS,
+                key_sequence: 3,
+                key_index: 4,
+                frame_counter: 1234,
+                rotation_pending: false,
+                next_rotation_s: Some(3600),
+                neighbours: (5, 64),
+                frames: (100, 90),
+                tx_no_counter: 0,
+                rotations: 1,
+                replay_evictions: 0,
+                drops: SecurityDrops {
+                    no_key: 1,
+                    mic: 2,
+                    replay: 3,
+                    duplicate: 4,
+                    unsecured: 5,
+                    unsupported: 6,
+                },
+            }),
             Response::Ping(PingOutcome::Error {
                 icmp_type: 1,
                 code: 3,

@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use crate::schema::schema_types;
 
 mod rpl;
+mod security;
 pub use rpl::*;
+pub use security::*;
 
 /// IPv6 address bytes (network order).
 pub type Ip6 = [u8; 16];
@@ -200,6 +202,21 @@ schema_types! {
             /// First node index of the page.
             start: u16,
         },
+        /// Link-layer security state and counters → [`Response::Security`].
+        SecurityShow,
+        /// Set the network key (write-only: no response ever returns it) and secure `wpan0`
+        /// with it, at once; persisted with `ConfigSave` → [`Response::Ok`].
+        SecuritySetKey {
+            /// The 16-byte network key.
+            key: [u8; 16],
+        },
+        /// Change the security settings → [`Response::Ok`].
+        SecuritySet(SecuritySettings),
+        /// Rotate to the next key sequence → [`Response::Ok`].
+        SecurityRotate,
+        /// Forget the network key: `wpan0` sends and accepts unsecured frames again →
+        /// [`Response::Ok`].
+        SecurityOff,
     }
 }
 
@@ -305,6 +322,8 @@ schema_types! {
             /// The page.
             nodes: Vec<TopoNode, NODES_PER_PAGE>,
         },
+        /// See [`Request::SecurityShow`].
+        Security(SecurityInfo),
     }
 }
 

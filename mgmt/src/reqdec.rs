@@ -7,7 +7,7 @@
 //!
 //! The encoding rules are in [`crate::wire`].
 
-use crate::msg::{IfaceSetting, Request, RplSettings};
+use crate::msg::{IfaceSetting, Request, RplSettings, SecuritySettings};
 use crate::wire::Reader;
 
 /// Decodes one request that fills `b` exactly; `None` when postcard would refuse it.
@@ -119,6 +119,17 @@ fn request<'a>(r: &mut Reader<'a>) -> Option<Request<'a>> {
         }),
         28 => Request::RplRepair,
         29 => Request::Topology { start: r.u16()? },
+        30 => Request::SecurityShow,
+        31 => Request::SecuritySetKey {
+            key: r.array::<16>()?,
+        },
+        32 => Request::SecuritySet(SecuritySettings {
+            level: r.byte()?,
+            unsecured_allowed: r.byte()?,
+            rotate_period_h: r.u32()?,
+        }),
+        33 => Request::SecurityRotate,
+        34 => Request::SecurityOff,
         _ => return None,
     })
 }

@@ -62,7 +62,7 @@ fn samples_cover_every_variant() {
     let r = variant_indices(&samples::requests());
     assert_eq!(r, (0..REQUEST_VARIANTS as u8).collect(), "requests");
     let r = variant_indices(&samples::responses());
-    assert_eq!(r, (0..=16).collect(), "responses");
+    assert_eq!(r, (0..=17).collect(), "responses");
     let e: Vec<EventKind<'_>> = samples::events().into_iter().map(|e| e.kind).collect();
     assert_eq!(variant_indices(&e), (0..=26).collect(), "events");
     let p = [

@@ -43,6 +43,7 @@ mod control;
 mod operator;
 mod poll;
 mod query;
+mod security;
 mod tap;
 
 /// Packet buffers.
@@ -107,6 +108,10 @@ pub enum AppError {
     Core,
     /// No such interface.
     NoSuchIface,
+    /// Link-layer security is off, or this board runs none.
+    SecurityUnavailable,
+    /// A key rotation already waits for its sequence to be persisted.
+    SecurityBusy,
 }
 
 impl AppError {
@@ -118,6 +123,11 @@ impl AppError {
             AppError::Radio => ("", "the radio refused the setting"),
             AppError::Core => ("", "the interface core refused the change"),
             AppError::NoSuchIface => ("", "no such interface"),
+            AppError::SecurityUnavailable => (
+                "",
+                "link-layer security is off (no network key) or not available on this board",
+            ),
+            AppError::SecurityBusy => ("", "a key rotation is already waiting to be persisted"),
         }
     }
 }
@@ -260,6 +270,8 @@ pub struct App<'r> {
     events: Deque<AppEvent, APP_EVENTS>,
     stats: AppStats,
     link_up: bool,
+    /// Link-layer security beside `wpan0`'s ([`App::start_security`]).
+    security: security::AppSecurity,
     /// [`Status::stack_high_water`] in 32-bit words (the measurement is word-aligned; 16 bits
     /// cover 256 KiB, and fit the `App`'s padding on the nRF52840, whose RAM is full).
     stack_high_water_words: u16,
@@ -377,6 +389,7 @@ impl<'r> App<'r> {
             events: Deque::new(),
             stats: AppStats::default(),
             link_up: false,
+            security: security::AppSecurity::default(),
             stack_high_water_words: 0,
         };
         app.apply_prefix(now, None)?;

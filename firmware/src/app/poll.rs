@@ -196,6 +196,7 @@ impl App<'_> {
             // rarely.
             #[cfg(feature = "router-role")]
             self.follow_dodag_prefix(now);
+            self.security_housekeeping(now);
             self.next_housekeeping = now + HOUSEKEEPING;
         }
         self.stack.transmit(now, self.eth_i, &mut self.eth);

@@ -4,6 +4,7 @@
 
 use super::{
     AddressProtection, Backbone, Config, ConfigError, RaConfig, RplConfig, RplMop, RplObjective,
+    SecurityConfig,
 };
 
 /// Magic bytes that open an encoded configuration.
@@ -12,8 +13,9 @@ pub const CONFIG_MAGIC: [u8; 4] = *b"SGCF";
 /// older ones: version 1 lacks `max_registrations_per_source` (read as its default), versions 1
 /// and 2 lack `blind_global_derivation` and `trust_backbone_dscp` (read as off) and
 /// `address_protection` (read as [`AddressProtection::DEFAULT`]), versions 1 to 3 lack `rpl`
-/// (read as [`RplConfig::default`]).
-pub const CONFIG_FORMAT_VERSION: u8 = 6;
+/// (read as [`RplConfig::default`]), versions 1 to 6 lack `security` (read as
+/// [`SecurityConfig::OFF`]).
+pub const CONFIG_FORMAT_VERSION: u8 = 7;
 /// The oldest version [`Config::decode`] still reads.
 const CONFIG_OLDEST_VERSION: u8 = 1;
 /// Largest encoded configuration in bytes (header, payload and CRC). The largest possible
@@ -88,7 +90,7 @@ impl Config {
 /// about 1.5 KB less flash on the board than serde's derived decoder. Field order is
 /// [`Config`]'s, which [`CONFIG_FORMAT_VERSION`] already pins; `version` 1 ends before
 /// `max_registrations_per_source`, `version` 2 before `blind_global_derivation`, 3 before
-/// `rpl`, 4 before `rpl.rfc8138`, 5 before `rpl.objective`.
+/// `rpl`, 4 before `rpl.rfc8138`, 5 before `rpl.objective`, 6 before `security`.
 ///
 /// `Some(Err(..))` only for an `address_protection` this build does not implement.
 fn read_whole(b: &[u8], version: u8) -> Option<Result<Config, ConfigError>> {
@@ -137,6 +139,9 @@ fn read_whole(b: &[u8], version: u8) -> Option<Result<Config, ConfigError>> {
                     if version >= 4 {
                         read_rpl(&mut r, version)?;
                     }
+                    if version >= 7 {
+                        read_security(&mut r)?;
+                    }
                     return r.is_empty().then_some(Err(e));
                 }
             }
@@ -147,6 +152,11 @@ fn read_whole(b: &[u8], version: u8) -> Option<Result<Config, ConfigError>> {
             read_rpl(&mut r, version)?
         } else {
             RplConfig::default()
+        },
+        security: if version >= 7 {
+            read_security(&mut r)?
+        } else {
+            SecurityConfig::OFF
         },
     };
     r.is_empty().then_some(Ok(cfg))
@@ -180,6 +190,16 @@ fn read_rpl(r: &mut mgmt::wire::Reader<'_>, version: u8) -> Option<RplConfig> {
         } else {
             RplObjective::Of0
         },
+    })
+}
+
+/// The postcard encoding of a [`SecurityConfig`] (encoding version 7).
+fn read_security(r: &mut mgmt::wire::Reader<'_>) -> Option<SecurityConfig> {
+    Some(SecurityConfig {
+        network_key: if r.some()? { Some(r.array()?) } else { None },
+        level: r.byte()?,
+        unsecured_allowed: r.byte()?,
+        rotate_period_h: r.u32()?,
     })
 }
 
@@ -255,6 +275,12 @@ mod tests {
                 min_hop_rank_increase: u16::MAX,
                 rfc8138: true,
                 objective: RplObjective::Mrhof,
+            },
+            security: SecurityConfig {
+                network_key: Some([0xff; 16]),
+                level: u8::MAX,
+                unsecured_allowed: u8::MAX,
+                rotate_period_h: u32::MAX,
             },
         };
         let mut buf = [0u8; 512];
@@ -341,7 +367,7 @@ mod tests {
         assert_eq!(Config::decode(&[]), Err(ConfigError::Corrupt));
         assert_eq!(Config::decode(b"SGCF"), Err(ConfigError::Corrupt));
         assert_eq!(Config::decode(b"SGCF\x01"), Err(ConfigError::Corrupt));
-        assert_eq!(Config::decode(b"SGCF\x07"), Err(ConfigError::Version));
+        assert_eq!(Config::decode(b"SGCF\x08"), Err(ConfigError::Version));
     }
 
     #[test]
@@ -411,6 +437,23 @@ mod tests {
     /// same postcard fields without those added later (the last ones: version 5 lacks
     /// `rpl.objective`, version 4 also `rpl.rfc8138`, version 3 all of `rpl`, version 2 also the two bools and the
     /// address-protection policy of version 3, version 1 also `max_registrations_per_source`).
+    /// Bytes of `cfg.security` at the end of the payload.
+    fn security_len(cfg: &Config) -> usize {
+        let mut sec = [0u8; 32];
+        postcard::to_slice(&cfg.security, &mut sec).unwrap().len()
+    }
+
+    /// The samples as firmware before version 7 saw them: security off.
+    fn samples_without_security() -> Vec<Config> {
+        samples()
+            .into_iter()
+            .map(|c| Config {
+                security: SecurityConfig::OFF,
+                ..c
+            })
+            .collect()
+    }
+
     fn old_record(cfg: &Config, version: u8) -> Vec<u8> {
         let mut b = vec![b'S', b'G', b'C', b'F', version];
         let mut buf = [0u8; CONFIG_MAX_ENCODED];
@@ -425,6 +468,10 @@ mod tests {
             5 => 1,
             _ => 0,
         };
+        // The security settings (version 7) after them.
+        if version < 7 {
+            cut += security_len(cfg);
+        }
         if version < 3 {
             cut += 3;
         }
@@ -450,7 +497,7 @@ mod tests {
         let rpl_len = postcard::to_slice(&Config::default().rpl, &mut rpl)
             .unwrap()
             .len();
-        let last = bytes.len() - CRC_LEN - rpl_len - 1;
+        let last = bytes.len() - CRC_LEN - security_len(&Config::default()) - rpl_len - 1;
         let want = if cfg!(feature = "address-protection") {
             1
         } else {
@@ -489,7 +536,7 @@ mod tests {
     fn older_records_still_load() {
         let v1 = old_record(&Config::default(), 1);
         assert_eq!(&v1[..5], b"SGCF\x01");
-        for cfg in samples() {
+        for cfg in samples_without_security() {
             for version in [1, 2, 3] {
                 let old = Config {
                     max_registrations_per_source: if version == 1 {
@@ -517,7 +564,7 @@ mod tests {
             }
         }
         // A current payload under an older header is too long.
-        for version in [1, 2, 3, 4, 5] {
+        for version in [1, 2, 3, 4, 5, 6] {
             let mut b = encode_vec(&Config::default());
             b[4] = version;
             let n = b.len() - CRC_LEN;
@@ -535,7 +582,7 @@ mod tests {
     /// RPL setting kept; version 5 keeps either value.
     #[test]
     fn rfc8138_is_off_in_a_version_4_record_and_kept_from_version_5() {
-        for cfg in samples() {
+        for cfg in samples_without_security() {
             for on in [false, true] {
                 let cfg = Config {
                     rpl: RplConfig {
@@ -591,7 +638,7 @@ mod tests {
     #[test]
     fn the_objective_is_of0_in_a_version_5_record_and_kept_from_version_6() {
         assert_eq!(RplConfig::default().objective, RplObjective::Mrhof);
-        for cfg in samples() {
+        for cfg in samples_without_security() {
             for (objective, byte) in [(RplObjective::Of0, 0u8), (RplObjective::Mrhof, 1)] {
                 let cfg = Config {
                     rpl: RplConfig {
@@ -609,7 +656,7 @@ mod tests {
                 };
                 let v5 = old_record(&cfg, 5);
                 assert_eq!(Config::decode(&v5).unwrap(), of0);
-                let v6 = encode_vec(&cfg);
+                let v6 = old_record(&cfg, 6);
                 assert_eq!((v6[4], v6.len()), (6, v5.len() + 1));
                 assert_eq!(v6[v6.len() - CRC_LEN - 1], byte, "the last payload byte");
                 assert_eq!(Config::decode(&v6).unwrap(), cfg);

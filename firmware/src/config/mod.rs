@@ -31,9 +31,11 @@ use serde::{Deserialize, Serialize};
 
 mod encoding;
 mod rpl;
+mod security;
 
 pub use encoding::{CONFIG_FORMAT_VERSION, CONFIG_MAGIC, CONFIG_MAX_ENCODED};
 pub use rpl::{RplConfig, RplMop, RplObjective};
+pub use security::SecurityConfig;
 
 /// Length of the mesh prefix in bits: RFC 6775 address autoconfiguration needs a /64.
 pub const MESH_PREFIX_LEN: u8 = 64;
@@ -71,6 +73,8 @@ pub enum ConfigError {
     AddressProtectionUnsupported,
     /// The RPL settings are inconsistent (see [`RplConfig`]).
     BadRpl,
+    /// The link-layer security settings are unusable (see [`SecurityConfig`]).
+    BadSecurity,
     /// The output buffer is too small (or the configuration could not be serialised).
     Encoding,
     /// The stored bytes are not a configuration: bad magic, CRC mismatch, truncated or
@@ -106,6 +110,10 @@ impl ConfigError {
                 "RPL settings invalid: instance 0..=127, DIO interval min 1..=24 with min + \
                  doublings <= 31, non-zero lifetime and unit, max depth 1..=16, non-zero \
                  MinHopRankIncrease"
+            }
+            ConfigError::BadSecurity => {
+                "security level must be 1-3 or 5-7; unsecured frame types among beacon (0), data \
+                 (1) and MAC command (3)"
             }
             ConfigError::Encoding => "configuration does not fit the output buffer",
             ConfigError::Corrupt => "stored configuration is corrupt",
@@ -315,6 +323,9 @@ pub struct Config {
     /// The RPL root on `wpan0`; see [`RplConfig`]. Added in encoding version 4 (older
     /// records load with [`RplConfig::default`]).
     pub rpl: RplConfig,
+    /// Link-layer security of `wpan0`; see [`SecurityConfig`]. Added in encoding version 7
+    /// (older records load with security off).
+    pub security: SecurityConfig,
 }
 
 /// Default mesh prefix 2001:db8:1::/64 (documentation prefix, RFC 3849).
@@ -368,6 +379,7 @@ impl Config {
             trust_backbone_dscp: false,
             address_protection: AddressProtection::DEFAULT,
             rpl: RplConfig::default(),
+            security: SecurityConfig::OFF,
         }
     }
 
@@ -460,6 +472,9 @@ impl Config {
         if !self.rpl.is_valid() {
             return Err(ConfigError::BadRpl);
         }
+        if !self.security.is_valid() {
+            return Err(ConfigError::BadSecurity);
+        }
         Ok(())
     }
 }
@@ -540,6 +555,12 @@ mod tests {
                 rfc8138: true,
                 objective: RplObjective::Of0,
             },
+            security: SecurityConfig {
+                network_key: Some([0xa5; 16]),
+                level: 7,
+                unsecured_allowed: 0b1011,
+                rotate_period_h: u32::MAX,
+            },
             ..static_cfg()
         });
         #[cfg(feature = "address-protection")]
@@ -600,6 +621,10 @@ mod tests {
         refused(|c| c.rpl.max_depth = 0, BadRpl);
         refused(|c| c.rpl.max_depth = 17, BadRpl);
         refused(|c| c.rpl.min_hop_rank_increase = 0, BadRpl);
+        refused(|c| c.security.level = 0, BadSecurity);
+        refused(|c| c.security.level = 4, BadSecurity);
+        refused(|c| c.security.level = 8, BadSecurity);
+        refused(|c| c.security.unsecured_allowed = 1 << 2, BadSecurity);
         refused(
             |c| c.max_registrations_per_source = 257,
             BadRegistrationQuota,

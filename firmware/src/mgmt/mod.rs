@@ -47,6 +47,7 @@ mod ping;
 mod routes;
 mod rpl;
 mod scan;
+mod security;
 mod session;
 mod stats;
 
@@ -555,6 +556,11 @@ impl<const TX: usize> MgmtServer<TX> {
             Request::RplSet(s) => self.rpl_set(id, s, app, now),
             Request::RplRepair => self.rpl_repair(id, app, now),
             Request::Topology { start } => self.topology(id, start, app),
+            Request::SecurityShow => self.security_show(id, app),
+            Request::SecuritySetKey { key } => self.security_set_key(id, Some(key), app, now),
+            Request::SecuritySet(s) => self.security_set(id, s, app, now),
+            Request::SecurityRotate => self.security_rotate(id, app, now),
+            Request::SecurityOff => self.security_set_key(id, None, app, now),
         }
     }
 
@@ -577,6 +583,8 @@ impl<const TX: usize> MgmtServer<TX> {
             crate::app::AppError::NoSuchIface => ErrorCode::NoSuchIface,
             crate::app::AppError::Radio => ErrorCode::Unsupported,
             crate::app::AppError::Core => ErrorCode::Internal,
+            crate::app::AppError::SecurityUnavailable => ErrorCode::Unsupported,
+            crate::app::AppError::SecurityBusy => ErrorCode::Busy,
         };
         self.error(id, code, &m.0);
     }

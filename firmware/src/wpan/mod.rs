@@ -109,7 +109,8 @@ pub struct WpanStats {
     pub rx_datagrams: u64,
     /// Frames whose MAC header did not parse.
     pub rx_bad_frame: u64,
-    /// Secured frames (no keys configured: dropped).
+    /// Secured frames dropped because no network key is configured (with one, link-layer
+    /// security counts its own outcomes: `SecurityStats`).
     pub rx_secured: u64,
     /// Non-data frames (MAC commands, beacons) reaching the IPv6 layer.
     pub rx_not_data: u64,
@@ -193,6 +194,8 @@ pub struct Wpan<'r> {
     unreachable: Unreachable,
     /// The latest time we were given (for [`L2::reach`], which is not).
     now: Instant,
+    /// Link-layer security, when a network key is configured.
+    security: Option<WpanSecurity>,
     /// A mesh router's way up to the root ([`Wpan::set_upward`]).
     #[cfg(feature = "router-role")]
     upward: Option<Upward>,
@@ -318,6 +321,7 @@ impl<'r> Wpan<'r> {
             uplink_failures: 0,
             unreachable: Unreachable::default(),
             now: Instant::ZERO,
+            security: None,
             #[cfg(feature = "router-role")]
             upward: None,
             tunnel: None,
@@ -364,6 +368,24 @@ impl<'r> Wpan<'r> {
     /// derive.
     pub fn set_blind_global_derivation(&mut self, on: bool) {
         self.blind_global = on;
+    }
+
+    /// Secure every frame sent and require secured frames (`Some`), or neither. The counters
+    /// carry over from the security state replaced.
+    pub fn set_security(&mut self, security: Option<WpanSecurity>) {
+        let stats = self.security.as_ref().map(|s| *s.stats());
+        self.security = security;
+        if let (Some(s), Some(stats)) = (self.security.as_mut(), stats) {
+            s.set_stats(stats);
+        }
+    }
+    /// Link-layer security, if on.
+    pub fn security(&self) -> Option<&WpanSecurity> {
+        self.security.as_ref()
+    }
+    /// Link-layer security, mutably (rotation, persistence).
+    pub fn security_mut(&mut self) -> Option<&mut WpanSecurity> {
+        self.security.as_mut()
     }
 
     /// The MAC.
@@ -610,13 +632,27 @@ impl<'r> Wpan<'r> {
             };
             match step {
                 Ok(Some((n, cont))) => {
+                    // With security on, a frame that gets no frame counter is not sent at all
+                    // (its datagram is dropped, counted by security as `tx_no_counter`).
+                    let security = match self.security.as_mut() {
+                        None => None,
+                        Some(s) => match s.tx() {
+                            Some(t) => Some(t),
+                            None => {
+                                if let Some(c) = self.current.take() {
+                                    pool.free(c.pkt);
+                                }
+                                continue;
+                            }
+                        },
+                    };
                     let req = TxRequest {
                         dst: c.dst,
                         dst_pan: None,
                         src: SrcAddrMode::Extended,
                         frame_type: FrameType::Data,
                         payload: frame.get(..n).unwrap_or(&[]),
-                        security: None,
+                        security,
                     };
                     match self.mac.enqueue(&req) {
                         Ok(h) => {
@@ -686,18 +722,32 @@ impl L2 for Wpan<'_> {
             }
             n
         };
-        let Some(mpdu) = mpdu.get(..n) else {
+        let Some(mpdu) = mpdu.get_mut(..n) else {
             return Verdict::Drop(pkt);
         };
+        // Link-layer security first: nothing below looks at a frame that did not pass it.
+        let open = match self.security.as_mut() {
+            Some(s) => secure::open(s, mpdu),
+            None => Ok(None),
+        };
+        let Ok(plaintext) = open else {
+            return Verdict::Drop(pkt);
+        };
+        let mpdu = &*mpdu;
         // One walk of the MAC header gives it and the payload.
         let Ok((repr, payload)) = Repr::parse_frame(mpdu) else {
             self.stats.rx_bad_frame += 1;
             return Verdict::Drop(pkt);
         };
-        if repr.is_secured() {
-            self.stats.rx_secured += 1;
-            return Verdict::Drop(pkt);
-        }
+        let payload = match plaintext {
+            // A secured frame's payload is the plaintext before its MIC.
+            Some(range) => mpdu.get(range).unwrap_or(&[]),
+            None if repr.is_secured() => {
+                self.stats.rx_secured += 1;
+                return Verdict::Drop(pkt);
+            }
+            None => payload,
+        };
         if repr.frame_type != FrameType::Data {
             self.stats.rx_not_data += 1;
             return Verdict::Drop(pkt);

@@ -182,6 +182,11 @@ impl<C: BlockCipher, const REPLAY: usize> LinkSecurity<C, REPLAY> {
         &self.stats
     }
 
+    /// Replaces the counters (a new key keeps counting where the old one stopped).
+    pub fn set_stats(&mut self, stats: SecurityStats) {
+        self.stats = stats;
+    }
+
     /// Zeroes the counters.
     pub fn reset_stats(&mut self) {
         self.stats = SecurityStats::default();

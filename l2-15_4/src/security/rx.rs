@@ -2,8 +2,8 @@
 
 use core::ops::Range;
 
-use super::frame::{SecureFrameError, SecuredLayout};
 use super::BlockCipher;
+use super::frame::{SecureFrameError, SecuredLayout};
 use super::keys::{KeyError, KeyMatch, KeyTable};
 use super::replay::{ReplayTable, Replayed};
 use crate::frame::ParseError;

@@ -3,7 +3,9 @@
 #![allow(dead_code)] // mirror types exist for their shape only
 
 use super::{Schema, fingerprint, fingerprint_of};
-use crate::msg::{Capture, Event, IfaceSetting, Ip6, Log, Request, Response, RplSettings};
+use crate::msg::{
+    Capture, Event, IfaceSetting, Ip6, Log, Request, Response, RplSettings, SecuritySettings,
+};
 use crate::{SCHEMA_FINGERPRINT, schema_fingerprint};
 
 /// A copy of [`Request`] whose `AddrAdd.prefix_len` has the type given.
@@ -43,6 +45,11 @@ macro_rules! request_mirror {
                     RplSet(RplSettings),
                     RplRepair,
                     Topology { start: u16 },
+                    SecurityShow,
+                    SecuritySetKey { key: [u8; 16] },
+                    SecuritySet(SecuritySettings),
+                    SecurityRotate,
+                    SecurityOff,
                 }
             }
         }
