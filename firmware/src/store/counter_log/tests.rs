@@ -2,6 +2,7 @@
 //! bits, a word at most twice between erases, the nRF52840's limit), and a power cut injected
 //! at every word program and erase.
 
+#[cfg(not(feature = "std"))]
 extern crate std;
 use std::vec::Vec;
 
@@ -187,7 +188,7 @@ fn wear_one_record_per_save_one_erase_per_page_of_records() {
         let (p0, e0) = (f.programs, f.erases);
         log.save(&mut f, ctr(i)).unwrap();
         let (p, e) = (f.programs - p0, f.erases - e0);
-        if i as usize % RECORDS_PER_PAGE == 0 {
+        if (i as usize).is_multiple_of(RECORDS_PER_PAGE) {
             // Page start: erase, header (4 words), record (4 words).
             assert_eq!((p, e), (8, 1), "save {i}");
         } else {
