@@ -1,12 +1,27 @@
 //! A node that is just our soft-MAC over a simulated radio: it sends raw MAC payloads
 //! handed to it and keeps what it receives. Traffic generators, sinks and the
 //! building block of the smoltcp nodes ([`crate::smol`]).
+//!
+//! Link-layer security ([`MacPort::enable_security`]): given the mesh's [`NetworkKey`], the
+//! port secures every data frame it sends (ENC-MIC-32 under the Thread-derived MAC key of the
+//! current key sequence, as the border router does) and opens every frame it receives before
+//! passing it up; what `l2_15_4::security::LinkSecurity` refuses (no key, MIC failure, replay,
+//! unsecured) is counted there ([`MacPort::security_stats`]) and never passed up. The
+//! outgoing frame counter is persisted ahead into the node's [`SecurityFlash`], which the
+//! nodes carry across a reboot, so a rebooted node never sends a frame counter twice.
 
 use std::any::Any;
 use std::collections::VecDeque;
 
-use l2_15_4::mac::{ConfigError, MacCounters, MacResources, SrcAddrMode, TxReport, TxStatus};
-use l2_15_4::{Address, FrameType, Mac, MacConfig, MacIndication, PanId, TxRequest};
+use aes::Aes128;
+use l2_15_4::frame::{AuxSecurityHeader, KeyId, MAX_MPDU_LEN, Security};
+use l2_15_4::mac::{
+    ConfigError, MacCounters, MacResources, RxIndication, SrcAddrMode, TxReport, TxStatus,
+};
+use l2_15_4::security::{
+    FrameCounter, Inbound, Key, KeyTable, LinkSecurity, ReplayTable, SecurityPolicy, SecurityStats,
+};
+use l2_15_4::{Address, FrameType, Mac, MacConfig, MacIndication, PanId, Repr, TxRequest};
 use netif::time::Instant;
 
 use crate::medium::{RadioId, SimEvent, SimRadio};
@@ -21,6 +36,40 @@ pub const NODE_NBR: usize = 32;
 
 /// The soft-MAC type simulated nodes run.
 pub type NodeMac = Mac<NODE_TXQ, NODE_DUP, NODE_NBR>;
+/// Replay-table entries of a simulated node's link security: two keys (during a rotation)
+/// for each of [`NODE_NBR`] neighbours.
+pub const NODE_REPLAY: usize = 2 * NODE_NBR;
+
+/// The link-layer security simulated nodes run: software AES.
+pub type NodeSecurity = LinkSecurity<Aes128, NODE_REPLAY>;
+
+/// A mesh's 128-bit network key (the MAC keys are derived from it per key sequence). Its
+/// `Debug` does not show the bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct NetworkKey(pub [u8; 16]);
+
+impl std::fmt::Debug for NetworkKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NetworkKey(..)")
+    }
+}
+
+impl From<[u8; 16]> for NetworkKey {
+    fn from(k: [u8; 16]) -> Self {
+        NetworkKey(k)
+    }
+}
+
+/// What a node's flash holds of its link security: the (key sequence, frame counter) last
+/// persisted. It survives reboots ([`MacNode`] and the smoltcp nodes hand it to the port they
+/// boot); writes are immediate and always succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SecurityFlash {
+    /// The last write; `None` on a node that never ran with security.
+    pub stored: Option<(u32, u32)>,
+    /// Writes so far.
+    pub writes: u64,
+}
 
 /// The EUI-64 of simulated node `index`: locally administered, `02:53:47:00:00:00:hi:lo`
 /// (never an all-zero interface identifier, which would be the subnet-router anycast
@@ -73,6 +122,130 @@ pub struct MacNodeCounters {
     pub tx_other_failure: u64,
     /// Frames dropped because the backlog was full.
     pub backlog_full: u64,
+    /// Frames dropped unsent because link security had no frame counter for them (also
+    /// counted as `tx_no_counter` in [`MacPort::security_stats`]).
+    pub unsecured_dropped: u64,
+}
+
+/// A port's link security and the flash its frame counter is persisted in.
+#[derive(Debug)]
+struct PortSecurity {
+    link: NodeSecurity,
+    flash: SecurityFlash,
+}
+
+impl PortSecurity {
+    /// Boots from `flash`: the stored key sequence, the counter resumed a persist step past
+    /// the stored one; a node whose flash is empty starts at sequence 0, counter 0, and
+    /// writes that at once (a reboot before its first due write must not start at 0 again).
+    fn boot(key: NetworkKey, flash: SecurityFlash) -> Self {
+        let policy = SecurityPolicy::DEFAULT;
+        let (sequence, counter) = match flash.stored {
+            Some((seq, c)) => (seq, FrameCounter::resume(c, policy.persist_step)),
+            None => (0, FrameCounter::restart(policy.persist_step)),
+        };
+        let mut s = PortSecurity {
+            link: LinkSecurity::new(
+                KeyTable::new(Key::new(key.0), sequence),
+                counter,
+                ReplayTable::new(),
+                policy,
+            ),
+            flash,
+        };
+        if flash.stored.is_none() {
+            s.write(0, 0);
+        }
+        s.persist();
+        s
+    }
+
+    fn write(&mut self, sequence: u32, counter: u32) {
+        self.flash.stored = Some((sequence, counter));
+        self.flash.writes += 1;
+    }
+
+    /// Writes what link security asks to persist and confirms it. Two rounds at most: a
+    /// rotation (the new sequence), then its restarted counter has nothing due.
+    fn persist(&mut self) {
+        for _ in 0..2 {
+            let Some((sequence, counter)) = self.link.needs_persist() else {
+                return;
+            };
+            self.write(sequence, counter);
+            self.link.persisted(sequence, counter);
+        }
+    }
+
+    /// MAC header, auxiliary security header and MIC of a secured data frame to `dst`.
+    fn overhead(&self, cfg: &MacConfig, dst: Address, dst_pan: Option<PanId>) -> Option<usize> {
+        let level = self.link.policy().level;
+        let mut repr = Repr::new(
+            FrameType::Data,
+            cfg.frame_version,
+            Some(0),
+            Some((dst_pan.unwrap_or(cfg.pan_id), dst)),
+            Some((cfg.pan_id, Address::Extended(cfg.extended_address))),
+        )
+        .ok()?;
+        repr.security = Some(Security::Aux(AuxSecurityHeader {
+            level,
+            key_id: KeyId::Index(self.link.key_index()),
+            frame_counter: Some(0),
+            asn_in_nonce: false,
+        }));
+        Some(repr.buffer_len() + level.mic_len())
+    }
+}
+
+/// A received frame opened by link security, rebuilt unsecured: the header without the
+/// auxiliary security header, then the plaintext payload (the MIC gone).
+struct Opened {
+    mpdu: [u8; MAX_MPDU_LEN],
+    len: usize,
+}
+
+impl Opened {
+    /// Checks `ind`'s frame with `sec`; `None` when refused (counted by `sec`).
+    fn open(sec: &mut NodeSecurity, ind: &RxIndication<'_>) -> Option<Opened> {
+        let mut copy = [0u8; MAX_MPDU_LEN];
+        let n = ind.mpdu.len();
+        copy.get_mut(..n)?.copy_from_slice(ind.mpdu);
+        let frame = copy.get_mut(..n)?;
+        let mut out = Opened {
+            mpdu: [0u8; MAX_MPDU_LEN],
+            len: 0,
+        };
+        match sec.receive(frame, None).ok()? {
+            Inbound::Clear => {
+                out.mpdu.get_mut(..n)?.copy_from_slice(ind.mpdu);
+                out.len = n;
+            }
+            Inbound::Secured(r) => {
+                let mut repr = ind.repr;
+                repr.security = None;
+                let h = repr.emit_bytes(&mut out.mpdu).ok()?;
+                let plain = frame.get(r.payload)?;
+                let len = h.checked_add(plain.len())?;
+                out.mpdu.get_mut(h..len)?.copy_from_slice(plain);
+                out.len = len;
+            }
+        }
+        Some(out)
+    }
+
+    /// The indication of the opened frame (reception details from `ind`).
+    fn indication(&self, ind: &RxIndication<'_>) -> Option<RxIndication<'_>> {
+        let mpdu = self.mpdu.get(..self.len)?;
+        let (repr, payload) = Repr::parse_frame(mpdu).ok()?;
+        Some(RxIndication {
+            repr,
+            payload,
+            mpdu,
+            secured: false,
+            ..*ind
+        })
+    }
 }
 
 /// Our soft-MAC plus an unbounded-by-type (but capped) backlog in front of its queue.
@@ -84,6 +257,7 @@ pub struct MacPort {
     counters: MacNodeCounters,
     reports: Vec<TxReport>,
     keep_reports: bool,
+    security: Option<PortSecurity>,
 }
 
 impl MacPort {
@@ -100,7 +274,57 @@ impl MacPort {
             counters: MacNodeCounters::default(),
             reports: Vec::new(),
             keep_reports: false,
+            security: None,
         })
+    }
+
+    /// Turns link-layer security on under `key`, resuming from what `flash` holds (see
+    /// [`SecurityFlash`]): from now on every data frame is sent secured (from the node's
+    /// extended address, which the receiver needs for the nonce) and only frames that pass
+    /// security are passed up.
+    pub fn enable_security(&mut self, key: NetworkKey, flash: SecurityFlash) {
+        self.security = Some(PortSecurity::boot(key, flash));
+    }
+
+    /// Link security, if on (key sequence, next frame counter, replay table occupancy).
+    pub fn security(&self) -> Option<&NodeSecurity> {
+        self.security.as_ref().map(|s| &s.link)
+    }
+
+    /// Link security's counters (frames secured, refusals by reason), if on.
+    pub fn security_stats(&self) -> Option<SecurityStats> {
+        self.security.as_ref().map(|s| *s.link.stats())
+    }
+
+    /// The flash link security persists into, if on: what a reboot resumes from.
+    pub fn security_flash(&self) -> Option<SecurityFlash> {
+        self.security.as_ref().map(|s| s.flash)
+    }
+
+    /// Link security, mutably (e.g. to start a rotation: it is persisted, and takes effect,
+    /// before the next frame goes out).
+    pub fn security_mut(&mut self) -> Option<&mut NodeSecurity> {
+        self.security.as_mut().map(|s| &mut s.link)
+    }
+
+    /// The largest MAC payload of a data frame to `dst`: [`MAX_MPDU_LEN`] less the header,
+    /// and with security on the auxiliary security header and the MIC. `None` for an
+    /// address/PAN combination the MAC cannot frame.
+    pub fn max_payload(&self, dst: Address, dst_pan: Option<PanId>) -> Option<usize> {
+        let cfg = self.mac.config();
+        let over = match &self.security {
+            Some(s) => s.overhead(cfg, dst, dst_pan)?,
+            None => Repr::new(
+                FrameType::Data,
+                cfg.frame_version,
+                Some(0),
+                Some((dst_pan.unwrap_or(cfg.pan_id), dst)),
+                Some((cfg.pan_id, Address::Extended(cfg.extended_address))),
+            )
+            .ok()?
+            .buffer_len(),
+        };
+        MAX_MPDU_LEN.checked_sub(over)
     }
 
     /// Keeps every [`TxReport`] for inspection ([`MacPort::reports`]).
@@ -166,21 +390,45 @@ impl MacPort {
     }
 
     fn feed(&mut self) {
-        while self.mac.queue_len() < NODE_TXQ {
-            let Some(o) = self.backlog.pop_front() else {
+        let MacPort {
+            mac,
+            backlog,
+            counters,
+            security,
+            ..
+        } = self;
+        while mac.queue_len() < NODE_TXQ {
+            let Some(o) = backlog.pop_front() else {
                 break;
+            };
+            let (security, src) = match security.as_mut() {
+                None => (None, o.src),
+                Some(s) => {
+                    s.persist();
+                    let Some(tx) = s.link.tx() else {
+                        // Never in the clear.
+                        counters.unsecured_dropped += 1;
+                        continue;
+                    };
+                    // The receiver takes the nonce's EUI-64 from the frame: no table here
+                    // maps short addresses to EUI-64s.
+                    (Some(tx), SrcAddrMode::Extended)
+                }
             };
             let req = TxRequest {
                 dst: o.dst,
                 dst_pan: o.dst_pan,
-                src: o.src,
+                src,
                 frame_type: FrameType::Data,
                 payload: &o.payload,
-                security: None,
+                security,
             };
-            if self.mac.enqueue(&req).is_err() {
-                self.counters.refused += 1;
+            if mac.enqueue(&req).is_err() {
+                counters.refused += 1;
             }
+        }
+        if let Some(s) = security {
+            s.persist();
         }
     }
 
@@ -218,7 +466,17 @@ impl MacPort {
         if let Some(MacIndication::Frame(ind)) =
             self.mac.handle_event(now, ev.as_radio_event(), radio)
         {
-            up(&ind);
+            match &mut self.security {
+                None => up(&ind),
+                Some(s) => {
+                    let opened = Opened::open(&mut s.link, &ind);
+                    if let Some(clear) = opened.as_ref().and_then(|o| o.indication(&ind)) {
+                        up(&clear);
+                    }
+                    // A frame under the next key starts a rotation, persisted here.
+                    s.persist();
+                }
+            }
         }
         self.drain_reports();
         self.feed();
@@ -256,6 +514,8 @@ pub struct MacNode {
     received_dropped: u64,
     now: Instant,
     reboots: u32,
+    /// The network key, kept across reboots (see [`MacNode::secured`]).
+    network_key: Option<NetworkKey>,
 }
 
 impl MacNode {
@@ -274,7 +534,18 @@ impl MacNode {
             received_dropped: 0,
             now: Instant::ZERO,
             reboots: 0,
+            network_key: None,
         })
+    }
+
+    /// The node with link-layer security under `key` (`None`: unchanged), from a blank
+    /// flash; it keeps the key and its flash across reboots.
+    pub fn secured(mut self, key: Option<NetworkKey>) -> Self {
+        if let Some(k) = key {
+            self.port.enable_security(k, SecurityFlash::default());
+            self.network_key = Some(k);
+        }
+        self
     }
 
     /// Queues `payload` for `dst` in our PAN, from the node's preferred source address.
@@ -351,8 +622,12 @@ impl SimNode for MacNode {
         let mut cfg = self.cfg.mac;
         self.reboots += 1;
         cfg.seed = cfg.seed.wrapping_add(self.reboots);
+        let flash = self.port.security_flash().unwrap_or_default();
         // The configuration was accepted once; it is accepted again.
-        if let Ok(p) = MacPort::new(cfg, self.cfg.backlog, radio) {
+        if let Ok(mut p) = MacPort::new(cfg, self.cfg.backlog, radio) {
+            if let Some(k) = self.network_key {
+                p.enable_security(k, flash);
+            }
             self.port = p;
         }
         self.received.clear();

@@ -24,6 +24,12 @@
 //! ([`netif::Stack::transmit_some`]). A fragment the MAC could not deliver (no ACK after
 //! retries, channel busy) aborts the rest of its datagram — the receiver could never complete
 //! it — and is counted.
+//!
+//! Link-layer security ([`Wpan::set_security`], `secure.rs`): with a network key every frame
+//! goes out CCM*-secured (fragments cut to the room the auxiliary header and MIC leave), and a
+//! received frame is verified and decrypted in its copy before anything above reads it; a
+//! refused one is dropped and counted by reason in `SecurityStats`. The pool's buffer store of
+//! the reassembler is `store.rs`.
 
 use core::net::Ipv6Addr;
 
@@ -35,17 +41,19 @@ use netif::l2::{EnableError, L2, L2Context, L2Flags, Reach, SendError, Verdict};
 use netif::pool::{PacketHandle, PacketPool};
 use netif::{Duration, Instant, LinkAddr};
 use sixlo::{
-    Assembled, CompressOptions, ContextTable, Continuation, DatagramStore, Fragmenter,
-    LinkAddr as SixLink, ReceiveError,
+    Assembled, CompressOptions, ContextTable, Continuation, Fragmenter, LinkAddr as SixLink,
+    ReceiveError,
 };
 
 use crate::registry::Registry;
 
 mod secure;
+mod store;
 mod tunnel;
 mod unreachable;
 
 pub use secure::{CipherFactory, HwBlock, WPAN_REPLAY, WpanCipher, WpanSecurity};
+use store::PoolStore;
 use tunnel::Next;
 #[cfg(feature = "router-role")]
 pub use tunnel::Upward;
@@ -220,71 +228,6 @@ pub const fn payload_budget(dst: &Address) -> usize {
     };
     // Frame control 2 + sequence number 1 + destination PAN 2 + destination + source 8.
     PSDU_MAX - FCS_LEN - 5 - dst_len - 8
-}
-
-/// The packet pool as the reassembler's [`DatagramStore`]: every datagram is decompressed or
-/// assembled in a pool buffer after the pool's headroom (kept for the egress link header). The
-/// buffer of the frame being received (its MPDU already copied out) is used first, so a frame
-/// never needs a second buffer; a buffer given back is that frame's buffer again or returns
-/// to the pool.
-struct PoolStore<'a, 'p> {
-    pool: &'a mut PacketPool<'p>,
-    spare: Option<PacketHandle>,
-    spare_index: Option<usize>,
-}
-
-impl<'a, 'p> PoolStore<'a, 'p> {
-    /// A store whose first buffer is `frame`'s.
-    fn with_frame(pool: &'a mut PacketPool<'p>, frame: PacketHandle) -> Self {
-        PoolStore {
-            pool,
-            spare_index: Some(frame.index()),
-            spare: Some(frame),
-        }
-    }
-    /// A store that only takes buffers back (timeout sweeps).
-    fn pool_only(pool: &'a mut PacketPool<'p>) -> Self {
-        PoolStore {
-            pool,
-            spare: None,
-            spare_index: None,
-        }
-    }
-}
-
-impl DatagramStore for PoolStore<'_, '_> {
-    type Buf = PacketHandle;
-
-    fn capacity(&self) -> usize {
-        self.pool.max_packet().min(REASSEMBLY_MAX)
-    }
-
-    fn take(&mut self, _slot: Option<usize>) -> Option<PacketHandle> {
-        let h = match self.spare.take() {
-            Some(h) => h,
-            None => self.pool.alloc().ok()?,
-        };
-        let headroom = self.pool.headroom();
-        self.pool.reset(&h, headroom);
-        let cap = self.pool.buf_size().saturating_sub(headroom);
-        if self.pool.append(&h, cap).is_err() {
-            self.give_back(h);
-            return None;
-        }
-        Some(h)
-    }
-
-    fn bytes(&mut self, buf: &PacketHandle) -> &mut [u8] {
-        self.pool.data_mut(buf)
-    }
-
-    fn give_back(&mut self, buf: PacketHandle) {
-        if self.spare.is_none() && self.spare_index == Some(buf.index()) {
-            self.spare = Some(buf);
-        } else {
-            self.pool.free(buf);
-        }
-    }
 }
 
 fn ipv6_src(d: &[u8]) -> Option<Ipv6Addr> {
@@ -619,7 +562,8 @@ impl<'r> Wpan<'r> {
                         &self.contexts,
                         opts,
                         c.tag,
-                        payload_budget(&c.dst),
+                        payload_budget(&c.dst)
+                            .saturating_sub(self.security.as_ref().map_or(0, |s| s.tx_overhead())),
                     ) {
                         Ok(mut f) => match (f.next_frame(&mut frame), f.continuation()) {
                             (Ok(Some(n)), Some(cont)) => Ok(Some((n, cont))),

@@ -192,6 +192,12 @@ impl<C: BlockCipher, const REPLAY: usize> LinkSecurity<C, REPLAY> {
         self.stats = SecurityStats::default();
     }
 
+    /// Bytes security adds to a frame: the auxiliary security header (security control,
+    /// frame counter, key index) and the MIC.
+    pub fn tx_overhead(&self) -> usize {
+        1 + 4 + 1 + self.policy.level.mic_len()
+    }
+
     /// The security of the next frame to send, its frame counter consumed; `None` (counted)
     /// when no counter can be handed out — the frame must not go out unsecured. A counter
     /// within [`ROTATE_MARGIN`] of exhaustion starts a rotation.

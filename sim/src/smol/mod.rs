@@ -15,6 +15,11 @@
 //! sensor's source port (the collector's replies) are counted and logged
 //! ([`SmolNode::reply_log`]).
 //!
+//! Link-layer security ([`SmolNodeConfig::network_key`]): the node's [`MacPort`] secures
+//! every frame and passes smoltcp only frames that passed security, as plaintext unsecured
+//! MPDUs; smoltcp's frames, sized for an unsecured header, are re-cut to the room a secured
+//! frame leaves ([`refrag`]). The frame counter's flash survives [`SimNode::reboot`].
+//!
 //! smoltcp 0.14 has no neighbour unreachability detection and solicits routers only at start:
 //! with SLAAC addressing the adapter watches the default router and solicits others when it
 //! stops answering ([`nud`]).
@@ -42,13 +47,15 @@ use smoltcp::wire::{
     IpEndpoint,
 };
 
-use crate::mac_node::{MacPort, eui64};
+use crate::mac_node::{MacPort, NetworkKey, SecurityFlash, eui64};
 use crate::medium::{RadioId, SimEvent, SimRadio};
 use crate::node::SimNode;
 use crate::rng::SimRng;
 
 pub mod nud;
+pub mod refrag;
 use nud::RouterWatch;
+use refrag::Recutter;
 
 /// Periodic UDP sensor readings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +120,9 @@ pub struct SmolNodeConfig {
     /// 6LoWPAN Context Option of router advertisements would hold it: smoltcp ignores 6CO,
     /// so it is provisioned here.
     pub context0: Option<[u8; 8]>,
+    /// The mesh's network key: link-layer security on (every frame secured, only frames
+    /// that pass security heard). `None`: off.
+    pub network_key: Option<NetworkKey>,
 }
 
 impl SmolNodeConfig {
@@ -135,6 +145,7 @@ impl SmolNodeConfig {
             mac_frame_retries: 3,
             sink_log: 1024,
             context0: None,
+            network_key: None,
         }
     }
 
@@ -211,6 +222,12 @@ pub struct SmolCounters {
     pub routers_unreachable: u64,
     /// Router solicitations the adapter sent ([`nud`]; smoltcp's own at start not counted).
     pub router_solicitations: u64,
+    /// smoltcp frames re-cut to fit a secured frame ([`refrag`]; a fragmented datagram's
+    /// fragments each count).
+    pub frames_out_recut: u64,
+    /// smoltcp frames dropped because they could not be re-cut (headers that do not
+    /// decompress, fragments out of order, datagrams abandoned unfinished).
+    pub frames_out_unfit: u64,
 }
 
 /// smoltcp's view of the radio: two frame queues.
@@ -312,6 +329,21 @@ pub struct SmolNode {
     reboots: u32,
     /// The default router's reachability (SLAAC addressing only).
     watch: Option<RouterWatch>,
+    /// With security on: smoltcp's frames re-cut to fit ([`refrag`]) ...
+    recut: Recutter,
+    /// ... waiting for room in the MAC port.
+    recut_out: VecDeque<Recut>,
+    /// Context 0 (for measuring compressed headers when re-cutting).
+    contexts: sixlo::ContextTable,
+}
+
+/// A re-cut frame payload and its addressing.
+#[derive(Debug)]
+struct Recut {
+    dst: Address,
+    dst_pan: Option<PanId>,
+    src: SrcAddrMode,
+    payload: Vec<u8>,
 }
 
 impl std::fmt::Debug for SmolNode {
@@ -338,11 +370,21 @@ fn udp_socket(cfg: &SmolNodeConfig, port: u16) -> udp::Socket<'static> {
 }
 
 impl SmolNode {
-    /// Builds the node over `radio` (programming it through our MAC).
+    /// Builds the node over `radio` (programming it through our MAC), with a blank flash.
     pub fn new(
         radio: RadioId,
         cfg: SmolNodeConfig,
         r: &mut SimRadio<'_>,
+    ) -> Result<Self, ConfigError> {
+        Self::boot(radio, cfg, r, SecurityFlash::default())
+    }
+
+    /// Builds the node, its link security resuming from `flash`.
+    fn boot(
+        radio: RadioId,
+        cfg: SmolNodeConfig,
+        r: &mut SimRadio<'_>,
+        flash: SecurityFlash,
     ) -> Result<Self, ConfigError> {
         let now = r.medium().now();
         let mut mac = MacConfig::new(cfg.channel, cfg.pan_id, eui64(cfg.index));
@@ -350,6 +392,15 @@ impl SmolNode {
         mac.seed = rng.next_u32() | 1;
         mac.max_frame_retries = cfg.mac_frame_retries;
         let mut port = MacPort::new(mac, cfg.mac_backlog, r)?;
+        if let Some(k) = cfg.network_key {
+            port.enable_security(k, flash);
+        }
+        let mut contexts = sixlo::ContextTable::new();
+        if let Some(c) = cfg.context0 {
+            let mut prefix = [0u8; 16];
+            prefix[..8].copy_from_slice(&c);
+            contexts.set(0, sixlo::Context::new(prefix, 64));
+        }
         let watch = (cfg.addressing == Addressing::Slaac).then(RouterWatch::default);
         port.keep_reports(watch.is_some());
         let mut dev = Device {
@@ -416,6 +467,9 @@ impl SmolNode {
             now,
             reboots: 0,
             watch,
+            recut: Recutter::new(cfg.index.wrapping_mul(0x9e37)),
+            recut_out: VecDeque::new(),
+            contexts,
         })
     }
 
@@ -632,9 +686,18 @@ impl SmolNode {
         }
     }
 
-    /// smoltcp frames → our MAC.
+    /// smoltcp frames → our MAC (re-cut first when security is on).
     fn frames_to_mac(&mut self) {
-        while self.port.has_room() {
+        loop {
+            while self.port.has_room() {
+                let Some(o) = self.recut_out.pop_front() else {
+                    break;
+                };
+                self.port.send(o.dst, o.dst_pan, o.src, &o.payload);
+            }
+            if !self.port.has_room() || !self.recut_out.is_empty() {
+                break;
+            }
             let Some(f) = self.dev.tx.pop_front() else {
                 break;
             };
@@ -656,7 +719,43 @@ impl SmolNode {
             if let Some(w) = &mut self.watch {
                 w.frame_out(dst);
             }
-            self.port.send(dst, repr.dst_pan_id, src, payload);
+            if self.port.security().is_none() {
+                self.port.send(dst, repr.dst_pan_id, src, payload);
+                continue;
+            }
+            self.recut(&repr, dst, src, payload);
+        }
+    }
+
+    /// One smoltcp frame through the [`Recutter`] into `recut_out`.
+    fn recut(&mut self, repr: &Repr<'_>, dst: Address, src: SrcAddrMode, payload: &[u8]) {
+        let budget = self.port.max_payload(dst, repr.dst_pan_id).unwrap_or(0);
+        let ll_src = repr
+            .src_addr
+            .map_or(sixlo::LinkAddr::Absent, sixlo::LinkAddr::from);
+        let abandoned = self.recut.abandoned();
+        let out = self.recut.push(
+            payload,
+            budget,
+            &ll_src,
+            &sixlo::LinkAddr::from(dst),
+            &self.contexts,
+        );
+        self.counters.frames_out_unfit += self.recut.abandoned() - abandoned;
+        match out {
+            Ok(frames) => {
+                if frames.len() != 1 || frames.first().is_some_and(|f| f != payload) {
+                    self.counters.frames_out_recut += 1;
+                }
+                self.recut_out
+                    .extend(frames.into_iter().map(|payload| Recut {
+                        dst,
+                        dst_pan: repr.dst_pan_id,
+                        src,
+                        payload,
+                    }));
+            }
+            Err(_) => self.counters.frames_out_unfit += 1,
         }
     }
 
@@ -752,7 +851,8 @@ impl SmolNode {
             self.app(now);
             self.frames_to_mac();
             self.port.poll(now, radio);
-            if self.dev.rx.is_empty() && (self.dev.tx.is_empty() || !self.port.has_room()) {
+            let pending = !self.dev.tx.is_empty() || !self.recut_out.is_empty();
+            if self.dev.rx.is_empty() && (!pending || !self.port.has_room()) {
                 break;
             }
         }
@@ -780,7 +880,8 @@ impl SmolNode {
         );
         take(self.next_reading);
         take(self.watch.as_ref().and_then(RouterWatch::next_wake));
-        if !self.dev.rx.is_empty() || (!self.dev.tx.is_empty() && self.port.has_room()) {
+        let pending = !self.dev.tx.is_empty() || !self.recut_out.is_empty();
+        if !self.dev.rx.is_empty() || (pending && self.port.has_room()) {
             take(Some(now));
         }
         self.wake = w;
@@ -822,7 +923,8 @@ impl SimNode for SmolNode {
         let mut cfg = self.cfg;
         cfg.seed = cfg.seed.wrapping_add(u64::from(self.reboots) + 1);
         let (reboots, counters) = (self.reboots + 1, self.counters);
-        if let Ok(mut n) = SmolNode::new(self.radio, cfg, radio) {
+        let flash = self.port.security_flash().unwrap_or_default();
+        if let Ok(mut n) = SmolNode::boot(self.radio, cfg, radio, flash) {
             n.cfg.seed = self.cfg.seed;
             n.reboots = reboots;
             n.counters = counters;

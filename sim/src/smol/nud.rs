@@ -6,7 +6,10 @@
 //! cut off for half an hour.
 //!
 //! What counts (RFC 4861 §7.3.1 allows link-layer hints as reachability confirmation):
-//! - confirmed: a unicast frame to the router acknowledged by it, or any frame from it;
+//! - confirmed: a unicast frame to the router acknowledged by it, or any frame from it (with
+//!   link-layer security on, only frames that passed it: [`crate::mac_node::MacPort`] passes
+//!   nothing else up, so a node without the key cannot keep a dead router alive by sending
+//!   from its address; an Imm-ACK, which the standard leaves unsecured, still counts);
 //! - unreachable: [`MAX_NO_ACKS`] unicast frames in a row to the router that ended without ACK
 //!   (each after all the MAC's retries), or [`SILENCE`] without a confirmation while at least
 //!   [`SILENT_FRAMES`] frames that needed the router went out (after smoltcp's neighbour

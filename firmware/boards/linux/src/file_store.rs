@@ -2,7 +2,7 @@
 //! beside it, synced, then renamed over it), read whole. The board's flash store is
 //! `firmware/boards/nrf52840/src/store.rs`; both implement [`firmware::store::ConfigStore`].
 
-use firmware::store::ConfigStore;
+use firmware::store::{ConfigStore, CounterStore, SecurityCounter};
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -151,6 +151,84 @@ impl ConfigStore for FileStore {
             _ => Ok(()),
         }
     }
+}
+
+/// Magic of the security counter record.
+const COUNTER_MAGIC: [u8; 4] = *b"SGFC";
+/// Magic, key sequence, frame counter, CRC-32.
+const COUNTER_LEN: usize = 16;
+
+impl FileStore {
+    /// The security counter record's file: the configuration's path with `.counter`.
+    pub fn counter_path(&self) -> PathBuf {
+        let mut p = self.path.clone().into_os_string();
+        p.push(".counter");
+        PathBuf::from(p)
+    }
+}
+
+/// The link-layer security counter record in its own file beside the configuration (written
+/// every few hundred frames; the configuration file is not rewritten for it): 16 bytes, magic
+/// `SGFC`, key sequence and frame counter (u32 LE each), CRC-32/ISO-HDLC of the 12 before it.
+/// Written to a temporary file and renamed, so a crash leaves the old record or the new one.
+impl CounterStore for FileStore {
+    type Error = FileStoreError;
+
+    fn load_counter(&mut self) -> Result<Option<SecurityCounter>, FileStoreError> {
+        let b = match fs::read(self.counter_path()) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let bad = || {
+            FileStoreError::Io(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "security counter record is corrupt",
+            ))
+        };
+        let rec: [u8; COUNTER_LEN] = b.as_slice().try_into().map_err(|_| bad())?;
+        let (body, crc) = rec.split_at(12);
+        if body.get(..4) != Some(&COUNTER_MAGIC[..]) || crc32(body).to_le_bytes().as_slice() != crc
+        {
+            return Err(bad());
+        }
+        let word = |i: usize| {
+            body.get(i..i + 4)
+                .and_then(|w| <[u8; 4]>::try_from(w).ok())
+                .map(u32::from_le_bytes)
+                .ok_or_else(bad)
+        };
+        Ok(Some(SecurityCounter {
+            key_sequence: word(4)?,
+            frame_counter: word(8)?,
+        }))
+    }
+
+    fn save_counter(&mut self, c: SecurityCounter) -> Result<(), FileStoreError> {
+        let mut rec = Vec::with_capacity(COUNTER_LEN);
+        rec.extend_from_slice(&COUNTER_MAGIC);
+        rec.extend_from_slice(&c.key_sequence.to_le_bytes());
+        rec.extend_from_slice(&c.frame_counter.to_le_bytes());
+        let crc = crc32(&rec);
+        rec.extend_from_slice(&crc.to_le_bytes());
+        let path = self.counter_path();
+        let mut tmp = path.clone().into_os_string();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(&rec)?;
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, &path).inspect_err(|_| {
+            let _ = fs::remove_file(&tmp);
+        })?;
+        Ok(())
+    }
+}
+
+fn crc32(b: &[u8]) -> u32 {
+    crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(b)
 }
 
 #[cfg(test)]

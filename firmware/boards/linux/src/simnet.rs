@@ -38,7 +38,10 @@ use capture_file::{
 use firmware::app::{App, AppResources};
 use firmware::capture::{CaptureFilter, CaptureIface, Direction};
 use firmware::config::{Backbone, Config};
-use firmware::store::{ConfigStore, LoadOutcome, MemStore, OperatorState, load_state, save_state};
+use firmware::store::{
+    ConfigStore, CounterStore, LoadOutcome, MemCounterStore, MemStore, OperatorState,
+    SecurityCounter, load_state, save_state,
+};
 
 mod overrides;
 pub mod router_node;
@@ -53,8 +56,9 @@ use crate::file_store::FileStore;
 pub enum Store {
     /// A file (`--config FILE`).
     File(FileStore),
-    /// Memory (survives a simulated reboot, not the process).
-    Mem(Box<MemStore>),
+    /// Memory (survives a simulated reboot, not the process), with the security counter
+    /// record beside it.
+    Mem(Box<MemStore>, MemCounterStore),
 }
 
 impl Store {
@@ -62,7 +66,7 @@ impl Store {
     fn load(&mut self, fallback: Config) -> (Config, String, OperatorState) {
         let (c, o, op) = match self {
             Store::File(s) => load_state(s, fallback),
-            Store::Mem(s) => load_state(s.as_mut(), fallback),
+            Store::Mem(s, _) => load_state(s.as_mut(), fallback),
         };
         let why = match o {
             LoadOutcome::Loaded => "loaded".to_string(),
@@ -73,22 +77,59 @@ impl Store {
     fn save(&mut self, cfg: &Config, op: &OperatorState) -> Result<(), String> {
         match self {
             Store::File(s) => save_state(s, cfg, op).map_err(|e| save_error(&e)),
-            Store::Mem(s) => save_state(s.as_mut(), cfg, op).map_err(|e| save_error(&e)),
+            Store::Mem(s, _) => save_state(s.as_mut(), cfg, op).map_err(|e| save_error(&e)),
         }
     }
     /// The running configuration and operator state of `app`; `app` is then saved.
     fn save_app(&mut self, app: &mut App<'_>) -> Result<(), String> {
         match self {
             Store::File(s) => app.save(s).map_err(|e| save_error(&e)),
-            Store::Mem(s) => app.save(s.as_mut()).map_err(|e| save_error(&e)),
+            Store::Mem(s, _) => app.save(s.as_mut()).map_err(|e| save_error(&e)),
         }
     }
     fn erase(&mut self) -> Result<(), String> {
         match self {
             Store::File(s) => s.erase().map_err(|e| e.to_string()),
-            Store::Mem(s) => s.erase().map_err(|e| e.to_string()),
+            Store::Mem(s, _) => s.erase().map_err(|e| e.to_string()),
         }
     }
+    /// The link-layer security counter record (`None` when there is none, or it is unreadable:
+    /// then the counter starts afresh, which a neighbour that remembers us refuses as replays
+    /// until it passes what it saw — logged).
+    fn load_counter(&mut self) -> Option<SecurityCounter> {
+        let r = match self {
+            Store::File(s) => s.load_counter().map_err(|e| e.to_string()),
+            Store::Mem(_, c) => c.load_counter().map_err(|e| match e {}),
+        };
+        r.unwrap_or_else(|e| {
+            log::warn!("security counter record unreadable: {e}");
+            None
+        })
+    }
+    fn save_counter(&mut self, c: SecurityCounter) -> Result<(), String> {
+        match self {
+            Store::File(s) => s.save_counter(c).map_err(|e| e.to_string()),
+            Store::Mem(_, m) => m.save_counter(c).map_err(|e| match e {}),
+        }
+    }
+}
+
+/// Starts link-layer security on a simulated node's application: software AES, and the
+/// counter record `stored`.
+pub(crate) fn start_security(app: &mut App<'_>, stored: Option<SecurityCounter>) {
+    app.start_security(stored, firmware::wpan::WpanCipher::soft);
+}
+
+/// Writes what the application's security asks to persist to `save`, and confirms it.
+pub(crate) fn persist_security(
+    app: &mut App<'_>,
+    mut save: impl FnMut(SecurityCounter) -> Result<(), String>,
+) -> Result<(), String> {
+    if let Some(c) = app.take_security_persist() {
+        save(c)?;
+        app.security_persisted(c);
+    }
+    Ok(())
 }
 
 /// What failed, for the operator: the store's own words (not its `Debug` form).
@@ -165,6 +206,7 @@ impl BrNode {
             store.save(&cfg, &op)?;
         }
         let mut app = App::new(cfg, resources(), now, r).map_err(|e| e.to_string())?;
+        start_security(&mut app, store.load_counter());
         app.seed_nonces(&entropy);
         app.set_explicit_context_id(true);
         app.restore_operator_state(now, &op);
@@ -340,6 +382,10 @@ impl BrNode {
         if app.take_dirty_config().is_some() && self.store.save_app(app).is_err() {
             self.save_errors += 1;
         }
+        let store = &mut self.store;
+        if persist_security(app, |c| store.save_counter(c)).is_err() {
+            self.save_errors += 1;
+        }
     }
 
     fn run(&mut self, now: Instant, radio: &mut SimRadio<'_>) {
@@ -401,7 +447,9 @@ impl SimNode for BrNode {
         let (cfg, why, op) = self.store.load(self.fallback.clone());
         self.load_outcome = why;
         self.app = App::new(cfg, resources(), now, radio).ok();
+        let stored = self.store.load_counter();
         if let Some(a) = self.app.as_mut() {
+            start_security(a, stored);
             a.seed_nonces(&self.entropy);
             a.seed_nonces(&self.boots.to_le_bytes());
             a.set_explicit_context_id(true);
@@ -693,7 +741,7 @@ impl World {
             .map_err(|e| format!("invalid configuration: {e}"))?;
         let mut store = match &o.config_file {
             Some(p) => Store::File(FileStore::new(p.clone())),
-            None => Store::Mem(Box::new(MemStore::new())),
+            None => Store::Mem(Box::new(MemStore::new()), MemCounterStore::default()),
         };
         let (mut config, why, op) = store.load(o.config.clone());
         let overridden = o.overrides.apply(&mut config)?;
@@ -780,6 +828,8 @@ impl World {
             c.sensor = Some(reading_schedule(o.reading_period));
             // The leaves' radios run our soft-MAC: with the retries our firmware uses.
             c.mac_frame_retries = firmware::app::MAC_FRAME_RETRIES;
+            // The whole mesh shares the border router's network key.
+            c.network_key = config.security.network_key.map(Into::into);
             let id = sim
                 .spawn(rc, |id, r| SmolNode::new(id, c, r))
                 .map_err(|e| format!("node {index}: {e:?}"))?;

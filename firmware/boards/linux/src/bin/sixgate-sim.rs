@@ -147,6 +147,12 @@ struct Args {
     /// stored configuration and is saved there.
     #[arg(long)]
     no_rpl: bool,
+    /// Secure the whole simulated mesh (border router, routers, leaves) with IEEE 802.15.4
+    /// link-layer security under the network key in FILE: 32 hex digits (16 bytes), as
+    /// Wireshark's "Thread hash" key takes it. Wins over a stored configuration and is saved
+    /// there; never printed.
+    #[arg(long, value_name = "FILE", value_parser = read_network_key)]
+    network_key: Option<NetworkKey>,
     /// Bring your own nodes: bind this UDP address (e.g. `[::1]:17754`) for 802.15.4 radios
     /// speaking ZEP v2 (RIOT OS native with `-z [::1]:17754`, or any ZEP stack). Each source
     /// (address, port) becomes a radio of the mesh, hearing and heard by the border router and
@@ -371,6 +377,7 @@ fn main() -> ExitCode {
             args.rpl_mop.map(|_| true)
         },
         rpl_objective: args.rpl_of,
+        network_key: args.network_key.as_ref().map(|k| k.0),
     };
     o.config_file = args.config.clone();
     o.reading_period = Duration::from_micros((args.reading_period * 1e6) as u64);
@@ -820,6 +827,37 @@ fn status(w: &World, history: &RouterHistory, tty: bool) -> String {
     }
     out.push_str("  Ctrl-C to stop\n");
     out
+}
+
+/// A network key read from `--network-key FILE` (its `Debug` never shows it).
+#[derive(Clone)]
+struct NetworkKey([u8; 16]);
+
+impl std::fmt::Debug for NetworkKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NetworkKey(<redacted>)")
+    }
+}
+
+/// `--network-key FILE`: the file holds 32 hex digits (surrounding whitespace allowed).
+fn read_network_key(path: &str) -> Result<NetworkKey, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    parse_network_key(&text)
+        .map(NetworkKey)
+        .ok_or_else(|| format!("{path}: the network key must be 32 hex digits (16 bytes)"))
+}
+
+/// 32 hex digits, surrounding whitespace allowed.
+fn parse_network_key(text: &str) -> Option<[u8; 16]> {
+    let t = text.trim();
+    if t.len() != 32 || !t.is_ascii() {
+        return None;
+    }
+    let mut k = [0u8; 16];
+    for (i, b) in k.iter_mut().enumerate() {
+        *b = u8::from_str_radix(t.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(k)
 }
 
 /// `--rpl-of`: `mrhof` or `of0`.

@@ -23,6 +23,8 @@ pub struct Overrides {
     pub rpl_enabled: Option<bool>,
     /// The objective function the RPL root's DIOs name.
     pub rpl_objective: Option<RplObjective>,
+    /// The link-layer network key (never printed).
+    pub network_key: Option<[u8; 16]>,
 }
 
 impl Overrides {
@@ -100,6 +102,16 @@ impl Overrides {
                 "--no-rpl disables the RPL root of the stored configuration".into()
             });
             c.rpl.enabled = on;
+        }
+        if let Some(k) = self.network_key
+            && c.security.network_key != Some(k)
+        {
+            notes.push(if c.security.network_key.is_some() {
+                "--network-key replaces the stored network key".into()
+            } else {
+                "--network-key turns on link-layer security".into()
+            });
+            c.security.network_key = Some(k);
         }
         c.validate()
             .map_err(|e| format!("invalid configuration with the command line: {e}"))?;

@@ -4,6 +4,7 @@
 use ethernet::driver::NullDriver;
 use firmware::app::{App, AppResources};
 use firmware::config::Config;
+use firmware::store::{CounterStore, MemCounterStore};
 use netif::Instant;
 use sim::{RadioId, SimEvent, SimNode, SimRadio};
 
@@ -15,6 +16,8 @@ pub struct RouterNode {
     /// Ethernet with no cable (link down).
     eth: NullDriver,
     boots: u32,
+    /// The security counter record: the router's flash, kept across reboots.
+    counter: MemCounterStore,
 }
 
 impl std::fmt::Debug for RouterNode {
@@ -41,6 +44,7 @@ impl RouterNode {
             App::new_router(cfg.clone(), resources(), now, r).map_err(|e| e.to_string())?;
         // smoltcp leaves only take explicit context IDs (as the border router sends them).
         app.set_explicit_context_id(true);
+        super::start_security(&mut app, None);
         Ok(RouterNode {
             radio,
             eth: NullDriver {
@@ -50,6 +54,7 @@ impl RouterNode {
             cfg,
             app: Some(app),
             boots: 1,
+            counter: MemCounterStore::default(),
         })
     }
 
@@ -83,6 +88,9 @@ impl SimNode for RouterNode {
     fn poll(&mut self, now: Instant, radio: &mut SimRadio<'_>) {
         if let Some(app) = self.app.as_mut() {
             app.poll(now, radio, &mut self.eth);
+            let counter = &mut self.counter;
+            let _ =
+                super::persist_security(app, |c| counter.save_counter(c).map_err(|e| match e {}));
         }
     }
 
@@ -93,8 +101,10 @@ impl SimNode for RouterNode {
     fn reboot(&mut self, now: Instant, radio: &mut SimRadio<'_>) {
         self.app = None;
         self.app = App::new_router(self.cfg.clone(), resources(), now, radio).ok();
+        let stored = self.counter.0;
         if let Some(a) = self.app.as_mut() {
             a.set_explicit_context_id(true);
+            super::start_security(a, stored);
         }
         self.boots += 1;
     }
