@@ -221,6 +221,8 @@ pub struct SecurityCounter {
     pub frame_counter: u32,
 }
 
+pub mod counter_log;
+
 /// Where [`SecurityCounter`] lives: a record apart from the configuration, written every few
 /// hundred frames (so it must not rewrite the configuration's flash page), never erased by a
 /// configuration reset (a counter must never be sent twice under one key).

@@ -14,7 +14,10 @@
 //! | W5500 INT (active low)| GPIOTE   | P1.11 | D9  |
 //! | W5500 RST (active low)| GPIO     | P1.10 | D8  |
 //! | 802.15.4 radio      | RADIO      | —     | on chip (PCB antenna) |
-//! | configuration flash | NVMC       | —     | pages 0x1E000, 0x1F000 |
+//! | configuration flash | NVMC       | —     | pages 0xFE000, 0xFF000 |
+//! | security counter log | NVMC      | —     | pages 0xFC000, 0xFD000 |
+//! | link-layer AES-128  | ECB        | —     | on chip (`ecb.rs`; not a HAL singleton) |
+//! | RNG (ECB failure fill) | RNG     | —     | on chip (`ecb.rs`) |
 //! | UART RX byte counter | TIMER1, PPI CH0/CH1, PPI group 0 | — | (BufferedUarte) |
 //!
 //! Also taken by the HAL or this firmware: RTC1 (embassy-time driver), GPIOTE (W5500 INT).
@@ -47,8 +50,10 @@ pub const W5500_SPI_FREQ: embassy_nrf::spim::Frequency = embassy_nrf::spim::Freq
 pub struct Board {
     /// The 802.15.4 radio.
     pub radio: Peri<'static, peripherals::RADIO>,
-    /// Flash controller (configuration pages).
+    /// Flash controller (configuration and counter pages).
     pub nvmc: Peri<'static, peripherals::NVMC>,
+    /// Random number generator (fills a block the ECB failed to deliver).
+    pub rng: Peri<'static, peripherals::RNG>,
     /// Management UART.
     pub uart: Uart,
     /// W5500 Ethernet controller.
@@ -97,6 +102,7 @@ impl Board {
         Board {
             radio: p.RADIO,
             nvmc: p.NVMC,
+            rng: p.RNG,
             uart: Uart {
                 uarte: p.UARTE0,
                 tx: p.P0_06,

@@ -20,6 +20,7 @@
 #![no_main]
 
 mod board;
+mod ecb;
 mod eth;
 mod ids;
 #[allow(unsafe_code)] // EasyDMA buffer and NVIC enable; see radio.rs
@@ -55,8 +56,8 @@ use firmware::config::Config;
 use firmware::mgmt::{Action, MgmtServer};
 #[cfg(feature = "mgmt")]
 use firmware::store::ConfigStore as _;
-use firmware::store::{load_config, save_config};
-use netif::time::Instant;
+use firmware::store::{CounterStore as _, load_config, save_config};
+use netif::time::{Duration, Instant};
 use static_cell::StaticCell;
 
 use defmt_rtt as _;
@@ -208,6 +209,20 @@ async fn main(spawner: Spawner) {
         Ok(app) => app,
         Err(e) => defmt::panic!("application refused its configuration: {}", e),
     };
+    // Link-layer security: the ECB block once it computed FIPS-197 C.1 right, the counter
+    // resumed from the log. No counter readable means no security: restarting from 0 could
+    // send a counter twice.
+    if !ecb::init(b.rng) {
+        error!("AES-ECB known-answer test failed: link-layer security off");
+    } else {
+        match store.load_counter() {
+            Ok(stored) => app.start_security(stored, ecb::ecb_cipher),
+            Err(e) => error!(
+                "security counter unreadable ({}): link-layer security off",
+                e
+            ),
+        }
+    }
     info!("running");
 
     #[cfg(feature = "mgmt")]
@@ -218,6 +233,9 @@ async fn main(spawner: Spawner) {
     ));
     #[cfg(not(feature = "mgmt"))]
     let mut host_rx_total: u32 = 0;
+    // A failed counter save is tried again no sooner than this (the app keeps asking).
+    let mut counter_retry: Option<Instant> = None;
+    let mut ecb_failures = 0u32;
     loop {
         #[cfg(feature = "mgmt")]
         let (pending, want_rx, mgmt_deadline) = (
@@ -227,10 +245,10 @@ async fn main(spawner: Spawner) {
         );
         #[cfg(not(feature = "mgmt"))]
         let (pending, want_rx, mgmt_deadline): (&[u8], bool, Option<Instant>) = (&[], true, None);
-        let deadline = match (app.next_deadline(), mgmt_deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let deadline = [app.next_deadline(), mgmt_deadline, counter_retry]
+            .into_iter()
+            .flatten()
+            .min();
         let timer = async {
             match deadline {
                 Some(d) => Timer::at(to_embassy(d)).await,
@@ -278,8 +296,35 @@ async fn main(spawner: Spawner) {
         if app.take_dirty_config().is_some() {
             let _ = persist(&mut app, &mut store);
         }
+        // The security counter, persisted ahead before the frames that use it are sent.
+        let now = radio::now();
+        if counter_retry.is_none_or(|t| now >= t)
+            && let Some(c) = app.take_security_persist()
+        {
+            counter_retry = match store.save_counter(c) {
+                Ok(()) => {
+                    app.security_persisted(c);
+                    None
+                }
+                Err(e) => {
+                    warn!("security counter not saved: {}", e);
+                    Some(now + COUNTER_RETRY)
+                }
+            };
+        }
+        if ecb::failures() != ecb_failures {
+            ecb_failures = ecb::failures();
+            warn!(
+                "AES-ECB: {} blocks failed (RNG-filled), {} attempts retried",
+                ecb_failures,
+                ecb::retries()
+            );
+        }
     }
 }
+
+/// Wait before trying a failed security-counter save again.
+const COUNTER_RETRY: Duration = Duration::from_secs(1);
 
 /// What the host is told when the flash store fails (the defmt log has the details).
 const FLASH_FAILED: &str = "flash write failed";

@@ -1,14 +1,24 @@
-//! The configuration in flash: [`firmware::store::ConfigStore`] over the nRF52840 NVMC.
+//! The configuration and the link-layer security counter in flash, over the nRF52840 NVMC:
+//! [`firmware::store::ConfigStore`] and [`firmware::store::CounterStore`].
 //!
 //! # Layout
 //!
-//! Two 4 KiB pages at the end of the 128 KiB application budget (memory.x keeps code below
-//! them):
+//! Four 4 KiB pages at the end of the 1 MiB flash (memory.x keeps code below them):
 //!
-//! | page | address range         |
-//! | ---- | --------------------- |
-//! | A    | 0x0001_E000..0x0001_F000 |
-//! | B    | 0x0001_F000..0x0002_0000 |
+//! | page | address range              | holds |
+//! | ---- | -------------------------- | ----- |
+//! | counter A | 0x000F_C000..0x000F_D000 | security counter log ([`firmware::store::counter_log`]) |
+//! | counter B | 0x000F_D000..0x000F_E000 | security counter log |
+//! | config A  | 0x000F_E000..0x000F_F000 | configuration |
+//! | config B  | 0x000F_F000..0x0010_0000 | configuration |
+//!
+//! The counter pages are an append-only log of 16-byte records (format, power-cut rules and
+//! wear in `firmware::store::counter_log`; this file only programs, erases and reads them): a
+//! save is four word programs, a page erase (85 ms, CPU stalled) comes once every 255 saves.
+//! A configuration reset (`sixgate config reset`) never erases them: a frame counter must not
+//! be sent twice under one key.
+//!
+//! # Configuration pages
 //!
 //! Each page holds one record: a 16-byte header, then the data (padded with 0xff to a whole
 //! 32-bit word, the NVMC's write unit):
@@ -33,12 +43,17 @@
 
 use embassy_nrf::nvmc::Nvmc;
 use embedded_storage::nor_flash::{NorFlash, ReadNorFlash};
-use firmware::store::ConfigStore;
+use firmware::store::counter_log::{CounterFlash, CounterLog, CounterLogError, Page, SLOT_BYTES};
+use firmware::store::{ConfigStore, CounterStore, SecurityCounter};
 
 /// Start of page A.
 pub const PAGE_A: u32 = 0x000f_e000;
 /// Start of page B.
 pub const PAGE_B: u32 = 0x000f_f000;
+/// Start of the counter log's page A.
+pub const COUNTER_A: u32 = 0x000f_c000;
+/// Start of the counter log's page B.
+pub const COUNTER_B: u32 = 0x000f_d000;
 /// Flash page size of the nRF52840.
 pub const PAGE_SIZE: u32 = 4096;
 
@@ -85,15 +100,20 @@ struct Record {
     len: usize,
 }
 
-/// The configuration store in the two flash pages.
+/// The configuration store in the two configuration pages, and the counter log in the two
+/// counter pages.
 pub struct FlashStore<'d> {
     flash: Nvmc<'d>,
+    counters: CounterLog,
 }
 
 impl<'d> FlashStore<'d> {
     /// A store on the NVMC.
     pub fn new(flash: Nvmc<'d>) -> Self {
-        FlashStore { flash }
+        FlashStore {
+            flash,
+            counters: CounterLog::new(),
+        }
     }
 
     fn read(&mut self, addr: u32, buf: &mut [u8]) -> Result<(), FlashStoreError> {
@@ -238,5 +258,63 @@ impl ConfigStore for FlashStore<'_> {
         self.flash
             .erase(PAGE_A, PAGE_B + PAGE_SIZE)
             .map_err(|_| FlashStoreError::Flash)
+    }
+}
+
+/// The counter log's two pages on the NVMC.
+struct CounterPages<'a, 'd>(&'a mut Nvmc<'d>);
+
+fn counter_page(p: Page) -> u32 {
+    match p {
+        Page::A => COUNTER_A,
+        Page::B => COUNTER_B,
+    }
+}
+
+/// `offset` (< a page, from the counter log) as a flash address in page `p`.
+fn counter_addr(p: Page, offset: usize) -> Result<u32, FlashStoreError> {
+    u32::try_from(offset)
+        .ok()
+        .filter(|&o| o < PAGE_SIZE)
+        .map(|o| counter_page(p) + o)
+        .ok_or(FlashStoreError::Flash)
+}
+
+impl CounterFlash for CounterPages<'_, '_> {
+    type Error = FlashStoreError;
+
+    fn read_slot(&mut self, page: Page, slot: usize) -> Result<[u8; SLOT_BYTES], FlashStoreError> {
+        let mut s = [0u8; SLOT_BYTES];
+        let at = counter_addr(page, slot.saturating_mul(SLOT_BYTES))?;
+        self.0
+            .read(at, &mut s)
+            .map_err(|_| FlashStoreError::Flash)?;
+        Ok(s)
+    }
+
+    fn program(&mut self, page: Page, offset: usize, data: &[u8]) -> Result<(), FlashStoreError> {
+        let at = counter_addr(page, offset)?;
+        self.0.write(at, data).map_err(|_| FlashStoreError::Flash)
+    }
+
+    fn erase(&mut self, page: Page) -> Result<(), FlashStoreError> {
+        let at = counter_page(page);
+        self.0
+            .erase(at, at + PAGE_SIZE)
+            .map_err(|_| FlashStoreError::Flash)
+    }
+}
+
+impl CounterStore for FlashStore<'_> {
+    type Error = CounterLogError<FlashStoreError>;
+
+    fn load_counter(&mut self) -> Result<Option<SecurityCounter>, Self::Error> {
+        self.counters
+            .load(&mut CounterPages(&mut self.flash))
+            .map_err(CounterLogError::Flash)
+    }
+
+    fn save_counter(&mut self, c: SecurityCounter) -> Result<(), Self::Error> {
+        self.counters.save(&mut CounterPages(&mut self.flash), c)
     }
 }
