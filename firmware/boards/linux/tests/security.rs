@@ -1006,3 +1006,112 @@ fn a_key_rotation_at_the_root_spreads_through_100_nodes_and_readings_keep_arrivi
         "{delivered}/{sent} readings across the switch"
     );
 }
+
+// ----- goodput, security on and off -----------------------------------------------------------------
+
+/// Back-to-back 1232-byte UDP payloads over one hop (border router and one leaf), one in
+/// flight, 40 of them, as `mesh_goodput.rs` measures: (goodput in kb/s between the first and
+/// the last delivery, data frames per datagram sent by the first hop's sender, retries not
+/// counted). Simulated time, seed 1: exact figures, asserted only to arrive.
+fn one_hop_goodput(secured: bool, down: bool) -> (f64, f64) {
+    const N: u32 = 40;
+    let mut o = WorldOpts::new();
+    o.nodes = 1;
+    o.topology = TopologyKind::Line;
+    if secured {
+        o.overrides.network_key = Some(KEY);
+    }
+    let mut w = World::build(&o).unwrap();
+    w.sim.run_for(Duration::from_secs(90));
+    let leaf = leaf_global(&w, 0).expect("the leaf's address");
+    let (br, leaf_id) = (w.br, w.nodes[0]);
+    let sender = if down { br } else { leaf_id };
+    let radio = |w: &World| w.sim.medium_ref().counters(w.sim.radio_of(sender).unwrap());
+    let acks = |w: &World| -> (u64, u64) {
+        let m = if down {
+            *w.br().unwrap().app().unwrap().wpan().mac().counters()
+        } else {
+            *w.node(0).unwrap().port().mac_counters()
+        };
+        (u64::from(m.acks_sent), u64::from(m.tx_retries))
+    };
+    let (r0, a0) = (radio(&w), acks(&w));
+    let payload = |i: u32| -> Vec<u8> {
+        let mut d = i.to_be_bytes().to_vec();
+        d.resize(1232, i as u8);
+        d
+    };
+    let mut times = Vec::new();
+    for i in 0..N {
+        let d = payload(i);
+        let ok = if down {
+            w.sim
+                .with_node(br, |n: &mut BrNode, _, _| {
+                    n.host_mut().unwrap().send_udp(leaf, 49152, &d)
+                })
+                .unwrap()
+        } else {
+            w.sim
+                .with_node(leaf_id, |n: &mut sim::smol::SmolNode, _, _| {
+                    n.send_udp(sixgate_sim::simnet::HOST_ADDR, 49153, &d)
+                })
+                .unwrap()
+        };
+        assert!(ok, "datagram {i} not taken");
+        let deadline = w.sim.now() + Duration::from_secs(5);
+        let mut got = None;
+        while got.is_none() && w.sim.now() < deadline {
+            w.sim.run_for(Duration::from_millis(1));
+            let now = w.sim.now();
+            let arrived: Vec<Vec<u8>> = if down {
+                w.sim
+                    .node_mut::<sim::smol::SmolNode>(leaf_id)
+                    .unwrap()
+                    .udp_app_received()
+                    .into_iter()
+                    .map(|(_, d)| d)
+                    .collect()
+            } else {
+                w.br_mut()
+                    .unwrap()
+                    .host_mut()
+                    .unwrap()
+                    .udp_received()
+                    .into_iter()
+                    .map(|d| d.data)
+                    .collect()
+            };
+            if arrived.contains(&d) {
+                got = Some(now);
+            }
+        }
+        times.push(got.unwrap_or_else(|| panic!("datagram {i} lost (secured {secured})")));
+    }
+    let (r1, a1) = (radio(&w), acks(&w));
+    let frames = (r1.tx_frames - r0.tx_frames) - (a1.0 - a0.0) - (a1.1 - a0.1);
+    let secs = times[times.len() - 1]
+        .saturating_since(times[0])
+        .as_micros() as f64
+        / 1e6;
+    let kbps = f64::from((N - 1) * 1232 * 8) / secs / 1000.0;
+    (kbps, frames as f64 / f64::from(N))
+}
+
+/// Issue 24, "Performance": the goodput of 1232-byte payloads over one hop with security on
+/// and off, measured in the same run, and the frames each datagram takes (the auxiliary
+/// security header and the MIC cost 10 bytes a frame). Printed for `docs/performance.md`.
+#[test]
+fn goodput_over_one_hop_with_and_without_security() {
+    for down in [true, false] {
+        let (plain, plain_frames) = one_hop_goodput(false, down);
+        let (secured, secured_frames) = one_hop_goodput(true, down);
+        eprintln!(
+            "one hop {}: unsecured {plain:.1} kb/s, {plain_frames:.1} frames per datagram; \
+             secured {secured:.1} kb/s ({:.3} × unsecured), {secured_frames:.1} frames per \
+             datagram",
+            if down { "down" } else { "up" },
+            secured / plain
+        );
+        assert!(secured > 0.0 && plain > 0.0);
+    }
+}
