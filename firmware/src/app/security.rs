@@ -34,9 +34,11 @@ impl App<'_> {
     /// Enables link-layer security on this board: `make` loads a MAC key into the board's
     /// cipher (software AES, or its AES block), `stored` is what the counter store holds. With
     /// a network key in the configuration, `wpan0` secures every frame from now on and accepts
-    /// only secured ones (as the policy says); the first secured frame waits for the counter
-    /// record to be persisted ([`App::take_security_persist`]). Without a key nothing changes
-    /// until one is set ([`App::set_network_key`]).
+    /// only secured ones (as the policy says). No secured frame goes out before a counter
+    /// record is persisted: the shell writes what [`App::take_security_persist`] asks at once
+    /// (before the first poll), as it does every few hundred frames later; frames sent
+    /// before that are dropped and counted (`sec_tx_no_counter`). Without a key nothing
+    /// changes until one is set ([`App::set_network_key`]).
     pub fn start_security(&mut self, stored: Option<SecurityCounter>, make: CipherFactory) {
         self.security.cipher = Some(make);
         self.security.stored = stored;
@@ -66,7 +68,10 @@ impl App<'_> {
                 c.key_sequence,
                 FrameCounter::resume(c.frame_counter, SECURITY_PERSIST_STEP),
             ),
-            None => (0, FrameCounter::restart(SECURITY_PERSIST_STEP)),
+            // Nothing stored yet: as if 0 were stored, so the first frame waits for a record
+            // to be written (`restart` would send counters a reboot before the first write
+            // sends again).
+            None => (0, FrameCounter::resume(0, SECURITY_PERSIST_STEP)),
         };
         let keys = KeyTable::with_cipher(Key::new(key), sequence, make);
         self.wpan.set_security(Some(LinkSecurity::new(

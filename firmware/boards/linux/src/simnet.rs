@@ -207,6 +207,7 @@ impl BrNode {
         }
         let mut app = App::new(cfg, resources(), now, r).map_err(|e| e.to_string())?;
         start_security(&mut app, store.load_counter());
+        persist_security(&mut app, |c| store.save_counter(c))?;
         app.seed_nonces(&entropy);
         app.set_explicit_context_id(true);
         app.restore_operator_state(now, &op);
@@ -450,6 +451,10 @@ impl SimNode for BrNode {
         let stored = self.store.load_counter();
         if let Some(a) = self.app.as_mut() {
             start_security(a, stored);
+            let store = &mut self.store;
+            if persist_security(a, |c| store.save_counter(c)).is_err() {
+                self.save_errors += 1;
+            }
             a.seed_nonces(&self.entropy);
             a.seed_nonces(&self.boots.to_le_bytes());
             a.set_explicit_context_id(true);

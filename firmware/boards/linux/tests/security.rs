@@ -700,7 +700,6 @@ fn air_log(buf: &capture_file::SharedBuf) -> AirLog {
 /// neighbours accept them (no replay refused anywhere, the leaves' readings delivered after
 /// the reboots, r1 joined again).
 #[test]
-#[ignore = "product bug (firmware/src/app/security.rs, App::apply_security): with no counter record stored, the counter restarts at 0 and is first persisted at 512 frames, so a reboot before that sends counters 0.. again; passes with FrameCounter::resume(0, SECURITY_PERSIST_STEP) there"]
 fn a_rebooted_node_never_sends_a_frame_counter_twice_and_is_still_heard() {
     let mut w = World::build(&secured_opts(2, 4, TopologyKind::Star)).unwrap();
     let buf = capture_file::SharedBuf::default();
@@ -809,7 +808,6 @@ fn a_rebooted_node_never_sends_a_frame_counter_twice_and_is_still_heard() {
 /// router's second run starts beyond every counter of its first, recorded in each run's
 /// capture, and the leaves' readings are delivered in the second run.
 #[test]
-#[ignore = "product bug (firmware/src/app/security.rs, App::apply_security): with no counter record stored, the counter restarts at 0 and is first persisted at 512 frames, so a reboot before that sends counters 0.. again; passes with FrameCounter::resume(0, SECURITY_PERSIST_STEP) there"]
 fn a_restarted_sixgate_sim_resumes_its_frame_counter_ahead() {
     let dir = scratch("restart");
     let key = dir.join("network.key");

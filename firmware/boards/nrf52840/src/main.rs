@@ -216,7 +216,15 @@ async fn main(spawner: Spawner) {
         error!("AES-ECB known-answer test failed: link-layer security off");
     } else {
         match store.load_counter() {
-            Ok(stored) => app.start_security(stored, ecb::ecb_cipher),
+            Ok(stored) => {
+                app.start_security(stored, ecb::ecb_cipher);
+                // The first record at once: no secured frame goes out before one is stored.
+                if let Some(c) = app.take_security_persist()
+                    && store.save_counter(c).is_ok()
+                {
+                    app.security_persisted(c);
+                }
+            }
             Err(e) => error!(
                 "security counter unreadable ({}): link-layer security off",
                 e

@@ -45,6 +45,10 @@ impl RouterNode {
         // smoltcp leaves only take explicit context IDs (as the border router sends them).
         app.set_explicit_context_id(true);
         super::start_security(&mut app, None);
+        let mut counter = MemCounterStore::default();
+        super::persist_security(&mut app, |c| {
+            counter.save_counter(c).map_err(|e| match e {})
+        })?;
         Ok(RouterNode {
             radio,
             eth: NullDriver {
@@ -54,7 +58,7 @@ impl RouterNode {
             cfg,
             app: Some(app),
             boots: 1,
-            counter: MemCounterStore::default(),
+            counter,
         })
     }
 
@@ -105,6 +109,8 @@ impl SimNode for RouterNode {
         if let Some(a) = self.app.as_mut() {
             a.set_explicit_context_id(true);
             super::start_security(a, stored);
+            let counter = &mut self.counter;
+            let _ = super::persist_security(a, |c| counter.save_counter(c).map_err(|e| match e {}));
         }
         self.boots += 1;
     }
