@@ -301,7 +301,9 @@ enum SecurityCmd {
         #[arg(long, value_name = "HOURS")]
         rotate_period: Option<u32>,
     },
-    /// Rotate to the next key sequence (every node of the mesh follows when it hears it).
+    /// Rotate to the next key sequence. Neighbours follow when they hear a frame under the
+    /// new key (they accept the previous, current and next sequence): rotate again only after
+    /// they have, or they are left two sequences behind and cut off.
     Rotate,
     /// Forget the network key: wpan0 sends and accepts unsecured frames again.
     Off,

@@ -336,18 +336,28 @@ pub fn show(dev: &mut Device, out: Out) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Whether the running configuration is stored (`ConfigShow`'s `unsaved` is false): a board
+/// that persists every change at once (`sixgate-sim`) has it saved already.
+fn saved(dev: &mut Device) -> Result<bool, CliError> {
+    dev.request(&Request::ConfigShow, |r| match r {
+        Response::Config(c) => Ok(!c.unsaved),
+        other => unexpected(other),
+    })?
+}
+
 /// `security set-key`: the key (already read) to the device, then its state.
 pub fn set_key(dev: &mut Device, out: Out, key: NetworkKey) -> Result<(), CliError> {
     dev.request_ok(&Request::SecuritySetKey { key: key.0 })?;
     drop(key);
     let i = fetch(dev)?;
+    let saved = saved(dev)?;
     if out.json {
         out.json(&json!({
             "ok": true,
             "enabled": i.enabled,
             "key_sequence": i.key_sequence,
             "key_index": i.key_index,
-            "saved": false,
+            "saved": saved,
         }));
     } else {
         crate::outln!(
@@ -357,10 +367,14 @@ pub fn set_key(dev: &mut Device, out: Out, key: NetworkKey) -> Result<(), CliErr
             i.key_sequence,
             i.key_index
         );
-        crate::outln!(
-            "the key is in the running configuration: `sixgate config save` keeps it across \
-             reboots (no command shows it again)"
-        );
+        if saved {
+            crate::outln!("the key is saved with the configuration (no command shows it again)");
+        } else {
+            crate::outln!(
+                "the key is in the running configuration only: `sixgate config save` keeps it \
+                 across reboots (no command shows it again)"
+            );
+        }
     }
     Ok(())
 }
@@ -439,13 +453,19 @@ pub fn rotate(dev: &mut Device, out: Out, wait: Duration) -> Result<(), CliError
 
 /// `security off`.
 pub fn off(dev: &mut Device, out: Out) -> Result<(), CliError> {
-    super::simple(
-        dev,
-        out,
-        &Request::SecurityOff,
-        "link-layer security off: wpan0 sends and accepts unsecured frames (the stored \
-         configuration keeps the key until `sixgate config save`)",
-    )
+    dev.request_ok(&Request::SecurityOff)?;
+    let saved = saved(dev)?;
+    if out.json {
+        out.json(&json!({ "ok": true, "saved": saved }));
+    } else {
+        crate::outln!("link-layer security off: wpan0 sends and accepts unsecured frames");
+        if !saved {
+            crate::outln!(
+                "the stored configuration still holds the key: `sixgate config save` removes it"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// What `capture` prints when the device secures `wpan0`: the capture holds the frames as
