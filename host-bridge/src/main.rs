@@ -140,6 +140,12 @@ enum Cmd {
         #[arg(long)]
         dot: bool,
     },
+    /// Link-layer security of wpan0 (IEEE 802.15.4 AES-CCM*): show (default), set-key, set,
+    /// rotate, off.
+    Security {
+        #[command(subcommand)]
+        cmd: Option<SecurityCmd>,
+    },
     /// Configuration: show, save, reset.
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -262,6 +268,45 @@ enum RplCmd {
     },
     /// Global repair: a new DODAG version.
     Repair,
+}
+
+#[derive(Subcommand, Debug)]
+enum SecurityCmd {
+    /// Level, key sequence and index, outgoing frame counter, rotation, neighbours tracked,
+    /// frames secured and accepted, drops by reason. Never the key.
+    Show,
+    /// Set the network key (32 hex digits, whitespace allowed) and secure wpan0 with it at
+    /// once. The key is read from --key-file FILE or from standard input redirected from a
+    /// file or pipe, never from the command line or a terminal, and never shown.
+    /// `sixgate config save` keeps it.
+    SetKey {
+        /// File holding the key (`-`: standard input, the default).
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
+        /// Refused: a key on the command line stays in shell history and the process list.
+        #[arg(hide = true, num_args = 0.., allow_hyphen_values = true, trailing_var_arg = true)]
+        stray: Vec<String>,
+    },
+    /// Change settings (the others keep their values). `sixgate config save` keeps them.
+    Set {
+        /// Security level of frames sent: 1-3 (MIC-32/64/128) or 5-7 (ENC-MIC-32/64/128);
+        /// the device refuses others.
+        #[arg(long)]
+        level: Option<u8>,
+        /// Frame types accepted unsecured: `none`, or some of beacon,data,command.
+        #[arg(long, value_name = "beacon,data,command|none",
+              value_parser = host_bridge::cmd::security::parse_unsecured)]
+        allow_unsecured: Option<u8>,
+        /// Rotate the key sequence every this many hours (0: only on command).
+        #[arg(long, value_name = "HOURS")]
+        rotate_period: Option<u32>,
+    },
+    /// Rotate to the next key sequence. Neighbours follow when they hear a frame under the
+    /// new key (they accept the previous, current and next sequence): rotate again only after
+    /// they have, or they are left two sequences behind and cut off.
+    Rotate,
+    /// Forget the network key: wpan0 sends and accepts unsecured frames again.
+    Off,
 }
 
 /// An RPL objective function, by name.
@@ -423,6 +468,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Plan::RplSet(c) => cmd::rpl::set(d, out, &c),
         Plan::RplRepair => cmd::rpl::repair(d, out),
         Plan::Topology(f) => cmd::topology::topology(d, out, f),
+        Plan::SecurityShow => cmd::security::show(d, out),
+        Plan::SecuritySetKey(k) => cmd::security::set_key(d, out, k),
+        Plan::SecuritySet(c) => cmd::security::set(d, out, &c),
+        Plan::SecurityRotate => cmd::security::rotate(d, out, Duration::from_secs_f64(cli.timeout)),
+        Plan::SecurityOff => cmd::security::off(d, out),
         Plan::ConfigShow => cmd::config::show(d, out),
         Plan::ConfigSave => cmd::config::save(d, out),
         Plan::ConfigReset => cmd::config::reset(d, out),
@@ -456,6 +506,11 @@ enum Plan {
     RplSet(cmd::rpl::RplChanges),
     RplRepair,
     Topology(cmd::topology::TopoFormat),
+    SecurityShow,
+    SecuritySetKey(cmd::security::NetworkKey),
+    SecuritySet(cmd::security::SecurityChanges),
+    SecurityRotate,
+    SecurityOff,
     ConfigShow,
     ConfigSave,
     ConfigReset,
@@ -619,6 +674,55 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
         } else {
             cmd::topology::TopoFormat::Tree
         }),
+        Cmd::Security { cmd: None }
+        | Cmd::Security {
+            cmd: Some(SecurityCmd::Show),
+        } => Plan::SecurityShow,
+        Cmd::Security {
+            cmd: Some(SecurityCmd::SetKey { key_file, stray }),
+        } => {
+            if !stray.is_empty() {
+                // Never repeat what was given: it may be the key.
+                return Err(usage(
+                    "security set-key takes no key on the command line (it would stay in shell \
+                     history and the process list; if you typed one, treat it as exposed): put \
+                     the 32 hex digits in a file and use --key-file FILE, or `< FILE`",
+                ));
+            }
+            use cmd::security::KeySource;
+            let src = match key_file {
+                Some(p) if p.as_os_str() != "-" => KeySource::File(p),
+                _ => KeySource::Stdin,
+            };
+            Plan::SecuritySetKey(cmd::security::read_key(src)?)
+        }
+        Cmd::Security {
+            cmd:
+                Some(SecurityCmd::Set {
+                    level,
+                    allow_unsecured,
+                    rotate_period,
+                }),
+        } => {
+            let c = cmd::security::SecurityChanges {
+                level: *level,
+                unsecured_allowed: *allow_unsecured,
+                rotate_period_h: *rotate_period,
+            };
+            if c == cmd::security::SecurityChanges::default() {
+                return Err(usage(
+                    "security set needs at least one of --level, --allow-unsecured, \
+                     --rotate-period",
+                ));
+            }
+            Plan::SecuritySet(c)
+        }
+        Cmd::Security {
+            cmd: Some(SecurityCmd::Rotate),
+        } => Plan::SecurityRotate,
+        Cmd::Security {
+            cmd: Some(SecurityCmd::Off),
+        } => Plan::SecurityOff,
         Cmd::Nodes(ListOnly::List) => Plan::Nodes,
         Cmd::Prefix(PrefixCmd::Show) => Plan::PrefixShow,
         Cmd::Prefix(PrefixCmd::Set { prefix }) => {

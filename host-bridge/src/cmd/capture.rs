@@ -1,7 +1,9 @@
 //! `sixgate capture`: live capture from the device to pcapng (format in DESIGN.md): `wpan0`
 //! as LINKTYPE_IEEE802_15_4_TAP with channel, RSSI, LQI and the FCS, `eth0` as Ethernet;
 //! timestamps in microseconds (host wall clock, aligned at the first record); an Interface
-//! Statistics Block per interface at the end carries the device-side drops.
+//! Statistics Block per interface at the end carries the device-side drops. Frames are kept as
+//! they were on the air: with link-layer security on they stay encrypted, and the capture
+//! prints the tshark option that decrypts them given the network key.
 
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -78,6 +80,21 @@ pub fn run(
             name: "eth0".into(),
             snaplen: 0,
         });
+    }
+    // With link-layer security on, the frames are captured as they were on the air
+    // (encrypted): say how the holder of the network key decrypts them.
+    let security = if opts.wpan0 {
+        match super::security::fetch(dev) {
+            Ok(i) if i.enabled => Some(i),
+            Ok(_) | Err(CliError::Device { .. }) => None,
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
+    if let Some(i) = &security {
+        crate::progress_end();
+        eprintln!("{}", super::security::capture_note(i));
     }
     let mut w = PcapngWriter::new(FlushEach(sink), &descs)?;
     let ifaces = u8::from(opts.wpan0) | (u8::from(opts.eth0) << 1);
@@ -186,8 +203,15 @@ pub fn run(
             drops[1]
         ));
     } else {
-        let doc = json!({"frames": total(&frames), "wpan0": frames[0], "eth0": frames[1], "bytes": bytes,
+        let mut doc = json!({"frames": total(&frames), "wpan0": frames[0], "eth0": frames[1], "bytes": bytes,
                    "device_drops": {"wpan0": drops[0], "eth0": drops[1]}});
+        if let (Some(i), Some(m)) = (&security, doc.as_object_mut()) {
+            m.insert(
+                "link_security".into(),
+                json!({"key_sequence": i.key_sequence, "key_index": i.key_index,
+                       "level": i.settings.level}),
+            );
+        }
         // With `-w -` stdout carries the capture, so the summary goes to stderr.
         if sink_is_stdout {
             eprintln!("{doc}");

@@ -9,6 +9,7 @@ pub mod nodes;
 pub mod ping;
 pub mod rpl;
 pub mod scan;
+pub mod security;
 pub mod stats;
 pub mod tables;
 pub mod topology;
