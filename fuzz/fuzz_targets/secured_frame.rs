@@ -7,7 +7,7 @@
 //! counters, rotation on a next-key frame): every call counts exactly one outcome, and a
 //! refused frame is left as received.
 //!
-//! Input: one control byte (bits 0-1: key sequence 0/1/126/127 of the table, bit 2: an
+//! Input: one control byte (bits 0-1: key sequence 0/1/127/128 of the table, bit 2: an
 //! extended nonce source is supplied for short sources, bit 3: secure the rest first, bit 4:
 //! the policy accepts unsecured data frames), then the MPDU (no FCS).
 #![no_main]
@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&ctl, mpdu)) = data.split_first() else {
         return;
     };
-    let sequence = [0u32, 1, 126, 127][usize::from(ctl & 3)];
+    let sequence = [0u32, 1, 127, 128][usize::from(ctl & 3)];
     let keys = KeyTable::<Aes128>::new(Key::new(NETWORK_KEY), sequence);
     let nonce_source = (ctl & 4 != 0).then_some([0x02, 0, 0, 0, 0, 0, 0, 0x42]);
     let mut replay = ReplayTable::<4>::new();

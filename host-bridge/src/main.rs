@@ -302,8 +302,8 @@ enum SecurityCmd {
         rotate_period: Option<u32>,
     },
     /// Rotate to the next key sequence. Neighbours follow when they hear a frame under the
-    /// new key (they accept the previous, current and next sequence): rotate again only after
-    /// they have, or they are left two sequences behind and cut off.
+    /// new key (they accept the previous, current and next sequence); the device refuses
+    /// another rotation within an hour of a key switch, so none is left two sequences behind.
     Rotate,
     /// Forget the network key: wpan0 sends and accepts unsecured frames again.
     Off,

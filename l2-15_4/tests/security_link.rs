@@ -95,7 +95,7 @@ fn the_mac_secures_a_frame_that_rustcrypto_ccm_opens_under_the_thread_mac_key() 
     let Some(Security::Aux(aux)) = repr.security else {
         panic!("not secured: {repr:?}");
     };
-    // Thread's key identifier: mode 1, index (0 mod 127) + 1; ENC-MIC-32; first counter 0.
+    // Thread's key identifier: mode 1, index (0 mod 128) + 1; ENC-MIC-32; first counter 0.
     assert_eq!(aux.level, SecurityLevel::new(5));
     assert_eq!(aux.key_id, KeyId::Index(1));
     assert_eq!(aux.frame_counter, Some(0));

@@ -146,26 +146,26 @@ fn receive_accepts_new_counters_and_refuses_replays_unknown_keys_and_forgeries()
 
 #[test]
 fn key_table_accepts_previous_current_and_next_during_a_rotation() {
-    let old = table(126);
-    let mut keys = table(126);
-    let ahead = table(127);
-    // Sequence 127 wraps the key index to 1.
-    assert_eq!(key_index(127), 1);
+    let old = table(127);
+    let mut keys = table(127);
+    let ahead = table(128);
+    // Sequence 128 wraps the key index to 1.
+    assert_eq!(key_index(128), 1);
     let mut replay = ReplayTable::<8>::new();
 
     let mut from_ahead = secured(&ahead, 6, 1, b"next");
     let got = receive(&keys, &mut replay, &mut from_ahead, None).unwrap();
-    assert_eq!((got.key.slot, got.key.sequence), (KeySlot::Next, 127));
+    assert_eq!((got.key.slot, got.key.sequence), (KeySlot::Next, 128));
 
     assert!(keys.rotate());
-    assert_eq!(keys.sequence(), 127);
+    assert_eq!(keys.sequence(), 128);
     assert_eq!(keys.tx_key_id(), KeyId::Index(1));
     let mut from_old = secured(&old, 6, 2, b"prev");
     let got = receive(&keys, &mut replay, &mut from_old, None).unwrap();
-    assert_eq!((got.key.slot, got.key.sequence), (KeySlot::Previous, 126));
+    assert_eq!((got.key.slot, got.key.sequence), (KeySlot::Previous, 127));
     let mut current = secured(&ahead, 6, 3, b"cur");
     let got = receive(&keys, &mut replay, &mut current, None).unwrap();
-    assert_eq!((got.key.slot, got.key.sequence), (KeySlot::Current, 127));
+    assert_eq!((got.key.slot, got.key.sequence), (KeySlot::Current, 128));
 
     // Two rotations later the old key is gone.
     assert!(keys.rotate());

@@ -217,9 +217,12 @@ fn thread_key_derivation_matches_the_thread_specification_vectors() {
         assert_eq!(keys.mac.bytes(), &mac, "MAC key, sequence {seq}");
     }
     assert_eq!(key_index(0), 1);
+    // Thread's rule (OpenThread KeyManager: `(mKeySequence & 0x7f) + 1`), 1..=128.
     assert_eq!(key_index(126), 127);
-    assert_eq!(key_index(127), 1);
-    assert_eq!(key_index(u32::MAX), (u32::MAX % 127) as u8 + 1);
+    assert_eq!(key_index(127), 128);
+    assert_eq!(key_index(128), 1);
+    assert_eq!(key_index(131), 4);
+    assert_eq!(key_index(u32::MAX), 128);
 }
 
 /// An MLE message secured at level 5 (ENC-MIC-32) under the MLE key of sequence 0 derived

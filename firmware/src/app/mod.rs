@@ -46,6 +46,8 @@ mod query;
 mod security;
 mod tap;
 
+pub use security::{KEY_SWITCH_GUARD, SECURITY_PERSIST_STEP};
+
 /// Packet buffers.
 pub const PACKETS: usize = 16;
 /// Bytes per packet buffer: the headroom, then a 1280-byte packet with the RPL root's tunnel
@@ -110,7 +112,8 @@ pub enum AppError {
     NoSuchIface,
     /// Link-layer security is off, or this board runs none.
     SecurityUnavailable,
-    /// A key rotation already waits for its sequence to be persisted.
+    /// A key rotation waits for its sequence to be persisted, or the last key switch was
+    /// within the guard time.
     SecurityBusy,
 }
 
@@ -127,7 +130,11 @@ impl AppError {
                 "",
                 "link-layer security is off (no network key) or not available on this board",
             ),
-            AppError::SecurityBusy => ("", "a key rotation is already waiting to be persisted"),
+            AppError::SecurityBusy => (
+                "",
+                "a key rotation is being persisted, or the last key switch was under an hour ago \
+                 (every node must follow first)",
+            ),
         }
     }
 }

@@ -18,6 +18,14 @@ use crate::wpan::CipherFactory;
 /// skipped per reboot.
 pub const SECURITY_PERSIST_STEP: u32 = 1024;
 
+/// A rotation on command or by the period is refused this long after the last key switch.
+/// Every node follows a rotation when it first verifies a frame under the next key, and accepts
+/// only the previous, current and next keys: a second rotation before a node has heard one
+/// frame under the first would leave it two sequences behind, unable to read anything (Thread
+/// has the same rule, its key switch guard time; it recovers lost nodes through MLE, which
+/// this mesh does not run).
+pub const KEY_SWITCH_GUARD: Duration = Duration::from_secs(3600);
+
 fn policy(c: &SecurityConfig) -> SecurityPolicy {
     SecurityPolicy {
         level: SecurityLevel::new(c.level),
@@ -129,8 +137,16 @@ impl App<'_> {
     }
 
     /// Starts a rotation to the next key sequence (it takes effect once persisted). Refused
-    /// when security is off or a rotation is already waiting.
+    /// when security is off, a rotation is already waiting, or the last key switch was less
+    /// than [`KEY_SWITCH_GUARD`] ago.
     pub fn rotate_key(&mut self, now: Instant) -> Result<(), AppError> {
+        if self
+            .security
+            .last_switch
+            .is_some_and(|t| now.saturating_since(t) < KEY_SWITCH_GUARD)
+        {
+            return Err(AppError::SecurityBusy);
+        }
         let s = self
             .wpan
             .security_mut()
@@ -140,10 +156,12 @@ impl App<'_> {
         Ok(())
     }
 
-    /// Housekeeping: a periodic rotation when due.
+    /// Housekeeping: a periodic rotation when due (refused — within the guard time of a
+    /// switch a neighbour started, or one still being persisted — it is tried again a minute
+    /// later).
     pub(super) fn security_housekeeping(&mut self, now: Instant) {
-        if self.security.next_rotation.is_some_and(|t| now >= t) {
-            let _ = self.rotate_key(now);
+        if self.security.next_rotation.is_some_and(|t| now >= t) && self.rotate_key(now).is_err() {
+            self.security.next_rotation = Some(now + Duration::from_secs(60));
         }
     }
 
@@ -169,6 +187,7 @@ impl App<'_> {
         let after = s.key_sequence();
         if after != before {
             info!("link-layer key sequence {} -> {}", before, after);
+            self.security.last_switch = Some(self.now);
         }
     }
 
@@ -189,4 +208,6 @@ pub(super) struct AppSecurity {
     pub(super) stored: Option<SecurityCounter>,
     /// When the next periodic rotation is due.
     pub(super) next_rotation: Option<Instant>,
+    /// The last key switch (for [`KEY_SWITCH_GUARD`]).
+    pub(super) last_switch: Option<Instant>,
 }

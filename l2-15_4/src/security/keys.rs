@@ -5,7 +5,10 @@
 //! Wireshark's "Thread hash" key option do it): HMAC-SHA256 keyed by the network key over the
 //! key sequence (4 bytes, big-endian) followed by the ASCII string `Thread`; the MLE key is
 //! the first 16 bytes of the digest, the MAC key the last 16. A frame names its MAC key with
-//! key identifier mode 1 and key index `(sequence mod 127) + 1`.
+//! key identifier mode 1 and key index `(sequence mod 128) + 1`, Thread's rule (OpenThread's
+//! `KeyManager`: `(mKeySequence & 0x7f) + 1`; Wireshark recovers the sequence from those 7
+//! bits). Issue 24 wrote "mod 127"; from sequence 127 on that names other indices than Thread,
+//! and Wireshark then finds no key.
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -140,10 +143,11 @@ pub fn derive_thread_keys(network_key: &Key, sequence: u32) -> ThreadKeys {
     }
 }
 
-/// The key index (1..=127) that names key sequence `sequence` in key identifier mode 1.
+/// The key index (1..=128) that names key sequence `sequence` in key identifier mode 1:
+/// its low 7 bits plus one, as Thread numbers it.
 pub const fn key_index(sequence: u32) -> u8 {
-    // (sequence mod 127) + 1 is at most 127.
-    (sequence % 127) as u8 + 1
+    // (sequence mod 128) + 1 is at most 128.
+    (sequence & 0x7f) as u8 + 1
 }
 
 /// A block cipher that can be keyed: software AES ([`aes::Aes128`]) or a hardware block (the

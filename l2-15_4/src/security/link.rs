@@ -4,7 +4,7 @@
 //! [`LinkSecurity::receive`] for a frame received.
 //!
 //! Key sequence life cycle, as Thread runs it: frames go out under the current key (key
-//! identifier mode 1, index (sequence mod 127) + 1); frames under the previous and the next
+//! identifier mode 1, index (sequence mod 128) + 1); frames under the previous and the next
 //! key are accepted. A rotation (on command, on a period, when a neighbour's authenticated
 //! frame shows it moved to the next key, or when the frame counter nears 2^32) moves to the
 //! next sequence and restarts the frame counter at 0 — but only once the new sequence is in

@@ -50,7 +50,7 @@ schema_types! {
         pub settings: SecuritySettings,
         /// Key sequence in use.
         pub key_sequence: u32,
-        /// Key index of frames sent ((sequence mod 127) + 1).
+        /// Key index of frames sent ((sequence mod 128) + 1, as Thread).
         pub key_index: u8,
         /// The next outgoing frame counter.
         pub frame_counter: u32,

@@ -1005,6 +1005,40 @@ fn a_key_rotation_at_the_root_spreads_through_100_nodes_and_readings_keep_arrivi
     );
 }
 
+/// Two rotations in a row used to strand the routers: the border router went to sequence 2
+/// before r1 and r2 had heard a frame under 1, and they accept only the previous, current and
+/// next keys. A rotation within `KEY_SWITCH_GUARD` of the last switch is now refused (as
+/// Thread's key switch guard time); after it, the next rotation spreads as the first did.
+#[test]
+fn a_second_rotation_within_the_guard_time_is_refused_and_no_router_is_stranded() {
+    let mut w = World::build(&secured_opts(2, 0, TopologyKind::Line)).unwrap();
+    w.sim.run_until(secs(60));
+    let br = w.br;
+    let mut rotate = |w: &mut World| {
+        w.sim
+            .with_node(br, |n: &mut BrNode, now, _| {
+                n.app_mut().unwrap().rotate_key(now)
+            })
+            .unwrap()
+    };
+    rotate(&mut w).expect("the first rotation");
+    w.sim.run_until(secs(61));
+    assert_eq!(
+        rotate(&mut w),
+        Err(firmware::app::AppError::SecurityBusy),
+        "a second rotation a second later"
+    );
+    w.sim.run_until(secs(120));
+    let seqs = key_sequences(&w);
+    assert!(seqs.iter().all(|(_, s)| *s == 1), "{seqs:?}");
+    let guard = firmware::app::KEY_SWITCH_GUARD.as_secs();
+    w.sim.run_until(secs(61 + guard));
+    rotate(&mut w).expect("a rotation after the guard time");
+    w.sim.run_until(secs(61 + guard + 120));
+    let seqs = key_sequences(&w);
+    assert!(seqs.iter().all(|(_, s)| *s == 2), "{seqs:?}");
+}
+
 // ----- goodput, security on and off -----------------------------------------------------------------
 
 /// Back-to-back 1232-byte UDP payloads over one hop (border router and one leaf), one in
