@@ -1014,7 +1014,7 @@ fn a_second_rotation_within_the_guard_time_is_refused_and_no_router_is_stranded(
     let mut w = World::build(&secured_opts(2, 0, TopologyKind::Line)).unwrap();
     w.sim.run_until(secs(60));
     let br = w.br;
-    let mut rotate = |w: &mut World| {
+    let rotate = |w: &mut World| {
         w.sim
             .with_node(br, |n: &mut BrNode, now, _| {
                 n.app_mut().unwrap().rotate_key(now)
