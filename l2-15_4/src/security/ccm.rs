@@ -62,13 +62,13 @@ fn counter_block(nonce: &[u8; NONCE_LEN], i: u16) -> [u8; BLOCK_LEN] {
 }
 
 /// CBC-MAC state: absorbs bytes into the running block, encrypting each full block.
-struct CbcMac<'c, C: BlockCipher + ?Sized> {
-    cipher: &'c C,
+struct CbcMac<'c> {
+    cipher: &'c dyn BlockCipher,
     x: [u8; BLOCK_LEN],
     pos: usize,
 }
 
-impl<C: BlockCipher + ?Sized> CbcMac<'_, C> {
+impl CbcMac<'_> {
     fn absorb(&mut self, bytes: &[u8]) {
         for b in bytes {
             if let Some(x) = self.x.get_mut(self.pos) {
@@ -91,8 +91,8 @@ impl<C: BlockCipher + ?Sized> CbcMac<'_, C> {
 }
 
 /// The unencrypted tag T (first `mic_len` bytes) over `a` and the plaintext `m`.
-fn tag<C: BlockCipher + ?Sized>(
-    cipher: &C,
+fn tag(
+    cipher: &dyn BlockCipher,
     nonce: &[u8; NONCE_LEN],
     a: &[u8],
     m: &[u8],
@@ -123,7 +123,7 @@ fn tag<C: BlockCipher + ?Sized>(
 }
 
 /// XORs `m` with the key stream S_1, S_2, … (counter mode).
-fn ctr<C: BlockCipher + ?Sized>(cipher: &C, nonce: &[u8; NONCE_LEN], m: &mut [u8]) {
+fn ctr(cipher: &dyn BlockCipher, nonce: &[u8; NONCE_LEN], m: &mut [u8]) {
     for (i, chunk) in m.chunks_mut(BLOCK_LEN).enumerate() {
         // At most 4096 chunks (m.len() <= 0xffff).
         let mut s = counter_block(nonce, (i + 1) as u16);
@@ -134,18 +134,32 @@ fn ctr<C: BlockCipher + ?Sized>(cipher: &C, nonce: &[u8; NONCE_LEN], m: &mut [u8
     }
 }
 
-/// The encrypted tag U = T xor S_0 (first `mic_len` bytes).
-fn encrypted_tag<C: BlockCipher + ?Sized>(
-    cipher: &C,
+/// The encrypted tag U = T xor S_0 (first `mic_len` bytes) over `a` and `m`, with `m`
+/// encrypted (`decrypt == false`: `m` is plaintext on entry) or decrypted (`m` is ciphertext on
+/// entry) in place. One body for both directions: only the order of the tag and the key stream
+/// differs (the tag is always over the plaintext).
+fn run(
+    cipher: &dyn BlockCipher,
     nonce: &[u8; NONCE_LEN],
-    mut t: [u8; BLOCK_LEN],
-) -> [u8; BLOCK_LEN] {
+    a: &[u8],
+    m: &mut [u8],
+    mic_len: usize,
+    decrypt: bool,
+) -> Result<[u8; BLOCK_LEN], CcmError> {
+    check(a, m, mic_len)?;
+    if decrypt {
+        ctr(cipher, nonce, m);
+    }
+    let mut t = tag(cipher, nonce, a, m, mic_len);
+    if !decrypt {
+        ctr(cipher, nonce, m);
+    }
     let mut s0 = counter_block(nonce, 0);
     cipher.encrypt_block(&mut s0);
     for (b, k) in t.iter_mut().zip(s0.iter()) {
         *b ^= k;
     }
-    t
+    Ok(t)
 }
 
 /// CCM* encryption in place: authenticates `a` and `m`, encrypts `m` (when `encrypt`) and
@@ -154,17 +168,17 @@ fn encrypted_tag<C: BlockCipher + ?Sized>(
 /// With `encrypt == false` `m` stays plaintext and is authenticated as part of the
 /// authenticated data: call it with `a` = everything and `m` empty for the 802.15.4 MIC-only
 /// levels (the standard's a-data then covers the payload).
-pub fn encrypt<C: BlockCipher + ?Sized>(
-    cipher: &C,
+///
+/// The cipher is a trait object: one copy of the engine serves every cipher (software AES,
+/// a board's AES block) and both directions.
+pub fn encrypt(
+    cipher: &dyn BlockCipher,
     nonce: &[u8; NONCE_LEN],
     a: &[u8],
     m: &mut [u8],
     mic: &mut [u8],
 ) -> Result<(), CcmError> {
-    check(a, m, mic.len())?;
-    let t = tag(cipher, nonce, a, m, mic.len());
-    ctr(cipher, nonce, m);
-    let u = encrypted_tag(cipher, nonce, t);
+    let u = run(cipher, nonce, a, m, mic.len(), false)?;
     mic.copy_from_slice(u.get(..mic.len()).ok_or(CcmError::MicLength)?);
     Ok(())
 }
@@ -173,17 +187,14 @@ pub fn encrypt<C: BlockCipher + ?Sized>(
 ///
 /// On [`CcmError::MicMismatch`] `m` is restored to the ciphertext it held: no unverified
 /// plaintext is left behind.
-pub fn decrypt<C: BlockCipher + ?Sized>(
-    cipher: &C,
+pub fn decrypt(
+    cipher: &dyn BlockCipher,
     nonce: &[u8; NONCE_LEN],
     a: &[u8],
     m: &mut [u8],
     mic: &[u8],
 ) -> Result<(), CcmError> {
-    check(a, m, mic.len())?;
-    ctr(cipher, nonce, m);
-    let t = tag(cipher, nonce, a, m, mic.len());
-    let u = encrypted_tag(cipher, nonce, t);
+    let u = run(cipher, nonce, a, m, mic.len(), true)?;
     let diff = u
         .iter()
         .zip(mic.iter())

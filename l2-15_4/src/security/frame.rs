@@ -107,6 +107,18 @@ impl SecuredLayout {
     /// absent (ignored when the frame carries its extended source address).
     pub fn parse(mpdu: &[u8], nonce_source: Option<[u8; 8]>) -> Result<Self, SecureFrameError> {
         let (repr, payload) = Repr::parse_frame(mpdu)?;
+        Self::from_repr(&repr, mpdu, mpdu.len() - payload.len(), nonce_source)
+    }
+
+    /// [`SecuredLayout::parse`] for a header already read: `repr` is `mpdu`'s header and its
+    /// MAC payload (MIC included) starts at `start` (as [`Repr::parse_frame`] found them), so a
+    /// receiver walks the header once.
+    pub fn from_repr(
+        repr: &Repr<'_>,
+        mpdu: &[u8],
+        start: usize,
+        nonce_source: Option<[u8; 8]>,
+    ) -> Result<Self, SecureFrameError> {
         let aux = match repr.security {
             None => return Err(SecureFrameError::NotSecured),
             Some(Security::Legacy2003) => return Err(SecureFrameError::Legacy2003),
@@ -124,7 +136,6 @@ impl SecuredLayout {
             Some(Address::Extended(e)) => e,
             _ => nonce_source.ok_or(SecureFrameError::NoNonceSource)?,
         };
-        let start = mpdu.len() - payload.len();
         let end = mpdu
             .len()
             .checked_sub(aux.level.mic_len())
@@ -166,9 +177,9 @@ impl SecuredLayout {
     }
 
     /// Unsecures `mpdu` (the bytes this layout was parsed from) in place with `cipher`.
-    pub fn unsecure<C: BlockCipher + ?Sized>(
+    pub fn unsecure(
         &self,
-        cipher: &C,
+        cipher: &dyn BlockCipher,
         mpdu: &mut [u8],
     ) -> Result<Range<usize>, SecureFrameError> {
         let nonce = self.nonce();
@@ -220,8 +231,8 @@ fn open_payload_len(frame_type: FrameType, body: &[u8]) -> Result<usize, SecureF
 ///
 /// `nonce_source` is this node's EUI-64, needed when the frame's source address is short.
 /// Returns the layout (where the payload is).
-pub fn secure<C: BlockCipher + ?Sized>(
-    cipher: &C,
+pub fn secure(
+    cipher: &dyn BlockCipher,
     mpdu: &mut [u8],
     nonce_source: Option<[u8; 8]>,
 ) -> Result<SecuredLayout, SecureFrameError> {
@@ -238,8 +249,8 @@ pub fn secure<C: BlockCipher + ?Sized>(
 ///
 /// This checks no frame counter and chooses no key: see [`super::receive`] for the whole
 /// receive path.
-pub fn unsecure<C: BlockCipher + ?Sized>(
-    cipher: &C,
+pub fn unsecure(
+    cipher: &dyn BlockCipher,
     mpdu: &mut [u8],
     nonce_source: Option<[u8; 8]>,
 ) -> Result<Range<usize>, SecureFrameError> {

@@ -12,9 +12,10 @@
 //! key, so a reboot can never come back to a sequence whose counters were used.
 
 use super::BlockCipher;
+use super::frame::SecuredLayout;
 use super::keys::{KeySlot, KeyTable, key_index};
 use super::replay::{CounterError, FrameCounter, ReplayTable};
-use super::rx::{Received, RxError, receive};
+use super::rx::{Received, RxError, receive_layout};
 use crate::frame::{FrameType, Repr, SecurityLevel};
 use crate::mac::TxSecurity;
 
@@ -235,21 +236,29 @@ impl<C: BlockCipher, const REPLAY: usize> LinkSecurity<C, REPLAY> {
         mpdu: &mut [u8],
         nonce_source: Option<[u8; 8]>,
     ) -> Result<Inbound, RxError> {
-        let (secured, frame_type) = match Repr::parse_frame(mpdu) {
-            Ok((repr, _)) => (repr.is_secured(), repr.frame_type),
+        // One walk of the header: a secured frame's layout comes from the same parse.
+        let layout = match Repr::parse_frame(mpdu) {
+            Ok((repr, payload)) if repr.is_secured() => {
+                SecuredLayout::from_repr(&repr, mpdu, mpdu.len() - payload.len(), nonce_source)
+            }
+            Ok((repr, _)) => {
+                if self.policy.allows_unsecured(repr.frame_type) {
+                    return Ok(Inbound::Clear);
+                }
+                bump(&mut self.stats.rx_unsecured);
+                return Err(RxError::NotSecured);
+            }
             Err(e) => {
                 bump(&mut self.stats.rx_unsupported);
                 return Err(RxError::Parse(e));
             }
         };
-        if !secured {
-            if self.policy.allows_unsecured(frame_type) {
-                return Ok(Inbound::Clear);
-            }
-            bump(&mut self.stats.rx_unsecured);
-            return Err(RxError::NotSecured);
-        }
-        match receive(&self.keys, &mut self.replay, mpdu, nonce_source) {
+        let received = match layout {
+            Ok(layout) => receive_layout(&self.keys, &mut self.replay, &layout, mpdu)
+                .map_err(|e| (e, Some(layout.frame_counter))),
+            Err(e) => Err((RxError::from(e), None)),
+        };
+        match received {
             Ok(r) => {
                 bump(&mut self.stats.rx_secured);
                 if r.evicted {
@@ -260,11 +269,12 @@ impl<C: BlockCipher, const REPLAY: usize> LinkSecurity<C, REPLAY> {
                 }
                 Ok(Inbound::Secured(r))
             }
-            Err(e) => {
+            Err((e, counter)) => {
                 bump(match e {
                     RxError::UnknownKey => &mut self.stats.rx_no_key,
                     RxError::MicMismatch => &mut self.stats.rx_mic_failures,
-                    RxError::Replay(_) if same_counter(mpdu, e) => &mut self.stats.rx_duplicates,
+                    // The very counter last accepted: a retransmission whose ACK was lost.
+                    RxError::Replay(r) if Some(r.last) == counter => &mut self.stats.rx_duplicates,
                     RxError::Replay(_) => &mut self.stats.rx_replays,
                     RxError::NotSecured => &mut self.stats.rx_unsecured,
                     _ => &mut self.stats.rx_unsupported,
@@ -324,14 +334,4 @@ impl<C: BlockCipher, const REPLAY: usize> LinkSecurity<C, REPLAY> {
 
 fn bump(c: &mut u32) {
     *c = c.wrapping_add(1);
-}
-
-/// Whether a replay refusal was for the very counter last accepted (a retransmission).
-fn same_counter(mpdu: &[u8], e: RxError) -> bool {
-    let RxError::Replay(r) = e else {
-        return false;
-    };
-    super::frame::SecuredLayout::parse(mpdu, Some([0; 8]))
-        .map(|l| l.frame_counter == r.last)
-        .unwrap_or(false)
 }

@@ -90,6 +90,16 @@ pub fn receive<C: BlockCipher, const N: usize>(
     nonce_source: Option<[u8; 8]>,
 ) -> Result<Received, RxError> {
     let layout = SecuredLayout::parse(mpdu, nonce_source)?;
+    receive_layout(keys, replay, &layout, mpdu)
+}
+
+/// [`receive`] of a frame whose header was read already: `layout` is `mpdu`'s.
+pub(super) fn receive_layout<C: BlockCipher, const N: usize>(
+    keys: &KeyTable<C>,
+    replay: &mut ReplayTable<N>,
+    layout: &SecuredLayout,
+    mpdu: &mut [u8],
+) -> Result<Received, RxError> {
     let (key, cipher) = keys.lookup(&layout.aux.key_id)?;
     let source = layout.nonce_source;
     let counter = layout.frame_counter;

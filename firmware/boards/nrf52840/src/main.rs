@@ -209,28 +209,7 @@ async fn main(spawner: Spawner) {
         Ok(app) => app,
         Err(e) => defmt::panic!("application refused its configuration: {}", e),
     };
-    // Link-layer security: the ECB block once it computed FIPS-197 C.1 right, the counter
-    // resumed from the log. No counter readable means no security: restarting from 0 could
-    // send a counter twice.
-    if !ecb::init(b.rng) {
-        error!("AES-ECB known-answer test failed: link-layer security off");
-    } else {
-        match store.load_counter() {
-            Ok(stored) => {
-                app.start_security(stored, ecb::ecb_cipher);
-                // The first record at once: no secured frame goes out before one is stored.
-                if let Some(c) = app.take_security_persist()
-                    && store.save_counter(c).is_ok()
-                {
-                    app.security_persisted(c);
-                }
-            }
-            Err(e) => error!(
-                "security counter unreadable ({}): link-layer security off",
-                e
-            ),
-        }
-    }
+    start_security(&mut app, &mut store, b.rng);
     info!("running");
 
     #[cfg(feature = "mgmt")]
@@ -305,21 +284,7 @@ async fn main(spawner: Spawner) {
             let _ = persist(&mut app, &mut store);
         }
         // The security counter, persisted ahead before the frames that use it are sent.
-        let now = radio::now();
-        if counter_retry.is_none_or(|t| now >= t)
-            && let Some(c) = app.take_security_persist()
-        {
-            counter_retry = match store.save_counter(c) {
-                Ok(()) => {
-                    app.security_persisted(c);
-                    None
-                }
-                Err(e) => {
-                    warn!("security counter not saved: {}", e);
-                    Some(now + COUNTER_RETRY)
-                }
-            };
-        }
+        persist_counter(&mut app, &mut store, &mut counter_retry);
         if ecb::failures() != ecb_failures {
             ecb_failures = ecb::failures();
             warn!(
@@ -328,6 +293,53 @@ async fn main(spawner: Spawner) {
                 ecb::retries()
             );
         }
+    }
+}
+
+/// Link-layer security: the ECB block once it computed FIPS-197 C.1 right, the counter
+/// resumed from the log. No counter readable means no security: restarting from 0 could send a
+/// counter twice.
+#[inline(never)]
+fn start_security(
+    app: &mut App<'_>,
+    store: &mut FlashStore<'_>,
+    rng: embassy_nrf::Peri<'static, peripherals::RNG>,
+) {
+    if !ecb::init(rng) {
+        error!("AES-ECB known-answer test failed: link-layer security off");
+    } else {
+        match store.load_counter() {
+            Ok(stored) => {
+                app.start_security(stored, ecb::ecb_cipher);
+                // The first record at once: no secured frame goes out before one is stored.
+                persist_counter(app, store, &mut None);
+            }
+            Err(e) => error!(
+                "security counter unreadable ({}): link-layer security off",
+                e
+            ),
+        }
+    }
+}
+
+/// Saves the security counter the app asks for (persisted ahead, before the frames that use
+/// it are sent); a failed save is tried again no sooner than [`COUNTER_RETRY`].
+#[inline(never)]
+fn persist_counter(app: &mut App<'_>, store: &mut FlashStore<'_>, retry: &mut Option<Instant>) {
+    let now = radio::now();
+    if retry.is_none_or(|t| now >= t)
+        && let Some(c) = app.take_security_persist()
+    {
+        *retry = match store.save_counter(c) {
+            Ok(()) => {
+                app.security_persisted(c);
+                None
+            }
+            Err(e) => {
+                warn!("security counter not saved: {}", e);
+                Some(now + COUNTER_RETRY)
+            }
+        };
     }
 }
 
