@@ -175,7 +175,10 @@ impl Device {
         let mut out = vec![0u8; MAX_FRAME];
         let n = mgmt::encode(Header::new(Kind::Request, id), req, &mut out)
             .map_err(|e| CliError::Other(format!("cannot encode the request: {e}")))?;
-        self.write_raw(out.get(..n).unwrap_or_default())?;
+        let sent = self.write_raw(out.get(..n).unwrap_or_default());
+        // The encoded request may hold a network key (`SecuritySetKey`): wiped, not just freed.
+        zeroize::Zeroize::zeroize(&mut out);
+        sent?;
         Ok(id)
     }
 
