@@ -6,7 +6,8 @@
 //!   with hop limit 1 so the router answers ICMPv6 Time Exceeded), acknowledge the router's
 //!   frames and answer its echo requests;
 //! - [`backbone::Backbone`]: an in-memory [`ethernet::Driver`] whose far end is a backbone host
-//!   and router (RAs with a SLAAC prefix, NS → NA, echo, the collector on UDP port 42000: no common Wireshark dissector claims 42000 or 42001).
+//!   and router (RAs with a SLAAC prefix, NS → NA, echo, the collector on UDP port 42000: no common Wireshark dissector claims 42000 or 42001);
+//! - [`bench`] and [`ccm`]: the measurement mode's packet legs and its CCM* per frame.
 //!
 //! `no_std` and allocation-free, so the same code runs inside the image and, in this crate's
 //! tests, against the application on the host (`cargo test --lib --target
@@ -19,6 +20,7 @@
 
 pub mod backbone;
 pub mod bench;
+pub mod ccm;
 pub mod far;
 pub mod mesh;
 pub mod packet;

@@ -259,7 +259,8 @@ fn bench_calibrate() -> u64 {
 
 /// The measurement's outcome on the console: per direction, the time of the application's
 /// calls per packet in ns of emulated time (instructions under `-icount shift=0`), the clock's
-/// own cost (`clock_cost`, ticks × 1024 per read) taken out; a failure as a `FAULT` line.
+/// own cost (`clock_cost`, ticks × 1024 per read) taken out; then CCM* per frame
+/// ([`bench_ccm`]); a failure as a `FAULT` line.
 #[cfg(feature = "bench")]
 fn bench_report(outcome: sixgate_qemu_m4::bench::Outcome, clock_cost: u64) {
     use sixgate_qemu_m4::bench::Outcome;
@@ -272,9 +273,7 @@ fn bench_report(outcome: sixgate_qemu_m4::bench::Outcome, clock_cost: u64) {
         }
     };
     for (name, leg) in [("down", down), ("up", up)] {
-        let raw = leg.busy.saturating_mul(1024);
-        let cost = leg.clock_reads.saturating_mul(clock_cost);
-        let work_ns = raw.saturating_sub(cost) * NS_PER_TICK / 1024;
+        let work_ns = bench_work_ns(leg.busy, leg.clock_reads, clock_cost);
         let packets = u64::from(leg.packets.max(1));
         let _ = writeln!(
             Console,
@@ -288,7 +287,54 @@ fn bench_report(outcome: sixgate_qemu_m4::bench::Outcome, clock_cost: u64) {
             work_ns / packets,
         );
     }
+    if let Err(why) = bench_ccm(clock_cost) {
+        let _ = writeln!(Console, "FAULT: bench failed: {why}");
+        return;
+    }
     let _ = writeln!(Console, "bench done");
+}
+
+/// The time of `calls` timed calls that took `busy` clock ticks, in ns of emulated time, the
+/// clock's own cost (`clock_cost`, ticks × 1024 per timed call) taken out.
+#[cfg(feature = "bench")]
+fn bench_work_ns(busy: u64, calls: u64, clock_cost: u64) -> u64 {
+    const NS_PER_TICK: u64 = 1_000_000_000 / hw::SYSCLK_HZ;
+    let raw = busy.saturating_mul(1024);
+    let cost = calls.saturating_mul(clock_cost);
+    raw.saturating_sub(cost) * NS_PER_TICK / 1024
+}
+
+/// CCM* per 802.15.4 frame with software AES (src/ccm.rs), one console line per frame shape,
+/// and one AES block alone: instructions under `-icount shift=0`, the clock's cost taken out.
+#[cfg(feature = "bench")]
+fn bench_ccm(clock_cost: u64) -> Result<(), &'static str> {
+    use sixgate_qemu_m4::ccm;
+    let aes = ccm::aes_block(hw::stopwatch);
+    let _ = writeln!(
+        Console,
+        "bench aes blocks={} ns_per_block={}",
+        ccm::AES_BLOCKS,
+        bench_work_ns(aes.busy, aes.calls, clock_cost) / u64::from(ccm::AES_BLOCKS),
+    );
+    for case in ccm::CASES {
+        let c = ccm::measure(hw::stopwatch, case, ccm::FRAMES)?;
+        let frames = u64::from(c.frames.max(1));
+        let _ = writeln!(
+            Console,
+            "bench ccm psdu={} payload={} level={} mic={} frames={} aes_blocks_secure={} \
+             aes_blocks_open={} ns_per_secure={} ns_per_open={}",
+            case.psdu_len(),
+            case.payload,
+            case.level,
+            case.mic_len(),
+            c.frames,
+            c.secure_blocks,
+            c.open_blocks,
+            bench_work_ns(c.secure.busy, c.secure.calls, clock_cost) / frames,
+            bench_work_ns(c.open.busy, c.open.calls, clock_cost) / frames,
+        );
+    }
+    Ok(())
 }
 
 /// Writes what UART0 takes now.
