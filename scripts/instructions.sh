@@ -12,6 +12,10 @@
 # the checks each mode runs before and after its loop) cancels out. The paths are those of
 # `cargo bench -p tests` (see tests/benches/perf.rs and docs/performance.md).
 #
+# The `ccm-*` modes count CCM* (link-layer security) per 802.15.4 frame on this host (x86-64:
+# the aes crate takes AES-NI when the CPU has it); `scripts/qemu-m4.sh --bench` counts the same
+# frames on the Cortex-M4 with software AES.
+#
 # The `hop-*` modes (a mesh router relaying a packet, issue 23) need the firmware's router
 # role: the example is built a second time with `--features router-role` for them, so the other
 # modes keep measuring the product build of the border router (no router role).
@@ -78,11 +82,19 @@ declare -A ir
 all_modes=(udp-ours-full udp-smoltcp-full udp-ours-full-same-fcs udp-smoltcp-full-same-fcs
     udp-ours-hw-fcs udp-smoltcp-hw-fcs udp-ours-bare udp-smoltcp-bare fcs fcs-crc-default fwd-down wire-down fwd-up wire-up memcpy scale-8 scale-64 scale-256
     route-16-d1 route-16-d4 route-16-d8 route-16-d16 route-256-d8 route-1024-d8 route-1024-d16
-    hop-down-8138-off hop-down-8138-on hop-up-8138-off hop-up-8138-on)
+    hop-down-8138-off hop-down-8138-on hop-up-8138-off hop-up-8138-on
+    ccm-secure-127 ccm-both-127 ccm-secure-40 ccm-both-40)
 read -r -a modes <<<"${MODES:-${all_modes[*]}}"
 for m in "${modes[@]}"; do
     echo "counting $m..." >&2
     ir[$m]="$(per "$m")"
+done
+
+# CCM* open = (secure + open) - secure.
+for l in 127 40; do
+    if [[ -n "${ir[ccm-secure-$l]:-}" && -n "${ir[ccm-both-$l]:-}" ]]; then
+        ir[ccm-open-$l]=$((ir[ccm-both-$l] - ir[ccm-secure-$l]))
+    fi
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -130,6 +142,13 @@ for d in down up; do
     have "hop-$d-8138-on" "hop-$d-8138-off" &&
         row "router hop $label, 8138 on (off)" "hop-$d-8138-on" "hop-$d-8138-off"
 done
+for l in 127 40; do
+    label="127 B PSDU"
+    [[ "$l" == 40 ]] && label="40 B payload"
+    have "ccm-secure-$l" && row "CCM* secure one frame, $label, level 5 (itself)" "ccm-secure-$l" "ccm-secure-$l"
+    have "ccm-open-$l" "ccm-secure-$l" &&
+        row "CCM* open one frame, $label, level 5 (secure)" "ccm-open-$l" "ccm-secure-$l"
+done
 echo
 echo "ours: sixlo + l2-15_4 endpoints (udp rows), the border-router App (forward rows);"
 echo "udp full: smoltcp's device computes the FCS with the crc crate's default one-table CRC;"
@@ -137,4 +156,6 @@ echo "full-same-fcs: with l2-15_4's (ours, slice-by-16)."
 echo "baseline: named in parentheses; ratio = ours / baseline. 'N registered': the router with"
 echo "N mesh nodes in its registration table, forwarding to the last one registered; baseline the"
 echo "same with 8. 'mesh router hop': one of our routers relaying one packet, frames in to frames"
-echo "out (tests::mesh), RFC 8138 on against off. Details: docs/performance.md."
+echo "out (tests::mesh), RFC 8138 on against off. 'CCM*': link-layer security on one 802.15.4"
+echo "frame, host x86-64 figures (the aes crate uses AES-NI where the CPU has it); the Cortex-M4"
+echo "figures with software AES: scripts/qemu-m4.sh --bench. Details: docs/performance.md."

@@ -28,6 +28,15 @@
 //!   echo request inside) on to the next router; up, that router's 1280-byte echo reply on
 //!   along the default route; RFC 8138 off or on in the DODAG.
 //!
+//! - `ccm-secure-127`, `ccm-both-127`, `ccm-secure-40`, `ccm-both-40`: CCM* (link-layer
+//!   security, level 5 ENC-MIC-32, the `aes` crate as the host builds it: AES-NI where the CPU
+//!   has it) on one 802.15.4 data frame (2006, extended addresses, key identifier mode 1: a
+//!   27-byte header) of a 127-byte PSDU (94-byte payload) or a 40-byte payload: `secure`
+//!   writes the next frame counter and secures the frame (`l2_15_4::security::secure`);
+//!   `both` also opens it (`LinkSecurity::receive`: key lookup, replay check, decryption, MIC
+//!   check), so open = both - secure. The same frames as the Cortex-M4 figure
+//!   (firmware/boards/qemu-m4/src/ccm.rs, `scripts/qemu-m4.sh --bench`).
+//!
 //! Each mode checks its path once before the loop and once after it; a failure exits with
 //! status 1.
 
@@ -225,6 +234,89 @@ fn route<const N: usize, const I: usize>(depth: u32, iterations: u64) -> Result<
     check(&r)
 }
 
+/// `ccm-WHAT-LEN`: CCM* on one frame per iteration (see the module docs).
+fn ccm(what: &str, len: &str, iterations: u64) -> Option<Result<(), Failure>> {
+    use aes::Aes128;
+    use l2_15_4::frame::{AuxSecurityHeader, KeyId, Security, SecurityLevel};
+    use l2_15_4::security::{
+        FrameCounter, Inbound, Key, KeyTable, LinkSecurity, ReplayTable, SecurityPolicy, key_index,
+        secure,
+    };
+    use l2_15_4::{Address, FrameType, FrameVersion, PanId, Repr};
+    const KEY: [u8; 16] = [0x42; 16];
+    /// The frame counter's place: 21-byte MAC header, then the security control byte.
+    const COUNTER: std::ops::Range<usize> = 22..26;
+    let open = match what {
+        "secure" => false,
+        "both" => true,
+        _ => return None,
+    };
+    let payload = match len {
+        "127" => 127 - 2 - 27 - 4,
+        "40" => 40,
+        _ => return None,
+    };
+    let run = || -> Result<(), Failure> {
+        let pan = PanId(0xabcd);
+        let mut repr = Repr::new(
+            FrameType::Data,
+            FrameVersion::Ieee2006,
+            Some(1),
+            Some((pan, Address::Extended([2, 0, 0, 0xff, 0xfe, 0, 0, 1]))),
+            Some((pan, Address::Extended([2, 0, 0, 0xff, 0xfe, 0, 0, 2]))),
+        )
+        .map_err(|e| Failure(format!("{e:?}")))?;
+        repr.security = Some(Security::Aux(AuxSecurityHeader {
+            level: SecurityLevel::new(5),
+            key_id: KeyId::Index(key_index(0)),
+            frame_counter: Some(0),
+            asn_in_nonce: false,
+        }));
+        let mut frame = vec![0u8; 27 + payload + 4];
+        let h = repr
+            .emit_bytes(&mut frame)
+            .map_err(|e| Failure(format!("{e:?}")))?;
+        tests::ensure(h == 27, || format!("a {h}-byte header"))?;
+        for (i, b) in frame[h..h + payload].iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        let plain = frame.clone();
+        let keys = KeyTable::<Aes128>::new(Key::new(KEY), 0);
+        let mut rx = LinkSecurity::<Aes128, 4>::new(
+            KeyTable::new(Key::new(KEY), 0),
+            FrameCounter::restart(1024),
+            ReplayTable::new(),
+            SecurityPolicy::DEFAULT,
+        );
+        let mut step = |counter: u32, frame: &mut [u8]| -> Result<bool, Failure> {
+            frame[COUNTER].copy_from_slice(&counter.to_le_bytes());
+            secure(keys.current(), black_box(&mut *frame), None)
+                .map_err(|e| Failure(format!("secure: {e}")))?;
+            if !open {
+                return Ok(true);
+            }
+            let r = rx
+                .receive(black_box(&mut *frame), None)
+                .map_err(|e| Failure(format!("open: {e}")))?;
+            Ok(
+                matches!(r, Inbound::Secured(r) if frame[r.payload.clone()] == plain[h..h + payload]),
+            )
+        };
+        // Checked once before and once after the loop (counters 0 and iterations + 1).
+        tests::ensure(step(0, &mut frame)?, || "the frame did not open".into())?;
+        for i in 0..iterations {
+            black_box(step(i as u32 + 1, &mut frame)?);
+        }
+        tests::ensure(step(iterations as u32 + 1, &mut frame)?, || {
+            "the last frame did not open".into()
+        })?;
+        tests::ensure(frame[..COUNTER.start] == plain[..COUNTER.start], || {
+            "the MAC header changed".into()
+        })
+    };
+    Some(run())
+}
+
 /// `hop-DIR-8138-ON` (`rest` = `DIR-8138-ON`): the mesh router relaying one packet.
 #[cfg(feature = "router-role")]
 fn hop(rest: &str, iterations: u64) -> Option<Result<(), Failure>> {
@@ -290,6 +382,9 @@ fn main() -> ExitCode {
             ("1024", Some(d)) => Some(route::<1024, 2048>(d, n_iter)),
             _ => None,
         }
+    } else if let Some(rest) = mode.strip_prefix("ccm-") {
+        let (what, len) = rest.split_once('-').unwrap_or(("", ""));
+        ccm(what, len, n_iter)
     } else if let Some(rest) = mode.strip_prefix("hop-") {
         hop(rest, n_iter)
     } else if mode == "fcs" {
