@@ -634,7 +634,7 @@ fn the_dodag_configuration_says_whether_rfc8138_is_on() {
     }
 
     let t0 = h.now;
-    let mut rpl = h.cfg().rpl.clone();
+    let mut rpl = h.cfg().rpl;
     rpl.rfc8138 = false;
     h.app.set_rpl(h.now, rpl).unwrap();
     // The boards poll the App after every management request; Trickle restarts there.
@@ -649,7 +649,7 @@ fn the_dodag_configuration_says_whether_rfc8138_is_on() {
     }
     // On again: another version.
     let t1 = h.now;
-    let mut rpl = h.cfg().rpl.clone();
+    let mut rpl = h.cfg().rpl;
     rpl.rfc8138 = true;
     h.app.set_rpl(h.now, rpl).unwrap();
     h.run_until(h.now);

@@ -122,7 +122,7 @@ impl<'r> App<'r> {
         }
         let visible = RplConfig {
             max_depth: self.cfg.rpl.max_depth,
-            ..rpl.clone()
+            ..rpl
         } != self.cfg.rpl;
         self.cfg.rpl = rpl;
         self.dirty = true;

@@ -14,7 +14,7 @@ use crate::wpan::CipherFactory;
 
 /// The outgoing frame counter is written to storage every `SECURITY_PERSIST_STEP / 2` frames
 /// and resumes `SECURITY_PERSIST_STEP` beyond the stored value after a reboot: a write every
-/// 512 frames (on the board one 16-byte record in the counter log), at most 1024 counters
+/// 512 frames (on the board one 8-byte record in the counter log), at most 1024 counters
 /// skipped per reboot.
 pub const SECURITY_PERSIST_STEP: u32 = 1024;
 

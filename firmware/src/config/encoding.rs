@@ -588,7 +588,7 @@ mod tests {
                     rpl: RplConfig {
                         rfc8138: on,
                         objective: RplObjective::Of0,
-                        ..cfg.rpl.clone()
+                        ..cfg.rpl
                     },
                     ..cfg.clone()
                 };
@@ -602,7 +602,7 @@ mod tests {
                     Config {
                         rpl: RplConfig {
                             rfc8138: false,
-                            ..cfg.rpl.clone()
+                            ..cfg.rpl
                         },
                         ..cfg.clone()
                     }
@@ -643,14 +643,14 @@ mod tests {
                 let cfg = Config {
                     rpl: RplConfig {
                         objective,
-                        ..cfg.rpl.clone()
+                        ..cfg.rpl
                     },
                     ..cfg.clone()
                 };
                 let of0 = Config {
                     rpl: RplConfig {
                         objective: RplObjective::Of0,
-                        ..cfg.rpl.clone()
+                        ..cfg.rpl
                     },
                     ..cfg.clone()
                 };

@@ -213,7 +213,7 @@ impl AddressProtection {
 ///   60 s), well above MIN_CONTEXT_CHANGE_DELAY (300 s, RFC 6775 §9);
 /// - `abro_valid_lifetime_min` 10 000: the RFC 6775 §4.3 default of the Authoritative Border
 ///   Router Option (units of 60 s; 0 also means 10 000).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RaConfig {
     /// MinRtrAdvInterval in seconds: at least 3 and at most 0.75 × `max_interval_s`.

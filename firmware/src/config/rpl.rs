@@ -70,7 +70,7 @@ impl RplObjective {
 /// to a target; MinHopRankIncrease 256 (RFC 6550 §17 DEFAULT_MIN_HOP_RANK_INCREASE); RFC 8138
 /// off; MRHOF (RFC 6719) over the ETX our routers measure, OF0 (RFC 6552) the alternative
 /// (`objective`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RplConfig {
     /// The border router is the root of a DODAG on `wpan0` (DIOs, DAOs, source routes).

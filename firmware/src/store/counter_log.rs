@@ -6,41 +6,53 @@
 //!
 //! # Format
 //!
-//! Each page ([`PAGE_BYTES`]) is [`SLOTS`] slots of [`SLOT_BYTES`]; every slot is four
-//! little-endian 32-bit words:
+//! Everything is a *pair* of little-endian 32-bit words, a value and its complement
+//! (`v`, `!v`): a pair is valid iff its second word is the complement of its first. Erased
+//! flash (`0xffff_ffff`, `0xffff_ffff`) is not a valid pair, and a pair cut short by a power
+//! loss is not either: programming only clears bits, so a word cut mid-write reads as the
+//! value with some bits still set; the first word is written first, and a valid pair always
+//! holds the value that was being written.
 //!
-//! | slot | word 0 | word 1 | word 2 | word 3 |
-//! | ---- | ------ | ------ | ------ | ------ |
-//! | 0 (page header) | `"SGCP"` | generation | 0 | CRC |
-//! | 1..=255 (records) | `"SGFC"` | key sequence | frame counter | CRC |
+//! A page ([`PAGE_BYTES`]) opens with a header of two pairs, then holds
+//! [`RECORDS_PER_PAGE`] records of one pair each:
 //!
-//! CRC is CRC-32/ISO-HDLC of words 0..=2. Words 1..=3 are programmed first and word 0 (the
-//! magic) last: a slot whose magic and CRC match is complete. A slot that is not all `0xff` is
-//! never programmed again (the NOR rule: a word is written once between erases), so a record cut
-//! short by a power loss is skipped, not reused.
+//! | words | holds |
+//! | ----- | ----- |
+//! | 0, 1 | generation, `!generation` |
+//! | 2, 3 | key sequence, `!key sequence` |
+//! | 4 + 2n, 5 + 2n | record n: frame counter, `!frame counter` |
+//!
+//! A page holds the counters of one key sequence. A pair that is not erased is never
+//! programmed again (the NOR rule: a word is written once between erases), so a record cut
+//! short is skipped, not reused.
 //!
 //! # Rules
 //!
 //! - The *current* page is the one with a valid header and the newer generation (serial-number
 //!   arithmetic). Its last valid record is the latest; when it has none (a cut between a page
-//!   switch's header and its first record), the other page's last valid record is.
-//! - A save appends at the slot after the current page's last non-erased slot. When the current
-//!   page is full (or there is none), it erases the other page, writes its header with the next
-//!   generation, and appends at slot 1. Read-back verifies every write; a failure rescans and
-//!   tries once more ([`SAVE_ATTEMPTS`]).
+//!   switch's header and its first record), the other page's last valid record is, under that
+//!   page's key sequence.
+//! - A save is one pair appended after the current page's last non-erased pair, when the
+//!   current page has the saved key sequence and room. Otherwise (a new key sequence, a full
+//!   page, no page yet) it erases a page, writes its header with the next generation, and
+//!   appends the record. The page erased is never the one holding the latest record: the other
+//!   page, or the current one itself when its header is all it holds.
+//! - Each pair is read back after it is written; a failure drops what the log knew of the
+//!   pages (the next call reads them again) and is returned: the caller saves again later.
 //! - A power cut at any point leaves the last complete record, or the one before it, as
-//!   [`CounterLog::load`]'s answer: the page being written is only erased once the other page
-//!   holds the newest record, and a record counts only once its magic is down.
+//!   [`CounterLog::load`]'s answer: a page is only erased while the other holds the latest
+//!   record, and a record counts only once its second word is down.
 //!
 //! # Wear
 //!
-//! A record is 4 word programs (about 165 µs on the nRF52840) and no erase; a page takes
-//! [`RECORDS_PER_PAGE`] = 255 records, so one page erase (up to 85 ms of stalled CPU) per 255
-//! saves, each page erased every 510. `l2_15_4`'s default persist step (1024) asks for a save
-//! every 512 frames: a page erase every 130,560 frames, each page every 261,120. At the
-//! nRF52840's 10,000 erase cycles per page that is 2.6 × 10⁹ frames — 8 years of 10 frames per
-//! second without a pause, and beyond the 2³² frames after which a key sequence must rotate
-//! anyway. (Each boot also saves once: the counter resumes a step ahead.)
+//! A record is 2 word programs (about 85 µs on the nRF52840) and no erase; a page takes
+//! [`RECORDS_PER_PAGE`] = 510 records, so one page erase (up to 85 ms of stalled CPU) per 510
+//! saves, each page erased every 1,020 (a new key sequence costs an erase too).
+//! `l2_15_4`'s default persist step (1024) asks for a save every 512 frames: a page erase every
+//! 261,120 frames, each page every 522,240. At the nRF52840's 10,000 erase cycles per page that
+//! is 5.2 × 10⁹ frames — 16 years of 10 frames per second without a pause, and beyond the 2³²
+//! frames after which a key sequence must rotate anyway. (Each boot also saves once: the
+//! counter resumes a step ahead.)
 #![cfg_attr(
     not(test),
     deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)
@@ -52,23 +64,12 @@ use super::SecurityCounter;
 
 /// Bytes of one flash page of the log.
 pub const PAGE_BYTES: usize = 4096;
-/// Bytes of one slot (page header or record).
-pub const SLOT_BYTES: usize = 16;
-/// Slots per page: the header and [`RECORDS_PER_PAGE`] records.
-pub const SLOTS: usize = PAGE_BYTES / SLOT_BYTES;
+/// 32-bit words of one page.
+pub const PAGE_WORDS: usize = PAGE_BYTES / 4;
+/// Words of the page header (two pairs).
+pub const HEADER_WORDS: usize = 4;
 /// Records per page.
-pub const RECORDS_PER_PAGE: usize = SLOTS - 1;
-/// Magic of a page header.
-pub const HEADER_MAGIC: [u8; 4] = *b"SGCP";
-/// Magic of a record.
-pub const RECORD_MAGIC: [u8; 4] = *b"SGFC";
-/// Write attempts of one save (the second after a rescan).
-pub const SAVE_ATTEMPTS: usize = 2;
-/// An erased slot.
-const ERASED: [u8; SLOT_BYTES] = [0xff; SLOT_BYTES];
-
-const CRC32: crc::Crc<u32, crc::NoTable> =
-    crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
+pub const RECORDS_PER_PAGE: usize = (PAGE_WORDS - HEADER_WORDS) / 2;
 
 /// One of the log's two pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,12 +97,11 @@ pub trait CounterFlash {
     /// What went wrong in the flash controller.
     type Error: fmt::Debug;
 
-    /// Reads slot `slot` (< [`SLOTS`]) of `page`.
-    fn read_slot(&mut self, page: Page, slot: usize) -> Result<[u8; SLOT_BYTES], Self::Error>;
+    /// Reads word `word` (< [`PAGE_WORDS`]) of `page`.
+    fn read(&mut self, page: Page, word: usize) -> Result<u32, Self::Error>;
 
-    /// Programs `data` (a whole number of 32-bit words) at byte `offset` (word-aligned) of
-    /// `page`, in order.
-    fn program(&mut self, page: Page, offset: usize, data: &[u8]) -> Result<(), Self::Error>;
+    /// Programs word `word` (< [`PAGE_WORDS`]) of `page` with `value`.
+    fn program(&mut self, page: Page, word: usize, value: u32) -> Result<(), Self::Error>;
 
     /// Erases `page` (every byte `0xff`).
     fn erase(&mut self, page: Page) -> Result<(), Self::Error>;
@@ -114,8 +114,14 @@ pub trait CounterFlash {
 pub enum CounterLogError<E> {
     /// The flash controller failed.
     Flash(E),
-    /// Reading back what was written gave other bytes, [`SAVE_ATTEMPTS`] times.
+    /// Reading back what was written gave other bytes.
     Verify,
+}
+
+impl<E> From<E> for CounterLogError<E> {
+    fn from(e: E) -> Self {
+        CounterLogError::Flash(e)
+    }
 }
 
 impl<E: fmt::Debug> fmt::Display for CounterLogError<E> {
@@ -129,64 +135,25 @@ impl<E: fmt::Debug> fmt::Display for CounterLogError<E> {
 
 impl<E: fmt::Debug> core::error::Error for CounterLogError<E> {}
 
-/// A slot: `magic`, two words, the CRC of the three (see the module docs).
-pub fn encode_slot(magic: [u8; 4], a: u32, b: u32) -> [u8; SLOT_BYTES] {
-    let [a0, a1, a2, a3] = a.to_le_bytes();
-    let [b0, b1, b2, b3] = b.to_le_bytes();
-    let [m0, m1, m2, m3] = magic;
-    let body = [m0, m1, m2, m3, a0, a1, a2, a3, b0, b1, b2, b3];
-    let [c0, c1, c2, c3] = CRC32.checksum(&body).to_le_bytes();
-    [
-        m0, m1, m2, m3, a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3,
-    ]
+/// The value of the pair at words `word` (even), `word | 1` of `page`, if it is valid.
+fn pair<F: CounterFlash>(f: &mut F, page: Page, word: usize) -> Result<Option<u32>, F::Error> {
+    let v = f.read(page, word)?;
+    Ok((f.read(page, word | 1)? == !v).then_some(v))
 }
 
-/// The two words of a complete slot with `magic`, or `None`.
-pub fn decode_slot(s: &[u8; SLOT_BYTES], magic: [u8; 4]) -> Option<(u32, u32)> {
-    let [
-        m0,
-        m1,
-        m2,
-        m3,
-        a0,
-        a1,
-        a2,
-        a3,
-        b0,
-        b1,
-        b2,
-        b3,
-        c0,
-        c1,
-        c2,
-        c3,
-    ] = *s;
-    let body = [m0, m1, m2, m3, a0, a1, a2, a3, b0, b1, b2, b3];
-    ([m0, m1, m2, m3] == magic && CRC32.checksum(&body) == u32::from_le_bytes([c0, c1, c2, c3]))
-        .then_some((
-            u32::from_le_bytes([a0, a1, a2, a3]),
-            u32::from_le_bytes([b0, b1, b2, b3]),
-        ))
-}
-
-/// What one page holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct PageScan {
-    /// The header's generation; `None`: no valid header (erased, cut, foreign).
-    generation: Option<u32>,
-    /// The last valid record.
-    last: Option<SecurityCounter>,
-    /// The slot after the last non-erased one: where a record goes next ([`SLOTS`]: full).
-    next: usize,
-}
-
-/// Where the next record goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Write {
+/// Programs the pair of `v` at words `word` (even), `word | 1` of `page` and reads it back.
+fn put<F: CounterFlash>(
+    f: &mut F,
     page: Page,
-    slot: usize,
-    /// `Some(g)`: erase `page` and write a header of generation `g` first.
-    start: Option<u32>,
+    word: usize,
+    v: u32,
+) -> Result<(), CounterLogError<F::Error>> {
+    f.program(page, word, v)?;
+    f.program(page, word | 1, !v)?;
+    match pair(f, page, word)? {
+        Some(r) if r == v => Ok(()),
+        _ => Err(CounterLogError::Verify),
+    }
 }
 
 /// Serial-number comparison: `a` is newer than `b`.
@@ -194,141 +161,81 @@ fn newer(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) > 0
 }
 
-/// The two pages' contents as last read or written.
+/// What the log knows of its pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Scan {
-    a: PageScan,
-    b: PageScan,
+struct State {
+    /// The current page: the page, its generation and key sequence, the word where its next
+    /// record goes ([`PAGE_WORDS`]: full).
+    cur: Option<(Page, u32, u32, usize)>,
+    /// The latest record and the page that holds it.
+    latest: Option<(Page, SecurityCounter)>,
 }
 
-impl Scan {
-    fn read<F: CounterFlash>(f: &mut F) -> Result<Scan, F::Error> {
-        Ok(Scan {
-            a: scan_page(f, Page::A)?,
-            b: scan_page(f, Page::B)?,
-        })
-    }
-
-    fn page(&self, p: Page) -> &PageScan {
-        match p {
-            Page::A => &self.a,
-            Page::B => &self.b,
-        }
-    }
-
-    fn page_mut(&mut self, p: Page) -> &mut PageScan {
-        match p {
-            Page::A => &mut self.a,
-            Page::B => &mut self.b,
-        }
-    }
-
-    /// The page with a valid header and the newer generation.
-    fn current(&self) -> Option<Page> {
-        match (self.a.generation, self.b.generation) {
-            (Some(a), Some(b)) => Some(if newer(b, a) { Page::B } else { Page::A }),
-            (Some(_), None) => Some(Page::A),
-            (None, Some(_)) => Some(Page::B),
-            (None, None) => None,
-        }
-    }
-
-    fn latest(&self) -> Option<SecurityCounter> {
-        let cur = self.current()?;
-        let other = self.page(cur.other());
-        self.page(cur).last.or(other.generation.and(other.last))
-    }
-
-    fn next_write(&self) -> Write {
-        let Some(cur) = self.current() else {
-            return Write {
-                page: Page::A,
-                slot: 1,
-                start: Some(1),
-            };
+impl State {
+    /// Reads both pages' headers and records.
+    fn read<F: CounterFlash>(f: &mut F) -> Result<State, F::Error> {
+        let mut st = State {
+            cur: None,
+            latest: None,
         };
-        let p = self.page(cur);
-        match p.generation {
-            Some(g) if p.next >= SLOTS => Write {
-                page: cur.other(),
-                slot: 1,
-                start: Some(g.wrapping_add(1)),
-            },
-            _ => Write {
-                page: cur,
-                slot: p.next,
-                start: None,
-            },
-        }
-    }
-}
-
-/// Reads one page's header and records.
-fn scan_page<F: CounterFlash>(f: &mut F, page: Page) -> Result<PageScan, F::Error> {
-    let generation = decode_slot(&f.read_slot(page, 0)?, HEADER_MAGIC).map(|(g, _)| g);
-    let mut scan = PageScan {
-        generation,
-        last: None,
-        next: 1,
-    };
-    if generation.is_none() {
-        return Ok(scan);
-    }
-    for slot in 1..SLOTS {
-        let s = f.read_slot(page, slot)?;
-        if s != ERASED {
-            scan.next = slot.saturating_add(1);
-        }
-        if let Some((key_sequence, frame_counter)) = decode_slot(&s, RECORD_MAGIC) {
-            scan.last = Some(SecurityCounter {
-                key_sequence,
-                frame_counter,
+        for page in [Page::A, Page::B] {
+            let (Some(g), Some(k)) = (pair(f, page, 0)?, pair(f, page, 2)?) else {
+                continue;
+            };
+            let mut last = None;
+            let mut next = HEADER_WORDS;
+            for word in (HEADER_WORDS..PAGE_WORDS).step_by(2) {
+                let v = f.read(page, word)?;
+                let c = f.read(page, word | 1)?;
+                if v & c != u32::MAX {
+                    next = word.saturating_add(2);
+                }
+                if c == !v {
+                    last = Some(v);
+                }
+            }
+            let rec = last.map(|frame_counter| {
+                let key_sequence = k;
+                (
+                    page,
+                    SecurityCounter {
+                        key_sequence,
+                        frame_counter,
+                    },
+                )
             });
+            match st.cur {
+                // An older page: its record is the latest only when the current has none.
+                Some((_, cg, _, _)) if !newer(g, cg) => st.latest = st.latest.or(rec),
+                _ => {
+                    st.cur = Some((page, g, k, next));
+                    st.latest = rec.or(st.latest);
+                }
+            }
         }
+        Ok(st)
     }
-    Ok(scan)
-}
-
-/// Byte offset of `slot` in a page (`slot` < [`SLOTS`], so no overflow).
-fn offset(slot: usize) -> usize {
-    slot.saturating_mul(SLOT_BYTES)
-}
-
-/// Programs `s` into `slot` of `page`, the magic word last, and reads it back.
-fn put_slot<F: CounterFlash>(
-    f: &mut F,
-    page: Page,
-    slot: usize,
-    s: &[u8; SLOT_BYTES],
-) -> Result<bool, F::Error> {
-    let (magic, rest) = s.split_at(4);
-    let at = offset(slot);
-    f.program(page, at.saturating_add(4), rest)?;
-    f.program(page, at, magic)?;
-    Ok(f.read_slot(page, slot)? == *s)
 }
 
 /// The counter log: what the two pages hold (read once, then kept up to date by each save).
 #[derive(Clone, Debug, Default)]
 pub struct CounterLog {
-    scan: Option<Scan>,
+    state: Option<State>,
 }
 
 impl CounterLog {
     /// A log not read yet.
     pub const fn new() -> Self {
-        CounterLog { scan: None }
+        CounterLog { state: None }
     }
 
-    fn scan<F: CounterFlash>(&mut self, f: &mut F) -> Result<Scan, F::Error> {
-        match self.scan {
-            Some(s) => Ok(s),
-            None => {
-                let s = Scan::read(f)?;
-                self.scan = Some(s);
-                Ok(s)
-            }
-        }
+    fn state<F: CounterFlash>(&mut self, f: &mut F) -> Result<State, F::Error> {
+        let st = match self.state {
+            Some(st) => st,
+            None => State::read(f)?,
+        };
+        self.state = Some(st);
+        Ok(st)
     }
 
     /// The latest complete record, `None` when the pages hold none.
@@ -336,7 +243,7 @@ impl CounterLog {
         &mut self,
         f: &mut F,
     ) -> Result<Option<SecurityCounter>, F::Error> {
-        Ok(self.scan(f)?.latest())
+        Ok(self.state(f)?.latest.map(|(_, c)| c))
     }
 
     /// Appends `c` (see the module docs); on success [`load`](Self::load) returns `c`.
@@ -345,41 +252,28 @@ impl CounterLog {
         f: &mut F,
         c: SecurityCounter,
     ) -> Result<(), CounterLogError<F::Error>> {
-        let mut err = CounterLogError::Verify;
-        for _ in 0..SAVE_ATTEMPTS {
-            let mut scan = self.scan(f).map_err(CounterLogError::Flash)?;
-            let w = scan.next_write();
-            // Whatever happens next, the pages must be read again unless it all succeeds.
-            self.scan = None;
-            match write(f, w, c) {
-                Ok(true) => {
-                    let p = scan.page_mut(w.page);
-                    if let Some(g) = w.start {
-                        p.generation = Some(g);
-                    }
-                    p.last = Some(c);
-                    p.next = w.slot.saturating_add(1);
-                    self.scan = Some(scan);
-                    return Ok(());
-                }
-                Ok(false) => err = CounterLogError::Verify,
-                Err(e) => err = CounterLogError::Flash(e),
+        let st = self.state(f)?;
+        // Whatever happens next, the pages must be read again unless it all succeeds.
+        self.state = None;
+        let (page, g, word) = match st.cur {
+            Some((p, g, k, next)) if k == c.key_sequence && next < PAGE_WORDS => (p, g, next),
+            cur => {
+                let g = cur.map_or(0, |(_, g, _, _)| g).wrapping_add(1);
+                // A new page, never the one holding the latest record.
+                let p = st.latest.map_or(Page::A, |(p, _)| p.other());
+                f.erase(p)?;
+                put(f, p, 0, g)?;
+                put(f, p, 2, c.key_sequence)?;
+                (p, g, HEADER_WORDS)
             }
-        }
-        Err(err)
+        };
+        put(f, page, word, c.frame_counter)?;
+        self.state = Some(State {
+            cur: Some((page, g, c.key_sequence, word.saturating_add(2))),
+            latest: Some((page, c)),
+        });
+        Ok(())
     }
-}
-
-/// Carries out `w` for `c`: whether every write read back as written.
-fn write<F: CounterFlash>(f: &mut F, w: Write, c: SecurityCounter) -> Result<bool, F::Error> {
-    if let Some(g) = w.start {
-        f.erase(w.page)?;
-        if !put_slot(f, w.page, 0, &encode_slot(HEADER_MAGIC, g, 0))? {
-            return Ok(false);
-        }
-    }
-    let rec = encode_slot(RECORD_MAGIC, c.key_sequence, c.frame_counter);
-    put_slot(f, w.page, w.slot, &rec)
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@
 //! | config A  | 0x000F_E000..0x000F_F000 | configuration |
 //! | config B  | 0x000F_F000..0x0010_0000 | configuration |
 //!
-//! The counter pages are an append-only log of 16-byte records (format, power-cut rules and
+//! The counter pages are an append-only log of 8-byte records (format, power-cut rules and
 //! wear in `firmware::store::counter_log`; this file only programs, erases and reads them): a
-//! save is four word programs, a page erase (85 ms, CPU stalled) comes once every 255 saves.
+//! save is two word programs, a page erase (85 ms, CPU stalled) comes once every 510 saves.
 //! A configuration reset (`sixgate config reset`) never erases them: a frame counter must not
 //! be sent twice under one key.
 //!
@@ -43,7 +43,7 @@
 
 use embassy_nrf::nvmc::Nvmc;
 use embedded_storage::nor_flash::{NorFlash, ReadNorFlash};
-use firmware::store::counter_log::{CounterFlash, CounterLog, CounterLogError, Page, SLOT_BYTES};
+use firmware::store::counter_log::{CounterFlash, CounterLog, CounterLogError, PAGE_WORDS, Page};
 use firmware::store::{ConfigStore, CounterStore, SecurityCounter};
 
 /// Start of page A.
@@ -264,41 +264,36 @@ impl ConfigStore for FlashStore<'_> {
 /// The counter log's two pages on the NVMC.
 struct CounterPages<'a, 'd>(&'a mut Nvmc<'d>);
 
-fn counter_page(p: Page) -> u32 {
-    match p {
+/// Word `word` (< a page, from the counter log) of page `p` as a flash address.
+fn counter_addr(p: Page, word: usize) -> Result<u32, FlashStoreError> {
+    let base = match p {
         Page::A => COUNTER_A,
         Page::B => COUNTER_B,
-    }
-}
-
-/// `offset` (< a page, from the counter log) as a flash address in page `p`.
-fn counter_addr(p: Page, offset: usize) -> Result<u32, FlashStoreError> {
-    u32::try_from(offset)
-        .ok()
-        .filter(|&o| o < PAGE_SIZE)
-        .map(|o| counter_page(p) + o)
+    };
+    (word < PAGE_WORDS)
+        .then(|| base + word as u32 * 4)
         .ok_or(FlashStoreError::Flash)
 }
 
 impl CounterFlash for CounterPages<'_, '_> {
     type Error = FlashStoreError;
 
-    fn read_slot(&mut self, page: Page, slot: usize) -> Result<[u8; SLOT_BYTES], FlashStoreError> {
-        let mut s = [0u8; SLOT_BYTES];
-        let at = counter_addr(page, slot.saturating_mul(SLOT_BYTES))?;
+    fn read(&mut self, page: Page, word: usize) -> Result<u32, FlashStoreError> {
+        let mut w = [0u8; 4];
         self.0
-            .read(at, &mut s)
+            .read(counter_addr(page, word)?, &mut w)
             .map_err(|_| FlashStoreError::Flash)?;
-        Ok(s)
+        Ok(u32::from_le_bytes(w))
     }
 
-    fn program(&mut self, page: Page, offset: usize, data: &[u8]) -> Result<(), FlashStoreError> {
-        let at = counter_addr(page, offset)?;
-        self.0.write(at, data).map_err(|_| FlashStoreError::Flash)
+    fn program(&mut self, page: Page, word: usize, value: u32) -> Result<(), FlashStoreError> {
+        self.0
+            .write(counter_addr(page, word)?, &value.to_le_bytes())
+            .map_err(|_| FlashStoreError::Flash)
     }
 
     fn erase(&mut self, page: Page) -> Result<(), FlashStoreError> {
-        let at = counter_page(page);
+        let at = counter_addr(page, 0)?;
         self.0
             .erase(at, at + PAGE_SIZE)
             .map_err(|_| FlashStoreError::Flash)
