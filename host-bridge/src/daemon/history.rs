@@ -56,7 +56,7 @@ pub enum NodeChange {
     Joined,
     /// A known node registered again.
     Reregistered,
-    /// Its RPL parent changed (from, to).
+    /// Its RPL parent changed (from, to); `from: None` is the first parent learned.
     MovedParent {
         /// The parent before (`None`: it had none).
         from: Option<Ipv6Addr>,
@@ -76,6 +76,24 @@ pub struct Lifecycle {
     pub addr: Ipv6Addr,
     /// What happened.
     pub change: NodeChange,
+}
+
+impl Lifecycle {
+    /// One line: `2001:db8::1 joined (parent fe80::1)`; `parent` is the node's parent now.
+    pub fn describe(&self, parent: Option<Ipv6Addr>) -> String {
+        let p = |x: Option<Ipv6Addr>| x.map_or_else(|| "none".to_string(), |a| a.to_string());
+        match &self.change {
+            NodeChange::Joined => format!("{} joined (parent {})", self.addr, p(parent)),
+            NodeChange::Reregistered => format!("{} re-registered", self.addr),
+            NodeChange::MovedParent { from: None, to } => {
+                format!("{} attached to parent {}", self.addr, p(*to))
+            }
+            NodeChange::MovedParent { from, to } => {
+                format!("{} moved parent {} -> {}", self.addr, p(*from), p(*to))
+            }
+            NodeChange::Expired => format!("{} expired", self.addr),
+        }
+    }
 }
 
 /// A node the daemon knows about (one IPv6 address of the mesh).
@@ -125,6 +143,8 @@ pub struct State {
     pub logs: VecDeque<LogRecord>,
     /// Life-cycle changes, oldest first, at most [`LIFECYCLE_HISTORY`].
     pub lifecycle: VecDeque<Lifecycle>,
+    /// Life-cycle changes ever (the ring keeps the last ones).
+    pub lifecycle_total: u64,
     /// The nodes live now, by address.
     pub nodes: BTreeMap<Ipv6Addr, NodeRecord>,
     /// Nodes not tracked for lack of room ([`MAX_TRACKED_NODES`]).
@@ -186,6 +206,7 @@ impl Poll {
 
 impl State {
     fn change(&mut self, addr: Ipv6Addr, change: NodeChange, at: SystemTime) {
+        self.lifecycle_total += 1;
         push_bounded(
             &mut self.lifecycle,
             LIFECYCLE_HISTORY,
@@ -372,6 +393,14 @@ mod tests {
             vec![
                 (2, NodeChange::Joined),
                 (2, NodeChange::Reregistered),
+                // Joined from an event, its parent learned at the poll.
+                (
+                    2,
+                    NodeChange::MovedParent {
+                        from: None,
+                        to: ip(1)
+                    }
+                ),
                 (3, NodeChange::Joined),
                 (2, NodeChange::Expired),
                 (

@@ -520,7 +520,7 @@ impl Hub {
                 self.pump();
             }
             (Kind::Event, Ok(Message::Event(e))) => {
-                lock(&self.state).event(&e, SystemTime::now());
+                self.with_lifecycle(|s| s.event(&e, SystemTime::now()));
                 self.fan_out(p, |c, _| c.events);
             }
             (Kind::Log, Ok(Message::Log(l))) => {
@@ -577,6 +577,19 @@ impl Hub {
         }
     }
 
+    /// Runs `f` on the state and logs the node life-cycle changes it made.
+    fn with_lifecycle(&mut self, f: impl FnOnce(&mut State)) {
+        let mut s = lock(&self.state);
+        let seen = s.lifecycle_total;
+        f(&mut s);
+        let new = usize::try_from(s.lifecycle_total - seen).unwrap_or(usize::MAX);
+        let skip = s.lifecycle.len().saturating_sub(new);
+        for l in s.lifecycle.iter().skip(skip) {
+            let parent = s.nodes.get(&l.addr).and_then(|n| n.parent);
+            super::log(format_args!("node {}", l.describe(parent)));
+        }
+    }
+
     fn end_capture_refused(&mut self, cid: ClientId) {
         if let Some(c) = self.clients.get_mut(&cid) {
             c.capture = None;
@@ -621,13 +634,13 @@ impl Hub {
                 if !nodes.is_empty() && next < total {
                     self.own(&Request::Topology { start: next }, Own::Topology);
                 } else if let Some(p) = self.poll.take() {
-                    lock(&self.state).poll_done(p, SystemTime::now());
+                    self.with_lifecycle(|s| s.poll_done(p, SystemTime::now()));
                 }
             }
             // A device without an RPL root has no topology: the registry alone.
             (Own::Topology, Response::Error { .. }) => {
                 if let Some(p) = self.poll.take() {
-                    lock(&self.state).poll_done(p, SystemTime::now());
+                    self.with_lifecycle(|s| s.poll_done(p, SystemTime::now()));
                 }
             }
             (Own::Nodes, _) => self.poll = None,

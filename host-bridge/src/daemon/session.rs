@@ -73,6 +73,9 @@ pub fn run(
             return;
         }
         let why = pump(dev, &hub, &rx, &stop);
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
         super::log(format_args!(
             "device session ended: {why}; reconnecting in {:.1} s",
             BACKOFF_MIN.as_secs_f64()
