@@ -286,6 +286,8 @@ mod tests {
         assert_eq!(socket_name("/dev/ttyACM0"), "dev-ttyACM0");
         assert_eq!(socket_name("/tmp/x y//pty"), "tmp-x-y-pty");
         assert_eq!(socket_name("COM3"), "COM3");
+        // docs/user-guide.md, "Daemon".
+        assert_eq!(socket_name("/tmp/sixgate.pty"), "tmp-sixgate.pty");
         assert_eq!(socket_name("/"), "port");
     }
 }
