@@ -90,6 +90,13 @@ impl Device {
         self.hello.as_ref()
     }
 
+    /// The link, the frame decoder (which may hold the start of a frame) and the bytes read
+    /// but not yet decoded: what a program that goes on reading raw frames after the
+    /// handshake (the daemon) needs.
+    pub fn into_parts(self) -> (Box<dyn Link>, Box<FrameDecoder>, Vec<u8>) {
+        (self.link, self.dec, self.pending)
+    }
+
     fn no_device(&self, why: impl Into<String>) -> CliError {
         CliError::NoDevice {
             port: self.port.clone(),
@@ -202,10 +209,9 @@ impl Device {
             let got = self.next_frame(deadline, &mut |h, m| match m {
                 Ok(Message::Response(r)) if h.id == id => {
                     result = Some(match r {
-                        Response::Error { code, message } => Err(CliError::Device {
-                            code,
-                            message: message.to_string(),
-                        }),
+                        Response::Error { code, message } => {
+                            Err(device_error(&port, code, message))
+                        }
                         r => match f.take() {
                             Some(f) => Ok(f(r)),
                             None => Err(CliError::Other("response handled twice".into())),
@@ -272,8 +278,16 @@ impl Device {
                 if let Some(p) = frame {
                     if let Ok((h, m)) = mgmt::decode(&p) {
                         if self.hello.is_some() && ends_session(&h, &m) {
-                            return Err(CliError::TakenOver {
-                                port: self.port.clone(),
+                            return Err(match &m {
+                                // The daemon's notice says why (the device went away).
+                                Ok(Message::Response(Response::Error { message, .. }))
+                                    if message.starts_with(DAEMON_PREFIX) =>
+                                {
+                                    self.no_device(*message)
+                                }
+                                _ => CliError::TakenOver {
+                                    port: self.port.clone(),
+                                },
                             });
                         }
                         f(h, m);
@@ -287,7 +301,9 @@ impl Device {
                 return Ok(false);
             }
             match self.link.read(&mut self.buf) {
-                Ok(0) => std::thread::sleep(Duration::from_millis(5)),
+                // A serial port times out instead; end of file is a socket (the daemon's)
+                // or a line that was closed.
+                Ok(0) => return Err(self.no_device("the line was closed (end of file)")),
                 Ok(n) => self
                     .pending
                     .extend_from_slice(self.buf.get(..n).unwrap_or_default()),
@@ -299,6 +315,25 @@ impl Device {
                 Err(e) => return Err(self.no_device(format!("read failed: {e}"))),
             }
         }
+    }
+}
+
+/// How the daemon (`sixgate daemon`) starts the message of an error it answers itself about
+/// the device (not connected, went away): the CLI reports it as no device (exit 3).
+pub const DAEMON_PREFIX: &str = "sixgate daemon: ";
+
+/// A device's error answer as a [`CliError`]; the daemon's own about the device is
+/// [`CliError::NoDevice`].
+fn device_error(port: &str, code: ErrorCode, message: &str) -> CliError {
+    match message.strip_prefix(DAEMON_PREFIX) {
+        Some(why) => CliError::NoDevice {
+            port: port.to_string(),
+            why: format!("(through the daemon) {why}"),
+        },
+        None => CliError::Device {
+            code,
+            message: message.to_string(),
+        },
     }
 }
 

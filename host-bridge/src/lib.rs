@@ -1,5 +1,6 @@
 //! # host-bridge — the `sixgate` command-line tool
 //!
+//! - [`daemon`]: `sixgate daemon`, which owns the serial line and shares it over a socket;
 //! - [`device`]: the serial transport (handshake, requests with timeouts, unsolicited
 //!   messages) over the `mgmt` protocol;
 //! - [`cmd`]: one module per command, human tables or `--json`;
@@ -68,6 +69,7 @@ pub fn progress_done(line: std::fmt::Arguments<'_>) {
 static PROGRESS_OPEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 pub mod cmd;
+pub mod daemon;
 pub mod device;
 pub mod error;
 pub mod pcap_decode;

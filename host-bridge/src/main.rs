@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use host_bridge::cmd::{self, Out};
-use host_bridge::device;
 use host_bridge::error::CliError;
 use host_bridge::pcap_decode;
+use host_bridge::{daemon, device};
 
 /// Manage a sixgate 6LoWPAN border router over its serial line.
 ///
@@ -34,6 +34,15 @@ struct Cli {
     /// One JSON document per command instead of human text.
     #[arg(long, global = true)]
     json: bool,
+    /// The socket of a `sixgate daemon` to go through (default: the daemon of --port, found
+    /// in $XDG_RUNTIME_DIR/sixgate or /tmp/sixgate-UID, used when one is running). For
+    /// `daemon`: where it listens.
+    #[arg(long, global = true, value_name = "PATH", conflicts_with = "direct")]
+    socket: Option<PathBuf>,
+    /// Open the serial port directly even when a daemon serves it (it holds the port, so
+    /// this fails while the daemon runs).
+    #[arg(long, global = true)]
+    direct: bool,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -151,6 +160,11 @@ enum Cmd {
     Config(ConfigCmd),
     /// Restart the border router.
     Reboot,
+    /// Own the serial port and share it: every `sixgate` command for the same port goes
+    /// through the daemon (several at once, e.g. `capture` and `events` while another changes
+    /// the configuration). Reconnects when the device goes away; keeps the event and log
+    /// history. Runs until SIGINT/SIGTERM.
+    Daemon,
     /// Offline capture tools (no device).
     #[command(subcommand)]
     Pcap(PcapCmd),
@@ -421,6 +435,16 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let port = cli.port.clone().ok_or_else(|| {
         usage("no device port: pass --port PATH or set SIXGATE_PORT (e.g. the --serial-pty path of sixgate-sim)")
     })?;
+    if let Cmd::Daemon = cli.cmd {
+        if cli.direct {
+            return Err(usage("--direct is for commands, not `daemon`"));
+        }
+        return daemon::run(daemon::DaemonOpts {
+            port,
+            baud: cli.baud,
+            socket: cli.socket.clone(),
+        });
+    }
     let stop = Arc::new(AtomicBool::new(false));
     {
         let s = stop.clone();
@@ -429,7 +453,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let stopped = move || stop.load(Ordering::SeqCst);
     // Arguments are checked before the device is opened, so usage errors never wait.
     let plan = plan(&cli.cmd)?;
-    let mut dev = device::open(&port, cli.baud, Duration::from_secs_f64(cli.timeout))?;
+    let mut dev = open_device(&cli, &port)?;
     let d = &mut dev;
     match plan {
         Plan::Info => cmd::info::run(d, out),
@@ -813,7 +837,40 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
         Cmd::Config(ConfigCmd::Reset) => Plan::ConfigReset,
         Cmd::Reboot => Plan::Reboot,
         Cmd::Pcap(_) => return Err(usage("pcap commands need no device")),
+        Cmd::Daemon => return Err(usage("`daemon` runs no command")),
     })
+}
+
+/// The device session: through the port's daemon when one is running (or the one `--socket`
+/// names, which must be), else the serial port itself (always with `--direct`).
+fn open_device(cli: &Cli, port: &str) -> Result<device::Device, CliError> {
+    let timeout = Duration::from_secs_f64(cli.timeout);
+    if !cli.direct {
+        let socket = cli
+            .socket
+            .clone()
+            .unwrap_or_else(|| daemon::default_socket(port));
+        match daemon::connect(&socket) {
+            Some(s) => {
+                let mut d = device::Device::new(Box::new(s), port, timeout);
+                d.handshake()?;
+                return Ok(d);
+            }
+            None if cli.socket.is_some() => {
+                return Err(CliError::NoDevice {
+                    port: port.to_string(),
+                    why: format!(
+                        "no sixgate daemon listens on {} (start one with `sixgate daemon`, or \
+                         leave out --socket)",
+                        socket.display()
+                    ),
+                });
+            }
+            // No daemon, or a stale socket file: the port itself.
+            None => {}
+        }
+    }
+    device::open(port, cli.baud, timeout)
 }
 
 /// A route's destination: `PREFIX/LEN` or `default` (`::/0`), host bits cleared with a note.

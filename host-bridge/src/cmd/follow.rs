@@ -19,7 +19,8 @@ pub enum Stream {
     Logs,
 }
 
-fn event_text(k: &EventKind<'_>) -> (String, String) {
+/// An event's stable name and its line of text.
+pub fn event_text(k: &EventKind<'_>) -> (String, String) {
     use EventKind as E;
     let (name, text) = match k {
         E::IfaceUp(i) => ("iface_up", format!("{i} up")),
@@ -89,7 +90,8 @@ fn event_text(k: &EventKind<'_>) -> (String, String) {
     (name.to_string(), text)
 }
 
-fn level_text(l: Level) -> &'static str {
+/// A log level as printed.
+pub fn level_text(l: Level) -> &'static str {
     match l {
         Level::Error => "ERROR",
         Level::Warn => "WARN",
