@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::{Sim, code};
+use common::{Sim, code, success_stdout};
 
 const MESH: &[&str] = &["--routers", "2", "--nodes", "4", "--topology", "line"];
 
@@ -133,15 +133,7 @@ impl Daemon {
 }
 
 fn run_ok(run: &Path, port: &Path, args: &[&str]) -> String {
-    let o = Proc::spawn(cmd(run, port, args)).wait();
-    assert!(
-        o.status.success(),
-        "sixgate {args:?} failed: {:?}\n{}\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
+    success_stdout(Proc::spawn(cmd(run, port, args)).wait(), args)
 }
 
 fn run_json(run: &Path, port: &Path, args: &[&str]) -> Value {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::{Sim, code, json, sixgate};
+use common::{Sim, code, json, sixgate, success_stdout, wait_output};
 
 const KEY: &str = "c0ffee00112233445566778899aabbcc";
 
@@ -58,14 +58,7 @@ impl Seen {
     /// `sixgate ARGS` that must succeed: its stdout, recorded.
     fn ok(&mut self, p: &Path, args: &[&str]) -> String {
         let o = self.run(p, args);
-        assert!(
-            o.status.success(),
-            "sixgate {args:?} failed: {:?}\n{}\n{}",
-            o.status,
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
+        success_stdout(o, args)
     }
 
     /// `sixgate --json ARGS`, parsed, recorded.
@@ -101,17 +94,7 @@ fn sixgate_stdin(p: &Path, args: &[&str], input: &[u8]) -> Output {
         .unwrap();
     // The CLI may refuse before reading: a closed pipe is fine.
     let _ = c.stdin.take().unwrap().write_all(input);
-    let t0 = Instant::now();
-    loop {
-        if c.try_wait().unwrap().is_some() {
-            return c.wait_with_output().unwrap();
-        }
-        if t0.elapsed() > Duration::from_secs(60) {
-            let _ = c.kill();
-            panic!("sixgate {args:?} hung");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_output(c, args)
 }
 
 fn stderr(o: &Output) -> String {

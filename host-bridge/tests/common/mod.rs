@@ -87,7 +87,7 @@ impl Drop for Sim {
 
 /// Runs `sixgate` with `args` against `port`, killing it after 60 s.
 pub fn sixgate(port: &Path, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sixgate"))
+    let c = Command::new(env!("CARGO_BIN_EXE_sixgate"))
         .arg("--port")
         .arg(port)
         .args(args)
@@ -95,6 +95,11 @@ pub fn sixgate(port: &Path, args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    wait_output(c, args)
+}
+
+/// The output of the `sixgate` run `c` (started with `args`), killed after 60 s.
+pub fn wait_output(mut c: std::process::Child, args: &[&str]) -> Output {
     let t0 = Instant::now();
     loop {
         if c.try_wait().unwrap().is_some() {
@@ -108,9 +113,8 @@ pub fn sixgate(port: &Path, args: &[&str]) -> Output {
     }
 }
 
-/// `sixgate` that must succeed: its standard output.
-pub fn ok(port: &Path, args: &[&str]) -> String {
-    let o = sixgate(port, args);
+/// The standard output of `o`, a `sixgate` run with `args` that must have succeeded.
+pub fn success_stdout(o: Output, args: &[&str]) -> String {
     assert!(
         o.status.success(),
         "sixgate {args:?} failed: {:?}\n{}\n{}",
@@ -119,6 +123,11 @@ pub fn ok(port: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8(o.stdout).unwrap()
+}
+
+/// `sixgate` that must succeed: its standard output.
+pub fn ok(port: &Path, args: &[&str]) -> String {
+    success_stdout(sixgate(port, args), args)
 }
 
 /// `sixgate --json` that must succeed: its output parsed.

@@ -9,6 +9,9 @@
     reason = "IPHC and frame-control bits are grouped by field (RFC 6282 §3.1.1)"
 )]
 
+mod common;
+use common::{fcs, l4_checksum};
+
 use std::net::Ipv6Addr;
 
 use firmware::app::App;
@@ -22,13 +25,6 @@ const EVIL: [u8; 8] = [0x02, 0xee, 0xee, 0xee, 0x00, 0x00, 0x00, 0x01];
 const OUTSIDE: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x99, 0, 0, 0, 0, 1);
 
 // ----- 802.15.4 framing by hand -----------------------------------------------------------
-
-fn fcs(b: &[u8]) -> [u8; 2] {
-    // IEEE 802.15.4-2006 §7.2.1.9: ITU-T CRC-16 (CRC-16/KERMIT), transmitted LSB first.
-    crc::Crc::<u16>::new(&crc::CRC_16_KERMIT)
-        .checksum(b)
-        .to_le_bytes()
-}
 
 /// A frame whose frame control (IEEE 802.15.4-2006 §7.2.1.1) has frame type `ty`, PAN ID
 /// compression, extended destination and source, frame version 2006: FC (LE), sequence
@@ -65,25 +61,6 @@ fn beacon(seq: u8, pan: u16) -> Vec<u8> {
     let c = fcs(&f);
     f.extend_from_slice(&c);
     f
-}
-
-/// Checksum (RFC 768 / RFC 8200 §8.1) over the pseudo-header and `msg` (checksum field 0).
-fn l4_checksum(src: &Ipv6Addr, dst: &Ipv6Addr, next: u8, msg: &[u8]) -> [u8; 2] {
-    let mut acc: u64 = 0;
-    let mut add = |b: &[u8]| {
-        for c in b.chunks(2) {
-            acc += u64::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
-        }
-    };
-    add(&src.octets());
-    add(&dst.octets());
-    add(&(msg.len() as u32).to_be_bytes());
-    add(&[0, 0, 0, next]);
-    add(msg);
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    (!(acc as u16)).to_be_bytes()
 }
 
 fn link_local(eui: [u8; 8]) -> Ipv6Addr {

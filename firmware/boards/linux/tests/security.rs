@@ -16,6 +16,9 @@
 //!   readings are delivered across the switch.
 //! - Goodput of 1232-byte payloads over one hop, security on and off (figures, not asserts).
 
+mod common;
+use common::{fcs, l4_checksum};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
@@ -312,13 +315,6 @@ fn sec(s: &serde_json::Value, name: &str) -> u64 {
     counter(s, "mac", &format!("sec_{name}"))
 }
 
-fn fcs(b: &[u8]) -> [u8; 2] {
-    // IEEE 802.15.4-2006 §7.2.1.9: CRC-16/KERMIT, least significant byte first.
-    crc::Crc::<u16>::new(&crc::CRC_16_KERMIT)
-        .checksum(b)
-        .to_le_bytes()
-}
-
 /// `psdu` with its FCS recomputed (after an edit).
 fn refcs(mut psdu: Vec<u8>) -> Vec<u8> {
     let n = psdu.len() - 2;
@@ -344,25 +340,6 @@ fn plain_frame(src: [u8; 8], seq: u8, payload: &[u8]) -> Vec<u8> {
     f
 }
 
-/// RFC 8200 §8.1: the upper-layer checksum over the pseudo-header and `msg`.
-fn l4_checksum(src: Ipv6Addr, dst: Ipv6Addr, next: u8, msg: &[u8]) -> [u8; 2] {
-    let mut acc: u64 = 0;
-    let mut add = |b: &[u8]| {
-        for c in b.chunks(2) {
-            acc += u64::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
-        }
-    };
-    add(&src.octets());
-    add(&dst.octets());
-    add(&(msg.len() as u32).to_be_bytes());
-    add(&[0, 0, 0, next]);
-    add(msg);
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    (!(acc as u16)).to_be_bytes()
-}
-
 /// An uncompressed IPv6 packet in 6LoWPAN (RFC 4944 §5.1: dispatch 0x41, then the header
 /// of RFC 8200 §3 — version 6, `next`, `hlim` — and `body` with its checksum at `ck`).
 fn lowpan_ipv6(
@@ -373,7 +350,7 @@ fn lowpan_ipv6(
     mut body: Vec<u8>,
     ck: usize,
 ) -> Vec<u8> {
-    let c = l4_checksum(src, dst, next, &body);
+    let c = l4_checksum(&src, &dst, next, &body);
     body[ck..ck + 2].copy_from_slice(&c);
     let mut p = vec![0x41, 0x60, 0, 0, 0];
     p.extend_from_slice(&(body.len() as u16).to_be_bytes());
@@ -765,15 +742,7 @@ fn a_rebooted_node_never_sends_a_frame_counter_twice_and_is_still_heard() {
         assert!(a > b, "{name} restarted its counter at {a}, had sent {b}");
     }
     // The neighbours took them: no replay refused, readings delivered after the reboots.
-    let br_sec = *w
-        .br()
-        .unwrap()
-        .app()
-        .unwrap()
-        .wpan()
-        .security()
-        .unwrap()
-        .stats();
+    let br_sec = *br_security(&w).stats();
     assert_eq!(br_sec.rx_replays, 0, "border router {br_sec:?}");
     for k in 0..2 {
         let s = *router(&w, k)
@@ -892,18 +861,13 @@ fn generated(w: &World, k: usize) -> u32 {
 }
 
 /// The key sequence of every node: border router, routers, leaves.
+/// The border router's link-layer security.
+fn br_security(w: &World) -> &firmware::wpan::WpanSecurity {
+    w.br().unwrap().app().unwrap().wpan().security().unwrap()
+}
+
 fn key_sequences(w: &World) -> Vec<(String, u32)> {
-    let mut v = vec![(
-        "br".to_string(),
-        w.br()
-            .unwrap()
-            .app()
-            .unwrap()
-            .wpan()
-            .security()
-            .unwrap()
-            .key_sequence(),
-    )];
+    let mut v = vec![("br".to_string(), br_security(w).key_sequence())];
     for k in 0..w.routers.len() {
         let s = router(w, k).app().unwrap().wpan().security().unwrap();
         v.push((format!("r{}", k + 1), s.key_sequence()));
@@ -979,15 +943,7 @@ fn a_key_rotation_at_the_root_spreads_through_100_nodes_and_readings_keep_arrivi
     }
     let seqs = key_sequences(&w);
     let behind: Vec<_> = seqs.iter().filter(|(_, s)| *s != 1).collect();
-    let br_sec = *w
-        .br()
-        .unwrap()
-        .app()
-        .unwrap()
-        .wpan()
-        .security()
-        .unwrap()
-        .stats();
+    let br_sec = *br_security(&w).stats();
     eprintln!(
         "rotation in the 100-node mesh (seed 1): joined at {t} s, rotated at {switch} s; \
          readings generated {start}..{end} s: {delivered}/{sent} delivered ({:.2} %); nodes on \
