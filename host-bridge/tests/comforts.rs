@@ -330,8 +330,9 @@ fn watch_and_colour_against_the_simulator() {
         "Ctrl-C ends --watch with status 0: {st:?}\n{text}"
     );
     let frames = text.matches(CLEAR).count();
+    // Loose bounds: a loaded machine may start the CLI late.
     assert!(
-        (3..=5).contains(&frames),
+        (2..=5).contains(&frames),
         "{frames} redraws in 3.5 s:\n{text:?}"
     );
     assert!(text.starts_with(CLEAR), "{text:?}");
@@ -352,7 +353,7 @@ fn watch_and_colour_against_the_simulator() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
+    std::thread::sleep(Duration::from_millis(3500));
     interrupt(&c);
     let o = c.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
@@ -363,7 +364,7 @@ fn watch_and_colour_against_the_simulator() {
         String::from_utf8_lossy(&o.stderr)
     );
     let seps = text.lines().filter(|l| l.starts_with("--- ")).count();
-    assert!((1..=3).contains(&seps), "{seps} separators:\n{text}");
+    assert!((1..=4).contains(&seps), "{seps} separators:\n{text}");
     assert_eq!(
         text.matches("wpan0: ieee802154").count(),
         seps + 1,
@@ -378,7 +379,7 @@ fn watch_and_colour_against_the_simulator() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1800));
+    std::thread::sleep(Duration::from_millis(2500));
     interrupt(&c);
     let o = c.wait_with_output().unwrap();
     assert!(o.status.success());
