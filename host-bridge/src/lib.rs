@@ -4,6 +4,7 @@
 //! - [`device`]: the serial transport (handshake, requests with timeouts, unsolicited
 //!   messages) over the `mgmt` protocol;
 //! - [`cmd`]: one module per command, human tables or `--json`;
+//! - [`color`]: colour on terminals only (`--color`, `NO_COLOR`);
 //! - [`error`]: errors and exit codes;
 //! - [`pcap_decode`]: offline 802.15.4 capture → raw IPv6 capture (no device needed).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -69,6 +70,7 @@ pub fn progress_done(line: std::fmt::Arguments<'_>) {
 static PROGRESS_OPEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 pub mod cmd;
+pub mod color;
 pub mod daemon;
 pub mod device;
 pub mod error;

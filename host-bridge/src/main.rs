@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
 use host_bridge::cmd::{self, Out};
 use host_bridge::error::CliError;
 use host_bridge::pcap_decode;
@@ -43,6 +43,10 @@ struct Cli {
     /// this fails while the daemon runs).
     #[arg(long, global = true)]
     direct: bool,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always (even piped; wins over
+    /// NO_COLOR), never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t)]
+    color: host_bridge::color::ColorChoice,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -66,7 +70,7 @@ enum Cmd {
     Neigh(ListOnly),
     /// Mesh nodes (registered and gleaned), with the depth and parent of those in the DODAG.
     #[command(subcommand)]
-    Nodes(ListOnly),
+    Nodes(NodesCmd),
     /// The mesh prefix: show, set PREFIX/LEN (updates contexts and RAs).
     #[command(subcommand)]
     Prefix(PrefixCmd),
@@ -75,8 +79,10 @@ enum Cmd {
         /// Only this interface's counters.
         iface: Option<String>,
         /// Zero the counters after showing them (gauges, marked "(gauge)", keep their level).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "watch")]
         reset: bool,
+        #[command(flatten)]
+        watch: Watch,
     },
     /// ICMPv6 echo sent by the border router (ADDR or ADDR%IFACE for link-local).
     Ping {
@@ -168,14 +174,53 @@ enum Cmd {
     /// Offline capture tools (no device).
     #[command(subcommand)]
     Pcap(PcapCmd),
+    /// Shell completions on standard output (no device), e.g.
+    /// `sixgate completions bash > ~/.local/share/bash-completion/completions/sixgate`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: cmd::generate::Shell,
+    },
+    /// The manual page (roff) on standard output (no device): `sixgate man | man -l -`.
+    Man {
+        /// Write one page per command and subcommand into DIR instead (sixgate.1,
+        /// sixgate-iface.1, sixgate-iface-list.1, …).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// `--watch [SECS]`.
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct Watch {
+    /// Again every SECS seconds (default 2) until Ctrl-C: in place on a terminal, else each
+    /// refresh after a line `--- HH:MM:SS` (`--json`: one document per refresh).
+    #[arg(long, value_name = "SECS", num_args = 0..=1, require_equals = false,
+          default_missing_value = cmd::watch::DEFAULT_SECS, value_parser = parse_secs)]
+    watch: Option<f64>,
+}
+
+#[derive(Subcommand, Debug)]
+enum NodesCmd {
+    /// The table.
+    List {
+        #[command(flatten)]
+        watch: Watch,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 enum IfaceCmd {
     /// Every interface.
-    List,
+    List {
+        #[command(flatten)]
+        watch: Watch,
+    },
     /// One interface in detail.
-    Show { name: String },
+    Show {
+        name: String,
+        #[command(flatten)]
+        watch: Watch,
+    },
     /// Bring an interface up.
     Up { name: String },
     /// Bring an interface down.
@@ -407,11 +452,13 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    host_bridge::color::init(cli.color);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             host_bridge::progress_end();
-            eprintln!("sixgate: {e}");
+            use host_bridge::color::{Stream, Style, paint};
+            eprintln!("{}: {e}", paint(Stream::Stderr, Style::Error, "sixgate"));
             ExitCode::from(e.exit_code())
         }
     }
@@ -431,6 +478,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
     }) = &cli.cmd
     {
         return pcap_decode_cmd(out, input, output, contexts);
+    }
+    match &cli.cmd {
+        Cmd::Completions { shell } => return cmd::generate::completions(Cli::command(), *shell),
+        Cmd::Man { out } => return cmd::generate::man(Cli::command(), out.as_deref()),
+        _ => {}
     }
     let port = cli.port.clone().ok_or_else(|| {
         usage("no device port: pass --port PATH or set SIXGATE_PORT (e.g. the --serial-pty path of sixgate-sim)")
@@ -453,8 +505,20 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let stopped = move || stop.load(Ordering::SeqCst);
     // Arguments are checked before the device is opened, so usage errors never wait.
     let plan = plan(&cli.cmd)?;
+    let watch = watch_of(&cli.cmd);
     let mut dev = open_device(&cli, &port)?;
     let d = &mut dev;
+    if let Some((every, title)) = watch {
+        return cmd::watch::run(out, every, &title, &stopped, || match &plan {
+            Plan::Nodes => cmd::nodes::list(d, out),
+            Plan::IfaceList => cmd::iface::list(d, out),
+            Plan::IfaceShow(n) => cmd::iface::show(d, out, n),
+            Plan::Stats(i, _) => cmd::stats::run(d, out, i.as_deref(), false),
+            _ => Err(usage(
+                "--watch is for nodes list, stats, iface list and iface show",
+            )),
+        });
+    }
     match plan {
         Plan::Info => cmd::info::run(d, out),
         Plan::IfaceList => cmd::iface::list(d, out),
@@ -504,6 +568,23 @@ fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// `--watch`'s interval and the command's title, if given.
+fn watch_of(c: &Cmd) -> Option<(Duration, String)> {
+    let (w, title) = match c {
+        Cmd::Nodes(NodesCmd::List { watch }) => (watch, "nodes list".to_string()),
+        Cmd::Iface(IfaceCmd::List { watch }) => (watch, "iface list".to_string()),
+        Cmd::Iface(IfaceCmd::Show { name, watch }) => (watch, format!("iface show {name}")),
+        Cmd::Stats { iface, watch, .. } => (
+            watch,
+            iface
+                .as_ref()
+                .map_or("stats".to_string(), |i| format!("stats {i}")),
+        ),
+        _ => return None,
+    };
+    Some((Duration::from_secs_f64(w.watch?), title))
+}
+
 /// A command with its arguments checked.
 enum Plan {
     Info,
@@ -544,8 +625,8 @@ enum Plan {
 fn plan(c: &Cmd) -> Result<Plan, CliError> {
     Ok(match c {
         Cmd::Info => Plan::Info,
-        Cmd::Iface(IfaceCmd::List) => Plan::IfaceList,
-        Cmd::Iface(IfaceCmd::Show { name }) => Plan::IfaceShow(name.clone()),
+        Cmd::Iface(IfaceCmd::List { .. }) => Plan::IfaceList,
+        Cmd::Iface(IfaceCmd::Show { name, .. }) => Plan::IfaceShow(name.clone()),
         Cmd::Iface(IfaceCmd::Up { name }) => Plan::IfaceAdmin(name.clone(), true),
         Cmd::Iface(IfaceCmd::Down { name }) => Plan::IfaceAdmin(name.clone(), false),
         Cmd::Iface(IfaceCmd::Set {
@@ -747,12 +828,12 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
         Cmd::Security {
             cmd: Some(SecurityCmd::Off),
         } => Plan::SecurityOff,
-        Cmd::Nodes(ListOnly::List) => Plan::Nodes,
+        Cmd::Nodes(NodesCmd::List { .. }) => Plan::Nodes,
         Cmd::Prefix(PrefixCmd::Show) => Plan::PrefixShow,
         Cmd::Prefix(PrefixCmd::Set { prefix }) => {
             Plan::PrefixSet(cmd::parse_prefix(prefix).map_err(usage)?)
         }
-        Cmd::Stats { iface, reset } => Plan::Stats(iface.clone(), *reset),
+        Cmd::Stats { iface, reset, .. } => Plan::Stats(iface.clone(), *reset),
         Cmd::Ping {
             addr,
             count,
@@ -836,7 +917,9 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
         Cmd::Config(ConfigCmd::Save) => Plan::ConfigSave,
         Cmd::Config(ConfigCmd::Reset) => Plan::ConfigReset,
         Cmd::Reboot => Plan::Reboot,
-        Cmd::Pcap(_) => return Err(usage("pcap commands need no device")),
+        Cmd::Pcap(_) | Cmd::Completions { .. } | Cmd::Man { .. } => {
+            return Err(usage("this command needs no device"));
+        }
         Cmd::Daemon => return Err(usage("`daemon` runs no command")),
     })
 }

@@ -3,6 +3,7 @@
 pub mod capture;
 pub mod config;
 pub mod follow;
+pub mod generate;
 pub mod iface;
 pub mod info;
 pub mod nodes;
@@ -13,6 +14,7 @@ pub mod security;
 pub mod stats;
 pub mod tables;
 pub mod topology;
+pub mod watch;
 
 use std::net::Ipv6Addr;
 
@@ -69,7 +71,11 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         }
         s.trim_end().to_string()
     };
-    let mut out = line(headers.to_vec());
+    let mut out = crate::color::paint(
+        crate::color::Stream::Stdout,
+        crate::color::Style::Header,
+        &line(headers.to_vec()),
+    );
     out.push('\n');
     for r in rows {
         out.push_str(&line(r.iter().map(String::as_str).collect()));

@@ -141,12 +141,12 @@ fn warn_if_readable_by_others(f: &std::fs::File, p: &Path) {
         && m.is_file()
         && m.permissions().mode() & 0o077 != 0
     {
-        eprintln!(
-            "warning: {} is readable by other users (mode {:04o}): `chmod 600 {}`",
+        crate::color::warn(format_args!(
+            "{} is readable by other users (mode {:04o}): `chmod 600 {}`",
             p.display(),
             m.permissions().mode() & 0o7777,
             p.display()
-        );
+        ));
     }
 }
 

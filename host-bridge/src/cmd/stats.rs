@@ -4,6 +4,7 @@ use mgmt::{Layer, Request, Response};
 use serde_json::{Map, Value, json};
 
 use super::{Out, pages, unexpected};
+use crate::color::{Stream, Style, paint};
 use crate::device::Device;
 use crate::error::CliError;
 
@@ -54,13 +55,13 @@ pub fn run(dev: &mut Device, out: Out, iface: Option<&str>, reset: bool) -> Resu
     let all = match name_values(&known_counters(), list.get(), &values, iface) {
         Ok(Named::Known(rows)) => rows,
         Ok(Named::ByIndex(rows)) => {
-            eprintln!(
-                "warning: the device's counter list (fingerprint {:#010x}, {} counters) differs \
-                 from this sixgate's ({:#010x}); counters are shown by index",
+            crate::color::warn(format_args!(
+                "the device's counter list (fingerprint {:#010x}, {} counters) differs from \
+                 this sixgate's ({:#010x}); counters are shown by index",
                 list.get(),
                 values.len(),
                 mgmt::counters::FINGERPRINT,
-            );
+            ));
             rows
         }
         Err(Unnamed::NoIface(want, have)) => {
@@ -114,14 +115,18 @@ pub fn run(dev: &mut Device, out: Out, iface: Option<&str>, reset: bool) -> Resu
     for (layer, ifc, name, v) in &all {
         let key = (layer.clone(), ifc.clone());
         if last.as_ref() != Some(&key) {
-            match ifc {
-                Some(i) => crate::outln!("{i} {layer}:"),
-                None => crate::outln!("{layer}:"),
-            }
+            let section = match ifc {
+                Some(i) => format!("{i} {layer}:"),
+                None => format!("{layer}:"),
+            };
+            crate::outln!("{}", paint(Stream::Stdout, Style::Header, &section));
             last = Some(key);
         }
         if mgmt::counters::is_gauge(ifc.as_deref(), name) {
             crate::outln!("    {name:<34} {v} (gauge)");
+        } else if *v != 0 && is_drop(name) {
+            let v = paint(Stream::Stdout, Style::Drop, &v.to_string());
+            crate::outln!("    {name:<34} {v}");
         } else {
             crate::outln!("    {name:<34} {v}");
         }
@@ -130,6 +135,11 @@ pub fn run(dev: &mut Device, out: Out, iface: Option<&str>, reset: bool) -> Resu
         crate::outln!("counters reset (gauges keep their level)");
     }
     Ok(())
+}
+
+/// A counter of packets or frames lost: netif's drop reasons and any `…drop…`/`…fail…`.
+fn is_drop(name: &str) -> bool {
+    mgmt::counters::DROP_REASONS.contains(&name) || name.contains("drop") || name.contains("fail")
 }
 
 /// One counter as shown: layer, interface (`None`: device-wide), name, value.
