@@ -392,3 +392,62 @@ fn dashboard_with_synthetic_meshes() {
         assert!(first > 0.0 && update >= 0.0);
     }
 }
+
+/// `--http-public`: every request needs the token (header, or the cookie `?token=` sets).
+#[test]
+fn token_is_required_on_every_request() {
+    use host_bridge::daemon::{api, http};
+    let run = run_dir("token");
+    let file = run.join("token");
+    std::fs::write(&file, "short\n").unwrap();
+    let opts = |token_file: Option<PathBuf>| http::HttpOpts {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        public: true,
+        token_file,
+    };
+    let state = Arc::new(Mutex::new(api::synthetic_state(5, 2)));
+    let stop = Arc::new(AtomicBool::new(false));
+    let err = http::bind(&opts(Some(file.clone())), state.clone(), stop.clone()).unwrap_err();
+    assert!(err.to_string().contains("at least 16"), "{err}");
+    std::fs::write(&file, "0123456789abcdef-token\n").unwrap();
+    let (listener, shared) = http::bind(&opts(Some(file)), state, stop.clone()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || http::run(listener, shared));
+    let req = |path: &str, extra: &str| {
+        http(
+            addr,
+            &format!("GET {path} HTTP/1.1\r\nHost: gw.example\r\n{extra}\r\n"),
+        )
+    };
+    for p in [
+        "/",
+        "/metrics",
+        "/api/nodes",
+        "/api/stream",
+        "/api/openapi.json",
+    ] {
+        assert_eq!(req(p, "").0, 401, "{p}");
+        assert_eq!(
+            req(p, "Authorization: Bearer wrong-token-000000\r\n").0,
+            401,
+            "{p}"
+        );
+    }
+    let good = "Authorization: Bearer 0123456789abcdef-token\r\n";
+    assert_eq!(req("/api/nodes", good).0, 200);
+    assert_eq!(req("/metrics", good).0, 200);
+    assert_eq!(req("/?token=0123456789abcdef-token", "").0, 200);
+    assert_eq!(
+        req(
+            "/api/info",
+            "Cookie: a=b; sixgate_token=0123456789abcdef-token\r\n"
+        )
+        .0,
+        200
+    );
+    let (_, m) = req("/metrics", good);
+    assert!(m.contains("sixgate_http_unauthorized_total 10"), "{m}");
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    server.join().unwrap();
+    let _ = std::fs::remove_dir_all(&run);
+}
