@@ -170,7 +170,20 @@ enum Cmd {
     /// through the daemon (several at once, e.g. `capture` and `events` while another changes
     /// the configuration). Reconnects when the device goes away; keeps the event and log
     /// history. Runs until SIGINT/SIGTERM.
-    Daemon,
+    Daemon {
+        /// Also serve the dashboard (`/`), Prometheus metrics (`/metrics`) and the REST API
+        /// (`/api/`) over HTTP on ADDR:PORT, e.g. 127.0.0.1:8080 (loopback only, unless
+        /// --http-public).
+        #[arg(long, value_name = "ADDR:PORT")]
+        http: Option<std::net::SocketAddr>,
+        /// Allow --http on a non-loopback address; every request must then carry the token
+        /// of --token-file (`Authorization: Bearer TOKEN`).
+        #[arg(long, requires = "http")]
+        http_public: bool,
+        /// The file holding the HTTP bearer token (at least 16 characters).
+        #[arg(long, value_name = "FILE", requires = "http")]
+        token_file: Option<PathBuf>,
+    },
     /// Offline capture tools (no device).
     #[command(subcommand)]
     Pcap(PcapCmd),
@@ -487,7 +500,12 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let port = cli.port.clone().ok_or_else(|| {
         usage("no device port: pass --port PATH or set SIXGATE_PORT (e.g. the --serial-pty path of sixgate-sim)")
     })?;
-    if let Cmd::Daemon = cli.cmd {
+    if let Cmd::Daemon {
+        http,
+        http_public,
+        token_file,
+    } = &cli.cmd
+    {
         if cli.direct {
             return Err(usage("--direct is for commands, not `daemon`"));
         }
@@ -495,6 +513,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
             port,
             baud: cli.baud,
             socket: cli.socket.clone(),
+            http: http.map(|addr| daemon::http::HttpOpts {
+                addr,
+                public: *http_public,
+                token_file: token_file.clone(),
+            }),
         });
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -920,7 +943,7 @@ fn plan(c: &Cmd) -> Result<Plan, CliError> {
         Cmd::Pcap(_) | Cmd::Completions { .. } | Cmd::Man { .. } => {
             return Err(usage("this command needs no device"));
         }
-        Cmd::Daemon => return Err(usage("`daemon` runs no command")),
+        Cmd::Daemon { .. } => return Err(usage("`daemon` runs no command")),
     })
 }
 

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use mgmt::{Event, EventKind, Log, NodeInfo, TopoNode};
 
+use super::tables::Tables;
 use crate::device::Hello;
 
 /// Events kept (the oldest go first).
@@ -20,10 +21,14 @@ pub const LIFECYCLE_HISTORY: usize = 2048;
 /// Nodes tracked at once; a new node beyond this is not tracked (counted in
 /// [`State::nodes_untracked`]).
 pub const MAX_TRACKED_NODES: usize = 4096;
+/// Link samples (RSSI, LQI, ETX) kept per node, one per poll.
+pub const NODE_SAMPLES: usize = 60;
 
 /// One device event as received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRecord {
+    /// Its number: 1 for the first event the daemon received, counting on.
+    pub seq: u64,
     /// When the daemon received it.
     pub received: SystemTime,
     /// Device time, milliseconds.
@@ -109,6 +114,10 @@ pub struct NodeRecord {
     pub depth: Option<u8>,
     /// Average RSSI, dBm (the last `NodesList` poll).
     pub rssi: Option<i8>,
+    /// Average LQI (the last `NodesList` poll).
+    pub lqi: Option<u8>,
+    /// EUI-64 (the last `NodesList` poll).
+    pub eui64: Option<[u8; 8]>,
     /// ETX × 100 of its link (the last poll).
     pub etx_x100: Option<u16>,
     /// Registration lifetime left at the last poll, seconds.
@@ -119,6 +128,21 @@ pub struct NodeRecord {
     pub last_seen: SystemTime,
     /// Registrations seen (events).
     pub registrations: u32,
+    /// One link sample per poll, oldest first, at most [`NODE_SAMPLES`].
+    pub samples: VecDeque<Sample>,
+}
+
+/// A node's link at one poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    /// The poll's end.
+    pub at: SystemTime,
+    /// Average RSSI, dBm.
+    pub rssi: Option<i8>,
+    /// Average LQI.
+    pub lqi: Option<u8>,
+    /// ETX × 100.
+    pub etx_x100: Option<u16>,
 }
 
 /// The daemon's state: the device link, the histories and the nodes. Read it through
@@ -139,6 +163,8 @@ pub struct State {
     pub client_frames_dropped: u64,
     /// Events, oldest first, at most [`EVENT_HISTORY`].
     pub events: VecDeque<EventRecord>,
+    /// Events ever received (the last one's [`EventRecord::seq`]).
+    pub events_total: u64,
     /// Log lines, oldest first, at most [`LOG_HISTORY`].
     pub logs: VecDeque<LogRecord>,
     /// Life-cycle changes, oldest first, at most [`LIFECYCLE_HISTORY`].
@@ -151,6 +177,8 @@ pub struct State {
     pub nodes_untracked: u64,
     /// Completed table polls.
     pub polls: u64,
+    /// The device's other tables at the last poll.
+    pub tables: Tables,
 }
 
 fn push_bounded<T>(q: &mut VecDeque<T>, cap: usize, v: T) {
@@ -167,14 +195,23 @@ pub struct Polled {
     parent: Option<Ipv6Addr>,
     depth: Option<u8>,
     rssi: Option<i8>,
+    lqi: Option<u8>,
+    eui64: Option<[u8; 8]>,
     etx_x100: Option<u16>,
     lifetime_s: Option<u32>,
+    /// In the DODAG without a parent: a child of the root.
+    root_child: bool,
 }
 
-/// One poll's nodes (both tables), committed when the poll ends.
+/// One poll's nodes (both tables) and the device's other tables, committed when the poll
+/// ends.
 #[derive(Debug, Default)]
 pub struct Poll {
     nodes: BTreeMap<Ipv6Addr, Polled>,
+    /// The other tables read so far (`updated` is set at the end).
+    pub tables: Tables,
+    /// `Stats` values read so far, and the fingerprint of the device's list.
+    pub stats: (u32, Vec<u64>),
 }
 
 impl Poll {
@@ -186,17 +223,25 @@ impl Poll {
             p.parent = p.parent.or(n.parent.map(Ipv6Addr::from));
             p.depth = p.depth.or(n.depth);
             p.rssi = n.rssi;
+            p.lqi = n.lqi;
+            p.eui64 = n.eui64.or(p.eui64);
             p.etx_x100 = p.etx_x100.or(n.etx_x100);
             p.lifetime_s = Some(n.lifetime_s);
         }
     }
 
-    /// A `Topology` page (the root, without a parent, is not a node).
+    /// A `Topology` page (a target without a parent is a child of the root).
     pub fn add_topology(&mut self, page: &[TopoNode]) {
-        for n in page.iter().filter(|n| n.parent.is_some()) {
+        let targets = u16::try_from(page.len()).unwrap_or(u16::MAX);
+        self.tables.rpl_targets =
+            Some(self.tables.rpl_targets.unwrap_or(0).saturating_add(targets));
+        for n in page {
             let p = self.nodes.entry(Ipv6Addr::from(n.addr)).or_default();
             // The DODAG's view of the parent wins over the registry's.
-            p.parent = n.parent.map(Ipv6Addr::from);
+            match n.parent {
+                Some(a) => p.parent = Some(Ipv6Addr::from(a)),
+                None => p.root_child = true,
+            }
             p.depth = n.depth.or(p.depth);
             p.etx_x100 = n.etx_x100.or(p.etx_x100);
             p.registered |= n.registered;
@@ -232,11 +277,14 @@ impl State {
                 parent: None,
                 depth: None,
                 rssi: None,
+                lqi: None,
+                eui64: None,
                 etx_x100: None,
                 lifetime_s: None,
                 joined: at,
                 last_seen: at,
                 registrations: 0,
+                samples: VecDeque::new(),
             },
         );
         self.change(addr, NodeChange::Joined, at);
@@ -252,10 +300,12 @@ impl State {
     /// Records an event and what it says about the nodes.
     pub fn event(&mut self, e: &Event<'_>, at: SystemTime) {
         let (name, text) = crate::cmd::follow::event_text(&e.kind);
+        self.events_total += 1;
         push_bounded(
             &mut self.events,
             EVENT_HISTORY,
             EventRecord {
+                seq: self.events_total,
                 received: at,
                 ts_ms: e.ts_ms,
                 name,
@@ -303,8 +353,16 @@ impl State {
 
     /// Commits a finished poll: nodes in neither table are gone, new ones joined, a changed
     /// parent is a move.
-    pub fn poll_done(&mut self, poll: Poll, at: SystemTime) {
+    pub fn poll_done(&mut self, mut poll: Poll, at: SystemTime) {
         self.polls += 1;
+        let root = poll.tables.root;
+        for p in poll.nodes.values_mut().filter(|p| p.root_child) {
+            p.parent = root.or(p.parent);
+        }
+        let (list, values) = std::mem::take(&mut poll.stats);
+        poll.tables.counters = super::tables::name_counters(list, &values);
+        poll.tables.updated = Some(at);
+        self.tables = std::mem::take(&mut poll.tables);
         let gone: Vec<Ipv6Addr> = self
             .nodes
             .keys()
@@ -335,8 +393,20 @@ impl State {
                 n.parent = p.parent.or(n.parent);
                 n.depth = p.depth;
                 n.rssi = p.rssi;
+                n.lqi = p.lqi;
+                n.eui64 = p.eui64.or(n.eui64);
                 n.etx_x100 = p.etx_x100;
                 n.lifetime_s = p.lifetime_s;
+                push_bounded(
+                    &mut n.samples,
+                    NODE_SAMPLES,
+                    Sample {
+                        at,
+                        rssi: p.rssi,
+                        lqi: p.lqi,
+                        etx_x100: p.etx_x100,
+                    },
+                );
             }
         }
     }

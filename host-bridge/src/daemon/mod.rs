@@ -5,17 +5,24 @@
 //! - [`session`]: the device thread (open, handshake, reconnect with backoff);
 //! - [`server`]: the client server (the socket, a reader and a writer thread per client);
 //! - [`mux`]: the hub that shares the session (ids, subscriptions, the one capture);
-//! - [`history`]: what is kept between commands, the daemon's state API ([`State`]).
+//! - [`history`]: what is kept between commands, the daemon's state API ([`State`]);
+//!   [`tables`]: the device's other tables as last polled;
+//! - [`http`]: the optional HTTP side (`--http`): [`metrics`], the REST [`api`] and its
+//!   event stream, the dashboard.
 //!
 //! The socket is `$XDG_RUNTIME_DIR/sixgate/<name>.sock`, else `/tmp/sixgate-<uid>/<name>.sock`,
 //! `<name>` the port path made file-safe ([`socket_name`]); the directory is 0700, the socket
 //! 0600. A lock file beside it (`<name>.lock`, held while the daemon runs) keeps a second
 //! daemon off the same socket.
 
+pub mod api;
 pub mod history;
+pub mod http;
+pub mod metrics;
 pub mod mux;
 pub mod server;
 pub mod session;
+pub mod tables;
 
 use std::fs::File;
 use std::os::unix::fs::PermissionsExt as _;
@@ -121,6 +128,8 @@ pub struct DaemonOpts {
     pub baud: u32,
     /// The socket (default: [`default_socket`]).
     pub socket: Option<PathBuf>,
+    /// The HTTP side, when asked for.
+    pub http: Option<http::HttpOpts>,
 }
 
 /// A running daemon.
@@ -131,6 +140,7 @@ pub struct Daemon {
     state: Arc<Mutex<State>>,
     stop: Arc<AtomicBool>,
     threads: Vec<std::thread::JoinHandle<()>>,
+    http: Option<std::net::SocketAddr>,
     _lock: File,
 }
 
@@ -138,6 +148,11 @@ impl Daemon {
     /// The socket clients connect to.
     pub fn socket(&self) -> &Path {
         &self.socket
+    }
+
+    /// Where the HTTP side listens (`--http`).
+    pub fn http_addr(&self) -> Option<std::net::SocketAddr> {
+        self.http
     }
 
     /// The state (device, histories, nodes). A lock: keep it short.
@@ -221,6 +236,10 @@ pub fn start(opts: DaemonOpts) -> Result<Daemon, CliError> {
         ..State::default()
     }));
     let stop = Arc::new(AtomicBool::new(false));
+    let http = match &opts.http {
+        Some(o) => Some(http::bind(o, state.clone(), stop.clone())?),
+        None => None,
+    };
     let (hub_tx, hub_rx) = channel();
     let (dev_tx, dev_rx) = channel();
     let hub = mux::Hub::new(&opts.port, state.clone(), dev_tx);
@@ -250,12 +269,31 @@ pub fn start(opts: DaemonOpts) -> Result<Daemon, CliError> {
             Box::new(move || server::run(listener, hub_tx, stop, clients)),
         )?);
     }
+    let mut http_addr = None;
+    if let Some((listener, shared)) = http {
+        http_addr = listener.local_addr().ok();
+        if let Some(a) = http_addr {
+            let auth = if shared.token.is_some() {
+                ", token required"
+            } else {
+                ""
+            };
+            log(format_args!(
+                "dashboard at http://{a}/, metrics at /metrics, API at /api/{auth}"
+            ));
+        }
+        threads.push(spawn(
+            "http",
+            Box::new(move || http::run(listener, shared)),
+        )?);
+    }
     Ok(Daemon {
         socket,
         lock_file,
         state,
         stop,
         threads,
+        http: http_addr,
         _lock: lock,
     })
 }

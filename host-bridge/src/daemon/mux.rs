@@ -36,7 +36,8 @@ use crate::device::{DAEMON_PREFIX, Hello};
 pub const DEVICE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Answers to deferred requests (a ping with a long timeout) are awaited at most this long.
 pub const ROUTE_MAX_AGE: Duration = Duration::from_secs(600);
-/// Period of the `NodesList` / `Topology` poll behind the node life cycle.
+/// Period of the poll behind the node life cycle and the HTTP side: `NodesList`, `Topology`,
+/// then `RplShow`, `Info`, `IfaceList`, `RouteList` and `Stats`.
 pub const POLL_PERIOD: Duration = Duration::from_secs(5);
 /// The hub's timer tick.
 const TICK: Duration = Duration::from_millis(50);
@@ -55,6 +56,11 @@ enum Own {
     Subscribe,
     Nodes,
     Topology,
+    Rpl,
+    Info,
+    Ifaces,
+    Routes,
+    Stats,
     CaptureStop,
 }
 
@@ -633,23 +639,74 @@ impl Hub {
                 let next = start.saturating_add(nodes.len() as u16);
                 if !nodes.is_empty() && next < total {
                     self.own(&Request::Topology { start: next }, Own::Topology);
-                } else if let Some(p) = self.poll.take() {
-                    self.with_lifecycle(|s| s.poll_done(p, SystemTime::now()));
+                } else {
+                    self.own(&Request::RplShow, Own::Rpl);
                 }
             }
             // A device without an RPL root has no topology: the registry alone.
-            (Own::Topology, Response::Error { .. }) => {
-                if let Some(p) = self.poll.take() {
-                    self.with_lifecycle(|s| s.poll_done(p, SystemTime::now()));
+            (Own::Topology, Response::Error { .. }) => self.own(&Request::Info, Own::Info),
+            (Own::Nodes, _) => self.poll = None,
+            (Own::Rpl, r) => {
+                if let (Some(p), Response::Rpl(i)) = (self.poll.as_mut(), r) {
+                    p.tables.root = Some(std::net::Ipv6Addr::from(i.dodag_id));
+                }
+                self.own(&Request::Info, Own::Info);
+            }
+            (Own::Info, r) => {
+                if let (Some(p), Response::Info(i)) = (self.poll.as_mut(), r) {
+                    p.tables.info = Some((&i).into());
+                }
+                self.own(&Request::IfaceList, Own::Ifaces);
+            }
+            (Own::Ifaces, r) => {
+                if let (Some(p), Response::Ifaces(v)) = (self.poll.as_mut(), r) {
+                    p.tables.ifaces = v.iter().map(Into::into).collect();
+                }
+                self.own(&Request::RouteList, Own::Routes);
+            }
+            (Own::Routes, r) => {
+                if let (Some(p), Response::Routes(v)) = (self.poll.as_mut(), r) {
+                    p.tables.routes = v.iter().map(Into::into).collect();
+                }
+                self.own(&Request::Stats { start: 0 }, Own::Stats);
+            }
+            (
+                Own::Stats,
+                Response::Stats {
+                    total,
+                    start,
+                    list,
+                    values,
+                },
+            ) => {
+                let mut more = false;
+                if let Some(p) = self.poll.as_mut()
+                    && usize::from(start) == p.stats.1.len()
+                {
+                    p.stats.0 = list;
+                    p.stats.1.extend_from_slice(&values);
+                    more = !values.is_empty() && p.stats.1.len() < usize::from(total);
+                }
+                if more {
+                    let next = start.saturating_add(values.len() as u16);
+                    self.own(&Request::Stats { start: next }, Own::Stats);
+                } else {
+                    self.poll_end();
                 }
             }
-            (Own::Nodes, _) => self.poll = None,
+            (Own::Stats, _) => self.poll_end(),
             (Own::Subscribe, Response::Error { message, .. }) => {
                 super::log(format_args!(
                     "the device refused the subscription: {message}"
                 ));
             }
             _ => {}
+        }
+    }
+
+    fn poll_end(&mut self) {
+        if let Some(p) = self.poll.take() {
+            self.with_lifecycle(|s| s.poll_done(p, SystemTime::now()));
         }
     }
 
