@@ -151,7 +151,12 @@ fn fish_and_zsh_completions_name_every_subcommand() {
         for n in &subs {
             assert!(s.contains(n.as_str()), "{shell} completion lacks `{n}`");
         }
-        // The shell itself, when installed, must accept it.
+        // The shell itself must accept it (installed by .ci/run; skipped elsewhere, said).
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+        assert!(have(shell) || !ci, "{shell} is required when CI=true");
+        if !have(shell) {
+            eprintln!("skipping `{shell} -n`: {shell} not installed");
+        }
         if have(shell) {
             let dir = temp_dir(shell);
             let f = dir.join("sixgate.completion");
