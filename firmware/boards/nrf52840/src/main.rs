@@ -23,6 +23,8 @@ mod board;
 mod ecb;
 mod eth;
 mod ids;
+#[allow(unsafe_code)] // the intrinsic's ABI: a raw pointer for the remainder; see intrinsics.rs
+mod intrinsics;
 #[allow(unsafe_code)] // EasyDMA buffer and NVIC enable; see radio.rs
 mod radio;
 // One source for both Cortex-M boards: painting and measuring the stack is not board-specific.
