@@ -126,14 +126,12 @@ impl AppError {
             AppError::Radio => ("", "the radio refused the setting"),
             AppError::Core => ("", "the interface core refused the change"),
             AppError::NoSuchIface => ("", "no such interface"),
-            AppError::SecurityUnavailable => (
-                "",
-                "link-layer security is off (no network key) or not available on this board",
-            ),
+            AppError::SecurityUnavailable => {
+                ("", "security is off (no network key) or not on this board")
+            }
             AppError::SecurityBusy => (
                 "",
-                "a key rotation is being persisted, or the last key switch was under an hour ago \
-                 (every node must follow first)",
+                "key rotation being saved, or last key switch under an hour ago",
             ),
         }
     }

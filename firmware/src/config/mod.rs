@@ -112,8 +112,7 @@ impl ConfigError {
                  MinHopRankIncrease"
             }
             ConfigError::BadSecurity => {
-                "security level must be 1-3 or 5-7; unsecured frame types among beacon (0), data \
-                 (1) and MAC command (3)"
+                "security level must be 1-3 or 5-7; unsecured types only beacon 0, data 1, command 3"
             }
             ConfigError::Encoding => "configuration does not fit the output buffer",
             ConfigError::Corrupt => "stored configuration is corrupt",

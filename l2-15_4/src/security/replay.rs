@@ -10,6 +10,9 @@ struct Entry {
     source: [u8; 8],
     key_index: u8,
     counter: u32,
+    /// Accepts of other pairs since this one's last (saturating): the largest is the least
+    /// recently used. Sits in the padding: the entry stays 16 bytes.
+    age: u16,
 }
 
 /// A received frame counter that is not above the last one accepted from that neighbour
@@ -40,7 +43,7 @@ impl core::error::Error for Replayed {}
 /// old frames would pass again, so the capacity must cover the neighbours.
 #[derive(Debug, Clone)]
 pub struct ReplayTable<const N: usize> {
-    /// Least recently used first.
+    /// In no order; [`Entry::age`] ranks them (updated in place: no element moves).
     entries: Vec<Entry, N>,
     evictions: u32,
 }
@@ -85,24 +88,34 @@ impl<const N: usize> ReplayTable<N> {
     /// and marks the pair most recently used. A counter below the stored one never lowers it.
     /// Returns `true` if a least recently used pair was evicted to make room.
     pub fn accept(&mut self, source: &[u8; 8], key_index: u8, counter: u32) -> bool {
-        let mut entry = Entry {
+        for e in self.entries.iter_mut() {
+            e.age = e.age.saturating_add(1);
+        }
+        if let Some(e) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.source == *source && e.key_index == key_index)
+        {
+            e.counter = e.counter.max(counter);
+            e.age = 0;
+            return false;
+        }
+        let entry = Entry {
             source: *source,
             key_index,
             counter,
+            age: 0,
         };
-        if let Some(i) = self.position(source, key_index) {
-            let old = self.entries.remove(i);
-            entry.counter = entry.counter.max(old.counter);
-        }
-        let mut evicted = false;
-        if self.entries.is_full() && !self.entries.is_empty() {
-            self.entries.remove(0);
-            self.evictions = self.evictions.wrapping_add(1);
-            evicted = true;
-        }
-        // There is room now (N == 0 stores nothing).
-        let _ = self.entries.push(entry);
-        evicted
+        let Err(entry) = self.entries.push(entry) else {
+            return false;
+        };
+        // Full: the oldest pair makes room (N == 0 stores nothing).
+        let Some(victim) = self.entries.iter_mut().max_by_key(|e| e.age) else {
+            return false;
+        };
+        *victim = entry;
+        self.evictions = self.evictions.wrapping_add(1);
+        true
     }
 
     /// Forgets every pair of key index `key_index` (its key was retired).

@@ -26,13 +26,13 @@ use core::convert::Infallible;
 use core::future::poll_fn;
 use core::task::{Context, Poll, Waker};
 
-use embassy_embedded_hal::shared_bus::asynch::spi::SpiDevice;
 use embassy_net_driver::{Driver as _, LinkState, RxToken as _, TxToken as _};
 use embassy_net_wiznet::chip::W5500;
 use embassy_net_wiznet::{Device, Runner, State};
 use embassy_nrf::gpio::{Input, Output};
-use embassy_nrf::spim::Spim;
-use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+use embassy_nrf::spim::{self, Spim};
+use embassy_time::Timer;
+use embedded_hal_async::spi::{ErrorType, Operation, SpiBus as _, SpiDevice};
 
 /// Frames buffered between the W5500 runner and the app, each way (1514 bytes each). One is
 /// enough: the W5500 itself buffers 16 KiB of received frames and the runner fetches the next
@@ -42,8 +42,73 @@ pub const RX_SLOTS: usize = 1;
 /// See [`RX_SLOTS`].
 pub const TX_SLOTS: usize = 1;
 
-/// The SPI device the W5500 sits on (SPIM3 + CS pin, one device on the bus).
-pub type W5500Spi = SpiDevice<'static, NoopRawMutex, Spim<'static>, Output<'static>>;
+/// The SPI device the W5500 sits on: SPIM3 and the CS pin, the only device on the bus (no
+/// bus mutex: embassy-embedded-hal's shared-bus device cost 968 bytes of flash, this one about
+/// half). A transaction asserts CS, runs the operations until one fails, flushes, and
+/// deasserts CS, also when the transaction is dropped half-way.
+pub struct W5500Spi {
+    /// In a static: dropping a `Spim` (after a failed W5500 start) would link its teardown.
+    bus: &'static mut Spim<'static>,
+    cs: Output<'static>,
+}
+
+impl W5500Spi {
+    /// The W5500 on `bus`, selected by `cs` (low active; the caller leaves it high).
+    pub fn new(bus: &'static mut Spim<'static>, cs: Output<'static>) -> Self {
+        W5500Spi { bus, cs }
+    }
+}
+
+/// Deasserts CS when dropped: at the end of a transaction, or if it is cancelled.
+struct Selected<'a>(&'a mut Output<'static>);
+
+impl Drop for Selected<'_> {
+    fn drop(&mut self) {
+        self.0.set_high();
+    }
+}
+
+impl ErrorType for W5500Spi {
+    type Error = spim::Error;
+}
+
+impl SpiDevice for W5500Spi {
+    async fn transaction(&mut self, ops: &mut [Operation<'_, u8>]) -> Result<(), spim::Error> {
+        self.cs.set_low();
+        let _cs = Selected(&mut self.cs);
+        let bus = &mut *self.bus;
+        let mut res = Ok(());
+        for op in ops {
+            // Spim's read and write are its transfer with one side empty: one call for the
+            // three (212 bytes less than calling read, write and transfer).
+            let (read, write): (&mut [u8], &[u8]) = match op {
+                Operation::Read(buf) => (buf, &[]),
+                Operation::Write(buf) => (&mut [], buf),
+                Operation::Transfer(read, write) => (read, write),
+                Operation::TransferInPlace(buf) => {
+                    res = bus.transfer_in_place(buf).await;
+                    (&mut [], &[])
+                }
+                Operation::DelayNs(ns) => {
+                    res = bus.flush().await;
+                    if res.is_ok() {
+                        Timer::after_nanos(u64::from(*ns)).await;
+                    }
+                    (&mut [], &[])
+                }
+            };
+            if res.is_ok() && !(read.is_empty() && write.is_empty()) {
+                res = bus.transfer(read, write).await;
+            }
+            if res.is_err() {
+                break;
+            }
+        }
+        // Flushed before CS goes high, also after a failed operation.
+        let flushed = bus.flush().await;
+        res.and(flushed)
+    }
+}
 
 /// The runner task's driver: owns the SPI bus, INT and RST.
 pub type W5500Runner = Runner<'static, W5500, W5500Spi, Input<'static>, Output<'static>>;

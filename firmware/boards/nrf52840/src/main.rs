@@ -23,6 +23,8 @@ mod board;
 mod ecb;
 mod eth;
 mod ids;
+#[allow(unsafe_code)] // the intrinsic's ABI: a raw pointer for the remainder; see intrinsics.rs
+mod intrinsics;
 #[allow(unsafe_code)] // EasyDMA buffer and NVIC enable; see radio.rs
 mod radio;
 // One source for both Cortex-M boards: painting and measuring the stack is not board-specific.
@@ -36,7 +38,6 @@ use core::convert::Infallible;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use defmt::{error, info, warn};
-use embassy_embedded_hal::shared_bus::asynch::spi::SpiDevice;
 use embassy_executor::Spawner;
 use embassy_futures::select::{Either4, select4};
 use embassy_nrf::buffered_uarte::BufferedUarte;
@@ -47,8 +48,6 @@ use embassy_nrf::gpio::{Input, Level, Output, OutputDrive, Pull};
 use embassy_nrf::nvmc::Nvmc;
 use embassy_nrf::spim::Spim;
 use embassy_nrf::{bind_interrupts, buffered_uarte, peripherals, spim, uarte};
-use embassy_sync::blocking_mutex::raw::NoopRawMutex;
-use embassy_sync::mutex::Mutex;
 use embassy_time::Timer;
 use firmware::app::{App, AppResources};
 use firmware::config::Config;
@@ -62,7 +61,7 @@ use static_cell::StaticCell;
 
 use defmt_rtt as _;
 
-use crate::eth::{W5500Eth, W5500Runner, W5500State};
+use crate::eth::{W5500Eth, W5500Runner, W5500Spi, W5500State};
 use crate::radio::NrfRadio;
 use crate::store::FlashStore;
 
@@ -182,15 +181,14 @@ async fn main(spawner: Spawner) {
     let w = b.w5500;
     let mut scfg = spim::Config::default();
     scfg.frequency = board::W5500_SPI_FREQ;
-    let bus = Spim::new(w.spim, Irqs, w.sck, w.miso, w.mosi, scfg);
-    static SPI_BUS: StaticCell<Mutex<NoopRawMutex, Spim<'static>>> = StaticCell::new();
-    let bus = SPI_BUS.init(Mutex::new(bus));
+    static SPI_BUS: StaticCell<Spim<'static>> = StaticCell::new();
+    let bus = SPI_BUS.init(Spim::new(w.spim, Irqs, w.sck, w.miso, w.mosi, scfg));
     let cs = Output::new(w.cs, Level::High, OutputDrive::Standard);
     let int = Input::new(w.int, Pull::Up);
     let rst = Output::new(w.rst, Level::High, OutputDrive::Standard);
     static ETH_STATE: StaticCell<W5500State> = StaticCell::new();
     let state = ETH_STATE.init(W5500State::new());
-    let mut eth = match embassy_net_wiznet::new(mac, state, SpiDevice::new(bus, cs), int, rst).await
+    let mut eth = match embassy_net_wiznet::new(mac, state, W5500Spi::new(bus, cs), int, rst).await
     {
         Ok((dev, runner)) => {
             spawner.spawn(eth_task(runner).expect("eth task spawns once"));
