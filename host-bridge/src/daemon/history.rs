@@ -112,13 +112,13 @@ pub struct NodeRecord {
     pub parent: Option<Ipv6Addr>,
     /// DODAG depth (the last poll).
     pub depth: Option<u8>,
-    /// Average RSSI, dBm (the last `NodesList` poll).
+    /// Average RSSI, dBm (the last `NodesList` poll that had it: see [`Sample`] for gaps).
     pub rssi: Option<i8>,
-    /// Average LQI (the last `NodesList` poll).
+    /// Average LQI (the last `NodesList` poll that had it).
     pub lqi: Option<u8>,
     /// EUI-64 (the last `NodesList` poll).
     pub eui64: Option<[u8; 8]>,
-    /// ETX × 100 of its link (the last poll).
+    /// ETX × 100 of its link (the last poll that had it).
     pub etx_x100: Option<u16>,
     /// Registration lifetime left at the last poll, seconds.
     pub lifetime_s: Option<u32>,
@@ -392,10 +392,14 @@ impl State {
                 n.registered = p.registered;
                 n.parent = p.parent.or(n.parent);
                 n.depth = p.depth;
-                n.rssi = p.rssi;
-                n.lqi = p.lqi;
+                // The last measured link: the device's MAC keeps statistics for a bounded
+                // number of neighbours (`wpan::MAC_NBR`, 32), so in a larger mesh a node's
+                // figures come and go between polls; a poll without them is a gap in the
+                // samples, not a change of the node (which would flood the event stream).
+                n.rssi = p.rssi.or(n.rssi);
+                n.lqi = p.lqi.or(n.lqi);
                 n.eui64 = p.eui64.or(n.eui64);
-                n.etx_x100 = p.etx_x100;
+                n.etx_x100 = p.etx_x100.or(n.etx_x100);
                 n.lifetime_s = p.lifetime_s;
                 push_bounded(
                     &mut n.samples,
@@ -483,6 +487,43 @@ mod tests {
             ]
         );
         assert_eq!(s.nodes.len(), 1);
+    }
+
+    /// The device's MAC keeps link statistics for 32 neighbours: in a larger mesh a node's
+    /// RSSI/LQI/ETX are in one poll and not the next. That is a gap in its samples, not a
+    /// change: the node keeps its last measured figures (before, every other poll changed half
+    /// the nodes of a 100-node mesh and the dashboard's stream carried them all).
+    #[test]
+    fn a_poll_without_link_figures_keeps_the_last_measured_ones() {
+        let t = SystemTime::UNIX_EPOCH;
+        let node = |rssi: Option<i8>| mgmt::NodeInfo {
+            addr: a(7),
+            eui64: None,
+            short_addr: None,
+            registered: true,
+            lifetime_s: 100,
+            last_heard_ms: None,
+            rssi,
+            lqi: rssi.map(|_| 200),
+            etx_x100: rssi.map(|_| 150),
+            rx_frames: 0,
+            tx_frames: 0,
+            parent: None,
+            depth: None,
+        };
+        let mut s = State::default();
+        for r in [Some(-40), None] {
+            let mut p = Poll::default();
+            p.add_nodes(&[node(r)]);
+            s.poll_done(p, t);
+        }
+        let n = &s.nodes[&Ipv6Addr::from(a(7))];
+        assert_eq!(
+            (n.rssi, n.lqi, n.etx_x100),
+            (Some(-40), Some(200), Some(150))
+        );
+        let gaps: Vec<Option<i8>> = n.samples.iter().map(|x| x.rssi).collect();
+        assert_eq!(gaps, [Some(-40), None], "the samples show the gap");
     }
 
     #[test]
