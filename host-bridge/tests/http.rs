@@ -1,4 +1,5 @@
-//! `sixgate daemon --http` against `sixgate-sim --serial-pty --routers 3 --nodes 6`: the
+//! `sixgate daemon --http` against `sixgate-sim --serial-pty --routers 3 --nodes 1 --topology
+//! line` (four hops: every node under the one before it on the line): the
 //! access rules (loopback only without `--http-public`, the bearer token, bad requests),
 //! `/metrics` parsed by Python `prometheus_client`, every `/api/` answer validated against
 //! `/api/openapi.json` (Python `jsonschema`), and the dashboard in headless Chromium (every
@@ -161,7 +162,7 @@ fn wait_for_mesh(addr: SocketAddr) -> Vec<(String, String)> {
             })
             .collect();
         let targets = topo["targets"].as_u64().unwrap_or(0);
-        if targets >= 3 && global.len() >= 9 && global.iter().all(|g| !g.1.is_empty()) {
+        if targets >= 4 && global.len() >= 4 && global.iter().all(|g| !g.1.is_empty()) {
             return global;
         }
         assert!(
@@ -175,7 +176,12 @@ fn wait_for_mesh(addr: SocketAddr) -> Vec<(String, String)> {
 #[test]
 fn http_side_against_a_simulated_mesh() {
     let run = run_dir("mesh");
-    let sim = Sim::start("http-mesh", &["--routers", "3", "--nodes", "6"]);
+    // A line, four hops deep: the border router, r1, r2, r3, then the leaf n1 (each radio
+    // hears only its neighbours on the line).
+    let sim = Sim::start(
+        "http-mesh",
+        &["--routers", "3", "--nodes", "1", "--topology", "line"],
+    );
     let p = sim.port();
 
     // Not on a non-loopback address without --http-public, nor public without a token.
@@ -221,8 +227,20 @@ fn http_side_against_a_simulated_mesh() {
         .unwrap()
         .to_string();
     assert_eq!(info["connected"], true);
-    // Star: every router and leaf hangs from the border router.
-    assert!(mesh.iter().all(|(_, a)| *a == root), "{mesh:?} root {root}");
+    // The chain the line makes: r1 under the border router, r2 under r1, r3 under r2, the
+    // leaf (registered with r3, advertised in r3's DAOs) under r3.
+    let router = |k: u8| format!("2001:db8:1::5eff:fe00:100{k}");
+    let leaf = "2001:db8:1:0:53:4700:0:1".to_string();
+    let attached = |a: &str| {
+        mesh.iter()
+            .find(|(m, _)| m == a)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_else(|| panic!("{a} not in {mesh:?}"))
+    };
+    assert_eq!(attached(&router(1)), root, "{mesh:?}");
+    assert_eq!(attached(&router(2)), router(1), "{mesh:?}");
+    assert_eq!(attached(&router(3)), router(2), "{mesh:?}");
+    assert_eq!(attached(&leaf), router(3), "{mesh:?}");
 
     // /metrics and the API, checked by independent parsers.
     let (st, metrics) = get(addr, "/metrics");
@@ -233,8 +251,8 @@ fn http_side_against_a_simulated_mesh() {
         "sixgate_mac_tx_frames_total{iface=\"wpan0\"}",
         "sixgate_pool_free_buffers",
         "sixgate_nodes{kind=\"gleaned\"}",
-        "sixgate_rpl_targets 3",
-        "sixgate_dodag_depth 1",
+        "sixgate_rpl_targets 4",
+        "sixgate_dodag_depth 4",
         "sixgate_node_rssi_dbm{addr=",
         "sixgate_node_series_omitted 0",
     ] {

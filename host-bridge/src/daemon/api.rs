@@ -41,6 +41,7 @@ pub fn node_json(n: &NodeRecord, root: Option<Ipv6Addr>) -> Value {
         // the node directly (an RSSI), else nowhere known.
         "attached": opt_ip(n.parent.or(if n.rssi.is_some() { root } else { None })),
         "depth": n.depth,
+        "external": n.external,
         "rssi": n.rssi,
         "lqi": n.lqi,
         "etx": n.etx_x100.map(|x| f64::from(x) / 100.0),
@@ -299,8 +300,8 @@ struct Sent {
 /// when it was last seen (those change at every poll).
 fn node_key(n: &NodeRecord) -> String {
     format!(
-        "{:?}|{:?}|{}|{:?}|{:?}|{:?}|{:?}",
-        n.parent, n.depth, n.registered, n.rssi, n.lqi, n.etx_x100, n.eui64
+        "{:?}|{:?}|{}|{}|{:?}|{:?}|{:?}|{:?}",
+        n.parent, n.depth, n.external, n.registered, n.rssi, n.lqi, n.etx_x100, n.eui64
     )
 }
 
@@ -466,6 +467,7 @@ pub fn synthetic_state(n: usize, routers: usize) -> State {
                 registered: true,
                 parent: Some(parent),
                 depth: Some(depth),
+                external: false,
                 rssi: Some(rssi),
                 lqi: Some(200),
                 eui64: Some([0x02, 0, 0, 0, 0, 0, (i >> 8) as u8, i as u8]),

@@ -112,6 +112,9 @@ pub struct NodeRecord {
     pub parent: Option<Ipv6Addr>,
     /// DODAG depth (the last poll).
     pub depth: Option<u8>,
+    /// An RPL target a router advertises for a host behind it (RFC 9010; the topology's
+    /// `external`): a leaf, not a router, though it is in the DODAG.
+    pub external: bool,
     /// Average RSSI, dBm (the last `NodesList` poll that had it: see [`Sample`] for gaps).
     pub rssi: Option<i8>,
     /// Average LQI (the last `NodesList` poll that had it).
@@ -201,6 +204,8 @@ pub struct Polled {
     lifetime_s: Option<u32>,
     /// In the DODAG without a parent: a child of the root.
     root_child: bool,
+    /// Advertised by a router for a host behind it (RFC 9010).
+    external: bool,
 }
 
 /// One poll's nodes (both tables) and the device's other tables, committed when the poll
@@ -245,6 +250,7 @@ impl Poll {
             p.depth = n.depth.or(p.depth);
             p.etx_x100 = n.etx_x100.or(p.etx_x100);
             p.registered |= n.registered;
+            p.external |= n.external;
         }
     }
 }
@@ -276,6 +282,7 @@ impl State {
                 registered: false,
                 parent: None,
                 depth: None,
+                external: false,
                 rssi: None,
                 lqi: None,
                 eui64: None,
@@ -392,6 +399,7 @@ impl State {
                 n.registered = p.registered;
                 n.parent = p.parent.or(n.parent);
                 n.depth = p.depth;
+                n.external = p.external;
                 // The last measured link: the device's MAC keeps statistics for a bounded
                 // number of neighbours (`wpan::MAC_NBR`, 32), so in a larger mesh a node's
                 // figures come and go between polls; a poll without them is a gap in the
