@@ -159,11 +159,18 @@ pub fn pages<'a, T>(
         let (total, got) = dev.request(&req(start), &take)??;
         let n = got.len();
         all.extend(got);
-        start = start.saturating_add(u16::try_from(n).unwrap_or(u16::MAX));
-        if n == 0 || start >= total {
-            return Ok(all);
+        match next_page(start, n, total) {
+            Some(next) => start = next,
+            None => return Ok(all),
         }
     }
+}
+
+/// Where the page after the one at `start` (of `n` entries) of a `total`-entry table starts,
+/// if there is one: the paging rule of every list request (`NodesList`, `Topology`, `Stats`).
+pub fn next_page(start: u16, n: usize, total: u16) -> Option<u16> {
+    let next = start.saturating_add(u16::try_from(n).unwrap_or(u16::MAX));
+    (n > 0 && next < total).then_some(next)
 }
 
 impl Out {

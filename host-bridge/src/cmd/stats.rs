@@ -8,7 +8,8 @@ use crate::color::{Stream, Style, paint};
 use crate::device::Device;
 use crate::error::CliError;
 
-fn layer_name(l: Layer) -> &'static str {
+/// The layer's name as `sixgate stats` prints it (and the daemon's `/metrics` names it).
+pub fn layer_name(l: Layer) -> &'static str {
     match l {
         Layer::Mac => "mac",
         Layer::SixLowpan => "6lowpan",

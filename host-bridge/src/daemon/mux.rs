@@ -29,6 +29,7 @@ use super::history::{Poll, State};
 use super::server::ClientId;
 use super::session::ToDevice;
 use super::{Input, lock};
+use crate::cmd::next_page;
 use crate::device::{DAEMON_PREFIX, Hello};
 
 /// How long the device may take to answer a request before the daemon gives up on it (a
@@ -618,11 +619,9 @@ impl Hub {
                 if let Some(p) = self.poll.as_mut() {
                     p.add_nodes(&nodes);
                 }
-                let next = start.saturating_add(nodes.len() as u16);
-                if !nodes.is_empty() && next < total {
-                    self.own(&Request::NodesList { start: next }, Own::Nodes);
-                } else {
-                    self.own(&Request::Topology { start: 0 }, Own::Topology);
+                match next_page(start, nodes.len(), total) {
+                    Some(next) => self.own(&Request::NodesList { start: next }, Own::Nodes),
+                    None => self.own(&Request::Topology { start: 0 }, Own::Topology),
                 }
             }
             (
@@ -636,11 +635,9 @@ impl Hub {
                 if let Some(p) = self.poll.as_mut() {
                     p.add_topology(&nodes);
                 }
-                let next = start.saturating_add(nodes.len() as u16);
-                if !nodes.is_empty() && next < total {
-                    self.own(&Request::Topology { start: next }, Own::Topology);
-                } else {
-                    self.own(&Request::RplShow, Own::Rpl);
+                match next_page(start, nodes.len(), total) {
+                    Some(next) => self.own(&Request::Topology { start: next }, Own::Topology),
+                    None => self.own(&Request::RplShow, Own::Rpl),
                 }
             }
             // A device without an RPL root has no topology: the registry alone.
@@ -679,19 +676,17 @@ impl Hub {
                     values,
                 },
             ) => {
-                let mut more = false;
+                let mut next = None;
                 if let Some(p) = self.poll.as_mut()
                     && usize::from(start) == p.stats.1.len()
                 {
                     p.stats.0 = list;
                     p.stats.1.extend_from_slice(&values);
-                    more = !values.is_empty() && p.stats.1.len() < usize::from(total);
+                    next = next_page(start, values.len(), total);
                 }
-                if more {
-                    let next = start.saturating_add(values.len() as u16);
-                    self.own(&Request::Stats { start: next }, Own::Stats);
-                } else {
-                    self.poll_end();
+                match next {
+                    Some(next) => self.own(&Request::Stats { start: next }, Own::Stats),
+                    None => self.poll_end(),
                 }
             }
             (Own::Stats, _) => self.poll_end(),

@@ -162,18 +162,7 @@ pub struct Counter {
     pub value: u64,
 }
 
-/// The layer's name as `sixgate stats` prints it.
-pub fn layer_name(l: Layer) -> &'static str {
-    match l {
-        Layer::Mac => "mac",
-        Layer::SixLowpan => "6lowpan",
-        Layer::Ethernet => "ethernet",
-        Layer::Ipv6 => "ipv6",
-        Layer::Nd => "nd",
-        Layer::Device => "device",
-        Layer::Rpl => "rpl",
-    }
-}
+pub use crate::cmd::stats::layer_name;
 
 /// Names `values` (the `Stats` pages, `list` their fingerprint) with this build's counter
 /// list; by index (`counter_N`, layer `unknown`) when the device's list differs.
